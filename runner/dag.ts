@@ -1,0 +1,359 @@
+/**
+ * The authoring API: a DAG is declared as a chain of tasks, each naming the tasks it depends on.
+ * Because tasks are declared after their dependencies, `ctx.xcom("extract")` is typed with the
+ * return type of `extract` — no casts, unlike Airflow's `xcom_pull`.
+ *
+ * @example
+ * ```ts
+ * import { dag } from "./dag.ts";
+ * import { z } from "zod";
+ *
+ * export default dag({
+ *   id: "example",
+ *   schedule: "@hourly",
+ *   params: z.object({ batchSize: z.number().int().positive().default(1000) }),
+ *   defaults: { retries: 2, retryDelay: "30s" },
+ * })
+ *   .task("extract", { run: (ctx) => ({ rows: ctx.params.batchSize }) })
+ *   .branch("check", {
+ *     deps: ["extract"],
+ *     run: (ctx) => (ctx.xcom("extract").rows > 0 ? "transform" : "nothing"),
+ *   })
+ *   .task("transform", { deps: ["check"], run: (ctx) => ctx.xcom("extract").rows * 2 })
+ *   .task("nothing", { deps: ["check"], run: () => {} })
+ *   .task("each", { deps: ["extract"], expand: () => [1, 2, 3], run: (_ctx, item) => item * 2 })
+ *   .command("shell", { deps: ["extract"], cmd: ["bash", "-c", "echo hi"] })
+ *   .task("report", {
+ *     deps: ["transform", "nothing"],
+ *     triggerRule: "none_failed_min_one_success",
+ *     run: (ctx) => ctx.log("done"),
+ *   });
+ * ```
+ */
+import type { z } from "zod";
+import type { Duration } from "./duration.ts";
+import type { TriggerRule } from "./trigger_rules.ts";
+import type { RunState, RunType } from "./states.ts";
+
+/** Retry, timeout and placement settings; DAG `defaults` and each task may set them. */
+export interface TaskSettings {
+  /** How many times a failed try is tried again (0: never). */
+  retries?: number;
+  /** The wait before the first retry. */
+  retryDelay?: Duration;
+  /** "fixed": every retry waits retryDelay; "exponential": it doubles each time. */
+  retryBackoff?: "fixed" | "exponential";
+  /** The longest wait between tries with exponential backoff. */
+  maxRetryDelay?: Duration;
+  /** The longest a try may take; functions see `ctx.signal` abort, commands are killed. */
+  timeout?: Duration | null;
+  /** The named pool whose slots the task takes (default "default_pool"). */
+  pool?: string;
+  /** How many slots of the pool a try takes. */
+  poolSlots?: number;
+}
+
+/** The start and end of the period a run covers. */
+export interface DataInterval {
+  start: Date;
+  end: Date;
+}
+
+/** What a running task sees. `X` maps the ids of earlier tasks to their XCom types. */
+export interface TaskContext<P, X> {
+  readonly dagId: string;
+  readonly runId: number;
+  readonly taskId: string;
+  /** -1 for an unmapped task, else the index of the item. */
+  readonly mapIndex: number;
+  /** 1 for the first try. */
+  readonly tryNumber: number;
+  readonly logicalDate: Date;
+  readonly dataInterval: DataInterval;
+  /** The run's parameters, validated by the DAG's params schema. */
+  readonly params: P;
+  /** The run's free-form configuration (`--conf`, or from the DAG run that triggered it). */
+  readonly conf: Readonly<Record<string, unknown>>;
+  /** Aborts when the try times out or the process shuts down. */
+  readonly signal: AbortSignal;
+  /** Writes a line to this try's log. */
+  log(...args: unknown[]): void;
+  /** The value an upstream task returned (an array in map-index order for a mapped task). */
+  xcom<K extends keyof X & string>(taskId: K): X[K];
+  /** Like `xcom`, but undefined when that task left no value (it was skipped, say). */
+  maybeXcom<K extends keyof X & string>(taskId: K): X[K] | undefined;
+  /** The current time from the engine's clock. */
+  now(): Date;
+}
+
+/** Details passed to task callbacks. */
+export interface TaskEvent {
+  dagId: string;
+  runId: number;
+  taskId: string;
+  mapIndex: number;
+  tryNumber: number;
+  error?: string;
+}
+
+/** Details passed to DAG callbacks. */
+export interface RunEvent {
+  dagId: string;
+  runId: number;
+  state: RunState;
+  failedTasks: string[];
+}
+
+type Awaitable<T> = T | Promise<T>;
+type Deps<X> = readonly (keyof X & string)[];
+
+/** Settings every kind of task shares. */
+export interface BaseSpec<X> extends TaskSettings {
+  /** The tasks that must finish first (subject to the trigger rule). */
+  deps?: Deps<X>;
+  /** When the task may run given its upstream states (default "all_success"). */
+  triggerRule?: TriggerRule;
+  /** A line shown in the UI. */
+  doc?: string;
+  onSuccess?: (event: TaskEvent) => Awaitable<void>;
+  onFailure?: (event: TaskEvent) => Awaitable<void>;
+  onRetry?: (event: TaskEvent) => Awaitable<void>;
+}
+
+/** A Python-operator-style task: its return value is its XCom. */
+export interface FunctionSpec<P, X, R> extends BaseSpec<X> {
+  run: (ctx: TaskContext<P, X>) => Awaitable<R>;
+}
+
+/** A mapped task: one instance per item that `expand` returns at run time. */
+export interface MappedSpec<P, X, T, R> extends BaseSpec<X> {
+  expand: (ctx: TaskContext<P, X>) => Awaitable<readonly T[]>;
+  run: (ctx: TaskContext<P, X>, item: T) => Awaitable<R>;
+}
+
+/** A branch: returns the id (or ids) of the direct downstream tasks to follow; the rest are skipped. */
+export interface BranchSpec<P, X> extends BaseSpec<X> {
+  run: (ctx: TaskContext<P, X>) => Awaitable<string | readonly string[]>;
+}
+
+/** A command task (Airflow's BashOperator): the exit code decides the state. */
+export interface CommandSpec<P, X> extends BaseSpec<X> {
+  cmd: readonly string[] | ((ctx: TaskContext<P, X>) => readonly string[]);
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** The XCom of a command task. */
+export interface CommandResult {
+  exitCode: number;
+  /** The last line the command wrote to stdout, as Airflow's BashOperator pushes it. */
+  lastLine: string;
+}
+
+/** Starts a run of another DAG. */
+export interface TriggerSpec<P, X> extends BaseSpec<X> {
+  dagId: string;
+  conf?: (ctx: TaskContext<P, X>) => Awaitable<Record<string, unknown>>;
+  /** Wait for the triggered run to finish; the task fails when that run fails. */
+  wait?: boolean;
+}
+
+/** The XCom of a trigger task. */
+export interface TriggerResult {
+  dagId: string;
+  runId: number;
+  /** The triggered run's final state when waited for, else "queued". */
+  state: RunState;
+}
+
+/** The kinds of task. */
+export type TaskKind = "function" | "branch" | "command" | "trigger";
+
+/** A task as the engine holds it, with the types erased. */
+export interface TaskDef {
+  readonly id: string;
+  readonly kind: TaskKind;
+  readonly deps: readonly string[];
+  readonly triggerRule: TriggerRule;
+  readonly settings: TaskSettings;
+  readonly doc?: string;
+  readonly mapped: boolean;
+  readonly run?: (ctx: AnyContext, item?: unknown) => Awaitable<unknown>;
+  readonly expand?: (ctx: AnyContext) => Awaitable<readonly unknown[]>;
+  readonly cmd?: readonly string[] | ((ctx: AnyContext) => readonly string[]);
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  readonly trigger?: {
+    dagId: string;
+    conf?: (ctx: AnyContext) => Awaitable<Record<string, unknown>>;
+    wait: boolean;
+  };
+  readonly onSuccess?: (event: TaskEvent) => Awaitable<void>;
+  readonly onFailure?: (event: TaskEvent) => Awaitable<void>;
+  readonly onRetry?: (event: TaskEvent) => Awaitable<void>;
+}
+
+/** A context with the types erased, as the executor builds it. */
+export type AnyContext = TaskContext<unknown, Record<string, unknown>>;
+
+/** The DAG-level options. */
+export interface DagOptions<S extends z.ZodType = z.ZodType> {
+  /** Letters, digits, `_`, `-` and `.`; unique among the loaded DAGs. */
+  id: string;
+  description?: string;
+  /** A cron expression, "@hourly", "@daily", "@weekly", "@monthly", "@yearly", or null: manual only. */
+  schedule?: string | null;
+  /** The IANA time zone the schedule is read in (default UTC). */
+  timezone?: string;
+  /** The first logical date the scheduler considers (ISO date or date-time). */
+  startDate?: string;
+  /** The last logical date the scheduler considers. */
+  endDate?: string;
+  /** Create the runs missed while the scheduler was down (default false). */
+  catchup?: boolean;
+  /** How many runs may be active at once (default 16). */
+  maxActiveRuns?: number;
+  /** How many task instances of one run may run at once (default 16). */
+  maxActiveTasks?: number;
+  /** The run parameters' zod schema; a scheduled DAG's must parse `{}` (every field has a default). */
+  params?: S;
+  /** Task settings every task inherits. */
+  defaults?: TaskSettings;
+  tags?: readonly string[];
+  onSuccess?: (event: RunEvent) => Awaitable<void>;
+  onFailure?: (event: RunEvent) => Awaitable<void>;
+}
+
+/** A DAG under construction; every method returns a new Dag with one more task. */
+export class Dag<P = Record<string, never>, X = Record<never, never>> {
+  readonly options: DagOptions;
+  readonly tasks: readonly TaskDef[];
+  /** Set by the loader: the file the DAG came from. */
+  fileloc?: string;
+
+  constructor(options: DagOptions, tasks: readonly TaskDef[] = []) {
+    this.options = options;
+    this.tasks = tasks;
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  /** Adds a task that runs `spec.run`; with `spec.expand`, one instance per item. */
+  task<K extends string, T, R>(
+    id: NewId<K, X>,
+    spec: MappedSpec<P, X, T, R>,
+  ): Dag<P, X & { [k in K]: Awaited<R>[] }>;
+  task<K extends string, R>(
+    id: NewId<K, X>,
+    spec: FunctionSpec<P, X, R>,
+  ): Dag<P, X & { [k in K]: Awaited<R> }>;
+  task<K extends string, R>(
+    id: K,
+    spec: BaseSpec<X> & {
+      run: (...args: never[]) => unknown;
+      expand?: (...args: never[]) => unknown;
+    },
+  ): Dag<P, X & { [k in K]: R }> {
+    const expand = "expand" in spec ? spec.expand : undefined;
+    return this.#add<X & { [k in K]: R }>({
+      ...base(id, spec),
+      kind: "function",
+      mapped: expand !== undefined,
+      run: spec.run as TaskDef["run"],
+      expand: expand as TaskDef["expand"],
+    });
+  }
+
+  /** Adds a branch task; its XCom is the list of task ids it followed. */
+  branch<K extends string>(
+    id: NewId<K, X>,
+    spec: BranchSpec<P, X>,
+  ): Dag<P, X & { [k in K]: string[] }> {
+    return this.#add<X & { [k in K]: string[] }>({
+      ...base(id, spec),
+      kind: "branch",
+      mapped: false,
+      run: spec.run as TaskDef["run"],
+    });
+  }
+
+  /** Adds a command task (argv, env, cwd); stdout and stderr go to the task log. */
+  command<K extends string>(
+    id: NewId<K, X>,
+    spec: CommandSpec<P, X>,
+  ): Dag<P, X & { [k in K]: CommandResult }> {
+    return this.#add<X & { [k in K]: CommandResult }>({
+      ...base(id, spec),
+      kind: "command",
+      mapped: false,
+      cmd: spec.cmd as TaskDef["cmd"],
+      env: spec.env,
+      cwd: spec.cwd,
+    });
+  }
+
+  /** Adds a task that starts a run of another DAG with a conf, and may wait for it. */
+  triggerDag<K extends string>(
+    id: NewId<K, X>,
+    spec: TriggerSpec<P, X>,
+  ): Dag<P, X & { [k in K]: TriggerResult }> {
+    return this.#add<X & { [k in K]: TriggerResult }>({
+      ...base(id, spec),
+      kind: "trigger",
+      mapped: false,
+      trigger: {
+        dagId: spec.dagId,
+        conf: spec.conf as NonNullable<TaskDef["trigger"]>["conf"],
+        wait: spec.wait ?? false,
+      },
+    });
+  }
+
+  #add<Y>(def: TaskDef): Dag<P, Y> {
+    return new Dag<P, Y>(this.options, [...this.tasks, def]);
+  }
+}
+
+/** A task id not used yet in the DAG (a compile error otherwise). */
+type NewId<K extends string, X> = K extends keyof X ? `duplicate task id: ${K}` : K;
+
+function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"> {
+  const { deps, triggerRule, doc, onSuccess, onFailure, onRetry } = spec;
+  const { retries, retryDelay, retryBackoff, maxRetryDelay, timeout, pool, poolSlots } = spec;
+  const settings: TaskSettings = {};
+  for (
+    const [k, v] of Object.entries({
+      retries,
+      retryDelay,
+      retryBackoff,
+      maxRetryDelay,
+      timeout,
+      pool,
+      poolSlots,
+    })
+  ) {
+    if (v !== undefined) (settings as Record<string, unknown>)[k] = v;
+  }
+  return {
+    id,
+    deps: [...(deps ?? [])],
+    triggerRule: triggerRule ?? "all_success",
+    settings,
+    doc,
+    onSuccess,
+    onFailure,
+    onRetry,
+  };
+}
+
+/** Starts a DAG; `P` is the output type of the params schema. */
+export function dag<S extends z.ZodType = z.ZodObject<Record<never, never>>>(
+  options: DagOptions<S>,
+): Dag<z.output<S>, Record<never, never>> {
+  return new Dag(options as DagOptions);
+}
+
+/** Re-exported for DAG files: the run types and states they may inspect. */
+export type { RunState, RunType };

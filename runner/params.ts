@@ -1,0 +1,67 @@
+/**
+ * Run parameters: validated by the DAG's zod schema when a run is created. A bad value fails with
+ * one line per bad field.
+ *
+ * @example
+ * ```ts
+ * import { parseParams } from "./params.ts";
+ * parseParams(myDag, { batchSize: "x" });
+ * // ParamsError: invalid params for dag "example":
+ * //   params.batchSize: Invalid input: expected number, received string
+ * ```
+ */
+import { z } from "zod";
+import type { Dag } from "./dag.ts";
+
+/** Thrown when params do not match the DAG's schema; `lines` has one entry per bad field. */
+export class ParamsError extends Error {
+  constructor(readonly dagId: string, readonly lines: string[]) {
+    super(`invalid params for dag "${dagId}":\n  ${lines.join("\n  ")}`);
+  }
+}
+
+/** The validated params of a new run of `dag` from the raw values given. */
+export function parseParams(
+  dag: Dag<unknown, unknown>,
+  raw: Record<string, unknown>,
+): Record<string, unknown> {
+  const schema = dag.options.params;
+  if (!schema) return {};
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new ParamsError(
+      dag.id,
+      result.error.issues.map((i) => `params.${i.path.join(".") || "(root)"}: ${i.message}`),
+    );
+  }
+  return result.data as Record<string, unknown>;
+}
+
+/** The JSON Schema of a DAG's params (for the trigger form and the API), or null. */
+export function paramsJsonSchema(dag: Dag<unknown, unknown>): unknown {
+  const schema = dag.options.params;
+  if (!schema) return null;
+  try {
+    return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  } catch {
+    return null;
+  }
+}
+
+/** Parses `k=v` command-line params: v as JSON when it parses, else as a string. */
+export function parseParamArgs(args: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf("=");
+    if (eq <= 0) {
+      throw new Error(`invalid --param "${arg}": expected key=value, such as batchSize=500`);
+    }
+    const value = arg.slice(eq + 1);
+    try {
+      out[arg.slice(0, eq)] = JSON.parse(value);
+    } catch {
+      out[arg.slice(0, eq)] = value;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,154 @@
+/**
+ * The store's schema as numbered migrations. Each runs once, in a transaction, under an advisory
+ * lock, so any number of processes may start at the same time; applied versions are recorded in
+ * `schema_migrations`. Append new migrations; never edit one that has shipped.
+ *
+ * @example
+ * ```ts
+ * import { migrate } from "./migrations.ts";
+ * const applied = await migrate(db); // e.g. [1] on a new database, [] afterwards
+ * ```
+ */
+import type { SqlClient } from "./sql_client.ts";
+
+/** One schema change. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "engine",
+    sql: `
+create table dags (
+  dag_id text primary key,
+  fileloc text,
+  schedule text,
+  timezone text not null default 'UTC',
+  description text,
+  is_paused boolean not null default false,
+  params_schema jsonb,
+  structure_hash text,
+  updated_at timestamptz not null default now()
+);
+create table dag_versions (
+  hash text primary key,
+  dag_id text not null,
+  structure jsonb not null,
+  created_at timestamptz not null default now()
+);
+create table dag_runs (
+  id serial primary key,
+  dag_id text not null,
+  logical_date timestamptz not null,
+  data_interval_start timestamptz not null,
+  data_interval_end timestamptz not null,
+  run_type text not null,
+  state text not null,
+  conf jsonb not null default '{}',
+  params jsonb not null default '{}',
+  structure_hash text not null references dag_versions(hash),
+  triggered_by jsonb,
+  queued_at timestamptz not null default now(),
+  start_date timestamptz,
+  end_date timestamptz,
+  unique (dag_id, logical_date)
+);
+create index dag_runs_dag_idx on dag_runs (dag_id, id desc);
+create index dag_runs_active_idx on dag_runs (state) where state in ('queued', 'running');
+create table task_instances (
+  run_id int not null references dag_runs(id) on delete cascade,
+  task_id text not null,
+  map_index int not null default -1,
+  state text,
+  try_number int not null default 0,
+  max_tries int not null default 0,
+  retries int not null default 0,
+  pool text not null default 'default_pool',
+  pool_slots int not null default 1,
+  start_date timestamptz,
+  end_date timestamptz,
+  duration_ms double precision,
+  hostname text,
+  error text,
+  next_retry_at timestamptz,
+  queued_at timestamptz,
+  heartbeat_at timestamptz,
+  primary key (run_id, task_id, map_index)
+);
+create index task_instances_active_idx on task_instances (state)
+  where state in ('scheduled', 'queued', 'running', 'up_for_retry');
+create table task_tries (
+  run_id int not null references dag_runs(id) on delete cascade,
+  task_id text not null,
+  map_index int not null,
+  try_number int not null,
+  state text not null,
+  start_date timestamptz not null,
+  end_date timestamptz,
+  duration_ms double precision,
+  hostname text,
+  error text,
+  primary key (run_id, task_id, map_index, try_number)
+);
+create table task_logs (
+  id bigserial primary key,
+  run_id int not null references dag_runs(id) on delete cascade,
+  task_id text not null,
+  map_index int not null,
+  try_number int not null,
+  ts timestamptz not null,
+  stream text not null,
+  line text not null
+);
+create index task_logs_try_idx on task_logs (run_id, task_id, map_index, try_number, id);
+create table xcom (
+  run_id int not null references dag_runs(id) on delete cascade,
+  task_id text not null,
+  map_index int not null,
+  key text not null default 'return_value',
+  value jsonb,
+  artifact text,
+  size_bytes int not null,
+  created_at timestamptz not null default now(),
+  primary key (run_id, task_id, map_index, key)
+);
+create table pools (
+  name text primary key,
+  slots int not null check (slots >= 0),
+  description text not null default ''
+);
+insert into pools (name, slots, description)
+  values ('default_pool', 128, 'The pool every task uses unless it names another');
+`,
+  },
+];
+
+/** Applies the migrations `db` lacks; returns the versions it applied. */
+export async function migrate(db: SqlClient, migrations = MIGRATIONS): Promise<number[]> {
+  return await db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock(73912)");
+    await tx.exec(`create table if not exists schema_migrations (
+      version int primary key, name text not null, applied_at timestamptz not null default now())`);
+    const done = new Set(
+      (await tx.query<{ version: number }>("select version from schema_migrations")).map((r) =>
+        r.version
+      ),
+    );
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      await tx.exec(m.sql);
+      await tx.query("insert into schema_migrations (version, name) values ($1, $2)", [
+        m.version,
+        m.name,
+      ]);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The server backend: a PostgreSQL server through postgres.js, used when `DATABASE_URL` is set.
+ * Several processes — schedulers, workers, the web app — share it.
+ *
+ * @example
+ * ```ts
+ * import { openPostgres } from "./postgres.ts";
+ * const db = await openPostgres("postgres://postgres@127.0.0.1:5432/driftflow");
+ * ```
+ */
+import postgres from "postgres";
+import type { SqlClient } from "./sql_client.ts";
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+type Param = postgres.ParameterOrJSON<never>;
+
+function wrap(sql: Sql, root: postgres.Sql): SqlClient {
+  return {
+    kind: "postgres",
+    async query<T>(text: string, params: readonly unknown[] = []) {
+      const rows = await sql.unsafe(text, params as Param[], { prepare: true });
+      return rows as unknown as T[];
+    },
+    async exec(text: string) {
+      await sql.unsafe(text);
+    },
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      if (sql !== root) return fn(wrap(sql, root));
+      return await root.begin((tx) => fn(wrap(tx, root))) as T;
+    },
+    close: () => root.end({ timeout: 5 }),
+  };
+}
+
+/** Connects to `url`; `max` is the pool size. */
+export async function openPostgres(url: string, max = 10): Promise<SqlClient> {
+  const sql = postgres(url, {
+    max,
+    onnotice: () => {},
+    connection: { application_name: "driftflow" },
+  });
+  try {
+    await sql`select 1`;
+  } catch (e) {
+    await sql.end({ timeout: 1 });
+    throw new Error(`cannot reach PostgreSQL at ${redact(url)}: ${(e as Error).message}`);
+  }
+  return wrap(sql, sql);
+}
+
+/** The URL with its password hidden, for messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+}

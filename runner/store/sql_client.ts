@@ -1,0 +1,25 @@
+/**
+ * The one interface the store speaks SQL through, so PGlite and a real PostgreSQL server run the
+ * same statements (`$1`-style parameters, JSON passed as text and cast with `::jsonb`).
+ *
+ * @example
+ * ```ts
+ * import { openPglite } from "./pglite.ts";
+ * const db = await openPglite(); // in memory
+ * const rows = await db.query<{ x: number }>("select $1::int as x", [1]);
+ * ```
+ */
+
+/** A connection (or pool) to PostgreSQL. */
+export interface SqlClient {
+  /** "pglite" (embedded, one process) or "postgres" (a server, many processes). */
+  readonly kind: "pglite" | "postgres";
+  /** Runs one statement with `$n` parameters and returns its rows. */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs several statements without parameters (migrations). */
+  exec(text: string): Promise<void>;
+  /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+}

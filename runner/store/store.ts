@@ -1,0 +1,506 @@
+/**
+ * The state store: DAGs, runs, task instances with every try, logs, XCom and pools, in PostgreSQL
+ * (PGlite or a server — the same SQL through {@link SqlClient}).
+ *
+ * @example
+ * ```ts
+ * import { openStore } from "./open.ts";
+ * const store = await openStore(); // PGlite in .driftflow/, or DATABASE_URL
+ * const runs = await store.listRuns("example", { limit: 10 });
+ * ```
+ */
+import type { RunState, TaskState } from "../states.ts";
+import type { DagStructure } from "../structure.ts";
+import { migrate } from "./migrations.ts";
+import type { SqlClient } from "./sql_client.ts";
+import type {
+  DagRecord,
+  DagRun,
+  LogLine,
+  NewRun,
+  Pool,
+  TaskInstance,
+  TaskTry,
+  TiKey,
+  XcomRecord,
+} from "./types.ts";
+
+/** Thrown when a run already exists for a DAG and logical date. */
+export class RunExistsError extends Error {
+  constructor(readonly dagId: string, readonly logicalDate: Date, readonly existingId: number) {
+    super(
+      `a run of dag "${dagId}" at logical date ${logicalDate.toISOString()} already exists (run ${existingId}); ` +
+        `pick another --date or resume that run with --resume ${existingId}`,
+    );
+  }
+}
+
+type Row = Record<string, unknown>;
+const iso = (d: Date | number | null | undefined) => d == null ? null : new Date(d).toISOString();
+const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
+const json = (v: unknown) => JSON.stringify(v ?? null);
+
+const RUN_COLUMNS =
+  `id, dag_id, logical_date, data_interval_start, data_interval_end, run_type, state,
+  conf, params, structure_hash, triggered_by, queued_at, start_date, end_date`;
+const TI_COLUMNS = `run_id, task_id, map_index, state, try_number, max_tries, pool, pool_slots,
+  start_date, end_date, duration_ms, hostname, error, next_retry_at`;
+
+function toRun(r: Row): DagRun {
+  return {
+    id: Number(r.id),
+    dagId: String(r.dag_id),
+    logicalDate: date(r.logical_date)!,
+    dataIntervalStart: date(r.data_interval_start)!,
+    dataIntervalEnd: date(r.data_interval_end)!,
+    runType: r.run_type as DagRun["runType"],
+    state: r.state as RunState,
+    conf: (r.conf ?? {}) as Record<string, unknown>,
+    params: (r.params ?? {}) as Record<string, unknown>,
+    structureHash: String(r.structure_hash),
+    triggeredBy: (r.triggered_by ?? null) as DagRun["triggeredBy"],
+    queuedAt: date(r.queued_at)!,
+    startDate: date(r.start_date),
+    endDate: date(r.end_date),
+  };
+}
+
+function toTi(r: Row): TaskInstance {
+  return {
+    runId: Number(r.run_id),
+    taskId: String(r.task_id),
+    mapIndex: Number(r.map_index),
+    state: (r.state ?? null) as TaskState | null,
+    tryNumber: Number(r.try_number),
+    maxTries: Number(r.max_tries),
+    pool: String(r.pool),
+    poolSlots: Number(r.pool_slots),
+    startDate: date(r.start_date),
+    endDate: date(r.end_date),
+    durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+    hostname: (r.hostname ?? null) as string | null,
+    error: (r.error ?? null) as string | null,
+    nextRetryAt: date(r.next_retry_at),
+  };
+}
+
+/** The engine's persistent state. */
+export class Store {
+  constructor(readonly db: SqlClient) {}
+
+  /** Applies pending migrations. */
+  migrate(): Promise<number[]> {
+    return migrate(this.db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  // ---- DAGs -------------------------------------------------------------------------------------
+
+  /** Records a DAG as loaded from its file, with the hash and copy of its structure. */
+  async upsertDag(d: {
+    dagId: string;
+    fileloc: string | null;
+    schedule: string | null;
+    timezone: string;
+    description: string | null;
+    paramsSchema: unknown;
+    structure: DagStructure;
+    structureHash: string;
+  }): Promise<void> {
+    await this.saveStructure(d.structureHash, d.dagId, d.structure);
+    await this.db.query(
+      `insert into dags (dag_id, fileloc, schedule, timezone, description, params_schema, structure_hash, updated_at)
+       values ($1, $2, $3, $4, $5, $6::jsonb, $7, now())
+       on conflict (dag_id) do update set fileloc = excluded.fileloc, schedule = excluded.schedule,
+         timezone = excluded.timezone, description = excluded.description,
+         params_schema = excluded.params_schema, structure_hash = excluded.structure_hash, updated_at = now()`,
+      [
+        d.dagId,
+        d.fileloc,
+        d.schedule,
+        d.timezone,
+        d.description,
+        json(d.paramsSchema),
+        d.structureHash,
+      ],
+    );
+  }
+
+  /** Stores a structure under its hash (once). */
+  async saveStructure(hash: string, dagId: string, structure: DagStructure): Promise<void> {
+    await this.db.query(
+      `insert into dag_versions (hash, dag_id, structure) values ($1, $2, $3::jsonb) on conflict (hash) do nothing`,
+      [hash, dagId, json(structure)],
+    );
+  }
+
+  /** The structure recorded under `hash`. */
+  async structure(hash: string): Promise<DagStructure | null> {
+    const rows = await this.db.query<{ structure: DagStructure }>(
+      "select structure from dag_versions where hash = $1",
+      [hash],
+    );
+    return rows[0]?.structure ?? null;
+  }
+
+  /** Every known DAG with its last run's state. */
+  async listDags(): Promise<DagRecord[]> {
+    const rows = await this.db.query<Row>(
+      `select d.*, r.state as last_state, r.id as last_id from dags d
+       left join lateral (select id, state from dag_runs where dag_id = d.dag_id order by id desc limit 1) r on true
+       order by d.dag_id`,
+    );
+    return rows.map((r) => ({
+      dagId: String(r.dag_id),
+      fileloc: (r.fileloc ?? null) as string | null,
+      schedule: (r.schedule ?? null) as string | null,
+      timezone: String(r.timezone),
+      description: (r.description ?? null) as string | null,
+      isPaused: Boolean(r.is_paused),
+      paramsSchema: r.params_schema ?? null,
+      structureHash: (r.structure_hash ?? null) as string | null,
+      lastRunState: (r.last_state ?? null) as RunState | null,
+      lastRunId: r.last_id == null ? null : Number(r.last_id),
+    }));
+  }
+
+  /** Pauses or unpauses a DAG's schedule. */
+  async setPaused(dagId: string, paused: boolean): Promise<void> {
+    await this.db.query("update dags set is_paused = $2 where dag_id = $1", [dagId, paused]);
+  }
+
+  // ---- runs -------------------------------------------------------------------------------------
+
+  /** Creates a run and its task instances in one transaction; throws RunExistsError on a duplicate. */
+  async createRun(n: NewRun): Promise<DagRun> {
+    await this.saveStructure(n.structureHash, n.dagId, n.structure);
+    return await this.db.transaction(async (tx) => {
+      const rows = await tx.query<Row>(
+        `insert into dag_runs (dag_id, logical_date, data_interval_start, data_interval_end, run_type, state,
+           conf, params, structure_hash, triggered_by)
+         values ($1, $2::timestamptz, $3::timestamptz, $4::timestamptz, $5, 'queued', $6::jsonb, $7::jsonb, $8, $9::jsonb)
+         on conflict (dag_id, logical_date) do nothing
+         returning ${RUN_COLUMNS}`,
+        [
+          n.dagId,
+          iso(n.logicalDate),
+          iso(n.dataIntervalStart),
+          iso(n.dataIntervalEnd),
+          n.runType,
+          json(n.conf),
+          json(n.params),
+          n.structureHash,
+          n.triggeredBy ? json(n.triggeredBy) : null,
+        ],
+      );
+      if (rows.length === 0) {
+        const existing = await tx.query<{ id: number }>(
+          "select id from dag_runs where dag_id = $1 and logical_date = $2::timestamptz",
+          [n.dagId, iso(n.logicalDate)],
+        );
+        throw new RunExistsError(n.dagId, n.logicalDate, Number(existing[0]?.id));
+      }
+      const run = toRun(rows[0]);
+      await tx.query(
+        `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots)
+         select $1, t.task_id, -1, t.max_tries, t.max_tries, t.pool, t.pool_slots
+         from jsonb_to_recordset($2::jsonb) as t(task_id text, max_tries int, pool text, pool_slots int)`,
+        [
+          run.id,
+          json(n.tasks.map((t) => ({
+            task_id: t.taskId,
+            max_tries: t.maxTries,
+            pool: t.pool,
+            pool_slots: t.poolSlots,
+          }))),
+        ],
+      );
+      return run;
+    });
+  }
+
+  async getRun(id: number): Promise<DagRun | null> {
+    const rows = await this.db.query<Row>(`select ${RUN_COLUMNS} from dag_runs where id = $1`, [
+      id,
+    ]);
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  /** A DAG's runs, newest first. */
+  async listRuns(
+    dagId: string | null,
+    opts: { limit?: number; offset?: number; states?: RunState[] } = {},
+  ): Promise<DagRun[]> {
+    const rows = await this.db.query<Row>(
+      `select ${RUN_COLUMNS} from dag_runs
+       where ($1::text is null or dag_id = $1) and ($2::text[] is null or state = any($2::text[]))
+       order by id desc limit $3 offset $4`,
+      [dagId, opts.states ?? null, opts.limit ?? 25, opts.offset ?? 0],
+    );
+    return rows.map(toRun);
+  }
+
+  /** Sets a run's state; `running` stamps the start (once), success/failed the end. */
+  async setRunState(id: number, state: RunState, at: Date): Promise<void> {
+    await this.db.query(
+      `update dag_runs set state = $2,
+         start_date = case when $2 = 'running' then coalesce(start_date, $3::timestamptz) else start_date end,
+         end_date = case when $2 in ('success', 'failed') then $3::timestamptz
+                         when $2 in ('queued', 'running') then null else end_date end
+       where id = $1`,
+      [id, state, iso(at)],
+    );
+  }
+
+  // ---- task instances ---------------------------------------------------------------------------
+
+  /** A run's task instances. */
+  async taskInstances(runId: number): Promise<TaskInstance[]> {
+    const rows = await this.db.query<Row>(
+      `select ${TI_COLUMNS} from task_instances where run_id = $1 order by task_id, map_index`,
+      [runId],
+    );
+    return rows.map(toTi);
+  }
+
+  /** Task instances of many runs at once (for grids), in one query. */
+  async taskInstancesOfRuns(runIds: readonly number[]): Promise<TaskInstance[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.db.query<Row>(
+      `select ${TI_COLUMNS} from task_instances where run_id = any($1::int[]) order by run_id, task_id, map_index`,
+      [runIds],
+    );
+    return rows.map(toTi);
+  }
+
+  /** Adds the items of a mapped task (map indexes 0..count-1). */
+  async expandMapped(key: TiKey, count: number): Promise<void> {
+    await this.db.query(
+      `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots, state)
+       select p.run_id, p.task_id, i, p.retries, p.retries, p.pool, p.pool_slots, null
+       from task_instances p, generate_series(0, $3::int - 1) i
+       where p.run_id = $1 and p.task_id = $2 and p.map_index = -1
+       on conflict do nothing`,
+      [key.runId, key.taskId, count],
+    );
+  }
+
+  /** Sets the state of a task instance that is not being tried (scheduled, skipped, …). */
+  async setTaskState(
+    key: TiKey,
+    state: TaskState | null,
+    fields: { error?: string | null; at?: Date } = {},
+  ): Promise<void> {
+    await this.db.query(
+      `update task_instances set state = $4, error = coalesce($5, error),
+         end_date = case when $4 in ('skipped', 'upstream_failed', 'success', 'failed') then coalesce($6::timestamptz, end_date) else end_date end
+       where run_id = $1 and task_id = $2 and map_index = $3`,
+      [key.runId, key.taskId, key.mapIndex, state, fields.error ?? null, iso(fields.at)],
+    );
+  }
+
+  /** Records the start of a try: the instance turns running and the try is added. */
+  async startTry(key: TiKey, tryNumber: number, at: Date, hostname: string): Promise<void> {
+    await this.db.query(
+      `with ti as (
+         update task_instances set state = 'running', try_number = $4, start_date = $5::timestamptz,
+           end_date = null, duration_ms = null, hostname = $6, error = null, next_retry_at = null,
+           heartbeat_at = $5::timestamptz
+         where run_id = $1 and task_id = $2 and map_index = $3)
+       insert into task_tries (run_id, task_id, map_index, try_number, state, start_date, hostname)
+       values ($1, $2, $3, $4, 'running', $5::timestamptz, $6)
+       on conflict (run_id, task_id, map_index, try_number) do update
+         set state = 'running', start_date = excluded.start_date, hostname = excluded.hostname`,
+      [key.runId, key.taskId, key.mapIndex, tryNumber, iso(at), hostname],
+    );
+  }
+
+  /**
+   * Records the end of a try — success, failed or up_for_retry — and, on success, its XCom, in one
+   * statement.
+   */
+  async finishTry(
+    key: TiKey,
+    tryNumber: number,
+    end: {
+      state: "success" | "failed" | "up_for_retry";
+      at: Date;
+      durationMs: number;
+      error?: string | null;
+      nextRetryAt?: Date | null;
+      xcom?: { value: unknown; artifact: string | null; sizeBytes: number } | null;
+    },
+  ): Promise<void> {
+    const params = [
+      key.runId,
+      key.taskId,
+      key.mapIndex,
+      tryNumber,
+      end.state,
+      iso(end.at),
+      end.durationMs,
+      end.error ?? null,
+      iso(end.nextRetryAt),
+    ];
+    const tiAndTry = `ti as (
+         update task_instances set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8,
+           next_retry_at = $9::timestamptz
+         where run_id = $1 and task_id = $2 and map_index = $3)`;
+    if (end.xcom) {
+      await this.db.query(
+        `with ${tiAndTry},
+         tr as (update task_tries set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8
+           where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4)
+         insert into xcom (run_id, task_id, map_index, key, value, artifact, size_bytes)
+         values ($1, $2, $3, 'return_value', $10::jsonb, $11, $12)
+         on conflict (run_id, task_id, map_index, key) do update
+           set value = excluded.value, artifact = excluded.artifact, size_bytes = excluded.size_bytes,
+               created_at = now()`,
+        [...params, json(end.xcom.value), end.xcom.artifact, end.xcom.sizeBytes],
+      );
+    } else {
+      await this.db.query(
+        `with ${tiAndTry}
+         update task_tries set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8
+         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4`,
+        params,
+      );
+    }
+  }
+
+  /** Every try of a run (or of one task in it), oldest first. */
+  async tries(runId: number, taskId?: string): Promise<TaskTry[]> {
+    const rows = await this.db.query<Row>(
+      `select * from task_tries where run_id = $1 and ($2::text is null or task_id = $2)
+       order by task_id, map_index, try_number`,
+      [runId, taskId ?? null],
+    );
+    return rows.map((r) => ({
+      runId: Number(r.run_id),
+      taskId: String(r.task_id),
+      mapIndex: Number(r.map_index),
+      tryNumber: Number(r.try_number),
+      state: r.state as TaskState,
+      startDate: date(r.start_date)!,
+      endDate: date(r.end_date),
+      durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+      hostname: (r.hostname ?? null) as string | null,
+      error: (r.error ?? null) as string | null,
+    }));
+  }
+
+  /**
+   * Clears task instances so they run again: their state is reset, the items of mapped tasks and
+   * their XComs are removed, and the run is queued again. Tries already made stay in the history.
+   */
+  async clear(runId: number, taskIds: readonly string[]): Promise<number> {
+    return await this.db.transaction(async (tx) => {
+      await tx.query(
+        "delete from task_instances where run_id = $1 and task_id = any($2::text[]) and map_index >= 0",
+        [runId, taskIds],
+      );
+      await tx.query("delete from xcom where run_id = $1 and task_id = any($2::text[])", [
+        runId,
+        taskIds,
+      ]);
+      const rows = await tx.query<{ n: number }>(
+        `with c as (update task_instances
+           set state = null, max_tries = try_number + retries,
+               error = null, next_retry_at = null, start_date = null, end_date = null, duration_ms = null
+           where run_id = $1 and task_id = any($2::text[]) returning 1)
+         select count(*)::int as n from c`,
+        [runId, taskIds],
+      );
+      await tx.query("update dag_runs set state = 'queued', end_date = null where id = $1", [
+        runId,
+      ]);
+      return Number(rows[0]?.n ?? 0);
+    });
+  }
+
+  // ---- logs -------------------------------------------------------------------------------------
+
+  /** Appends log lines of one try. */
+  async appendLogs(key: TiKey, tryNumber: number, lines: readonly LogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.db.query(
+      `insert into task_logs (run_id, task_id, map_index, try_number, ts, stream, line)
+       select $1, $2, $3, $4, l.ts, l.stream, l.line
+       from jsonb_to_recordset($5::jsonb) as l(ts timestamptz, stream text, line text)`,
+      [
+        key.runId,
+        key.taskId,
+        key.mapIndex,
+        tryNumber,
+        json(lines.map((l) => ({ ...l, ts: iso(l.ts) }))),
+      ],
+    );
+  }
+
+  /** The log of one try (the latest when `tryNumber` is omitted) of every map index, in order. */
+  async logs(
+    runId: number,
+    taskId: string,
+    tryNumber?: number,
+  ): Promise<(LogLine & { mapIndex: number; tryNumber: number })[]> {
+    const rows = await this.db.query<Row>(
+      `select map_index, try_number, ts, stream, line from task_logs
+       where run_id = $1 and task_id = $2 and try_number = coalesce($3::int,
+         (select max(try_number) from task_logs where run_id = $1 and task_id = $2))
+       order by map_index, id`,
+      [runId, taskId, tryNumber ?? null],
+    );
+    return rows.map((r) => ({
+      mapIndex: Number(r.map_index),
+      tryNumber: Number(r.try_number),
+      ts: date(r.ts)!,
+      stream: r.stream as LogLine["stream"],
+      line: String(r.line),
+    }));
+  }
+
+  // ---- XCom -------------------------------------------------------------------------------------
+
+  /** The XComs of a run (return values), by task and map index. */
+  async xcoms(runId: number, taskIds?: readonly string[]): Promise<XcomRecord[]> {
+    const rows = await this.db.query<Row>(
+      `select task_id, map_index, key, value, artifact, size_bytes from xcom
+       where run_id = $1 and ($2::text[] is null or task_id = any($2::text[])) order by task_id, map_index`,
+      [runId, taskIds ?? null],
+    );
+    return rows.map((r) => ({
+      taskId: String(r.task_id),
+      mapIndex: Number(r.map_index),
+      key: String(r.key),
+      value: r.value ?? null,
+      artifact: (r.artifact ?? null) as string | null,
+      sizeBytes: Number(r.size_bytes),
+    }));
+  }
+
+  // ---- pools ------------------------------------------------------------------------------------
+
+  async pools(): Promise<Pool[]> {
+    const rows = await this.db.query<Row>(
+      "select name, slots, description from pools order by name",
+    );
+    return rows.map((r) => ({
+      name: String(r.name),
+      slots: Number(r.slots),
+      description: String(r.description),
+    }));
+  }
+
+  /** Creates or resizes a pool. */
+  async setPool(name: string, slots: number, description = ""): Promise<void> {
+    await this.db.query(
+      `insert into pools (name, slots, description) values ($1, $2, $3)
+       on conflict (name) do update set slots = excluded.slots,
+         description = case when excluded.description = '' then pools.description else excluded.description end`,
+      [name, slots, description],
+    );
+  }
+}

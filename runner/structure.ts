@@ -1,0 +1,55 @@
+/**
+ * A DAG's structure as plain data — what each run records, so history shows the graph as it ran —
+ * and its content hash.
+ *
+ * @example
+ * ```ts
+ * import { dagStructure, structureHash } from "./structure.ts";
+ * const s = dagStructure(myDag);
+ * const hash = await structureHash(s); // "9f2c…" (sha256 hex)
+ * ```
+ */
+import type { Dag, TaskKind } from "./dag.ts";
+import type { TriggerRule } from "./trigger_rules.ts";
+
+/** One task of a recorded structure. */
+export interface TaskStructure {
+  id: string;
+  kind: TaskKind;
+  deps: string[];
+  triggerRule: TriggerRule;
+  mapped: boolean;
+  doc?: string;
+  triggersDag?: string;
+}
+
+/** The recorded structure of a DAG. */
+export interface DagStructure {
+  dagId: string;
+  schedule: string | null;
+  tasks: TaskStructure[];
+}
+
+/** The structure of `dag` as JSON-ready data. */
+export function dagStructure(dag: Dag<unknown, unknown>): DagStructure {
+  return {
+    dagId: dag.id,
+    schedule: dag.options.schedule ?? null,
+    tasks: dag.tasks.map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      deps: [...t.deps],
+      triggerRule: t.triggerRule,
+      mapped: t.mapped,
+      ...(t.doc ? { doc: t.doc } : {}),
+      ...(t.trigger ? { triggersDag: t.trigger.dagId } : {}),
+    })),
+  };
+}
+
+/** The sha256 (hex) of the structure's JSON. */
+export async function structureHash(structure: DagStructure): Promise<string> {
+  const bytes = new TextEncoder().encode(JSON.stringify(structure));
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
