@@ -224,8 +224,18 @@ export interface DagOptions<S extends z.ZodType = z.ZodType> {
   onFailure?: (event: RunEvent) => Awaitable<void>;
 }
 
+/** Marks Dag objects, so the loader recognises them whatever URL a DAG file imported the API from. */
+export const DAG_BRAND: unique symbol = Symbol.for("driftflow.dag") as never;
+
+/** True when `value` is a Dag (from any copy of this module). */
+export function isDag(value: unknown): value is Dag<unknown, unknown> {
+  return typeof value === "object" && value !== null &&
+    (value as Record<symbol, unknown>)[DAG_BRAND] === true;
+}
+
 /** A DAG under construction; every method returns a new Dag with one more task. */
 export class Dag<P = Record<string, never>, X = Record<never, never>> {
+  readonly [DAG_BRAND] = true;
   readonly options: DagOptions;
   readonly tasks: readonly TaskDef[];
   /** Set by the loader: the file the DAG came from. */

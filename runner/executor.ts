@@ -426,16 +426,14 @@ class RunLoop {
     });
   }
 
+  /** Sets a state in memory at once (so the loop sees it), then in the store. */
   async #setState(ti: Ti, state: TaskState | null, error?: string): Promise<void> {
+    this.#setMemState(ti, state);
     await this.store.setTaskState(
       { runId: this.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex },
       state,
-      {
-        error: error ?? null,
-        at: new Date(this.clock.now()),
-      },
+      { error: error ?? null, at: new Date(this.clock.now()) },
     );
-    this.#setMemState(ti, state);
   }
 
   #earliestRetry(): number | null {
@@ -548,16 +546,27 @@ class RunLoop {
         error = (e as Error).message;
       }
       if (error === null) {
+        // The success and the branch's skips change memory together, before any await.
+        if (value !== undefined) this.#setOutput(ti.taskId, ti.mapIndex, value);
+        ti.state = "success";
+        this.ex.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
+        const skips = task.kind === "branch" ? this.#notFollowed(task, value as string[]) : [];
+        for (const s of skips) this.#setMemState(s, "skipped");
         await this.store.finishTry(key, tryNumber, {
           state: "success",
           at: new Date(endedAt),
           durationMs,
           xcom,
         });
-        if (value !== undefined) this.#setOutput(ti.taskId, ti.mapIndex, value);
-        this.#setMemState(ti, "success");
-        this.ex.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
-        if (task.kind === "branch") await this.#skipNotFollowed(task, value as string[]);
+        for (const s of skips) {
+          await this.store.setTaskState(
+            { runId: this.run.id, taskId: s.taskId, mapIndex: -1 },
+            "skipped",
+            {
+              at: new Date(endedAt),
+            },
+          );
+        }
         await this.#callback(task.onSuccess, event, "onSuccess");
         return;
       }
@@ -718,11 +727,10 @@ class RunLoop {
     return ids;
   }
 
-  async #skipNotFollowed(task: TaskDef, followed: string[]): Promise<void> {
-    for (const id of this.downstream.get(task.id) ?? []) {
-      const ti = this.#parent(id);
-      if (!followed.includes(id) && ti.state === null) await this.#setState(ti, "skipped");
-    }
+  /** The direct downstream task instances a branch did not follow and that are still undecided. */
+  #notFollowed(task: TaskDef, followed: string[]): Ti[] {
+    return (this.downstream.get(task.id) ?? []).filter((id) => !followed.includes(id))
+      .map((id) => this.#parent(id)).filter((ti) => ti.state === null);
   }
 
   async #callback<E>(fn: ((e: E) => unknown) | undefined, event: E, name: string): Promise<void> {

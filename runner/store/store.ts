@@ -372,11 +372,22 @@ export class Store {
   }
 
   /** Every try of a run (or of one task in it), oldest first. */
-  async tries(runId: number, taskId?: string): Promise<TaskTry[]> {
+  tries(runId: number, taskId?: string): Promise<TaskTry[]> {
+    return this.#tries("run_id = $1 and ($2::text is null or task_id = $2)", [
+      runId,
+      taskId ?? null,
+    ]);
+  }
+
+  /** Every try of several runs, in one query. */
+  triesOfRuns(runIds: readonly number[]): Promise<TaskTry[]> {
+    return this.#tries("run_id = any($1::int[])", [runIds]);
+  }
+
+  async #tries(where: string, params: unknown[]): Promise<TaskTry[]> {
     const rows = await this.db.query<Row>(
-      `select * from task_tries where run_id = $1 and ($2::text is null or task_id = $2)
-       order by task_id, map_index, try_number`,
-      [runId, taskId ?? null],
+      `select * from task_tries where ${where} order by run_id, task_id, map_index, try_number`,
+      params,
     );
     return rows.map((r) => ({
       runId: Number(r.run_id),

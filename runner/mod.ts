@@ -1,0 +1,31 @@
+/**
+ * Driftflow's public authoring API — what DAG files import (as `driftflow` through the import map).
+ *
+ * @example
+ * ```ts
+ * import { dag, z } from "driftflow";
+ *
+ * export default dag({ id: "hello", schedule: "@daily" })
+ *   .task("greet", { run: (ctx) => `hello for ${ctx.logicalDate.toISOString()}` })
+ *   .command("echo", { deps: ["greet"], cmd: (ctx) => ["echo", ctx.xcom("greet")] });
+ * ```
+ */
+export { z } from "zod";
+export { Dag, dag, isDag } from "./dag.ts";
+export type {
+  BranchSpec,
+  CommandResult,
+  CommandSpec,
+  DagOptions,
+  DataInterval,
+  FunctionSpec,
+  MappedSpec,
+  RunEvent,
+  TaskContext,
+  TaskEvent,
+  TaskSettings,
+  TriggerResult,
+  TriggerSpec,
+} from "./dag.ts";
+export type { TriggerRule } from "./trigger_rules.ts";
+export type { RunState, RunType, TaskState } from "./states.ts";
