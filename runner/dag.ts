@@ -224,11 +224,19 @@ export interface DagOptions<S extends z.ZodType = z.ZodType> {
   onFailure?: (event: RunEvent) => Awaitable<void>;
 }
 
+/** A DAG as the engine reads it, whatever its parameter and XCom types. */
+export interface DagDefinition {
+  readonly id: string;
+  readonly options: DagOptions;
+  readonly tasks: readonly TaskDef[];
+  fileloc?: string;
+}
+
 /** Marks Dag objects, so the loader recognises them whatever URL a DAG file imported the API from. */
 export const DAG_BRAND: unique symbol = Symbol.for("driftflow.dag") as never;
 
 /** True when `value` is a Dag (from any copy of this module). */
-export function isDag(value: unknown): value is Dag<unknown, unknown> {
+export function isDag(value: unknown): value is DagDefinition {
   return typeof value === "object" && value !== null &&
     (value as Record<symbol, unknown>)[DAG_BRAND] === true;
 }

@@ -17,7 +17,7 @@ import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { LocalArtifactStore } from "./artifacts/local.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { runCommand } from "./command_task.ts";
-import type { AnyContext, Dag, TaskDef, TaskEvent, TaskSettings } from "./dag.ts";
+import type { AnyContext, DagDefinition, TaskDef, TaskEvent, TaskSettings } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import { createDagRun } from "./runs.ts";
@@ -53,7 +53,7 @@ export interface ExecutorOptions {
   /** How many task tries this process runs at once, over all runs (default 32). */
   concurrency?: number;
   /** Finds the DAG a trigger task names. */
-  resolveDag?: (dagId: string) => Dag<unknown, unknown> | undefined;
+  resolveDag?: (dagId: string) => DagDefinition | undefined;
   onEvent?: (event: ExecutorEvent) => void;
   /** Aborts running tries and stops starting new ones. */
   signal?: AbortSignal;
@@ -126,7 +126,7 @@ export class Executor {
   }
 
   /** Runs run `runId` of `dag` until every task instance has finished; returns the final state. */
-  async runToEnd(dag: Dag<unknown, unknown>, runId: number): Promise<RunResult> {
+  async runToEnd(dag: DagDefinition, runId: number): Promise<RunResult> {
     const run = await this.store.getRun(runId);
     if (!run) throw new Error(`run ${runId} does not exist`);
     if (run.dagId !== dag.id) {
@@ -149,7 +149,7 @@ export class Executor {
     for (const p of await this.store.pools()) this.#poolSlots.set(p.name, p.slots);
   }
 
-  #checkPools(dag: Dag<unknown, unknown>): void {
+  #checkPools(dag: DagDefinition): void {
     const defaults = dag.options.defaults ?? {};
     for (const t of dag.tasks) {
       const pool = t.settings.pool ?? defaults.pool ?? "default_pool";
@@ -236,7 +236,7 @@ class RunLoop {
   readonly store: Store;
   readonly clock: Clock;
 
-  constructor(readonly ex: Executor, readonly dag: Dag<unknown, unknown>, readonly run: DagRun) {
+  constructor(readonly ex: Executor, readonly dag: DagDefinition, readonly run: DagRun) {
     this.tasks = new Map(dag.tasks.map((t) => [t.id, t]));
     for (const t of dag.tasks) {
       for (const d of t.deps) this.downstream.set(d, [...(this.downstream.get(d) ?? []), t.id]);

@@ -12,13 +12,13 @@
  */
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Dag, isDag } from "./dag.ts";
+import { type DagDefinition, isDag } from "./dag.ts";
 import { validateDag } from "./validate.ts";
 
 /** What loading found. */
 export interface LoadedDags {
   /** The valid DAGs by id. */
-  dags: Map<string, Dag<unknown, unknown>>;
+  dags: Map<string, DagDefinition>;
   /** One line per problem, each starting with the file. */
   problems: string[];
   /** The files read. */
@@ -46,7 +46,7 @@ async function listFiles(dir: string): Promise<string[]> {
 
 /** Imports and validates every DAG file under `dir`. */
 export async function loadDags(dir = dagsFolder()): Promise<LoadedDags> {
-  const dags = new Map<string, Dag<unknown, unknown>>();
+  const dags = new Map<string, DagDefinition>();
   const problems: string[] = [];
   let files: string[];
   try {

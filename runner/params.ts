@@ -11,7 +11,7 @@
  * ```
  */
 import { z } from "zod";
-import type { Dag } from "./dag.ts";
+import type { DagDefinition } from "./dag.ts";
 
 /** Thrown when params do not match the DAG's schema; `lines` has one entry per bad field. */
 export class ParamsError extends Error {
@@ -22,7 +22,7 @@ export class ParamsError extends Error {
 
 /** The validated params of a new run of `dag` from the raw values given. */
 export function parseParams(
-  dag: Dag<unknown, unknown>,
+  dag: DagDefinition,
   raw: Record<string, unknown>,
 ): Record<string, unknown> {
   const schema = dag.options.params;
@@ -38,7 +38,7 @@ export function parseParams(
 }
 
 /** The JSON Schema of a DAG's params (for the trigger form and the API), or null. */
-export function paramsJsonSchema(dag: Dag<unknown, unknown>): unknown {
+export function paramsJsonSchema(dag: DagDefinition): unknown {
   const schema = dag.options.params;
   if (!schema) return null;
   try {

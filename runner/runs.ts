@@ -8,7 +8,7 @@
  * const run = await createDagRun(store, myDag, { conf: {}, params: { batchSize: 500 } });
  * ```
  */
-import type { Dag } from "./dag.ts";
+import type { DagDefinition } from "./dag.ts";
 import { parseParams } from "./params.ts";
 import { parseSchedule } from "./schedule.ts";
 import type { RunType } from "./states.ts";
@@ -33,7 +33,7 @@ export interface CreateRunOptions {
 /** Creates a queued run of `dag`. */
 export async function createDagRun(
   store: Store,
-  dag: Dag<unknown, unknown>,
+  dag: DagDefinition,
   opts: CreateRunOptions = {},
 ): Promise<DagRun> {
   const conf = opts.conf ?? {};

@@ -9,7 +9,7 @@
  * const hash = await structureHash(s); // "9f2c…" (sha256 hex)
  * ```
  */
-import type { Dag, TaskKind } from "./dag.ts";
+import type { DagDefinition, TaskKind } from "./dag.ts";
 import type { TriggerRule } from "./trigger_rules.ts";
 
 /** One task of a recorded structure. */
@@ -31,7 +31,7 @@ export interface DagStructure {
 }
 
 /** The structure of `dag` as JSON-ready data. */
-export function dagStructure(dag: Dag<unknown, unknown>): DagStructure {
+export function dagStructure(dag: DagDefinition): DagStructure {
   return {
     dagId: dag.id,
     schedule: dag.options.schedule ?? null,

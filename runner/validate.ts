@@ -10,7 +10,7 @@
  * ```
  */
 import { z } from "zod";
-import type { Dag, TaskDef } from "./dag.ts";
+import type { DagDefinition, TaskDef } from "./dag.ts";
 import { DurationSchema } from "./duration.ts";
 import { parseSchedule } from "./schedule.ts";
 import { TriggerRule } from "./trigger_rules.ts";
@@ -60,7 +60,7 @@ const TaskSchema = z.object({
 
 /** Problems with `dag`, one line each, each starting with `file` (and the task when there is one). */
 export function validateDag(
-  dag: Dag<unknown, unknown>,
+  dag: DagDefinition,
   file = dag.fileloc ?? "<unknown file>",
 ): string[] {
   const problems: string[] = [];

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LocalArtifactStore } from "../artifacts/local.ts";
-import type { Dag } from "../dag.ts";
+import type { DagDefinition } from "../dag.ts";
 import { loadDags, type LoadedDags } from "../loader.ts";
 import { paramsJsonSchema } from "../params.ts";
 import { dataHome, openStore } from "../store/open.ts";
@@ -59,7 +59,7 @@ export async function loadAndSync(store: Store): Promise<LoadedDags> {
 }
 
 /** Records one DAG's definition in the store. */
-export async function syncDag(store: Store, dag: Dag<unknown, unknown>): Promise<void> {
+export async function syncDag(store: Store, dag: DagDefinition): Promise<void> {
   const structure = dagStructure(dag);
   await store.upsertDag({
     dagId: dag.id,

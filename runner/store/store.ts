@@ -113,7 +113,7 @@ export class Store {
     await this.saveStructure(d.structureHash, d.dagId, d.structure);
     await this.db.query(
       `insert into dags (dag_id, fileloc, schedule, timezone, description, params_schema, structure_hash, updated_at)
-       values ($1, $2, $3, $4, $5, $6::jsonb, $7, now())
+       values ($1, $2, $3, $4, $5, $6::text::jsonb, $7, now())
        on conflict (dag_id) do update set fileloc = excluded.fileloc, schedule = excluded.schedule,
          timezone = excluded.timezone, description = excluded.description,
          params_schema = excluded.params_schema, structure_hash = excluded.structure_hash, updated_at = now()`,
@@ -132,7 +132,7 @@ export class Store {
   /** Stores a structure under its hash (once). */
   async saveStructure(hash: string, dagId: string, structure: DagStructure): Promise<void> {
     await this.db.query(
-      `insert into dag_versions (hash, dag_id, structure) values ($1, $2, $3::jsonb) on conflict (hash) do nothing`,
+      `insert into dag_versions (hash, dag_id, structure) values ($1, $2, $3::text::jsonb) on conflict (hash) do nothing`,
       [hash, dagId, json(structure)],
     );
   }
@@ -181,7 +181,7 @@ export class Store {
       const rows = await tx.query<Row>(
         `insert into dag_runs (dag_id, logical_date, data_interval_start, data_interval_end, run_type, state,
            conf, params, structure_hash, triggered_by)
-         values ($1, $2::timestamptz, $3::timestamptz, $4::timestamptz, $5, 'queued', $6::jsonb, $7::jsonb, $8, $9::jsonb)
+         values ($1, $2::timestamptz, $3::timestamptz, $4::timestamptz, $5, 'queued', $6::text::jsonb, $7::text::jsonb, $8, $9::text::jsonb)
          on conflict (dag_id, logical_date) do nothing
          returning ${RUN_COLUMNS}`,
         [
@@ -207,7 +207,7 @@ export class Store {
       await tx.query(
         `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots)
          select $1, t.task_id, -1, t.max_tries, t.max_tries, t.pool, t.pool_slots
-         from jsonb_to_recordset($2::jsonb) as t(task_id text, max_tries int, pool text, pool_slots int)`,
+         from jsonb_to_recordset($2::text::jsonb) as t(task_id text, max_tries int, pool text, pool_slots int)`,
         [
           run.id,
           json(n.tasks.map((t) => ({
@@ -355,7 +355,7 @@ export class Store {
          tr as (update task_tries set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8
            where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4)
          insert into xcom (run_id, task_id, map_index, key, value, artifact, size_bytes)
-         values ($1, $2, $3, 'return_value', $10::jsonb, $11, $12)
+         values ($1, $2, $3, 'return_value', $10::text::jsonb, $11, $12)
          on conflict (run_id, task_id, map_index, key) do update
            set value = excluded.value, artifact = excluded.artifact, size_bytes = excluded.size_bytes,
                created_at = now()`,
@@ -440,7 +440,7 @@ export class Store {
     await this.db.query(
       `insert into task_logs (run_id, task_id, map_index, try_number, ts, stream, line)
        select $1, $2, $3, $4, l.ts, l.stream, l.line
-       from jsonb_to_recordset($5::jsonb) as l(ts timestamptz, stream text, line text)`,
+       from jsonb_to_recordset($5::text::jsonb) as l(ts timestamptz, stream text, line text)`,
       [
         key.runId,
         key.taskId,
