@@ -1,0 +1,156 @@
+// Spawns the CLI as a user would and checks exit codes, tables and the --json document.
+import assert from "node:assert/strict";
+import { RunsJson } from "../../runner/cli/runs_json.ts";
+import { freshDatabase } from "./helpers.ts";
+
+const home = await Deno.makeTempDir({ prefix: "driftflow-cli-" });
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "runner/cli/main.ts", ...args],
+    env: { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_ok", NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name: "cli: run, runs --json, logs, clear and resume on PGlite",
+  ...opts,
+  async fn() {
+    const ok = await cli(["run", "flaky", "--param", "succeedOnTry=2"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /flaky\s+success\s+2/);
+    assert.match(ok.stdout, /run \d+ of dag flaky: success/);
+    assert.match(ok.stderr, /flaky up_for_retry \(try 1/, "live states are drawn on stderr");
+
+    const failed = await cli([
+      "run",
+      "flaky",
+      "--param",
+      "succeedOnTry=5",
+      "--conf",
+      '{"why":"test"}',
+    ]);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stdout, /flaky\s+failed\s+3/);
+    assert.match(failed.stdout, /echo\s+upstream_failed/);
+    const runId = Number(/run (\d+) of dag flaky: failed/.exec(failed.stdout)![1]);
+
+    const json = await cli(["runs", "flaky", "--json", "--limit", "5"]);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = RunsJson.parse(JSON.parse(json.stdout));
+    assert.equal(doc.runs.length, 2);
+    const [latest] = doc.runs;
+    assert.equal(latest.id, runId);
+    assert.equal(latest.state, "failed");
+    assert.deepEqual(latest.conf, { why: "test" });
+    assert.equal(latest.params.succeedOnTry, 5);
+    const flaky = latest.tasks.find((t) => t.taskId === "flaky")!;
+    assert.deepEqual(flaky.tries.map((t) => t.state), ["up_for_retry", "up_for_retry", "failed"]);
+    assert.match(flaky.tries[2].error!, /not yet \(try 3\)/);
+
+    const table = await cli(["runs", "flaky"]);
+    assert.match(table.stdout, /1:up_for_retry 2:up_for_retry 3:failed/);
+
+    const logs = await cli(["logs", String(runId), "flaky", "--try", "2"]);
+    assert.equal(logs.code, 0);
+    assert.match(logs.stdout, /try 2/);
+    assert.doesNotMatch(logs.stdout, /try 3/);
+
+    const cleared = await cli(["clear", String(runId), "--task", "flaky", "--downstream"]);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.match(cleared.stdout, /cleared 2 task instance\(s\) of run \d+: flaky, echo/);
+    // Cleared, the task gets its retries again: tries 4 and 5; it succeeds from try 5 on.
+    const resumed = await cli(["run", "--resume", String(runId)]);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    assert.match(
+      resumed.stdout,
+      /start\s+success\s+1/,
+      "start was not cleared and did not run again",
+    );
+    const after = RunsJson.parse(
+      JSON.parse((await cli(["runs", "flaky", "--json", "--limit", "1"])).stdout),
+    );
+    assert.deepEqual(
+      after.runs[0].tasks.find((t) => t.taskId === "flaky")!.tries.map((t) => t.tryNumber),
+      [1, 2, 3, 4, 5],
+    );
+
+    const dags = await cli(["dags"]);
+    assert.match(dags.stdout, new RegExp(`flaky\\s+manual\\s+no\\s+${runId} success`));
+  },
+});
+
+Deno.test({
+  name: "cli: usage and validation errors exit 2",
+  ...opts,
+  async fn() {
+    const cases: [string[], RegExp][] = [
+      [["run", "flaky", "--param", "succeedOnTry=x"], /params\.succeedOnTry: .*expected number/],
+      [["run", "nope"], /no DAG "nope"; loaded: flaky/],
+      [["run", "flaky", "--conf", "{bad"], /--conf is not valid JSON/],
+      [["run", "flaky", "--date", "yesterday"], /--date "yesterday" is not an ISO date/],
+      [["run"], /name one DAG id/],
+      [["run", "flaky", "--bogus"], /Unknown option '--bogus'/],
+      [["runs", "flaky", "--limit=-3"], /--limit must be a non-negative integer/],
+      [["logs", "999999", "x"], /run 999999 does not exist/],
+      [["frobnicate"], /unknown command "frobnicate"/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(" "));
+    }
+    const date = "2026-03-01T00:00:00Z";
+    assert.equal((await cli(["run", "flaky", "--date", date])).code, 0);
+    const dup = await cli(["run", "flaky", "--date", date]);
+    assert.equal(dup.code, 2);
+    assert.match(dup.stderr, /already exists \(run \d+\).*--resume \d+/);
+  },
+});
+
+Deno.test({
+  name: "cli: dags validate names each bad file and exits 2",
+  ...opts,
+  async fn() {
+    const bad = await cli(["dags", "validate"], { DRIFTFLOW_DAGS: "tests/fixtures/dags_bad" });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /cycle\.ts: dag "cycle", task "\w": dependency cycle/);
+    assert.match(bad.stdout, /9 file\(s\), 1 valid DAG\(s\), 8 problem\(s\)/);
+    const good = await cli(["dags", "validate"], { DRIFTFLOW_DAGS: "dags" });
+    assert.equal(good.code, 0, good.stderr);
+  },
+});
+
+Deno.test({
+  name: "cli: the same run on a PostgreSQL server through DATABASE_URL",
+  ...opts,
+  async fn() {
+    const db = await freshDatabase();
+    try {
+      const r = await cli(["run", "example", "--param", "batchSize=5"], {
+        DATABASE_URL: db.url,
+        DRIFTFLOW_DAGS: "dags",
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /each\s+2\s+success/);
+      assert.match(r.stdout, /nothing\s+skipped/);
+      const json = RunsJson.parse(
+        JSON.parse(
+          (await cli(["runs", "example", "--json"], {
+            DATABASE_URL: db.url,
+            DRIFTFLOW_DAGS: "dags",
+          })).stdout,
+        ),
+      );
+      assert.equal(json.runs[0].state, "success");
+    } finally {
+      await db.drop();
+    }
+  },
+});
