@@ -280,7 +280,7 @@ export class Store {
   async expandMapped(key: TiKey, count: number): Promise<void> {
     await this.db.query(
       `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots, state)
-       select p.run_id, p.task_id, i, p.retries, p.retries, p.pool, p.pool_slots, null
+       select p.run_id, p.task_id, i, p.retries, p.retries, p.pool, p.pool_slots, 'scheduled'
        from task_instances p, generate_series(0, $3::int - 1) i
        where p.run_id = $1 and p.task_id = $2 and p.map_index = -1
        on conflict do nothing`,

@@ -1,0 +1,402 @@
+/**
+ * What a process knows of one run: its task instances, the XComs of finished tasks, and the
+ * decisions their states imply — trigger rules, branch skips, mapping, a mapped task's aggregate
+ * state and the run's final state. The in-process executor, the scheduler and the workers share it.
+ *
+ * @example
+ * ```ts
+ * import { RunTracker } from "./run_tracker.ts";
+ * const tracker = new RunTracker(env, dag, run);
+ * await tracker.load("resume");
+ * await tracker.settle(); // schedules what may run, skips what may not
+ * ```
+ */
+import type { ArtifactStore } from "./artifacts/artifact_store.ts";
+import type { Clock } from "./clock.ts";
+import type { AnyContext, DagDefinition, TaskDef, TaskSettings } from "./dag.ts";
+import { isFinished, type RunState, type TaskState } from "./states.ts";
+import type { Store } from "./store/store.ts";
+import type { DagRun } from "./store/types.ts";
+import { formatLogArgs } from "./task_log.ts";
+import { countUpstream, evaluateTriggerRule } from "./trigger_rules.ts";
+import { decodeXcom } from "./xcom.ts";
+
+/** What the executor reports as it works (for live displays). */
+export type ExecutorEvent =
+  | { kind: "run"; runId: number; dagId: string; state: RunState }
+  | {
+    kind: "task";
+    runId: number;
+    taskId: string;
+    mapIndex: number;
+    state: TaskState | null;
+    tryNumber: number;
+    durationMs?: number;
+    error?: string;
+  };
+
+/** What running tasks of a run needs from the process: the store, time, artifacts, reporting. */
+export interface RunEnv {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly artifacts: ArtifactStore;
+  readonly hostname: string;
+  /** Aborts running tries (shutdown). */
+  readonly signal?: AbortSignal;
+  emit(event: ExecutorEvent): void;
+  /** Starts (and maybe waits for) a run of another DAG for a trigger task. */
+  trigger(
+    dagId: string,
+    conf: Record<string, unknown>,
+    parent: { runId: number; taskId: string },
+    wait: boolean,
+  ): Promise<{ runId: number; state: RunState }>;
+}
+
+/** A task instance in memory. */
+export interface Ti {
+  taskId: string;
+  mapIndex: number;
+  state: TaskState | null;
+  tryNumber: number;
+  maxTries: number;
+  pool: string;
+  poolSlots: number;
+  nextRetryAt: number | null;
+  /** True while a try of it is under way in this process. */
+  busy: boolean;
+}
+
+/** The map key of a task instance. */
+export const tiKey = (taskId: string, mapIndex: number) => `${taskId}\u0000${mapIndex}`;
+
+/** The state of one run as a process sees it, and the decisions its upstream states imply. */
+export class RunTracker {
+  readonly tis = new Map<string, Ti>();
+  readonly tasks: Map<string, TaskDef>;
+  readonly downstream = new Map<string, string[]>();
+  readonly outputs = new Map<string, Map<number, unknown>>();
+  readonly expanded = new Map<string, readonly unknown[]>();
+  readonly defaults: TaskSettings;
+  readonly store: Store;
+  readonly clock: Clock;
+
+  constructor(readonly env: RunEnv, readonly dag: DagDefinition, readonly run: DagRun) {
+    this.tasks = new Map(dag.tasks.map((t) => [t.id, t]));
+    for (const t of dag.tasks) {
+      for (const d of t.deps) this.downstream.set(d, [...(this.downstream.get(d) ?? []), t.id]);
+    }
+    this.defaults = dag.options.defaults ?? {};
+    this.store = env.store;
+    this.clock = env.clock;
+  }
+
+  /**
+   * Reads the run's task instances and XComs. "resume": this process owns the run alone, so a try
+   * left running or queued belongs to a process that ended; "observe": others may be running tries,
+   * so states are taken as they are.
+   */
+  async load(mode: "resume" | "observe"): Promise<void> {
+    for (const ti of await this.store.taskInstances(this.run.id)) {
+      if (!this.tasks.has(ti.taskId)) continue;
+      this.tis.set(tiKey(ti.taskId, ti.mapIndex), {
+        ...ti,
+        nextRetryAt: ti.nextRetryAt?.getTime() ?? null,
+        busy: false,
+      });
+    }
+    for (const ti of this.tis.values()) {
+      if (mode === "observe") continue;
+      if (ti.state === "running" || ti.state === "queued" || ti.state === "scheduled") {
+        await this.orphaned(ti);
+      }
+    }
+    for (const x of await this.store.xcoms(this.run.id)) {
+      this.setOutput(x.taskId, x.mapIndex, await decodeXcom(x, this.env.artifacts));
+    }
+  }
+
+  /** A task instance left unfinished by a process that ended (a resumed run). */
+  async orphaned(ti: Ti): Promise<void> {
+    const key = { runId: this.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
+    if (ti.mapIndex === -1 && this.tasks.get(ti.taskId)!.mapped) {
+      // A mapped task with items is aggregated from them; without items it expands again.
+      if (this.children(ti.taskId).length > 0) ti.state = "running";
+      else await this.setState(ti, null);
+      return;
+    }
+    if (ti.state !== "running" || ti.tryNumber === 0) {
+      await this.setState(ti, ti.mapIndex >= 0 ? "scheduled" : null);
+      return;
+    }
+    // The try was under way: it counts as failed, and is retried when tries remain.
+    const retry = ti.tryNumber <= ti.maxTries;
+    ti.state = retry ? "up_for_retry" : "failed";
+    ti.nextRetryAt = retry ? this.clock.now() : null;
+    await this.store.finishTry(key, ti.tryNumber, {
+      state: ti.state,
+      at: new Date(this.clock.now()),
+      durationMs: 0,
+      error: "the process running this try ended before the try finished",
+      nextRetryAt: retry ? new Date(this.clock.now()) : null,
+    });
+  }
+
+  // ---- deciding ---------------------------------------------------------------------------------
+
+  children(taskId: string): Ti[] {
+    const out: Ti[] = [];
+    for (const ti of this.tis.values()) if (ti.taskId === taskId && ti.mapIndex >= 0) out.push(ti);
+    return out.sort((a, b) => a.mapIndex - b.mapIndex);
+  }
+
+  parent(taskId: string): Ti {
+    return this.tis.get(tiKey(taskId, -1))!;
+  }
+
+  /** Settles every task instance whose fate its upstream decides, and expands mapped tasks. */
+  async settle(): Promise<void> {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const task of this.tasks.values()) {
+        const parent = this.parent(task.id);
+        if (task.mapped && parent.state === "running" && !parent.busy) {
+          changed = (await this.aggregateMapped(task, parent)) || changed;
+          continue;
+        }
+        if (parent.state !== null) continue;
+        const decision = evaluateTriggerRule(
+          task.triggerRule,
+          countUpstream(task.deps.map((d) => this.parent(d).state)),
+        );
+        if (decision === "wait") continue;
+        changed = true;
+        if (decision === "run") {
+          if (task.mapped) await this.expand(task, parent);
+          else this.setMemState(parent, "scheduled");
+        } else await this.setState(parent, decision);
+      }
+    }
+  }
+
+  async expand(task: TaskDef, parent: Ti): Promise<void> {
+    let items: readonly unknown[];
+    parent.busy = true;
+    try {
+      items = await task.expand!(
+        this.context(task, -1, parent.tryNumber, new AbortController().signal, () => {}),
+      );
+      if (!Array.isArray(items)) {
+        throw new Error(`expand must return an array, got ${typeof items}`);
+      }
+    } catch (e) {
+      parent.busy = false;
+      await this.setState(parent, "failed", `expand failed: ${(e as Error).message}`);
+      return;
+    }
+    parent.busy = false;
+    if (items.length === 0) {
+      await this.setState(parent, "skipped", "expand returned no items");
+      return;
+    }
+    await this.store.expandMapped(
+      { runId: this.run.id, taskId: task.id, mapIndex: -1 },
+      items.length,
+    );
+    this.expanded.set(task.id, items);
+    for (let i = 0; i < items.length; i++) {
+      this.tis.set(tiKey(task.id, i), {
+        ...parent,
+        mapIndex: i,
+        state: "scheduled",
+        tryNumber: 0,
+        maxTries: parent.maxTries,
+        nextRetryAt: null,
+        busy: false,
+      });
+    }
+    await this.setState(parent, "running");
+  }
+
+  async aggregateMapped(task: TaskDef, parent: Ti): Promise<boolean> {
+    const children = this.children(task.id);
+    if (children.length === 0 || !children.every((c) => isFinished(c.state))) return false;
+    const states = children.map((c) => c.state);
+    const state: TaskState = states.some((s) => s === "failed" || s === "upstream_failed")
+      ? "failed"
+      : states.every((s) => s === "skipped")
+      ? "skipped"
+      : "success";
+    await this.setState(parent, state);
+    return true;
+  }
+
+  setMemState(ti: Ti, state: TaskState | null): void {
+    ti.state = state;
+    this.env.emit({
+      kind: "task",
+      runId: this.run.id,
+      taskId: ti.taskId,
+      mapIndex: ti.mapIndex,
+      state,
+      tryNumber: ti.tryNumber,
+    });
+  }
+
+  /** Sets a state in memory at once (so the loop sees it), then in the store. */
+  async setState(ti: Ti, state: TaskState | null, error?: string): Promise<void> {
+    this.setMemState(ti, state);
+    await this.store.setTaskState(
+      { runId: this.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex },
+      state,
+      { error: error ?? null, at: new Date(this.clock.now()) },
+    );
+  }
+
+  earliestRetry(): number | null {
+    let at: number | null = null;
+    for (const ti of this.tis.values()) {
+      if (ti.state === "up_for_retry" && !ti.busy && ti.nextRetryAt !== null) {
+        at = at === null ? ti.nextRetryAt : Math.min(at, ti.nextRetryAt);
+      }
+    }
+    return at;
+  }
+
+  allFinished(): boolean {
+    for (const ti of this.tis.values()) if (!isFinished(ti.state) || ti.busy) return false;
+    return true;
+  }
+
+  // ---- running ----------------------------------------------------------------------------------
+
+  setting<K extends keyof TaskSettings>(task: TaskDef, key: K): TaskSettings[K] {
+    return task.settings[key] !== undefined ? task.settings[key] : this.defaults[key];
+  }
+
+  /** The item of a mapped task instance (re-expanding after a restart of the process). */
+  async item(task: TaskDef, mapIndex: number): Promise<unknown> {
+    let items = this.expanded.get(task.id);
+    if (!items) {
+      items = await task.expand!(
+        this.context(task, -1, 0, new AbortController().signal, () => {}),
+      );
+      this.expanded.set(task.id, items);
+    }
+    if (mapIndex >= items.length) {
+      throw new Error(`map index ${mapIndex} is past the ${items.length} items of expand`);
+    }
+    return items[mapIndex];
+  }
+
+  context(
+    task: TaskDef,
+    mapIndex: number,
+    tryNumber: number,
+    signal: AbortSignal,
+    log: (line: string) => void,
+  ): AnyContext {
+    const xcom = (id: string) => {
+      const task = this.tasks.get(id);
+      if (!task) throw new Error(`ctx.xcom("${id}"): dag "${this.dag.id}" has no task "${id}"`);
+      const values = this.outputs.get(id);
+      if (task.mapped) {
+        const n = this.children(id).length;
+        return values || n ? Array.from({ length: n }, (_, i) => values?.get(i)) : undefined;
+      }
+      return values?.get(-1);
+    };
+    return {
+      dagId: this.dag.id,
+      runId: this.run.id,
+      taskId: task.id,
+      mapIndex,
+      tryNumber,
+      logicalDate: this.run.logicalDate,
+      dataInterval: { start: this.run.dataIntervalStart, end: this.run.dataIntervalEnd },
+      params: this.run.params,
+      conf: this.run.conf,
+      signal,
+      log: (...args) => log(formatLogArgs(args)),
+      xcom: (id) => {
+        const v = xcom(id);
+        if (v === undefined) {
+          const state = this.tis.get(tiKey(id, -1))?.state ?? "none";
+          throw new Error(
+            `ctx.xcom("${id}"): task "${id}" has left no value in run ${this.run.id} (its state: ${state})`,
+          );
+        }
+        return v;
+      },
+      maybeXcom: (id) => xcom(id),
+      now: () => new Date(this.clock.now()),
+    };
+  }
+
+  setOutput(taskId: string, mapIndex: number, value: unknown): void {
+    let m = this.outputs.get(taskId);
+    if (!m) this.outputs.set(taskId, m = new Map());
+    m.set(mapIndex, value);
+  }
+
+  followed(task: TaskDef, value: unknown): string[] {
+    const ids = typeof value === "string" ? [value] : value;
+    const direct = this.downstream.get(task.id) ?? [];
+    if (!Array.isArray(ids) || !ids.every((x) => typeof x === "string")) {
+      throw new Error(
+        `branch "${task.id}" must return a task id or a list of them, got ${JSON.stringify(value)}`,
+      );
+    }
+    for (const id of ids) {
+      if (!direct.includes(id)) {
+        throw new Error(
+          `branch "${task.id}" returned "${id}", which is not one of its direct downstream tasks: ${
+            direct.join(", ") || "(none)"
+          }`,
+        );
+      }
+    }
+    return ids;
+  }
+
+  /** The direct downstream task instances a branch did not follow and that are still undecided. */
+  notFollowed(task: TaskDef, followed: string[]): Ti[] {
+    return (this.downstream.get(task.id) ?? []).filter((id) => !followed.includes(id))
+      .map((id) => this.parent(id)).filter((ti) => ti.state === null);
+  }
+
+  async callback<E>(fn: ((e: E) => unknown) | undefined, event: E, name: string): Promise<void> {
+    if (!fn) return;
+    try {
+      await fn(event);
+    } catch (e) {
+      console.error(
+        `driftflow: ${name} callback of dag "${this.dag.id}" failed: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  // ---- finishing --------------------------------------------------------------------------------
+
+  async finish(): Promise<RunState> {
+    const leaves = this.dag.tasks.filter((t) => !this.downstream.has(t.id));
+    const failed = leaves.some((t) => {
+      const s = this.parent(t.id).state;
+      return s === "failed" || s === "upstream_failed";
+    });
+    const state: RunState = failed ? "failed" : "success";
+    await this.store.setRunState(this.run.id, state, new Date(this.clock.now()));
+    this.env.emit({ kind: "run", runId: this.run.id, dagId: this.dag.id, state });
+    const failedTasks = [
+      ...new Set([...this.tis.values()].filter((t) => t.state === "failed").map((t) => t.taskId)),
+    ];
+    const cb = state === "success" ? this.dag.options.onSuccess : this.dag.options.onFailure;
+    await this.callback(
+      cb,
+      { dagId: this.dag.id, runId: this.run.id, state, failedTasks },
+      state === "success" ? "onSuccess" : "onFailure",
+    );
+    return state;
+  }
+}

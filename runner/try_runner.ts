@@ -1,0 +1,172 @@
+/**
+ * One try of one task instance: recorded as started, run (a function raced against its abort
+ * signal, a command, or a trigger), its log written, and recorded as a success with its XCom, a
+ * failure, or up for retry after its backoff — with the task's callbacks.
+ *
+ * @example
+ * ```ts
+ * import { runTry } from "./try_runner.ts";
+ * await runTry(tracker, task, ti); // ti.state is now success, failed or up_for_retry
+ * ```
+ */
+import { runCommand } from "./command_task.ts";
+import type { TaskDef, TaskEvent } from "./dag.ts";
+import { parseDuration } from "./duration.ts";
+import { retryDelayMs } from "./retry.ts";
+import type { RunTracker, Ti } from "./run_tracker.ts";
+import type { TiKey } from "./store/types.ts";
+import { TaskLog } from "./task_log.ts";
+import { encodeXcom } from "./xcom.ts";
+
+/** Runs the next try of `ti`. */
+export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void> {
+  const env = t.env;
+  const key: TiKey = { runId: t.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
+  const tryNumber = ti.tryNumber + 1;
+  const startedAt = t.clock.now();
+  await t.store.startTry(key, tryNumber, new Date(startedAt), env.hostname);
+  ti.tryNumber = tryNumber;
+  t.setMemState(ti, "running");
+
+  const controller = new AbortController();
+  const outer = env.signal;
+  const onOuterAbort = () =>
+    controller.abort(outer?.reason ?? new Error("the executor is shutting down"));
+  outer?.addEventListener("abort", onOuterAbort, { once: true });
+  if (outer?.aborted) onOuterAbort();
+  const timeout = t.setting(task, "timeout");
+  const timeoutMs = timeout == null ? null : parseDuration(timeout);
+  const cancelTimer = timeoutMs === null ? () => {} : t.clock.setTimer(timeoutMs, () => {
+    const e = new Error(`timed out after ${timeout}`);
+    e.name = "TimeoutError";
+    controller.abort(e);
+  });
+  const log = new TaskLog((lines) => t.store.appendLogs(key, tryNumber, lines), t.clock);
+
+  let value: unknown;
+  let error: string | null = null;
+  try {
+    value = await execute(t, task, ti, tryNumber, controller.signal, log);
+    if (task.kind === "branch") value = t.followed(task, value);
+  } catch (e) {
+    error = e instanceof Error
+      ? (e.name === "TimeoutError" ? e.message : e.stack ?? e.message)
+      : String(e);
+    log.write("log", `try ${tryNumber} failed: ${error}`);
+  } finally {
+    cancelTimer();
+    outer?.removeEventListener("abort", onOuterAbort);
+  }
+  await log.close();
+  const endedAt = t.clock.now();
+  const durationMs = endedAt - startedAt;
+  const event: TaskEvent = {
+    dagId: t.dag.id,
+    runId: t.run.id,
+    taskId: ti.taskId,
+    mapIndex: ti.mapIndex,
+    tryNumber,
+  };
+
+  if (error === null) {
+    let xcom = null;
+    try {
+      xcom = value === undefined ? null : await encodeXcom(value, env.artifacts);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    if (error === null) {
+      // The success and the branch's skips change memory together, before any await.
+      if (value !== undefined) t.setOutput(ti.taskId, ti.mapIndex, value);
+      ti.state = "success";
+      env.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
+      const skips = task.kind === "branch" ? t.notFollowed(task, value as string[]) : [];
+      for (const s of skips) t.setMemState(s, "skipped");
+      // Skips are stored before the success, so no other process sees the branch done while the
+      // tasks it did not follow still look undecided.
+      for (const s of skips) {
+        await t.store.setTaskState({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 }, "skipped", {
+          at: new Date(endedAt),
+        });
+      }
+      await t.store.finishTry(key, tryNumber, {
+        state: "success",
+        at: new Date(endedAt),
+        durationMs,
+        xcom,
+      });
+      await t.callback(task.onSuccess, event, "onSuccess");
+      return;
+    }
+  }
+  const retry = tryNumber <= ti.maxTries && !env.signal?.aborted;
+  const nextRetryAt = retry
+    ? endedAt + retryDelayMs({ ...t.defaults, ...task.settings }, tryNumber)
+    : null;
+  const state = retry ? "up_for_retry" : "failed";
+  await t.store.finishTry(key, tryNumber, {
+    state,
+    at: new Date(endedAt),
+    durationMs,
+    error,
+    nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
+  });
+  ti.nextRetryAt = nextRetryAt;
+  ti.state = state;
+  env.emit({ kind: "task", ...key, state, tryNumber, durationMs, error: error ?? undefined });
+  await t.callback(retry ? task.onRetry : task.onFailure, {
+    ...event,
+    error: error ?? undefined,
+  }, retry ? "onRetry" : "onFailure");
+}
+
+async function execute(
+  t: RunTracker,
+  task: TaskDef,
+  ti: Ti,
+  tryNumber: number,
+  signal: AbortSignal,
+  log: TaskLog,
+): Promise<unknown> {
+  const ctx = t.context(
+    task,
+    ti.mapIndex,
+    tryNumber,
+    signal,
+    (line) => log.write("log", line),
+  );
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  switch (task.kind) {
+    case "function":
+    case "branch": {
+      const item = task.mapped ? await t.item(task, ti.mapIndex) : undefined;
+      return await Promise.race([Promise.resolve().then(() => task.run!(ctx, item)), aborted]);
+    }
+    case "command": {
+      const argv = typeof task.cmd === "function" ? task.cmd(ctx) : task.cmd!;
+      return await runCommand(argv, {
+        env: task.env,
+        cwd: task.cwd,
+        signal,
+        log: (stream, line) => log.write(stream, line),
+      });
+    }
+    case "trigger": {
+      const trig = task.trigger!;
+      const conf = (await trig.conf?.(ctx)) ?? {};
+      const result = await Promise.race([
+        t.env.trigger(trig.dagId, conf, { runId: t.run.id, taskId: task.id }, trig.wait),
+        aborted,
+      ]);
+      ctx.log(`triggered dag "${trig.dagId}" run ${result.runId}: ${result.state}`);
+      if (trig.wait && result.state === "failed") {
+        throw new Error(`triggered run ${result.runId} of dag "${trig.dagId}" failed`);
+      }
+      return { dagId: trig.dagId, ...result };
+    }
+  }
+}
