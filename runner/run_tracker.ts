@@ -154,15 +154,23 @@ export class RunTracker {
     return this.tis.get(tiKey(taskId, -1))!;
   }
 
-  /** Settles every task instance whose fate its upstream decides, and expands mapped tasks. */
-  async settle(): Promise<void> {
+  /**
+   * Settles every task instance whose fate its upstream decides, and expands mapped tasks. With
+   * `persist`, "scheduled" is stored too (workers claim it); otherwise it stays in memory.
+   * Returns how many task instances changed.
+   */
+  async settle(persist = false): Promise<number> {
+    let changes = 0;
     let changed = true;
     while (changed) {
       changed = false;
       for (const task of this.tasks.values()) {
         const parent = this.parent(task.id);
         if (task.mapped && parent.state === "running" && !parent.busy) {
-          changed = (await this.aggregateMapped(task, parent)) || changed;
+          if (await this.aggregateMapped(task, parent)) {
+            changed = true;
+            changes++;
+          }
           continue;
         }
         if (parent.state !== null) continue;
@@ -172,12 +180,15 @@ export class RunTracker {
         );
         if (decision === "wait") continue;
         changed = true;
+        changes++;
         if (decision === "run") {
           if (task.mapped) await this.expand(task, parent);
+          else if (persist) await this.setState(parent, "scheduled");
           else this.setMemState(parent, "scheduled");
         } else await this.setState(parent, decision);
       }
     }
+    return changes;
   }
 
   async expand(task: TaskDef, parent: Ti): Promise<void> {

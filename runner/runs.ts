@@ -28,6 +28,8 @@ export interface CreateRunOptions {
   dataInterval?: { start: Date; end: Date };
   runType?: RunType;
   triggeredBy?: { runId: number; taskId: string } | null;
+  /** "local" (default): this process runs it; "distributed": the scheduler and workers do. */
+  executor?: "local" | "distributed";
 }
 
 /** Creates a queued run of `dag`. */
@@ -59,6 +61,7 @@ export async function createDagRun(
     structure,
     structureHash: await structureHash(structure),
     triggeredBy: opts.triggeredBy ?? null,
+    executor: opts.executor ?? "local",
     tasks: dag.tasks.map((t) => ({
       taskId: t.id,
       maxTries: t.settings.retries ?? defaults.retries ?? 0,

@@ -17,6 +17,8 @@ export interface Schedule {
   readonly timezone: string;
   /** The first tick strictly after `after`, or null when there is none. */
   next(after: Date): Date | null;
+  /** The latest `n` ticks at or before `at`, oldest first. */
+  latest(n: number, at: Date): Date[];
   /** The ticks in (from, to], oldest first, at most `limit`. */
   between(from: Date, to: Date, limit?: number): Date[];
 }
@@ -37,6 +39,12 @@ export function parseSchedule(expression: string, timezone = "UTC"): Schedule {
     expression,
     timezone,
     next: (after) => cron.nextRun(after),
+    latest(n, at) {
+      const atOrAfter = cron.nextRun(new Date(at.getTime() - 1));
+      const includeAt = atOrAfter !== null && atOrAfter.getTime() === at.getTime();
+      const before = cron.previousRuns(includeAt ? n - 1 : n, at);
+      return [...before.reverse(), ...(includeAt ? [atOrAfter] : [])];
+    },
     between(from, to, limit = 10_000) {
       const out: Date[] = [];
       let t = cron.nextRun(from);

@@ -14,6 +14,7 @@ import type { TaskDef, TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
+import { TaskQueue } from "./store/queue.ts";
 import type { TiKey } from "./store/types.ts";
 import { TaskLog } from "./task_log.ts";
 import { encodeXcom } from "./xcom.ts";
@@ -99,11 +100,17 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
       return;
     }
   }
-  const retry = tryNumber <= ti.maxTries && !env.signal?.aborted;
-  const nextRetryAt = retry
+  // A try released by a worker shutting down goes back to the queue and does not use a retry.
+  const released = env.signal?.aborted === true &&
+    (env.signal.reason as Error)?.name === "ReleaseError";
+  const retry = released || (tryNumber <= ti.maxTries && !env.signal?.aborted);
+  const nextRetryAt = released
+    ? endedAt
+    : retry
     ? endedAt + retryDelayMs({ ...t.defaults, ...task.settings }, tryNumber)
     : null;
   const state = retry ? "up_for_retry" : "failed";
+  if (released) await new TaskQueue(t.store.db).grantTry(key);
   await t.store.finishTry(key, tryNumber, {
     state,
     at: new Date(endedAt),

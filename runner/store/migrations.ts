@@ -126,6 +126,19 @@ insert into pools (name, slots, description)
   values ('default_pool', 128, 'The pool every task uses unless it names another');
 `,
   },
+  {
+    version: 2,
+    name: "distributed",
+    sql: `
+alter table task_instances add column worker_id text;
+alter table task_instances add column scheduled_at timestamptz;
+alter table dag_runs add column executor text not null default 'local';
+create index task_instances_claim_idx on task_instances (pool, run_id)
+  where state in ('scheduled', 'up_for_retry');
+create index task_instances_worker_idx on task_instances (worker_id) where state in ('queued', 'running');
+create index dag_runs_scheduled_idx on dag_runs (dag_id, logical_date desc) where run_type = 'scheduled';
+`,
+  },
 ];
 
 /** Applies the migrations `db` lacks; returns the versions it applied. */

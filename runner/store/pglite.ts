@@ -28,6 +28,7 @@ function wrap(q: Queryable, db: PGlite): SqlClient {
       if (q !== db) return fn(wrap(q, db));
       return db.transaction((tx) => fn(wrap(tx, db)));
     },
+    listen: (channel, fn) => db.listen(channel, fn),
     close: () => db.close(),
   };
 }

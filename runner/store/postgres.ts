@@ -28,6 +28,10 @@ function wrap(sql: Sql, root: postgres.Sql): SqlClient {
       if (sql !== root) return fn(wrap(sql, root));
       return await root.begin((tx) => fn(wrap(tx, root))) as T;
     },
+    async listen(channel, fn) {
+      const { unlisten } = await root.listen(channel, (payload) => fn(payload));
+      return unlisten;
+    },
     close: () => root.end({ timeout: 5 }),
   };
 }

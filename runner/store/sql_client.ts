@@ -20,6 +20,11 @@ export interface SqlClient {
   exec(text: string): Promise<void>;
   /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Calls `fn` with each notification's payload on `channel` (PostgreSQL LISTEN); resolves to a
+   * function that stops listening.
+   */
+  listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
   /** Closes the connection. */
   close(): Promise<void>;
 }

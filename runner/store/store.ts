@@ -59,6 +59,7 @@ function toRun(r: Row): DagRun {
     params: (r.params ?? {}) as Record<string, unknown>,
     structureHash: String(r.structure_hash),
     triggeredBy: (r.triggered_by ?? null) as DagRun["triggeredBy"],
+    executor: (r.executor ?? "local") as DagRun["executor"],
     queuedAt: date(r.queued_at)!,
     startDate: date(r.start_date),
     endDate: date(r.end_date),
@@ -180,8 +181,8 @@ export class Store {
     return await this.db.transaction(async (tx) => {
       const rows = await tx.query<Row>(
         `insert into dag_runs (dag_id, logical_date, data_interval_start, data_interval_end, run_type, state,
-           conf, params, structure_hash, triggered_by)
-         values ($1, $2::timestamptz, $3::timestamptz, $4::timestamptz, $5, 'queued', $6::text::jsonb, $7::text::jsonb, $8, $9::text::jsonb)
+           conf, params, structure_hash, triggered_by, executor)
+         values ($1, $2::timestamptz, $3::timestamptz, $4::timestamptz, $5, 'queued', $6::text::jsonb, $7::text::jsonb, $8, $9::text::jsonb, $10)
          on conflict (dag_id, logical_date) do nothing
          returning ${RUN_COLUMNS}`,
         [
@@ -194,6 +195,7 @@ export class Store {
           json(n.params),
           n.structureHash,
           n.triggeredBy ? json(n.triggeredBy) : null,
+          n.executor ?? "local",
         ],
       );
       if (rows.length === 0) {
@@ -255,6 +257,43 @@ export class Store {
     );
   }
 
+  /** Runs that the scheduler and workers carry, in the given states. */
+  async distributedRuns(states: RunState[]): Promise<DagRun[]> {
+    const rows = await this.db.query<Row>(
+      `select ${RUN_COLUMNS} from dag_runs where executor = 'distributed' and state = any($1::text[])
+       order by logical_date, id`,
+      [states],
+    );
+    return rows.map(toRun);
+  }
+
+  /** Moves a run from queued to running when its DAG has fewer than `max` running; true if it did. */
+  async startRunIfRoom(runId: number, dagId: string, max: number, at: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      `update dag_runs set state = 'running', start_date = coalesce(start_date, $4::timestamptz)
+       where id = $1 and state = 'queued'
+         and (select count(*) from dag_runs where dag_id = $2 and state = 'running') < $3
+       returning id`,
+      [runId, dagId, max, at.toISOString()],
+    );
+    return rows.length > 0;
+  }
+
+  /** The latest logical date of a DAG's scheduled runs. */
+  async lastScheduledDate(dagId: string): Promise<Date | null> {
+    const rows = await this.db.query<{ d: unknown }>(
+      "select max(logical_date) as d from dag_runs where dag_id = $1 and run_type = 'scheduled'",
+      [dagId],
+    );
+    return date(rows[0]?.d);
+  }
+
+  /** The ids of paused DAGs. */
+  async pausedDags(): Promise<Set<string>> {
+    const rows = await this.db.query<{ dag_id: string }>("select dag_id from dags where is_paused");
+    return new Set(rows.map((r) => r.dag_id));
+  }
+
   // ---- task instances ---------------------------------------------------------------------------
 
   /** A run's task instances. */
@@ -279,8 +318,8 @@ export class Store {
   /** Adds the items of a mapped task (map indexes 0..count-1). */
   async expandMapped(key: TiKey, count: number): Promise<void> {
     await this.db.query(
-      `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots, state)
-       select p.run_id, p.task_id, i, p.retries, p.retries, p.pool, p.pool_slots, 'scheduled'
+      `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots, state, scheduled_at)
+       select p.run_id, p.task_id, i, p.retries, p.retries, p.pool, p.pool_slots, 'scheduled', now()
        from task_instances p, generate_series(0, $3::int - 1) i
        where p.run_id = $1 and p.task_id = $2 and p.map_index = -1
        on conflict do nothing`,
@@ -296,6 +335,7 @@ export class Store {
   ): Promise<void> {
     await this.db.query(
       `update task_instances set state = $4, error = coalesce($5, error),
+         scheduled_at = case when $4 = 'scheduled' then coalesce($6::timestamptz, now()) else scheduled_at end,
          end_date = case when $4 in ('skipped', 'upstream_failed', 'success', 'failed') then coalesce($6::timestamptz, end_date) else end_date end
        where run_id = $1 and task_id = $2 and map_index = $3`,
       [key.runId, key.taskId, key.mapIndex, state, fields.error ?? null, iso(fields.at)],
@@ -347,8 +387,8 @@ export class Store {
     ];
     const tiAndTry = `ti as (
          update task_instances set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8,
-           next_retry_at = $9::timestamptz
-         where run_id = $1 and task_id = $2 and map_index = $3)`;
+           next_retry_at = $9::timestamptz, worker_id = null
+         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4)`;
     if (end.xcom) {
       await this.db.query(
         `with ${tiAndTry},

@@ -37,6 +37,7 @@ export interface DagRun {
   params: Record<string, unknown>;
   structureHash: string;
   triggeredBy: { runId: number; taskId: string } | null;
+  executor: "local" | "distributed";
   queuedAt: Date;
   startDate: Date | null;
   endDate: Date | null;
@@ -110,6 +111,8 @@ export interface NewRun {
   structure: DagStructure;
   structureHash: string;
   triggeredBy?: { runId: number; taskId: string } | null;
+  /** "local": run by the process that created it; "distributed": by the scheduler and workers. */
+  executor?: "local" | "distributed";
   tasks: readonly { taskId: string; maxTries: number; pool: string; poolSlots: number }[];
 }
 

@@ -43,3 +43,17 @@ Deno.test("schedules: presets, cron, time zones and bad expressions", () => {
   );
   assert.throws(() => parseSchedule("61 * * * *"), /invalid schedule "61 \* \* \* \*".*@hourly/);
 });
+
+Deno.test("schedules: the latest ticks at or before a time", () => {
+  const s = parseSchedule("* * * * * *");
+  const at = new Date("2026-01-01T00:00:05Z");
+  assert.deepEqual(s.latest(2, at).map((d) => d.toISOString()), [
+    "2026-01-01T00:00:04.000Z",
+    "2026-01-01T00:00:05.000Z",
+  ]);
+  const mid = new Date("2026-01-01T00:00:05.500Z");
+  assert.deepEqual(s.latest(2, mid).map((d) => d.toISOString()), [
+    "2026-01-01T00:00:04.000Z",
+    "2026-01-01T00:00:05.000Z",
+  ]);
+});

@@ -1,0 +1,99 @@
+/**
+ * The long-running processes: `deno task scheduler`, `deno task worker [--concurrency N]
+ * [--pools a,b]` and `deno task serve --scheduler` (scheduler and a worker in one process; the web
+ * app joins it when it exists). They stop on SIGTERM or SIGINT: the scheduler at once, a worker
+ * after its running tries finish (within --grace seconds) or are released to other workers.
+ *
+ * @example
+ * ```sh
+ * DATABASE_URL=postgres://… deno task worker --concurrency 8 --pools default_pool,gpu
+ * ```
+ */
+import { openLeaderLock } from "../leader.ts";
+import { Scheduler } from "../scheduler.ts";
+import { Worker } from "../worker.ts";
+import { intOption, loadAndSync, openStores, parse, UsageError } from "./common.ts";
+
+export const SCHEDULER_USAGE = "usage: deno task scheduler [--tick-ms N] [--zombie-after-s N]";
+export const WORKER_USAGE =
+  "usage: deno task worker [--concurrency N] [--pools a,b] [--heartbeat-ms N] [--poll-ms N] [--grace-s N]";
+export const SERVE_USAGE = "usage: deno task serve --scheduler [--concurrency N]";
+
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, stop);
+  return controller.signal;
+}
+
+const schedulerOptions = {
+  "tick-ms": { type: "string" },
+  "zombie-after-s": { type: "string" },
+} as const;
+const workerOptions = {
+  concurrency: { type: "string" },
+  pools: { type: "string" },
+  "heartbeat-ms": { type: "string" },
+  "poll-ms": { type: "string" },
+  "grace-s": { type: "string" },
+} as const;
+
+async function start(args: string[], mode: "scheduler" | "worker" | "serve"): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...schedulerOptions,
+    ...workerOptions,
+    scheduler: { type: "boolean" },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (mode === "serve" && !values.scheduler) {
+    throw new UsageError(
+      "the web app is not part of this build yet: run `deno task serve --scheduler`",
+    );
+  }
+  const { store, artifacts } = await openStores();
+  const stop = stopSignal();
+  try {
+    const loaded = await loadAndSync(store);
+    for (const p of loaded.problems) console.error(`warning: ${p}`);
+    const work: Promise<void>[] = [];
+    if (mode !== "worker") {
+      const scheduler = new Scheduler({
+        store,
+        dags: loaded.dags,
+        artifacts,
+        leader: openLeaderLock(
+          store.db.kind === "postgres" ? Deno.env.get("DATABASE_URL") : undefined,
+        ),
+        tickMs: intOption("tick-ms", values["tick-ms"], 1000),
+        zombieAfterMs: intOption("zombie-after-s", values["zombie-after-s"], 30) * 1000,
+      });
+      work.push(scheduler.run(stop));
+    }
+    if (mode !== "scheduler") {
+      const worker = new Worker({
+        store,
+        dags: loaded.dags,
+        artifacts,
+        concurrency: intOption("concurrency", values.concurrency, 4),
+        pools: values.pools ? values.pools.split(",").map((p) => p.trim()).filter(Boolean) : null,
+        heartbeatMs: intOption("heartbeat-ms", values["heartbeat-ms"], 5000),
+        pollMs: intOption("poll-ms", values["poll-ms"], 1000),
+        graceMs: intOption("grace-s", values["grace-s"], 30) * 1000,
+      }, mode === "serve");
+      work.push(worker.run(stop));
+    }
+    await Promise.all(work);
+    return 0;
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith("workers need a PostgreSQL server")) {
+      throw new UsageError(e.message);
+    }
+    throw e;
+  } finally {
+    await store.close();
+  }
+}
+
+export const schedulerCommand = (args: string[]) => start(args, "scheduler");
+export const workerCommand = (args: string[]) => start(args, "worker");
+export const serveCommand = (args: string[]) => start(args, "serve");

@@ -1,0 +1,66 @@
+/**
+ * Leader election for schedulers: the leader holds a PostgreSQL session advisory lock on a
+ * connection of its own. When its process dies the connection closes, the lock is freed and a
+ * standby that keeps trying takes over. On PGlite (one process) the only scheduler always leads.
+ *
+ * @example
+ * ```ts
+ * import { openLeaderLock } from "./leader.ts";
+ * const lock = openLeaderLock(Deno.env.get("DATABASE_URL"));
+ * if (await lock.acquire()) { ... }
+ * ```
+ */
+import postgres from "postgres";
+
+const LOCK_KEY = 73_913;
+
+/** A lock only one scheduler holds at a time. */
+export interface LeaderLock {
+  /** True when this process holds the lock (taking it if it is free). */
+  acquire(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/** A lock on the server at `url`, or one that is always held when `url` is undefined (PGlite). */
+export function openLeaderLock(url: string | undefined): LeaderLock {
+  if (!url) return { acquire: () => Promise.resolve(true), release: () => Promise.resolve() };
+  let sql: postgres.Sql | null = null;
+  let held = false;
+  const reset = async () => {
+    held = false;
+    const old = sql;
+    sql = null;
+    await old?.end({ timeout: 1 }).catch(() => {});
+  };
+  return {
+    async acquire() {
+      try {
+        sql ??= postgres(url, {
+          max: 1,
+          idle_timeout: 0,
+          onnotice: () => {},
+          connection: { application_name: "driftflow-leader" },
+        });
+        if (held) {
+          // The lock lives as long as the session: check that it is still the same session.
+          const [{ ok }] = await sql`select exists(
+            select 1 from pg_locks where locktype = 'advisory' and objid = ${LOCK_KEY} and pid = pg_backend_pid()
+          ) as ok`;
+          if (ok) return true;
+          await reset();
+          return false;
+        }
+        const [{ got }] = await sql`select pg_try_advisory_lock(${LOCK_KEY}) as got`;
+        held = Boolean(got);
+        return held;
+      } catch {
+        await reset();
+        return false;
+      }
+    },
+    async release() {
+      if (sql && held) await sql`select pg_advisory_unlock(${LOCK_KEY})`.catch(() => {});
+      await reset();
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * The task queue on PostgreSQL, for workers on many machines: claiming ready task instances with
+ * `FOR UPDATE SKIP LOCKED` within pool slots and per-run limits, heartbeats, finding zombies, and
+ * LISTEN/NOTIFY wake-ups. No broker: PostgreSQL is the coordination engine.
+ *
+ * @example
+ * ```ts
+ * import { TaskQueue } from "./queue.ts";
+ * const queue = new TaskQueue(store.db);
+ * const claimed = await queue.claim({ workerId: "w1", hostname: "box", limit: 4, pools: null, now: new Date() });
+ * ```
+ */
+import type { SqlClient } from "./sql_client.ts";
+import type { TiKey } from "./types.ts";
+
+/** Channels workers and the scheduler wake each other on. */
+export const CHANNEL_TASKS = "driftflow_tasks";
+export const CHANNEL_SCHEDULER = "driftflow_scheduler";
+
+/** A task instance a worker claimed. */
+export interface Claimed extends TiKey {
+  dagId: string;
+  pool: string;
+  poolSlots: number;
+}
+
+/** What a claim may take. */
+export interface ClaimOptions {
+  workerId: string;
+  hostname: string;
+  /** How many task instances at most. */
+  limit: number;
+  /** Only these pools (null: all). */
+  pools: readonly string[] | null;
+  now: Date;
+  /** Each DAG's maxActiveTasks (default 16), held across all workers. */
+  maxActiveTasks?: (dagId: string) => number;
+}
+
+type Row = Record<string, unknown>;
+
+export class TaskQueue {
+  constructor(readonly db: SqlClient) {}
+
+  /**
+   * Claims ready task instances (scheduled, or up for retry and due): they turn `queued` under this
+   * worker. The pool rows are locked while slots are counted, so pools hold across workers.
+   */
+  async claim(o: ClaimOptions): Promise<Claimed[]> {
+    return await this.db.transaction(async (tx) => {
+      const candidates = await tx.query<Row>(
+        `select ti.run_id, ti.task_id, ti.map_index, ti.pool, ti.pool_slots, r.dag_id
+         from task_instances ti join dag_runs r on r.id = ti.run_id
+         where (ti.state = 'scheduled' or (ti.state = 'up_for_retry' and ti.next_retry_at <= $2::timestamptz))
+           and r.state = 'running' and ($1::text[] is null or ti.pool = any($1::text[]))
+         order by ti.scheduled_at nulls first, ti.run_id, ti.task_id, ti.map_index
+         limit $3
+         for update of ti skip locked`,
+        [o.pools, o.now.toISOString(), o.limit * 4],
+      );
+      if (candidates.length === 0) return [];
+      const pools = [...new Set(candidates.map((c) => String(c.pool)))].sort();
+      const runIds = [...new Set(candidates.map((c) => Number(c.run_id)))];
+      const slots = new Map(
+        (await tx.query<Row>(
+          "select name, slots from pools where name = any($1::text[]) order by name for update",
+          [pools],
+        )).map((r) => [String(r.name), Number(r.slots)]),
+      );
+      const used = new Map(
+        (await tx.query<Row>(
+          `select pool, coalesce(sum(pool_slots), 0)::int as used from task_instances
+           where state in ('queued', 'running') and pool = any($1::text[]) group by pool`,
+          [pools],
+        )).map((r) => [String(r.pool), Number(r.used)]),
+      );
+      const active = new Map(
+        (await tx.query<Row>(
+          `select run_id, count(*)::int as n from task_instances
+           where state in ('queued', 'running') and run_id = any($1::int[]) group by run_id`,
+          [runIds],
+        )).map((r) => [Number(r.run_id), Number(r.n)]),
+      );
+      const chosen: Claimed[] = [];
+      for (const c of candidates) {
+        if (chosen.length >= o.limit) break;
+        const pool = String(c.pool), need = Number(c.pool_slots), runId = Number(c.run_id);
+        const dagId = String(c.dag_id);
+        if ((used.get(pool) ?? 0) + need > (slots.get(pool) ?? 0)) continue;
+        if ((active.get(runId) ?? 0) >= (o.maxActiveTasks?.(dagId) ?? 16)) continue;
+        used.set(pool, (used.get(pool) ?? 0) + need);
+        active.set(runId, (active.get(runId) ?? 0) + 1);
+        chosen.push({
+          runId,
+          taskId: String(c.task_id),
+          mapIndex: Number(c.map_index),
+          dagId,
+          pool,
+          poolSlots: need,
+        });
+      }
+      if (chosen.length === 0) return [];
+      await tx.query(
+        `update task_instances ti set state = 'queued', worker_id = $1, hostname = $2, queued_at = $3::timestamptz
+         from jsonb_to_recordset($4::text::jsonb) as c(run_id int, task_id text, map_index int)
+         where ti.run_id = c.run_id and ti.task_id = c.task_id and ti.map_index = c.map_index`,
+        [
+          o.workerId,
+          o.hostname,
+          o.now.toISOString(),
+          JSON.stringify(
+            chosen.map((c) => ({ run_id: c.runId, task_id: c.taskId, map_index: c.mapIndex })),
+          ),
+        ],
+      );
+      return chosen;
+    });
+  }
+
+  /** Marks every try this worker runs as alive. */
+  async heartbeat(workerId: string, now: Date): Promise<void> {
+    await this.db.query(
+      "update task_instances set heartbeat_at = $2::timestamptz where worker_id = $1 and state in ('queued', 'running')",
+      [workerId, now.toISOString()],
+    );
+  }
+
+  /** Running tries whose heartbeat is older than `before` (their worker is gone). */
+  async zombies(
+    before: Date,
+  ): Promise<(TiKey & { tryNumber: number; maxTries: number; workerId: string | null })[]> {
+    const rows = await this.db.query<Row>(
+      `select ti.run_id, ti.task_id, ti.map_index, ti.try_number, ti.max_tries, ti.worker_id
+       from task_instances ti join dag_runs r on r.id = ti.run_id
+       where ti.state = 'running' and ti.heartbeat_at < $1::timestamptz and r.executor = 'distributed'`,
+      [before.toISOString()],
+    );
+    return rows.map((r) => ({
+      runId: Number(r.run_id),
+      taskId: String(r.task_id),
+      mapIndex: Number(r.map_index),
+      tryNumber: Number(r.try_number),
+      maxTries: Number(r.max_tries),
+      workerId: (r.worker_id ?? null) as string | null,
+    }));
+  }
+
+  /** Puts back task instances claimed (queued) but not started before `before`: their worker is gone. */
+  async requeueStale(before: Date): Promise<number> {
+    const rows = await this.db.query<Row>(
+      `update task_instances set state = 'scheduled', worker_id = null
+       where state = 'queued' and coalesce(heartbeat_at, queued_at) < $1::timestamptz returning 1`,
+      [before.toISOString()],
+    );
+    return rows.length;
+  }
+
+  /** Gives a task instance one more try (a try released by a worker shutting down does not count). */
+  async grantTry(key: TiKey): Promise<void> {
+    await this.db.query(
+      "update task_instances set max_tries = max_tries + 1 where run_id = $1 and task_id = $2 and map_index = $3",
+      [key.runId, key.taskId, key.mapIndex],
+    );
+  }
+
+  /** Wakes the listeners of `channel`. */
+  async notify(channel: string, payload = ""): Promise<void> {
+    await this.db.query("select pg_notify($1, $2)", [channel, payload]);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * A worker: claims ready task instances from PostgreSQL (`FOR UPDATE SKIP LOCKED`), runs their
+ * tries, heartbeats while they run, and wakes on LISTEN/NOTIFY with polling as the fallback. Any
+ * number of workers on any machines may share one `DATABASE_URL`. On stop (SIGTERM) it claims no
+ * more, lets running tries finish within a grace period, then releases them back to the queue.
+ *
+ * @example
+ * ```ts
+ * import { Worker } from "./worker.ts";
+ * const worker = new Worker({ store, dags, artifacts, concurrency: 4 });
+ * await worker.run(stopSignal);
+ * ```
+ */
+import type { ArtifactStore } from "./artifacts/artifact_store.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { DagDefinition } from "./dag.ts";
+import { createDagRun } from "./runs.ts";
+import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
+import type { RunState } from "./states.ts";
+import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
+import { RunExistsError, type Store } from "./store/store.ts";
+import { runTry } from "./try_runner.ts";
+
+/** How a worker is set up. */
+export interface WorkerOptions {
+  store: Store;
+  dags: Map<string, DagDefinition>;
+  artifacts: ArtifactStore;
+  clock?: Clock;
+  hostname?: string;
+  /** How many tries it runs at once (default 4). Pass `embedded` to the constructor to allow PGlite (one process). */
+  concurrency?: number;
+  /** Only tasks of these pools (default: all). */
+  pools?: readonly string[] | null;
+  /** How often it heartbeats its running tries (default 5 s). */
+  heartbeatMs?: number;
+  /** How often it looks for work without a notification (default 1 s). */
+  pollMs?: number;
+  /** How long running tries may take to finish after a stop (default 30 s). */
+  graceMs?: number;
+  onEvent?: (event: ExecutorEvent) => void;
+  log?: (line: string) => void;
+}
+
+export class Worker implements RunEnv {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly artifacts: ArtifactStore;
+  readonly hostname: string;
+  readonly workerId: string;
+  readonly queue: TaskQueue;
+  readonly #abort = new AbortController();
+  readonly signal: AbortSignal = this.#abort.signal;
+  readonly #running = new Set<Promise<void>>();
+  #wake: (() => void) | null = null;
+  #pending = false;
+
+  constructor(readonly options: WorkerOptions, embedded = false) {
+    if (options.store.db.kind !== "postgres" && !embedded) {
+      throw new Error(
+        "workers need a PostgreSQL server that every process shares: set DATABASE_URL " +
+          "(PGlite is embedded in one process; use `deno task run` or `deno task serve --scheduler` with it)",
+      );
+    }
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.artifacts = options.artifacts;
+    this.hostname = options.hostname ?? Deno.hostname();
+    this.workerId = `${this.hostname}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
+    this.queue = new TaskQueue(options.store.db);
+  }
+
+  emit(event: ExecutorEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  #log(line: string): void {
+    (this.options.log ?? ((l: string) => console.error(l)))(
+      `${new Date().toISOString()} worker ${this.workerId}: ${line}`,
+    );
+  }
+
+  /** Claims and runs tasks until `stop` aborts, then drains (see the module doc). */
+  async run(stop: AbortSignal): Promise<void> {
+    const concurrency = this.options.concurrency ?? 4;
+    const unlisten = await this.store.db.listen(CHANNEL_TASKS, () => this.#notify()).catch(() =>
+      null
+    );
+    const beat = setInterval(() => {
+      if (this.#running.size === 0) return;
+      this.queue.heartbeat(this.workerId, new Date(this.clock.now())).catch((e) =>
+        this.#log(`heartbeat failed: ${(e as Error).message}`)
+      );
+    }, this.options.heartbeatMs ?? 5000);
+    stop.addEventListener("abort", () => this.#notify(), { once: true });
+    this.#log(
+      `started: concurrency ${concurrency}, pools ${this.options.pools?.join(",") ?? "all"}`,
+    );
+    try {
+      while (!stop.aborted) {
+        const free = concurrency - this.#running.size;
+        let claimed: Claimed[] = [];
+        if (free > 0) {
+          try {
+            claimed = await this.queue.claim({
+              workerId: this.workerId,
+              hostname: this.hostname,
+              limit: free,
+              pools: this.options.pools ?? null,
+              now: new Date(this.clock.now()),
+              maxActiveTasks: (id) => this.options.dags.get(id)?.options.maxActiveTasks ?? 16,
+            });
+          } catch (e) {
+            this.#log(`claim failed (will retry): ${(e as Error).message}`);
+          }
+        }
+        for (const c of claimed) this.#start(c);
+        if (claimed.length === 0 || claimed.length === free) await this.#waitForWork();
+      }
+      this.#log(
+        `stopping: ${this.#running.size} tr${this.#running.size === 1 ? "y" : "ies"} running`,
+      );
+      const grace = new Promise((r) => setTimeout(r, this.options.graceMs ?? 30_000));
+      await Promise.race([Promise.allSettled([...this.#running]), grace]);
+      if (this.#running.size > 0) {
+        const e = new Error("the worker is shutting down: the try is released to another worker");
+        e.name = "ReleaseError";
+        this.#abort.abort(e);
+        await Promise.allSettled([...this.#running]);
+      }
+    } finally {
+      clearInterval(beat);
+      await unlisten?.().catch(() => {});
+    }
+  }
+
+  #notify(): void {
+    if (this.#wake) this.#wake();
+    else this.#pending = true;
+  }
+
+  #waitForWork(): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const t = setTimeout(done, this.options.pollMs ?? 1000);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.#wake = null;
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  #start(c: Claimed): void {
+    const p: Promise<void> = this.#execute(c)
+      .catch((e) =>
+        this.#log(
+          `internal error on ${c.taskId}[${c.mapIndex}] of run ${c.runId}: ${(e as Error).stack}`,
+        )
+      )
+      .finally(() => {
+        this.#running.delete(p);
+        this.#notify();
+      });
+    this.#running.add(p);
+  }
+
+  async #execute(c: Claimed): Promise<void> {
+    const dag = this.options.dags.get(c.dagId);
+    const run = await this.store.getRun(c.runId);
+    if (!dag || !run) {
+      const why = dag ? `run ${c.runId} is gone` : `dag "${c.dagId}" is not loaded on this worker`;
+      await this.store.setTaskState(c, "failed", { error: why, at: new Date(this.clock.now()) });
+      return;
+    }
+    const tracker = new RunTracker(this, dag, run);
+    await tracker.load("observe");
+    const ti = tracker.tis.get(tiKey(c.taskId, c.mapIndex));
+    const task = tracker.tasks.get(c.taskId);
+    if (!ti || !task) {
+      throw new Error(`claimed ${c.taskId}[${c.mapIndex}] is not in run ${c.runId}`);
+    }
+    ti.busy = true;
+    await runTry(tracker, task, ti);
+    await this.queue.notify(CHANNEL_SCHEDULER, String(c.runId));
+  }
+
+  /** A trigger task on a worker: the new run is left to the scheduler; with `wait`, polled to its end. */
+  async trigger(
+    dagId: string,
+    conf: Record<string, unknown>,
+    parent: { runId: number; taskId: string },
+    wait: boolean,
+  ): Promise<{ runId: number; state: RunState }> {
+    const target = this.options.dags.get(dagId);
+    if (!target) throw new Error(`cannot trigger dag "${dagId}": no such DAG is loaded`);
+    let runId: number | undefined;
+    for (let attempt = 0; runId === undefined; attempt++) {
+      try {
+        runId = (await createDagRun(this.store, target, {
+          conf,
+          logicalDate: new Date(this.clock.now() + attempt),
+          runType: "triggered",
+          triggeredBy: parent,
+          executor: "distributed",
+        })).id;
+      } catch (e) {
+        if (!(e instanceof RunExistsError) || attempt > 100) throw e;
+      }
+    }
+    await this.queue.notify(CHANNEL_SCHEDULER, String(runId));
+    if (!wait) return { runId, state: "queued" };
+    for (;;) {
+      const run = await this.store.getRun(runId);
+      if (run?.state === "success" || run?.state === "failed") return { runId, state: run.state };
+      await this.clock.sleep(500, this.signal);
+    }
+  }
+}

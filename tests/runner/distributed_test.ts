@@ -1,0 +1,202 @@
+// Fault tests with real processes on real PostgreSQL: workers killed, the server restarted,
+// schedulers killed and doubled.
+import assert from "node:assert/strict";
+import { loadDags } from "../../runner/loader.ts";
+import { createDagRun } from "../../runner/runs.ts";
+import { CHANNEL_SCHEDULER, TaskQueue } from "../../runner/store/queue.ts";
+import type { Store } from "../../runner/store/store.ts";
+import { cluster, eventually, type Proc } from "./processes.ts";
+
+const { dags } = await loadDags("tests/fixtures/dags_dist");
+const opts = { sanitizeResources: false, sanitizeOps: false };
+const FAST_SCHEDULER = ["scheduler", "--tick-ms", "100", "--zombie-after-s", "2"];
+const FAST_WORKER = ["worker", "--heartbeat-ms", "200", "--poll-ms", "100", "--concurrency", "2"];
+
+async function startRun(store: Store, dagId: string, params: Record<string, unknown> = {}) {
+  const run = await createDagRun(store, dags.get(dagId)!, { params, executor: "distributed" });
+  await new TaskQueue(store.db).notify(CHANNEL_SCHEDULER, String(run.id));
+  return run;
+}
+
+async function finished(store: Store, runId: number) {
+  return await eventually(`run ${runId} to finish`, async () => {
+    const r = await store.getRun(runId);
+    return r?.state === "success" || r?.state === "failed" ? r : undefined;
+  });
+}
+
+async function dump(procs: Proc[]): Promise<string> {
+  return (await Promise.all(
+    procs.map(async (p) => `--- ${p.name}\n${(await p.output()).slice(-3000)}`),
+  )).join("\n");
+}
+
+/** Every task instance has at most one successful try. */
+async function assertSingleSuccess(store: Store, runId: number) {
+  const tries = await store.tries(runId);
+  const counts = new Map<string, number>();
+  for (const t of tries) {
+    if (t.state === "success") {
+      counts.set(`${t.taskId}[${t.mapIndex}]`, (counts.get(`${t.taskId}[${t.mapIndex}]`) ?? 0) + 1);
+    }
+  }
+  for (const [k, n] of counts) assert.equal(n, 1, `${k} has ${n} successful tries`);
+}
+
+Deno.test({
+  name: "distributed: kill -9 a worker mid-task; the task finishes on the other worker as try 2",
+  ...opts,
+  async fn() {
+    const c = await cluster();
+    const procs = [
+      await c.spawn("scheduler", FAST_SCHEDULER),
+      await c.spawn("w1", FAST_WORKER),
+      await c.spawn("w2", FAST_WORKER),
+    ];
+    try {
+      const run = await startRun(c.store, "long", { sleepMs: 6000 });
+      const running = await eventually("slow to be running", async () => {
+        const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "slow");
+        return ti?.state === "running" ? ti : undefined;
+      });
+      const rows = await c.store.db.query<{ worker_id: string }>(
+        "select worker_id from task_instances where run_id = $1 and task_id = 'slow'",
+        [run.id],
+      );
+      const pid = Number(rows[0].worker_id.split(":")[1]);
+      const victim = procs.find((p) => p.child.pid === pid);
+      assert.ok(victim, `the worker ${rows[0].worker_id} is one of ours`);
+      assert.equal(running.tryNumber, 1);
+      await victim.kill("SIGKILL");
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "success", await dump(procs));
+      const tries = await c.store.tries(run.id, "slow");
+      assert.deepEqual(tries.map((t) => [t.tryNumber, t.state]), [[1, "up_for_retry"], [
+        2,
+        "success",
+      ]]);
+      assert.match(tries[0].error!, /zombie: no heartbeat from worker/);
+      const xcom = (await c.store.xcoms(run.id)).find((x) => x.taskId === "slow")!.value as {
+        pid: number;
+      };
+      assert.notEqual(xcom.pid, pid, "try 2 ran on the surviving worker");
+      await assertSingleSuccess(c.store, run.id);
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "distributed: restarting PostgreSQL during a run; workers and scheduler reconnect and it finishes",
+  ...opts,
+  async fn() {
+    const c = await cluster();
+    const procs = [await c.spawn("scheduler", FAST_SCHEDULER), await c.spawn("w1", FAST_WORKER)];
+    try {
+      const run = await startRun(c.store, "chain");
+      await eventually("s2 to start", async () => {
+        const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "s2");
+        return ti?.state === "running" || ti?.state === "success" ? true : undefined;
+      });
+      const cluster =
+        (await Deno.readDir("/etc/postgresql")[Symbol.asyncIterator]().next()).value!.name;
+      const restart = await new Deno.Command("pg_ctlcluster", {
+        args: ["--skip-systemctl-redirect", cluster, "main", "restart"],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.equal(restart.code, 0, new TextDecoder().decode(restart.stderr));
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "success", await dump(procs));
+      await assertSingleSuccess(c.store, run.id);
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+async function tickerDates(store: Store): Promise<number[]> {
+  const runs = await store.listRuns("ticker", { limit: 10_000 });
+  return runs.map((r) => r.logicalDate.getTime()).sort((a, b) => a - b);
+}
+
+function gaps(dates: number[]): number[] {
+  return dates.slice(1).map((d, i) => d - dates[i]).filter((g) => g !== 1000);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test({
+  name: "distributed: a killed scheduler restarts without duplicates; missed ticks follow catchup",
+  ...opts,
+  async fn() {
+    for (const catchup of [true, false]) {
+      const c = await cluster();
+      const env = { TICKER_CATCHUP: catchup ? "1" : "0", TICKER_START: new Date().toISOString() };
+      try {
+        const s1 = await c.spawn("scheduler-1", FAST_SCHEDULER, env);
+        await eventually(
+          "first runs",
+          async () => (await tickerDates(c.store)).length >= 2 ? true : undefined,
+        );
+        await s1.kill("SIGKILL");
+        const before = (await tickerDates(c.store)).at(-1)!;
+        await sleep(3500);
+        const s2 = await c.spawn("scheduler-2", FAST_SCHEDULER, env);
+        await eventually(
+          "runs after the restart",
+          async () => ((await tickerDates(c.store)).at(-1)! > before + 5000 ? true : undefined),
+        );
+        await s2.kill("SIGTERM");
+        const dates = await tickerDates(c.store);
+        assert.equal(new Set(dates).size, dates.length, "no duplicate logical dates");
+        if (catchup) {
+          assert.deepEqual(
+            gaps(dates),
+            [],
+            `catchup fills the missed ticks:\n${await dump([s1, s2])}`,
+          );
+        } else {assert.ok(
+            gaps(dates).some((g) => g >= 3000),
+            `without catchup the missed ticks stay missed: ${gaps(dates)}`,
+          );}
+      } finally {
+        await c.close();
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "distributed: two schedulers at once make exactly one run per tick; the standby takes over",
+  ...opts,
+  async fn() {
+    const c = await cluster();
+    const env = { TICKER_CATCHUP: "1", TICKER_START: new Date().toISOString() };
+    try {
+      const a = await c.spawn("scheduler-a", FAST_SCHEDULER, env);
+      const b = await c.spawn("scheduler-b", FAST_SCHEDULER, env);
+      await eventually(
+        "several ticks",
+        async () => (await tickerDates(c.store)).length >= 4 ? true : undefined,
+      );
+      const logs = [await a.output(), await b.output()];
+      const leaders = logs.filter((l) => l.includes("scheduler: leading"));
+      assert.equal(leaders.length, 1, `exactly one leads:\n${logs.join("\n")}`);
+      const leader = logs[0].includes("scheduler: leading") ? a : b;
+      await leader.kill("SIGKILL");
+      const last = (await tickerDates(c.store)).at(-1)!;
+      await eventually(
+        "the standby to take over",
+        async () => ((await tickerDates(c.store)).at(-1)! > last + 2000 ? true : undefined),
+      );
+      const dates = await tickerDates(c.store);
+      assert.equal(new Set(dates).size, dates.length);
+      assert.deepEqual(gaps(dates), [], "one run per tick, none missed (catchup)");
+    } finally {
+      await c.close();
+    }
+  },
+});

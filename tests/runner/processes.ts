@@ -1,0 +1,108 @@
+/**
+ * Real processes for the distributed tests: schedulers and workers spawned from the CLI against a
+ * fresh PostgreSQL database, killed as a test needs, their output kept in files to read on failure.
+ */
+import { freshDatabase } from "./helpers.ts";
+import { openPostgres } from "../../runner/store/postgres.ts";
+import { Store } from "../../runner/store/store.ts";
+
+export interface Proc {
+  name: string;
+  child: Deno.ChildProcess;
+  logFile: string;
+  /** SIGKILL (no clean-up) or SIGTERM (graceful). */
+  kill(signal?: Deno.Signal): Promise<void>;
+  output(): Promise<string>;
+}
+
+export interface Cluster {
+  url: string;
+  store: Store;
+  env: Record<string, string>;
+  spawn(name: string, args: string[], env?: Record<string, string>): Promise<Proc>;
+  close(): Promise<void>;
+}
+
+export async function cluster(dagsDir = "tests/fixtures/dags_dist"): Promise<Cluster> {
+  const db = await freshDatabase();
+  const home = await Deno.makeTempDir({ prefix: "driftflow-dist-" });
+  const store = new Store(await openPostgres(db.url, 4));
+  await store.migrate();
+  const env = {
+    DATABASE_URL: db.url,
+    DRIFTFLOW_DAGS: dagsDir,
+    DRIFTFLOW_HOME: home,
+    NO_COLOR: "1",
+  };
+  const procs: Proc[] = [];
+  return {
+    url: db.url,
+    store,
+    env,
+    async spawn(name, args, extra = {}) {
+      const logFile = `${home}/${name}.log`;
+      // The process writes straight to its log files (bash redirects, then execs deno: same pid).
+      const child = new Deno.Command("bash", {
+        args: [
+          "-c",
+          'exec "$@" 2>"$LOG" >"$LOG.stdout"',
+          "--",
+          Deno.execPath(),
+          "run",
+          "-A",
+          "runner/cli/main.ts",
+          ...args,
+        ],
+        env: { ...env, ...extra, LOG: logFile },
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      let done = false;
+      const status = child.status.finally(() => (done = true));
+      const proc: Proc = {
+        name,
+        child,
+        logFile,
+        async kill(signal = "SIGKILL") {
+          if (!done) {
+            try {
+              child.kill(signal);
+            } catch { /* gone */ }
+          }
+          await status;
+        },
+        output: () => Deno.readTextFile(logFile),
+      };
+      procs.push(proc);
+      return proc;
+    },
+    async close() {
+      await Promise.all(procs.map((p) => p.kill("SIGKILL")));
+      await store.close();
+      await db.drop();
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Polls `fn` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`,
+  );
+}
