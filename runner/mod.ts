@@ -22,6 +22,7 @@ export type {
   MappedSpec,
   RunEvent,
   TaskContext,
+  TaskDef,
   TaskEvent,
   TaskSettings,
   TriggerResult,

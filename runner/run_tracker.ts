@@ -96,8 +96,19 @@ export class RunTracker {
    * left running or queued belongs to a process that ended; "observe": others may be running tries,
    * so states are taken as they are.
    */
-  async load(mode: "resume" | "observe"): Promise<void> {
-    for (const ti of await this.store.taskInstances(this.run.id)) {
+  async load(
+    mode: "resume" | "observe",
+    forTry?: { taskId: string; mapIndex: number },
+  ): Promise<void> {
+    // For one try: its own instance, what it reads (ancestors), what a branch may skip (downstream).
+    const reads = forTry ? this.ancestors(forTry.taskId) : undefined;
+    const rows = forTry
+      ? await this.store.taskInstancesForTry(
+        { runId: this.run.id, ...forTry },
+        [...reads!, ...(this.downstream.get(forTry.taskId) ?? [])],
+      )
+      : await this.store.taskInstances(this.run.id);
+    for (const ti of rows) {
       if (!this.tasks.has(ti.taskId)) continue;
       this.tis.set(tiKey(ti.taskId, ti.mapIndex), {
         ...ti,
@@ -111,9 +122,25 @@ export class RunTracker {
         await this.orphaned(ti);
       }
     }
-    for (const x of await this.store.xcoms(this.run.id)) {
+    if (reads?.length === 0) return;
+    for (const x of await this.store.xcoms(this.run.id, reads)) {
       this.setOutput(x.taskId, x.mapIndex, await decodeXcom(x, this.env.artifacts));
     }
+  }
+
+  /** Every task `taskId` depends on, directly or not. */
+  ancestors(taskId: string): string[] {
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      for (const d of this.tasks.get(id)?.deps ?? []) {
+        if (!seen.has(d)) {
+          seen.add(d);
+          visit(d);
+        }
+      }
+    };
+    visit(taskId);
+    return [...seen];
   }
 
   /** A task instance left unfinished by a process that ended (a resumed run). */
@@ -211,10 +238,17 @@ export class RunTracker {
       await this.setState(parent, "skipped", "expand returned no items");
       return;
     }
-    await this.store.expandMapped(
-      { runId: this.run.id, taskId: task.id, mapIndex: -1 },
-      items.length,
-    );
+    try {
+      JSON.stringify(items);
+    } catch (e) {
+      await this.setState(
+        parent,
+        "failed",
+        `expand must return JSON-serialisable items: ${(e as Error).message}`,
+      );
+      return;
+    }
+    await this.store.expandMapped({ runId: this.run.id, taskId: task.id, mapIndex: -1 }, items);
     this.expanded.set(task.id, items);
     for (let i = 0; i < items.length; i++) {
       this.tis.set(tiKey(task.id, i), {
@@ -286,19 +320,11 @@ export class RunTracker {
     return task.settings[key] !== undefined ? task.settings[key] : this.defaults[key];
   }
 
-  /** The item of a mapped task instance (re-expanding after a restart of the process). */
+  /** The item of a mapped task instance: from memory, or as stored when the task was expanded. */
   async item(task: TaskDef, mapIndex: number): Promise<unknown> {
-    let items = this.expanded.get(task.id);
-    if (!items) {
-      items = await task.expand!(
-        this.context(task, -1, 0, new AbortController().signal, () => {}),
-      );
-      this.expanded.set(task.id, items);
-    }
-    if (mapIndex >= items.length) {
-      throw new Error(`map index ${mapIndex} is past the ${items.length} items of expand`);
-    }
-    return items[mapIndex];
+    const items = this.expanded.get(task.id);
+    if (items) return items[mapIndex];
+    return await this.store.mapItem({ runId: this.run.id, taskId: task.id, mapIndex });
   }
 
   context(

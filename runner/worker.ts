@@ -19,6 +19,7 @@ import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracke
 import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
 import { RunExistsError, type Store } from "./store/store.ts";
+import type { DagRun } from "./store/types.ts";
 import { runTry } from "./try_runner.ts";
 
 /** How a worker is set up. */
@@ -54,6 +55,11 @@ export class Worker implements RunEnv {
   readonly #running = new Set<Promise<void>>();
   #wake: (() => void) | null = null;
   #pending = false;
+  /** Runs seen lately (their conf, params and dates do not change). */
+  readonly #runs = new Map<number, DagRun>();
+  /** Runs whose scheduler notification is due (sent in batches, every 20 ms at most). */
+  readonly #toNotify = new Set<number>();
+  #notifyTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly options: WorkerOptions, embedded = false) {
     if (options.store.db.kind !== "postgres" && !embedded) {
@@ -130,6 +136,12 @@ export class Worker implements RunEnv {
       }
     } finally {
       clearInterval(beat);
+      if (this.#notifyTimer !== undefined) {
+        clearTimeout(this.#notifyTimer);
+        for (const id of this.#toNotify) {
+          await this.queue.notify(CHANNEL_SCHEDULER, String(id)).catch(() => {});
+        }
+      }
       await unlisten?.().catch(() => {});
     }
   }
@@ -145,13 +157,12 @@ export class Worker implements RunEnv {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const t = setTimeout(done, this.options.pollMs ?? 1000);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(t);
-        self.#wake = null;
+        this.#wake = null;
         resolve();
-      }
+      };
+      const t = setTimeout(done, this.options.pollMs ?? 1000);
       this.#wake = done;
     });
   }
@@ -172,14 +183,19 @@ export class Worker implements RunEnv {
 
   async #execute(c: Claimed): Promise<void> {
     const dag = this.options.dags.get(c.dagId);
-    const run = await this.store.getRun(c.runId);
+    let run = this.#runs.get(c.runId) ?? null;
+    if (!run) {
+      run = await this.store.getRun(c.runId);
+      if (run) this.#runs.set(c.runId, run);
+      if (this.#runs.size > 1000) this.#runs.delete(this.#runs.keys().next().value!);
+    }
     if (!dag || !run) {
       const why = dag ? `run ${c.runId} is gone` : `dag "${c.dagId}" is not loaded on this worker`;
       await this.store.setTaskState(c, "failed", { error: why, at: new Date(this.clock.now()) });
       return;
     }
     const tracker = new RunTracker(this, dag, run);
-    await tracker.load("observe");
+    await tracker.load("observe", c);
     const ti = tracker.tis.get(tiKey(c.taskId, c.mapIndex));
     const task = tracker.tasks.get(c.taskId);
     if (!ti || !task) {
@@ -187,7 +203,22 @@ export class Worker implements RunEnv {
     }
     ti.busy = true;
     await runTry(tracker, task, ti);
-    await this.queue.notify(CHANNEL_SCHEDULER, String(c.runId));
+    this.#notifyScheduler(c.runId);
+  }
+
+  /** Tells the scheduler a run changed; notifications within 20 ms go out together. */
+  #notifyScheduler(runId: number): void {
+    this.#toNotify.add(runId);
+    this.#notifyTimer ??= setTimeout(() => {
+      this.#notifyTimer = undefined;
+      const ids = [...this.#toNotify];
+      this.#toNotify.clear();
+      for (const id of ids) {
+        this.queue.notify(CHANNEL_SCHEDULER, String(id)).catch((e) =>
+          this.#log(`notify failed: ${(e as Error).message}`)
+        );
+      }
+    }, 20);
   }
 
   /** A trigger task on a worker: the new run is left to the scheduler; with `wait`, polled to its end. */

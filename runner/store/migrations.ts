@@ -132,6 +132,7 @@ insert into pools (name, slots, description)
     sql: `
 alter table task_instances add column worker_id text;
 alter table task_instances add column scheduled_at timestamptz;
+alter table task_instances add column map_item jsonb;
 alter table dag_runs add column executor text not null default 'local';
 create index task_instances_claim_idx on task_instances (pool, run_id)
   where state in ('scheduled', 'up_for_retry');

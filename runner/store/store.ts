@@ -296,11 +296,23 @@ export class Store {
 
   // ---- task instances ---------------------------------------------------------------------------
 
-  /** A run's task instances. */
-  async taskInstances(runId: number): Promise<TaskInstance[]> {
+  /** A run's task instances (of the named tasks only, when `taskIds` is given). */
+  async taskInstances(runId: number, taskIds?: readonly string[]): Promise<TaskInstance[]> {
     const rows = await this.db.query<Row>(
-      `select ${TI_COLUMNS} from task_instances where run_id = $1 order by task_id, map_index`,
-      [runId],
+      `select ${TI_COLUMNS} from task_instances where run_id = $1 and ($2::text[] is null or task_id = any($2::text[]))
+       order by task_id, map_index`,
+      [runId, taskIds ?? null],
+    );
+    return rows.map(toTi);
+  }
+
+  /** What one try needs to see: its own instance (and its mapped parent) and all of `others`. */
+  async taskInstancesForTry(key: TiKey, others: readonly string[]): Promise<TaskInstance[]> {
+    const rows = await this.db.query<Row>(
+      `select ${TI_COLUMNS} from task_instances where run_id = $1 and (task_id = any($4::text[])
+         or (task_id = $2 and map_index in (-1, $3)))
+       order by task_id, map_index`,
+      [key.runId, key.taskId, key.mapIndex, others],
     );
     return rows.map(toTi);
   }
@@ -315,16 +327,26 @@ export class Store {
     return rows.map(toTi);
   }
 
-  /** Adds the items of a mapped task (map indexes 0..count-1). */
-  async expandMapped(key: TiKey, count: number): Promise<void> {
+  /** Adds the instances of a mapped task, one per item (map indexes 0…n-1), each with its item. */
+  async expandMapped(key: TiKey, items: readonly unknown[]): Promise<void> {
     await this.db.query(
-      `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots, state, scheduled_at)
-       select p.run_id, p.task_id, i, p.retries, p.retries, p.pool, p.pool_slots, 'scheduled', now()
-       from task_instances p, generate_series(0, $3::int - 1) i
+      `insert into task_instances (run_id, task_id, map_index, max_tries, retries, pool, pool_slots, state,
+         scheduled_at, map_item)
+       select p.run_id, p.task_id, (i.n - 1)::int, p.retries, p.retries, p.pool, p.pool_slots, 'scheduled', now(), i.item
+       from task_instances p, jsonb_array_elements($3::text::jsonb) with ordinality as i(item, n)
        where p.run_id = $1 and p.task_id = $2 and p.map_index = -1
        on conflict do nothing`,
-      [key.runId, key.taskId, count],
+      [key.runId, key.taskId, JSON.stringify(items)],
     );
+  }
+
+  /** The item of one instance of a mapped task. */
+  async mapItem(key: TiKey): Promise<unknown> {
+    const rows = await this.db.query<{ map_item: unknown }>(
+      "select map_item from task_instances where run_id = $1 and task_id = $2 and map_index = $3",
+      [key.runId, key.taskId, key.mapIndex],
+    );
+    return rows[0]?.map_item;
   }
 
   /** Sets the state of a task instance that is not being tried (scheduled, skipped, …). */

@@ -49,9 +49,9 @@ Deno.test({
   async fn() {
     const c = await cluster();
     const procs = [
-      await c.spawn("scheduler", FAST_SCHEDULER),
-      await c.spawn("w1", FAST_WORKER),
-      await c.spawn("w2", FAST_WORKER),
+      c.spawn("scheduler", FAST_SCHEDULER),
+      c.spawn("w1", FAST_WORKER),
+      c.spawn("w2", FAST_WORKER),
     ];
     try {
       const run = await startRun(c.store, "long", { sleepMs: 6000 });
@@ -93,7 +93,7 @@ Deno.test({
   ...opts,
   async fn() {
     const c = await cluster();
-    const procs = [await c.spawn("scheduler", FAST_SCHEDULER), await c.spawn("w1", FAST_WORKER)];
+    const procs = [c.spawn("scheduler", FAST_SCHEDULER), c.spawn("w1", FAST_WORKER)];
     try {
       const run = await startRun(c.store, "chain");
       await eventually("s2 to start", async () => {
@@ -136,7 +136,7 @@ Deno.test({
       const c = await cluster();
       const env = { TICKER_CATCHUP: catchup ? "1" : "0", TICKER_START: new Date().toISOString() };
       try {
-        const s1 = await c.spawn("scheduler-1", FAST_SCHEDULER, env);
+        const s1 = c.spawn("scheduler-1", FAST_SCHEDULER, env);
         await eventually(
           "first runs",
           async () => (await tickerDates(c.store)).length >= 2 ? true : undefined,
@@ -144,7 +144,7 @@ Deno.test({
         await s1.kill("SIGKILL");
         const before = (await tickerDates(c.store)).at(-1)!;
         await sleep(3500);
-        const s2 = await c.spawn("scheduler-2", FAST_SCHEDULER, env);
+        const s2 = c.spawn("scheduler-2", FAST_SCHEDULER, env);
         await eventually(
           "runs after the restart",
           async () => ((await tickerDates(c.store)).at(-1)! > before + 5000 ? true : undefined),
@@ -176,8 +176,8 @@ Deno.test({
     const c = await cluster();
     const env = { TICKER_CATCHUP: "1", TICKER_START: new Date().toISOString() };
     try {
-      const a = await c.spawn("scheduler-a", FAST_SCHEDULER, env);
-      const b = await c.spawn("scheduler-b", FAST_SCHEDULER, env);
+      const a = c.spawn("scheduler-a", FAST_SCHEDULER, env);
+      const b = c.spawn("scheduler-b", FAST_SCHEDULER, env);
       await eventually(
         "several ticks",
         async () => (await tickerDates(c.store)).length >= 4 ? true : undefined,

@@ -19,7 +19,7 @@ export interface Cluster {
   url: string;
   store: Store;
   env: Record<string, string>;
-  spawn(name: string, args: string[], env?: Record<string, string>): Promise<Proc>;
+  spawn(name: string, args: string[], env?: Record<string, string>): Proc;
   close(): Promise<void>;
 }
 
@@ -39,7 +39,7 @@ export async function cluster(dagsDir = "tests/fixtures/dags_dist"): Promise<Clu
     url: db.url,
     store,
     env,
-    async spawn(name, args, extra = {}) {
+    spawn(name, args, extra = {}) {
       const logFile = `${home}/${name}.log`;
       // The process writes straight to its log files (bash redirects, then execs deno: same pid).
       const child = new Deno.Command("bash", {

@@ -109,7 +109,7 @@ storeTest(
   async (store) => {
     const run = await newRun(store);
     const key = { runId: run.id, taskId: "a", mapIndex: -1 };
-    await store.expandMapped({ ...key, taskId: "b" }, 3);
+    await store.expandMapped({ ...key, taskId: "b" }, ["x", "y", "z"]);
     assert.equal((await store.taskInstances(run.id)).length, 5);
     await store.startTry(key, 1, new Date(), "h");
     await store.finishTry(key, 1, {

@@ -1,0 +1,147 @@
+/**
+ * The distributed part of the engine benchmark: 5,000 no-op tasks over 1, 2 and 4 worker processes
+ * on the PostgreSQL server, with a scheduler process; tasks/s and the latency from ready
+ * (scheduled) to started (p50, p99). Beside it, the bare claim-and-complete SQL loop — the same
+ * statements, no engine — as PostgreSQL's own limit on this machine.
+ */
+import { loadDags } from "../../runner/loader.ts";
+import { createDagRun } from "../../runner/runs.ts";
+import { CHANNEL_SCHEDULER, TaskQueue } from "../../runner/store/queue.ts";
+import { openPostgres } from "../../runner/store/postgres.ts";
+import { Store } from "../../runner/store/store.ts";
+import { cluster, eventually } from "../runner/processes.ts";
+import { progress } from "./report.ts";
+
+const DAGS = "tests/fixtures/dags_bench";
+
+export interface DistributedResult {
+  workers: number;
+  seconds: number;
+  tasksPerS: number;
+  /** Ready to started in the burst of 5,000: mostly waiting in the queue. */
+  burstP50: number;
+  /** Ready to started in a chain: the pickup latency of an idle worker. */
+  p50: number;
+  p99: number;
+}
+
+async function latencies(
+  store: Store,
+  runId: number,
+  mappedOnly: boolean,
+): Promise<{ p50: number; p99: number }> {
+  const [r] = await store.db.query<{ p50: number; p99: number }>(
+    `select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.99) within group (order by ms) as p99
+     from (select extract(epoch from (start_date - scheduled_at)) * 1000 as ms from task_instances
+           where run_id = $1 and (map_index >= 0 or not $2)) t`,
+    [runId, mappedOnly],
+  );
+  return { p50: Number(r.p50), p99: Number(r.p99) };
+}
+
+/** One measurement with `workers` worker processes. */
+export async function measureWorkers(workers: number, tasks: number): Promise<DistributedResult> {
+  const c = await cluster(DAGS);
+  const env = { BENCH_TASKS: String(tasks) };
+  try {
+    c.spawn("scheduler", ["scheduler", "--tick-ms", "200"], env);
+    const procs = Array.from(
+      { length: workers },
+      (_, i) =>
+        c.spawn(`worker-${i}`, [
+          "worker",
+          "--concurrency",
+          "16",
+          "--poll-ms",
+          "200",
+          "--heartbeat-ms",
+          "2000",
+        ], env),
+    );
+    for (const p of procs) {
+      await eventually(
+        `${p.name} to start`,
+        async () => ((await p.output()).includes("started") ? true : undefined),
+      );
+    }
+    Deno.env.set("BENCH_TASKS", String(tasks));
+    const { dags } = await loadDags(DAGS);
+    const t0 = performance.now();
+    const run = await createDagRun(c.store, dags.get("bench_many")!, { executor: "distributed" });
+    await new TaskQueue(c.store.db).notify(CHANNEL_SCHEDULER, String(run.id));
+    await eventually("the burst to finish", async () => {
+      const [{ n }] = await c.store.db.query<{ n: number }>(
+        "select count(*)::int as n from task_instances where run_id = $1 and state = 'success' and map_index >= 0",
+        [run.id],
+      );
+      progress(`${workers} worker(s): tasks`, n, tasks);
+      const r = await c.store.getRun(run.id);
+      return r?.state === "success"
+        ? true
+        : r?.state === "failed"
+        ? Promise.reject(new Error("the run failed"))
+        : undefined;
+    }, 600_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const burst = await latencies(c.store, run.id, true);
+    const chain = await createDagRun(c.store, dags.get("bench_chain")!, {
+      executor: "distributed",
+    });
+    await new TaskQueue(c.store.db).notify(CHANNEL_SCHEDULER, String(chain.id));
+    await eventually(
+      "the chain to finish",
+      async () => ((await c.store.getRun(chain.id))?.state === "success" ? true : undefined),
+    );
+    return {
+      workers,
+      seconds,
+      tasksPerS: tasks / seconds,
+      burstP50: burst.p50,
+      ...await latencies(c.store, chain.id, false),
+    };
+  } finally {
+    await c.close();
+  }
+}
+
+/** The bare loop: `loops` connections claim and complete `tasks` rows with the engine's statements. */
+export async function measureSqlLoop(tasks: number, loops = 4): Promise<number> {
+  const c = await cluster(DAGS);
+  try {
+    const store = new Store(await openPostgres(c.url, loops * 2));
+    Deno.env.set("BENCH_TASKS", String(tasks));
+    const { dags } = await loadDags(DAGS);
+    const run = await createDagRun(store, dags.get("bench_many")!, { executor: "distributed" });
+    await store.setRunState(run.id, "running", new Date());
+    await store.expandMapped(
+      { runId: run.id, taskId: "noop", mapIndex: -1 },
+      Array.from({ length: tasks }, (_, i) => i),
+    );
+    const queue = new TaskQueue(store.db);
+    const t0 = performance.now();
+    let done = 0;
+    await Promise.all(Array.from({ length: loops }, async (_, i) => {
+      for (;;) {
+        const claimed = await queue.claim({
+          workerId: `loop-${i}`,
+          hostname: "bench",
+          limit: 16,
+          pools: null,
+          now: new Date(),
+          maxActiveTasks: () => 10_000,
+        });
+        if (claimed.length === 0) return;
+        await Promise.all(claimed.map(async (t) => {
+          await store.startTry(t, 1, new Date(), "bench");
+          await store.finishTry(t, 1, { state: "success", at: new Date(), durationMs: 0 });
+          progress("sql loop: tasks", ++done, tasks);
+        }));
+      }
+    }));
+    const rate = tasks / ((performance.now() - t0) / 1000);
+    await store.close();
+    return rate;
+  } finally {
+    await c.close();
+  }
+}
