@@ -44,7 +44,9 @@ export class TaskQueue {
 
   /**
    * Claims ready task instances (scheduled, or up for retry and due): they turn `queued` under this
-   * worker. The pool rows are locked while slots are counted, so pools hold across workers.
+   * worker. The pool rows are locked while slots are counted, so pools hold across workers. Slots in
+   * use are those of tries held by a worker (a mapped task's own row, "running" while its items run,
+   * holds none).
    */
   async claim(o: ClaimOptions): Promise<Claimed[]> {
     return await this.db.transaction(async (tx) => {
@@ -70,14 +72,15 @@ export class TaskQueue {
       const used = new Map(
         (await tx.query<Row>(
           `select pool, coalesce(sum(pool_slots), 0)::int as used from task_instances
-           where state in ('queued', 'running') and pool = any($1::text[]) group by pool`,
+           where state in ('queued', 'running') and worker_id is not null and pool = any($1::text[]) group by pool`,
           [pools],
         )).map((r) => [String(r.pool), Number(r.used)]),
       );
       const active = new Map(
         (await tx.query<Row>(
           `select run_id, count(*)::int as n from task_instances
-           where state in ('queued', 'running') and run_id = any($1::int[]) group by run_id`,
+           where state in ('queued', 'running') and worker_id is not null and run_id = any($1::int[])
+           group by run_id`,
           [runIds],
         )).map((r) => [Number(r.run_id), Number(r.n)]),
       );

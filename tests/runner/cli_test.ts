@@ -154,3 +154,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "cli: a worker on PGlite refuses to start, saying why; serve --scheduler runs schedules on PGlite",
+  ...opts,
+  async fn() {
+    const w = await cli(["worker"]);
+    assert.equal(w.code, 2);
+    assert.match(
+      w.stderr,
+      /workers need a PostgreSQL server that every process shares: set DATABASE_URL/,
+    );
+    const home = await Deno.makeTempDir();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "runner/cli/main.ts", "serve", "--scheduler", "--tick-ms", "100"],
+      env: {
+        DRIFTFLOW_HOME: home,
+        DRIFTFLOW_DAGS: "tests/fixtures/dags_dist",
+        TICKER_START: new Date().toISOString(),
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await new Promise((r) => setTimeout(r, 5000));
+    child.kill("SIGTERM");
+    const out = await child.output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const runs = await cli(["runs", "ticker", "--json"], {
+      DRIFTFLOW_HOME: home,
+      DRIFTFLOW_DAGS: "tests/fixtures/dags_dist",
+    });
+    const doc = RunsJson.parse(JSON.parse(runs.stdout));
+    assert.ok(
+      doc.runs.some((r) => r.state === "success" && r.runType === "scheduled"),
+      runs.stdout.slice(0, 500),
+    );
+  },
+});

@@ -200,3 +200,74 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "distributed: a pool's slots hold across workers",
+  ...opts,
+  async fn() {
+    const c = await cluster();
+    await c.store.setPool("one", 1);
+    const procs = [
+      c.spawn("scheduler", FAST_SCHEDULER),
+      c.spawn("w1", FAST_WORKER),
+      c.spawn("w2", FAST_WORKER),
+    ];
+    try {
+      const run = await startRun(c.store, "pooled");
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "success", await dump(procs));
+      const tries = (await c.store.tries(run.id)).filter((t) => t.mapIndex >= 0)
+        .sort((a, b) => a.startDate.getTime() - b.startDate.getTime());
+      assert.equal(tries.length, 6);
+      for (let i = 1; i < tries.length; i++) {
+        assert.ok(
+          tries[i].startDate >= tries[i - 1].endDate!,
+          `try ${i} started before try ${i - 1} ended`,
+        );
+      }
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "distributed: SIGTERM lets a worker finish within its grace, then releases the try to another",
+  ...opts,
+  async fn() {
+    const c = await cluster();
+    const graceful = [...FAST_WORKER, "--grace-s", "1"];
+    const procs = [
+      c.spawn("scheduler", FAST_SCHEDULER),
+      c.spawn("w1", graceful),
+      c.spawn("w2", graceful),
+    ];
+    try {
+      const run = await startRun(c.store, "long", { sleepMs: 4000 });
+      await eventually("slow to be running", async () => {
+        const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "slow");
+        return ti?.state === "running" ? ti : undefined;
+      });
+      const [{ worker_id }] = await c.store.db.query<{ worker_id: string }>(
+        "select worker_id from task_instances where run_id = $1 and task_id = 'slow'",
+        [run.id],
+      );
+      const victim = procs.find((p) => p.child.pid === Number(worker_id.split(":")[1]))!;
+      await victim.kill("SIGTERM");
+      assert.match(await victim.output(), /stopping: 1 try running/);
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "success", await dump(procs));
+      const tries = await c.store.tries(run.id, "slow");
+      assert.deepEqual(tries.map((t) => [t.tryNumber, t.state]), [[1, "up_for_retry"], [
+        2,
+        "success",
+      ]]);
+      assert.match(tries[0].error!, /released to another worker/);
+      const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "slow")!;
+      assert.equal(ti.maxTries, 3, "the released try did not use up one of the 2 retries");
+    } finally {
+      await c.close();
+    }
+  },
+});
