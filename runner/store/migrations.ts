@@ -142,25 +142,41 @@ create index dag_runs_scheduled_idx on dag_runs (dag_id, logical_date desc) wher
   },
 ];
 
-/** Applies the migrations `db` lacks; returns the versions it applied. */
-export async function migrate(db: SqlClient, migrations = MIGRATIONS): Promise<number[]> {
+/**
+ * Applies the migrations of `component` that `db` lacks; returns the versions it applied. Each
+ * component (the engine's "engine", and others such as a model registry that keep their own tables
+ * in the same database) numbers its migrations on its own.
+ */
+export async function migrate(
+  db: SqlClient,
+  migrations: readonly Migration[] = MIGRATIONS,
+  component = "engine",
+): Promise<number[]> {
   return await db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock(73912)");
     await tx.exec(`create table if not exists schema_migrations (
-      version int primary key, name text not null, applied_at timestamptz not null default now())`);
+      component text not null, version int not null, name text not null,
+      applied_at timestamptz not null default now(), primary key (component, version))`);
     const done = new Set(
-      (await tx.query<{ version: number }>("select version from schema_migrations")).map((r) =>
-        r.version
-      ),
+      (await tx.query<{ version: number }>(
+        "select version from schema_migrations where component = $1",
+        [
+          component,
+        ],
+      )).map((r) => r.version),
     );
     const applied: number[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await tx.exec(m.sql);
-      await tx.query("insert into schema_migrations (version, name) values ($1, $2)", [
-        m.version,
-        m.name,
-      ]);
+      await tx.query(
+        "insert into schema_migrations (component, version, name) values ($1, $2, $3)",
+        [
+          component,
+          m.version,
+          m.name,
+        ],
+      );
       applied.push(m.version);
     }
     return applied;
