@@ -8,9 +8,8 @@
  * console.log(renderTable([["task", "state"], ["extract", "success"]]));
  * ```
  */
-import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { LocalArtifactStore } from "../artifacts/local.ts";
+import { openArtifactStore } from "../artifacts/open.ts";
 import type { DagDefinition } from "../dag.ts";
 import { loadDags, type LoadedDags } from "../loader.ts";
 import { paramsJsonSchema } from "../params.ts";
@@ -47,7 +46,7 @@ export function intOption(name: string, value: string | undefined, fallback: num
 /** The store and artifact store the environment names. */
 export async function openStores() {
   const store = await openStore();
-  const artifacts = new LocalArtifactStore(join(dataHome(), "artifacts"));
+  const artifacts = openArtifactStore(dataHome());
   return { store, artifacts };
 }
 
