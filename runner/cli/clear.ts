@@ -8,6 +8,7 @@
  * deno task clear 12 --task transform --downstream && deno task run --resume 12
  * ```
  */
+import { tasksToClear } from "../clear.ts";
 import { intOption, openStores, parse, UsageError } from "./common.ts";
 
 export const USAGE = "usage: deno task clear <run_id> [--task ID]... [--downstream]";
@@ -25,25 +26,11 @@ export async function clearCommand(args: string[]): Promise<number> {
     if (!run) throw new UsageError(`run ${runId} does not exist`);
     const structure = await store.structure(run.structureHash);
     if (!structure) throw new Error(`run ${runId} has no recorded structure`);
-    const all = structure.tasks.map((t) => t.id);
-    let ids = values.task ?? all;
-    for (const id of ids) {
-      if (!all.includes(id)) {
-        throw new UsageError(`run ${runId} has no task "${id}"; its tasks: ${all.join(", ")}`);
-      }
-    }
-    if (values.downstream) {
-      const set = new Set(ids);
-      for (let grew = true; grew;) {
-        grew = false;
-        for (const t of structure.tasks) {
-          if (!set.has(t.id) && t.deps.some((d) => set.has(d))) {
-            set.add(t.id);
-            grew = true;
-          }
-        }
-      }
-      ids = all.filter((id) => set.has(id));
+    let ids: string[];
+    try {
+      ids = tasksToClear(structure, values.task, values.downstream ?? false);
+    } catch (e) {
+      throw new UsageError(`run ${runId}: ${(e as Error).message}`);
     }
     const n = await store.clear(runId, ids);
     console.log(`cleared ${n} task instance(s) of run ${runId}: ${ids.join(", ")}`);

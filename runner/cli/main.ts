@@ -13,14 +13,7 @@ import { UsageError } from "./common.ts";
 import { dagsCommand, USAGE as DAGS } from "./dags.ts";
 import { logsCommand, USAGE as LOGS } from "./logs.ts";
 import { poolsCommand, USAGE as POOLS } from "./pools.ts";
-import {
-  SCHEDULER_USAGE,
-  schedulerCommand,
-  SERVE_USAGE,
-  serveCommand,
-  WORKER_USAGE,
-  workerCommand,
-} from "./processes.ts";
+import { SCHEDULER_USAGE, schedulerCommand, WORKER_USAGE, workerCommand } from "./processes.ts";
 import { runCommand, USAGE as RUN } from "./run.ts";
 import { runsCommand, USAGE as RUNS } from "./runs.ts";
 
@@ -38,7 +31,6 @@ export const COMMANDS: Record<string, { run: Command; usage: string }> = {
   backfill: { run: backfillCommand, usage: BACKFILL },
   scheduler: { run: schedulerCommand, usage: SCHEDULER_USAGE },
   worker: { run: workerCommand, usage: WORKER_USAGE },
-  serve: { run: serveCommand, usage: SERVE_USAGE },
 };
 
 /** Runs the command named by `args[0]`; returns the exit code. */

@@ -1,7 +1,6 @@
 /**
- * The long-running processes: `deno task scheduler`, `deno task worker [--concurrency N]
- * [--pools a,b]` and `deno task serve --scheduler` (scheduler and a worker in one process; the web
- * app joins it when it exists). They stop on SIGTERM or SIGINT: the scheduler at once, a worker
+ * The long-running processes: `deno task scheduler` and `deno task worker [--concurrency N]
+ * [--pools a,b]` (`deno task serve --scheduler`, in web/, runs both with the web app). They stop on SIGTERM or SIGINT: the scheduler at once, a worker
  * after its running tries finish (within --grace seconds) or are released to other workers.
  *
  * @example
@@ -17,7 +16,6 @@ import { intOption, loadAndSync, openStores, parse, UsageError } from "./common.
 export const SCHEDULER_USAGE = "usage: deno task scheduler [--tick-ms N] [--zombie-after-s N]";
 export const WORKER_USAGE =
   "usage: deno task worker [--concurrency N] [--pools a,b] [--heartbeat-ms N] [--poll-ms N] [--grace-s N]";
-export const SERVE_USAGE = "usage: deno task serve --scheduler [--concurrency N]";
 
 function stopSignal(): AbortSignal {
   const controller = new AbortController();
@@ -38,18 +36,9 @@ const workerOptions = {
   "grace-s": { type: "string" },
 } as const;
 
-async function start(args: string[], mode: "scheduler" | "worker" | "serve"): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...schedulerOptions,
-    ...workerOptions,
-    scheduler: { type: "boolean" },
-  });
+async function start(args: string[], mode: "scheduler" | "worker"): Promise<number> {
+  const { values, positionals } = parse(args, { ...schedulerOptions, ...workerOptions });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (mode === "serve" && !values.scheduler) {
-    throw new UsageError(
-      "the web app is not part of this build yet: run `deno task serve --scheduler`",
-    );
-  }
   const { store, artifacts } = await openStores();
   const stop = stopSignal();
   try {
@@ -79,7 +68,7 @@ async function start(args: string[], mode: "scheduler" | "worker" | "serve"): Pr
         heartbeatMs: intOption("heartbeat-ms", values["heartbeat-ms"], 5000),
         pollMs: intOption("poll-ms", values["poll-ms"], 1000),
         graceMs: intOption("grace-s", values["grace-s"], 30) * 1000,
-      }, mode === "serve");
+      });
       work.push(worker.run(stop));
     }
     await Promise.all(work);
@@ -96,4 +85,3 @@ async function start(args: string[], mode: "scheduler" | "worker" | "serve"): Pr
 
 export const schedulerCommand = (args: string[]) => start(args, "scheduler");
 export const workerCommand = (args: string[]) => start(args, "worker");
-export const serveCommand = (args: string[]) => start(args, "serve");

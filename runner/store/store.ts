@@ -42,7 +42,7 @@ const json = (v: unknown) => JSON.stringify(v ?? null);
 
 const RUN_COLUMNS =
   `id, dag_id, logical_date, data_interval_start, data_interval_end, run_type, state,
-  conf, params, structure_hash, triggered_by, queued_at, start_date, end_date`;
+  conf, params, structure_hash, triggered_by, executor, queued_at, start_date, end_date`;
 const TI_COLUMNS = `run_id, task_id, map_index, state, try_number, max_tries, pool, pool_slots,
   start_date, end_date, duration_ms, hostname, error, next_retry_at`;
 
@@ -243,6 +243,25 @@ export class Store {
       [dagId, opts.states ?? null, opts.limit ?? 25, opts.offset ?? 0],
     );
     return rows.map(toRun);
+  }
+
+  /** The latest `perDag` runs of every known DAG, in one query (newest first within each DAG). */
+  async recentRuns(perDag: number): Promise<DagRun[]> {
+    const rows = await this.db.query<Row>(
+      `select r.* from dags d cross join lateral (select ${RUN_COLUMNS} from dag_runs
+         where dag_id = d.dag_id order by id desc limit $1) r order by r.dag_id, r.id desc`,
+      [perDag],
+    );
+    return rows.map(toRun);
+  }
+
+  /** How many runs a DAG has (or all DAGs), by state. */
+  async countRuns(dagId: string | null = null): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ state: string; n: number }>(
+      "select state, count(*)::int as n from dag_runs where ($1::text is null or dag_id = $1) group by state",
+      [dagId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
   /** Sets a run's state; `running` stamps the start (once), success/failed the end. */

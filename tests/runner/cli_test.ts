@@ -168,7 +168,7 @@ Deno.test({
     );
     const home = await Deno.makeTempDir();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "runner/cli/main.ts", "serve", "--scheduler", "--tick-ms", "100"],
+      args: ["run", "-A", "web/main.ts", "--scheduler", "--tick-ms", "100", "--port", "0"],
       env: {
         DRIFTFLOW_HOME: home,
         DRIFTFLOW_DAGS: "tests/fixtures/dags_dist",

@@ -1,0 +1,253 @@
+// Route tests through app.request: pages, the API, and the security rules.
+import assert from "node:assert/strict";
+import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+import { dag } from "../../runner/dag.ts";
+import { Executor } from "../../runner/executor.ts";
+import { createDagRun } from "../../runner/runs.ts";
+import { syncDag } from "../../runner/cli/common.ts";
+import { z } from "zod";
+import { createApp } from "../../web/app.tsx";
+import { storeSuite } from "../runner/helpers.ts";
+import type { Store } from "../../runner/store/store.ts";
+
+const TOKEN = "test-token";
+const XSS = "<script>alert(1)</script>";
+const ORIGIN = "http://localhost";
+
+const demo = dag({
+  id: "web_demo",
+  description: "for the web tests",
+  params: z.object({ note: z.string().default("hi"), n: z.number().int().min(1).default(2) }),
+})
+  .task("extract", { run: (ctx) => ({ note: ctx.params.note }) })
+  .task("shout", { deps: ["extract"], run: (ctx) => ctx.log(`note: ${ctx.xcom("extract").note}`) });
+
+async function setup(store: Store) {
+  await syncDag(store, demo);
+  const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+  const created: number[] = [];
+  const app = createApp({
+    store,
+    dags: () => new Map([[demo.id, demo]]),
+    token: TOKEN,
+    artifacts,
+    onRunCreated: (id) => void created.push(id),
+  });
+  return { app, artifacts, created };
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const formHeaders = { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN };
+
+storeSuite("web", {
+  "pages render the DAGs, the grid, a run with its graph, and logs": async (store) => {
+    const { app, artifacts } = await setup(store);
+    const run = await createDagRun(store, demo, { params: { note: XSS } });
+    await new Executor({ store, artifacts }).runToEnd(demo, run.id);
+    const home = await (await app.request("/")).text();
+    assert.match(home, /web_demo/);
+    assert.match(home, new RegExp(`href="/runs/${run.id}"`));
+    const grid = await (await app.request("/dags/web_demo")).text();
+    assert.match(grid, /<table class="grid">/);
+    const page = await (await app.request(`/runs/${run.id}`)).text();
+    assert.match(page, /<svg[^>]*aria-label="task graph"/);
+    assert.match(page, /extract/);
+    const logs = await (await app.request(`/runs/${run.id}/tasks/shout/logs`)).text();
+    assert.match(logs, /note: &lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    for (const html of [page, logs]) {
+      assert.ok(!html.includes(XSS), "user text never appears unescaped");
+    }
+    assert.equal((await app.request("/runs/999999")).status, 404);
+    assert.equal((await app.request("/dags/nope")).status, 404);
+  },
+
+  "user text stays inert in params, XCom, logs and errors": async (store) => {
+    const { app, artifacts } = await setup(store);
+    const evil = dag({ id: "evil" }).task("t", {
+      run: (ctx) => {
+        ctx.log(XSS);
+        throw new Error(XSS);
+      },
+    });
+    await syncDag(store, evil);
+    const run = await createDagRun(store, evil, { conf: { x: XSS } });
+    await new Executor({ store, artifacts }).runToEnd(evil, run.id);
+    const ok = await createDagRun(store, demo, { params: { note: XSS } });
+    await new Executor({ store, artifacts }).runToEnd(demo, ok.id);
+    for (const path of [`/runs/${run.id}`, `/runs/${run.id}/tasks/t/logs`, `/runs/${ok.id}`, "/"]) {
+      const html = await (await app.request(path)).text();
+      assert.ok(!html.includes(XSS), `${path} has raw user script`);
+    }
+    assert.match(await (await app.request(`/runs/${ok.id}`)).text(), /&lt;script&gt;/);
+  },
+
+  "changes need the token or a session; forms need a same-origin Origin": async (store) => {
+    const { app } = await setup(store);
+    const anon = await app.request("/dags/web_demo/pause", {
+      method: "POST",
+      headers: formHeaders,
+      body: form({ paused: "true" }),
+    });
+    assert.equal(anon.status, 401);
+    const api = await app.request("/api/v1/dags/web_demo", {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(api.status, 401);
+    const wrong = await app.request("/login", {
+      method: "POST",
+      headers: formHeaders,
+      body: form({ token: "nope", next: "/" }),
+    });
+    assert.equal(wrong.status, 401);
+    const login = await app.request("/login", {
+      method: "POST",
+      headers: formHeaders,
+      body: form({ token: TOKEN, next: "/" }),
+    });
+    assert.equal(login.status, 303);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0];
+    assert.ok(!cookie.includes(TOKEN), "the cookie does not carry the token");
+    const paused = await app.request("/dags/web_demo/pause", {
+      method: "POST",
+      headers: { ...formHeaders, cookie },
+      body: form({ paused: "true" }),
+    });
+    assert.equal(paused.status, 303);
+    assert.equal((await store.listDags()).find((d) => d.dagId === "web_demo")?.isPaused, true);
+    const foreign = await app.request("/dags/web_demo/pause", {
+      method: "POST",
+      headers: { ...formHeaders, origin: "http://evil.example", cookie },
+      body: form({ paused: "false" }),
+    });
+    assert.equal(foreign.status, 403, "cross-site form posts are refused");
+  },
+
+  "the API triggers runs with params validated, one message per bad field": async (store) => {
+    const { app, created } = await setup(store);
+    const bad = await app.request("/api/v1/dags/web_demo/runs", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ params: { n: 0, note: 5 } }),
+    });
+    assert.equal(bad.status, 422);
+    const body = await bad.json();
+    assert.deepEqual(body.fields.map((f: { field: string }) => f.field).sort(), [
+      "params.n",
+      "params.note",
+    ]);
+    const good = await app.request("/api/v1/dags/web_demo/runs", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ params: { n: 3 }, conf: { why: "api" } }),
+    });
+    assert.equal(good.status, 201);
+    const run = await good.json();
+    assert.equal(run.state, "queued");
+    assert.deepEqual(run.params, { note: "hi", n: 3 });
+    assert.deepEqual(created, [run.id]);
+    assert.equal((await store.getRun(run.id))?.executor, "distributed");
+    const got = await (await app.request(`/api/v1/runs/${run.id}`)).json();
+    assert.equal(got.tasks.length, 2);
+    assert.deepEqual(got.structure.tasks.map((t: { id: string }) => t.id), ["extract", "shout"]);
+    const list = await (await app.request("/api/v1/dags/web_demo/runs?limit=5")).json();
+    assert.equal(list.runs[0].id, run.id);
+    const badQuery = await app.request("/api/v1/dags/web_demo/runs?limit=0");
+    assert.equal(badQuery.status, 422);
+    const cleared = await app.request(`/api/v1/runs/${run.id}/clear`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ taskIds: ["nope"] }),
+    });
+    assert.equal(cleared.status, 422);
+  },
+
+  "the trigger form is made from the params schema and shows each field's error": async (store) => {
+    const { app } = await setup(store);
+    const page = await (await app.request("/dags/web_demo/trigger")).text();
+    assert.match(page, /name="param\.note"[^>]*value="hi"/);
+    assert.match(page, /name="param\.n"[^>]*type="number"/);
+    const bad = await app.request("/dags/web_demo/trigger", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ "param.n": "0", "param.note": "x", conf: "{}" }),
+    });
+    assert.equal(bad.status, 422);
+    assert.match(
+      await bad.text(),
+      /<div class="error">Too small: expected number to be &gt;=1<\/div>/,
+    );
+    const badConf = await app.request("/dags/web_demo/trigger", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ "param.n": "2", conf: "[1]" }),
+    });
+    assert.match(await badConf.text(), /conf must be a JSON object/);
+    const ok = await app.request("/dags/web_demo/trigger", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ "param.n": "4", "param.note": "from the form", conf: '{"a":1}' }),
+    });
+    assert.equal(ok.status, 303);
+    const runId = Number(ok.headers.get("location")!.split("/").at(-1));
+    assert.deepEqual((await store.getRun(runId))?.params, { note: "from the form", n: 4 });
+  },
+
+  "artifacts are served by key only, sandboxed; bodies are limited; headers are secure": async (
+    store,
+  ) => {
+    const { app, artifacts } = await setup(store);
+    const key = await artifacts.put(new TextEncoder().encode("<html>report</html>"));
+    const res = await app.request(`/artifacts/${key}?type=html`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-security-policy") ?? "", /^sandbox; default-src 'none'/);
+    for (
+      const bad of ["..%2F..%2Fetc%2Fpasswd", "sha256:..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd"]
+    ) {
+      assert.equal((await app.request(`/artifacts/${bad}`)).status, 400, bad);
+    }
+    assert.equal((await app.request(`/artifacts/sha256:${"0".repeat(64)}`)).status, 404);
+    const big = await app.request("/api/v1/dags/web_demo/runs", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ conf: { blob: "x".repeat(1_100_000) } }),
+    });
+    assert.equal(big.status, 413);
+    const home = await app.request("/");
+    assert.equal(home.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(home.headers.get("x-frame-options"), "SAMEORIGIN");
+    assert.match(home.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+  },
+
+  "health, metrics and the OpenAPI document": async (store) => {
+    const { app, artifacts } = await setup(store);
+    const run = await createDagRun(store, demo);
+    await new Executor({ store, artifacts }).runToEnd(demo, run.id);
+    assert.deepEqual(await (await app.request("/health")).json(), {
+      status: "ok",
+      store: store.db.kind,
+    });
+    const metrics = await (await app.request("/metrics")).text();
+    assert.match(metrics, /driftflow_runs\{dag="web_demo",state="success"\} \d+/);
+    assert.match(
+      metrics,
+      /driftflow_task_duration_seconds_count\{dag="web_demo",task="extract"\} \d+/,
+    );
+    const doc = await (await app.request("/api/v1/openapi.json")).json();
+    assert.equal(doc.openapi, "3.1.0");
+    for (
+      const path of [
+        "/dags",
+        "/dags/{dagId}/runs",
+        "/runs/{runId}",
+        "/runs/{runId}/clear",
+        "/runs/{runId}/tasks/{taskId}/logs",
+        "/runs/{runId}/xcom",
+      ]
+    ) {
+      assert.ok(doc.paths[path], `${path} is documented`);
+    }
+  },
+});

@@ -1,0 +1,361 @@
+/**
+ * The JSON API under /api/v1, with its OpenAPI document generated from the zod schemas: DAGs, runs
+ * (list, get, trigger with conf, clear), task instances, logs and XCom. Runs and task instances use
+ * the same documents as `deno task runs --json`.
+ *
+ * @example
+ * ```ts
+ * const res = await app.request("/api/v1/dags/example/runs", {
+ *   method: "POST",
+ *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *   body: JSON.stringify({ params: { batchSize: 10 } }),
+ * });
+ * ```
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { RunJson, runsJson, TaskJson } from "../../runner/cli/runs_json.ts";
+import { tasksToClear } from "../../runner/clear.ts";
+import { ParamsError } from "../../runner/params.ts";
+import { createDagRun } from "../../runner/runs.ts";
+import { RunExistsError } from "../../runner/store/store.ts";
+import type { WebDeps } from "../deps.ts";
+
+/** A 422 body: one message per bad field. */
+export const ValidationError = z.object({
+  error: z.string(),
+  fields: z.array(z.object({ field: z.string(), message: z.string() })),
+}).openapi("ValidationError");
+
+const ErrorBody = z.object({ error: z.string() }).openapi("Error");
+
+const DagJson = z.object({
+  dagId: z.string(),
+  description: z.string().nullable(),
+  schedule: z.string().nullable(),
+  timezone: z.string(),
+  isPaused: z.boolean(),
+  fileloc: z.string().nullable(),
+  lastRunId: z.number().int().nullable(),
+  lastRunState: z.string().nullable(),
+  paramsSchema: z.unknown(),
+}).openapi("Dag");
+
+const RunWithStructure = RunJson.extend({ structure: z.unknown() }).openapi("Run");
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+const runIdParam = z.object({
+  runId: z.coerce.number().int().positive().openapi({ param: { name: "runId", in: "path" } }),
+});
+const dagIdParam = z.object({
+  dagId: z.string().min(1).openapi({ param: { name: "dagId", in: "path" } }),
+});
+
+/** The API app; mount it at /api/v1. */
+export function apiRoutes(deps: WebDeps): OpenAPIHono {
+  const { store } = deps;
+  const api = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      return c.json({
+        error: "invalid request",
+        fields: result.error.issues.map((i) => ({
+          field: i.path.join(".") || "(body)",
+          message: i.message,
+        })),
+      }, 422);
+    },
+  });
+
+  const runDoc = async (runId: number) => {
+    const run = await store.getRun(runId);
+    if (!run) return null;
+    const [tis, tries, structure] = await Promise.all([
+      store.taskInstances(runId),
+      store.tries(runId),
+      store.structure(run.structureHash),
+    ]);
+    return { ...runsJson(run.dagId, [run], tis, tries).runs[0], structure };
+  };
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/dags",
+      responses: { 200: json(z.object({ dags: z.array(DagJson) }), "The DAGs") },
+    }),
+    async (c) => {
+      const loaded = deps.dags();
+      const dags = (await store.listDags()).filter((d) => loaded.has(d.dagId));
+      return c.json({ dags: dags.map(({ structureHash: _, ...d }) => d) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "patch",
+      path: "/dags/{dagId}",
+      request: {
+        params: dagIdParam,
+        body: { content: { "application/json": { schema: z.object({ isPaused: z.boolean() }) } } },
+      },
+      responses: {
+        200: json(z.object({ dagId: z.string(), isPaused: z.boolean() }), "Paused or unpaused"),
+        404: json(ErrorBody, "No such DAG"),
+        422: json(ValidationError, "Invalid"),
+      },
+    }),
+    async (c) => {
+      const { dagId } = c.req.valid("param");
+      if (!deps.dags().has(dagId)) return c.json({ error: `no DAG "${dagId}"` }, 404);
+      const { isPaused } = c.req.valid("json");
+      await store.setPaused(dagId, isPaused);
+      return c.json({ dagId, isPaused }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/dags/{dagId}/runs",
+      request: {
+        params: dagIdParam,
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(25),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+      },
+      responses: { 200: json(z.object({ runs: z.array(RunJson) }), "Runs, newest first") },
+    }),
+    async (c) => {
+      const { dagId } = c.req.valid("param");
+      const { limit, offset } = c.req.valid("query");
+      const runs = await store.listRuns(dagId, { limit, offset });
+      const ids = runs.map((r) => r.id);
+      const [tis, tries] = await Promise.all([
+        store.taskInstancesOfRuns(ids),
+        store.triesOfRuns(ids),
+      ]);
+      return c.json({ runs: runsJson(dagId, runs, tis, tries).runs }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/dags/{dagId}/runs",
+      request: {
+        params: dagIdParam,
+        body: {
+          content: {
+            "application/json": {
+              schema: z.object({
+                conf: z.record(z.string(), z.unknown()).default({}),
+                params: z.record(z.string(), z.unknown()).default({}),
+                logicalDate: z.string().datetime().optional(),
+              }),
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(RunWithStructure, "The new run, queued for the scheduler"),
+        404: json(ErrorBody, "No such DAG"),
+        409: json(ErrorBody, "A run at that logical date exists"),
+        422: json(ValidationError, "Invalid params"),
+      },
+    }),
+    async (c) => {
+      const { dagId } = c.req.valid("param");
+      const dag = deps.dags().get(dagId);
+      if (!dag) return c.json({ error: `no DAG "${dagId}"` }, 404);
+      const body = c.req.valid("json");
+      try {
+        const run = await createDagRun(store, dag, {
+          conf: body.conf,
+          params: body.params,
+          logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined,
+          executor: "distributed",
+        });
+        await deps.onRunCreated?.(run.id);
+        return c.json((await runDoc(run.id))!, 201);
+      } catch (e) {
+        if (e instanceof ParamsError) {
+          return c.json({
+            error: `invalid params for dag "${dagId}"`,
+            fields: e.lines.map((l) => {
+              const [field, ...rest] = l.split(": ");
+              return { field, message: rest.join(": ") };
+            }),
+          }, 422);
+        }
+        if (e instanceof RunExistsError) return c.json({ error: e.message }, 409);
+        throw e;
+      }
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{runId}",
+      request: { params: runIdParam },
+      responses: {
+        200: json(RunWithStructure, "The run with its task instances, tries and graph"),
+        404: json(ErrorBody, "No such run"),
+      },
+    }),
+    async (c) => {
+      const doc = await runDoc(c.req.valid("param").runId);
+      return doc ? c.json(doc, 200) : c.json({ error: "no such run" }, 404);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{runId}/tasks",
+      request: { params: runIdParam },
+      responses: {
+        200: json(z.object({ tasks: z.array(TaskJson) }), "Task instances with their tries"),
+        404: json(ErrorBody, "No such run"),
+      },
+    }),
+    async (c) => {
+      const doc = await runDoc(c.req.valid("param").runId);
+      return doc ? c.json({ tasks: doc.tasks }, 200) : c.json({ error: "no such run" }, 404);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs/{runId}/clear",
+      request: {
+        params: runIdParam,
+        body: {
+          content: {
+            "application/json": {
+              schema: z.object({
+                taskIds: z.array(z.string()).optional(),
+                downstream: z.boolean().default(false),
+                onlyFailed: z.boolean().default(false),
+              }),
+            },
+          },
+        },
+      },
+      responses: {
+        200: json(z.object({ cleared: z.array(z.string()) }), "Cleared; the run is queued again"),
+        404: json(ErrorBody, "No such run"),
+        422: json(ValidationError, "Unknown task"),
+      },
+    }),
+    async (c) => {
+      const { runId } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const run = await store.getRun(runId);
+      const structure = run && await store.structure(run.structureHash);
+      if (!run || !structure) return c.json({ error: "no such run" }, 404);
+      let ids: string[];
+      try {
+        let named = body.taskIds;
+        if (body.onlyFailed) {
+          named = [
+            ...new Set(
+              (await store.taskInstances(runId))
+                .filter((t) => t.state === "failed" || t.state === "upstream_failed").map((t) =>
+                  t.taskId
+                ),
+            ),
+          ];
+          if (named.length === 0) return c.json({ cleared: [] }, 200);
+        }
+        ids = tasksToClear(structure, named, body.downstream || body.onlyFailed);
+      } catch (e) {
+        return c.json({
+          error: "invalid request",
+          fields: [{ field: "taskIds", message: (e as Error).message }],
+        }, 422);
+      }
+      await store.clear(runId, ids);
+      await deps.onRunCreated?.(runId);
+      return c.json({ cleared: ids }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{runId}/tasks/{taskId}/logs",
+      request: {
+        params: runIdParam.extend({
+          taskId: z.string().openapi({ param: { name: "taskId", in: "path" } }),
+        }),
+        query: z.object({ try: z.coerce.number().int().positive().optional() }),
+      },
+      responses: {
+        200: json(
+          z.object({
+            lines: z.array(
+              z.object({
+                ts: z.string(),
+                stream: z.string(),
+                line: z.string(),
+                mapIndex: z.number(),
+                tryNumber: z.number(),
+              }),
+            ),
+          }),
+          "A try's log (the latest by default)",
+        ),
+      },
+    }),
+    async (c) => {
+      const { runId, taskId } = c.req.valid("param");
+      const lines = await store.logs(runId, taskId, c.req.valid("query").try);
+      return c.json({ lines: lines.map((l) => ({ ...l, ts: l.ts.toISOString() })) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{runId}/xcom",
+      request: { params: runIdParam },
+      responses: {
+        200: json(
+          z.object({
+            xcoms: z.array(
+              z.object({
+                taskId: z.string(),
+                mapIndex: z.number(),
+                value: z.unknown(),
+                artifact: z.string().nullable(),
+                sizeBytes: z.number(),
+              }),
+            ),
+          }),
+          "The run's XComs (large ones by artifact key)",
+        ),
+      },
+    }),
+    async (c) => {
+      const xcoms = await store.xcoms(c.req.valid("param").runId);
+      return c.json({ xcoms: xcoms.map(({ key: _, ...x }) => x) }, 200);
+    },
+  );
+
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Driftflow API",
+      version: "1",
+      description: "DAGs, runs, task instances, logs and XCom",
+    },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    security: [{ bearer: [] }],
+  } as never);
+  return api;
+}

@@ -1,0 +1,298 @@
+/**
+ * The Hono app: server-rendered pages (DAGs, grid, run, trigger form, logs), the JSON API under
+ * /api/v1 with its OpenAPI document, /health and /metrics — behind secure headers, a body limit,
+ * CSRF protection for forms and a token for every change.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from "./app.ts";
+ * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
+ * ```
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { bodyLimit } from "hono/body-limit";
+import { setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { secureHeaders } from "hono/secure-headers";
+import { streamSSE } from "hono/streaming";
+import { tasksToClear } from "../runner/clear.ts";
+import { ParamsError, paramsJsonSchema } from "../runner/params.ts";
+import { createDagRun } from "../runner/runs.ts";
+import { parseSchedule } from "../runner/schedule.ts";
+import { apiRoutes } from "./api/routes.ts";
+import type { WebDeps } from "./deps.ts";
+import { prometheusText } from "./metrics.ts";
+import { DagsPage } from "./pages/dags.tsx";
+import { GridPage } from "./pages/grid.tsx";
+import { LogsPage, RunPage } from "./pages/run.tsx";
+import { formParams, LoginPage, TriggerPage } from "./pages/trigger.tsx";
+import { isAuthorized, requireAuth, safeEqual, SESSION_COOKIE, sessionValue } from "./security.ts";
+
+export function createApp(deps: WebDeps): Hono {
+  const { store } = deps;
+  const app = new Hono();
+  app.use(secureHeaders());
+  // A page's policy, unless the route set a stricter one (artifacts are sandboxed).
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has("content-security-policy")) {
+      c.res.headers.set(
+        "content-security-policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data:",
+      );
+    }
+  });
+  app.use(bodyLimit({
+    maxSize: deps.maxBodyBytes ?? 1024 * 1024,
+    onError: (c) =>
+      c.json({ error: `request body over ${deps.maxBodyBytes ?? 1024 * 1024} bytes` }, 413),
+  }));
+  app.use(csrf());
+  app.onError((e, c) => {
+    if (e instanceof HTTPException) return e.getResponse();
+    console.error(`web: ${c.req.method} ${c.req.path}: ${e.stack ?? e}`);
+    return c.json({ error: "internal error" }, 500);
+  });
+
+  app.get("/health", async (c) => {
+    try {
+      await store.db.query("select 1");
+      return c.json({ status: "ok", store: store.db.kind });
+    } catch (e) {
+      return c.json({ status: "unavailable", error: (e as Error).message }, 503);
+    }
+  });
+  app.get(
+    "/metrics",
+    async (c) =>
+      c.text(await prometheusText(store), 200, { "content-type": "text/plain; version=0.0.4" }),
+  );
+
+  app.get("/login", (c) => c.html(<LoginPage next={c.req.query("next") ?? "/"} />));
+  app.post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const next =
+      typeof form.next === "string" && form.next.startsWith("/") && !form.next.startsWith("//")
+        ? form.next
+        : "/";
+    if (typeof form.token !== "string" || !safeEqual(form.token, deps.token)) {
+      return c.html(<LoginPage next={next} error="That is not the token." />, 401);
+    }
+    setCookie(c, SESSION_COOKIE, await sessionValue(deps.token), {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/",
+    });
+    return c.redirect(next, 303);
+  });
+
+  app.use("*", requireAuth(deps.token));
+  app.route("/api/v1", apiRoutes(deps));
+
+  app.get("/", async (c) => {
+    const loaded = deps.dags();
+    const dags = (await store.listDags()).filter((d) => loaded.has(d.dagId));
+    const recent = new Map<string, Awaited<ReturnType<typeof store.recentRuns>>>();
+    for (const r of await store.recentRuns(10)) {
+      recent.set(r.dagId, [...(recent.get(r.dagId) ?? []), r]);
+    }
+    const next = new Map(dags.map((d) => {
+      try {
+        return [
+          d.dagId,
+          d.schedule ? parseSchedule(d.schedule, d.timezone).next(new Date()) : null,
+        ];
+      } catch {
+        return [d.dagId, null];
+      }
+    }));
+    return c.html(<DagsPage dags={dags} recent={recent} next={next} />);
+  });
+
+  app.post("/dags/:dagId/pause", async (c) => {
+    const form = await c.req.parseBody();
+    await store.setPaused(c.req.param("dagId"), form.paused === "true");
+    return c.redirect("/", 303);
+  });
+
+  app.get("/dags/:dagId", async (c) => {
+    const dagId = c.req.param("dagId");
+    const page = Math.max(0, Number(c.req.query("page") ?? 0) || 0);
+    const pageSize = 25;
+    const runs = await store.listRuns(dagId, { limit: pageSize, offset: page * pageSize });
+    const tis = await store.taskInstancesOfRuns(runs.map((r) => r.id));
+    const dag = deps.dags().get(dagId);
+    const taskIds = dag ? dag.tasks.map((t) => t.id) : [...new Set(tis.map((t) => t.taskId))];
+    if (!dag && runs.length === 0) return c.notFound();
+    return c.html(
+      <GridPage
+        dagId={dagId}
+        runs={runs}
+        tis={tis}
+        taskIds={taskIds}
+        page={page}
+        pageSize={pageSize}
+      />,
+    );
+  });
+
+  const triggerPage = (dagId: string) => {
+    const dag = deps.dags().get(dagId);
+    return dag ? { dag, schema: paramsJsonSchema(dag) } : null;
+  };
+  app.get("/dags/:dagId/trigger", (c) => {
+    const t = triggerPage(c.req.param("dagId"));
+    if (!t) return c.notFound();
+    return c.html(
+      <TriggerPage dagId={t.dag.id} schema={t.schema} values={{}} conf="{}" errors={{}} />,
+    );
+  });
+  app.post("/dags/:dagId/trigger", async (c) => {
+    const t = triggerPage(c.req.param("dagId"));
+    if (!t) return c.notFound();
+    const form = await c.req.parseBody();
+    const values = formParams(t.schema, form);
+    const confText = typeof form.conf === "string" && form.conf.trim() ? form.conf : "{}";
+    const errors: Record<string, string> = {};
+    let conf: Record<string, unknown> = {};
+    try {
+      conf = JSON.parse(confText);
+      if (typeof conf !== "object" || conf === null || Array.isArray(conf)) {
+        throw new Error("not an object");
+      }
+    } catch (e) {
+      errors.conf = `conf must be a JSON object such as {"key": 1} (${(e as Error).message})`;
+    }
+    if (!errors.conf) {
+      try {
+        const run = await createDagRun(store, t.dag, {
+          conf,
+          params: values,
+          executor: "distributed",
+        });
+        await deps.onRunCreated?.(run.id);
+        return c.redirect(`/runs/${run.id}`, 303);
+      } catch (e) {
+        if (!(e instanceof ParamsError)) throw e;
+        for (const line of e.lines) {
+          const [field, ...rest] = line.split(": ");
+          errors[field.replace(/^params\./, "")] = rest.join(": ");
+        }
+      }
+    }
+    return c.html(
+      <TriggerPage
+        dagId={t.dag.id}
+        schema={t.schema}
+        values={values}
+        conf={confText}
+        errors={errors}
+      />,
+      422,
+    );
+  });
+
+  const runId = (raw: string) => (/^\d+$/.test(raw) ? Number(raw) : null);
+  app.get("/runs/:runId", async (c) => {
+    const id = runId(c.req.param("runId"));
+    const run = id === null ? null : await store.getRun(id);
+    if (!run) return c.notFound();
+    const [tis, tries, xcoms, structure] = await Promise.all([
+      store.taskInstances(run.id),
+      store.tries(run.id),
+      store.xcoms(run.id),
+      store.structure(run.structureHash),
+    ]);
+    return c.html(
+      <RunPage run={run} structure={structure} tis={tis} tries={tries} xcoms={xcoms} />,
+    );
+  });
+
+  app.get("/runs/:runId/events", (c) => {
+    const id = runId(c.req.param("runId"));
+    if (id === null) return c.notFound();
+    return streamSSE(c, async (stream) => {
+      for (let i = 0; i < 3600 && !stream.aborted; i++) {
+        const tis = await store.taskInstances(id);
+        const run = await store.getRun(id);
+        await stream.writeSSE({
+          data: JSON.stringify([
+            run?.state,
+            tis.map((t) => `${t.taskId}:${t.mapIndex}:${t.state}`),
+          ]),
+        });
+        if (run?.state === "success" || run?.state === "failed") break;
+        await stream.sleep(1000);
+      }
+    });
+  });
+
+  app.post("/runs/:runId/clear", async (c) => {
+    const id = runId(c.req.param("runId"));
+    const run = id === null ? null : await store.getRun(id);
+    const structure = run && await store.structure(run.structureHash);
+    if (!run || !structure) return c.notFound();
+    const form = await c.req.parseBody();
+    let named: string[] | undefined = typeof form.task === "string" ? [form.task] : undefined;
+    if (form.failed === "true") {
+      named = [
+        ...new Set(
+          (await store.taskInstances(run.id))
+            .filter((t) => t.state === "failed" || t.state === "upstream_failed").map((t) =>
+              t.taskId
+            ),
+        ),
+      ];
+    }
+    if (named?.length !== 0) {
+      await store.clear(run.id, tasksToClear(structure, named, true));
+      await deps.onRunCreated?.(run.id);
+    }
+    return c.redirect(`/runs/${run.id}`, 303);
+  });
+
+  app.get("/runs/:runId/tasks/:taskId/logs", async (c) => {
+    const id = runId(c.req.param("runId"));
+    if (id === null) return c.notFound();
+    const t = c.req.query("try");
+    const tryNumber = t && /^\d+$/.test(t) ? Number(t) : undefined;
+    const lines = await store.logs(id, c.req.param("taskId"), tryNumber);
+    return c.html(
+      <LogsPage
+        runId={id}
+        taskId={c.req.param("taskId")}
+        tryNumber={tryNumber ?? null}
+        lines={lines}
+      />,
+    );
+  });
+
+  app.get("/session", async (c) => c.json({ authorized: await isAuthorized(c, deps.token) }));
+
+  // Artifacts by content key only: no path reaches the file system, so nothing outside the store
+  // can be read. Served sandboxed, so an HTML report cannot run script on this origin.
+  app.get("/artifacts/:key", async (c) => {
+    const key = c.req.param("key");
+    if (!/^sha256:[0-9a-f]{64}$/.test(key)) {
+      return c.json({ error: "an artifact key is sha256: and 64 hex digits" }, 400);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await deps.artifacts.get(key);
+    } catch {
+      return c.json({ error: `no artifact ${key}` }, 404);
+    }
+    const type = c.req.query("type") === "html"
+      ? "text/html; charset=utf-8"
+      : c.req.query("type") === "json"
+      ? "application/json"
+      : "application/octet-stream";
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": type,
+      "content-security-policy":
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    });
+  });
+  return app;
+}

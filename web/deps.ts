@@ -1,0 +1,26 @@
+/**
+ * What the web app is given: the runner's store and DAG definitions, the token that guards every
+ * mutating request, and where artifacts live. The web app talks to the runner, never to tasks.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from "./app.ts";
+ * const app = createApp({ store, dags: () => loaded.dags, token: "s3cret", artifacts });
+ * ```
+ */
+import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
+import type { DagDefinition } from "../runner/dag.ts";
+import type { Store } from "../runner/store/store.ts";
+
+export interface WebDeps {
+  store: Store;
+  /** The loaded DAGs (a function, so a reload shows at once). */
+  dags: () => Map<string, DagDefinition>;
+  /** Bearer token for mutating requests and the UI's session. */
+  token: string;
+  artifacts: ArtifactStore;
+  /** Called after a run was created from the UI or API (wakes the scheduler). */
+  onRunCreated?: (runId: number) => void | Promise<void>;
+  /** The largest request body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+}

@@ -1,0 +1,20 @@
+/**
+ * The entry point of `deno task serve`: runs {@link serveCommand} with the CLI's exit codes.
+ *
+ * @example
+ * ```sh
+ * deno run -A web/main.ts --port 8080 --scheduler
+ * ```
+ */
+import { UsageError } from "../runner/cli/common.ts";
+import { serveCommand, USAGE } from "./server.ts";
+
+try {
+  Deno.exit(await serveCommand(Deno.args));
+} catch (e) {
+  if (e instanceof UsageError) {
+    console.error(`driftflow serve: ${e.message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  throw e;
+}

