@@ -24,6 +24,7 @@ import { apiRoutes } from "./api/routes.ts";
 import type { WebDeps } from "./deps.ts";
 import { prometheusText } from "./metrics.ts";
 import { DagsPage } from "./pages/dags.tsx";
+import { ModelsPage } from "./pages/models.tsx";
 import { GridPage } from "./pages/grid.tsx";
 import { LogsPage, RunPage } from "./pages/run.tsx";
 import { formParams, LoginPage, TriggerPage } from "./pages/trigger.tsx";
@@ -266,6 +267,17 @@ export function createApp(deps: WebDeps): Hono {
         lines={lines}
       />,
     );
+  });
+
+  app.get("/models", async (c) => {
+    const registry = await deps.registry();
+    const models = await registry.models();
+    const history = new Map(
+      await Promise.all(
+        models.map(async (m) => [m.name, await registry.aliasHistory(m.name)] as const),
+      ),
+    );
+    return c.html(<ModelsPage models={models} history={history} />);
   });
 
   app.get("/session", async (c) => c.json({ authorized: await isAuthorized(c, deps.token) }));

@@ -10,6 +10,7 @@
  */
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
 import type { DagDefinition } from "../runner/dag.ts";
+import type { ModelRegistry } from "../models/registry/registry.ts";
 import type { Store } from "../runner/store/store.ts";
 
 export interface WebDeps {
@@ -19,6 +20,8 @@ export interface WebDeps {
   /** Bearer token for mutating requests and the UI's session. */
   token: string;
   artifacts: ArtifactStore;
+  /** The model registry on the same store (opened once, lazily). */
+  registry: () => Promise<ModelRegistry>;
   /** Called after a run was created from the UI or API (wakes the scheduler). */
   onRunCreated?: (runId: number) => void | Promise<void>;
   /** The largest request body accepted, in bytes (default 1 MiB). */

@@ -13,6 +13,7 @@ import { openLeaderLock } from "../runner/leader.ts";
 import { Scheduler } from "../runner/scheduler.ts";
 import { CHANNEL_SCHEDULER, TaskQueue } from "../runner/store/queue.ts";
 import { Worker } from "../runner/worker.ts";
+import { ModelRegistry } from "../models/registry/registry.ts";
 import { createApp } from "./app.tsx";
 
 export const USAGE =
@@ -43,8 +44,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     const loaded = await loadAndSync(store);
     for (const p of loaded.problems) console.error(`warning: ${p}`);
     const queue = new TaskQueue(store.db);
+    let registry: Promise<ModelRegistry> | undefined;
     const app = createApp({
       store,
+      registry: () => (registry ??= ModelRegistry.open(store.db)),
       dags: () => loaded.dags,
       token,
       artifacts,

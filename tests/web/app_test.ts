@@ -7,6 +7,7 @@ import { createDagRun } from "../../runner/runs.ts";
 import { syncDag } from "../../runner/cli/common.ts";
 import { z } from "zod";
 import { createApp } from "../../web/app.tsx";
+import { ModelRegistry } from "../../models/registry/registry.ts";
 import { storeSuite } from "../runner/helpers.ts";
 import type { Store } from "../../runner/store/store.ts";
 
@@ -26,8 +27,10 @@ async function setup(store: Store) {
   await syncDag(store, demo);
   const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
   const created: number[] = [];
+  let registry: Promise<ModelRegistry> | undefined;
   const app = createApp({
     store,
+    registry: () => (registry ??= ModelRegistry.open(store.db)),
     dags: () => new Map([[demo.id, demo]]),
     token: TOKEN,
     artifacts,
@@ -219,6 +222,31 @@ storeSuite("web", {
     assert.equal(home.headers.get("x-content-type-options"), "nosniff");
     assert.equal(home.headers.get("x-frame-options"), "SAMEORIGIN");
     assert.match(home.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+  },
+
+  "the models page and API show versions, aliases and their moves": async (store) => {
+    const { app } = await setup(store);
+    const registry = await ModelRegistry.open(store.db);
+    await registry.register({
+      name: "delays",
+      algo: "gbdt",
+      task: "classification",
+      params: {},
+      metrics: { roc_auc: 0.7 },
+      columns: [],
+      fingerprint: { rows: 10, sha256: "c".repeat(64) },
+      artifacts: { onnx: `sha256:${"d".repeat(64)}` },
+      lineage: null,
+      description: XSS,
+    });
+    await registry.setAlias("delays", "champion", 1, { reason: XSS });
+    const html = await (await app.request("/models")).text();
+    assert.match(html, /<h2>delays<\/h2>/);
+    assert.match(html, /roc_auc 0\.7/);
+    assert.ok(!html.includes(XSS));
+    const api = await (await app.request("/api/v1/models")).json();
+    assert.deepEqual(api.models[0].versions[0].aliases, ["champion"]);
+    assert.equal(api.models[0].aliasHistory[0].toVersion, 1);
   },
 
   "health, metrics and the OpenAPI document": async (store) => {

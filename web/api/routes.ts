@@ -347,6 +347,61 @@ export function apiRoutes(deps: WebDeps): OpenAPIHono {
     },
   );
 
+  const ModelVersionJson = z.object({
+    name: z.string(),
+    version: z.number().int(),
+    algo: z.string(),
+    task: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    metrics: z.record(z.string(), z.number()),
+    columns: z.unknown(),
+    fingerprint: z.object({ rows: z.number(), sha256: z.string() }),
+    artifacts: z.record(z.string(), z.string()),
+    lineage: z.object({ runId: z.number(), taskId: z.string() }).nullable(),
+    createdAt: z.string(),
+    aliases: z.array(z.string()),
+  }).openapi("ModelVersion");
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/models",
+      responses: {
+        200: json(
+          z.object({
+            models: z.array(z.object({
+              name: z.string(),
+              description: z.string(),
+              versions: z.array(ModelVersionJson),
+              aliasHistory: z.array(z.object({
+                alias: z.string(),
+                fromVersion: z.number().nullable(),
+                toVersion: z.number().nullable(),
+                reason: z.string(),
+                runId: z.number().nullable(),
+                at: z.string(),
+              })),
+            })),
+          }),
+          "Registered models, versions, aliases and alias moves",
+        ),
+      },
+    }),
+    async (c) => {
+      const registry = await deps.registry();
+      const models = await registry.models();
+      return c.json({
+        models: await Promise.all(models.map(async (m) => ({
+          ...m,
+          versions: m.versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
+          aliasHistory: (await registry.aliasHistory(m.name)).map(({ name: _, ...h }) => ({
+            ...h,
+            at: h.at.toISOString(),
+          })),
+        }))),
+      }, 200);
+    },
+  );
+
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
