@@ -82,6 +82,14 @@ export interface TaskContext<P, X> {
   xcom<K extends keyof X & string>(taskId: K): X[K];
   /** Like `xcom`, but undefined when that task left no value (it was skipped, say). */
   maybeXcom<K extends keyof X & string>(taskId: K): X[K] | undefined;
+  /**
+   * The value `taskId` returned in the latest earlier run of this DAG (by logical date) that has
+   * one — Airflow's `xcom_pull(include_prior_dates=True)`; undefined when there is none. Any task
+   * of the DAG, this one included, so its type is given: `ctx.priorXcom<{ batch: number }>("state")`.
+   */
+  priorXcom<T = unknown>(taskId: string): Promise<T | undefined>;
+  /** Stores bytes or text in the artifact store; resolves to its content key (sha256:…). */
+  putArtifact(data: Uint8Array | string): Promise<string>;
   /** The current time from the engine's clock. */
   now(): Date;
 }

@@ -367,6 +367,12 @@ export class RunTracker {
         return v;
       },
       maybeXcom: (id) => xcom(id),
+      priorXcom: async (id) => {
+        const stored = await this.store.priorXcom(this.run.dagId, this.run.logicalDate, id);
+        return stored ? await decodeXcom(stored, this.env.artifacts) as never : undefined;
+      },
+      putArtifact: (data) =>
+        this.env.artifacts.put(typeof data === "string" ? new TextEncoder().encode(data) : data),
       now: () => new Date(this.clock.now()),
     };
   }

@@ -573,6 +573,28 @@ export class Store {
     }));
   }
 
+  /** The XCom `taskId` left in the latest run of `dagId` before `before` (by logical date). */
+  async priorXcom(dagId: string, before: Date, taskId: string): Promise<XcomRecord | null> {
+    const rows = await this.db.query<Row>(
+      `select x.task_id, x.map_index, x.key, x.value, x.artifact, x.size_bytes from xcom x
+       join dag_runs r on r.id = x.run_id
+       where r.dag_id = $1 and r.logical_date < $2::timestamptz and x.task_id = $3 and x.map_index = -1
+       order by r.logical_date desc limit 1`,
+      [dagId, before.toISOString(), taskId],
+    );
+    const r = rows[0];
+    return r
+      ? {
+        taskId: String(r.task_id),
+        mapIndex: Number(r.map_index),
+        key: String(r.key),
+        value: r.value ?? null,
+        artifact: (r.artifact ?? null) as string | null,
+        sizeBytes: Number(r.size_bytes),
+      }
+      : null;
+  }
+
   // ---- pools ------------------------------------------------------------------------------------
 
   async pools(): Promise<Pool[]> {

@@ -477,3 +477,31 @@ storeSuite("executor", {
     ]);
   },
 });
+
+storeSuite("executor context", {
+  "priorXcom reads the latest earlier run's value; putArtifact stores bytes": async (store) => {
+    const d = dag({ id: `prior_${crypto.randomUUID().slice(0, 8)}` })
+      .task("state", {
+        run: async (ctx) => {
+          const previous = await ctx.priorXcom<{ batch: number }>("state");
+          return { batch: (previous?.batch ?? -1) + 1 };
+        },
+      })
+      .task("save", {
+        deps: ["state"],
+        run: (ctx) => ctx.putArtifact(`batch ${ctx.xcom("state").batch}`),
+      });
+    const artifacts = new LocalArtifactStore(artifactsDir);
+    const ex = new Executor({ store, artifacts });
+    const batches: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const run = await createDagRun(store, d, { logicalDate: new Date(Date.UTC(2026, 0, 1 + i)) });
+      await ex.runToEnd(d, run.id);
+      const xs = await store.xcoms(run.id);
+      batches.push((xs.find((x) => x.taskId === "state")!.value as { batch: number }).batch);
+      const key = xs.find((x) => x.taskId === "save")!.value as string;
+      assert.equal(new TextDecoder().decode(await artifacts.get(key)), `batch ${i}`);
+    }
+    assert.deepEqual(batches, [0, 1, 2]);
+  },
+});
