@@ -40,7 +40,9 @@ export const ModelsPage: FC<{
               <tr>
                 <td>{v.version}</td>
                 <td>
-                  {v.aliases.map((a) => <span class="state" style="background:#17324d">{a}</span>)}
+                  {v.aliases.map((a) => (
+                    <span key={a} class="state" style="background:#17324d">{a}</span>
+                  ))}
                 </td>
                 <td>{v.algo}</td>
                 <td>
