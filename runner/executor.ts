@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { Executor } from "./executor.ts";
- * import { createDagRun } from "./runs.ts";
+ * import { createTriggeredRun } from "./runs.ts";
  * const executor = new Executor({ store });
  * const run = await createDagRun(store, myDag);
  * const result = await executor.runToEnd(myDag, run.id); // result.state: "success" | "failed"
@@ -17,10 +17,10 @@ import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { LocalArtifactStore } from "./artifacts/local.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
-import { createDagRun } from "./runs.ts";
+import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
-import { RunExistsError, type Store } from "./store/store.ts";
+import type { Store } from "./store/store.ts";
 import type { DagRun, TaskInstance } from "./store/types.ts";
 import { runTry } from "./try_runner.ts";
 
@@ -168,19 +168,12 @@ export class Executor implements RunEnv {
   ): Promise<{ runId: number; state: RunState }> {
     const target = this.options.resolveDag?.(dagId);
     if (!target) throw new Error(`cannot trigger dag "${dagId}": no such DAG is loaded`);
-    let run: DagRun | undefined;
-    for (let attempt = 0; !run; attempt++) {
-      try {
-        run = await createDagRun(this.store, target, {
-          conf,
-          logicalDate: new Date(this.clock.now() + attempt),
-          runType: "triggered",
-          triggeredBy: parent,
-        });
-      } catch (e) {
-        if (!(e instanceof RunExistsError) || attempt > 100) throw e;
-      }
-    }
+    const run = await createTriggeredRun(this.store, target, {
+      conf,
+      parent,
+      now: this.clock.now(),
+      executor: "local",
+    });
     const done = this.runToEnd(target, run.id);
     if (wait) return { runId: run.id, state: (await done).state };
     const tracked = done.catch((e) =>

@@ -16,7 +16,7 @@ import type { Clock } from "./clock.ts";
 import type { AnyContext, DagDefinition, TaskDef, TaskSettings } from "./dag.ts";
 import { isFinished, type RunState, type TaskState } from "./states.ts";
 import type { Store } from "./store/store.ts";
-import type { DagRun } from "./store/types.ts";
+import type { DagRun, TaskInstance } from "./store/types.ts";
 import { formatLogArgs } from "./task_log.ts";
 import { countUpstream, evaluateTriggerRule } from "./trigger_rules.ts";
 import { decodeXcom } from "./xcom.ts";
@@ -53,19 +53,13 @@ export interface RunEnv {
   ): Promise<{ runId: number; state: RunState }>;
 }
 
-/** A task instance in memory. */
-export interface Ti {
-  taskId: string;
-  mapIndex: number;
-  state: TaskState | null;
-  tryNumber: number;
-  maxTries: number;
-  pool: string;
-  poolSlots: number;
-  nextRetryAt: number | null;
-  /** True while a try of it is under way in this process. */
-  busy: boolean;
-}
+/** A task instance in memory: its stored fields, and whether this process is trying it now. */
+export type Ti =
+  & Pick<
+    TaskInstance,
+    "taskId" | "mapIndex" | "state" | "tryNumber" | "maxTries" | "pool" | "poolSlots"
+  >
+  & { nextRetryAt: number | null; busy: boolean };
 
 /** The map key of a task instance. */
 export const tiKey = (taskId: string, mapIndex: number) => `${taskId}\u0000${mapIndex}`;

@@ -12,7 +12,7 @@ import type { DagDefinition } from "./dag.ts";
 import { parseParams } from "./params.ts";
 import { parseSchedule } from "./schedule.ts";
 import type { RunType } from "./states.ts";
-import { type Store } from "./store/store.ts";
+import { RunExistsError, type Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 import { dagStructure, structureHash } from "./structure.ts";
 
@@ -69,4 +69,33 @@ export async function createDagRun(
       poolSlots: t.settings.poolSlots ?? defaults.poolSlots ?? 1,
     })),
   });
+}
+
+/**
+ * Creates the run a trigger task asks for, at the clock's now (a millisecond later per clash with
+ * an existing logical date).
+ */
+export async function createTriggeredRun(
+  store: Store,
+  target: DagDefinition,
+  opts: {
+    conf: Record<string, unknown>;
+    parent: { runId: number; taskId: string };
+    now: number;
+    executor: "local" | "distributed";
+  },
+): Promise<DagRun> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await createDagRun(store, target, {
+        conf: opts.conf,
+        logicalDate: new Date(opts.now + attempt),
+        runType: "triggered",
+        triggeredBy: opts.parent,
+        executor: opts.executor,
+      });
+    } catch (e) {
+      if (!(e instanceof RunExistsError) || attempt >= 100) throw e;
+    }
+  }
 }

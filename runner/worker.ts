@@ -14,11 +14,11 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
-import { createDagRun } from "./runs.ts";
+import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
-import { RunExistsError, type Store } from "./store/store.ts";
+import type { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 import { runTry } from "./try_runner.ts";
 
@@ -230,20 +230,12 @@ export class Worker implements RunEnv {
   ): Promise<{ runId: number; state: RunState }> {
     const target = this.options.dags.get(dagId);
     if (!target) throw new Error(`cannot trigger dag "${dagId}": no such DAG is loaded`);
-    let runId: number | undefined;
-    for (let attempt = 0; runId === undefined; attempt++) {
-      try {
-        runId = (await createDagRun(this.store, target, {
-          conf,
-          logicalDate: new Date(this.clock.now() + attempt),
-          runType: "triggered",
-          triggeredBy: parent,
-          executor: "distributed",
-        })).id;
-      } catch (e) {
-        if (!(e instanceof RunExistsError) || attempt > 100) throw e;
-      }
-    }
+    const { id: runId } = await createTriggeredRun(this.store, target, {
+      conf,
+      parent,
+      now: this.clock.now(),
+      executor: "distributed",
+    });
     await this.queue.notify(CHANNEL_SCHEDULER, String(runId));
     if (!wait) return { runId, state: "queued" };
     for (;;) {

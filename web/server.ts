@@ -9,8 +9,7 @@
  * ```
  */
 import { intOption, loadAndSync, openStores, parse, UsageError } from "../runner/cli/common.ts";
-import { openLeaderLock } from "../runner/leader.ts";
-import { Scheduler } from "../runner/scheduler.ts";
+import { makeScheduler } from "../runner/cli/processes.ts";
 import { CHANNEL_SCHEDULER, TaskQueue } from "../runner/store/queue.ts";
 import { Worker } from "../runner/worker.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
@@ -61,15 +60,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     }, app.fetch);
     const work: Promise<unknown>[] = [server.finished];
     if (values.scheduler) {
-      const scheduler = new Scheduler({
+      const scheduler = makeScheduler(
         store,
-        dags: loaded.dags,
+        loaded.dags,
         artifacts,
-        leader: openLeaderLock(
-          store.db.kind === "postgres" ? Deno.env.get("DATABASE_URL") : undefined,
-        ),
-        tickMs: intOption("tick-ms", values["tick-ms"], 1000),
-      });
+        intOption("tick-ms", values["tick-ms"], 1000),
+      );
       const worker = new Worker({
         store,
         dags: loaded.dags,

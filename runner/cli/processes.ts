@@ -8,7 +8,10 @@
  * DATABASE_URL=postgres://… deno task worker --concurrency 8 --pools default_pool,gpu
  * ```
  */
+import type { ArtifactStore } from "../artifacts/artifact_store.ts";
+import type { DagDefinition } from "../dag.ts";
 import { openLeaderLock } from "../leader.ts";
+import type { Store } from "../store/store.ts";
 import { Scheduler } from "../scheduler.ts";
 import { Worker } from "../worker.ts";
 import { intOption, loadAndSync, openStores, parse, UsageError } from "./common.ts";
@@ -16,6 +19,24 @@ import { intOption, loadAndSync, openStores, parse, UsageError } from "./common.
 export const SCHEDULER_USAGE = "usage: deno task scheduler [--tick-ms N] [--zombie-after-s N]";
 export const WORKER_USAGE =
   "usage: deno task worker [--concurrency N] [--pools a,b] [--heartbeat-ms N] [--poll-ms N] [--grace-s N]";
+
+/** A scheduler for this process's store, leading through the server's advisory lock when there is one. */
+export function makeScheduler(
+  store: Store,
+  dags: Map<string, DagDefinition>,
+  artifacts: ArtifactStore,
+  tickMs: number,
+  zombieAfterMs?: number,
+): Scheduler {
+  return new Scheduler({
+    store,
+    dags,
+    artifacts,
+    leader: openLeaderLock(store.db.kind === "postgres" ? Deno.env.get("DATABASE_URL") : undefined),
+    tickMs,
+    zombieAfterMs,
+  });
+}
 
 function stopSignal(): AbortSignal {
   const controller = new AbortController();
@@ -46,16 +67,13 @@ async function start(args: string[], mode: "scheduler" | "worker"): Promise<numb
     for (const p of loaded.problems) console.error(`warning: ${p}`);
     const work: Promise<void>[] = [];
     if (mode !== "worker") {
-      const scheduler = new Scheduler({
+      const scheduler = makeScheduler(
         store,
-        dags: loaded.dags,
+        loaded.dags,
         artifacts,
-        leader: openLeaderLock(
-          store.db.kind === "postgres" ? Deno.env.get("DATABASE_URL") : undefined,
-        ),
-        tickMs: intOption("tick-ms", values["tick-ms"], 1000),
-        zombieAfterMs: intOption("zombie-after-s", values["zombie-after-s"], 30) * 1000,
-      });
+        intOption("tick-ms", values["tick-ms"], 1000),
+        intOption("zombie-after-s", values["zombie-after-s"], 30) * 1000,
+      );
       work.push(scheduler.run(stop));
     }
     if (mode !== "scheduler") {

@@ -66,6 +66,17 @@ function toRun(r: Row): DagRun {
   };
 }
 
+function toXcom(r: Row): XcomRecord {
+  return {
+    taskId: String(r.task_id),
+    mapIndex: Number(r.map_index),
+    key: String(r.key),
+    value: r.value ?? null,
+    artifact: (r.artifact ?? null) as string | null,
+    sizeBytes: Number(r.size_bytes),
+  };
+}
+
 function toTi(r: Row): TaskInstance {
   return {
     runId: Number(r.run_id),
@@ -563,14 +574,7 @@ export class Store {
        where run_id = $1 and ($2::text[] is null or task_id = any($2::text[])) order by task_id, map_index`,
       [runId, taskIds ?? null],
     );
-    return rows.map((r) => ({
-      taskId: String(r.task_id),
-      mapIndex: Number(r.map_index),
-      key: String(r.key),
-      value: r.value ?? null,
-      artifact: (r.artifact ?? null) as string | null,
-      sizeBytes: Number(r.size_bytes),
-    }));
+    return rows.map(toXcom);
   }
 
   /** The XCom `taskId` left in the latest run of `dagId` before `before` (by logical date). */
@@ -582,17 +586,7 @@ export class Store {
        order by r.logical_date desc limit 1`,
       [dagId, before.toISOString(), taskId],
     );
-    const r = rows[0];
-    return r
-      ? {
-        taskId: String(r.task_id),
-        mapIndex: Number(r.map_index),
-        key: String(r.key),
-        value: r.value ?? null,
-        artifact: (r.artifact ?? null) as string | null,
-        sizeBytes: Number(r.size_bytes),
-      }
-      : null;
+    return rows[0] ? toXcom(rows[0]) : null;
   }
 
   // ---- pools ------------------------------------------------------------------------------------
