@@ -1,0 +1,30 @@
+/**
+ * Reads or writes a table by its file's extension: `.csv` or `.parquet`, local or `s3://`.
+ *
+ * @example
+ * ```ts
+ * import { readTable } from "./read_table.ts";
+ * const { table, rows, quarantined } = await readTable("data/train.parquet");
+ * ```
+ */
+import { readCsv, type ReadResult, writeCsv } from "./csv.ts";
+import { readParquet, writeParquet } from "./parquet.ts";
+import type { TableSchema } from "./schema.ts";
+import type { Table } from "./table.ts";
+
+function format(uri: string): "csv" | "parquet" {
+  if (/\.csv(\.gz)?$/i.test(uri)) return "csv";
+  if (/\.parquet$/i.test(uri)) return "parquet";
+  throw new Error(`cannot tell the format of "${uri}": name it .csv or .parquet`);
+}
+
+export async function readTable(
+  uri: string,
+  opts: { schema?: TableSchema; quarantine?: string } = {},
+): Promise<ReadResult> {
+  return format(uri) === "csv" ? await readCsv(uri, opts) : await readParquet(uri, opts);
+}
+
+export async function writeTable(uri: string, table: Table): Promise<void> {
+  return format(uri) === "csv" ? await writeCsv(uri, table) : await writeParquet(uri, table);
+}
