@@ -1,0 +1,37 @@
+/**
+ * Files shipped inside npm packages (data sets), found in Deno's npm cache. Importing a package's
+ * package.json makes Deno fetch the package; `deno info --json` says where its cache is.
+ *
+ * @example
+ * ```ts
+ * import { npmPackageDir } from "./npm_files.ts";
+ * const dir = await npmPackageDir("vega-datasets", "3.2.1"); // …/vega-datasets/3.2.1
+ * ```
+ */
+import { join } from "node:path";
+
+async function npmCache(): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { npmCache?: string };
+  if (!info.npmCache) throw new Error("`deno info --json` did not say where the npm cache is");
+  return info.npmCache;
+}
+
+/** The folder of an npm package version in Deno's cache; throws saying how to fetch it when absent. */
+export async function npmPackageDir(name: string, version: string): Promise<string> {
+  const cache = await npmCache();
+  for await (const registry of Deno.readDir(cache)) {
+    if (!registry.isDirectory) continue;
+    const dir = join(cache, registry.name, name, version);
+    try {
+      if ((await Deno.stat(join(dir, "package.json"))).isFile) return dir;
+    } catch { /* not in this registry's folder */ }
+  }
+  throw new Error(
+    `npm package ${name}@${version} is not in Deno's cache (${cache}); import its package.json first`,
+  );
+}
