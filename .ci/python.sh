@@ -3,7 +3,7 @@
 # named as the index so that pip does not wait on the unreachable public one.
 if [ -z "${DRIFTFLOW_PYTHON:-}" ]; then
   if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import numpy, scipy, sklearn, lightgbm, onnxruntime, onnx" 2>/dev/null; then
-    log "creating .venv with numpy, scipy, scikit-learn, lightgbm, onnxruntime, onnx, pandas, pyarrow"
+    echo "creating .venv with numpy, scipy, scikit-learn, lightgbm, onnxruntime, onnx, pandas, pyarrow"
     index_args=()
     extra=$(pip config get global.extra-index-url 2>/dev/null || true)
     first=1
