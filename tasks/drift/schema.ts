@@ -29,6 +29,7 @@ export const TestName = z.enum([
   "t_test",
   "anderson",
   "energy_distance",
+  "domain_classifier",
 ]);
 export type TestName = z.infer<typeof TestName>;
 
@@ -45,6 +46,15 @@ export const ColumnDrift = z.object({
   nCur: z.number().int().nonnegative(),
   nullShareRef: z.number().min(0).max(1),
   nullShareCur: z.number().min(0).max(1),
+  /** Further statistics asked for with `extraTests`, by test name. */
+  extra: z.record(z.string(), z.object({ statistic: z.number(), pValue: z.number().nullable() }))
+    .optional(),
+  /** Reference and current shares per bin (numeric) or per category, for charts. */
+  histogram: z.object({
+    labels: z.array(z.string()),
+    ref: z.array(z.number()),
+    cur: z.array(z.number()),
+  }).optional(),
 });
 export type ColumnDrift = z.infer<typeof ColumnDrift>;
 
@@ -52,6 +62,8 @@ export type ColumnDrift = z.infer<typeof ColumnDrift>;
 export const MultivariateDrift = z.object({
   method: z.literal("domain_classifier"),
   rocAuc: z.number(),
+  /** The features the classifier relied on most (|standardised weight|), strongest first. */
+  topFeatures: z.array(z.object({ feature: z.string(), weight: z.number() })).default([]),
   threshold: z.number(),
   pValue: z.number(),
   drifted: z.boolean(),
@@ -100,6 +112,8 @@ export const DriftReport = z.object({
   nRef: z.number().int().nonnegative(),
   nCur: z.number().int().nonnegative(),
   columns: z.array(ColumnDrift),
+  /** Columns left out of the verdict and why (datetime, id, target, constant…). */
+  skipped: z.array(z.object({ column: z.string(), reason: z.string() })).default([]),
   driftedShare: z.number().min(0).max(1),
   driftShareThreshold: z.number(),
   datasetDrift: z.boolean(),

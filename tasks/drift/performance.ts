@@ -1,0 +1,43 @@
+/**
+ * Performance drift when labels exist: each metric on reference and current rows with a bootstrap
+ * confidence interval, and its change (current − reference). Classification expects 0/1 labels and
+ * the predicted probability of class 1; regression expects values and predictions.
+ *
+ * @example
+ * ```ts
+ * import { performanceDrift } from "./performance.ts";
+ * const p = performanceDrift("classification", { y: yRef, score: pRef }, { y: yCur, score: pCur });
+ * p.metrics.find((m) => m.name === "roc_auc")?.change;
+ * ```
+ */
+import { bootstrapMetric, type MetricName, METRICS } from "../../models/metrics.ts";
+import type { PerformanceDrift } from "./schema.ts";
+
+/** Labels and scores of one side, rows with a missing label or score already dropped. */
+export interface Labelled {
+  y: ArrayLike<number>;
+  score: ArrayLike<number>;
+}
+
+const CLASSIFICATION: MetricName[] = ["accuracy", "f1", "roc_auc", "log_loss"];
+const REGRESSION: MetricName[] = ["rmse", "mae"];
+
+/** Metrics with bootstrap intervals on both sides. */
+export function performanceDrift(
+  task: "classification" | "regression",
+  reference: Labelled,
+  current: Labelled,
+  { rounds = 200, seed = 0 }: { rounds?: number; seed?: number } = {},
+): PerformanceDrift {
+  const names = task === "classification" ? CLASSIFICATION : REGRESSION;
+  const metrics = names.flatMap((name) => {
+    const ref = bootstrapMetric(METRICS[name], reference.y, reference.score, { rounds, seed });
+    const cur = bootstrapMetric(METRICS[name], current.y, current.score, {
+      rounds,
+      seed: seed + 1,
+    });
+    if (!Number.isFinite(ref.value) || !Number.isFinite(cur.value)) return [];
+    return [{ name, reference: ref, current: cur, change: cur.value - ref.value }];
+  });
+  return { task, metrics };
+}

@@ -1,0 +1,191 @@
+/**
+ * The drift report as one self-contained HTML file (inline CSS and SVG, no script, no CDN): dataset
+ * summary, severity and reasons, a table of every column's test, statistic, p-value, threshold and
+ * verdict, and a reference-versus-current histogram or bar chart per column.
+ *
+ * @example
+ * ```ts
+ * import { renderDriftReportHtml } from "./report_html.ts";
+ * await Deno.writeTextFile("drift.html", renderDriftReportHtml(report, { title: "Batch 12" }));
+ * ```
+ */
+import type { ColumnDrift, DriftReport } from "./schema.ts";
+
+const esc = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
+
+const num = (x: number | null | undefined) =>
+  x === null || x === undefined || Number.isNaN(x)
+    ? "—"
+    : !Number.isFinite(x)
+    ? (x > 0 ? "∞" : "−∞")
+    : Math.abs(x) >= 1e-3 || x === 0
+    ? x.toFixed(4)
+    : x.toExponential(2);
+
+const REF = "#4c78a8", CUR = "#f58518";
+
+/** Grouped bars of reference and current shares per bin or category, as an SVG element. */
+export function histogramSvg(
+  h: NonNullable<ColumnDrift["histogram"]>,
+  width = 420,
+  height = 160,
+): string {
+  const pad = { l: 36, r: 8, t: 8, b: 34 };
+  const w = width - pad.l - pad.r, hgt = height - pad.t - pad.b;
+  const max = Math.max(1e-12, ...h.ref, ...h.cur);
+  const slot = w / Math.max(1, h.labels.length);
+  const bar = Math.max(1, slot * 0.4);
+  const y = (v: number) => pad.t + hgt - (v / max) * hgt;
+  const bars = h.labels.map((label, i) => {
+    const x = pad.l + i * slot + slot * 0.1;
+    return `<g><title>${esc(label)}: reference ${(h.ref[i] * 100).toFixed(1)}%, current ${
+      (h.cur[i] * 100).toFixed(1)
+    }%</title><rect x="${x.toFixed(1)}" y="${y(h.ref[i]).toFixed(1)}" width="${
+      bar.toFixed(1)
+    }" height="${(pad.t + hgt - y(h.ref[i])).toFixed(1)}" fill="${REF}"/><rect x="${
+      (x + bar).toFixed(1)
+    }" y="${y(h.cur[i]).toFixed(1)}" width="${bar.toFixed(1)}" height="${
+      (pad.t + hgt - y(h.cur[i])).toFixed(1)
+    }" fill="${CUR}"/></g>`;
+  }).join("");
+  const every = Math.max(1, Math.ceil(h.labels.length / 6));
+  const ticks = h.labels.map((label, i) =>
+    i % every === 0
+      ? `<text x="${(pad.l + i * slot + slot / 2).toFixed(1)}" y="${
+        height - pad.b + 14
+      }" text-anchor="middle">${esc(shortLabel(label))}</text>`
+      : ""
+  ).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="reference and current distribution" font-size="10" font-family="sans-serif">` +
+    `<line x1="${pad.l}" y1="${pad.t + hgt}" x2="${width - pad.r}" y2="${
+      pad.t + hgt
+    }" stroke="#999"/>` +
+    `<text x="${pad.l - 4}" y="${pad.t + 8}" text-anchor="end">${(max * 100).toFixed(0)}%</text>` +
+    `<text x="${pad.l - 4}" y="${pad.t + hgt}" text-anchor="end">0</text>` +
+    bars + ticks +
+    `<rect x="${pad.l}" y="${height - 14}" width="10" height="10" fill="${REF}"/><text x="${
+      pad.l + 14
+    }" y="${height - 5}">reference</text>` +
+    `<rect x="${pad.l + 80}" y="${height - 14}" width="10" height="10" fill="${CUR}"/><text x="${
+      pad.l + 94
+    }" y="${height - 5}">current</text>` +
+    `</svg>`;
+}
+
+function shortLabel(label: string): string {
+  const n = Number(label);
+  if (label !== "" && Number.isFinite(n)) {
+    return Math.abs(n) >= 1000 || Number.isInteger(n) ? String(Math.round(n)) : n.toPrecision(3);
+  }
+  return label.length > 10 ? `${label.slice(0, 9)}…` : label;
+}
+
+const SEVERITY_COLOUR: Record<string, string> = {
+  none: "#2e7d32",
+  minor: "#9e9d24",
+  moderate: "#ef6c00",
+  major: "#c62828",
+  concept: "#6a1b9a",
+};
+
+/** The whole report as an HTML document. */
+export function renderDriftReportHtml(
+  report: DriftReport,
+  { title = "Drift report" } = {},
+): string {
+  const sev = report.severity;
+  const rows = report.columns.map((c) =>
+    `<tr class="${c.drifted ? "drift" : ""}"><td><a href="#col-${esc(c.column)}">${
+      esc(c.column)
+    }</a></td><td>${c.type}</td><td>${c.test}</td><td>${num(c.statistic)}</td><td>${
+      num(c.pValue)
+    }</td><td>${num(c.threshold)}</td><td>${c.drifted ? "drift" : "ok"}</td><td>${
+      (c.nullShareRef * 100).toFixed(1)
+    }% → ${(c.nullShareCur * 100).toFixed(1)}%</td></tr>`
+  ).join("\n");
+  const charts = report.columns.map((c) =>
+    `<section class="chart" id="col-${esc(c.column)}"><h3>${esc(c.column)} <small>${c.test} ${
+      num(c.statistic)
+    }${c.pValue !== null ? `, p ${num(c.pValue)}` : ""} — ${
+      c.drifted ? "<b class=drift-word>drift</b>" : "no drift"
+    }</small></h3>${
+      c.histogram ? histogramSvg(c.histogram) : "<p>(no distribution for this test)</p>"
+    }</section>`
+  ).join("\n");
+  const perf = report.performance
+    ? `<h2>Performance (${report.performance.task})</h2><table><tr><th>metric</th><th>reference [95% CI]</th><th>current [95% CI]</th><th>change</th></tr>${
+      report.performance.metrics.map((m) =>
+        `<tr><td>${m.name}</td><td>${num(m.reference.value)} [${num(m.reference.ciLow)}, ${
+          num(m.reference.ciHigh)
+        }]</td><td>${num(m.current.value)} [${num(m.current.ciLow)}, ${
+          num(m.current.ciHigh)
+        }]</td><td>${num(m.change)}</td></tr>`
+      ).join("")
+    }</table>`
+    : "";
+  const multi = report.multivariate
+    ? `<p>Domain classifier: ROC AUC ${num(report.multivariate.rocAuc)} (threshold ${
+      num(report.multivariate.threshold)
+    }), permutation p ${num(report.multivariate.pValue)} — ${
+      report.multivariate.drifted ? "<b class=drift-word>drift</b>" : "no drift"
+    }; strongest features: ${
+      report.multivariate.topFeatures.map((f) => esc(f.feature)).join(", ") || "—"
+    }</p>`
+    : "";
+  const skipped = report.skipped.length
+    ? `<p>Not compared: ${
+      report.skipped.map((s) => `${esc(s.column)} (${esc(s.reason)})`).join("; ")
+    }</p>`
+    : "";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;font-size:14px}
+tr.drift td{background:#fdecea}.drift-word{color:#c62828}
+.badge{display:inline-block;padding:4px 10px;border-radius:4px;color:#fff;font-weight:600}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.chart h3{font-size:14px;margin:.5rem 0}small{font-weight:normal;color:#555}
+</style></head><body>
+<h1>${esc(title)}</h1>
+<p>Reference ${report.nRef} rows, current ${report.nCur} rows, made ${esc(report.createdAt)}.</p>
+<p>Drifted columns: ${
+    report.columns.filter((c) => c.drifted).length
+  } of ${report.columns.length} (${(report.driftedShare * 100).toFixed(1)}%); dataset drift ${
+    report.datasetDrift ? "<b class=drift-word>yes</b>" : "no"
+  } (threshold ${(report.driftShareThreshold * 100).toFixed(0)}%).</p>
+${
+    sev
+      ? `<p>Severity: <span class="badge" style="background:${
+        SEVERITY_COLOUR[sev.severity]
+      }">${sev.severity}</span> score ${num(sev.score)}</p><ul>${
+        sev.reasons.map((r) => `<li>${esc(r)}</li>`).join("")
+      }</ul>`
+      : ""
+  }
+${multi}
+${skipped}
+<h2>Columns</h2>
+<table><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th><th>threshold</th><th>verdict</th><th>missing ref → cur</th></tr>
+${rows}
+</table>
+${perf}
+${
+    report.prediction
+      ? `<h2>Prediction drift</h2><p>${report.prediction.test} ${
+        num(report.prediction.statistic)
+      } — ${report.prediction.drifted ? "drift" : "no drift"}</p>${
+        report.prediction.histogram ? histogramSvg(report.prediction.histogram) : ""
+      }`
+      : ""
+  }
+<h2>Distributions</h2>
+<div class="charts">
+${charts}
+</div>
+</body></html>
+`;
+}
