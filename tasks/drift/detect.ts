@@ -384,6 +384,12 @@ function compareColumn(
     if (t === "z" && unionDistinct(samples) > 2) continue;
     extra[t] = runTest(t, samples);
   }
+  const histogram = opts.histograms ? histogramOf(samples) : undefined;
+  const counts = { nRef: samples.ref.n, nCur: samples.cur.n };
+  if (samples.kind === "numeric") {
+    samples.ref.dispose();
+    samples.cur.dispose();
+  }
   return {
     column: name,
     type,
@@ -392,11 +398,10 @@ function compareColumn(
     pValue: r.pValue,
     threshold,
     drifted,
-    nRef: samples.ref.n,
-    nCur: samples.cur.n,
+    ...counts,
     nullShareRef: nullShare(ref),
     nullShareCur: nullShare(cur),
-    ...(opts.histograms ? { histogram: histogramOf(samples) } : {}),
+    ...(histogram ? { histogram } : {}),
     ...(opts.extraTests.length ? { extra } : {}),
   };
 }

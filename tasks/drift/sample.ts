@@ -48,6 +48,18 @@ export class NumericSample {
     return this.sorted.length;
   }
 
+  /**
+   * Frees the sorted copy now rather than at the next garbage collection (its buffer is detached),
+   * which keeps peak memory near one column's copy when many columns are compared in turn. The
+   * sample must not be used afterwards.
+   */
+  dispose(): void {
+    const buffer = this.sorted.buffer as ArrayBuffer & {
+      transfer?: (length: number) => ArrayBuffer;
+    };
+    if (buffer.byteLength === this.sorted.byteLength) buffer.transfer?.(0);
+  }
+
   /** Arithmetic mean (compensated sum). */
   get mean(): number {
     if (this.#mean === undefined) this.#mean = kahanSum(this.sorted) / this.n;

@@ -9,6 +9,7 @@
  */
 const BENCHES: Record<string, string> = {
   engine: "./engine.ts",
+  drift: "./drift.ts",
 };
 
 const [name, ...rest] = Deno.args;

@@ -1,0 +1,24 @@
+// `deno task bench drift` at a small size: it runs the peer, prints the table with the ratio and the
+// four figures as JSON lines, and both sides agree on the statistics.
+import assert from "node:assert/strict";
+
+Deno.test("bench drift prints both sides, the ratio and its figures", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "tests/bench/main.ts", "drift", "--ref", "3000", "--cur", "20000"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  assert.match(text, /speedup \(peer \/ ours\)\s+[\d.]+×/);
+  const figures = text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  assert.deepEqual(figures.map((f) => f.metric), [
+    "drift.seconds",
+    "drift.peer_seconds",
+    "drift.speedup",
+    "drift.peak_rss_mb",
+  ]);
+  for (const f of figures) assert.ok(Number.isFinite(f.value) && f.value > 0, JSON.stringify(f));
+  const diff = Number(text.match(/largest difference from the peer's statistics: ([\d.e+-]+)/)![1]);
+  assert.ok(diff < 1e-9, `statistics differ from numpy/scipy by ${diff}`);
+});
