@@ -166,3 +166,26 @@ Deno.test("detectDrift prediction and performance drift with bootstrap intervals
   ]);
   assert.equal(r.columns.length, 0, "target and prediction are not features");
 });
+
+Deno.test("detectDrift performance drift for regression: RMSE and MAE with intervals", () => {
+  const rng = new Random(6);
+  const make = (noise: number) => {
+    const n = 800, y = new Float64Array(n), p = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = rng.normal() * 10;
+      p[i] = y[i] + noise * rng.normal();
+    }
+    return { delay: y, predicted: p };
+  };
+  const r = detectDrift(make(1), make(3), {
+    target: "delay",
+    prediction: "predicted",
+    task: "regression",
+  });
+  const [rmse, mae] = r.performance!.metrics;
+  assert.equal(rmse.name, "rmse");
+  assert.equal(mae.name, "mae");
+  assert.ok(Math.abs(rmse.reference.value - 1) < 0.1 && Math.abs(rmse.current.value - 3) < 0.3);
+  assert.ok(rmse.current.ciLow < rmse.current.value && rmse.current.value < rmse.current.ciHigh);
+  assert.ok(mae.change > 1);
+});
