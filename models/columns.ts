@@ -100,45 +100,62 @@ export interface FitSpecOptions {
   orderBy?: Float64Array;
 }
 
-/** Infers the spec from a training table; throws TrainingDataError with what to fix. */
-export function fitColumnSpec(table: Table, options: FitSpecOptions): ColumnSpec {
-  for (const t of options.target) {
+/** The target of a training table (task, classes); throws TrainingDataError with what to fix. */
+export function fitTargetSpec(
+  table: Table,
+  target: string[],
+  task?: "classification" | "regression",
+): TargetSpec {
+  for (const t of target) {
     if (!(t in table)) {
       throw new TrainingDataError(
         `the target column "${t}" is not in the data (columns: ${Object.keys(table).join(", ")})`,
       );
     }
   }
-  const first = table[options.target[0]];
-  const task = options.task ?? inferTask(first);
-  let classes: string[] | undefined;
-  if (task === "classification") {
-    if (options.target.length > 1) {
-      throw new TrainingDataError("classification takes one target column");
-    }
-    classes = classLabels(first);
+  const first = table[target[0]];
+  const resolved = task ?? inferTask(first);
+  if (resolved === "classification") {
+    if (target.length > 1) throw new TrainingDataError("classification takes one target column");
+    const classes = classLabels(first);
     if (classes.length < 2) {
       throw new TrainingDataError(
-        `the target "${options.target[0]}" is constant (${
+        `the target "${target[0]}" is constant (${
           classes[0] ?? "no values"
         }); a classifier needs at least two classes`,
       );
     }
-  } else {
-    for (const t of options.target) {
-      const c = table[t];
-      if (!isNumericColumn(c)) {
-        throw new TrainingDataError(`regression target "${t}" must be numeric`);
-      }
-      const s = stats(c);
-      if (
-        c.every((v) => !Number.isFinite(v)) ||
-        s.std === 1 && c.every((v) => !Number.isFinite(v) || v === s.mean)
-      ) {
-        throw new TrainingDataError(`the target "${t}" is constant; there is nothing to learn`);
+    return { names: target, task: resolved, classes };
+  }
+  for (const t of target) {
+    const c = table[t];
+    if (!isNumericColumn(c)) {
+      throw new TrainingDataError(`regression target "${t}" must be numeric`);
+    }
+    let first: number | undefined, varies = false;
+    for (const v of c) {
+      if (!Number.isFinite(v)) continue;
+      if (first === undefined) first = v;
+      else if (v !== first) {
+        varies = true;
+        break;
       }
     }
+    if (!varies) {
+      throw new TrainingDataError(`the target "${t}" is constant; there is nothing to learn`);
+    }
   }
+  return { names: target, task: resolved };
+}
+
+/** Infers the spec (target and features) from a training table; throws TrainingDataError with what to fix. */
+export function fitColumnSpec(table: Table, options: FitSpecOptions): ColumnSpec {
+  const target = fitTargetSpec(table, options.target, options.task);
+  return { features: fitFeatureSpecs(table, options), target };
+}
+
+/** The feature specs of every column that is not a target or excluded. */
+export function fitFeatureSpecs(table: Table, options: FitSpecOptions): FeatureSpec[] {
   const features: FeatureSpec[] = [];
   for (const [name, column] of Object.entries(table)) {
     if (options.target.includes(name) || options.exclude?.includes(name)) continue;
@@ -176,7 +193,7 @@ export function fitColumnSpec(table: Table, options: FitSpecOptions): ColumnSpec
   if (features.length === 0) {
     throw new TrainingDataError("the data has no feature columns besides the target");
   }
-  return { features, target: { names: options.target, task, classes } };
+  return features;
 }
 
 /** Sorted distinct labels of a classification target. */

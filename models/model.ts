@@ -17,7 +17,8 @@ import {
   classIndex,
   ColumnSpec,
   type FeatureSpec,
-  fitColumnSpec,
+  fitFeatureSpecs,
+  fitTargetSpec,
   TrainingDataError,
   treeColumn,
 } from "./columns.ts";
@@ -101,7 +102,7 @@ export function trainModel(
   const targets = typeof o.target === "string" ? o.target.split(",") : o.target;
   if (rowCount(table) === 0) throw new TrainingDataError("the training data has no rows");
   // the target (task, classes) from all rows; feature preprocessing from the training rows only
-  const base = fitColumnSpec(table, { target: targets, task: o.task, exclude: o.exclude });
+  const base: ColumnSpec = { features: [], target: fitTargetSpec(table, targets, o.task) };
   const labelled = labelledRows(base, table);
   const n = rowCount(labelled);
   if (n < 2) {
@@ -116,12 +117,11 @@ export function trainModel(
   const ordered = o.algo === "gbdt" &&
     (base.target.task === "regression" || base.target.classes!.length === 2);
   const spec: ColumnSpec = {
-    features: fitColumnSpec(train, {
+    features: fitFeatureSpecs(train, {
       target: targets,
-      task: base.target.task,
       exclude: o.exclude,
       orderBy: ordered ? yTrain[0] : undefined,
-    }).features,
+    }),
     target: base.target,
   };
   const task = spec.target.task;
@@ -166,7 +166,8 @@ export function trainModel(
     model.linear = trainLogistic({ ...linearDesign(spec.features, train), y: yTrain[0] }, { C });
     model.params = { C, iterations: model.linear.iterations, converged: model.linear.converged };
   }
-  model.metrics = scoreModel(model, valid ?? train);
+  // metrics on held-out rows only: scores on the training rows would flatter the model
+  model.metrics = valid ? scoreModel(model, valid) : {};
   return { model, valid };
 }
 

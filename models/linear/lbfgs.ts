@@ -27,14 +27,15 @@ const dot = (a: Float64Array, b: Float64Array) => {
   return s;
 };
 
-/** Minimises `f` from `x0`; stops when max|gradient| ≤ gtol·max(1, |f|) or after maxIter iterations. */
+/** Minimises `f` from `x0`; stops when max|gradient| ≤ gtol, when a step gains (relatively) under ftol, or after maxIter iterations. */
 export function minimizeLbfgs(
   f: Objective,
   x0: Float64Array,
-  { maxIter = 500, memory = 10, gtol = 1e-6 }: {
+  { maxIter = 500, memory = 10, gtol = 1e-6, ftol = 1e-12 }: {
     maxIter?: number;
     memory?: number;
     gtol?: number;
+    ftol?: number;
   } = {},
 ): LbfgsResult {
   const n = x0.length;
@@ -48,7 +49,7 @@ export function minimizeLbfgs(
   const small = () => {
     let m = 0;
     for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(g[i]));
-    return m <= gtol * Math.max(1, Math.abs(value));
+    return m <= gtol;
   };
   while (iterations < maxIter && !small()) {
     iterations++;
@@ -107,7 +108,7 @@ export function minimizeLbfgs(
     x = xNew;
     g = gNew;
     value = vNew;
-    if (improvement <= 1e-12 * Math.max(1, Math.abs(value))) break;
+    if (improvement <= ftol * Math.max(1, Math.abs(value))) break;
   }
   return { x, value, iterations, converged: small() };
 }

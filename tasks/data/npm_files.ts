@@ -21,8 +21,26 @@ async function npmCache(): Promise<string> {
   return info.npmCache;
 }
 
-/** The folder of an npm package version in Deno's cache; throws saying how to fetch it when absent. */
+/** The folder of an npm package version in Deno's cache, fetching the package when it is absent. */
 export async function npmPackageDir(name: string, version: string): Promise<string> {
+  try {
+    return await cachedPackageDir(name, version);
+  } catch {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["cache", `npm:${name}@${version}`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `cannot fetch npm package ${name}@${version}: ${new TextDecoder().decode(out.stderr)}`,
+      );
+    }
+    return await cachedPackageDir(name, version);
+  }
+}
+
+async function cachedPackageDir(name: string, version: string): Promise<string> {
   const cache = await npmCache();
   for await (const registry of Deno.readDir(cache)) {
     if (!registry.isDirectory) continue;

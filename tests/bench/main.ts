@@ -10,6 +10,7 @@
 const BENCHES: Record<string, string> = {
   engine: "./engine.ts",
   drift: "./drift.ts",
+  models: "./models.ts",
 };
 
 const [name, ...rest] = Deno.args;

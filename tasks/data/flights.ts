@@ -1,0 +1,87 @@
+/**
+ * The US flights data set shipped in npm `vega-datasets` (flights-3m.parquet: 3 million flights,
+ * January–June 2001, with scheduled departure, arrival delay in minutes, distance, origin and
+ * destination; BSD-3-Clause), and the features Driftflow's demos derive from it: month, day of
+ * month, day of week, scheduled hour, distance, origin, destination, and `late` (arrival delay over
+ * 15 minutes).
+ *
+ * @example
+ * ```ts
+ * import { flightFeatures, loadFlights } from "./flights.ts";
+ * const flights = await loadFlights(); // Table: date (epoch ms), delay, distance, origin, destination
+ * const features = flightFeatures(flights);
+ * ```
+ */
+import { join } from "node:path";
+import { npmPackageDir } from "./npm_files.ts";
+import { readParquet } from "./parquet.ts";
+import { rowCount, type Table, takeRows } from "./table.ts";
+
+/** Where flights-3m.parquet is (in Deno's npm cache; fetched when absent). */
+export async function flightsFile(): Promise<string> {
+  return join(await npmPackageDir("vega-datasets", "3.2.1"), "data", "flights-3m.parquet");
+}
+
+/** Reads the flights (rows [rowStart, rowEnd) when given; the file is in time order). */
+export async function loadFlights(
+  opts: { rowStart?: number; rowEnd?: number } = {},
+): Promise<Table> {
+  const { table } = await readParquet(await flightsFile(), opts);
+  return table;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Model features and the `late` label from raw flights; `date` is kept for time splits. */
+export function flightFeatures(flights: Table): Table {
+  const date = flights.date as Float64Array, delay = flights.delay as Float64Array;
+  const n = rowCount(flights);
+  const month = new Float64Array(n),
+    dom = new Float64Array(n),
+    dow = new Float64Array(n),
+    hour = new Float64Array(n);
+  const late: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = new Date(date[i]);
+    month[i] = d.getUTCMonth() + 1;
+    dom[i] = d.getUTCDate();
+    dow[i] = Math.floor(date[i] / DAY_MS + 4) % 7; // 1970-01-01 was a Thursday: 0 = Sunday
+    hour[i] = d.getUTCHours();
+    late[i] = delay[i] > 15 ? "yes" : "no";
+  }
+  return {
+    date,
+    month,
+    day_of_month: dom,
+    day_of_week: dow,
+    hour,
+    distance: flights.distance,
+    origin: flights.origin,
+    destination: flights.destination,
+    late,
+  };
+}
+
+/** `k` rows drawn without replacement (seeded), in their original order. */
+export function sampleRows(table: Table, k: number, seed: number, rng = mulberry(seed)): Table {
+  const n = rowCount(table);
+  if (k >= n) return table;
+  // Floyd's algorithm: k distinct indices
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j++) {
+    const t = Math.floor(rng() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return takeRows(table, Float64Array.from([...chosen].sort((a, b) => a - b)));
+}
+
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
