@@ -145,7 +145,7 @@ export async function main(args: string[]): Promise<void> {
   );
   console.log(
     `  ${"model".padEnd(34)}${"ROC AUC".padStart(9)}${"train s".padStart(10)}${
-      "predict rows/s".padStart(14)
+      "predict rows/s".padStart(16)
     }`,
   );
   console.log(row("Driftflow GBDT (ONNX Runtime)", g.auc, gbdtTrainS, g.rowsPerS));
