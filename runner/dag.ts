@@ -34,6 +34,8 @@ import type { z } from "zod";
 import type { Duration } from "./duration.ts";
 import type { TriggerRule } from "./trigger_rules.ts";
 import type { RunState, RunType } from "./states.ts";
+import type { SqlClient } from "./store/sql_client.ts";
+import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 
 /** Retry, timeout and placement settings; DAG `defaults` and each task may set them. */
 export interface TaskSettings {
@@ -90,6 +92,15 @@ export interface TaskContext<P, X> {
   priorXcom<T = unknown>(taskId: string): Promise<T | undefined>;
   /** Stores bytes or text in the artifact store; resolves to its content key (sha256:…). */
   putArtifact(data: Uint8Array | string): Promise<string>;
+  /** The bytes of an artifact by its content key (integrity checked). */
+  getArtifact(key: string): Promise<Uint8Array>;
+  /**
+   * The engine's database connection, like an Airflow connection: for task libraries that keep
+   * their own tables in the same store (the model registry, say). Share it; do not close it.
+   */
+  readonly db: SqlClient;
+  /** The engine's artifact store (local directory or S3). */
+  readonly artifacts: ArtifactStore;
   /** The current time from the engine's clock. */
   now(): Date;
 }

@@ -367,6 +367,9 @@ export class RunTracker {
       },
       putArtifact: (data) =>
         this.env.artifacts.put(typeof data === "string" ? new TextEncoder().encode(data) : data),
+      getArtifact: (key) => this.env.artifacts.get(key),
+      db: this.store.db,
+      artifacts: this.env.artifacts,
       now: () => new Date(this.clock.now()),
     };
   }
