@@ -171,6 +171,11 @@ export function fitFeatureSpecs(table: Table, options: FitSpecOptions): FeatureS
       features.push({ name, type: "boolean", ...stats(Float64Array.from(column, asBoolean)) });
       continue;
     }
+    if (looksLikeText(present)) {
+      throw new TrainingDataError(
+        `column "${name}" holds free text; embed it first (models/text/embeddings.ts embedColumn) or exclude it`,
+      );
+    }
     const counts = new Map<string, number>();
     const targetSum = new Map<string, number>();
     column.forEach((v, i) => {
@@ -194,6 +199,18 @@ export function fitFeatureSpecs(table: Table, options: FitSpecOptions): FeatureS
     throw new TrainingDataError("the data has no feature columns besides the target");
   }
   return features;
+}
+
+/** Long multi-word strings: text, not labels. */
+function looksLikeText(values: string[]): boolean {
+  const sample = values.slice(0, 500);
+  if (sample.length === 0) return false;
+  let words = 0, chars = 0;
+  for (const v of sample) {
+    chars += v.length;
+    words += v.split(/\s+/).filter(Boolean).length;
+  }
+  return words / sample.length >= 5 && chars / sample.length >= 30;
 }
 
 /** Sorted distinct labels of a classification target. */
