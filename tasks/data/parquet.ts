@@ -27,7 +27,10 @@ import { parseLocation, readBytes, writeBytes } from "./location.ts";
 import { inferSchema, TableBuilder, type TableSchema } from "./schema.ts";
 import { isNumericColumn, rowCount, type Table } from "./table.ts";
 
-async function open(uri: string): Promise<AsyncBuffer> {
+async function open(uri: string | Uint8Array): Promise<AsyncBuffer> {
+  if (uri instanceof Uint8Array) {
+    return uri.buffer.slice(uri.byteOffset, uri.byteOffset + uri.byteLength) as ArrayBuffer;
+  }
   const loc = parseLocation(uri);
   if (loc.kind === "file") return await asyncBufferFromFile(loc.path);
   const bytes = await readBytes(uri);
@@ -36,7 +39,7 @@ async function open(uri: string): Promise<AsyncBuffer> {
 
 /** Reads a Parquet file (some columns, some rows) through a schema (given or inferred). */
 export async function readParquet(
-  uri: string,
+  uri: string | Uint8Array,
   opts: {
     schema?: TableSchema;
     columns?: string[];
@@ -59,8 +62,11 @@ export async function readParquet(
     rowEnd: opts.rowEnd,
     onChunk: (chunk) => {
       const list = chunks.get(chunk.columnName) ?? [];
+      // hyparquet hands over whole pages: keep only the rows asked for
+      const first = opts.rowStart ?? 0, last = opts.rowEnd ?? Infinity;
       for (let i = 0; i < chunk.columnData.length; i++) {
-        list[chunk.rowStart - (opts.rowStart ?? 0) + i] = chunk.columnData[i];
+        const row = chunk.rowStart + i;
+        if (row >= first && row < last) list[row - first] = chunk.columnData[i];
       }
       chunks.set(chunk.columnName, list);
     },
@@ -72,7 +78,7 @@ export async function readParquet(
       wanted.filter((c) => header.includes(c)),
       Array.from({ length: Math.min(n, 1000) }, (_, i) => row(i)),
     );
-  const builder = new TableBuilder(schema, header, uri);
+  const builder = new TableBuilder(schema, header, typeof uri === "string" ? uri : "parquet bytes");
   for (let i = 0; i < n; i++) builder.add(row(i), i + 1);
   return {
     table: builder.build(),
@@ -85,12 +91,21 @@ export async function readParquet(
 
 /** Writes a table as Parquet: numeric columns as DOUBLE, the others as STRING. */
 export async function writeParquet(uri: string, table: Table): Promise<void> {
+  await writeBytes(uri, parquetBytes(table));
+}
+
+/** The Parquet bytes of a table (for artifacts). */
+export function parquetBytes(table: Table): Uint8Array {
   rowCount(table);
   const columnData = Object.entries(table).map(([name, c]) =>
     isNumericColumn(c)
       ? { name, data: Array.from(c, (v) => (Number.isNaN(v) ? null : v)), type: "DOUBLE" as const }
       : { name, data: [...c], type: "STRING" as const }
   );
-  const buffer = parquetWriteBuffer({ columnData });
-  await writeBytes(uri, new Uint8Array(buffer));
+  return new Uint8Array(parquetWriteBuffer({ columnData }));
+}
+
+/** The number of rows of a Parquet file, from its footer. */
+export async function parquetRowCount(uri: string): Promise<number> {
+  return Number((await parquetMetadataAsync(await open(uri))).num_rows);
 }

@@ -65,3 +65,32 @@ export function sliceRows(table: Table, start: number, end: number): Table {
   }
   return out;
 }
+
+/** The rows of several tables with the same columns, one after another. */
+export function concatTables(tables: Table[]): Table {
+  if (tables.length === 0) return {};
+  const names = Object.keys(tables[0]);
+  const out: Record<string, Column> = {};
+  for (const name of names) {
+    const parts = tables.map((t, i) => {
+      const c = t[name];
+      if (c === undefined) throw new Error(`concatTables: table ${i} has no column "${name}"`);
+      return c;
+    });
+    if (parts.every(isNumericColumn)) {
+      const total = parts.reduce((s, p) => s + p.length, 0);
+      const col = new Float64Array(total);
+      let at = 0;
+      for (const p of parts as Float64Array[]) {
+        col.set(p, at);
+        at += p.length;
+      }
+      out[name] = col;
+    } else {
+      out[name] = parts.flatMap((p) =>
+        isNumericColumn(p) ? Array.from(p, (v) => (Number.isNaN(v) ? null : String(v))) : [...p]
+      );
+    }
+  }
+  return out;
+}

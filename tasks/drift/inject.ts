@@ -456,42 +456,67 @@ export function* temporalBatches(table: Table, options: BatchStreamOptions): Gen
   }
   for (let index = 0, start = 0; start < n; index++, start += o.batchSize) {
     const end = Math.min(n, start + o.batchSize);
-    let batch = sliceRows(ordered, start, end);
-    const events: BatchTruth["events"] = [];
-    o.events.forEach((e, k) => {
-      const state = eventState(e, index);
-      if (!state) return;
-      const seed = o.seed * 1_000_003 + index * 7919 + k;
-      const injected = injectDrift(batch, e.drift, { seed, intensity: state.intensity, scales });
-      let rows = injected.truth.rowsAffected;
-      if (state.mixing < 1) {
-        const rng = new Random(seed ^ 0x5bd1e995);
-        const take = new Uint32Array(end - start);
-        const mixed: Record<string, Column> = {};
-        let fromDrifted = 0;
-        for (let i = 0; i < take.length; i++) {
-          take[i] = rng.next() < state.mixing ? 1 : 0;
-          fromDrifted += take[i];
-        }
-        for (const [name, c] of Object.entries(batch)) {
-          const d = injected.table[name];
-          const m = copyColumn(c);
-          for (let i = 0; i < take.length; i++) {
-            if (take[i]) (m as (string | number | null)[])[i] = d[i];
-          }
-          mixed[name] = m;
-        }
-        batch = mixed;
-        rows = Math.round(rows * fromDrifted / Math.max(1, take.length));
-      } else batch = injected.table;
-      events.push({
-        ...injected.truth,
-        rowsAffected: rows,
-        event: k,
-        pattern: e.pattern,
-        mixing: state.mixing,
-      });
-    });
-    yield { index, start, end, table: batch, truth: { drifted: events.length > 0, events } };
+    const { table: batch, truth } = applyEvents(
+      sliceRows(ordered, start, end),
+      o.events,
+      index,
+      o.seed,
+      scales,
+    );
+    yield { index, start, end, table: batch, truth };
   }
+}
+
+/**
+ * Injects the events active at batch `index` into one batch (gradual events mix drifted rows in
+ * with their ramping probability); returns the batch and its ground truth. `scales` fixes what σ
+ * means (measure it on the reference, not the batch).
+ */
+export function applyEvents(
+  batch: Table,
+  events: DriftEvent[],
+  index: number,
+  seed: number,
+  scales?: Record<string, ColumnScale>,
+): { table: Table; truth: BatchTruth } {
+  const parsed = events.map((e) => DriftEvent.parse(e));
+  const n = rowCount(batch);
+  const truthEvents: BatchTruth["events"] = [];
+  parsed.forEach((e, k) => {
+    const state = eventState(e, index);
+    if (!state) return;
+    const eventSeed = seed * 1_000_003 + index * 7919 + k;
+    const injected = injectDrift(batch, e.drift, {
+      seed: eventSeed,
+      intensity: state.intensity,
+      scales,
+    });
+    let rows = injected.truth.rowsAffected;
+    if (state.mixing < 1) {
+      const rng = new Random(eventSeed ^ 0x5bd1e995);
+      const take = new Uint8Array(n);
+      let fromDrifted = 0;
+      for (let i = 0; i < n; i++) {
+        take[i] = rng.next() < state.mixing ? 1 : 0;
+        fromDrifted += take[i];
+      }
+      const mixed: Record<string, Column> = {};
+      for (const [name, c] of Object.entries(batch)) {
+        const d = injected.table[name];
+        const m = copyColumn(c);
+        for (let i = 0; i < n; i++) if (take[i]) (m as (string | number | null)[])[i] = d[i];
+        mixed[name] = m;
+      }
+      batch = mixed;
+      rows = Math.round((rows * fromDrifted) / Math.max(1, n));
+    } else batch = injected.table;
+    truthEvents.push({
+      ...injected.truth,
+      rowsAffected: rows,
+      event: k,
+      pattern: e.pattern,
+      mixing: state.mixing,
+    });
+  });
+  return { table: batch, truth: { drifted: truthEvents.length > 0, events: truthEvents } };
 }

@@ -1,0 +1,162 @@
+/**
+ * The monitoring table: one row per monitored batch — its size, drift share, severity, the action
+ * taken, the champion that scored it and its quality, and the keys of the HTML and JSON reports.
+ * It lives in the engine's store (created on first use), so the UI can chart a model's history.
+ *
+ * @example
+ * ```ts
+ * import { MonitoringTable } from "./metrics_table.ts";
+ * const table = await MonitoringTable.open(ctx.db);
+ * const id = await table.insert({ dagId: "drift_monitoring", runId: 7, stream: "flights", batch: 3, rows: 5000, driftedShare: 0.2 });
+ * await table.update(id, { severity: "moderate", action: "retrain" });
+ * ```
+ */
+import { migrate, type Migration } from "../../runner/store/migrations.ts";
+import type { SqlClient } from "../../runner/store/sql_client.ts";
+
+const MIGRATIONS: Migration[] = [{
+  version: 1,
+  name: "drift_metrics",
+  sql: `
+create table drift_metrics (
+  id serial primary key,
+  at timestamptz not null default now(),
+  dag_id text not null,
+  run_id int not null,
+  stream text not null,
+  batch int not null,
+  rows int not null,
+  drifted_share double precision,
+  dataset_drift boolean,
+  severity text,
+  action text,
+  model text,
+  champion_version int,
+  roc_auc double precision,
+  report_html text,
+  report_json text,
+  details jsonb not null default '{}'
+);
+create index drift_metrics_stream_idx on drift_metrics (stream, id desc);
+`,
+}];
+
+/** One monitored batch. */
+export interface MetricsRow {
+  id: number;
+  at: Date;
+  dagId: string;
+  runId: number;
+  stream: string;
+  batch: number;
+  rows: number;
+  driftedShare: number | null;
+  datasetDrift: boolean | null;
+  severity: string | null;
+  action: string | null;
+  model: string | null;
+  championVersion: number | null;
+  rocAuc: number | null;
+  reportHtml: string | null;
+  reportJson: string | null;
+  details: Record<string, unknown>;
+}
+
+type NewRow =
+  & Partial<Omit<MetricsRow, "id" | "at">>
+  & Pick<MetricsRow, "dagId" | "runId" | "stream" | "batch" | "rows">;
+
+const COLUMNS: Record<keyof Omit<MetricsRow, "id" | "at">, string> = {
+  dagId: "dag_id",
+  runId: "run_id",
+  stream: "stream",
+  batch: "batch",
+  rows: "rows",
+  driftedShare: "drifted_share",
+  datasetDrift: "dataset_drift",
+  severity: "severity",
+  action: "action",
+  model: "model",
+  championVersion: "champion_version",
+  rocAuc: "roc_auc",
+  reportHtml: "report_html",
+  reportJson: "report_json",
+  details: "details",
+};
+
+export class MonitoringTable {
+  private constructor(readonly db: SqlClient) {}
+
+  /** The table on `db`, created when missing. */
+  static async open(db: SqlClient): Promise<MonitoringTable> {
+    await migrate(db, MIGRATIONS, "monitoring");
+    return new MonitoringTable(db);
+  }
+
+  /** Adds a row; returns its id. */
+  async insert(row: NewRow): Promise<number> {
+    const entries = Object.entries(row).filter(([, v]) => v !== undefined) as [
+      keyof typeof COLUMNS,
+      unknown,
+    ][];
+    const cols = entries.map(([k]) => COLUMNS[k]);
+    const values = entries.map(([k, v]) => (k === "details" ? JSON.stringify(v) : v));
+    const marks = entries.map((
+      [k],
+      i,
+    ) => (k === "details" ? `$${i + 1}::text::jsonb` : `$${i + 1}`));
+    const r = await this.db.query<{ id: number }>(
+      `insert into drift_metrics (${cols.join(", ")}) values (${marks.join(", ")}) returning id`,
+      values,
+    );
+    return r[0].id;
+  }
+
+  /** Changes some fields of a row. */
+  async update(id: number, patch: Partial<Omit<NewRow, "dagId" | "runId">>): Promise<void> {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [
+      keyof typeof COLUMNS,
+      unknown,
+    ][];
+    if (entries.length === 0) return;
+    const sets = entries.map(([k], i) =>
+      `${COLUMNS[k]} = $${i + 2}${k === "details" ? "::text::jsonb" : ""}`
+    );
+    await this.db.query(
+      `update drift_metrics set ${sets.join(", ")} where id = $1`,
+      [id, ...entries.map(([k, v]) => (k === "details" ? JSON.stringify(v) : v))],
+    );
+  }
+
+  /** Rows of a stream (all streams when omitted), oldest first. */
+  async list(stream?: string, limit = 1000): Promise<MetricsRow[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `select * from (select * from drift_metrics ${
+        stream ? "where stream = $2" : ""
+      } order by id desc limit $1) t order by id`,
+      stream ? [limit, stream] : [limit],
+    );
+    return rows.map((r) => ({
+      id: r.id as number,
+      at: new Date(r.at as string),
+      dagId: r.dag_id as string,
+      runId: r.run_id as number,
+      stream: r.stream as string,
+      batch: r.batch as number,
+      rows: r.rows as number,
+      driftedShare: r.drifted_share as number | null,
+      datasetDrift: r.dataset_drift as boolean | null,
+      severity: r.severity as string | null,
+      action: r.action as string | null,
+      model: r.model as string | null,
+      championVersion: r.champion_version as number | null,
+      rocAuc: r.roc_auc as number | null,
+      reportHtml: r.report_html as string | null,
+      reportJson: r.report_json as string | null,
+      details: (typeof r.details === "string" ? JSON.parse(r.details) : r.details) as Record<
+        string,
+        unknown
+      >,
+    }));
+  }
+}

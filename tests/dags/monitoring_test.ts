@@ -1,0 +1,135 @@
+// training and drift_monitoring end to end on small data (both store backends): the branch taken,
+// the retraining triggered, the promotion decision, the alerts at a local webhook receiver.
+import assert from "node:assert/strict";
+import driftMonitoring from "../../dags/drift_monitoring.ts";
+import training from "../../dags/training.ts";
+import { ModelRegistry } from "../../models/registry/registry.ts";
+import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
+import { storeTest } from "../runner/helpers.ts";
+import { runDag, webhookReceiver, writeFakeFlights } from "./helpers.ts";
+
+const DAGS = [training, driftMonitoring];
+
+async function setup() {
+  const dir = await Deno.makeTempDir({ prefix: "driftflow-dags-" });
+  // a holdout over 1000 rows: the reference takes Evidently's large-sample tests (Wasserstein, JS)
+  const data = await writeFakeFlights(`${dir}/data`, 8000, 12_000);
+  const hook = webhookReceiver();
+  const alerts = { channels: [{ type: "webhook", url: hook.url, retries: 0 }], cooldown: "0s" };
+  const trainingParams = { data: data.reference, initialRows: 7000, trials: 2, rounds: 30, alerts };
+  return { dir, data, hook, alerts, trainingParams };
+}
+
+storeTest(
+  "training: first model becomes champion; a retrain is gated; alerts go out",
+  async (store) => {
+    const s = await setup();
+    try {
+      const first = await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      assert.equal(first.state, "success");
+      assert.equal(
+        first.taskInstances.filter((t) => t.taskId === "trial" && t.mapIndex >= 0).length,
+        2,
+      );
+      const registry = await ModelRegistry.open(store.db);
+      const champion = await registry.resolve("flights_delay@champion");
+      assert.equal(champion.version, 1);
+      assert.ok(champion.metrics.roc_auc > 0.7, `holdout AUC ${champion.metrics.roc_auc}`);
+      assert.equal(champion.lineage?.taskId, "fit_best");
+      const again = await runDag(store, training, {
+        ...s.trainingParams,
+        batches: [s.data.stream],
+        window: "sliding",
+      }, {
+        artifactsDir: `${s.dir}/a`,
+      });
+      assert.equal(again.state, "success");
+      const history = await registry.aliasHistory("flights_delay");
+      assert.ok(history.some((h) => h.alias === "challenger" && h.toVersion === 2));
+      assert.ok(s.hook.received.length >= 2);
+      assert.match(s.hook.received[0].title, /flights_delay v1 promoted to champion/);
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
+
+storeTest(
+  "drift_monitoring: clean batches log, an injected drift at batch k is flagged at k and retrains",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        batchSize: 2000,
+        batchDir: `${s.dir}/batches`,
+        alerts: s.alerts,
+        training: { data: s.data.reference, initialRows: 7000, trials: 1, rounds: 20 },
+        events: [{ atBatch: 3, drift: { kind: "mean_shift", column: "distance", k: 2 } }],
+      };
+      const routes: string[] = [];
+      for (let b = 0; b < 7; b++) {
+        const r = await runDag(store, driftMonitoring, params, {
+          dags: DAGS,
+          artifactsDir: `${s.dir}/a`,
+          logicalDate: new Date(Date.UTC(2026, 0, 1, b)),
+        });
+        assert.equal(r.state, "success", `batch ${b}`);
+        const taken = ["log_only", "warn", "alert", "end_pipeline"].find((t) =>
+          r.stateOf(t) === "success"
+        )!;
+        routes.push(taken);
+        if (taken === "alert") {
+          assert.equal(r.stateOf("retrain"), "success");
+          assert.equal(r.stateOf("record_outcome"), "success");
+        }
+      }
+      assert.deepEqual(routes.slice(0, 3), ["log_only", "log_only", "log_only"], routes.join(", "));
+      assert.equal(routes[3], "alert", `the injected batch: ${routes.join(", ")}`);
+      assert.equal(routes[6], "end_pipeline", "12k rows / 2k per batch: batch 6 finds no rows");
+      const rows = await (await MonitoringTable.open(store.db)).list("flights");
+      assert.equal(rows.length, 6);
+      assert.equal(rows[3].severity !== "none", true);
+      assert.match(rows[3].action ?? "", /^retrained: v\d+ (promoted|kept)$/);
+      assert.deepEqual(rows[3].details.drifted as string[], ["distance"]);
+      assert.ok(rows.every((r) => r.reportHtml?.startsWith("sha256:")));
+      assert.ok(s.hook.received.some((a) => a.level === "CRITICAL" && /retraining/.test(a.title)));
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
+
+storeTest(
+  "drift_monitoring: no retraining on clean control batches over several seeds",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      for (const seed of [1, 2, 3]) {
+        for (let b = 0; b < 3; b++) {
+          const r = await runDag(store, driftMonitoring, {
+            stream: s.data.stream,
+            streamName: `control-${seed}`,
+            batchSize: 2000,
+            seed,
+            batchDir: `${s.dir}/batches-${seed}`,
+            alerts: s.alerts,
+          }, {
+            dags: DAGS,
+            artifactsDir: `${s.dir}/a`,
+            logicalDate: new Date(Date.UTC(2026, 0, seed, b)),
+          });
+          assert.equal(
+            r.stateOf("retrain"),
+            "skipped",
+            `seed ${seed} batch ${b}: severity ${r.stateOf("alert")}`,
+          );
+        }
+      }
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
