@@ -22,7 +22,7 @@ import { parquetRowCount, readParquet } from "../tasks/data/parquet.ts";
 import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
 import { rowCount, type Table } from "../tasks/data/table.ts";
-import { detectDrift } from "../tasks/drift/detect.ts";
+import { ColumnOptions, detectDrift } from "../tasks/drift/detect.ts";
 import { applyEvents, DriftEvent, scaleOf } from "../tasks/drift/inject.ts";
 import { renderDriftReportHtml } from "../tasks/drift/report_html.ts";
 import { DriftReport, Severity } from "../tasks/drift/schema.ts";
@@ -49,7 +49,11 @@ const params = z.object({
   target: z.string().default(FLIGHT_TARGET),
   model: z.string().default(FLIGHT_MODEL),
   referenceRows: z.number().int().positive().default(20_000),
+  /** Per-column drift settings (test, threshold, skip), as detectDrift's `columns` option. */
+  columns: z.record(z.string(), ColumnOptions).default({}),
   events: z.array(DriftEvent).default([]),
+  /** Start again from batch 0 instead of after the previous run's batch. */
+  restart: z.boolean().default(false),
   seed: z.number().int().default(0),
   policy: SeverityPolicy.prefault({}),
   actions: z.partialRecord(Severity, Action).default({}),
@@ -80,7 +84,7 @@ export default dag({
 })
   .task("get_iteration_state", {
     run: async (ctx): Promise<State> => {
-      const prior = await ctx.priorXcom<State>("get_iteration_state");
+      const prior = ctx.params.restart ? undefined : await ctx.priorXcom<State>("save_state");
       const state = prior
         ? { index: prior.index + 1, batches: prior.batches }
         : { index: 0, batches: [] };
@@ -178,6 +182,7 @@ export default dag({
         prediction: "p_late",
         positiveLabel: "yes",
         seed: p.seed,
+        columns: p.columns,
       });
       const title = `${p.streamName} batch ${batch.index} (${
         batch.from?.slice(0, 10) ?? ""
@@ -203,6 +208,8 @@ export default dag({
         details: {
           truth: batch.truth,
           drifted: report.columns.filter((c) => c.drifted).map((c) => c.column),
+          from: batch.from,
+          to: batch.to,
         },
       });
       ctx.log(
