@@ -23,7 +23,7 @@ import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
 import { rowCount, type Table } from "../tasks/data/table.ts";
 import { ColumnOptions, detectDrift } from "../tasks/drift/detect.ts";
-import { applyEvents, DriftEvent, scaleOf } from "../tasks/drift/inject.ts";
+import { applyEvents, DriftEvent } from "../tasks/drift/inject.ts";
 import { renderDriftReportHtml } from "../tasks/drift/report_html.ts";
 import { DriftReport, Severity } from "../tasks/drift/schema.ts";
 import { evaluateSeverity, SeverityPolicy } from "../tasks/drift/severity.ts";
