@@ -61,5 +61,8 @@ Deno.test({
 Deno.test("training on a raw text column says to embed it", () => {
   const body = corpus.map((e) => e.text);
   const spam = corpus.map((e) => (e.group.startsWith("spam") ? "yes" : "no"));
-  assert.throws(() => trainModel({ body, spam }, { target: "spam" }), /holds free text; embed it first/);
+  assert.throws(
+    () => trainModel({ body, spam }, { target: "spam" }),
+    /holds free text; embed it first/,
+  );
 });

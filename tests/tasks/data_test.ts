@@ -114,3 +114,16 @@ Deno.test({
     }
   },
 });
+
+Deno.test("parquet: a row range of a multi-page file returns exactly those rows", async () => {
+  const dir = await Deno.makeTempDir();
+  const n = 5000;
+  await writeParquet(`${dir}/big.parquet`, {
+    i: Float64Array.from({ length: n }, (_, k) => k),
+    s: Array.from({ length: n }, (_, k) => `r${k}`),
+  });
+  const part = await readParquet(`${dir}/big.parquet`, { rowStart: 1500, rowEnd: 1600 });
+  assert.equal(part.rows, 100);
+  assert.equal((part.table.i as Float64Array)[0], 1500);
+  assert.equal((part.table.s as string[])[99], "r1599");
+});

@@ -1,0 +1,180 @@
+// text_monitoring, feedback_loop and drift_experiment end to end on small data.
+import assert from "node:assert/strict";
+import driftExperiment from "../../dags/drift_experiment.ts";
+import feedbackLoop from "../../dags/feedback_loop.ts";
+import textMonitoring from "../../dags/text_monitoring.ts";
+import training from "../../dags/training.ts";
+import { ModelRegistry } from "../../models/registry/registry.ts";
+import { writeTinyTextModel } from "../../models/text/tiny_model.ts";
+import { writeCsv } from "../../tasks/data/csv.ts";
+import { loadEmails } from "../../tasks/data/emails.ts";
+import { writeParquet } from "../../tasks/data/parquet.ts";
+import { concatTables, sliceRows } from "../../tasks/data/table.ts";
+import { storeTest } from "../runner/helpers.ts";
+import { fakeFlights, runDag, webhookReceiver, writeFakeFlights } from "./helpers.ts";
+
+const mails = loadEmails();
+
+storeTest(
+  "text_monitoring: the hour's files are validated, scored and monitored; 2003 mail drifts from 2002",
+  async (store) => {
+    const dir = await Deno.makeTempDir({ prefix: "driftflow-text-" });
+    const hook = webhookReceiver();
+    try {
+      const pick = (list: typeof mails.year2002, n: number, step: number) =>
+        list.filter((_, i) => i % step === 0).slice(0, n);
+      const ref = pick(mails.year2002, 600, 5);
+      await writeCsv(`${dir}/reference.csv`, {
+        id: ref.map((m) => m.id),
+        text: ref.map((m) => m.text),
+        label: ref.map((m) => m.label),
+      });
+      await writeTinyTextModel(`${dir}/models/tiny`, ref.map((m) => m.text), { dims: 16 });
+      await Deno.mkdir(`${dir}/inbox`);
+      const fresh = pick(mails.year2003, 300, 4);
+      await writeCsv(`${dir}/inbox/hour-001.csv`, {
+        id: [...fresh.map((m) => m.id), "broken-row"],
+        text: [...fresh.map((m) => m.text), null],
+        label: [...fresh.map((m) => m.label), "ham"],
+      });
+      const params = {
+        inbox: `${dir}/inbox`,
+        processed: `${dir}/processed`,
+        predictions: `${dir}/predictions`,
+        reference: `${dir}/reference.csv`,
+        textModels: `${dir}/models`,
+        textModel: "tiny",
+        warning: 0.05,
+        alerts: { channels: [{ type: "webhook", url: hook.url, retries: 0 }] },
+      };
+      const now = new Date(Date.now() - 30 * 60_000);
+      const r = await runDag(store, textMonitoring, params, {
+        artifactsDir: `${dir}/a`,
+        logicalDate: now,
+      });
+      assert.equal(r.state, "success");
+      assert.equal(r.stateOf("ensure_model"), "success");
+      assert.equal(r.stateOf("alert"), "success", "2003 mail vs the 2002 baseline");
+      const registry = await ModelRegistry.open(store.db);
+      assert.equal((await registry.resolve("spam_filter@champion")).version, 1);
+      const quarantine = await Deno.readTextFile(`${dir}/processed/quarantine/hour-001.csv`);
+      assert.match(quarantine, /_reason/);
+      assert.ok(
+        (await Deno.readTextFile(`${dir}/predictions/run-${r.run.id}.csv`)).split("\n").length >
+          300,
+      );
+      assert.match(hook.received[0].title, /spam_filter: output PSI/);
+      // an hour later with no new files: nothing to do
+      const later = await runDag(store, textMonitoring, params, {
+        artifactsDir: `${dir}/a`,
+        logicalDate: new Date(now.getTime() + 2 * 3_600_000),
+      });
+      assert.equal(later.stateOf("nothing_new"), "success");
+      assert.equal(later.stateOf("ensure_model"), "skipped");
+    } finally {
+      await hook.close();
+    }
+  },
+);
+
+storeTest(
+  "feedback_loop: waits for labels, keeps a healthy champion, retrains on degraded feedback",
+  async (store) => {
+    const dir = await Deno.makeTempDir({ prefix: "driftflow-feedback-" });
+    const hook = webhookReceiver();
+    try {
+      const data = await writeFakeFlights(`${dir}/data`, 8000, 100);
+      const alerts = { channels: [{ type: "webhook", url: hook.url, retries: 0 }], cooldown: "0s" };
+      await runDag(store, training, {
+        data: data.reference,
+        initialRows: 7000,
+        trials: 1,
+        rounds: 30,
+        alerts,
+      }, { artifactsDir: `${dir}/a` });
+      const feedback = `${dir}/feedback.parquet`;
+      const good = fakeFlights(1000, 77);
+      const params = {
+        feedback,
+        minRows: 300,
+        minAccuracy: 0.7,
+        batchDir: `${dir}/batches`,
+        alerts,
+        training: { data: data.reference, initialRows: 7000, trials: 1, rounds: 30 },
+      };
+      const dags = [training, feedbackLoop];
+      await writeParquet(feedback, sliceRows(good, 0, 100));
+      const few = await runDag(store, feedbackLoop, params, {
+        dags,
+        artifactsDir: `${dir}/a`,
+        logicalDate: new Date(Date.UTC(2026, 1, 1)),
+      });
+      assert.equal(few.stateOf("wait_for_more"), "success");
+      await writeParquet(feedback, good);
+      const healthy = await runDag(store, feedbackLoop, params, {
+        dags,
+        artifactsDir: `${dir}/a`,
+        logicalDate: new Date(Date.UTC(2026, 1, 2)),
+      });
+      assert.equal(healthy.stateOf("healthy"), "success");
+      // labels flipped: the world changed; accuracy collapses and the loop retrains
+      const fresh = fakeFlights(1000, 78);
+      const flipped = {
+        ...fresh,
+        late: (fresh.late as string[]).map((v) => (v === "yes" ? "no" : "yes")),
+      };
+      await writeParquet(feedback, concatTables([good, flipped]));
+      const bad = await runDag(store, feedbackLoop, params, {
+        dags,
+        artifactsDir: `${dir}/a`,
+        logicalDate: new Date(Date.UTC(2026, 1, 3)),
+      });
+      assert.equal(bad.stateOf("retrain"), "success");
+      assert.equal(bad.stateOf("notify"), "success");
+      assert.ok(
+        hook.received.some((a) => /feedback accuracy 0\.[0-4]/.test(a.title)),
+        JSON.stringify(hook.received.map((a) => a.title)),
+      );
+    } finally {
+      await hook.close();
+    }
+  },
+);
+
+storeTest(
+  "drift_experiment: a small grid gives power and false-positive rates as CSV and heatmaps",
+  async (store) => {
+    const dir = await Deno.makeTempDir({ prefix: "driftflow-exp-" });
+    const data = await writeFakeFlights(`${dir}/data`, 6000, 10);
+    const r = await runDag(store, driftExperiment, {
+      data: data.reference,
+      referenceRows: 2000,
+      poolRows: 3000,
+      injections: [
+        { name: "distance +1σ", drift: { kind: "mean_shift", column: "distance", k: 1 } },
+        { name: "nothing", drift: { kind: "mean_shift", column: "distance", k: 0 } },
+      ],
+      batchSizes: [500],
+      detectors: ["ks", "default", "domain_classifier"],
+      seeds: 2,
+      out: `${dir}/out`,
+    }, { artifactsDir: `${dir}/a` });
+    assert.equal(r.state, "success");
+    assert.equal(r.taskInstances.filter((t) => t.taskId === "cell" && t.mapIndex >= 0).length, 4);
+    const csv = await Deno.readTextFile(`${dir}/out/run-${r.run.id}/summary.csv`);
+    const row = (inj: string, det: string) =>
+      csv.split("\n").find((l) => l.startsWith(`"${inj}",500,${det},`))!.split(",");
+    assert.equal(
+      row("distance +1σ", "ks")[4],
+      "1.0000",
+      "a 1σ shift is always caught by KS at 500 rows",
+    );
+    assert.equal(
+      row("nothing", "ks")[4],
+      row("nothing", "ks")[5],
+      "a zero shift is a second control",
+    );
+    const html = await Deno.readTextFile(`${dir}/out/run-${r.run.id}/report.html`);
+    assert.equal((html.match(/<svg /g) ?? []).length, 2);
+  },
+);
