@@ -210,6 +210,9 @@ export default dag({
           drifted: report.columns.filter((c) => c.drifted).map((c) => c.column),
           from: batch.from,
           to: batch.to,
+          columns: Object.fromEntries(
+            report.columns.map((c) => [c.column, { test: c.test, statistic: c.statistic, drifted: c.drifted }]),
+          ),
         },
       });
       ctx.log(

@@ -23,6 +23,10 @@ import { parseSchedule } from "../runner/schedule.ts";
 import { apiRoutes } from "./api/routes.ts";
 import type { WebDeps } from "./deps.ts";
 import { prometheusText } from "./metrics.ts";
+import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring_data.ts";
+import { DriftPage } from "./pages/drift.tsx";
+import { ExperimentsPage } from "./pages/experiments.tsx";
+import { servingFor } from "./serving.ts";
 import { DagsPage } from "./pages/dags.tsx";
 import { ModelsPage } from "./pages/models.tsx";
 import { GridPage } from "./pages/grid.tsx";
@@ -56,12 +60,38 @@ export function createApp(deps: WebDeps): Hono {
     return c.json({ error: "internal error" }, 500);
   });
 
+  const serving = servingFor(deps);
   app.get("/health", async (c) => {
     try {
       await store.db.query("select 1");
-      return c.json({ status: "ok", store: store.db.kind });
     } catch (e) {
-      return c.json({ status: "unavailable", error: (e as Error).message }, 503);
+      return c.json(
+        { status: "unavailable", store: "unreachable", error: (e as Error).message },
+        503,
+      );
+    }
+    const name = deps.serveModel ?? "flights_delay";
+    const registry = await deps.registry();
+    if ((await registry.versions(name)).length === 0) {
+      return c.json({
+        status: "ok",
+        store: store.db.kind,
+        model: null,
+        note: `no model "${name}" registered yet`,
+      });
+    }
+    try {
+      const { service } = await serving();
+      const { version } = await service.resolve(`${name}@champion`);
+      await service.model(name, version);
+      return c.json({ status: "ok", store: store.db.kind, model: `${name}@${version}` });
+    } catch (e) {
+      return c.json({
+        status: "unavailable",
+        store: store.db.kind,
+        model: name,
+        error: (e as Error).message,
+      }, 503);
     }
   });
   app.get(
@@ -89,7 +119,7 @@ export function createApp(deps: WebDeps): Hono {
   });
 
   app.use("*", requireAuth(deps.token));
-  app.route("/api/v1", apiRoutes(deps));
+  app.route("/api/v1", apiRoutes(deps, serving));
 
   app.get("/", async (c) => {
     const loaded = deps.dags();
@@ -279,6 +309,21 @@ export function createApp(deps: WebDeps): Hono {
     );
     return c.html(<ModelsPage models={models} history={history} />);
   });
+
+  app.get("/drift", async (c) => {
+    const streams = await driftStreams(store.db);
+    const stream = c.req.query("stream") ?? streams[0] ?? null;
+    const [rows, alerts] = await Promise.all([
+      stream ? driftRows(store.db, { stream, limit: 200 }) : Promise.resolve([]),
+      alertRows(store.db, 50),
+    ]);
+    return c.html(<DriftPage streams={streams} stream={stream} rows={rows} alerts={alerts} />);
+  });
+
+  app.get(
+    "/experiments",
+    async (c) => c.html(<ExperimentsPage runs={await experimentRuns(store.db)} />),
+  );
 
   app.get("/session", async (c) => c.json({ authorized: await isAuthorized(c, deps.token) }));
 

@@ -26,4 +26,6 @@ export interface WebDeps {
   onRunCreated?: (runId: number) => void | Promise<void>;
   /** The largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** The model /health checks and /api/v1/predict serves by default (default flights_delay). */
+  serveModel?: string;
 }

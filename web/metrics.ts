@@ -8,6 +8,7 @@
  * ```
  */
 import type { Store } from "../runner/store/store.ts";
+import { monitoringCounts } from "./monitoring_data.ts";
 
 /** Escapes a label value per the exposition format. */
 export function labelValue(v: string): string {
@@ -47,5 +48,48 @@ export async function prometheusText(store: Store): Promise<string> {
     out.push(`driftflow_task_duration_seconds_sum{${labels}} ${Number(r.ms) / 1000}`);
     out.push(`driftflow_task_duration_seconds_count{${labels}} ${r.n}`);
   }
+  const m = await monitoringCounts(store.db);
+  const SEVERITY_RANK: Record<string, number> = {
+    none: 0,
+    minor: 1,
+    moderate: 2,
+    major: 3,
+    concept: 4,
+  };
+  out.push(
+    "# HELP driftflow_drift_score A column's drift statistic in the latest monitored batch of a stream.",
+    "# TYPE driftflow_drift_score gauge",
+  );
+  for (const l of m.latest) {
+    for (const [column, c] of Object.entries(l.columns)) {
+      out.push(
+        `driftflow_drift_score{stream="${labelValue(l.stream)}",column="${
+          labelValue(column)
+        }",test="${labelValue(c.test)}",batch="${l.batch}"} ${c.statistic}`,
+      );
+    }
+  }
+  out.push(
+    "# HELP driftflow_drifted_share Share of drifted columns in the latest batch of a stream.",
+    "# TYPE driftflow_drifted_share gauge",
+    ...m.latest.map((l) =>
+      `driftflow_drifted_share{stream="${labelValue(l.stream)}"} ${l.driftedShare ?? 0}`
+    ),
+    "# HELP driftflow_severity Severity of the latest batch (0 none, 1 minor, 2 moderate, 3 major, 4 concept).",
+    "# TYPE driftflow_severity gauge",
+    ...m.latest.map((l) =>
+      `driftflow_severity{stream="${labelValue(l.stream)}"} ${
+        SEVERITY_RANK[l.severity ?? "none"] ?? 0
+      }`
+    ),
+    "# HELP driftflow_alerts_total Alerts sent, by level.",
+    "# TYPE driftflow_alerts_total counter",
+    ...m.alerts.map((a) => `driftflow_alerts_total{level="${labelValue(a.level)}"} ${a.n}`),
+    "# HELP driftflow_predictions_total Predictions served, by model.",
+    "# TYPE driftflow_predictions_total counter",
+    ...m.predictions.map((p) =>
+      `driftflow_predictions_total{model="${labelValue(p.model)}"} ${p.n}`
+    ),
+  );
   return out.join("\n") + "\n";
 }

@@ -18,7 +18,10 @@ import { tasksToClear } from "../../runner/clear.ts";
 import { ParamsError } from "../../runner/params.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { RunExistsError } from "../../runner/store/store.ts";
+import type { PredictionLog } from "../../models/serving/prediction_log.ts";
+import type { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "../deps.ts";
+import { monitoringRoutes } from "./monitoring_routes.ts";
 
 /** A 422 body: one message per bad field. */
 export const ValidationError = z.object({
@@ -53,7 +56,10 @@ const dagIdParam = z.object({
 });
 
 /** The API app; mount it at /api/v1. */
-export function apiRoutes(deps: WebDeps): OpenAPIHono {
+export function apiRoutes(
+  deps: WebDeps,
+  serving?: () => Promise<{ service: PredictionService; log: PredictionLog }>,
+): OpenAPIHono {
   const { store } = deps;
   const api = new OpenAPIHono({
     defaultHook: (result, c) => {
@@ -402,12 +408,15 @@ export function apiRoutes(deps: WebDeps): OpenAPIHono {
     },
   );
 
+  if (serving) monitoringRoutes(api, deps, serving);
+
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
       title: "Driftflow API",
       version: "1",
-      description: "DAGs, runs, task instances, logs and XCom",
+      description:
+        "DAGs, runs, task instances, logs, XCom, models, drift batches and reports, alerts, predictions and feedback",
     },
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     security: [{ bearer: [] }],

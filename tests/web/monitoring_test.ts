@@ -1,0 +1,209 @@
+// The drift dashboard, experiments page, monitoring API, and the prediction and feedback services,
+// through app.request on both store backends.
+import assert from "node:assert/strict";
+import { trainModel } from "../../models/model.ts";
+import { fingerprintTable, registerModel } from "../../models/package.ts";
+import { ModelRegistry } from "../../models/registry/registry.ts";
+import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+import type { Store } from "../../runner/store/store.ts";
+import { Alerter } from "../../tasks/alert/alerter.ts";
+import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
+import { createApp } from "../../web/app.tsx";
+import { fakeFlights } from "../dags/helpers.ts";
+import { storeSuite } from "../runner/helpers.ts";
+
+const TOKEN = "test-token";
+const XSS = "<script>alert(1)</script>";
+const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+const FEATURES = ["day_of_week", "hour", "distance", "origin", "destination"];
+
+async function setup(store: Store) {
+  const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+  let registry: Promise<ModelRegistry> | undefined;
+  const app = createApp({
+    store,
+    registry: () => (registry ??= ModelRegistry.open(store.db)),
+    dags: () => new Map(),
+    token: TOKEN,
+    artifacts,
+  });
+  return { app, artifacts, registry: () => (registry ??= ModelRegistry.open(store.db)) };
+}
+
+async function withChampion(store: Store, artifacts: LocalArtifactStore, registry: ModelRegistry) {
+  const data = fakeFlights(3000, 1);
+  const table = Object.fromEntries([...FEATURES, "late"].map((c) => [c, data[c]]));
+  const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 20 } });
+  const v = await registerModel({ registry, artifacts }, model, {
+    name: "flights_delay",
+    fingerprint: await fingerprintTable(table),
+  });
+  await registry.setAlias("flights_delay", "champion", v.version, { reason: "test" });
+  return v;
+}
+
+storeSuite("web monitoring", {
+  "drift dashboard: chart, column heatmap, report links, alerts; user text stays inert": async (
+    store,
+  ) => {
+    const { app, artifacts } = await setup(store);
+    const metrics = await MonitoringTable.open(store.db);
+    const report = await artifacts.put(
+      new TextEncoder().encode(JSON.stringify({ version: 1, columns: [] })),
+    );
+    for (let b = 0; b < 3; b++) {
+      await metrics.insert({
+        dagId: "drift_monitoring",
+        runId: 1,
+        stream: "flights",
+        batch: b,
+        rows: 100,
+        driftedShare: b / 4,
+        severity: ["none", "minor", "major"][b],
+        action: "log",
+        model: "flights_delay",
+        championVersion: 1,
+        rocAuc: 0.7,
+        reportHtml: report,
+        reportJson: report,
+        details: {
+          columns: {
+            distance: { test: "wasserstein", statistic: 0.05 * b, drifted: b === 2 },
+            [XSS]: { test: "psi", statistic: 0.1, drifted: false },
+          },
+        },
+      });
+    }
+    const alerter = await Alerter.open(store.db, { channels: [{ type: "log" }] });
+    await alerter.send({
+      level: "WARNING",
+      key: "drift:flights",
+      title: `drift ${XSS}`,
+      message: "m",
+    });
+    const res = await app.request("/drift");
+    assert.equal(res.status, 200);
+    const page = await res.text();
+    assert.match(page, /aria-label="drifted share per batch"/);
+    assert.match(page, /aria-label="per-column drift over batches"/);
+    assert.match(page, new RegExp(`/artifacts/${report}\\?type=html`));
+    assert.ok(
+      !page.includes(XSS) && page.includes("&lt;script&gt;"),
+      "column names and alert titles are escaped",
+    );
+    const api = await (await app.request("/api/v1/drift?stream=flights")).json();
+    assert.equal(api.batches.length, 3);
+    assert.equal(api.batches[2].severity, "major");
+    const one = await app.request(`/api/v1/drift/${api.batches[0].id}/report`);
+    assert.deepEqual(await one.json(), { version: 1, columns: [] });
+    assert.equal((await app.request("/api/v1/drift/999999/report")).status, 404);
+    const alerts = await (await app.request("/api/v1/alerts")).json();
+    assert.equal(alerts.alerts[0].level, "WARNING");
+    const metricsText = await (await app.request("/metrics")).text();
+    assert.match(
+      metricsText,
+      /driftflow_drift_score\{stream="flights",column="distance",test="wasserstein",batch="2"\} 0\.1/,
+    );
+    assert.match(metricsText, /driftflow_severity\{stream="flights"\} 3/);
+    assert.match(metricsText, /driftflow_alerts_total\{level="WARNING"\} 1/);
+    assert.equal((await app.request("/experiments")).status, 200);
+  },
+
+  "predict: validated rows, ids, logged; feedback and evaluation; health checks the champion":
+    async (store) => {
+      const { app, artifacts, registry } = await setup(store);
+      const before = await (await app.request("/health")).json();
+      assert.equal(before.model, null);
+      await withChampion(store, artifacts, await registry());
+      const health = await (await app.request("/health")).json();
+      assert.equal(health.model, "flights_delay@1");
+      const rows = [
+        { day_of_week: 4, hour: 18, distance: 1500, origin: "ORD", destination: "SEA" },
+        { day_of_week: 1, hour: 6, distance: null, origin: "never-seen", destination: null },
+      ];
+      assert.equal(
+        (await app.request("/api/v1/predict", {
+          method: "POST",
+          body: JSON.stringify({ rows }),
+          headers: { "content-type": "application/json" },
+        })).status,
+        401,
+      );
+      const res = await app.request("/api/v1/predict", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ rows }),
+      });
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      assert.equal(body.version, 1);
+      assert.equal(body.results.length, 2);
+      assert.ok(["yes", "no"].includes(body.results[0].label));
+      assert.ok(
+        Math.abs(body.results[0].probabilities.yes + body.results[0].probabilities.no - 1) < 1e-6,
+      );
+      const bad = await app.request("/api/v1/predict", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({
+          rows: [{ day_of_week: "Monday", hour: 3, origin: 7, destination: "SEA", colour: "red" }],
+        }),
+      });
+      assert.equal(bad.status, 422);
+      const errors = (await bad.json()).fields.map((f: { field: string }) => f.field).sort();
+      assert.deepEqual(errors, [
+        "rows.0.colour",
+        "rows.0.day_of_week",
+        "rows.0.distance",
+        "rows.0.origin",
+      ]);
+      const missing = await app.request("/api/v1/predict", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ model: "nope@champion", rows }),
+      });
+      assert.equal(missing.status, 404);
+      const fb = await app.request("/api/v1/feedback", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ predictionId: body.results[0].id, label: body.results[0].label }),
+      });
+      assert.equal(fb.status, 201);
+      await app.request("/api/v1/feedback", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({
+          predictionId: body.results[1].id,
+          label: body.results[1].label === "yes" ? "no" : "yes",
+        }),
+      });
+      assert.equal(
+        (await app.request("/api/v1/feedback", {
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({ predictionId: "nope", label: "yes" }),
+        })).status,
+        404,
+      );
+      const evaluation = await (await app.request("/api/v1/evaluation")).json();
+      assert.equal(evaluation.rows, 2);
+      assert.equal(evaluation.accuracy, 0.5);
+      assert.match(
+        await (await app.request("/metrics")).text(),
+        /driftflow_predictions_total\{model="flights_delay"\} 2/,
+      );
+      const doc = await (await app.request("/api/v1/openapi.json")).json();
+      for (
+        const path of [
+          "/predict",
+          "/feedback",
+          "/evaluation",
+          "/alerts",
+          "/drift",
+          "/drift/{id}/report",
+        ]
+      ) {
+        assert.ok(doc.paths[path], `openapi has ${path}`);
+      }
+    },
+});

@@ -1,0 +1,223 @@
+/**
+ * API routes for monitoring and serving: drift batches and reports, alerts, predictions, feedback
+ * and the champion's evaluation on feedback. Registered on the /api/v1 app, so they are in its
+ * OpenAPI document.
+ *
+ * @example
+ * ```ts
+ * const res = await app.request("/api/v1/predict", {
+ *   method: "POST",
+ *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *   body: JSON.stringify({ rows: [{ hour: 17, distance: 900, origin: "SEA", destination: "SFO", day_of_week: 5 }] }),
+ * });
+ * ```
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { InputError } from "../../models/serving/service.ts";
+import type { PredictionLog } from "../../models/serving/prediction_log.ts";
+import type { PredictionService } from "../../models/serving/service.ts";
+import type { WebDeps } from "../deps.ts";
+import { alertRows, driftRows } from "../monitoring_data.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+const ErrorBody = z.object({ error: z.string() });
+const FieldErrors = z.object({
+  error: z.string(),
+  fields: z.array(z.object({ field: z.string(), message: z.string() })),
+});
+
+const PredictRequest = z.object({
+  model: z.string().regex(/^[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+)?$/).optional().openapi({
+    example: "flights_delay@champion",
+  }),
+  rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))).min(
+    1,
+  ).max(10_000),
+}).openapi("PredictRequest");
+
+const PredictResponse = z.object({
+  model: z.string(),
+  version: z.number().int(),
+  results: z.array(z.object({
+    id: z.string(),
+    label: z.string().optional(),
+    probabilities: z.record(z.string(), z.number()).optional(),
+    predictions: z.record(z.string(), z.number()).optional(),
+  })),
+}).openapi("PredictResponse");
+
+const FeedbackRequest = z.object({
+  predictionId: z.string().min(1),
+  label: z.string().min(1),
+}).openapi("FeedbackRequest");
+
+/** Adds the routes to the API app. */
+export function monitoringRoutes(
+  api: OpenAPIHono,
+  deps: WebDeps,
+  serving: () => Promise<{ service: PredictionService; log: PredictionLog }>,
+): void {
+  const defaultModel = () => `${deps.serveModel ?? "flights_delay"}@champion`;
+
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/predict",
+      request: { body: { content: { "application/json": { schema: PredictRequest } } } },
+      responses: {
+        200: json(PredictResponse, "One result (with an id for feedback) per row"),
+        404: json(ErrorBody, "No such model or alias"),
+        422: json(FieldErrors, "One message per bad field"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const { service } = await serving();
+      try {
+        return c.json(await service.predict(body.model ?? defaultModel(), body.rows), 200);
+      } catch (e) {
+        if (e instanceof InputError) {
+          return c.json({ error: "invalid rows", fields: e.fields }, 422);
+        }
+        if (/no model|has no/.test((e as Error).message)) {
+          return c.json({ error: (e as Error).message }, 404);
+        }
+        throw e;
+      }
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/feedback",
+      request: { body: { content: { "application/json": { schema: FeedbackRequest } } } },
+      responses: {
+        201: json(z.object({ predictionId: z.string(), label: z.string() }), "Stored"),
+        404: json(ErrorBody, "No prediction with that id"),
+        422: json(FieldErrors, "Invalid body"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const { log } = await serving();
+      if (!await log.feedback(body.predictionId, body.label)) {
+        return c.json({ error: `no prediction ${body.predictionId}` }, 404);
+      }
+      return c.json(body, 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/evaluation",
+      request: { query: z.object({ model: z.string().optional() }) },
+      responses: {
+        200: json(
+          z.object({
+            model: z.string(),
+            rows: z.number().int(),
+            accuracy: z.number().nullable(),
+            confusion: z.record(z.string(), z.record(z.string(), z.number())),
+          }),
+          "The model's served predictions against their feedback labels",
+        ),
+      },
+    }),
+    async (c) => {
+      const { log } = await serving();
+      return c.json(
+        await log.evaluation(c.req.valid("query").model ?? deps.serveModel ?? "flights_delay"),
+        200,
+      );
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/alerts",
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+      },
+      responses: {
+        200: json(
+          z.object({
+            alerts: z.array(z.object({
+              id: z.number(),
+              at: z.string(),
+              level: z.string(),
+              key: z.string(),
+              title: z.string(),
+              message: z.string(),
+              dagId: z.string().nullable(),
+              runId: z.number().nullable(),
+              suppressed: z.boolean(),
+            })),
+          }),
+          "Alerts, newest first",
+        ),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json({ alerts: await alertRows(deps.store.db, q.limit, q.offset) }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/drift",
+      request: {
+        query: z.object({
+          stream: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(200),
+        }),
+      },
+      responses: {
+        200: json(
+          z.object({ batches: z.array(z.record(z.string(), z.unknown())) }),
+          "Monitored batches, oldest first",
+        ),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json({
+        batches: await driftRows(deps.store.db, { stream: q.stream, limit: q.limit }),
+      }, 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/drift/{id}/report",
+      request: {
+        params: z.object({
+          id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }),
+        }),
+      },
+      responses: {
+        200: json(z.record(z.string(), z.unknown()), "The batch's drift report (DriftReport JSON)"),
+        404: json(ErrorBody, "No such batch or report"),
+      },
+    }),
+    async (c) => {
+      const id = c.req.valid("param").id;
+      const rows = await driftRows(deps.store.db, { limit: 100_000 });
+      const row = rows.find((r) => r.id === id);
+      if (!row?.reportJson) return c.json({ error: `no drift report for batch row ${id}` }, 404);
+      const bytes = await deps.artifacts.get(row.reportJson);
+      return c.json(JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>, 200);
+    },
+  );
+}

@@ -1,0 +1,185 @@
+/**
+ * Read-only queries the UI and API make on tables that DAG tasks keep in the same store
+ * (`drift_metrics`, `alerts`, `predictions`): each returns nothing when its table does not exist yet
+ * (no monitoring run, no alert, no prediction so far).
+ *
+ * @example
+ * ```ts
+ * import { driftRows } from "./monitoring_data.ts";
+ * const rows = await driftRows(store.db, { stream: "flights", limit: 200 });
+ * ```
+ */
+import type { SqlClient } from "../runner/store/sql_client.ts";
+
+async function exists(db: SqlClient, table: string): Promise<boolean> {
+  const r = await db.query<{ t: string | null }>("select to_regclass($1)::text as t", [table]);
+  return r[0]?.t !== null && r[0]?.t !== undefined;
+}
+
+/** One monitored batch as the UI shows it. */
+export interface DriftRow {
+  id: number;
+  at: string;
+  runId: number;
+  stream: string;
+  batch: number;
+  rows: number;
+  driftedShare: number | null;
+  severity: string | null;
+  action: string | null;
+  model: string | null;
+  championVersion: number | null;
+  rocAuc: number | null;
+  reportHtml: string | null;
+  reportJson: string | null;
+  columns: Record<string, { test: string; statistic: number; drifted: boolean }>;
+  injected: string[];
+  from: string | null;
+}
+
+/** Monitored batches, oldest first (the latest `limit`). */
+export async function driftRows(
+  db: SqlClient,
+  opts: { stream?: string; limit?: number } = {},
+): Promise<DriftRow[]> {
+  if (!await exists(db, "drift_metrics")) return [];
+  const rows = await db.query<Record<string, unknown>>(
+    `select * from (select * from drift_metrics ${opts.stream ? "where stream = $2" : ""}
+       order by id desc limit $1) t order by id`,
+    opts.stream ? [opts.limit ?? 500, opts.stream] : [opts.limit ?? 500],
+  );
+  return rows.map((r) => {
+    const d = (typeof r.details === "string" ? JSON.parse(r.details) : r.details ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const truth = d.truth as { events?: { kind: string }[] } | undefined;
+    return {
+      id: r.id as number,
+      at: new Date(r.at as string).toISOString(),
+      runId: r.run_id as number,
+      stream: r.stream as string,
+      batch: r.batch as number,
+      rows: r.rows as number,
+      driftedShare: r.drifted_share as number | null,
+      severity: r.severity as string | null,
+      action: r.action as string | null,
+      model: r.model as string | null,
+      championVersion: r.champion_version as number | null,
+      rocAuc: r.roc_auc as number | null,
+      reportHtml: r.report_html as string | null,
+      reportJson: r.report_json as string | null,
+      columns: (d.columns ?? {}) as DriftRow["columns"],
+      injected: truth?.events?.map((e) => e.kind) ?? [],
+      from: (d.from as string | undefined) ?? null,
+    };
+  });
+}
+
+/** The streams that have monitored batches. */
+export async function driftStreams(db: SqlClient): Promise<string[]> {
+  if (!await exists(db, "drift_metrics")) return [];
+  return (await db.query<{ stream: string }>(
+    "select distinct stream from drift_metrics order by 1",
+  )).map((r) => r.stream);
+}
+
+/** One stored alert. */
+export interface AlertRow {
+  id: number;
+  at: string;
+  level: string;
+  key: string;
+  title: string;
+  message: string;
+  dagId: string | null;
+  runId: number | null;
+  suppressed: boolean;
+}
+
+/** The latest alerts, newest first. */
+export async function alertRows(db: SqlClient, limit = 100, offset = 0): Promise<AlertRow[]> {
+  if (!await exists(db, "alerts")) return [];
+  const rows = await db.query<Record<string, unknown>>(
+    "select id, at, level, key, title, message, dag_id, run_id, suppressed from alerts order by id desc limit $1 offset $2",
+    [limit, offset],
+  );
+  return rows.map((r) => ({
+    id: r.id as number,
+    at: new Date(r.at as string).toISOString(),
+    level: r.level as string,
+    key: r.key as string,
+    title: r.title as string,
+    message: r.message as string,
+    dagId: r.dag_id as string | null,
+    runId: r.run_id as number | null,
+    suppressed: r.suppressed as boolean,
+  }));
+}
+
+/** Counts for /metrics: alerts by level, predictions by model, the latest drift per stream and column. */
+export async function monitoringCounts(db: SqlClient) {
+  const [alerts, predictions, latest] = await Promise.all([
+    exists(db, "alerts").then((e) =>
+      e
+        ? db.query<{ level: string; n: number | string }>(
+          "select level, count(*) as n from alerts where not suppressed group by 1 order by 1",
+        )
+        : []
+    ),
+    exists(db, "predictions").then((e) =>
+      e
+        ? db.query<{ model: string; n: number | string }>(
+          "select model, count(*) as n from predictions group by 1 order by 1",
+        )
+        : []
+    ),
+    exists(db, "drift_metrics").then((e) =>
+      e
+        ? db.query<Record<string, unknown>>(
+          `select distinct on (stream) stream, batch, drifted_share, severity, details from drift_metrics order by stream, id desc`,
+        )
+        : []
+    ),
+  ]);
+  return {
+    alerts: alerts.map((r) => ({ level: r.level, n: Number(r.n) })),
+    predictions: predictions.map((r) => ({ model: r.model, n: Number(r.n) })),
+    latest: latest.map((r) => {
+      const d = (typeof r.details === "string" ? JSON.parse(r.details) : r.details ?? {}) as Record<
+        string,
+        unknown
+      >;
+      return {
+        stream: r.stream as string,
+        batch: r.batch as number,
+        driftedShare: r.drifted_share as number | null,
+        severity: r.severity as string | null,
+        columns: (d.columns ?? {}) as DriftRow["columns"],
+      };
+    }),
+  };
+}
+
+/** Runs of drift_experiment with their summary artifacts, newest first. */
+export async function experimentRuns(db: SqlClient, limit = 20) {
+  const rows = await db.query<{ run_id: number; value: unknown; logical_date: string }>(
+    `select x.run_id, x.value, r.logical_date from xcom x join dag_runs r on r.id = x.run_id
+     where r.dag_id = 'drift_experiment' and x.task_id = 'summarise' and x.map_index = -1 order by x.run_id desc limit $1`,
+    [limit],
+  );
+  return rows.map((r) => {
+    const v = (typeof r.value === "string" ? JSON.parse(r.value) : r.value) as {
+      artifact?: string;
+      cells?: number;
+      csv?: string;
+    };
+    return {
+      runId: r.run_id,
+      at: new Date(r.logical_date).toISOString(),
+      artifact: v?.artifact ?? null,
+      cells: v?.cells ?? 0,
+      csv: v?.csv ?? null,
+    };
+  });
+}

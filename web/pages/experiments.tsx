@@ -1,0 +1,69 @@
+/**
+ * The experiments page: each drift_experiment run, with its heatmaps of detection and false-positive
+ * rates (the run's HTML report, sandboxed) and its CSV.
+ *
+ * @example
+ * ```tsx
+ * <ExperimentsPage runs={await experimentRuns(store.db)} />
+ * ```
+ */
+import type { FC } from "hono/jsx";
+import { Layout } from "./layout.tsx";
+
+export const ExperimentsPage: FC<{
+  runs: { runId: number; at: string; artifact: string | null; cells: number; csv: string | null }[];
+}> = (p) => (
+  <Layout title="Experiments">
+    <h1>Drift detection experiments</h1>
+    {p.runs.length === 0
+      ? (
+        <p class="muted">
+          No experiment yet: <code>deno task run drift_experiment</code>.
+        </p>
+      )
+      : (
+        <div>
+          <table>
+            <thead>
+              <tr>
+                <th>run</th>
+                <th>when</th>
+                <th>cells</th>
+                <th>heatmaps</th>
+                <th>CSV</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.runs.map((r) => (
+                <tr>
+                  <td>
+                    <a href={`/runs/${r.runId}`}>{r.runId}</a>
+                  </td>
+                  <td>{r.at.replace("T", " ").slice(0, 19)}</td>
+                  <td>{r.cells}</td>
+                  <td>
+                    {r.artifact ? <a href={`/artifacts/${r.artifact}?type=html`}>report</a> : ""}
+                  </td>
+                  <td class="muted">{r.csv ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {p.runs[0].artifact
+            ? (
+              <div>
+                <h2>Latest: run {p.runs[0].runId}</h2>
+                <iframe
+                  src={`/artifacts/${p.runs[0].artifact}?type=html`}
+                  sandbox=""
+                  style="width:100%;height:900px;border:1px solid #e5e8ec;background:#fff"
+                  title="experiment heatmaps"
+                >
+                </iframe>
+              </div>
+            )
+            : null}
+        </div>
+      )}
+  </Layout>
+);
