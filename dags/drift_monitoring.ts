@@ -211,7 +211,9 @@ export default dag({
           from: batch.from,
           to: batch.to,
           columns: Object.fromEntries(
-            report.columns.map((c) => [c.column, { test: c.test, statistic: c.statistic, drifted: c.drifted }]),
+            report.columns.map((
+              c,
+            ) => [c.column, { test: c.test, statistic: c.statistic, drifted: c.drifted }]),
           ),
         },
       });

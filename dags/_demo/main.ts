@@ -1,6 +1,6 @@
 /**
-* `deno task demo` (dags/_demo: a folder the DAG loader skips): the main job on a fresh clone, with no server and nothing configured (PGlite and
- * local files). Prepares the data when missing, trains the first champion, runs `drift_monitoring`
+ * `deno task demo` (in dags/_demo, a folder the DAG loader skips): the main job on a fresh clone,
+ * with no server and nothing configured (PGlite and local files). Prepares the data when missing, trains the first champion, runs `drift_monitoring`
  * over 12 weekly batches of the 2001 flights stream with a sudden covariate drift injected at batch
  * 6 (distance +1σ) on top of the natural drift of the season, and ends with a table and the paths
  * of the HTML reports. The history stays in the store: `deno task serve` shows it.

@@ -30,7 +30,7 @@ async function setup(store: Store) {
   return { app, artifacts, registry: () => (registry ??= ModelRegistry.open(store.db)) };
 }
 
-async function withChampion(store: Store, artifacts: LocalArtifactStore, registry: ModelRegistry) {
+async function withChampion(artifacts: LocalArtifactStore, registry: ModelRegistry) {
   const data = fakeFlights(3000, 1);
   const table = Object.fromEntries([...FEATURES, "late"].map((c) => [c, data[c]]));
   const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 20 } });
@@ -114,7 +114,7 @@ storeSuite("web monitoring", {
       const { app, artifacts, registry } = await setup(store);
       const before = await (await app.request("/health")).json();
       assert.equal(before.model, null);
-      await withChampion(store, artifacts, await registry());
+      await withChampion(artifacts, await registry());
       const health = await (await app.request("/health")).json();
       assert.equal(health.model, "flights_delay@1");
       const rows = [

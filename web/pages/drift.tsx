@@ -90,7 +90,9 @@ const ColumnHeatmap: FC<{ rows: DriftRow[] }> = ({ rows }) => {
       aria-label="per-column drift over batches"
       font-size="10"
     >
-      {columns.map((c, j) => <text x={l - 6} y={t + j * rh + 13} text-anchor="end">{c}</text>)}
+      {columns.map((c, j) => (
+        <text key={c} x={l - 6} y={t + j * rh + 13} text-anchor="end">{c}</text>
+      ))}
       {rows.map((row, i) =>
         columns.map((c, j) => {
           const cell = row.columns[c];
