@@ -51,6 +51,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       token,
       artifacts,
       onRunCreated: (id) => queue.notify(CHANNEL_SCHEDULER, String(id)),
+      serveModel: Deno.env.get("DRIFTFLOW_SERVE_MODEL") ?? "flights_delay",
     });
     const server = Deno.serve({
       hostname,

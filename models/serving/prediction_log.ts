@@ -58,11 +58,39 @@ export interface Evaluation {
 }
 
 export class PredictionLog {
-  private constructor(readonly db: SqlClient) {}
+  #pending: LoggedPrediction[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+
+  private constructor(readonly db: SqlClient, readonly flushMs = 50) {}
 
   static async open(db: SqlClient): Promise<PredictionLog> {
     await migrate(db, MIGRATIONS, "serving");
     return new PredictionLog(db);
+  }
+
+  /**
+   * Queues predictions and writes them within `flushMs` in one statement with whatever else
+   * arrived meanwhile (serving does not wait for the database); {@link flush} writes at once.
+   */
+  enqueue(rows: LoggedPrediction[]): void {
+    this.#pending.push(...rows);
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(
+        () => void this.flush().catch((e) => console.error(`prediction log: ${e}`)),
+        this.flushMs,
+      );
+    }
+  }
+
+  /** Writes the queued predictions now. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const rows = this.#pending;
+    this.#pending = [];
+    this.#flushing = this.#flushing.then(() => this.log(rows));
+    return this.#flushing;
   }
 
   /** Stores predictions (one statement for the batch). */
@@ -78,6 +106,7 @@ export class PredictionLog {
 
   /** Records the true label of a prediction; false when the id is unknown. Later labels replace earlier ones. */
   async feedback(predictionId: string, label: string): Promise<boolean> {
+    await this.flush();
     const known = await this.db.query<{ id: string }>("select id from predictions where id = $1", [
       predictionId,
     ]);
@@ -92,6 +121,7 @@ export class PredictionLog {
 
   /** How the model's served predictions fared against feedback so far. */
   async evaluation(model: string): Promise<Evaluation> {
+    await this.flush();
     const rows = await this.db.query<
       { truth: string; predicted: string | null; n: number | string }
     >(
@@ -133,6 +163,7 @@ export class PredictionLog {
 
   /** How many predictions were served, per model. */
   async counts(): Promise<{ model: string; n: number }[]> {
+    await this.flush();
     const rows = await this.db.query<{ model: string; n: number | string }>(
       "select model, count(*) as n from predictions group by model order by model",
     );

@@ -160,7 +160,7 @@ export class PredictionService {
         ),
       };
     });
-    await this.deps.log?.log(results.map((r, i) => ({
+    this.deps.log?.enqueue(results.map((r, i) => ({
       id: r.id,
       model: name,
       version,

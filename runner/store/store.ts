@@ -247,11 +247,20 @@ export class Store {
     dagId: string | null,
     opts: { limit?: number; offset?: number; states?: RunState[] } = {},
   ): Promise<DagRun[]> {
+    // one statement per shape, so the planner can use (dag_id, id desc) instead of a generic plan
+    const where = [
+      ...(dagId === null ? [] : ["dag_id = $3"]),
+      ...(opts.states ? [`state = any($${dagId === null ? 3 : 4}::text[])`] : []),
+    ];
     const rows = await this.db.query<Row>(
-      `select ${RUN_COLUMNS} from dag_runs
-       where ($1::text is null or dag_id = $1) and ($2::text[] is null or state = any($2::text[]))
-       order by id desc limit $3 offset $4`,
-      [dagId, opts.states ?? null, opts.limit ?? 25, opts.offset ?? 0],
+      `select ${RUN_COLUMNS} from dag_runs ${where.length ? `where ${where.join(" and ")}` : ""}
+       order by id desc limit $1 offset $2`,
+      [
+        opts.limit ?? 25,
+        opts.offset ?? 0,
+        ...(dagId === null ? [] : [dagId]),
+        ...(opts.states ? [opts.states] : []),
+      ],
     );
     return rows.map(toRun);
   }

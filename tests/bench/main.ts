@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   engine: "./engine.ts",
   drift: "./drift.ts",
   models: "./models.ts",
+  web: "./web.ts",
 };
 
 const [name, ...rest] = Deno.args;
