@@ -256,6 +256,8 @@ storeSuite("web", {
     assert.deepEqual(await (await app.request("/health")).json(), {
       status: "ok",
       store: store.db.kind,
+      model: null,
+      note: 'no model "flights_delay" registered yet',
     });
     const metrics = await (await app.request("/metrics")).text();
     assert.match(metrics, /driftflow_runs\{dag="web_demo",state="success"\} \d+/);
