@@ -4,10 +4,11 @@
  * previous evaluation by a margin, retrains with the feedback merged into the training data
  * (`training` gates and promotes), then notifies.
  *
- * Feedback comes from a CSV or Parquet file of labelled rows (the model's features and its label);
- * rows past the previous run's offset are new. Run it: `deno task run feedback_loop --param feedback=data/feedback.csv`.
+ * Feedback comes from a CSV or Parquet file of labelled rows (the model's features and its label),
+ * or from the web API (`feedback=served:<model>`: predictions served by /api/v1/predict with the
+ * labels sent to /api/v1/feedback); rows past the previous run's offset are new. Run it: `deno task run feedback_loop --param feedback=data/feedback.csv`.
  */
-import { dag, z } from "driftflow";
+import { dag, type SqlClient, z } from "driftflow";
 import { accuracy, f1 } from "../models/metrics.ts";
 import { loadModel } from "../models/package.ts";
 import { runOnnx } from "../models/onnx/runtime.ts";
@@ -19,6 +20,35 @@ import { dataDir } from "../tasks/data/prepare.ts";
 import { rowCount, sliceRows } from "../tasks/data/table.ts";
 import { FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
 import { getTable } from "../tasks/monitoring/tables.ts";
+import { PredictionLog } from "../models/serving/prediction_log.ts";
+import type { Table } from "../tasks/data/table.ts";
+
+/**
+ * The labelled rows: a CSV or Parquet file, or `served:<model>` — the predictions the web API
+ * served for that model with the labels sent to /api/v1/feedback, in the order they arrived.
+ */
+async function feedbackRows(
+  ctx: {
+    db: SqlClient;
+    putArtifact(d: Uint8Array | string): Promise<string>;
+    getArtifact(k: string): Promise<Uint8Array>;
+  },
+  ref: string,
+  target: string,
+): Promise<Table> {
+  if (!ref.startsWith("served:")) return await getTable(ctx, ref);
+  const rows = await (await PredictionLog.open(ctx.db)).labelled(ref.slice("served:".length));
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.input)))];
+  const out: Record<string, Table[string]> = {};
+  for (const n of names) {
+    const values = rows.map((r) => r.input[n] ?? null);
+    out[n] = values.every((v) => v === null || typeof v === "number")
+      ? Float64Array.from(values, (v) => (v === null ? NaN : (v as number)))
+      : values.map((v) => (v === null ? null : String(v)));
+  }
+  out[target] = rows.map((r) => r.label);
+  return out;
+}
 
 const params = z.object({
   feedback: z.string().default(`${dataDir()}/feedback/flights.csv`),
@@ -54,7 +84,7 @@ export default dag({
       const offset = prior?.offset ?? 0;
       let total = 0;
       try {
-        total = rowCount(await getTable(ctx, p.feedback));
+        total = rowCount(await feedbackRows(ctx, p.feedback, p.target));
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound) && !/no such file|not found/i.test(String(e))) {
           throw e;
@@ -79,7 +109,7 @@ export default dag({
     run: async (ctx) => {
       const p = ctx.params;
       const c = ctx.xcom("collect");
-      const rows = sliceRows(await getTable(ctx, p.feedback), c.offset, c.total);
+      const rows = sliceRows(await feedbackRows(ctx, p.feedback, p.target), c.offset, c.total);
       const registry = await ModelRegistry.open(ctx.db);
       const { model, onnx, version } = await loadModel(`${p.model}@champion`, {
         registry,

@@ -30,3 +30,5 @@ export type {
 } from "./dag.ts";
 export type { TriggerRule } from "./trigger_rules.ts";
 export type { RunState, RunType, TaskState } from "./states.ts";
+export type { SqlClient } from "./store/sql_client.ts";
+export type { ArtifactStore } from "./artifacts/artifact_store.ts";

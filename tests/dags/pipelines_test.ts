@@ -5,6 +5,9 @@ import feedbackLoop from "../../dags/feedback_loop.ts";
 import textMonitoring from "../../dags/text_monitoring.ts";
 import training from "../../dags/training.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
+import { PredictionLog } from "../../models/serving/prediction_log.ts";
+import { PredictionService } from "../../models/serving/service.ts";
+import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { writeTinyTextModel } from "../../models/text/tiny_model.ts";
 import { writeCsv } from "../../tasks/data/csv.ts";
 import { loadEmails } from "../../tasks/data/emails.ts";
@@ -176,5 +179,54 @@ storeTest(
     );
     const html = await Deno.readTextFile(`${dir}/out/run-${r.run.id}/report.html`);
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
+  },
+);
+
+storeTest(
+  "feedback_loop reads the labels sent for served predictions (feedback=served:<model>)",
+  async (store) => {
+    const dir = await Deno.makeTempDir({ prefix: "driftflow-served-" });
+    const data = await writeFakeFlights(`${dir}/data`, 8000, 10);
+    await runDag(store, training, {
+      data: data.reference,
+      initialRows: 7000,
+      trials: 1,
+      rounds: 20,
+    }, { artifactsDir: `${dir}/a` });
+    const { PredictionLog } = await import("../../models/serving/prediction_log.ts");
+    const { PredictionService } = await import("../../models/serving/service.ts");
+    const { LocalArtifactStore } = await import("../../runner/artifacts/local.ts");
+    const log = await PredictionLog.open(store.db);
+    const service = new PredictionService({
+      registry: await ModelRegistry.open(store.db),
+      artifacts: new LocalArtifactStore(`${dir}/a`),
+      log,
+    });
+    const live = fakeFlights(120, 9);
+    const rows = Array.from({ length: 120 }, (_, i) => ({
+      day_of_week: (live.day_of_week as Float64Array)[i],
+      hour: (live.hour as Float64Array)[i],
+      distance: (live.distance as Float64Array)[i],
+      origin: (live.origin as string[])[i],
+      destination: (live.destination as string[])[i],
+    }));
+    const served = await service.predict("flights_delay@champion", rows);
+    for (const [i, r] of served.results.entries()) {
+      await log.feedback(
+        r.id,
+        (live.late as string[])[i],
+      );
+    }
+    const r = await runDag(
+      store,
+      feedbackLoop,
+      { feedback: "served:flights_delay", minRows: 100 },
+      {
+        dags: [training, feedbackLoop],
+        artifactsDir: `${dir}/a`,
+      },
+    );
+    assert.equal(r.stateOf("evaluate"), "success");
+    assert.equal(r.stateOf("healthy"), "success");
   },
 );
