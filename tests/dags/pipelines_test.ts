@@ -193,9 +193,6 @@ storeTest(
       trials: 1,
       rounds: 20,
     }, { artifactsDir: `${dir}/a` });
-    const { PredictionLog } = await import("../../models/serving/prediction_log.ts");
-    const { PredictionService } = await import("../../models/serving/service.ts");
-    const { LocalArtifactStore } = await import("../../runner/artifacts/local.ts");
     const log = await PredictionLog.open(store.db);
     const service = new PredictionService({
       registry: await ModelRegistry.open(store.db),
