@@ -11,7 +11,7 @@
  * Conf: `{ "events": [{ "atBatch": 6, "drift": { "kind": "mean_shift", "column": "distance", "k": 1.5 } }],
  * "policy": { "sensitivity": "medium" }, "actions": { "minor": "warn", "moderate": "retrain" } }`.
  */
-import { dag, z } from "driftflow";
+import { dag, type SqlClient, z } from "driftflow";
 import { loadModel } from "../models/package.ts";
 import { runOnnx } from "../models/onnx/runtime.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
@@ -71,6 +71,33 @@ const DEFAULT_ACTIONS: Record<Severity, z.infer<typeof Action>> = {
 };
 
 type State = { index: number; batches: string[] };
+
+/** Sends the batch's drift alert at `level`. */
+async function driftAlert(
+  ctx: {
+    db: SqlClient;
+    dagId: string;
+    runId: number;
+    params: z.infer<typeof params>;
+    xcom(id: "evaluate_severity"): { severity: string; reasons: string[] };
+    xcom(id: "get_iteration_state"): State;
+    xcom(id: "detect_drift"): { html: string };
+  },
+  level: "WARNING" | "CRITICAL",
+  suffix: string,
+) {
+  const s = ctx.xcom("evaluate_severity");
+  const alerter = await Alerter.open(ctx.db, ctx.params.alerts);
+  return await alerter.send({
+    level,
+    key: `drift:${ctx.params.streamName}`,
+    title: `${ctx.params.streamName}: ${s.severity} drift${suffix}`,
+    message: s.reasons.join("\n"),
+    dagId: ctx.dagId,
+    runId: ctx.runId,
+    details: { batch: ctx.xcom("get_iteration_state").index, html: ctx.xcom("detect_drift").html },
+  });
+}
 
 export default dag({
   id: "drift_monitoring",
@@ -248,44 +275,8 @@ export default dag({
     deps: ["route"],
     run: (ctx) => ctx.log(`severity ${ctx.xcom("evaluate_severity").severity}: nothing to do`),
   })
-  .task("warn", {
-    deps: ["route"],
-    run: async (ctx) => {
-      const s = ctx.xcom("evaluate_severity");
-      const alerter = await Alerter.open(ctx.db, ctx.params.alerts);
-      return await alerter.send({
-        level: "WARNING",
-        key: `drift:${ctx.params.streamName}`,
-        title: `${ctx.params.streamName}: ${s.severity} drift`,
-        message: s.reasons.join("\n"),
-        dagId: ctx.dagId,
-        runId: ctx.runId,
-        details: {
-          batch: ctx.xcom("get_iteration_state").index,
-          html: ctx.xcom("detect_drift").html,
-        },
-      });
-    },
-  })
-  .task("alert", {
-    deps: ["route"],
-    run: async (ctx) => {
-      const s = ctx.xcom("evaluate_severity");
-      const alerter = await Alerter.open(ctx.db, ctx.params.alerts);
-      return await alerter.send({
-        level: "CRITICAL",
-        key: `drift:${ctx.params.streamName}`,
-        title: `${ctx.params.streamName}: ${s.severity} drift — retraining`,
-        message: s.reasons.join("\n"),
-        dagId: ctx.dagId,
-        runId: ctx.runId,
-        details: {
-          batch: ctx.xcom("get_iteration_state").index,
-          html: ctx.xcom("detect_drift").html,
-        },
-      });
-    },
-  })
+  .task("warn", { deps: ["route"], run: (ctx) => driftAlert(ctx, "WARNING", "") })
+  .task("alert", { deps: ["route"], run: (ctx) => driftAlert(ctx, "CRITICAL", " — retraining") })
   .triggerDag("retrain", {
     deps: ["alert"],
     dagId: "training",

@@ -10,7 +10,7 @@
  *
  * Run it: `deno task run text_monitoring --param allFiles=true` (every file of the inbox).
  */
-import { dag, z } from "driftflow";
+import { type ArtifactStore, dag, type SqlClient, z } from "driftflow";
 import { fingerprintTable, loadModel, registerModel } from "../models/package.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { Alerter } from "../tasks/alert/alerter.ts";
@@ -33,6 +33,16 @@ const MAIL_SCHEMA = TableSchema.parse({
     label: { type: "categorical", required: false, values: ["spam", "ham"] },
   },
 });
+
+/** The champion the run works with (the version ensure_model settled on). */
+async function champion(
+  ctx: { db: SqlClient; artifacts: ArtifactStore },
+  name: string,
+  version: number,
+) {
+  const registry = await ModelRegistry.open(ctx.db);
+  return await loadModel(`${name}@${version}`, { registry, artifacts: ctx.artifacts });
+}
 
 const params = z.object({
   inbox: z.string().default(dataPaths().textInbox),
@@ -139,11 +149,7 @@ export default dag({
     deps: ["ensure_model"],
     run: async (ctx) => {
       const p = ctx.params;
-      const registry = await ModelRegistry.open(ctx.db);
-      const { model, onnx } = await loadModel(`${p.model}@${ctx.xcom("ensure_model").version}`, {
-        registry,
-        artifacts: ctx.artifacts,
-      });
+      const { model, onnx } = await champion(ctx, p.model, ctx.xcom("ensure_model").version);
       const mails = concatTables(
         await Promise.all(ctx.xcom("extract").processed.map((f) => getTable(ctx, f))),
       );
@@ -172,11 +178,7 @@ export default dag({
     deps: ["transform"],
     run: async (ctx) => {
       const p = ctx.params;
-      const registry = await ModelRegistry.open(ctx.db);
-      const { model, onnx } = await loadModel(`${p.model}@${ctx.xcom("ensure_model").version}`, {
-        registry,
-        artifacts: ctx.artifacts,
-      });
+      const { model, onnx } = await champion(ctx, p.model, ctx.xcom("ensure_model").version);
       const baseline = await getTable(ctx, ctx.xcom("ensure_model").baseline);
       const baseScores = await spamScores(model, onnx, baseline);
       const current = await getTable(ctx, ctx.xcom("transform").embedded);

@@ -11,6 +11,11 @@
  */
 import type { SqlClient } from "../runner/store/sql_client.ts";
 
+/** A jsonb value as an object (postgres.js parses it; PGlite may hand over text). */
+function details(v: unknown): Record<string, unknown> {
+  return (typeof v === "string" ? JSON.parse(v) : v ?? {}) as Record<string, unknown>;
+}
+
 async function exists(db: SqlClient, table: string): Promise<boolean> {
   const r = await db.query<{ t: string | null }>("select to_regclass($1)::text as t", [table]);
   return r[0]?.t !== null && r[0]?.t !== undefined;
@@ -49,10 +54,7 @@ export async function driftRows(
     opts.stream ? [opts.limit ?? 500, opts.stream] : [opts.limit ?? 500],
   );
   return rows.map((r) => {
-    const d = (typeof r.details === "string" ? JSON.parse(r.details) : r.details ?? {}) as Record<
-      string,
-      unknown
-    >;
+    const d = details(r.details);
     const truth = d.truth as { events?: { kind: string }[] } | undefined;
     return {
       id: r.id as number,
@@ -146,10 +148,7 @@ export async function monitoringCounts(db: SqlClient) {
     alerts: alerts.map((r) => ({ level: r.level, n: Number(r.n) })),
     predictions: predictions.map((r) => ({ model: r.model, n: Number(r.n) })),
     latest: latest.map((r) => {
-      const d = (typeof r.details === "string" ? JSON.parse(r.details) : r.details ?? {}) as Record<
-        string,
-        unknown
-      >;
+      const d = details(r.details);
       return {
         stream: r.stream as string,
         batch: r.batch as number,

@@ -70,7 +70,7 @@ const P_VALUE_TESTS = new Set<TestName>([
   "t_test",
   "anderson",
 ]);
-const NUMERIC_ONLY = new Set<TestName>([
+export const NUMERIC_ONLY: ReadonlySet<TestName> = new Set<TestName>([
   "ks",
   "cramer_von_mises",
   "mannw",

@@ -14,7 +14,7 @@
  */
 import { rowCount, type Table, takeRows } from "../data/table.ts";
 import { Random } from "../random.ts";
-import { detectDrift } from "./detect.ts";
+import { detectDrift, NUMERIC_ONLY } from "./detect.ts";
 import { type DriftSpec, injectDrift } from "./inject.ts";
 import type { DriftReport, TestName } from "./schema.ts";
 import { evaluateSeverity, type SeverityPolicy } from "./severity.ts";
@@ -41,16 +41,6 @@ export interface CellResult {
   detected: boolean;
   falsePositive: boolean;
 }
-
-const NUMERIC_ONLY = new Set([
-  "ks",
-  "cramer_von_mises",
-  "mannw",
-  "t_test",
-  "anderson",
-  "wasserstein",
-  "energy_distance",
-]);
 
 function flagged(
   reference: Table,
@@ -79,7 +69,9 @@ function flagged(
       : evaluateSeverity(report, policy).severity !== "none";
   }
   const columns = Object.fromEntries(
-    features.filter((f) => !(NUMERIC_ONLY.has(detector) && !(batch[f] instanceof Float64Array)))
+    features.filter((f) =>
+      !(NUMERIC_ONLY.has(detector as TestName) && !(batch[f] instanceof Float64Array))
+    )
       .map((f) => [f, { test: detector }]),
   );
   const only = Object.keys(columns);
