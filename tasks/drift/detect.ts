@@ -18,6 +18,7 @@
  */
 import { z } from "zod";
 import { type Column, isNumericColumn, rowCount, type Table } from "../data/table.ts";
+import { classLabels } from "../../models/columns.ts";
 import { binnedShares } from "./binning.ts";
 import { type DriftColumnType, inferColumnType } from "./column_types.ts";
 import { domainClassifier, type FeatureColumn } from "./domain_classifier.ts";
@@ -45,7 +46,10 @@ export const DriftOptions = z.object({
   /** Model output column (prediction drift; with target, performance drift). */
   prediction: z.string().optional(),
   task: z.enum(["classification", "regression"]).default("classification"),
-  /** Label value counted as class 1 when the target holds strings. */
+  /**
+   * Label counted as class 1 when the target holds strings; default the last label in sorted order
+   * (the models' convention: "yes" over "no", "spam" over "ham", "true" over "false").
+   */
   positiveLabel: z.string().optional(),
   /** The dataset drifts when at least this share of columns drifts. */
   driftShare: z.number().min(0).max(1).default(0.5),
@@ -70,7 +74,7 @@ const P_VALUE_TESTS = new Set<TestName>([
   "t_test",
   "anderson",
 ]);
-export const NUMERIC_ONLY: ReadonlySet<TestName> = new Set<TestName>([
+const NUMERIC_ONLY: ReadonlySet<TestName> = new Set<TestName>([
   "ks",
   "cramer_von_mises",
   "mannw",
@@ -79,6 +83,15 @@ export const NUMERIC_ONLY: ReadonlySet<TestName> = new Set<TestName>([
   "wasserstein",
   "energy_distance",
 ]);
+
+/** A test's verdict: a p-value below the threshold, or a distance at or above it. */
+export function driftVerdict(
+  test: TestName,
+  r: { statistic: number; pValue: number | null },
+  threshold = DEFAULT_THRESHOLDS[test],
+): boolean {
+  return P_VALUE_TESTS.has(test) ? (r.pValue ?? 1) < threshold : r.statistic >= threshold;
+}
 
 /** Evidently's default threshold of each test. */
 export const DEFAULT_THRESHOLDS: Record<TestName, number> = {
@@ -304,10 +317,15 @@ export function detectDrift(
     );
     if (!("reason" in verdict)) report.prediction = verdict;
     if (opts.target && opts.target in reference && opts.target in current) {
+      const ref = reference[opts.target], cur = current[opts.target];
+      const positive = opts.positiveLabel ??
+        (isNumericColumn(ref) || isNumericColumn(cur)
+          ? undefined
+          : classLabels([...ref, ...cur]).at(-1));
       report.performance = performanceDrift(
         opts.task,
-        labelled(reference, opts.target, p, opts.task, opts.positiveLabel),
-        labelled(current, opts.target, p, opts.task, opts.positiveLabel),
+        labelled(reference, opts.target, p, opts.task, positive),
+        labelled(current, opts.target, p, opts.task, positive),
         { rounds: opts.bootstrapRounds, seed: opts.seed },
       );
     }
@@ -364,8 +382,9 @@ function compareColumn(
   }
   if (samples.ref.n === 0) return { reason: "no values in the reference" };
   if (samples.cur.n === 0) return { reason: "no values in the current table" };
-  const test = col.test ?? defaultTest(samples.kind, nRef, unionDistinct(samples));
-  if (test === "z" && unionDistinct(samples) > 2) {
+  const distinct = unionDistinct(samples);
+  const test = col.test ?? defaultTest(samples.kind, nRef, distinct);
+  if (test === "z" && distinct > 2) {
     throw new TypeError(
       `detectDrift: column "${name}" has more than two values; the z test needs a binary column (use chisquare)`,
     );
@@ -377,11 +396,11 @@ function compareColumn(
     throw new TypeError(`detectDrift: column "${name}" (${type}): ${(e as Error).message}`);
   }
   const threshold = col.threshold ?? DEFAULT_THRESHOLDS[test];
-  const drifted = P_VALUE_TESTS.has(test) ? (r.pValue ?? 1) < threshold : r.statistic >= threshold;
+  const drifted = driftVerdict(test, r, threshold);
   const extra: Record<string, { statistic: number; pValue: number | null }> = {};
   for (const t of opts.extraTests) {
     if (t === test || (NUMERIC_ONLY.has(t) && samples.kind !== "numeric")) continue;
-    if (t === "z" && unionDistinct(samples) > 2) continue;
+    if (t === "z" && distinct > 2) continue;
     extra[t] = runTest(t, samples);
   }
   const histogram = opts.histograms ? histogramOf(samples) : undefined;
@@ -428,7 +447,7 @@ function labelled(
     let y: number;
     if (typeof raw === "number") y = raw;
     else if (task === "regression") y = Number(raw);
-    else y = raw === (positive ?? "1") || (!positive && /^(true|yes|spam)$/i.test(raw)) ? 1 : 0;
+    else y = raw === positive ? 1 : 0;
     if (!Number.isFinite(y)) continue;
     ys.push(y);
     ss.push(s);

@@ -14,7 +14,7 @@
  */
 import { rowCount, type Table, takeRows } from "../data/table.ts";
 import { Random } from "../random.ts";
-import { detectDrift, NUMERIC_ONLY } from "./detect.ts";
+import { detectDrift, driftVerdict } from "./detect.ts";
 import { type DriftSpec, injectDrift } from "./inject.ts";
 import type { DriftReport, TestName } from "./schema.ts";
 import { evaluateSeverity, type SeverityPolicy } from "./severity.ts";
@@ -42,43 +42,41 @@ export interface CellResult {
   falsePositive: boolean;
 }
 
-function flagged(
+const isTest = (d: Detector): d is Exclude<TestName, "domain_classifier"> =>
+  d !== "default" && d !== "domain_classifier" && d !== "severity";
+
+/**
+ * Every detector's verdict on one batch from a single detectDrift pass: each column's samples are
+ * prepared once, the univariate tests come as `extraTests`, the domain classifier only when asked.
+ */
+function verdicts(
   reference: Table,
   batch: Table,
-  detector: Detector,
+  detectors: Detector[],
   features: string[],
   seed: number,
   policy: SeverityPolicy,
-): boolean {
-  if (detector === "domain_classifier") {
-    return detectDrift(reference, batch, {
-      only: features,
-      multivariate: true,
-      seed,
-      histograms: false,
-    }).multivariate?.drifted ?? false;
-  }
-  if (detector === "default" || detector === "severity") {
-    const report: DriftReport = detectDrift(reference, batch, {
-      only: features,
-      seed,
-      histograms: false,
-    });
-    return detector === "default"
-      ? report.columns.some((c) => c.drifted)
-      : evaluateSeverity(report, policy).severity !== "none";
-  }
-  const columns = Object.fromEntries(
-    features.filter((f) =>
-      !(NUMERIC_ONLY.has(detector as TestName) && !(batch[f] instanceof Float64Array))
-    )
-      .map((f) => [f, { test: detector }]),
-  );
-  const only = Object.keys(columns);
-  if (only.length === 0) return false;
-  return detectDrift(reference, batch, { only, columns, seed, histograms: false }).columns.some((
-    c,
-  ) => c.drifted);
+): Map<Detector, boolean> {
+  const report: DriftReport = detectDrift(reference, batch, {
+    only: features,
+    seed,
+    histograms: false,
+    multivariate: detectors.includes("domain_classifier"),
+    extraTests: detectors.filter(isTest),
+  });
+  const byTest = (t: Exclude<TestName, "domain_classifier">) =>
+    report.columns.some((c) =>
+      c.test === t ? c.drifted : c.extra?.[t] !== undefined && driftVerdict(t, c.extra[t])
+    );
+  return new Map(detectors.map((d): [Detector, boolean] => [
+    d,
+    d === "default" ? report.columns.some((c) => c.drifted) : d === "severity"
+      // the severity policy judges the univariate report, as drift_monitoring uses it
+      ? evaluateSeverity({ ...report, multivariate: undefined }, policy).severity !== "none"
+      : d === "domain_classifier"
+      ? report.multivariate?.drifted ?? false
+      : byTest(d),
+  ]));
 }
 
 /** Judges a clean and a drifted batch (drawn from `pool`) with every detector. */
@@ -105,13 +103,29 @@ export function runCell(
       seed: cell.seed,
     },
   ).table;
+  const onDrifted = verdicts(
+    reference,
+    drifted,
+    cell.detectors,
+    cell.features,
+    cell.seed,
+    cell.policy ?? {},
+  );
+  const onClean = verdicts(
+    reference,
+    clean,
+    cell.detectors,
+    cell.features,
+    cell.seed,
+    cell.policy ?? {},
+  );
   return cell.detectors.map((detector) => ({
     injection: cell.injection.name,
     batchSize: cell.batchSize,
     seed: cell.seed,
     detector,
-    detected: flagged(reference, drifted, detector, cell.features, cell.seed, cell.policy ?? {}),
-    falsePositive: flagged(reference, clean, detector, cell.features, cell.seed, cell.policy ?? {}),
+    detected: onDrifted.get(detector)!,
+    falsePositive: onClean.get(detector)!,
   }));
 }
 
