@@ -7,9 +7,8 @@
  * Run it: `deno task run drift_experiment` (conf can replace the injections, batch sizes, detectors and seeds).
  */
 import { dag, z } from "driftflow";
-import { sampleRows } from "../tasks/data/flights.ts";
 import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
-import { type Table } from "../tasks/data/table.ts";
+import { sampleRows, type Table } from "../tasks/data/table.ts";
 import {
   type CellResult,
   type Detector,

@@ -17,11 +17,10 @@ import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
 import { dataDir } from "../tasks/data/prepare.ts";
-import { rowCount, sliceRows } from "../tasks/data/table.ts";
+import { rowCount, sliceRows, type Table } from "../tasks/data/table.ts";
 import { FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
 import { getTable } from "../tasks/monitoring/tables.ts";
 import { PredictionLog } from "../models/serving/prediction_log.ts";
-import type { Table } from "../tasks/data/table.ts";
 
 /**
  * The labelled rows: a CSV or Parquet file, or `served:<model>` — the predictions the web API

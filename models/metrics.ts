@@ -33,27 +33,37 @@ export const f1: Metric = (y, p) => {
   return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 };
 
-/** Area under the ROC curve: the Mann–Whitney U of the positives' scores, ties counted half. NaN with one class. */
-export const rocAuc: Metric = (y, p) => {
-  const n = y.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => p[a] - p[b]);
-  let rankSumPos = 0, nPos = 0;
-  for (let i = 0; i < n;) {
+/** Ranks 1..n of values, ties given their average rank. */
+export function midranks(values: ArrayLike<number>): Float64Array {
+  const order = Array.from({ length: values.length }, (_, i) => i).sort((a, b) =>
+    values[a] - values[b]
+  );
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < order.length;) {
     let j = i;
-    while (j < n && p[order[j]] === p[order[i]]) j++;
-    const rank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) {
-      if (y[order[k]] === 1) {
-        rankSumPos += rank;
-        nPos++;
-      }
-    }
+    while (j < order.length && values[order[j]] === values[order[i]]) j++;
+    for (let k = i; k < j; k++) out[order[k]] = (i + 1 + j) / 2;
     i = j;
   }
-  const nNeg = n - nPos;
+  return out;
+}
+
+/** ROC AUC from the scores' midranks: the Mann–Whitney U of the positives. NaN with one class. */
+export function aucFromRanks(y: ArrayLike<number>, ranks: ArrayLike<number>): number {
+  let rankSumPos = 0, nPos = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] === 1) {
+      rankSumPos += ranks[i];
+      nPos++;
+    }
+  }
+  const nNeg = y.length - nPos;
   if (nPos === 0 || nNeg === 0) return NaN;
   return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
-};
+}
+
+/** Area under the ROC curve: the Mann–Whitney U of the positives' scores, ties counted half. NaN with one class. */
+export const rocAuc: Metric = (y, p) => aucFromRanks(y, midranks(p));
 
 /** Mean binary cross-entropy, probabilities clipped to [1e-15, 1 − 1e-15] as scikit-learn does. */
 export const logLoss: Metric = (y, p) => {

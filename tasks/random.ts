@@ -81,3 +81,10 @@ export class Random {
     return this.permutation(n).subarray(0, Math.min(n, k));
   }
 }
+
+/** The 32-bit FNV-1a hash of a string's UTF-16 code units: stable across runs and machines. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

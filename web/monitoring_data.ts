@@ -78,6 +78,16 @@ export async function driftRows(
   });
 }
 
+/** The JSON report key of one monitored batch row, or null. */
+export async function driftReportKey(db: SqlClient, id: number): Promise<string | null> {
+  if (!await exists(db, "drift_metrics")) return null;
+  const r = await db.query<{ report_json: string | null }>(
+    "select report_json from drift_metrics where id = $1",
+    [id],
+  );
+  return r[0]?.report_json ?? null;
+}
+
 /** The streams that have monitored batches. */
 export async function driftStreams(db: SqlClient): Promise<string[]> {
   if (!await exists(db, "drift_metrics")) return [];

@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { npmPackageDir } from "./npm_files.ts";
 import { readParquet } from "./parquet.ts";
-import { rowCount, type Table, takeRows } from "./table.ts";
+import { rowCount, type Table } from "./table.ts";
 
 /** Where flights-3m.parquet is (in Deno's npm cache; fetched when absent). */
 export async function flightsFile(): Promise<string> {
@@ -59,29 +59,5 @@ export function flightFeatures(flights: Table): Table {
     origin: flights.origin,
     destination: flights.destination,
     late,
-  };
-}
-
-/** `k` rows drawn without replacement (seeded), in their original order. */
-export function sampleRows(table: Table, k: number, seed: number, rng = mulberry(seed)): Table {
-  const n = rowCount(table);
-  if (k >= n) return table;
-  // Floyd's algorithm: k distinct indices
-  const chosen = new Set<number>();
-  for (let j = n - k; j < n; j++) {
-    const t = Math.floor(rng() * (j + 1));
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  return takeRows(table, Float64Array.from([...chosen].sort((a, b) => a - b)));
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

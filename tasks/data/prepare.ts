@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeTinyTextModel } from "../../models/text/tiny_model.ts";
+import { fnv1a } from "../random.ts";
 import { loadEmails } from "./emails.ts";
 import { flightFeatures, loadFlights } from "./flights.ts";
 import { writeCsv } from "./csv.ts";
@@ -95,7 +96,7 @@ export async function prepareText(
   });
   await writeCsv(paths.textReference, table(year2002));
   // the 2003 mails in a seeded shuffle, as if they arrived over the hours
-  const order = [...year2003.keys()].sort((a, b) => hash(year2003[a].id) - hash(year2003[b].id));
+  const order = [...year2003.keys()].sort((a, b) => fnv1a(year2003[a].id) - fnv1a(year2003[b].id));
   let hours = 0;
   for (let start = 0; start < order.length; start += perHour, hours++) {
     const mails = order.slice(start, start + perHour).map((i) => year2003[i]);
@@ -109,12 +110,6 @@ export async function prepareText(
     dims: 32,
   });
   return { reference: year2002.length, hours };
-}
-
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
 }
 
 /** Prepares everything; returns what was written. */

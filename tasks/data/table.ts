@@ -11,6 +11,7 @@
  * rowCount(t); // 3
  * ```
  */
+import { Random } from "../random.ts";
 
 /** A numeric column: NaN is a missing value. */
 export type NumericColumn = Float64Array;
@@ -93,4 +94,17 @@ export function concatTables(tables: Table[]): Table {
     }
   }
   return out;
+}
+
+/** `k` rows drawn without replacement (seeded; Floyd's algorithm), in their original order. */
+export function sampleRows(table: Table, k: number, seed: number): Table {
+  const n = rowCount(table);
+  if (k >= n) return table;
+  const rng = new Random(seed);
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j++) {
+    const t = rng.int(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return takeRows(table, Float64Array.from(chosen).sort());
 }

@@ -14,9 +14,9 @@
  * ```
  */
 import { fitLogistic, predictLogistic } from "../../models/linear/logistic.ts";
-import { rocAuc } from "../../models/metrics.ts";
+import { aucFromRanks, midranks } from "../../models/metrics.ts";
 import type { Column, Table } from "../data/table.ts";
-import { Random } from "../random.ts";
+import { fnv1a, Random } from "../random.ts";
 
 /** A column the classifier may use. */
 export interface FeatureColumn {
@@ -42,11 +42,7 @@ export interface DomainClassifierResult {
 
 const HASH_BUCKETS = 64;
 
-function hashToken(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return (h >>> 0) % HASH_BUCKETS;
-}
+const hashToken = (s: string): number => fnv1a(s) % HASH_BUCKETS;
 
 /** One feature block: names and a writer of a row's values. */
 interface Block {
@@ -161,35 +157,20 @@ export function domainClassifier(
   });
   const scores = predictLogistic(model, pick(test));
   const yTest = Float64Array.from(test, (i) => labels[i]);
-  const auc = rocAuc(yTest, scores);
   // the scores stay fixed under permutation: rank them once, then each permuted AUC is O(n)
   const ranks = midranks(scores);
-  const nPos = yTest.reduce((s, v) => s + v, 0), nNeg = yTest.length - nPos;
+  const auc = aucFromRanks(yTest, ranks);
   const permutations = options.permutations ?? 1000;
+  const shuffled = new Float64Array(yTest.length);
   let atLeast = 0;
   for (let p = 0; p < permutations; p++) {
     const perm = rng.permutation(yTest.length);
-    let rankSum = 0;
-    for (let i = 0; i < perm.length; i++) if (yTest[perm[i]] === 1) rankSum += ranks[i];
-    const permAuc = (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
-    if (permAuc >= auc - 1e-12) atLeast++;
+    for (let i = 0; i < perm.length; i++) shuffled[i] = yTest[perm[i]];
+    if (aucFromRanks(shuffled, ranks) >= auc - 1e-12) atLeast++;
   }
   const topFeatures = names
     .map((feature, i) => ({ feature, weight: model.weights[i] }))
     .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))
     .slice(0, 5);
   return { rocAuc: auc, pValue: (atLeast + 1) / (permutations + 1), topFeatures };
-}
-
-/** Ranks 1..n of values, ties averaged. */
-function midranks(values: Float64Array): Float64Array {
-  const order = Array.from(values.keys()).sort((a, b) => values[a] - values[b]);
-  const out = new Float64Array(values.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j < order.length && values[order[j]] === values[order[i]]) j++;
-    for (let k = i; k < j; k++) out[order[k]] = (i + 1 + j) / 2;
-    i = j;
-  }
-  return out;
 }

@@ -20,8 +20,8 @@ import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { rocAuc } from "../../models/metrics.ts";
 import { exportOnnx } from "../../models/onnx/export.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
-import { flightFeatures, loadFlights, sampleRows } from "../../tasks/data/flights.ts";
-import { rowCount, type Table, takeRows } from "../../tasks/data/table.ts";
+import { flightFeatures, loadFlights } from "../../tasks/data/flights.ts";
+import { rowCount, sampleRows, type Table, takeRows } from "../../tasks/data/table.ts";
 import { printFigures, progress } from "./report.ts";
 
 const NUMERIC = ["month", "day_of_month", "day_of_week", "hour", "distance"];

@@ -17,7 +17,7 @@ import { InputError } from "../../models/serving/service.ts";
 import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "../deps.ts";
-import { alertRows, driftRows } from "../monitoring_data.ts";
+import { alertRows, driftReportKey, driftRows } from "../monitoring_data.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
@@ -213,10 +213,9 @@ export function monitoringRoutes(
     }),
     async (c) => {
       const id = c.req.valid("param").id;
-      const rows = await driftRows(deps.store.db, { limit: 100_000 });
-      const row = rows.find((r) => r.id === id);
-      if (!row?.reportJson) return c.json({ error: `no drift report for batch row ${id}` }, 404);
-      const bytes = await deps.artifacts.get(row.reportJson);
+      const key = await driftReportKey(deps.store.db, id);
+      if (!key) return c.json({ error: `no drift report for batch row ${id}` }, 404);
+      const bytes = await deps.artifacts.get(key);
       return c.json(JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>, 200);
     },
   );
