@@ -85,9 +85,7 @@ export default dag({
       try {
         total = rowCount(await feedbackRows(ctx, p.feedback, p.target));
       } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound) && !/no such file|not found/i.test(String(e))) {
-          throw e;
-        }
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
       const fresh = Math.max(0, total - offset);
       ctx.log(`${fresh} new feedback rows (of ${total}; evaluated up to row ${offset})`);

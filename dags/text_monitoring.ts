@@ -12,7 +12,7 @@
  */
 import { type ArtifactStore, dag, type SqlClient, z } from "driftflow";
 import { fingerprintTable, loadModel, registerModel } from "../models/package.ts";
-import { ModelRegistry } from "../models/registry/registry.ts";
+import { ModelNotFoundError, ModelRegistry } from "../models/registry/registry.ts";
 import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
 import { readCsv, writeCsv } from "../tasks/data/csv.ts";
@@ -120,7 +120,8 @@ export default dag({
       try {
         const v = await registry.resolve(`${p.model}@champion`);
         return { version: v.version, baseline: String(v.params.baselineData) };
-      } catch {
+      } catch (e) {
+        if (!(e instanceof ModelNotFoundError)) throw e;
         ctx.log(`no champion for ${p.model}: training one on ${p.reference}`);
       }
       const reference = await getTable(ctx, p.reference);

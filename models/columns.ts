@@ -53,6 +53,11 @@ export type TargetSpec = z.infer<typeof TargetSpec>;
 export const ColumnSpec = z.object({ features: z.array(FeatureSpec), target: TargetSpec });
 export type ColumnSpec = z.infer<typeof ColumnSpec>;
 
+/** Raised for data a model cannot score (a column it reads is missing). */
+export class ModelInputError extends Error {
+  override name = "ModelInputError";
+}
+
 /** Raised for a training table a model cannot be fitted on; the CLI exits 2 with its message. */
 export class TrainingDataError extends Error {
   override name = "TrainingDataError";
@@ -230,7 +235,7 @@ export function classLabels(target: Column): string[] {
 /** A feature's values as model inputs for trees: imputed numbers or category codes, rounded to float32. */
 export function treeColumn(spec: FeatureSpec, column: Column | undefined): Float64Array {
   if (column === undefined) {
-    throw new TrainingDataError(`the data has no column "${spec.name}", which the model reads`);
+    throw new ModelInputError(`the data has no column "${spec.name}", which the model reads`);
   }
   const n = column.length;
   const out = new Float64Array(n);

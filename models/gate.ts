@@ -19,7 +19,7 @@ import { classIndex } from "./columns.ts";
 import { higherIsBetter, type MetricName, METRICS } from "./metrics.ts";
 import { loadModel } from "./package.ts";
 import { runOnnx } from "./onnx/runtime.ts";
-import type { ModelRegistry } from "./registry/registry.ts";
+import { ModelNotFoundError, type ModelRegistry } from "./registry/registry.ts";
 
 /** One side's score. */
 export interface SideScore {
@@ -83,7 +83,9 @@ export async function compareChallenger(
   let champion: Awaited<ReturnType<typeof loadModel>> | null = null;
   try {
     champion = await loadModel(`${name}@champion`, opts);
-  } catch { /* no champion yet */ }
+  } catch (e) {
+    if (!(e instanceof ModelNotFoundError)) throw e; // no champion yet
+  }
   const rng = new Random(opts.seed ?? 0);
   const n = ch.y.length;
   const cs = champion ? await scores(champion.onnx, champion.model, holdout) : null;

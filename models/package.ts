@@ -16,7 +16,7 @@ import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
 import { isNumericColumn, type Table } from "../tasks/data/table.ts";
 import type { TrainedModel } from "./model.ts";
 import { exportOnnx } from "./onnx/export.ts";
-import type { ModelRegistry, ModelVersion } from "./registry/registry.ts";
+import { ModelNotFoundError, type ModelRegistry, type ModelVersion } from "./registry/registry.ts";
 
 /** The two files of a model. */
 export function modelFiles(model: TrainedModel): { onnx: Uint8Array; json: string } {
@@ -67,7 +67,9 @@ export async function loadModel(
     };
   }
   if (!deps) {
-    throw new Error(`"${ref}" is not a model directory, and no registry was given to resolve it`);
+    throw new ModelNotFoundError(
+      `"${ref}" is not a model directory, and no registry was given to resolve it`,
+    );
   }
   const version = await deps.registry.resolve(ref);
   const { onnx, meta } = version.artifacts;

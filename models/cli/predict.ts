@@ -11,11 +11,12 @@
 import { dataHome, openStore } from "../../runner/store/open.ts";
 import { openArtifactStore } from "../../runner/artifacts/open.ts";
 import { parse, UsageError } from "../../runner/cli/common.ts";
-import { readTable, writeTable } from "../../tasks/data/read_table.ts";
+import { readTable, UnsupportedFormatError, writeTable } from "../../tasks/data/read_table.ts";
 import { rowCount, type Table } from "../../tasks/data/table.ts";
 import { loadModel } from "../package.ts";
 import { runOnnx } from "../onnx/runtime.ts";
-import { ModelRegistry } from "../registry/registry.ts";
+import { ModelInputError } from "../columns.ts";
+import { ModelNotFoundError, ModelRegistry } from "../registry/registry.ts";
 
 const USAGE =
   "usage: deno task predict --model <dir|name@alias> --data <csv|parquet> --out <csv|parquet>";
@@ -78,9 +79,8 @@ export async function predictCommand(args: string[]): Promise<number> {
       return 2;
     }
     if (
-      e instanceof Error &&
-      /no model|not registered|no alias|not a model|does not exist|no such file|not in the data|which the model reads/i
-        .test(e.message)
+      e instanceof ModelNotFoundError || e instanceof ModelInputError ||
+      e instanceof Deno.errors.NotFound || e instanceof UnsupportedFormatError
     ) {
       console.error(`cannot predict: ${e.message}`);
       return 2;

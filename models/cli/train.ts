@@ -11,7 +11,7 @@
 import { dataHome, openStore } from "../../runner/store/open.ts";
 import { openArtifactStore } from "../../runner/artifacts/open.ts";
 import { parse, UsageError } from "../../runner/cli/common.ts";
-import { readTable } from "../../tasks/data/read_table.ts";
+import { readTable, UnsupportedFormatError } from "../../tasks/data/read_table.ts";
 import { TrainingDataError } from "../columns.ts";
 import { trainModel } from "../model.ts";
 import { fingerprintTable, registerModel, writeModelDir } from "../package.ts";
@@ -114,8 +114,8 @@ export async function trainCommand(args: string[]): Promise<number> {
       return 2;
     }
     if (
-      e instanceof TrainingDataError ||
-      (e instanceof Error && /no such file|not found|cannot tell the format/i.test(e.message))
+      e instanceof TrainingDataError || e instanceof Deno.errors.NotFound ||
+      e instanceof UnsupportedFormatError
     ) {
       console.error(`cannot train: ${e.message}`);
       return 2;

@@ -12,7 +12,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { isNumericColumn, rowCount, type Table } from "../../tasks/data/table.ts";
-import type { ColumnSpec } from "../columns.ts";
+import { type ColumnSpec, ModelInputError } from "../columns.ts";
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
@@ -60,7 +60,7 @@ export async function runOnnx(
   for (const f of spec.features) {
     const col = table[f.name];
     if (col === undefined) {
-      throw new Error(`the data has no column "${f.name}", which the model reads`);
+      throw new ModelInputError(`the data has no column "${f.name}", which the model reads`);
     }
     if (f.type === "categorical") {
       const values = Array.from({ length: n }, (_, i) => {

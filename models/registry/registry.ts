@@ -17,6 +17,11 @@ import { migrate } from "../../runner/store/migrations.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
 import { REGISTRY_MIGRATIONS } from "./migrations.ts";
 
+/** A model reference that names nothing registered (or is not a reference at all). */
+export class ModelNotFoundError extends Error {
+  override name = "ModelNotFoundError";
+}
+
 /** The training data a version was fitted on: row count and content hash. */
 export const Fingerprint = z.object({
   rows: z.number().int().nonnegative(),
@@ -171,7 +176,7 @@ export class ModelRegistry {
   async resolve(ref: string): Promise<ModelVersion> {
     const m = /^([A-Za-z0-9_.-]+)(?:@([A-Za-z0-9_.-]+))?$/.exec(ref);
     if (!m) {
-      throw new Error(
+      throw new ModelNotFoundError(
         `invalid model reference "${ref}": expected name, name@alias or name@version`,
       );
     }
@@ -192,7 +197,7 @@ export class ModelRegistry {
     const found = version === null ? null : await this.version(name, version);
     if (!found) {
       const known = await this.versions(name);
-      throw new Error(
+      throw new ModelNotFoundError(
         known.length === 0
           ? `no model "${name}" is registered`
           : `model "${name}" has no ${

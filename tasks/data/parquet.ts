@@ -32,7 +32,17 @@ async function open(uri: string | Uint8Array): Promise<AsyncBuffer> {
     return uri.buffer.slice(uri.byteOffset, uri.byteOffset + uri.byteLength) as ArrayBuffer;
   }
   const loc = parseLocation(uri);
-  if (loc.kind === "file") return await asyncBufferFromFile(loc.path);
+  if (loc.kind === "file") {
+    try {
+      return await asyncBufferFromFile(loc.path);
+    } catch (e) {
+      // node:fs says ENOENT; report a missing file the way Deno (and readCsv) does
+      if ((e as { code?: string }).code === "ENOENT") {
+        throw new Deno.errors.NotFound(`no such file: ${loc.path}`);
+      }
+      throw e;
+    }
+  }
   const bytes = await readBytes(uri);
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

@@ -12,10 +12,15 @@ import { readParquet, writeParquet } from "./parquet.ts";
 import type { TableSchema } from "./schema.ts";
 import type { Table } from "./table.ts";
 
+/** A file name whose format is not known (neither .csv nor .parquet). */
+export class UnsupportedFormatError extends Error {
+  override name = "UnsupportedFormatError";
+}
+
 function format(uri: string): "csv" | "parquet" {
   if (/\.csv(\.gz)?$/i.test(uri)) return "csv";
   if (/\.parquet$/i.test(uri)) return "parquet";
-  throw new Error(`cannot tell the format of "${uri}": name it .csv or .parquet`);
+  throw new UnsupportedFormatError(`cannot tell the format of "${uri}": name it .csv or .parquet`);
 }
 
 export async function readTable(

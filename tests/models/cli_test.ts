@@ -141,6 +141,26 @@ Deno.test("train exits 2 on a missing target, an empty file, a constant target a
   ], env);
   assert.equal(badAlgo.code, 2);
   assert.match(badAlgo.stderr, /--algo must be gbdt or logistic/);
+  const noFile = await run("train", [
+    "--data",
+    `${dir}/absent.parquet`,
+    "--target",
+    "late",
+    "--out",
+    `${dir}/m`,
+  ], env);
+  assert.equal(noFile.code, 2);
+  assert.match(noFile.stderr, /cannot train: no such file/);
+  const badFormat = await run("train", [
+    "--data",
+    `${dir}/flights.xlsx`,
+    "--target",
+    "late",
+    "--out",
+    `${dir}/m`,
+  ], env);
+  assert.equal(badFormat.code, 2);
+  assert.match(badFormat.stderr, /name it \.csv or \.parquet/);
   const noOut = await run("train", ["--data", data, "--target", "late"], env);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /usage: deno task train/);

@@ -14,6 +14,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { InputError } from "../../models/serving/service.ts";
+import { ModelNotFoundError } from "../../models/registry/registry.ts";
 import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "../deps.ts";
@@ -82,9 +83,7 @@ export function monitoringRoutes(
         if (e instanceof InputError) {
           return c.json({ error: "invalid rows", fields: e.fields }, 422);
         }
-        if (/no model|has no/.test((e as Error).message)) {
-          return c.json({ error: (e as Error).message }, 404);
-        }
+        if (e instanceof ModelNotFoundError) return c.json({ error: e.message }, 404);
         throw e;
       }
     },
