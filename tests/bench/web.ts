@@ -23,17 +23,11 @@ import { openStore } from "../../runner/store/open.ts";
 import { fakeFlights } from "../dags/helpers.ts";
 import { freshDatabase } from "../runner/helpers.ts";
 import { seedRuns } from "../web/seed.ts";
+import { freePort, waitForHttp } from "../net.ts";
 import { printFigures } from "./report.ts";
 
 const FEATURES = ["day_of_week", "hour", "distance", "origin", "destination"];
 const TOKEN = "bench-token";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function load(
   opts: autocannon.Options,
@@ -97,12 +91,7 @@ export default dag({ id: "history", description: "10,000 runs" })
     stderr: "null",
   }).spawn();
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(`${base}/health`).then((r) => r.json())).model) break;
-      } catch { /* not up yet */ }
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForHttp(`${base}/health`, async (res) => Boolean((await res.json()).model));
     const row = { day_of_week: 4, hour: 17, distance: 1200, origin: "ORD", destination: "SEA" };
     const predictBody = JSON.stringify({ rows: [row] });
     const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };

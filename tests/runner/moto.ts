@@ -2,18 +2,12 @@
  * A real S3-protocol server for tests: `moto_server` on 127.0.0.1 and a free port, with a bucket.
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { freePort } from "../net.ts";
 
 export interface S3Server {
   endpoint: string;
   bucket: string;
   stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** Starts moto_server (on PATH, or MOTO_SERVER) and creates `bucket`. */

@@ -2,6 +2,7 @@
 // trigger a run from the form, watch it finish. Screenshots go to tests/web/screenshots/.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { freePort, waitForHttp } from "../net.ts";
 import { openStore } from "../../runner/store/open.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 
@@ -44,13 +45,6 @@ async function seedDrift(home: string) {
 }
 const SHOTS = "tests/web/screenshots";
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 Deno.test({
   name: "browser: sign in, open the grid, trigger a run from the form, watch it finish",
   sanitizeResources: false,
@@ -82,12 +76,7 @@ Deno.test({
       ],
     });
     try {
-      for (let i = 0; i < 100; i++) {
-        try {
-          if ((await fetch(`${base}/health`)).ok) break;
-        } catch { /* not up yet */ }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForHttp(`${base}/health`);
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       await page.goto(`${base}/login?next=/`);
       await page.fill("input[name=token]", "browser-token");
