@@ -1,8 +1,8 @@
 /**
  * `deno task bench web`: the web app as it is deployed — `deno task serve` on PostgreSQL with
  * 10,000 runs in the history and a champion model — loaded on loopback with autocannon: single-row
- * `POST /api/v1/predict` and `GET /api/v1/dags/history/runs`, each for a fixed time; then the server-side render
- * time of the DAG grid page with 10,000 runs.
+ * `POST /api/v1/predict` and `GET /api/v1/dags/history/runs`, each for a fixed time; then the
+ * median time to fetch the DAG grid page with 10,000 runs (rendered on the server).
  *
  * Figures: web.predict_rps, web.predict_p99_ms, web.runs_api_rps, web.runs_api_p99_ms,
  * web.runs_page_ms_10k.
