@@ -262,11 +262,6 @@ export function treeColumn(spec: FeatureSpec, column: Column | undefined): Float
   return out;
 }
 
-/** Width of a feature in the linear model's design (one-hot slots for a categorical). */
-export function linearWidth(spec: FeatureSpec): number {
-  return spec.type === "categorical" ? spec.categories.length : 1;
-}
-
 /** Labels of a classification target as class indices (−1 when missing or unknown). */
 export function classIndex(target: Column, classes: string[]): Float64Array {
   const index = new Map(classes.map((c, i) => [c, i]));

@@ -33,13 +33,6 @@ export async function sessionFor(bytes: Uint8Array): Promise<ort.InferenceSessio
   return await s;
 }
 
-/** Releases every cached session. */
-export async function closeSessions(): Promise<void> {
-  const all = [...sessions.values()];
-  sessions.clear();
-  for (const s of all) await (await s).release();
-}
-
 /** The model's outputs: flat row-major arrays with their widths. */
 export interface OnnxOutputs {
   label?: BigInt64Array;

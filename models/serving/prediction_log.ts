@@ -160,13 +160,4 @@ export class PredictionLog {
       label: r.label,
     }));
   }
-
-  /** How many predictions were served, per model. */
-  async counts(): Promise<{ model: string; n: number }[]> {
-    await this.flush();
-    const rows = await this.db.query<{ model: string; n: number | string }>(
-      "select model, count(*) as n from predictions group by model order by model",
-    );
-    return rows.map((r) => ({ model: r.model, n: Number(r.n) }));
-  }
 }
