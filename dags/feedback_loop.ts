@@ -19,7 +19,7 @@ import { writeParquet } from "../tasks/data/parquet.ts";
 import { dataDir } from "../tasks/data/prepare.ts";
 import { rowCount, sliceRows, type Table } from "../tasks/data/table.ts";
 import { FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
-import { getTable } from "../tasks/monitoring/tables.ts";
+import { getTable, putTable } from "../tasks/monitoring/tables.ts";
 import { PredictionLog } from "../models/serving/prediction_log.ts";
 
 /**
@@ -81,15 +81,20 @@ export default dag({
       const p = ctx.params;
       const prior = await ctx.priorXcom<Evaluation>("save_state");
       const offset = prior?.offset ?? 0;
-      let total = 0;
+      let all: Table | null = null;
       try {
-        total = rowCount(await feedbackRows(ctx, p.feedback, p.target));
+        all = await feedbackRows(ctx, p.feedback, p.target);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
+      const total = all ? rowCount(all) : 0;
       const fresh = Math.max(0, total - offset);
       ctx.log(`${fresh} new feedback rows (of ${total}; evaluated up to row ${offset})`);
-      return { offset, total, fresh, previous: prior?.accuracy ?? null };
+      // the new rows, read once here, go to evaluate as a Parquet artifact
+      const rows = all && fresh >= p.minRows
+        ? await putTable(ctx, sliceRows(all, offset, total))
+        : null;
+      return { offset, total, fresh, rows, previous: prior?.accuracy ?? null };
     },
   })
   .branch("enough_feedback", {
@@ -106,7 +111,7 @@ export default dag({
     run: async (ctx) => {
       const p = ctx.params;
       const c = ctx.xcom("collect");
-      const rows = sliceRows(await feedbackRows(ctx, p.feedback, p.target), c.offset, c.total);
+      const rows = await getTable(ctx, c.rows!);
       const registry = await ModelRegistry.open(ctx.db);
       const { model, onnx, version } = await loadModel(`${p.model}@champion`, {
         registry,
