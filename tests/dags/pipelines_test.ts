@@ -50,7 +50,9 @@ storeTest(
         warning: 0.05,
         alerts: { channels: [{ type: "webhook", url: hook.url, retries: 0 }] },
       };
-      const now = new Date(Date.now() - 30 * 60_000);
+      // the run of the hour the file arrived in (an @hourly interval runs to the next full hour)
+      const arrived = (await Deno.stat(`${dir}/inbox/hour-001.csv`)).mtime!.getTime();
+      const now = new Date(arrived - (arrived % 3_600_000));
       const r = await runDag(store, textMonitoring, params, {
         artifactsDir: `${dir}/a`,
         logicalDate: now,
