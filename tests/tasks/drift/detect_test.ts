@@ -191,3 +191,91 @@ Deno.test("detectDrift performance drift for regression: RMSE and MAE with inter
   assert.ok(rmse.current.ciLow < rmse.current.value && rmse.current.value < rmse.current.ciHigh);
   assert.ok(mae.change > 1);
 });
+
+Deno.test("default preset: corrected p-values, data-quality checks and the policy in the report", () => {
+  const ref = makeTable(1500, 21);
+  const cur = injectDrift(
+    injectDrift(makeTable(1000, 22), { kind: "missing", column: "x", share: 0.1 }, { seed: 2 })
+      .table,
+    { kind: "unseen_category", column: "cat", share: 0.05 },
+    { seed: 3 },
+  ).table;
+  const r = detectDrift(ref, cur);
+  assert.equal(r.policy?.preset, "default");
+  assert.equal(r.policy?.correction, "holm");
+  assert.equal(r.policy?.alpha, 0.05);
+  assert.match(r.policy!.controls, /family-wise/);
+  const by = Object.fromEntries(r.columns.map((c) => [c.column, c.test]));
+  assert.deepEqual(by, {
+    x: "ks",
+    small: "chisquare_pooled",
+    bin: "chisquare_pooled",
+    cat: "chisquare_pooled",
+    flag: "chisquare_pooled",
+  });
+  for (const c of r.columns) {
+    assert.ok(c.adjustedPValue! >= c.pValue!, `${c.column}: adjusted ≥ raw`);
+    assert.equal(c.drifted, c.adjustedPValue! < 0.05);
+    assert.ok(c.effect! >= 0 && c.effect! <= 1);
+  }
+  const q = (column: string, check: string) =>
+    r.quality!.find((x) => x.column === column && x.check === check)!;
+  assert.equal(q("x", "missing_share").drifted, true, "10 % missing is caught");
+  assert.ok(Math.abs(q("x", "missing_share").current - 0.1) < 0.03);
+  assert.equal(q("cat", "unseen_share").drifted, true, "5 % unseen categories are caught");
+  assert.equal(q("small", "missing_share").drifted, false);
+  // family: 5 columns + missing of x (the only informative missing check) + unseen of cat and flag
+  assert.equal(r.policy!.tests, 5 + 1 + 2);
+  DriftReport.parse(JSON.parse(JSON.stringify(r)));
+});
+
+Deno.test("default preset: corrections change the verdicts as documented", () => {
+  const ref = makeTable(1500, 31), cur = makeTable(1500, 32, 0.12);
+  const none = detectDrift(ref, cur, { correction: "none", quality: false });
+  const holm = detectDrift(ref, cur, { correction: "holm", quality: false });
+  const bonf = detectDrift(ref, cur, { correction: "bonferroni", quality: false });
+  const x = (r: typeof none) => r.columns.find((c) => c.column === "x")!;
+  assert.equal(x(none).adjustedPValue, x(none).pValue);
+  assert.ok(Math.abs(x(bonf).adjustedPValue! - Math.min(1, 5 * x(bonf).pValue!)) < 1e-12);
+  assert.ok(x(holm).adjustedPValue! <= x(bonf).adjustedPValue!);
+  assert.equal(holm.policy!.tests, 5);
+});
+
+Deno.test("default preset: prediction drift (KS on scores) joins the family; labels and AUC are tested", () => {
+  const rng = new Random(9);
+  const make = (n: number, pos: number, noise: number, scoreShift: number) => {
+    const y = new Float64Array(n), s = new Float64Array(n), x = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = rng.next() < pos ? 1 : 0;
+      x[i] = rng.normal();
+      s[i] = 1 / (1 + Math.exp(-((y[i] ? 1 : -1) + noise * rng.normal() + scoreShift)));
+    }
+    return { x, label: y, score: s };
+  };
+  const ref = make(3000, 0.2, 1, 0);
+  const r = detectDrift(ref, make(2000, 0.4, 1, 0), { target: "label", prediction: "score" });
+  assert.equal(r.prediction!.test, "ks");
+  assert.ok(r.prediction!.adjustedPValue !== undefined && r.prediction!.adjustedPValue !== null);
+  assert.equal(r.prediction!.drifted, true, "the label shift moves the scores");
+  assert.ok(r.labels!.pValue < 1e-10 && Math.abs(r.labels!.current - 0.4) < 0.03);
+  assert.ok(r.performance!.aucTest!.pValue > 0.01, "AUC held under a prior shift");
+  const worse = detectDrift(ref, make(2000, 0.2, 3, 0), { target: "label", prediction: "score" });
+  assert.ok(worse.performance!.aucTest!.drop > 0.1);
+  assert.ok(worse.performance!.aucTest!.pValue < 1e-6, "a noisier model's AUC drop is significant");
+  assert.equal(r.policy!.tests, 1 + 1, "x and the prediction");
+});
+
+Deno.test("default preset: the domain classifier decides by its permutation p-value and sees every category", () => {
+  const rng = new Random(12);
+  const make = (n: number, rare: string) => ({
+    city: Array.from({ length: n }, () => (rng.next() < 0.1 ? rare : `c${rng.int(100)}`)),
+  });
+  const ref = make(3000, "r0");
+  const same = detectDrift(ref, make(3000, "r0"), { multivariate: true, seed: 1, quality: false });
+  assert.equal(same.multivariate!.drifted, false, `p ${same.multivariate!.pValue}`);
+  // 10 % of rows move to a category the old top-10 one-hot encoding would never have seen
+  const moved = detectDrift(ref, make(3000, "r1"), { multivariate: true, seed: 1, quality: false });
+  assert.ok(moved.multivariate!.pValue < 0.01, `p ${moved.multivariate!.pValue}`);
+  assert.equal(moved.multivariate!.drifted, true);
+  assert.ok(moved.multivariate!.adjustedPValue! >= moved.multivariate!.pValue);
+});
