@@ -39,6 +39,7 @@ import { domainClassifier, type FeatureColumn } from "./domain_classifier.ts";
 import { performanceDrift } from "./performance.ts";
 import {
   chiSquarePooledTest,
+  ksNullEffect,
   missingShareTest,
   twoProportionTest,
   unseenShareTest,
@@ -49,6 +50,7 @@ import {
   ruleVerdict,
   type Samples,
   STAT_TESTS,
+  type StatOutcome,
 } from "./registry.ts";
 import { CategoricalSample, NumericSample } from "./sample.ts";
 import {
@@ -157,10 +159,7 @@ export function policyTest(kind: "numeric" | "categorical", refDistinct: number)
   return kind === "numeric" && refDistinct > 5 ? "ks" : "chisquare_pooled";
 }
 
-function runTest(
-  test: RegisteredTest,
-  s: Samples,
-): { statistic: number; pValue: number | null; effect?: number } {
+function runTest(test: RegisteredTest, s: Samples): StatOutcome {
   const t = STAT_TESTS[test];
   if (!appliesTo(test, s.kind)) {
     throw new TypeError(
@@ -185,11 +184,23 @@ function ksDistance(a: Float64Array, b: Float64Array): number {
   return d;
 }
 
-/** Effect size of a column on a 0–1 scale: KS D for numbers, total variation (pooled) for categories. */
-function effectOf(s: Samples): number {
-  return s.kind === "numeric"
-    ? ksDistance(s.ref.sorted, s.cur.sorted)
-    : chiSquarePooledTest(s.ref, s.cur).effect;
+/**
+ * Effect size of a column on a 0–1 scale — KS D for numbers, total variation of the pooled shares
+ * for categories — less its expected value when nothing changed (clipped at 0), so a small batch's
+ * sampling noise does not read as a large change.
+ */
+function effectOf(s: Samples, r: { effect?: number; nullEffect?: number }): number {
+  if (r.effect !== undefined && r.nullEffect !== undefined) {
+    return Math.max(0, r.effect - r.nullEffect);
+  }
+  if (s.kind === "numeric") {
+    return Math.max(
+      0,
+      ksDistance(s.ref.sorted, s.cur.sorted) - ksNullEffect(s.ref.n, s.cur.n),
+    );
+  }
+  const c = chiSquarePooledTest(s.ref, s.cur);
+  return Math.max(0, c.effect - c.nullEffect);
 }
 
 const TOP_CATEGORIES = 20;
@@ -532,7 +543,7 @@ function compareColumn(
       `detectDrift: column "${name}" has more than two values; the ${test} test needs a binary column (use chisquare)`,
     );
   }
-  let r: { statistic: number; pValue: number | null; effect?: number };
+  let r: { statistic: number; pValue: number | null; effect?: number; nullEffect?: number };
   try {
     r = runTest(test, samples);
   } catch (e) {
@@ -552,7 +563,7 @@ function compareColumn(
   }
   const histogram = opts.histograms ? histogramOf(samples) : undefined;
   const counts = { nRef: samples.ref.n, nCur: samples.cur.n };
-  const effect = honest ? r.effect ?? effectOf(samples) : undefined;
+  const effect = honest ? effectOf(samples, r) : undefined;
   missingCheck(ref.length, cur.length);
   if (honest && opts.quality && samples.kind === "categorical") {
     const u = unseenShareTest(samples.ref, samples.cur);

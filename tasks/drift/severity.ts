@@ -11,12 +11,15 @@
  *   significant findings (weights scaled so the most important feature weighs 1; prediction drift
  *   weighs 1). Effect sizes are on a 0–1 total-variation scale: KS statistic D (numbers), total
  *   variation of the pooled shares (categories), |Δ share| (missing), excess share (unseen), KS D
- *   of the champion's scores, 2·(AUC − ½) of the domain classifier. impact ≥ 0.1 is moderate (KS D
+ *   of the champion's scores, 2·(AUC − ½) of the domain classifier; D and total variation less
+ *   their expected value when nothing changed (detect.ts), so a small batch's noise does not
+ *   escalate. impact ≥ 0.1 is moderate (KS D
  *   0.1 ≈ a 0.25σ mean shift of a normal, Cohen's d between small and medium); ≥ 0.25 is major
  *   (≈ 0.64σ, between medium and large). A large sample's tiny real change stays minor.
  * - `prior`: the label's positive share moved (two-proportion z-test, two-sided, at α) while the
  *   champion's ROC AUC held (no significant drop): recalibrate, do not retrain. Covariate findings
- *   are listed among its reasons (under a label shift the covariates move with the labels).
+ *   are listed among its reasons (under a label shift the covariates move with the labels). Without
+ *   the AUC test (no scores) a moved label share is one more finding, effect |Δ share|.
  * - `concept`: ROC AUC dropped significantly — one-sided test at α on the difference with both
  *   sides' DeLong standard errors, z = (ref − cur)/√(se_ref² + se_cur²) — and the drop either
  *   persisted (the previous `persistence − 1` batches also showed a significant drop; pass their
@@ -153,7 +156,21 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
       adjustedPValue: mv.adjustedPValue ?? null,
     });
   }
-  // a finding without an effect size (a user-chosen distance test) weighs in at its statistic
+  // label share and AUC: separate alarms at α each (not in the covariate family)
+  const labels = report.labels;
+  const labelShift = labels !== undefined && labels.pValue < p.alpha;
+  const auc = report.performance?.aucTest;
+  if (labelShift && auc === undefined) {
+    // without the champion's AUC a prior shift cannot be told from concept drift: a finding
+    findings.push({
+      check: "label_share",
+      column: "(label)",
+      effect: Math.abs(labels!.current - labels!.reference),
+      weight: 1,
+      adjustedPValue: labels!.pValue,
+    });
+  }
+  // a finding without an effect size (a user-chosen distance test) adds no impact
   const impactOf = (f: SeveritySignals["findings"][number]) => f.weight * (f.effect ?? 0);
   findings.sort((a, b) => impactOf(b) - impactOf(a));
   const impact = findings.length ? impactOf(findings[0]) : 0;
@@ -186,11 +203,7 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
     reasons.push(`no check significant after correction (${family})`);
   }
 
-  // label share: prior shift
-  const labels = report.labels;
-  const labelShift = labels !== undefined && labels.pValue < p.alpha;
   // threshold-free performance: ROC AUC drop
-  const auc = report.performance?.aucTest;
   const aucDrop = auc !== undefined && auc.pValue < p.alpha;
   const aucDropLarge = aucDrop && auc!.drop >= p.largeDrop;
   const previous = history.slice(-(p.persistence - 1));
@@ -213,7 +226,7 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
     errorRate = `AUC-drop test: per-batch false-alarm rate ≤ ${fmt(p.alpha)} (one-sided)${
       aucDropLarge ? "" : `, and ${p.persistence} batches in a row`
     }; ${errorRate}`;
-  } else if (labelShift && !aucDrop) {
+  } else if (labelShift && auc !== undefined && !aucDrop) {
     severity = "prior";
     reasons.unshift(
       `label share ${fmt(labels!.reference)} → ${fmt(labels!.current)} (z ${

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { detectDrift } from "../../../tasks/drift/detect.ts";
 import { injectDrift } from "../../../tasks/drift/inject.ts";
 import { DriftReport } from "../../../tasks/drift/schema.ts";
+import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
 import type { Table } from "../../../tasks/data/table.ts";
 import { Random } from "../../../tasks/random.ts";
 
@@ -278,4 +279,25 @@ Deno.test("default preset: the domain classifier decides by its permutation p-va
   assert.ok(moved.multivariate!.pValue < 0.01, `p ${moved.multivariate!.pValue}`);
   assert.equal(moved.multivariate!.drifted, true);
   assert.ok(moved.multivariate!.adjustedPValue! >= moved.multivariate!.pValue);
+});
+
+Deno.test("default preset on data: a large sample's tiny real change is minor, a 1σ shift major", () => {
+  const rng = new Random(17);
+  const make = (n: number, shift: number) => ({
+    a: Float64Array.from({ length: n }, () => rng.normal() + shift),
+    b: Float64Array.from({ length: n }, () => rng.normal()),
+    c: Array.from({ length: n }, () => ["x", "y", "z"][rng.int(3)]),
+  });
+  const ref = make(20_000, 0);
+  const tiny = detectDrift(ref, make(20_000, 0.08), { histograms: false });
+  const a = tiny.columns.find((c) => c.column === "a")!;
+  assert.equal(a.drifted, true, `p ${a.adjustedPValue}`);
+  assert.ok(a.effect! < a.statistic, "the effect is D less its null expectation");
+  const minor = evaluateSeverity(tiny);
+  assert.equal(minor.severity, "minor", minor.reasons.join("; "));
+  const big = evaluateSeverity(detectDrift(ref, make(2000, 1), { histograms: false }));
+  assert.equal(big.severity, "major", big.reasons.join("; "));
+  // a small batch's noise is not an effect: clean n = 100 effects stay near 0
+  const small = detectDrift(ref, make(100, 0), { histograms: false });
+  for (const c of small.columns) assert.ok(c.effect! < 0.1, `${c.column}: effect ${c.effect}`);
 });

@@ -8,6 +8,7 @@ import { aucDropTest, aucWithSe } from "../../../tasks/drift/auc_delong.ts";
 import { adjustPValues } from "../../../tasks/drift/correction.ts";
 import {
   chiSquarePooledTest,
+  ksNullEffect,
   missingShareTest,
   twoProportionTest,
   unseenShareTest,
@@ -28,6 +29,12 @@ Deno.test("chiSquarePooledTest: a 2×2 table equals scipy chi2_contingency (no c
   near(r.pValue, 4.455709060405612e-05, 1e-12, "p");
   assert.equal(r.df, 1);
   near(r.effect, 0.4, 1e-12, "total variation");
+  // expected TV under no change: ½·Σ √(2/π·p(1−p)·(1/50 + 1/50)) over the cells p = 0.4, 0.6
+  near(r.nullEffect, 0.07817640190446719, 1e-12, "null total variation");
+});
+
+Deno.test("ksNullEffect: the Kolmogorov mean √(π/2)·ln 2 times √(1/n + 1/m)", () => {
+  near(ksNullEffect(100, 5000), 0.08773754646953907, 1e-12, "E[D] at n = 100, m = 5000");
 });
 
 Deno.test("chiSquarePooledTest: a category absent from the reference gives a finite statistic", () => {

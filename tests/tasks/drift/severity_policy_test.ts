@@ -167,6 +167,13 @@ Deno.test("grade prior: the label share moved while ROC AUC held; covariates lis
   );
 });
 
+Deno.test("a moved label share without the champion's AUC is a finding, not prior", () => {
+  const labels = { ...labelled(1e-9, 0, 0.5).labels!, current: 0.4 };
+  const r = evaluateSeverity(report(calm, { labels }));
+  assert.equal(r.severity, "moderate", "effect |0.4 − 0.2| = 0.2");
+  assert.equal(r.signals!.findings[0].check, "label_share");
+});
+
 Deno.test("grade concept: a significant AUC drop that persists for 2 batches or is large", () => {
   // significant but small and first seen: pending, warn
   const first = evaluateSeverity(report(calm, labelled(0.5, 0.03, 0.001)));
