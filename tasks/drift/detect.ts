@@ -8,9 +8,9 @@
  * with rare categories pooled — and data-quality checks: the missing share (every feature) and the
  * unseen-category share (categorical). The champion's scores (prediction drift, "BBSD"), text
  * columns and the domain classifier are decided by p-values too. All these p-values form one family
- * and are corrected together (Holm by default; Bonferroni or Benjamini–Hochberg on request), so a
- * report flags anything on clean data with probability at most α (0.05): the family-wise error rate
- * (FDR for `bh`). Every check reports its adjusted p-value and an effect size for severity.
+ * and are corrected together with the label-share test and the ROC AUC drop test when labels exist
+ * (Holm by default; Bonferroni or Benjamini–Hochberg on request), so a report flags anything on
+ * clean data with probability at most α (0.05): the family-wise error rate (FDR for `bh`). Every check reports its adjusted p-value and an effect size for severity.
  *
  * `preset: "evidently"`: Evidently's rules with their numbers — reference ≤ 1000 rows: numeric with
  * > 5 distinct values KS (p < 0.05), otherwise χ² (> 2 values) or two-proportion z; reference >
@@ -397,8 +397,9 @@ export function detectDrift(
 
 /**
  * The default preset's correction: every p-value of the report (columns with a p-value test,
- * informative quality checks, prediction drift, the domain classifier) is adjusted in one family and
- * each verdict becomes adjusted p < α. A missing-share check with no missing value on either side
+ * informative quality checks, prediction drift, the domain classifier, the label share and the ROC
+ * AUC drop) is adjusted in one family and each verdict becomes adjusted p < α — so on clean data
+ * the whole report (and any grade ≥ minor) alarms with probability at most α. A missing-share check with no missing value on either side
  * stays out of the family: given that total its null distribution is a point (it cannot reject).
  */
 function correct(report: DriftReport, opts: Opts): NonNullable<DriftReport["policy"]> {
@@ -439,6 +440,10 @@ function correct(report: DriftReport, opts: Opts): NonNullable<DriftReport["poli
       },
     });
   }
+  const labels = report.labels;
+  if (labels) members.push({ p: labels.pValue, set: (adj) => (labels.adjustedPValue = adj) });
+  const auc = report.performance?.aucTest;
+  if (auc) members.push({ p: auc.pValue, set: (adj) => (auc.adjustedPValue = adj) });
   const mv = report.multivariate;
   if (mv) {
     members.push({
