@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { detectDrift } from "../../../tasks/drift/detect.ts";
+import { DEFAULT_THRESHOLDS, detectDrift } from "../../../tasks/drift/detect.ts";
 import { injectDrift } from "../../../tasks/drift/inject.ts";
 import { DriftReport } from "../../../tasks/drift/schema.ts";
 import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
@@ -263,7 +263,9 @@ Deno.test("default preset: prediction drift (KS on scores) joins the family; lab
   const worse = detectDrift(ref, make(2000, 0.2, 3, 0), { target: "label", prediction: "score" });
   assert.ok(worse.performance!.aucTest!.drop > 0.1);
   assert.ok(worse.performance!.aucTest!.pValue < 1e-6, "a noisier model's AUC drop is significant");
-  assert.equal(r.policy!.tests, 1 + 1, "x and the prediction");
+  assert.equal(r.policy!.tests, 4, "x, the prediction, the label share and the AUC drop");
+  assert.ok(r.labels!.adjustedPValue! >= r.labels!.pValue);
+  assert.ok(r.performance!.aucTest!.adjustedPValue! >= r.performance!.aucTest!.pValue);
 });
 
 Deno.test("default preset: the domain classifier decides by its permutation p-value and sees every category", () => {
@@ -300,4 +302,51 @@ Deno.test("default preset on data: a large sample's tiny real change is minor, a
   // a small batch's noise is not an effect: clean n = 100 effects stay near 0
   const small = detectDrift(ref, make(100, 0), { histograms: false });
   for (const c of small.columns) assert.ok(c.effect! < 0.1, `${c.column}: effect ${c.effect}`);
+});
+
+Deno.test("evidently preset: Evidently's thresholds unchanged, no correction, no quality checks", () => {
+  assert.deepEqual(
+    Object.fromEntries(
+      [
+        "ks",
+        "chisquare",
+        "z",
+        "cramer_von_mises",
+        "mannw",
+        "t_test",
+        "anderson",
+        "wasserstein",
+        "jensenshannon",
+        "psi",
+        "kl_div",
+        "hellinger",
+        "energy_distance",
+        "domain_classifier",
+      ].map((t) => [t, DEFAULT_THRESHOLDS[t as keyof typeof DEFAULT_THRESHOLDS]]),
+    ),
+    {
+      ks: 0.05,
+      chisquare: 0.05,
+      z: 0.05,
+      cramer_von_mises: 0.05,
+      mannw: 0.05,
+      t_test: 0.05,
+      anderson: 0.05,
+      wasserstein: 0.1,
+      jensenshannon: 0.1,
+      psi: 0.1,
+      kl_div: 0.1,
+      hellinger: 0.1,
+      energy_distance: 0.1,
+      domain_classifier: 0.55,
+    },
+  );
+  const r = detectDrift(makeTable(800, 41), makeTable(800, 42), { preset: "evidently" });
+  assert.equal(r.policy?.preset, "evidently");
+  assert.equal(r.policy?.correction, "none");
+  assert.equal(r.quality, undefined);
+  for (const c of r.columns) {
+    assert.equal(c.adjustedPValue, undefined);
+    assert.equal(c.drifted, c.pValue! < 0.05, `${c.column}: p < 0.05 decides`);
+  }
 });
