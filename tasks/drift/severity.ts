@@ -3,7 +3,8 @@
  * `none | minor | moderate | major | prior | concept`, the reasons, the error rate the grade controls
  * and the default action. Policies are zod-validated data (a DAG's conf can carry one).
  *
- * Default preset (the report's own preset unless the policy names one):
+ * Default preset (the report's own preset unless the policy names one; a report without `policy`
+ * predates presets and is judged by the evidently rules):
  * - `minor`: at least one check is significant after the report's multiple-testing correction
  *   (columns, data-quality checks, prediction drift, domain classifier), whatever its size: the
  *   family-wise error rate (Holm) is ≤ α on clean data.
@@ -62,7 +63,7 @@ export const DEFAULT_EFFECT_THRESHOLDS = { moderate: 0.1, major: 0.25 } as const
 
 /** A severity policy. */
 export const SeverityPolicy = z.object({
-  /** Which rules: the report's preset when not given. */
+  /** Which rules: the report's preset when not given (evidently for reports without a policy). */
   preset: Preset.optional(),
   sensitivity: z.enum(["low", "medium", "high"]).default("medium"),
   /** Evidently preset: shares of drifted columns. */
@@ -106,7 +107,8 @@ export function evaluateSeverity(
   history: SeverityHistory = [],
 ): SeverityResult {
   const p = SeverityPolicy.parse(policy);
-  const preset = p.preset ?? report.policy?.preset ?? "default";
+  // a report without a policy was made before presets existed, by Evidently's rules
+  const preset = p.preset ?? report.policy?.preset ?? "evidently";
   return preset === "evidently" ? evidentlySeverity(report, p) : honestSeverity(report, p, history);
 }
 
