@@ -15,6 +15,7 @@ import {
 } from "../../../tasks/drift/policy_stats.ts";
 import { ruleVerdict, STAT_TESTS, TEST_NAMES } from "../../../tasks/drift/registry.ts";
 import { TestName } from "../../../tasks/drift/schema.ts";
+import { Random } from "../../../tasks/random.ts";
 
 const rep = (label: string, n: number): string[] => Array.from({ length: n }, () => label);
 const near = (a: number, b: number, tol: number, what: string) =>
@@ -144,4 +145,36 @@ Deno.test("registry: one record per test drives TestName, rules and thresholds",
     assert.equal(t.name, name);
     assert.ok(t.kinds.length > 0 && t.description.length > 0, name);
   }
+});
+
+Deno.test("null calibration: pooled χ², missing share and unseen share reject ≤ α on fresh samples", () => {
+  // 400 independent reference/current pairs from one distribution: 250 Zipf-like categories (many
+  // rare: unseen values happen under the null) and 5 % missing values
+  const rng = new Random(77);
+  const weights = Array.from({ length: 250 }, (_, i) => 1 / (i + 1) ** 1.1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const draw = (n: number) =>
+    Array.from({ length: n }, () => {
+      if (rng.next() < 0.05) return null;
+      let u = rng.next() * total, k = 0;
+      while (u > weights[k] && k < weights.length - 1) u -= weights[k++];
+      return `c${k}`;
+    });
+  const rejected = { chi2: 0, missing: 0, unseen: 0 };
+  const runs = 400;
+  for (let i = 0; i < runs; i++) {
+    const ref = draw(1000), cur = draw(i % 2 ? 1000 : 200);
+    if (chiSquarePooledTest(ref, cur).pValue < 0.05) rejected.chi2++;
+    const miss = (v: (string | null)[]) => ({
+      missing: v.filter((x) => x === null).length,
+      total: v.length,
+    });
+    if (missingShareTest(miss(ref), miss(cur)).pValue < 0.05) rejected.missing++;
+    if (unseenShareTest(ref, cur).pValue < 0.05) rejected.unseen++;
+  }
+  // α = 0.05 plus 2.5 Monte-Carlo standard errors (√(0.05·0.95/400) ≈ 0.011)
+  for (const [name, k] of Object.entries(rejected)) {
+    assert.ok(k / runs <= 0.078, `${name} rejects ${k / runs} of clean pairs`);
+  }
+  assert.ok(rejected.chi2 / runs >= 0.02, "χ² is not degenerate");
 });
