@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { RunsJson } from "../../runner/cli/runs_json.ts";
 import { freshDatabase } from "./helpers.ts";
+import { freePort, waitForHttp } from "../net.ts";
 
 const home = await Deno.makeTempDir({ prefix: "driftflow-cli-" });
 
@@ -314,5 +315,74 @@ Deno.test({
       await reading;
       await db.drop();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "cli: a second process on a PGlite home is refused, naming the owner; a dead owner's lock is taken over",
+  ...opts,
+  async fn() {
+    const home = await Deno.makeTempDir();
+    const env = { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_ok" };
+    const serve = () => {
+      const port = freePort();
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "web/main.ts", "--port", String(port)],
+        env: { ...env, DRIFTFLOW_TOKEN: "t" },
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      return { child, ready: waitForHttp(`http://127.0.0.1:${port}/health`) };
+    };
+    const stop = async (child: Deno.ChildProcess, signal: Deno.Signal) => {
+      try {
+        child.kill(signal);
+      } catch { /* ended */ }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* ended */ }
+      }, 20_000);
+      try {
+        return await child.status;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const first = serve();
+    try {
+      await first.ready;
+      const refused = await cli(["run", "flaky"], env);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(
+        refused.stderr,
+        new RegExp(`in use by process ${first.child.pid} \\(web/main\\.ts --port \\d+\\)`),
+      );
+      assert.match(refused.stderr, /That is the web server \(deno task serve\)/);
+      assert.match(refused.stderr, /POST \/api\/v1\/dags\/<dag_id>\/runs/);
+      assert.match(refused.stderr, /set DATABASE_URL/);
+      assert.doesNotMatch(refused.stderr, /\n\s+at /, "no stack trace");
+      const runs = await cli(["runs", "flaky", "--json"], env);
+      assert.equal(runs.code, 2, "reading behind the owner's back is refused too");
+    } finally {
+      await stop(first.child, "SIGTERM");
+    }
+    const ok = await cli(["run", "flaky"], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /run 1 of dag flaky: success/);
+
+    // An owner killed with SIGKILL leaves its lock file behind; the OS lock died with it.
+    const second = serve();
+    try {
+      await second.ready;
+    } finally {
+      assert.equal((await stop(second.child, "SIGKILL")).signal, "SIGKILL");
+    }
+    const record = JSON.parse(await Deno.readTextFile(`${home}/pgdata.lock`));
+    assert.equal(record.pid, second.child.pid, "the dead owner's record is still there");
+    const after = await cli(["run", "flaky"], env);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, /run 2 of dag flaky: success/, "run 1 was kept");
   },
 });
