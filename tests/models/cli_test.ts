@@ -312,6 +312,12 @@ Deno.test({
       /^cannot train: --register "no spaces please" is not a model name/,
       "bad name",
     );
+    await Deno.writeTextFile(`${dir}/bad_schema.json`, '{"columns": {"hour": {"type": "int"}}}');
+    oneLine(
+      await train(["--schema", `${dir}/bad_schema.json`]),
+      /^cannot train: .*bad_schema\.json: not a table schema: columns\.hour\.type: /,
+      "bad schema",
+    );
     // The store is taken (by this test process): train must refuse before it trains anything.
     const lock = await lockPgliteFolder(`${dir}/home/pgdata`);
     try {
@@ -321,9 +327,32 @@ Deno.test({
       lock.release();
     }
     await assert.rejects(() => Deno.stat(`${dir}/m/model.onnx`), Deno.errors.NotFound);
-    const ok = await train(["--register", "delays", "--params", '{"nEstimators":5}']);
+    await Deno.writeTextFile(
+      `${dir}/schema.json`,
+      JSON.stringify({
+        columns: {
+          distance: { type: "numeric", min: 0 },
+          hour: { type: "categorical" }, // declared: hours as labels, not numbers
+          origin: { type: "categorical", values: ["SEA", "SFO", "ORD"] },
+          late: { type: "categorical" },
+        },
+      }),
+    );
+    const ok = await train([
+      "--register",
+      "delays",
+      "--params",
+      '{"nEstimators":5}',
+      "--schema",
+      `${dir}/schema.json`,
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /registered delays version 1/);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/m/model.json`));
+    assert.equal(
+      meta.spec.features.find((f: { name: string }) => f.name === "hour").type,
+      "categorical",
+    );
 
     const predict = (data: string) =>
       run("predict", ["--model", `${dir}/m`, "--data", data, "--out", `${dir}/s.csv`], env);
