@@ -103,17 +103,34 @@ export async function loadDags(dir = dagsFolder()): Promise<LoadedDags> {
       files: [],
     };
   }
+  // All files import at once: a file that hangs costs the time limit once, not once per file.
   const limit = importTimeoutMs();
-  for (const file of files) {
+  const pending = new Set<string>();
+  const started = Date.now();
+  const progress = setInterval(() => {
+    console.error(
+      `loading DAGs: still importing ${[...pending].join(", ")} (${
+        Math.round((Date.now() - started) / 1000)
+      } s of ${limit / 1000} s)`,
+    );
+  }, 5000);
+  const imported = await Promise.all(files.map(async (file) => {
     const shown = relative(Deno.cwd(), file) || file;
-    let mod: Record<string, unknown>;
+    pending.add(shown);
     try {
-      mod = await importWithin(pathToFileURL(resolve(file)).href, limit);
+      return { shown, mod: await importWithin(pathToFileURL(resolve(file)).href, limit) };
     } catch (e) {
+      return { shown, error: e as Error };
+    } finally {
+      pending.delete(shown);
+    }
+  })).finally(() => clearInterval(progress));
+  for (const { shown, mod, error } of imported) {
+    if (!mod) {
       problems.push(
-        e instanceof ImportTimeoutError
-          ? `${shown}: ${e.message}`
-          : `${shown}: cannot import: ${(e as Error).message.split("\n")[0]}`,
+        error instanceof ImportTimeoutError
+          ? `${shown}: ${error.message}`
+          : `${shown}: cannot import: ${String(error?.message ?? error).split("\n")[0]}`,
       );
       continue;
     }
