@@ -144,7 +144,11 @@ export async function predictCommand(args: string[]): Promise<number> {
       `scored ${n} of ${total} rows with ${
         version ? `${version.name}@${version.version}` : values.model
       } → ${values.out}${
-        total > n ? ` (${total - n} rows could not be scored: see the error column)` : ""
+        total > n
+          ? ` (${total - n} row${
+            total - n === 1 ? "" : "s"
+          } could not be scored: see the error column)`
+          : ""
       }`,
     );
     return 0;

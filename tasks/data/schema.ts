@@ -189,7 +189,21 @@ export class TypeTally {
 
   /** Counts a whole column's values (faster than row by row). */
   observeColumn(name: string, values: ArrayLike<unknown>): void {
-    for (let i = 0; i < values.length; i++) this.#count(name, values[i]);
+    let numbers = 0, others = 0, dates = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === "number") {
+        if (!Number.isNaN(v)) numbers++;
+      } else if (isMissingValue(v)) continue;
+      else if (isNumber(v)) numbers++;
+      else {
+        others++;
+        if (v instanceof Date) dates++;
+      }
+    }
+    this.#numbers.set(name, this.#numbers.get(name)! + numbers);
+    this.#others.set(name, this.#others.get(name)! + others);
+    this.#dates.set(name, this.#dates.get(name)! + dates);
   }
 
   #count(name: string, v: unknown): void {
