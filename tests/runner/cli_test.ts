@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { RunsJson } from "../../runner/cli/runs_json.ts";
 import { freshDatabase } from "./helpers.ts";
 import { freePort, waitForHttp } from "../net.ts";
+import { lockPgliteFolder } from "../../runner/store/pglite_lock.ts";
 
 const home = await Deno.makeTempDir({ prefix: "driftflow-cli-" });
 
@@ -384,5 +385,23 @@ Deno.test({
     const after = await cli(["run", "flaky"], env);
     assert.equal(after.code, 0, after.stderr);
     assert.match(after.stdout, /run 2 of dag flaky: success/, "run 1 was kept");
+
+    // The server started second is refused the same way (here this test process holds the home).
+    const lock = await lockPgliteFolder(`${home}/pgdata`);
+    try {
+      const late = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "web/main.ts", "--port", String(freePort())],
+        env: { ...env, DRIFTFLOW_TOKEN: "t" },
+        stdout: "null",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      const stderr = new TextDecoder().decode(late.stderr);
+      assert.equal(late.code, 2, stderr);
+      assert.match(stderr, new RegExp(`driftflow serve: .* in use by process ${Deno.pid} `));
+      assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+    } finally {
+      lock.release();
+    }
   },
 });
