@@ -13,6 +13,7 @@
  * ```
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 /** Who holds a PGlite folder, as written in its lock file. */
@@ -55,7 +56,7 @@ export function lockFileOf(folder: string): string {
 /** This process, as the lock file shows it. */
 function self(): LockOwner {
   const main = Deno.mainModule.startsWith("file:")
-    ? relative(Deno.cwd(), new URL(Deno.mainModule).pathname)
+    ? relative(Deno.cwd(), fileURLToPath(Deno.mainModule))
     : Deno.mainModule;
   return {
     pid: Deno.pid,
