@@ -19,6 +19,8 @@ export interface LeaderLock {
   /** True when this process holds the lock (taking it if it is free). */
   acquire(): Promise<boolean>;
   release(): Promise<void>;
+  /** Why the last `acquire` could not ask the server (null when it could): the database is down. */
+  lastError?(): Error | null;
 }
 
 /** A lock on the server at `url`, or one that is always held when `url` is undefined (PGlite). */
@@ -26,6 +28,7 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
   if (!url) return { acquire: () => Promise.resolve(true), release: () => Promise.resolve() };
   let sql: postgres.Sql | null = null;
   let held = false;
+  let lastError: Error | null = null;
   const reset = async () => {
     held = false;
     const old = sql;
@@ -46,18 +49,22 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
           const [{ ok }] = await sql`select exists(
             select 1 from pg_locks where locktype = 'advisory' and objid = ${LOCK_KEY} and pid = pg_backend_pid()
           ) as ok`;
+          lastError = null;
           if (ok) return true;
           await reset();
           return false;
         }
         const [{ got }] = await sql`select pg_try_advisory_lock(${LOCK_KEY}) as got`;
         held = Boolean(got);
+        lastError = null;
         return held;
-      } catch {
+      } catch (e) {
+        lastError = e as Error;
         await reset();
         return false;
       }
     },
+    lastError: () => lastError,
     async release() {
       if (sql && held) await sql`select pg_advisory_unlock(${LOCK_KEY})`.catch(() => {});
       await reset();

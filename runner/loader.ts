@@ -2,7 +2,13 @@
  * Loads the DAG files of a folder (default `dags/`, or `DRIFTFLOW_DAGS`): each `*.ts` module's
  * default export is a DAG. Files whose names start with `_` and `*_test.ts` files are skipped.
  * Problems — a file that fails to import, a default export that is no DAG, an invalid DAG, a DAG id
- * defined twice — are collected, each naming its file.
+ * defined twice, a file whose import does not finish within the time limit — are collected, each
+ * naming its file.
+ *
+ * The time limit (`DRIFTFLOW_DAG_IMPORT_TIMEOUT_S`, default 30 s) guards against a file that hangs at
+ * its top level (`await new Promise(() => {})`): an import cannot be cancelled, so it is raced
+ * against a timer and left behind; the file is reported and the other DAGs load. A command that
+ * left an import behind ends by calling `Deno.exit` (the CLI and `deno task serve` do).
  *
  * @example
  * ```ts
@@ -44,6 +50,45 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** The time limit of one DAG file's import, in ms (`DRIFTFLOW_DAG_IMPORT_TIMEOUT_S`, default 30 s). */
+export function importTimeoutMs(): number {
+  const raw = Deno.env.get("DRIFTFLOW_DAG_IMPORT_TIMEOUT_S");
+  const s = raw === undefined ? 30 : Number(raw);
+  if (!(s > 0)) {
+    throw new Error(
+      `DRIFTFLOW_DAG_IMPORT_TIMEOUT_S must be a positive number of seconds, got "${raw}"`,
+    );
+  }
+  return s * 1000;
+}
+
+/** Thrown when a DAG file's import does not finish in time. */
+export class ImportTimeoutError extends Error {
+  override name = "ImportTimeoutError";
+}
+
+/** Imports `url`, or rejects with an ImportTimeoutError after `ms` (the import is left behind). */
+async function importWithin(url: string, ms: number): Promise<Record<string, unknown>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ImportTimeoutError(
+            `its import did not finish within ${ms / 1000} s (a top-level await that never ` +
+              `settles?); fix the file or raise DRIFTFLOW_DAG_IMPORT_TIMEOUT_S`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([import(url) as Promise<Record<string, unknown>>, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Imports and validates every DAG file under `dir`. */
 export async function loadDags(dir = dagsFolder()): Promise<LoadedDags> {
   const dags = new Map<string, DagDefinition>();
@@ -58,13 +103,35 @@ export async function loadDags(dir = dagsFolder()): Promise<LoadedDags> {
       files: [],
     };
   }
-  for (const file of files) {
+  // All files import at once: a file that hangs costs the time limit once, not once per file.
+  const limit = importTimeoutMs();
+  const pending = new Set<string>();
+  const started = Date.now();
+  const progress = setInterval(() => {
+    console.error(
+      `loading DAGs: still importing ${[...pending].join(", ")} (${
+        Math.round((Date.now() - started) / 1000)
+      } s of ${limit / 1000} s)`,
+    );
+  }, 5000);
+  const imported = await Promise.all(files.map(async (file) => {
     const shown = relative(Deno.cwd(), file) || file;
-    let mod: Record<string, unknown>;
+    pending.add(shown);
     try {
-      mod = await import(pathToFileURL(resolve(file)).href);
+      return { shown, mod: await importWithin(pathToFileURL(resolve(file)).href, limit) };
     } catch (e) {
-      problems.push(`${shown}: cannot import: ${(e as Error).message.split("\n")[0]}`);
+      return { shown, error: e as Error };
+    } finally {
+      pending.delete(shown);
+    }
+  })).finally(() => clearInterval(progress));
+  for (const { shown, mod, error } of imported) {
+    if (!mod) {
+      problems.push(
+        error instanceof ImportTimeoutError
+          ? `${shown}: ${error.message}`
+          : `${shown}: cannot import: ${String(error?.message ?? error).split("\n")[0]}`,
+      );
       continue;
     }
     const dag = mod.default;

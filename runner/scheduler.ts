@@ -83,13 +83,17 @@ export class Scheduler implements RunEnv {
       this.#wake?.();
     }).catch(() => null);
     const leader = this.options.leader;
-    let leading = false;
+    let leading = false, shown = "";
     try {
       while (!signal.aborted) {
         const isLeader = leader ? await leader.acquire() : true;
-        if (isLeader !== leading) {
-          this.#log(isLeader ? "leading" : "standing by: another scheduler leads");
-        }
+        const down = leader?.lastError?.() ?? null;
+        const status = isLeader
+          ? "leading"
+          : down
+          ? `standing by: the database is unreachable (${down.message})`
+          : "standing by: another scheduler leads";
+        if (status !== shown) this.#log(shown = status);
         leading = isLeader;
         if (leading) {
           try {

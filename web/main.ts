@@ -7,6 +7,7 @@
  * ```
  */
 import { UsageError } from "../runner/cli/common.ts";
+import { PgliteLockedError } from "../runner/store/pglite_lock.ts";
 import { serveCommand, USAGE } from "./server.ts";
 
 try {
@@ -14,6 +15,10 @@ try {
 } catch (e) {
   if (e instanceof UsageError) {
     console.error(`driftflow serve: ${e.message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (e instanceof PgliteLockedError) {
+    console.error(`driftflow serve: ${e.message}`);
     Deno.exit(2);
   }
   throw e;

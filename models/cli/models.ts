@@ -10,11 +10,19 @@
 import { parseArgs } from "node:util";
 import { renderTable, showDate } from "../../runner/cli/common.ts";
 import { openStore } from "../../runner/store/open.ts";
+import { PgliteLockedError } from "../../runner/store/pglite_lock.ts";
 import { ModelRegistry } from "../registry/registry.ts";
 
 export async function modelsCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const store = await openStore();
+  let store;
+  try {
+    store = await openStore();
+  } catch (e) {
+    if (!(e instanceof PgliteLockedError)) throw e;
+    console.error(`cannot list models: ${e.message}`);
+    return 2;
+  }
   try {
     const registry = await ModelRegistry.open(store.db);
     const models = (await registry.models()).filter((m) =>

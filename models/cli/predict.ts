@@ -1,7 +1,13 @@
 /**
  * `deno task predict`: scores a CSV or Parquet file with a model directory or a registered model
  * (`name`, `name@alias`, `name@N`) through ONNX Runtime, and writes the input rows with the outputs
- * added: `label` and `p_<class>` per class, or `predicted_<target>`.
+ * added: `label` and `p_<class>` per class, or `predicted_<target>`, and `error`.
+ *
+ * One output row per input row, in order: a row that cannot be scored (a feature value of the
+ * wrong type, a ragged row…) is written with empty outputs and its reason in `error`, and is also
+ * listed in `<out>.quarantine.csv`; stderr counts them. The model's features are read with the
+ * model's types; other columns pass through (numeric only when every value is a number). Exit 2 with
+ * one clear line on a usage mistake, an unreadable file or a model that cannot be found.
  *
  * @example
  * ```sh
@@ -11,15 +17,58 @@
 import { dataHome, openStore } from "../../runner/store/open.ts";
 import { openArtifactStore } from "../../runner/artifacts/open.ts";
 import { parse, UsageError } from "../../runner/cli/common.ts";
-import { readTable, UnsupportedFormatError, writeTable } from "../../tasks/data/read_table.ts";
-import { rowCount, type Table } from "../../tasks/data/table.ts";
+import { writeTable } from "../../tasks/data/read_table.ts";
+import type { ColumnSpec as TableColumnSpec } from "../../tasks/data/schema.ts";
+import { type Column, isNumericColumn, type Table } from "../../tasks/data/table.ts";
+import type { ColumnSpec } from "../columns.ts";
 import { loadModel } from "../package.ts";
 import { runOnnx } from "../onnx/runtime.ts";
-import { ModelInputError } from "../columns.ts";
-import { ModelNotFoundError, ModelRegistry } from "../registry/registry.ts";
+import { ModelRegistry } from "../registry/registry.ts";
+import { isInputError, quarantineBeside, readInput } from "./input.ts";
 
 const USAGE =
   "usage: deno task predict --model <dir|name@alias> --data <csv|parquet> --out <csv|parquet>";
+
+/** The model's features as declared column types: numbers must be numbers; labels pass as text. */
+function declaredFeatures(spec: ColumnSpec): Record<string, TableColumnSpec> {
+  return Object.fromEntries(spec.features.map((f) => [
+    f.name,
+    {
+      type: f.type === "numeric" ? "numeric" as const : "categorical" as const,
+      required: true,
+      nullable: true,
+    },
+  ]));
+}
+
+/** Spreads `scored` (rows in order, without the quarantined ones) over all `total` rows. */
+function spread(
+  scored: Column,
+  total: number,
+  bad: Map<number, Record<string, unknown>>,
+  name: string,
+): Column {
+  const numeric = isNumericColumn(scored);
+  const out: (string | null)[] = [];
+  const nums = new Float64Array(numeric ? total : 0);
+  let j = 0;
+  for (let i = 0; i < total; i++) {
+    const row = bad.get(i);
+    if (row === undefined) {
+      if (numeric) nums[i] = scored[j];
+      else out.push(scored[j]);
+      j++;
+    } else if (numeric) {
+      const v = row[name];
+      const n = typeof v === "number" ? v : typeof v === "string" && v.trim() ? Number(v) : NaN;
+      nums[i] = Number.isFinite(n) ? n : NaN; // the raw value is kept in the quarantine file
+    } else {
+      const v = row[name];
+      out.push(v === undefined || v === null ? null : String(v));
+    }
+  }
+  return numeric ? nums : out;
+}
 
 export async function predictCommand(args: string[]): Promise<number> {
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
@@ -45,32 +94,62 @@ export async function predictCommand(args: string[]): Promise<number> {
       };
     }
     const { model, onnx, version } = await loadModel(values.model, deps);
-    const { table } = await readTable(values.data);
-    const n = rowCount(table);
-    const out = await runOnnx(onnx, table, model.spec);
-    const result: Record<string, Table[string]> = { ...table };
-    if (model.spec.target.task === "regression") {
-      model.spec.target.names.forEach((name, k) => {
-        result[`predicted_${name}`] = Float64Array.from(
-          { length: n },
-          (_, i) => out.predictions![i * out.width + k],
-        );
-      });
+    const read = await readInput(values.data, {
+      declared: declaredFeatures(model.spec),
+      tolerance: 0,
+      quarantine: quarantineBeside(values.out),
+    });
+    const { table, total } = read;
+    const n = read.rows;
+    const outputs: Record<string, Column> = {};
+    if (n > 0) {
+      const out = await runOnnx(onnx, table, model.spec);
+      if (model.spec.target.task === "regression") {
+        model.spec.target.names.forEach((name, k) => {
+          outputs[`predicted_${name}`] = Float64Array.from(
+            { length: n },
+            (_, i) => out.predictions![i * out.width + k],
+          );
+        });
+      } else {
+        const classes = model.spec.target.classes!;
+        outputs.label = Array.from(out.label!, (c) => classes[Number(c)]);
+        classes.forEach((c, k) => {
+          outputs[`p_${c}`] = Float64Array.from(
+            { length: n },
+            (_, i) => out.probabilities![i * out.width + k],
+          );
+        });
+      }
+    } else if (model.spec.target.task === "regression") {
+      for (const name of model.spec.target.names) outputs[`predicted_${name}`] = new Float64Array();
     } else {
-      const classes = model.spec.target.classes!;
-      result.label = Array.from(out.label!, (c) => classes[Number(c)]);
-      classes.forEach((c, k) => {
-        result[`p_${c}`] = Float64Array.from(
-          { length: n },
-          (_, i) => out.probabilities![i * out.width + k],
-        );
-      });
+      outputs.label = [];
+      for (const c of model.spec.target.classes!) outputs[`p_${c}`] = new Float64Array();
     }
-    await writeTable(values.out, result);
+    const bad = new Map(read.quarantined.map((q) => [q.index, q.values]));
+    const reasons = new Map(read.quarantined.map((q) => [q.index, q.reason]));
+    const result: Record<string, Column> = {};
+    // input values of unscored rows come back from the raw row; their outputs stay empty
+    for (const [name, column] of Object.entries(table)) {
+      result[name] = spread(column, total, bad, name);
+    }
+    const unscored = new Map([...bad.keys()].map((i) => [i, {}]));
+    for (const [name, column] of Object.entries(outputs)) {
+      result[name] = spread(column, total, unscored, name);
+    }
+    result.error = Array.from({ length: total }, (_, i) => reasons.get(i) ?? null);
+    await writeTable(values.out, result as Table);
     console.log(
-      `scored ${n} rows with ${
+      `scored ${n} of ${total} rows with ${
         version ? `${version.name}@${version.version}` : values.model
-      } → ${values.out}`,
+      } → ${values.out}${
+        total > n
+          ? ` (${total - n} row${
+            total - n === 1 ? "" : "s"
+          } could not be scored: see the error column)`
+          : ""
+      }`,
     );
     return 0;
   } catch (e) {
@@ -78,11 +157,8 @@ export async function predictCommand(args: string[]): Promise<number> {
       console.error(`${e.message}\n${USAGE}`);
       return 2;
     }
-    if (
-      e instanceof ModelNotFoundError || e instanceof ModelInputError ||
-      e instanceof Deno.errors.NotFound || e instanceof UnsupportedFormatError
-    ) {
-      console.error(`cannot predict: ${e.message}`);
+    if (isInputError(e)) {
+      console.error(`cannot predict: ${e.message.split("\n")[0]}`);
       return 2;
     }
     throw e;

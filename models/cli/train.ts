@@ -1,26 +1,65 @@
 /**
  * `deno task train`: trains a model on a CSV or Parquet file and writes `<out>/model.onnx` and
- * `<out>/model.json`; prints the validation metrics; optionally registers the version. Exit 2 with
- * a clear message on a usage mistake, a missing target, an empty file or a constant target.
+ * `<out>/model.json`; prints the validation metrics; optionally registers the version.
+ *
+ * The input is read with every row accounted for: types are inferred from all rows (or declared
+ * with `--schema schema.json`), rows that cannot be read go to `<out>/quarantine.csv` with their
+ * reasons, and stderr says `read R of T rows; Q quarantined`. Exit 2 with one clear line (no stack
+ * trace) on a usage mistake, bad `--params`, an unreadable file (truncated Parquet, an unclosed CSV
+ * quote), a missing target, an empty file, a constant target or a `--register` that cannot work —
+ * the last checked before training starts.
  *
  * @example
  * ```sh
  * deno task train --data flights.parquet --target late --algo gbdt --seed 1 --register delays --out out/delays
  * ```
  */
+import { z } from "zod";
 import { dataHome, openStore } from "../../runner/store/open.ts";
+import type { Store } from "../../runner/store/store.ts";
 import { openArtifactStore } from "../../runner/artifacts/open.ts";
 import { parse, UsageError } from "../../runner/cli/common.ts";
-import { readTable, UnsupportedFormatError } from "../../tasks/data/read_table.ts";
 import { TrainingDataError } from "../columns.ts";
+import { GbdtParams } from "../gbdt/train.ts";
 import { trainModel } from "../model.ts";
 import { fingerprintTable, registerModel, writeModelDir } from "../package.ts";
-import { ModelRegistry } from "../registry/registry.ts";
+import { ModelRegistry, NewVersion } from "../registry/registry.ts";
+import { InputError, isInputError, readInput, readSchemaFile } from "./input.ts";
 
 const USAGE =
-  "usage: deno task train --data <csv|parquet> --target <col[,col]> [--algo gbdt|logistic] [--task classification|regression] [--valid-fraction 0.2] [--seed N] [--exclude a,b] [--params JSON] [--register NAME] --out <dir>";
+  "usage: deno task train --data <csv|parquet> --target <col[,col]> [--algo gbdt|logistic] [--task classification|regression] [--valid-fraction 0.2] [--seed N] [--exclude a,b] [--params JSON] [--schema schema.json] [--register NAME] --out <dir>";
+
+const LogisticParams = z.object({ C: z.number().positive() }).partial().strict();
+
+/** `--params`: a JSON object the chosen algorithm accepts, or an InputError saying what is wrong. */
+function parseParams(text: string | undefined, algo: "gbdt" | "logistic", seed: number) {
+  if (text === undefined) return {};
+  let params: unknown;
+  try {
+    params = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(
+      `--params is not valid JSON (${(e as Error).message}); write e.g. '{"nEstimators":200}'`,
+    );
+  }
+  if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    throw new InputError(`--params must be a JSON object such as '{"nEstimators":200}'`);
+  }
+  const checked = algo === "gbdt"
+    ? GbdtParams.safeParse({ seed, ...params })
+    : LogisticParams.safeParse(params);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const known = Object.keys((algo === "gbdt" ? GbdtParams : LogisticParams).shape).join(", ");
+    throw new InputError(
+      `--params: ${issue.path.join(".") || "(top)"}: ${issue.message} (${algo} takes ${known})`,
+    );
+  }
+  return params as Record<string, unknown>;
+}
 
 export async function trainCommand(args: string[]): Promise<number> {
+  let store: Store | undefined;
   try {
     const { values } = parse(args, {
       data: { type: "string" },
@@ -31,41 +70,59 @@ export async function trainCommand(args: string[]): Promise<number> {
       seed: { type: "string", default: "0" },
       exclude: { type: "string" },
       params: { type: "string" },
+      schema: { type: "string" },
       register: { type: "string" },
       out: { type: "string" },
     }, false);
     if (!values.data || !values.target || !values.out) {
       throw new UsageError("--data, --target and --out are required");
     }
-    if (values.algo !== "gbdt" && values.algo !== "logistic") {
+    const algo = values.algo;
+    if (algo !== "gbdt" && algo !== "logistic") {
       throw new UsageError(`--algo must be gbdt or logistic, got "${values.algo}"`);
     }
     if (values.task && values.task !== "classification" && values.task !== "regression") {
       throw new UsageError(`--task must be classification or regression, got "${values.task}"`);
     }
     const validFraction = Number(values["valid-fraction"]);
-    if (!(validFraction >= 0 && validFraction < 1)) {
-      throw new UsageError(`--valid-fraction must be in [0, 1), got "${values["valid-fraction"]}"`);
+    if (!(validFraction >= 0 && validFraction <= 0.9)) {
+      throw new UsageError(
+        `--valid-fraction must be in [0, 0.9], got "${values["valid-fraction"]}"`,
+      );
     }
     const seed = Number(values.seed);
     if (!Number.isInteger(seed)) {
       throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
     }
-    let params: Record<string, unknown> = {};
-    if (values.params) {
-      try {
-        params = JSON.parse(values.params);
-      } catch {
-        throw new UsageError(`--params must be JSON, e.g. '{"nEstimators":200}'`);
+    const params = parseParams(values.params, algo, seed);
+    const schema = values.schema ? await readSchemaFile(values.schema) : undefined;
+    // --register is checked before any training: a valid name, and a store this process can open.
+    let registry: ModelRegistry | undefined;
+    if (values.register !== undefined) {
+      const name = NewVersion.shape.name.safeParse(values.register);
+      if (!name.success) {
+        throw new InputError(
+          `--register "${values.register}" is not a model name: ${name.error.issues[0].message}`,
+        );
       }
+      store = await openStore();
+      registry = await ModelRegistry.open(store.db);
     }
-    const read = await readTable(values.data);
-    if (read.rows === 0) throw new TrainingDataError(`${values.data} has no data rows`);
-    console.error(`read ${read.rows} rows from ${values.data}`);
+    const read = await readInput(values.data, {
+      schema,
+      quarantine: `${values.out}/quarantine.csv`,
+    });
+    if (read.rows === 0) {
+      throw new TrainingDataError(
+        `${values.data} has no data rows${
+          read.total ? ` that could be read (${read.total} quarantined)` : ""
+        }`,
+      );
+    }
     const t0 = performance.now();
     const { model } = trainModel(read.table, {
       target: values.target.split(","),
-      algo: values.algo,
+      algo,
       task: values.task as "classification" | "regression" | undefined,
       validFraction,
       seed,
@@ -83,29 +140,20 @@ export async function trainCommand(args: string[]): Promise<number> {
     const seconds = (performance.now() - t0) / 1000;
     await writeModelDir(values.out, model);
     console.log(
-      `trained ${model.algo} (${model.spec.target.task}) in ${
+      `trained ${model.algo} (${model.spec.target.task}) on ${read.rows} of ${read.total} rows in ${
         seconds.toFixed(2)
       } s → ${values.out}/model.onnx`,
     );
     for (const [k, v] of Object.entries(model.metrics)) {
       console.log(`  ${k.padEnd(10)} ${Number(v.toPrecision(6))}`);
     }
-    if (values.register) {
-      const store = await openStore();
-      try {
-        const registry = await ModelRegistry.open(store.db);
-        const v = await registerModel(
-          { registry, artifacts: openArtifactStore(dataHome()) },
-          model,
-          {
-            name: values.register,
-            fingerprint: await fingerprintTable(read.table),
-          },
-        );
-        console.log(`registered ${v.name} version ${v.version}`);
-      } finally {
-        await store.close();
-      }
+    if (registry && values.register) {
+      const v = await registerModel(
+        { registry, artifacts: openArtifactStore(dataHome()) },
+        model,
+        { name: values.register, fingerprint: await fingerprintTable(read.table) },
+      );
+      console.log(`registered ${v.name} version ${v.version}`);
     }
     return 0;
   } catch (e) {
@@ -113,14 +161,13 @@ export async function trainCommand(args: string[]): Promise<number> {
       console.error(`${e.message}\n${USAGE}`);
       return 2;
     }
-    if (
-      e instanceof TrainingDataError || e instanceof Deno.errors.NotFound ||
-      e instanceof UnsupportedFormatError
-    ) {
-      console.error(`cannot train: ${e.message}`);
+    if (isInputError(e)) {
+      console.error(`cannot train: ${e.message.split("\n")[0]}`);
       return 2;
     }
     throw e;
+  } finally {
+    await store?.close();
   }
 }
 

@@ -43,6 +43,20 @@ export function intOption(name: string, value: string | undefined, fallback: num
   return n;
 }
 
+/** A positive integer option value (≥ 1), or a UsageError naming the option. */
+export function positiveIntOption(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--${name} must be an integer of at least 1, got "${value}"`);
+  }
+  return n;
+}
+
 /** The store and artifact store the environment names. */
 export async function openStores() {
   const store = await openStore();

@@ -10,6 +10,7 @@
 import { backfillCommand, USAGE as BACKFILL } from "./backfill.ts";
 import { clearCommand, USAGE as CLEAR } from "./clear.ts";
 import { UsageError } from "./common.ts";
+import { PgliteLockedError } from "../store/pglite_lock.ts";
 import { dagsCommand, USAGE as DAGS } from "./dags.ts";
 import { logsCommand, USAGE as LOGS } from "./logs.ts";
 import { poolsCommand, USAGE as POOLS } from "./pools.ts";
@@ -47,6 +48,10 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`driftflow ${name}: ${e.message}\n${command.usage}`);
+      return 2;
+    }
+    if (e instanceof PgliteLockedError) {
+      console.error(`driftflow ${name}: ${e.message}`);
       return 2;
     }
     console.error(`driftflow ${name}: ${(e as Error).stack ?? e}`);

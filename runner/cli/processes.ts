@@ -15,6 +15,7 @@ import type { Store } from "../store/store.ts";
 import { Scheduler } from "../scheduler.ts";
 import { Worker } from "../worker.ts";
 import { intOption, loadAndSync, openStores, parse, UsageError } from "./common.ts";
+import { positiveIntOption } from "./common.ts";
 
 export const SCHEDULER_USAGE = "usage: deno task scheduler [--tick-ms N] [--zombie-after-s N]";
 export const WORKER_USAGE =
@@ -60,6 +61,7 @@ const workerOptions = {
 async function start(args: string[], mode: "scheduler" | "worker"): Promise<number> {
   const { values, positionals } = parse(args, { ...schedulerOptions, ...workerOptions });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const concurrency = positiveIntOption("concurrency", values.concurrency, 4);
   const { store, artifacts } = await openStores();
   const stop = stopSignal();
   try {
@@ -81,7 +83,7 @@ async function start(args: string[], mode: "scheduler" | "worker"): Promise<numb
         store,
         dags: loaded.dags,
         artifacts,
-        concurrency: intOption("concurrency", values.concurrency, 4),
+        concurrency,
         pools: values.pools ? values.pools.split(",").map((p) => p.trim()).filter(Boolean) : null,
         heartbeatMs: intOption("heartbeat-ms", values["heartbeat-ms"], 5000),
         pollMs: intOption("poll-ms", values["poll-ms"], 1000),

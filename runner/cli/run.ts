@@ -15,6 +15,7 @@ import { ParamsError, parseParamArgs } from "../params.ts";
 import { createDagRun } from "../runs.ts";
 import { RunExistsError } from "../store/store.ts";
 import { intOption, loadAndSync, openStores, parse, renderTable, UsageError } from "./common.ts";
+import { positiveIntOption } from "./common.ts";
 import { LiveView } from "./live.ts";
 
 export const USAGE =
@@ -61,6 +62,8 @@ export async function runCommand(args: string[]): Promise<number> {
     }
   }
 
+  const concurrency = positiveIntOption("concurrency", values.concurrency, 32);
+
   const { store, artifacts } = await openStores();
   try {
     const loaded = await loadAndSync(store);
@@ -101,7 +104,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const executor = new Executor({
       store,
       artifacts,
-      concurrency: intOption("concurrency", values.concurrency, 32),
+      concurrency,
       resolveDag: (id) => loaded.dags.get(id),
       onEvent: (e) => view.update(e),
       signal: controller.signal,

@@ -1,6 +1,8 @@
 /**
  * The embedded backend: PGlite (PostgreSQL compiled to WebAssembly), persisted in a directory or
- * kept in memory. The default, so Driftflow runs with no server. One process only.
+ * kept in memory. The default, so Driftflow runs with no server. One process per folder: opening a
+ * folder takes its lock (see pglite_lock.ts), and a second process is refused with a
+ * {@link PgliteLockedError} naming the owner.
  *
  * @example
  * ```ts
@@ -9,7 +11,10 @@
  * ```
  */
 import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { lockPgliteFolder } from "./pglite_lock.ts";
 import type { SqlClient } from "./sql_client.ts";
+
+export { PgliteLockedError } from "./pglite_lock.ts";
 
 type Queryable = Pick<PGlite, "query" | "exec"> | Transaction;
 
@@ -35,7 +40,28 @@ function wrap(q: Queryable, db: PGlite): SqlClient {
 
 /** Opens PGlite at `dataDir` (created when missing), or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<SqlClient> {
-  if (dataDir) await Deno.mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
-  return wrap(db, db);
+  if (!dataDir) {
+    const mem = await PGlite.create();
+    return wrap(mem, mem);
+  }
+  const lock = await lockPgliteFolder(dataDir);
+  let db: PGlite;
+  try {
+    await Deno.mkdir(dataDir, { recursive: true });
+    db = await PGlite.create(dataDir);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  const client = wrap(db, db);
+  return {
+    ...client,
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
 }

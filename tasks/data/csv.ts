@@ -1,7 +1,9 @@
 /**
- * CSV files (csv-parse / csv-stringify), local or on S3, read as a stream row by row through a
- * schema (given, or inferred from the first 1,000 rows). Bad rows go to a quarantine CSV with their
- * line number and reason.
+ * CSV files (csv-parse / csv-stringify), local or on S3, read through a schema (given, or inferred
+ * from all rows). Nothing is dropped silently: a row with a bad value, a ragged row (more or fewer
+ * fields than the header) and a row csv-parse cannot split (a stray quote) go to the quarantine
+ * with their line and reason, and `rows + quarantined.length === total`. A file that cannot be
+ * read at all — a quote still open at the end — is a {@link FileFormatError} naming the line.
  *
  * @example
  * ```ts
@@ -11,10 +13,16 @@
  * ```
  */
 import { Readable } from "node:stream";
-import { parse } from "csv-parse";
+import { type CsvError, parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
 import { readStream, writeBytes } from "./location.ts";
-import { inferSchema, type Quarantined, TableBuilder, type TableSchema } from "./schema.ts";
+import {
+  FileFormatError,
+  type Quarantined,
+  TableBuilder,
+  type TableSchema,
+  TypeTally,
+} from "./schema.ts";
 import { isNumericColumn, rowCount, type Table } from "./table.ts";
 
 /** What reading a file gives. */
@@ -25,8 +33,25 @@ export interface ReadResult {
   rows: number;
   /** Rows that could not be read, with their reasons. */
   quarantined: Quarantined[];
+  /** Every data row of the file (or of the range asked for): `rows + quarantined.length`. */
+  total: number;
   /** Where the quarantined rows were written, when they were. */
   quarantineUri?: string;
+}
+
+/** Options of the readers. */
+export interface ReadOptions {
+  /** Read through this schema instead of inferring one. */
+  schema?: TableSchema;
+  /** Write quarantined rows here (CSV), when there are any. */
+  quarantine?: string;
+  /**
+   * Share of non-numbers an inferred numeric column may hold (quarantined); default 0.01. 0: a
+   * column is numeric only when every present value is a number.
+   */
+  tolerance?: number;
+  /** Declared types for some columns; the others are inferred. */
+  declared?: TableSchema["columns"];
 }
 
 /** Writes quarantined rows as CSV with `_line` and `_reason` columns; nothing when there are none. */
@@ -44,45 +69,120 @@ export async function writeQuarantine(
   return uri;
 }
 
+/** The schema to read with: the given one, or the inferred one with the declared columns. */
+export function resolveSchema(tally: TypeTally, opts: ReadOptions): TableSchema {
+  if (opts.schema) return opts.schema;
+  const inferred = tally.schema(opts.tolerance ?? 0.01);
+  return { columns: { ...inferred.columns, ...opts.declared } };
+}
+
 /** Reads a CSV with a header row. */
 export async function readCsv(
   uri: string,
-  opts: { schema?: TableSchema; quarantine?: string; delimiter?: string } = {},
+  opts: ReadOptions & { delimiter?: string } = {},
 ): Promise<ReadResult> {
   const stream = Readable.fromWeb(
     await readStream(uri) as import("node:stream/web").ReadableStream,
   );
+  // Records csv-parse could not split; told apart from the good ones by their position.
+  const skipped: { line: number; reason: string; raw: string }[] = [];
+  let lastLine = 0; // the line the last record ended on
   const parser = stream.pipe(
     parse({
-      columns: true,
       delimiter: opts.delimiter ?? ",",
-      relax_column_count: true,
+      relax_column_count: true, // ragged rows reach us and are quarantined
       skip_empty_lines: true,
+      skip_records_with_error: true,
+      raw: true,
+      info: true,
       bom: true,
+      relax_quotes: true, // a quote inside an unquoted field is kept as a character
+      on_skip: (err: CsvError | undefined, raw: string | undefined) => {
+        // A quote still open at the end swallowed the rest of the file: not one bad row.
+        if (err?.code === "CSV_QUOTE_NOT_CLOSED") {
+          throw new FileFormatError(
+            `${uri}: a quoted field that starts after line ${lastLine} is never closed ` +
+              `(the file ends inside it); close the quote or escape it as ""`,
+          );
+        }
+        skipped.push({
+          line: Number((err as { lines?: number } | undefined)?.lines ?? 0),
+          reason: `cannot split the row: ${err?.message ?? "unknown error"}`,
+          raw: raw ?? "",
+        });
+        return undefined;
+      },
+      // How many rows were skipped before this one (the parser runs ahead of the loop below).
+      on_record: (record, context) => {
+        lastLine = context.lines;
+        return Object.assign(record as object, { skippedBefore: skipped.length }) as typeof record;
+      },
     }),
   );
-  let builder: TableBuilder | undefined;
-  const pending: Record<string, string>[] = [];
-  let header: string[] = [];
-  let line = 1;
-  const flush = () => {
-    builder ??= new TableBuilder(opts.schema ?? inferSchema(header, pending), header, uri);
-    for (const row of pending) builder.add(row, ++line);
-    pending.length = 0;
-  };
-  for await (const record of parser as AsyncIterable<Record<string, string>>) {
-    if (header.length === 0) header = Object.keys(record);
-    pending.push(record);
-    if (opts.schema || pending.length >= 1000) flush();
+  let header: string[] | undefined;
+  const rows: { line: number; fields: string[]; skippedBefore: number }[] = [];
+  try {
+    for await (
+      const { record, info, skippedBefore } of parser as AsyncIterable<
+        { record: string[]; info: { lines: number }; skippedBefore: number }
+      >
+    ) {
+      if (!header) {
+        header = record;
+        const dup = header.find((h, i) => header!.indexOf(h) !== i);
+        if (dup !== undefined) {
+          throw new FileFormatError(`${uri}: the header names column "${dup}" twice`);
+        }
+        continue;
+      }
+      rows.push({ line: info.lines, fields: record, skippedBefore });
+    }
+  } catch (e) {
+    if (e instanceof FileFormatError) throw e;
+    const code = (e as { code?: string }).code;
+    if (typeof code === "string" && code.startsWith("CSV_")) {
+      throw new FileFormatError(`${uri}: not a readable CSV file: ${(e as Error).message}`);
+    }
+    throw e;
   }
-  flush();
-  const result = builder!;
+  header ??= [];
+  const asRecord = (fields: string[]) => {
+    const values: Record<string, unknown> = {};
+    header!.forEach((h, i) => {
+      if (i < fields.length) values[h] = fields[i];
+    });
+    for (let i = header!.length; i < fields.length; i++) values[`_field${i + 1}`] = fields[i];
+    return values;
+  };
+  const tally = new TypeTally(header);
+  for (const r of rows) if (r.fields.length === header.length) tally.observe(asRecord(r.fields));
+  const schema = resolveSchema(tally, opts);
+  const builder = new TableBuilder(schema, header, uri);
+  let s = 0;
+  for (const r of rows) {
+    for (; s < r.skippedBefore; s++) {
+      builder.quarantine({ _raw: skipped[s].raw }, skipped[s].line, skipped[s].reason);
+    }
+    if (r.fields.length !== header!.length) {
+      builder.quarantine(
+        asRecord(r.fields),
+        r.line,
+        `has ${r.fields.length} field${r.fields.length === 1 ? "" : "s"}, the header has ${
+          header!.length
+        }`,
+      );
+    } else builder.add(asRecord(r.fields), r.line);
+  }
+  for (; s < skipped.length; s++) {
+    builder.quarantine({ _raw: skipped[s].raw }, skipped[s].line, skipped[s].reason);
+  }
   return {
-    table: result.build(),
-    schema: result.schema,
-    rows: result.rows,
-    quarantined: result.quarantined,
-    quarantineUri: await writeQuarantine(opts.quarantine, result.quarantined),
+    table: builder.build(),
+    schema: builder.schema,
+    rows: builder.rows,
+    quarantined: builder.quarantined,
+    total: builder.total,
+    quarantineUri: await writeQuarantine(opts.quarantine, builder.quarantined),
   };
 }
 

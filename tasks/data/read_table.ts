@@ -4,12 +4,11 @@
  * @example
  * ```ts
  * import { readTable } from "./read_table.ts";
- * const { table, rows, quarantined } = await readTable("data/train.parquet");
+ * const { table, rows, quarantined, total } = await readTable("data/train.parquet");
  * ```
  */
-import { readCsv, type ReadResult, writeCsv } from "./csv.ts";
+import { readCsv, type ReadOptions, type ReadResult, writeCsv } from "./csv.ts";
 import { readParquet, writeParquet } from "./parquet.ts";
-import type { TableSchema } from "./schema.ts";
 import type { Table } from "./table.ts";
 
 /** A file name whose format is not known (neither .csv nor .parquet). */
@@ -23,10 +22,8 @@ function format(uri: string): "csv" | "parquet" {
   throw new UnsupportedFormatError(`cannot tell the format of "${uri}": name it .csv or .parquet`);
 }
 
-export async function readTable(
-  uri: string,
-  opts: { schema?: TableSchema; quarantine?: string } = {},
-): Promise<ReadResult> {
+/** Reads a table; `rows + quarantined.length === total`, bad rows with their reasons. */
+export async function readTable(uri: string, opts: ReadOptions = {}): Promise<ReadResult> {
   return format(uri) === "csv" ? await readCsv(uri, opts) : await readParquet(uri, opts);
 }
 

@@ -2,7 +2,13 @@
  * File schemas: which columns a table must have, of what type, and which values are acceptable —
  * as zod-validated data. Reading a file through a schema fails with a message naming a missing
  * required column; a row with a bad value goes to quarantine with its reason; nothing is dropped
- * silently.
+ * silently: every reader returns `rows + quarantined.length === total`.
+ *
+ * Without a schema, types are inferred from ALL rows ({@link TypeTally}): a column is numeric when
+ * its non-numeric values are at most 1 % of its present values (and at least one; fewer than its
+ * numbers), so one bad cell does not turn a numeric column categorical — that row is quarantined
+ * with its reason instead. `NA`, `N/A`, `NaN`, `null` and `None` are missing values in numeric,
+ * datetime and boolean columns.
  *
  * @example
  * ```ts
@@ -40,7 +46,10 @@ export type TableSchema = z.infer<typeof TableSchema>;
 
 /** A row that could not be read, with why. */
 export interface Quarantined {
+  /** Where it is in the file: the line (CSV) or the row number (Parquet), from 1. */
   row: number;
+  /** Its position among the file's data rows, from 0 (the table keeps the others in order). */
+  index: number;
   reason: string;
   values: Record<string, unknown>;
 }
@@ -60,17 +69,52 @@ export class MissingColumnError extends Error {
 const TRUE = new Set(["true", "1", "yes", "y", "t"]);
 const FALSE = new Set(["false", "0", "no", "n", "f"]);
 
+/** Thrown when a file cannot be read at all (truncated Parquet, an unclosed CSV quote…). */
+export class FileFormatError extends Error {
+  override name = "FileFormatError";
+}
+
+/** Parses a schema file's JSON text; errors name the file and the bad field. */
+export function parseSchemaJson(text: string, where: string): TableSchema {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new FileFormatError(`${where}: not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = TableSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FileFormatError(
+      `${where}: not a table schema: ${issue.path.join(".") || "(top)"}: ${issue.message}; ` +
+        `expected {"columns": {"name": {"type": "numeric|categorical|text|datetime|boolean"}}}`,
+    );
+  }
+  return parsed.data;
+}
+
 function isMissing(v: unknown): boolean {
   return v === null || v === undefined || (typeof v === "string" && v.trim() === "") ||
     (typeof v === "number" && Number.isNaN(v));
 }
 
+const NA = new Set(["na", "n/a", "nan", "null", "none"]);
+
+/** Missing, or an NA marker (for numeric, datetime and boolean columns). */
+function isMissingValue(v: unknown): boolean {
+  return isMissing(v) || (typeof v === "string" && NA.has(v.trim().toLowerCase()));
+}
+
+function isNumber(v: unknown): boolean {
+  return typeof v === "number" || typeof v === "bigint" ||
+    (typeof v === "string" && Number.isFinite(Number(v.trim())));
+}
+
 /** Converts one value to its column's kind; a string is an error message. */
 function convert(v: unknown, spec: ColumnSpec): number | string | null | { error: string } {
-  if (isMissing(v)) {
-    return spec.nullable
-      ? (spec.type === "categorical" || spec.type === "text" ? null : NaN)
-      : { error: "missing value" };
+  const stringy = spec.type === "categorical" || spec.type === "text";
+  if (stringy ? isMissing(v) : isMissingValue(v)) {
+    return spec.nullable ? (stringy ? null : NaN) : { error: "missing value" };
   }
   switch (spec.type) {
     case "numeric": {
@@ -121,25 +165,85 @@ function convert(v: unknown, spec: ColumnSpec): number | string | null | { error
   }
 }
 
-/** Infers a schema from sample rows: numeric when every present value reads as a number. */
+/**
+ * Counts, per column, the present values that read as numbers and those that do not, over every
+ * row it is shown; then says each column's type.
+ */
+export class TypeTally {
+  readonly #numbers = new Map<string, number>();
+  readonly #others = new Map<string, number>();
+  readonly #dates = new Map<string, number>();
+
+  constructor(readonly header: readonly string[]) {
+    for (const name of header) {
+      this.#numbers.set(name, 0);
+      this.#others.set(name, 0);
+      this.#dates.set(name, 0);
+    }
+  }
+
+  /** Counts one row's values. */
+  observe(row: Record<string, unknown>): void {
+    for (const name of this.header) this.#count(name, row[name]);
+  }
+
+  /** Counts a whole column's values (faster than row by row). */
+  observeColumn(name: string, values: ArrayLike<unknown>): void {
+    let numbers = 0, others = 0, dates = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === "number") {
+        if (!Number.isNaN(v)) numbers++;
+      } else if (isMissingValue(v)) continue;
+      else if (isNumber(v)) numbers++;
+      else {
+        others++;
+        if (v instanceof Date) dates++;
+      }
+    }
+    this.#numbers.set(name, this.#numbers.get(name)! + numbers);
+    this.#others.set(name, this.#others.get(name)! + others);
+    this.#dates.set(name, this.#dates.get(name)! + dates);
+  }
+
+  #count(name: string, v: unknown): void {
+    if (isMissingValue(v)) return;
+    if (isNumber(v)) this.#numbers.set(name, this.#numbers.get(name)! + 1);
+    else {
+      this.#others.set(name, this.#others.get(name)! + 1);
+      if (v instanceof Date) this.#dates.set(name, this.#dates.get(name)! + 1);
+    }
+  }
+
+  /**
+   * The inferred schema. `tolerance` is the share of non-numeric values a numeric column may have
+   * (they are quarantined); 0 makes a column numeric only when every present value is a number.
+   */
+  schema(tolerance = 0.01): TableSchema {
+    const columns: Record<string, ColumnSpec> = {};
+    for (const name of this.header) {
+      const numbers = this.#numbers.get(name)!, others = this.#others.get(name)!;
+      const allowed = tolerance > 0 ? Math.max(1, Math.floor(tolerance * (numbers + others))) : 0;
+      const numeric = numbers > 0 && others <= allowed && others < numbers;
+      const dates = !numeric && others > 0 && this.#dates.get(name) === others && numbers === 0;
+      columns[name] = ColumnSpec.parse({
+        type: numeric ? "numeric" : dates ? "datetime" : "categorical",
+        required: true,
+      });
+    }
+    return { columns };
+  }
+}
+
+/** Infers a schema from rows (all of them: see {@link TypeTally}). */
 export function inferSchema(
   header: readonly string[],
-  sample: readonly Record<string, unknown>[],
+  rows: readonly Record<string, unknown>[],
+  tolerance = 0.01,
 ): TableSchema {
-  const columns: Record<string, ColumnSpec> = {};
-  for (const name of header) {
-    const present = sample.map((r) => r[name]).filter((v) => !isMissing(v));
-    const numeric = present.length > 0 &&
-      present.every((v) =>
-        typeof v === "number" || typeof v === "bigint" || Number.isFinite(Number(String(v).trim()))
-      );
-    const dates = !numeric && present.length > 0 && present.every((v) => v instanceof Date);
-    columns[name] = ColumnSpec.parse({
-      type: numeric ? "numeric" : dates ? "datetime" : "categorical",
-      required: true,
-    });
-  }
-  return { columns };
+  const tally = new TypeTally(header);
+  for (const r of rows) tally.observe(r);
+  return tally.schema(tolerance);
 }
 
 /** Builds a table row by row through a schema, quarantining rows it cannot read. */
@@ -147,6 +251,7 @@ export class TableBuilder {
   readonly #numeric = new Map<string, number[]>();
   readonly #strings = new Map<string, (string | null)[]>();
   readonly quarantined: Quarantined[] = [];
+  /** Rows read into the table. */
   rows = 0;
 
   constructor(readonly schema: TableSchema, header: readonly string[], file = "input") {
@@ -170,7 +275,7 @@ export class TableBuilder {
       else converted.push([name, c]);
     }
     if (errors.length) {
-      this.quarantined.push({ row: line, reason: errors.join("; "), values });
+      this.quarantine(values, line, errors.join("; "));
       return false;
     }
     for (const [name, v] of converted) {
@@ -179,6 +284,16 @@ export class TableBuilder {
     }
     this.rows++;
     return true;
+  }
+
+  /** Quarantines a row the reader could not even split into values (ragged, bad quoting…). */
+  quarantine(values: Record<string, unknown>, line: number, reason: string): void {
+    this.quarantined.push({ row: line, index: this.total, reason, values });
+  }
+
+  /** Every row seen: `rows + quarantined.length`. */
+  get total(): number {
+    return this.rows + this.quarantined.length;
   }
 
   /** The table of the rows read. */

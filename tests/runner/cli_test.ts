@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { RunsJson } from "../../runner/cli/runs_json.ts";
 import { freshDatabase } from "./helpers.ts";
+import { freePort, waitForHttp } from "../net.ts";
+import { lockPgliteFolder } from "../../runner/store/pglite_lock.ts";
 
 const home = await Deno.makeTempDir({ prefix: "driftflow-cli-" });
 
@@ -11,6 +13,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
     env: { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_ok", NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(120_000), // every process a test starts is bounded
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
@@ -100,6 +103,10 @@ Deno.test({
       [["runs", "flaky", "--limit=-3"], /--limit must be a non-negative integer/],
       [["logs", "999999", "x"], /run 999999 does not exist/],
       [["frobnicate"], /unknown command "frobnicate"/],
+      [["run", "flaky", "--concurrency", "0"], /--concurrency must be an integer of at least 1/],
+      [["run", "flaky", "--concurrency=-2"], /--concurrency must be an integer of at least 1/],
+      [["worker", "--concurrency", "0"], /--concurrency must be an integer of at least 1/],
+      [["worker", "--concurrency", "1.5"], /--concurrency must be an integer of at least 1/],
     ];
     for (const [args, re] of cases) {
       const r = await cli(args);
@@ -124,6 +131,33 @@ Deno.test({
     assert.match(bad.stdout, /9 file\(s\), 1 valid DAG\(s\), 8 problem\(s\)/);
     const good = await cli(["dags", "validate"], { DRIFTFLOW_DAGS: "dags" });
     assert.equal(good.code, 0, good.stderr);
+  },
+});
+
+Deno.test({
+  name: "cli: a DAG file that hangs at its top level is named, and does not hang any command",
+  ...opts,
+  async fn() {
+    const env = {
+      DRIFTFLOW_DAGS: "tests/fixtures/dags_hang",
+      DRIFTFLOW_DAG_IMPORT_TIMEOUT_S: "2",
+      DRIFTFLOW_HOME: await Deno.makeTempDir(),
+    };
+    const hang = /dags_hang\/hangs\.ts: its import did not finish within 2 s/;
+    const validate = await cli(["dags", "validate"], env);
+    assert.equal(validate.code, 2, validate.stderr);
+    assert.match(validate.stderr, hang);
+    assert.match(validate.stdout, /2 file\(s\), 1 valid DAG\(s\), 1 problem\(s\)/);
+    const fine = await cli(["run", "fine"], env);
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.match(fine.stdout, /run \d+ of dag fine: success/);
+    const never = await cli(["run", "never"], env);
+    assert.equal(never.code, 2);
+    assert.match(never.stderr, hang);
+    const list = await cli(["dags"], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stderr, hang);
+    assert.match(list.stdout, /fine\s+manual/);
   },
 });
 
@@ -190,5 +224,184 @@ Deno.test({
       doc.runs.some((r) => r.state === "success" && r.runType === "scheduled"),
       runs.stdout.slice(0, 500),
     );
+  },
+});
+
+/** A TCP proxy to the test PostgreSQL server that can be cut (the database is down) and restored. */
+function cuttableProxy(target: URL) {
+  let listener: Deno.Listener | null = null;
+  const conns = new Set<Deno.Conn>();
+  let port = 0;
+  const close = (c: Deno.Conn) => {
+    try {
+      c.close();
+    } catch { /* closed already */ }
+  };
+  const serve = async (l: Deno.Listener) => {
+    try {
+      for await (const down of l) {
+        conns.add(down);
+        Deno.connect({ hostname: target.hostname, port: Number(target.port || 5432) }).then(
+          (up) => {
+            conns.add(up);
+            down.readable.pipeTo(up.writable).catch(() => {}).finally(() => close(up));
+            up.readable.pipeTo(down.writable).catch(() => {}).finally(() => close(down));
+          },
+          () => close(down),
+        );
+      }
+    } catch { /* the listener was closed */ }
+  };
+  return {
+    up() {
+      listener = Deno.listen({ hostname: "127.0.0.1", port });
+      port = (listener.addr as Deno.NetAddr).port;
+      serve(listener);
+      return port;
+    },
+    down() {
+      listener?.close();
+      listener = null;
+      for (const c of conns) close(c);
+      conns.clear();
+    },
+  };
+}
+
+Deno.test({
+  name: "cli: while the database is down the scheduler says so (not that another scheduler leads)",
+  ...opts,
+  async fn() {
+    const db = await freshDatabase();
+    const proxy = cuttableProxy(new URL(db.url));
+    const url = new URL(db.url);
+    url.port = String(proxy.up());
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "runner/cli/main.ts", "scheduler", "--tick-ms", "200"],
+      env: {
+        DATABASE_URL: url.toString(),
+        DRIFTFLOW_HOME: await Deno.makeTempDir(),
+        DRIFTFLOW_DAGS: "tests/fixtures/dags_ok",
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    let log = "";
+    const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({ write: (t) => void (log += t) }),
+    ).catch(() => {});
+    const waitFor = async (re: RegExp, from = 0) => {
+      const until = Date.now() + 30_000;
+      while (!re.test(log.slice(from))) {
+        if (Date.now() > until) throw new Error(`no ${re} in the scheduler's log:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await waitFor(/scheduler: leading/);
+      const before = log.length;
+      proxy.down();
+      await waitFor(/scheduler: .*the database is (down|unreachable)/, before);
+      const outage = log.length;
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.doesNotMatch(log, /another scheduler leads/);
+      proxy.up();
+      await waitFor(/scheduler: leading/, outage);
+    } finally {
+      proxy.down();
+      try {
+        child.kill("SIGKILL");
+      } catch { /* ended */ }
+      await child.status;
+      await reading;
+      await db.drop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cli: a second process on a PGlite home is refused, naming the owner; a dead owner's lock is taken over",
+  ...opts,
+  async fn() {
+    const home = await Deno.makeTempDir();
+    const env = { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_ok" };
+    const serve = () => {
+      const port = freePort();
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "web/main.ts", "--port", String(port)],
+        env: { ...env, DRIFTFLOW_TOKEN: "t" },
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      return { child, ready: waitForHttp(`http://127.0.0.1:${port}/health`) };
+    };
+    const stop = async (child: Deno.ChildProcess, signal: Deno.Signal) => {
+      try {
+        child.kill(signal);
+      } catch { /* ended */ }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* ended */ }
+      }, 20_000);
+      try {
+        return await child.status;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const first = serve();
+    try {
+      await first.ready;
+      const refused = await cli(["run", "flaky"], env);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(
+        refused.stderr,
+        new RegExp(`in use by process ${first.child.pid} \\(web/main\\.ts --port \\d+\\)`),
+      );
+      assert.match(refused.stderr, /That is the web server \(deno task serve\)/);
+      assert.match(refused.stderr, /POST \/api\/v1\/dags\/<dag_id>\/runs/);
+      assert.match(refused.stderr, /set DATABASE_URL/);
+      assert.doesNotMatch(refused.stderr, /\n\s+at /, "no stack trace");
+      const runs = await cli(["runs", "flaky", "--json"], env);
+      assert.equal(runs.code, 2, "reading behind the owner's back is refused too");
+    } finally {
+      await stop(first.child, "SIGTERM");
+    }
+    const ok = await cli(["run", "flaky"], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /run 1 of dag flaky: success/);
+
+    // An owner killed with SIGKILL leaves its lock file behind; the OS lock died with it.
+    const second = serve();
+    try {
+      await second.ready;
+    } finally {
+      assert.equal((await stop(second.child, "SIGKILL")).signal, "SIGKILL");
+    }
+    const record = JSON.parse(await Deno.readTextFile(`${home}/pgdata.lock`));
+    assert.equal(record.pid, second.child.pid, "the dead owner's record is still there");
+    const after = await cli(["run", "flaky"], env);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, /run 2 of dag flaky: success/, "run 1 was kept");
+
+    // The server started second is refused the same way (here this test process holds the home).
+    const lock = await lockPgliteFolder(`${home}/pgdata`);
+    try {
+      const late = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "web/main.ts", "--port", String(freePort())],
+        env: { ...env, DRIFTFLOW_TOKEN: "t" },
+        stdout: "null",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      const stderr = new TextDecoder().decode(late.stderr);
+      assert.equal(late.code, 2, stderr);
+      assert.match(stderr, new RegExp(`driftflow serve: .* in use by process ${Deno.pid} `));
+      assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+    } finally {
+      lock.release();
+    }
   },
 });

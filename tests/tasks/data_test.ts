@@ -3,7 +3,7 @@ import { readCsv, writeCsv } from "../../tasks/data/csv.ts";
 import { list, readBytes } from "../../tasks/data/location.ts";
 import { readParquet, writeParquet } from "../../tasks/data/parquet.ts";
 import { readTable, writeTable } from "../../tasks/data/read_table.ts";
-import { MissingColumnError, TableSchema } from "../../tasks/data/schema.ts";
+import { FileFormatError, MissingColumnError, TableSchema } from "../../tasks/data/schema.ts";
 import { startS3 } from "../runner/moto.ts";
 
 const schema = TableSchema.parse({
@@ -38,6 +38,7 @@ Deno.test("csv: rows are read through the schema; bad rows are quarantined with 
     [null, null],
     "an optional column the file lacks reads as missing",
   );
+  assert.equal(r.total, 5);
   assert.deepEqual(r.quarantined.map((q) => [q.row, q.reason]), [
     [4, 'delay: not a number: "soon"'],
     [5, 'when: not a date: "yesterday"; origin: missing value'],
@@ -126,4 +127,85 @@ Deno.test("parquet: a row range of a multi-page file returns exactly those rows"
   assert.equal(part.rows, 100);
   assert.equal((part.table.i as Float64Array)[0], 1500);
   assert.equal((part.table.s as string[])[99], "r1599");
+});
+
+Deno.test("csv: types come from all rows; bad cells, ragged rows and stray quotes are quarantined, every row counted", async () => {
+  const dir = await Deno.makeTempDir();
+  const lines = ["x,label,n"];
+  for (let i = 0; i < 3000; i++) lines.push(`${i % 97},${i % 2 ? "a" : "b"},${i}`);
+  lines[3] = "oops,a,2"; // early: inference on the first rows would call x categorical
+  lines[2500] = "later,b,2499"; // after the first 1,000 rows
+  lines[2600] = "1,a"; // ragged: too few
+  lines[2700] = "1,a,2,3"; // ragged: too many
+  lines[2800] = '1,say "hi",2799'; // a quote inside an unquoted field is kept
+  lines[2900] = "NA,a,2899"; // an NA marker is a missing number
+  await Deno.writeTextFile(`${dir}/in.csv`, lines.join("\n") + "\n");
+  const r = await readCsv(`${dir}/in.csv`, { quarantine: `${dir}/bad.csv` });
+  assert.equal(r.schema.columns.x.type, "numeric");
+  assert.equal(r.schema.columns.n.type, "numeric");
+  assert.equal(r.total, 3000);
+  assert.equal(r.rows + r.quarantined.length, r.total);
+  assert.deepEqual(r.quarantined.map((q) => [q.row, q.index, q.reason]), [
+    [4, 2, 'x: not a number: "oops"'],
+    [2501, 2499, 'x: not a number: "later"'],
+    [2601, 2599, "has 2 fields, the header has 3"],
+    [2701, 2699, "has 4 fields, the header has 3"],
+  ]);
+  assert.deepEqual(r.quarantined[3].values, { x: "1", label: "a", n: "2", _field4: "3" });
+  assert.ok((r.table.label as string[]).includes('say "hi"'));
+  assert.ok(Number.isNaN((r.table.x as Float64Array)[2899 - 4]), "NA is a missing value");
+  assert.equal((await Deno.readTextFile(`${dir}/bad.csv`)).trim().split("\n").length, 5);
+  // Mostly numbers but many words: categorical, nothing quarantined.
+  await Deno.writeTextFile(`${dir}/codes.csv`, "code\n1\n2\nA\nB\n3\n");
+  const codes = await readCsv(`${dir}/codes.csv`);
+  assert.equal(codes.schema.columns.code.type, "categorical");
+  assert.equal(codes.rows, 5);
+  // With tolerance 0 (every value must be a number), one word makes the column categorical.
+  const strict = await readCsv(`${dir}/in.csv`, { tolerance: 0 });
+  assert.equal(strict.schema.columns.x.type, "categorical");
+  assert.equal(strict.quarantined.length, 2, "only the ragged rows");
+  // A declared type wins over inference.
+  const declared = await readCsv(`${dir}/in.csv`, {
+    declared: { n: { type: "categorical", required: true, nullable: true } },
+  });
+  assert.equal(declared.schema.columns.n.type, "categorical");
+});
+
+Deno.test("csv and parquet: a file that cannot be read at all is a FileFormatError naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/q.csv`, 'a,b\n1,2\n3,"open\n5,6\n');
+  await assert.rejects(() => readCsv(`${dir}/q.csv`), (e) => {
+    assert.ok(e instanceof FileFormatError);
+    assert.match(e.message, /q\.csv: a quoted field that starts after line 2 is never closed/);
+    return true;
+  });
+  await Deno.writeTextFile(`${dir}/dup.csv`, "a,a\n1,2\n");
+  await assert.rejects(() => readCsv(`${dir}/dup.csv`), /names column "a" twice/);
+  await writeParquet(`${dir}/t.parquet`, { x: Float64Array.from({ length: 100 }, (_, i) => i) });
+  const bytes = await Deno.readFile(`${dir}/t.parquet`);
+  await Deno.writeFile(`${dir}/cut.parquet`, bytes.slice(0, bytes.length - 20));
+  await assert.rejects(() => readParquet(`${dir}/cut.parquet`), (e) => {
+    assert.ok(e instanceof FileFormatError);
+    assert.match(e.message, /cut\.parquet: not a readable Parquet file \(truncated or corrupt\?\)/);
+    return true;
+  });
+  await Deno.writeTextFile(`${dir}/text.parquet`, "not parquet at all");
+  await assert.rejects(() => readTable(`${dir}/text.parquet`), FileFormatError);
+});
+
+Deno.test("parquet: types from all rows, bad values quarantined, every row counted", async () => {
+  const dir = await Deno.makeTempDir();
+  const v = Array.from({ length: 3000 }, (_, i) => String(i));
+  v[2500] = "n/a?";
+  await writeParquet(`${dir}/s.parquet`, { v, w: Float64Array.from({ length: 3000 }, () => 1) });
+  const r = await readParquet(`${dir}/s.parquet`, { quarantine: `${dir}/bad.csv` });
+  assert.equal(r.schema.columns.v.type, "numeric");
+  assert.equal(r.total, 3000);
+  assert.equal(r.rows, 2999);
+  assert.deepEqual(r.quarantined.map((q) => [q.row, q.index, q.reason]), [
+    [2501, 2500, 'v: not a number: "n/a?"'],
+  ]);
+  const part = await readParquet(`${dir}/s.parquet`, { rowStart: 2400, rowEnd: 2600 });
+  assert.equal(part.total, 200);
+  assert.deepEqual(part.quarantined.map((q) => [q.row, q.index]), [[2501, 100]]);
 });

@@ -1,0 +1,74 @@
+/**
+ * What `train` and `predict` share about their input: reading a data file with its quarantine
+ * reported (`read R of T rows; Q quarantined → file` on stderr, reasons in the file), an optional
+ * `--schema` file, and the one-line messages (exit 2, no stack trace) for input that cannot be used.
+ *
+ * @example
+ * ```ts
+ * import { readInput } from "./input.ts";
+ * const read = await readInput("flights.csv", { quarantine: "out/quarantine.csv" });
+ * ```
+ */
+import { PgliteLockedError } from "../../runner/store/pglite_lock.ts";
+import type { ReadOptions, ReadResult } from "../../tasks/data/csv.ts";
+import { readTable, UnsupportedFormatError } from "../../tasks/data/read_table.ts";
+import {
+  FileFormatError,
+  MissingColumnError,
+  parseSchemaJson,
+  type TableSchema,
+} from "../../tasks/data/schema.ts";
+import { ModelInputError, TrainingDataError } from "../columns.ts";
+import { ModelNotFoundError } from "../registry/registry.ts";
+
+/** Input a command cannot use: printed as one line, exit 2. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** True for the errors a user can fix in their input: one line, exit 2, no stack trace. */
+export function isInputError(e: unknown): e is Error {
+  return e instanceof InputError || e instanceof FileFormatError ||
+    e instanceof MissingColumnError || e instanceof UnsupportedFormatError ||
+    e instanceof Deno.errors.NotFound || e instanceof TrainingDataError ||
+    e instanceof ModelInputError || e instanceof ModelNotFoundError ||
+    e instanceof PgliteLockedError;
+}
+
+/** Reads a `--schema` file. */
+export async function readSchemaFile(path: string): Promise<TableSchema> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new InputError(`cannot read the schema file ${path}: ${(e as Error).message}`);
+  }
+  return parseSchemaJson(text, path);
+}
+
+/** Where the quarantine of an output file goes: `scored.csv` → `scored.quarantine.csv`. */
+export function quarantineBeside(out: string): string {
+  return /\.(csv|parquet)$/i.test(out)
+    ? out.replace(/\.(csv|parquet)$/i, ".quarantine.csv")
+    : `${out}.quarantine.csv`;
+}
+
+/** Reads a data file and reports on stderr: rows read, rows quarantined, where, and why. */
+export async function readInput(uri: string, opts: ReadOptions): Promise<ReadResult> {
+  const read = await readTable(uri, opts);
+  if (read.rows + read.quarantined.length !== read.total) {
+    throw new Error(
+      `${uri}: ${read.rows} read + ${read.quarantined.length} quarantined ≠ ${read.total}`,
+    );
+  }
+  const q = read.quarantined.length;
+  console.error(
+    `read ${read.rows} of ${read.total} rows from ${uri}; ${q} quarantined${
+      q ? ` → ${read.quarantineUri}` : ""
+    }`,
+  );
+  const unit = /\.csv(\.gz)?$/i.test(uri) ? "line" : "row";
+  for (const r of read.quarantined.slice(0, 5)) console.error(`  ${unit} ${r.row}: ${r.reason}`);
+  if (q > 5) console.error(`  … and ${q - 5} more (reasons in ${read.quarantineUri})`);
+  return read;
+}
