@@ -43,6 +43,8 @@ function labelShifted(n: number, prior: number, seed: number, startDay = 0): Tab
 
 const features = (t: Table): Table => ({ a: t.a, b: t.b, c: t.c, y: t.y });
 
+const PYTHON = Deno.env.get("DRIFTFLOW_PYTHON") ?? ".venv/bin/python";
+
 Deno.test("the ONNX graph of a recalibrated model gives sigmoid(logit(p) + shift), as TypeScript does", async () => {
   const t = features(labelShifted(3000, 0.2, 1));
   for (const algo of ["gbdt", "logistic"] as const) {
@@ -102,6 +104,36 @@ Deno.test("the ONNX graph of a recalibrated model gives sigmoid(logit(p) + shift
   }
   const regression = trainModel({ a: t.a, z: t.b }, { target: "z", validFraction: 0 }).model;
   assert.throws(() => shiftLogitsOnnx(exportOnnx(regression), 1), /exactly one Sigmoid/);
+});
+
+Deno.test("the recalibrated graph serves the same shifted probabilities in Python's onnxruntime", async () => {
+  const t = features(labelShifted(400, 0.2, 5));
+  const { model } = trainModel(t, { target: "y", validFraction: 0, params: { nEstimators: 20 } });
+  const shift = priorShift(0.2, 0.45);
+  const bytes = shiftLogitsOnnx(exportOnnx(model), shift);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/model.onnx`, bytes);
+  await Deno.writeTextFile(
+    `${dir}/inputs.json`,
+    JSON.stringify({
+      a: { type: "float", values: Array.from(t.a as Float64Array) },
+      b: { type: "float", values: Array.from(t.b as Float64Array) },
+      c: { type: "string", values: t.c },
+    }),
+  );
+  const out = await new Deno.Command(PYTHON, {
+    args: ["tests/models/score_onnx.py", `${dir}/model.onnx`, `${dir}/inputs.json`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const py = JSON.parse(new TextDecoder().decode(out.stdout)) as { probabilities: number[][] };
+  const base = predictModel(model, t).probabilities![1];
+  let worst = 0;
+  py.probabilities.forEach((row, i) => {
+    worst = Math.max(worst, Math.abs(row[1] - sigmoid(logit(base[i]) + shift)));
+  });
+  assert.ok(worst < 1e-5, `Python onnxruntime vs sigmoid(logit(p) + shift): ${worst}`);
 });
 
 Deno.test("EM recovers a known prior from the scores of a calibrated model (Saerens et al. 2002)", () => {
