@@ -48,6 +48,9 @@ storeTest(
     const yes = (holdout.late as string[]).filter((v) => v === "yes").length / ref.rows;
     assert.equal(ref.positiveShare, yes);
     assert.equal(v1.metrics.positive_share, yes);
+    const trainYes = (trainRows.late as string[]).filter((v) => v === "yes").length /
+      v1.fingerprint.rows;
+    assert.equal(ref.calibratedShare, trainYes, "the prior the model is calibrated to");
     assert.equal(v1.metrics.roc_auc, ref.rocAuc.value);
     assert.ok(ref.rocAuc.se > 0 && v1.metrics.roc_auc_se === ref.rocAuc.se);
     assert.ok(v1.metrics.retrain_sd_roc_auc >= 0, JSON.stringify(v1.metrics));
