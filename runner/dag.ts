@@ -53,6 +53,11 @@ export interface TaskSettings {
   pool?: string;
   /** How many slots of the pool a try takes. */
   poolSlots?: number;
+  /**
+   * Airflow's `depends_on_past`: the task runs only when its instance in the previous run of the
+   * DAG (by logical date) ended in success or skipped; it waits until then. A first run ignores it.
+   */
+  dependsOnPast?: boolean;
 }
 
 /** The start and end of the period a run covers. */
@@ -80,10 +85,20 @@ export interface TaskContext<P, X> {
   readonly signal: AbortSignal;
   /** Writes a line to this try's log. */
   log(...args: unknown[]): void;
-  /** The value an upstream task returned (an array in map-index order for a mapped task). */
+  /**
+   * The value an upstream task returned (an array in map-index order for a mapped task). Only
+   * tasks upstream of this one (directly or not) may be read; `dags validate` reports any other.
+   * A task that left no value — it was skipped, or returned nothing — makes `xcom` throw (where
+   * Airflow's `xcom_pull` returns None): read such a task with `maybeXcom`.
+   */
   xcom<K extends keyof X & string>(taskId: K): X[K];
   /** Like `xcom`, but undefined when that task left no value (it was skipped, say). */
   maybeXcom<K extends keyof X & string>(taskId: K): X[K] | undefined;
+  /**
+   * Ends this try as "skipped" (Airflow's `AirflowSkipException`): no retry, no failure; the
+   * downstream tasks follow their trigger rules (`all_success` downstream is skipped too).
+   */
+  skip(reason?: string): never;
   /**
    * The value `taskId` returned in the latest earlier run of this DAG (by logical date) that has
    * one — Airflow's `xcom_pull(include_prior_dates=True)`; undefined when there is none. Any task
@@ -105,22 +120,54 @@ export interface TaskContext<P, X> {
   now(): Date;
 }
 
-/** Details passed to task callbacks. */
+/**
+ * What a task callback (`onSuccess`, `onFailure`, `onRetry`) is called with, e.g.
+ * `{ dagId: "etl", runId: 7, taskId: "load", mapIndex: -1, tryNumber: 2, error: "Error: …" }`.
+ */
 export interface TaskEvent {
   dagId: string;
   runId: number;
   taskId: string;
+  /** -1 for an unmapped task, else the item's index. */
   mapIndex: number;
+  /** The try that just ended (1 for the first). */
   tryNumber: number;
+  /** The failed try's error (stack trace for a thrown Error); absent on success. */
   error?: string;
 }
 
-/** Details passed to DAG callbacks. */
+/**
+ * What a DAG callback (`onSuccess`, `onFailure`) is called with, e.g.
+ * `{ dagId: "etl", runId: 7, state: "failed", failedTasks: ["load"] }`.
+ */
 export interface RunEvent {
   dagId: string;
   runId: number;
   state: RunState;
+  /** The ids of the tasks that ended "failed" (each once, mapped tasks included). */
   failedTasks: string[];
+}
+
+/**
+ * Thrown by a task (or through `ctx.skip()`) to end its try as "skipped", like Airflow's
+ * `AirflowSkipException`.
+ *
+ * @example
+ * ```ts
+ * import { SkipTask } from "./dag.ts";
+ * const run = () => { throw new SkipTask("no new files"); };
+ * ```
+ */
+export class SkipTask extends Error {
+  constructor(reason = "the task skipped itself") {
+    super(reason);
+    this.name = "SkipTask";
+  }
+}
+
+/** True for a SkipTask from any copy of this module. */
+export function isSkipTask(e: unknown): boolean {
+  return e instanceof Error && e.name === "SkipTask";
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -234,6 +281,11 @@ export interface DagOptions<S extends z.ZodType = z.ZodType> {
   maxActiveRuns?: number;
   /** How many task instances of one run may run at once (default 16). */
   maxActiveTasks?: number;
+  /**
+   * Airflow's `dagrun_timeout`: a run still unfinished this long after it started fails; its
+   * running tries are aborted and its unfinished tasks are skipped.
+   */
+  dagrunTimeout?: Duration;
   /** The run parameters' zod schema; a scheduled DAG's must parse `{}` (every field has a default). */
   params?: S;
   /** Task settings every task inherits. */
@@ -260,17 +312,45 @@ export function isDag(value: unknown): value is DagDefinition {
     (value as Record<symbol, unknown>)[DAG_BRAND] === true;
 }
 
+/**
+ * The tasks of a Dag as a persistent list (newest first): adding a task shares every earlier one,
+ * so building n tasks costs O(n), not the O(n²) of copying an array on every `.task`.
+ */
+export interface TaskNode {
+  readonly def: TaskDef;
+  readonly prev: TaskNode | null;
+  readonly size: number;
+}
+
 /** A DAG under construction; every method returns a new Dag with one more task. */
 export class Dag<P = Record<string, never>, X = Record<never, never>> {
   readonly [DAG_BRAND] = true;
   readonly options: DagOptions;
-  readonly tasks: readonly TaskDef[];
   /** Set by the loader: the file the DAG came from. */
   fileloc?: string;
+  readonly #last: TaskNode | null;
+  #tasks: readonly TaskDef[] | null = null;
 
-  constructor(options: DagOptions, tasks: readonly TaskDef[] = []) {
+  constructor(options: DagOptions, tasks: readonly TaskDef[] | TaskNode | null = []) {
     this.options = options;
-    this.tasks = tasks;
+    if (tasks === null || !Array.isArray(tasks)) this.#last = tasks as TaskNode | null;
+    else {
+      let node = null as TaskNode | null;
+      for (const def of tasks as readonly TaskDef[]) {
+        node = { def, prev: node, size: (node?.size ?? 0) + 1 };
+      }
+      this.#last = node;
+    }
+  }
+
+  /** The tasks in declaration order (built once per Dag, in O(n)). */
+  get tasks(): readonly TaskDef[] {
+    if (this.#tasks === null) {
+      const out = new Array<TaskDef>(this.#last?.size ?? 0);
+      for (let n = this.#last; n; n = n.prev) out[n.size - 1] = n.def;
+      this.#tasks = Object.freeze(out);
+    }
+    return this.#tasks;
   }
 
   get id(): string {
@@ -349,7 +429,11 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   #add<Y>(def: TaskDef): Dag<P, Y> {
-    return new Dag<P, Y>(this.options, [...this.tasks, def]);
+    return new Dag<P, Y>(this.options, {
+      def,
+      prev: this.#last,
+      size: (this.#last?.size ?? 0) + 1,
+    });
   }
 }
 
@@ -359,6 +443,7 @@ type NewId<K extends string, X> = K extends keyof X ? `duplicate task id: ${K}` 
 function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"> {
   const { deps, triggerRule, doc, onSuccess, onFailure, onRetry } = spec;
   const { retries, retryDelay, retryBackoff, maxRetryDelay, timeout, pool, poolSlots } = spec;
+  const { dependsOnPast } = spec;
   const settings: TaskSettings = {};
   for (
     const [k, v] of Object.entries({
@@ -369,6 +454,7 @@ function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"
       timeout,
       pool,
       poolSlots,
+      dependsOnPast,
     })
   ) {
     if (v !== undefined) (settings as Record<string, unknown>)[k] = v;

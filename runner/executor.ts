@@ -101,8 +101,15 @@ export class Executor implements RunEnv {
     if (run.dagId !== dag.id) {
       throw new Error(`run ${runId} belongs to dag "${run.dagId}", not "${dag.id}"`);
     }
-    await this.#loadPools();
-    this.#checkPools(dag);
+    try {
+      await this.#loadPools();
+      this.#checkPools(dag);
+    } catch (e) {
+      // A run that cannot start is failed, not left queued for ever.
+      await this.store.setRunState(runId, "failed", new Date(this.clock.now()));
+      this.emit({ kind: "run", runId, dagId: dag.id, state: "failed" });
+      throw e;
+    }
     const state = await new InProcessRun(this, dag, run).execute();
     const final = (await this.store.getRun(runId))!;
     return { run: final, state, taskInstances: await this.store.taskInstances(runId) };

@@ -11,7 +11,7 @@
  * ```
  */
 export { z } from "zod";
-export { Dag, dag, isDag } from "./dag.ts";
+export { Dag, dag, isDag, SkipTask } from "./dag.ts";
 export type {
   BranchSpec,
   CommandResult,

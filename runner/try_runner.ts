@@ -10,7 +10,7 @@
  * ```
  */
 import { runCommand } from "./command_task.ts";
-import type { TaskDef, TaskEvent } from "./dag.ts";
+import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
@@ -46,14 +46,20 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
 
   let value: unknown;
   let error: string | null = null;
+  let skipped: string | null = null;
   try {
     value = await execute(t, task, ti, tryNumber, controller.signal, log);
     if (task.kind === "branch") value = t.followed(task, value);
   } catch (e) {
-    error = e instanceof Error
-      ? (e.name === "TimeoutError" ? e.message : e.stack ?? e.message)
-      : String(e);
-    log.write("log", `try ${tryNumber} failed: ${error}`);
+    if (isSkipTask(e)) {
+      skipped = (e as Error).message;
+      log.write("log", `try ${tryNumber} skipped the task: ${skipped}`);
+    } else {
+      error = e instanceof Error
+        ? (e.name === "TimeoutError" ? e.message : e.stack ?? e.message)
+        : String(e);
+      log.write("log", `try ${tryNumber} failed: ${error}`);
+    }
   } finally {
     cancelTimer();
     outer?.removeEventListener("abort", onOuterAbort);
@@ -69,6 +75,18 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     tryNumber,
   };
 
+  if (skipped !== null) {
+    // The task skipped itself (SkipTask / ctx.skip): final, no retry, no callback (as Airflow).
+    await t.store.finishTry(key, tryNumber, {
+      state: "skipped",
+      at: new Date(endedAt),
+      durationMs,
+      error: `skipped: ${skipped}`,
+    });
+    ti.state = "skipped";
+    env.emit({ kind: "task", ...key, state: "skipped", tryNumber, durationMs });
+    return;
+  }
   if (error === null) {
     let xcom = null;
     try {
@@ -104,10 +122,12 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
   const released = env.signal?.aborted === true &&
     (env.signal.reason as Error)?.name === "ReleaseError";
   const retry = released || (tryNumber <= ti.maxTries && !env.signal?.aborted);
-  const nextRetryAt = released
-    ? endedAt
-    : retry
-    ? endedAt + retryDelayMs({ ...t.defaults, ...task.settings }, tryNumber)
+  const nextRetryAt = released ? endedAt : retry
+    ? endedAt + retryDelayMs(
+      { ...t.defaults, ...task.settings },
+      tryNumber,
+      `${t.dag.id}#${ti.taskId}#${t.run.id}#${ti.mapIndex}`,
+    )
     : null;
   const state = retry ? "up_for_retry" : "failed";
   if (released) await new TaskQueue(t.store.db).grantTry(key);

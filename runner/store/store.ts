@@ -284,15 +284,21 @@ export class Store {
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
-  /** Sets a run's state; `running` stamps the start (once), success/failed the end. */
-  async setRunState(id: number, state: RunState, at: Date): Promise<void> {
+  /**
+   * Sets a run's state; `running` stamps the start (once), success/failed the end. The stamps come
+   * from the database's clock, the one that stamped `queued_at`, so a run never starts before it
+   * was queued whatever the clocks of the processes say (`_at` is kept for the callers' sake).
+   */
+  async setRunState(id: number, state: RunState, _at: Date): Promise<void> {
     await this.db.query(
       `update dag_runs set state = $2,
-         start_date = case when $2 = 'running' then coalesce(start_date, $3::timestamptz) else start_date end,
-         end_date = case when $2 in ('success', 'failed') then $3::timestamptz
+         start_date = case when $2 = 'running' then coalesce(start_date, greatest(clock_timestamp(), queued_at))
+                           when $2 = 'failed' then coalesce(start_date, greatest(clock_timestamp(), queued_at))
+                           else start_date end,
+         end_date = case when $2 in ('success', 'failed') then greatest(clock_timestamp(), queued_at)
                          when $2 in ('queued', 'running') then null else end_date end
        where id = $1`,
-      [id, state, iso(at)],
+      [id, state],
     );
   }
 
@@ -307,13 +313,14 @@ export class Store {
   }
 
   /** Moves a run from queued to running when its DAG has fewer than `max` running; true if it did. */
-  async startRunIfRoom(runId: number, dagId: string, max: number, at: Date): Promise<boolean> {
+  async startRunIfRoom(runId: number, dagId: string, max: number, _at: Date): Promise<boolean> {
     const rows = await this.db.query(
-      `update dag_runs set state = 'running', start_date = coalesce(start_date, $4::timestamptz)
+      `update dag_runs set state = 'running',
+         start_date = coalesce(start_date, greatest(clock_timestamp(), queued_at))
        where id = $1 and state = 'queued'
          and (select count(*) from dag_runs where dag_id = $2 and state = 'running') < $3
        returning id`,
-      [runId, dagId, max, at.toISOString()],
+      [runId, dagId, max],
     );
     return rows.length > 0;
   }
@@ -427,7 +434,7 @@ export class Store {
     key: TiKey,
     tryNumber: number,
     end: {
-      state: "success" | "failed" | "up_for_retry";
+      state: "success" | "failed" | "up_for_retry" | "skipped";
       at: Date;
       durationMs: number;
       error?: string | null;
@@ -609,6 +616,14 @@ export class Store {
       slots: Number(r.slots),
       description: String(r.description),
     }));
+  }
+
+  /** Creates a pool unless one of that name exists (which is left as it is). */
+  async ensurePool(name: string, slots: number, description = ""): Promise<void> {
+    await this.db.query(
+      "insert into pools (name, slots, description) values ($1, $2, $3) on conflict (name) do nothing",
+      [name, slots, description],
+    );
   }
 
   /** Creates or resizes a pool. */
