@@ -80,8 +80,14 @@ export class RunTracker {
   readonly defaults: TaskSettings;
   readonly store: Store;
   readonly clock: Clock;
+  /** Aborts this run's tries: the process's signal, or one the run adds (its dagrunTimeout). */
+  signal: AbortSignal | undefined;
+  /** How many tasks the last `settle` left waiting for their previous instance (dependsOnPast). */
+  waitingOnPast = 0;
+  readonly #pastOk = new Set<string>();
 
   constructor(readonly env: RunEnv, readonly dag: DagDefinition, readonly run: DagRun) {
+    this.signal = env.signal;
     this.tasks = new Map(dag.tasks.map((t) => [t.id, t]));
     for (const t of dag.tasks) {
       for (const d of t.deps) {
@@ -204,6 +210,7 @@ export class RunTracker {
     let changed = true;
     while (changed) {
       changed = false;
+      this.waitingOnPast = 0;
       for (const task of this.tasks.values()) {
         const parent = this.parent(task.id);
         if (task.mapped && parent.state === "running" && !parent.busy) {
@@ -219,6 +226,10 @@ export class RunTracker {
           countUpstream(task.deps.map((d) => this.parent(d).state)),
         );
         if (decision === "wait") continue;
+        if (decision === "run" && !await this.pastAllows(task)) {
+          this.waitingOnPast++;
+          continue;
+        }
         changed = true;
         changes++;
         if (decision === "run") {
@@ -229,6 +240,30 @@ export class RunTracker {
       }
     }
     return changes;
+  }
+
+  /**
+   * Airflow's `depends_on_past`: with `dependsOnPast`, a task may run only when its instance in the
+   * previous run (by logical date) ended success or skipped; no previous run, or a previous run
+   * without the task, allows it.
+   */
+  async pastAllows(task: TaskDef): Promise<boolean> {
+    if (!this.setting(task, "dependsOnPast") || this.#pastOk.has(task.id)) return true;
+    const prev = await this.store.previousTaskState(this.dag.id, this.run.logicalDate, task.id);
+    const ok = prev === undefined || prev === "success" || prev === "skipped";
+    if (ok) this.#pastOk.add(task.id);
+    return ok;
+  }
+
+  /** Settles every unfinished task instance as skipped (the run timed out); returns how many. */
+  async skipUnfinished(reason: string): Promise<number> {
+    let n = 0;
+    for (const ti of this.tis.values()) {
+      if (isFinished(ti.state) || ti.busy) continue;
+      await this.setState(ti, "skipped", reason);
+      n++;
+    }
+    return n;
   }
 
   async expand(task: TaskDef, parent: Ti): Promise<void> {
@@ -457,9 +492,10 @@ export class RunTracker {
 
   // ---- finishing --------------------------------------------------------------------------------
 
-  async finish(): Promise<RunState> {
+  /** Ends the run: failed when a leaf failed (or when `failed` says so: it timed out), else success. */
+  async finish(failedAnyway = false): Promise<RunState> {
     const leaves = this.dag.tasks.filter((t) => !this.downstream.has(t.id));
-    const failed = leaves.some((t) => {
+    const failed = failedAnyway || leaves.some((t) => {
       const s = this.parent(t.id).state;
       return s === "failed" || s === "upstream_failed";
     });

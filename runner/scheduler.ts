@@ -15,6 +15,7 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
+import { parseDuration } from "./duration.ts";
 import type { LeaderLock } from "./leader.ts";
 import { createDagRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
@@ -22,6 +23,7 @@ import { parseSchedule } from "./schedule.ts";
 import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, TaskQueue } from "./store/queue.ts";
 import { RunExistsError, type Store } from "./store/store.ts";
+import type { DagRun } from "./store/types.ts";
 
 /** How a scheduler is set up. */
 export interface SchedulerOptions {
@@ -40,6 +42,13 @@ export interface SchedulerOptions {
   maxCatchupPerTick?: number;
   onEvent?: (event: ExecutorEvent) => void;
   log?: (line: string) => void;
+}
+
+/** True when `run` started longer than its DAG's dagrunTimeout before `now`. */
+function dagrunTimedOut(dag: DagDefinition, run: DagRun, now: Date): boolean {
+  const limit = dag.options.dagrunTimeout;
+  if (limit === undefined || run.startDate === null) return false;
+  return run.startDate.getTime() + parseDuration(limit) <= now.getTime();
 }
 
 export class Scheduler implements RunEnv {
@@ -141,6 +150,18 @@ export class Scheduler implements RunEnv {
       this.#dirty.delete(run.id);
       const tracker = new RunTracker(this, dag, run);
       await tracker.load("observe");
+      if (dagrunTimedOut(dag, run, now)) {
+        // Airflow's dagrun_timeout: unfinished tasks are skipped and the run fails. (A try already
+        // running on a worker runs on to its own end or timeout.)
+        await tracker.skipUnfinished(
+          `the run exceeded its dagrunTimeout of ${dag.options.dagrunTimeout}`,
+        );
+        await tracker.finish(true);
+        this.#log(
+          `run ${run.id} of ${dag.id}: failed (dagrunTimeout ${dag.options.dagrunTimeout})`,
+        );
+        continue;
+      }
       scheduled += await tracker.settle(true);
       if (tracker.allFinished()) {
         const state = await tracker.finish();

@@ -30,7 +30,7 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
   t.setMemState(ti, "running");
 
   const controller = new AbortController();
-  const outer = env.signal;
+  const outer = t.signal;
   const onOuterAbort = () =>
     controller.abort(outer?.reason ?? new Error("the executor is shutting down"));
   outer?.addEventListener("abort", onOuterAbort, { once: true });
@@ -51,8 +51,8 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     value = await execute(t, task, ti, tryNumber, controller.signal, log);
     if (task.kind === "branch") value = t.followed(task, value);
   } catch (e) {
-    if (isSkipTask(e)) {
-      skipped = (e as Error).message;
+    if (isSkipTask(e) || isSkipTask(controller.signal.reason)) {
+      skipped = (isSkipTask(e) ? e as Error : controller.signal.reason as Error).message;
       log.write("log", `try ${tryNumber} skipped the task: ${skipped}`);
     } else {
       error = e instanceof Error

@@ -593,6 +593,25 @@ export class Store {
     return rows.map(toXcom);
   }
 
+  /**
+   * The state of `taskId` in the latest run of `dagId` before `before` (by logical date): null when
+   * it has none yet, undefined when there is no such run or that run has no such task.
+   */
+  async previousTaskState(
+    dagId: string,
+    before: Date,
+    taskId: string,
+  ): Promise<TaskState | null | undefined> {
+    const rows = await this.db.query<{ state: string | null; has: boolean }>(
+      `select ti.state, ti.task_id is not null as has from (select id from dag_runs
+         where dag_id = $1 and logical_date < $2::timestamptz order by logical_date desc limit 1) r
+       left join task_instances ti on ti.run_id = r.id and ti.task_id = $3 and ti.map_index = -1`,
+      [dagId, before.toISOString(), taskId],
+    );
+    if (rows.length === 0 || !rows[0].has) return undefined;
+    return (rows[0].state ?? null) as TaskState | null;
+  }
+
   /** The XCom `taskId` left in the latest run of `dagId` before `before` (by logical date). */
   async priorXcom(dagId: string, before: Date, taskId: string): Promise<XcomRecord | null> {
     const rows = await this.db.query<Row>(
