@@ -31,7 +31,7 @@
  * ```
  */
 import type { z } from "zod";
-import type { Duration } from "./duration.ts";
+import { type Duration, parseDuration } from "./duration.ts";
 import type { TriggerRule } from "./trigger_rules.ts";
 import type { RunState, RunType } from "./states.ts";
 import type { SqlClient } from "./store/sql_client.ts";
@@ -232,8 +232,27 @@ export interface TriggerResult {
   state: RunState;
 }
 
+/**
+ * A sensor (Airflow's BaseSensorOperator): `poke` is called every `interval` until it returns a
+ * value other than false, null or undefined — that value is the XCom — or `timeout` has passed
+ * since the first poke (the task then fails, without retries; with `softFail` it is skipped).
+ * In "poke" mode one try holds its worker and pool slot while it waits; in "reschedule" mode each
+ * poke is a short try, and between pokes the task is `up_for_reschedule` and holds no slot.
+ */
+export interface SensorSpec<P, X, R> extends BaseSpec<X> {
+  poke: (ctx: TaskContext<P, X>) => Awaitable<R | false | null | undefined>;
+  /** The wait between pokes (default "60s", as Airflow's poke_interval). */
+  interval?: Duration;
+  /** How long the sensor may wait in all (default "7d", as Airflow's). */
+  timeout?: Duration;
+  /** "poke" (default) holds the slot between pokes; "reschedule" frees it. */
+  mode?: "poke" | "reschedule";
+  /** Skip instead of failing when the sensor times out. */
+  softFail?: boolean;
+}
+
 /** The kinds of task. */
-export type TaskKind = "function" | "branch" | "command" | "trigger";
+export type TaskKind = "function" | "branch" | "command" | "trigger" | "sensor";
 
 /** A task as the engine holds it, with the types erased. */
 export interface TaskDef {
@@ -254,6 +273,14 @@ export interface TaskDef {
     conf?: (ctx: AnyContext) => Awaitable<Record<string, unknown>>;
     wait: boolean;
   };
+  readonly sensor?: {
+    intervalMs: number;
+    timeoutMs: number;
+    mode: "poke" | "reschedule";
+    softFail: boolean;
+  };
+  /** The assets (URIs) a successful try of this task updates (Airflow's outlets). */
+  readonly outlets?: readonly string[];
   readonly onSuccess?: (event: TaskEvent) => Awaitable<void>;
   readonly onFailure?: (event: TaskEvent) => Awaitable<void>;
   readonly onRetry?: (event: TaskEvent) => Awaitable<void>;
@@ -424,6 +451,26 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
         dagId: spec.dagId,
         conf: spec.conf as NonNullable<TaskDef["trigger"]>["conf"],
         wait: spec.wait ?? false,
+      },
+    });
+  }
+
+  /** Adds a sensor: waits until `spec.poke` returns a value (see {@link SensorSpec}). */
+  sensor<K extends string, R>(
+    id: NewId<K, X>,
+    spec: SensorSpec<P, X, R>,
+  ): Dag<P, X & { [k in K]: Awaited<R> }> {
+    // `timeout` is the sensor's (its whole wait), not a try's: a try's comes from `defaults`.
+    return this.#add<X & { [k in K]: Awaited<R> }>({
+      ...base(id, { ...spec, timeout: undefined }),
+      kind: "sensor",
+      mapped: false,
+      run: spec.poke as TaskDef["run"],
+      sensor: {
+        intervalMs: parseDuration(spec.interval ?? "60s"),
+        timeoutMs: parseDuration(spec.timeout ?? "7d"),
+        mode: spec.mode ?? "poke",
+        softFail: spec.softFail ?? false,
       },
     });
   }

@@ -273,7 +273,8 @@ class InProcessRun extends RunTracker {
       const task = this.tasks.get(ti.taskId)!;
       if (task.mapped && ti.mapIndex === -1) continue;
       const ready = ti.state === "scheduled" ||
-        (ti.state === "up_for_retry" && (ti.nextRetryAt ?? 0) <= now);
+        ((ti.state === "up_for_retry" || ti.state === "up_for_reschedule") &&
+          (ti.nextRetryAt ?? 0) <= now);
       if (!ready) continue;
       if (this.inFlight.size >= this.maxActiveTasks || !this.ex.tryAcquire(ti.pool, ti.poolSlots)) {
         blocked = true;

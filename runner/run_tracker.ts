@@ -350,7 +350,8 @@ export class RunTracker {
   earliestRetry(): number | null {
     let at: number | null = null;
     for (const ti of this.tis.values()) {
-      if (ti.state === "up_for_retry" && !ti.busy && ti.nextRetryAt !== null) {
+      const waiting = ti.state === "up_for_retry" || ti.state === "up_for_reschedule";
+      if (waiting && !ti.busy && ti.nextRetryAt !== null) {
         at = at === null ? ti.nextRetryAt : Math.min(at, ti.nextRetryAt);
       }
     }

@@ -23,6 +23,7 @@ export const TaskState = z.enum([
   "skipped",
   "upstream_failed",
   "up_for_retry",
+  "up_for_reschedule",
 ]);
 export type TaskState = z.infer<typeof TaskState>;
 

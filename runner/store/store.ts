@@ -434,7 +434,7 @@ export class Store {
     key: TiKey,
     tryNumber: number,
     end: {
-      state: "success" | "failed" | "up_for_retry" | "skipped";
+      state: "success" | "failed" | "up_for_retry" | "up_for_reschedule" | "skipped";
       at: Date;
       durationMs: number;
       error?: string | null;
@@ -635,6 +635,15 @@ export class Store {
       slots: Number(r.slots),
       description: String(r.description),
     }));
+  }
+
+  /** One more try for a task instance (a sensor's reschedule, which does not use a retry). */
+  async extendTries(key: TiKey): Promise<void> {
+    await this.db.query(
+      `update task_instances set max_tries = max_tries + 1
+       where run_id = $1 and task_id = $2 and map_index = $3`,
+      [key.runId, key.taskId, key.mapIndex],
+    );
   }
 
   /** Creates a pool unless one of that name exists (which is left as it is). */
