@@ -177,6 +177,8 @@ type Deps<X> = readonly (keyof X & string)[];
 export interface BaseSpec<X> extends TaskSettings {
   /** The tasks that must finish first (subject to the trigger rule). */
   deps?: Deps<X>;
+  /** The assets (URIs) this task updates: each successful try records an event for each. */
+  outlets?: readonly string[];
   /** When the task may run given its upstream states (default "all_success"). */
   triggerRule?: TriggerRule;
   /** A line shown in the UI. */
@@ -296,6 +298,17 @@ export interface DagOptions<S extends z.ZodType = z.ZodType> {
   description?: string;
   /** A cron expression, "@hourly", "@daily", "@weekly", "@monthly", "@yearly", or null: manual only. */
   schedule?: string | null;
+  /**
+   * Data-aware scheduling (Airflow's `schedule=[Asset(…)]`): the DAG runs when every one of these
+   * asset URIs has been updated since its last run — by a task's `outlets`, `deno task assets
+   * touch`, the API, or a watcher (`watchAssets`). Use it instead of `schedule`.
+   */
+  onAssets?: readonly string[];
+  /**
+   * Watch the `onAssets` URIs that are folders (`file:///…/` or `s3://bucket/prefix/`): the
+   * scheduler records an asset event when a file newer than the last one seen lands there.
+   */
+  watchAssets?: boolean;
   /** The IANA time zone the schedule is read in (default UTC). */
   timezone?: string;
   /** The first logical date the scheduler considers (ISO date or date-time). */
@@ -488,7 +501,7 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
 type NewId<K extends string, X> = K extends keyof X ? `duplicate task id: ${K}` : K;
 
 function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"> {
-  const { deps, triggerRule, doc, onSuccess, onFailure, onRetry } = spec;
+  const { deps, triggerRule, doc, onSuccess, onFailure, onRetry, outlets } = spec;
   const { retries, retryDelay, retryBackoff, maxRetryDelay, timeout, pool, poolSlots } = spec;
   const { dependsOnPast } = spec;
   const settings: TaskSettings = {};
@@ -511,6 +524,7 @@ function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"
     deps: [...(deps ?? [])],
     triggerRule: triggerRule ?? "all_success",
     settings,
+    ...(outlets?.length ? { outlets: [...outlets] } : {}),
     doc,
     onSuccess,
     onFailure,

@@ -18,6 +18,8 @@ import type { DagDefinition } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import type { LeaderLock } from "./leader.ts";
 import { createDagRun } from "./runs.ts";
+import { createAssetTriggeredRun } from "./assets.ts";
+import { watchAssetFolders } from "./assets_watch.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import { parseSchedule } from "./schedule.ts";
 import type { RunState } from "./states.ts";
@@ -132,6 +134,7 @@ export class Scheduler implements RunEnv {
     for (const dag of this.options.dags.values()) {
       if (dag.options.schedule && !paused.has(dag.id)) await this.createDueRuns(dag, now);
     }
+    await this.createAssetRuns(paused);
     await this.reap(now);
     const sweep = this.clock.now() - this.#lastSweep >= 5000;
     const runs = await this.store.distributedRuns(["queued", "running"]);
@@ -208,6 +211,19 @@ export class Scheduler implements RunEnv {
     }
     if (created) this.#log(`created ${created} run(s) of ${dag.id}`);
     return created;
+  }
+
+  /** Watches asset folders, then makes the runs of asset-scheduled DAGs that are due. */
+  async createAssetRuns(paused: Set<string>): Promise<void> {
+    const dags = [...this.options.dags.values()].filter((d) =>
+      d.options.onAssets?.length && !paused.has(d.id)
+    );
+    if (dags.length === 0) return;
+    await watchAssetFolders(this.store.db, dags, (l) => this.#log(l));
+    for (const dag of dags) {
+      const run = await createAssetTriggeredRun(this.store, dag);
+      if (run) this.#log(`created run ${run.id} of ${dag.id} (asset events)`);
+    }
   }
 
   /** Fails (or queues for retry) every try whose worker stopped heartbeating. */

@@ -40,5 +40,5 @@ export function isFinished(state: TaskState | null): boolean {
 }
 
 /** How runs are started. */
-export const RunType = z.enum(["manual", "scheduled", "backfill", "triggered"]);
+export const RunType = z.enum(["manual", "scheduled", "backfill", "triggered", "asset_triggered"]);
 export type RunType = z.infer<typeof RunType>;

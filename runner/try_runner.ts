@@ -9,6 +9,7 @@
  * await runTry(tracker, task, ti); // ti.state is now success, failed or up_for_retry
  * ```
  */
+import { recordAssetEvent } from "./assets.ts";
 import { runCommand } from "./command_task.ts";
 import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
@@ -163,6 +164,16 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
         durationMs,
         xcom,
       });
+      for (const uri of task.outlets ?? []) {
+        await recordAssetEvent(t.store.db, {
+          uri,
+          source: "task",
+          sourceDagId: t.dag.id,
+          sourceRunId: t.run.id,
+          sourceTaskId: ti.taskId,
+          ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
+        });
+      }
       await t.callback(task.onSuccess, event, "onSuccess");
       return;
     }

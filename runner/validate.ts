@@ -14,6 +14,7 @@ import type { DagDefinition, TaskDef } from "./dag.ts";
 import { DurationSchema } from "./duration.ts";
 import { parseSchedule } from "./schedule.ts";
 import { TriggerRule } from "./trigger_rules.ts";
+import { AssetUri } from "./assets.ts";
 
 const fn = z.custom<(...args: never[]) => unknown>(
   (v) => typeof v === "function",
@@ -49,6 +50,8 @@ const DagOptionsSchema = z.strictObject({
   params: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "expected a zod schema").optional(),
   defaults: TaskSettingsSchema.optional(),
   tags: z.array(z.string()).optional(),
+  onAssets: z.array(AssetUri).min(1).optional(),
+  watchAssets: z.boolean().optional(),
   onSuccess: fn.optional(),
   onFailure: fn.optional(),
 });
@@ -58,6 +61,7 @@ const TaskSchema = z.object({
   deps: z.array(z.string()),
   triggerRule: TriggerRule,
   settings: TaskSettingsSchema,
+  outlets: z.array(AssetUri).optional(),
 });
 
 /** Problems with `dag`, one line each, each starting with `file` (and the task when there is one). */
@@ -105,6 +109,14 @@ export function validateDag(
   if (!cycle) problems.push(...xcomReadProblems(dag.tasks, ids, where));
   if (cycle) problems.push(`${where(cycle[0])}: dependency cycle ${cycle.join(" -> ")}`);
   const schedule = dag.options.schedule;
+  if (schedule && dag.options.onAssets?.length) {
+    problems.push(
+      `${where()}: both a schedule and onAssets; a DAG runs on a cron or on assets: drop one`,
+    );
+  }
+  if (dag.options.watchAssets && !dag.options.onAssets?.length) {
+    problems.push(`${where()}: watchAssets without onAssets; list the asset URIs to watch`);
+  }
   if (schedule) {
     try {
       parseSchedule(schedule, dag.options.timezone ?? "UTC");

@@ -11,6 +11,7 @@
  */
 import type { RunState, TaskState } from "../states.ts";
 import type { DagStructure } from "../structure.ts";
+import { ASSET_MIGRATIONS } from "./assets_schema.ts";
 import { migrate } from "./migrations.ts";
 import type { SqlClient } from "./sql_client.ts";
 import type {
@@ -100,9 +101,11 @@ function toTi(r: Row): TaskInstance {
 export class Store {
   constructor(readonly db: SqlClient) {}
 
-  /** Applies pending migrations. */
-  migrate(): Promise<number[]> {
-    return migrate(this.db);
+  /** Applies pending migrations (the engine's, then the assets' component); the engine's applied. */
+  async migrate(): Promise<number[]> {
+    const applied = await migrate(this.db);
+    await migrate(this.db, ASSET_MIGRATIONS, "assets");
+    return applied;
   }
 
   close(): Promise<void> {
