@@ -23,6 +23,7 @@ import type { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 import { formatLogArgs } from "./task_log.ts";
 import { runTry } from "./try_runner.ts";
+import { pokeUntil } from "./sensors/poke.ts";
 
 /** What to run. */
 export interface SingleTaskOptions {
@@ -193,6 +194,17 @@ async function execute(
         cwd: task.cwd,
         signal,
         log: (stream, line) => log(`[${task.id} ${stream}] ${line}`),
+      });
+    }
+    case "sensor": {
+      // Alone, a sensor pokes in this process until its value or its timeout, whatever its mode.
+      const s = task.sensor!;
+      return await pokeUntil({
+        poke: () => race(() => task.run!(ctxFor(-1))),
+        intervalMs: s.intervalMs,
+        timeoutMs: s.timeoutMs,
+        clock: tracker.clock,
+        signal,
       });
     }
     case "trigger":
