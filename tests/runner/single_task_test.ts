@@ -76,6 +76,19 @@ storeSuite("single task", {
     );
   },
 
+  "a sensor alone pokes until its value, in either mode": async (store) => {
+    let pokes = 0;
+    const d = dag({ id: id("sensor_alone") }).sensor("wait", {
+      mode: "reschedule",
+      poke: () => ++pokes >= 3 && "ready",
+      interval: "10ms",
+      timeout: "10s",
+    });
+    const r = await runSingleTask({ store, artifacts, dag: d, taskId: "wait", log: quiet });
+    assert.deepEqual(r, { state: "success", value: "ready" });
+    assert.equal(pokes, 3);
+  },
+
   "with record, the try is recorded in the given run as a new try": async (store) => {
     let value = 1;
     const d = dag({ id: id("rec") }).task("t", { run: () => value });
