@@ -1,7 +1,8 @@
 /**
  * The authoring API: a DAG is declared as a chain of tasks, each naming the tasks it depends on.
  * Because tasks are declared after their dependencies, `ctx.xcom("extract")` is typed with the
- * return type of `extract` — no casts, unlike Airflow's `xcom_pull`.
+ * return type of `extract` — no casts, unlike Airflow's `xcom_pull` — and only from a task upstream
+ * of the reader (its deps and theirs, tracked in the type as each task's ancestors).
  *
  * @example
  * ```ts
@@ -171,12 +172,18 @@ export function isSkipTask(e: unknown): boolean {
 }
 
 type Awaitable<T> = T | Promise<T>;
-type Deps<X> = readonly (keyof X & string)[];
+/** The ids of the tasks in `D` and of every task they depend on, directly or not (`A`: ancestors). */
+type AncestorsOf<A, D> = D extends keyof A ? A[D] : never;
+/**
+ * What a task depending on `D` may read with `ctx.xcom`: those tasks and their ancestors — a task
+ * that is not upstream is a type error (it would only be there by timing).
+ */
+export type Upstream<X, A, D> = Pick<X, Extract<D | AncestorsOf<A, D>, keyof X>>;
 
-/** Settings every kind of task shares. */
-export interface BaseSpec<X> extends TaskSettings {
+/** Settings every kind of task shares; `D` is the ids it may depend on. */
+export interface BaseSpec<X, D extends string = keyof X & string> extends TaskSettings {
   /** The tasks that must finish first (subject to the trigger rule). */
-  deps?: Deps<X>;
+  deps?: readonly D[];
   /** The assets (URIs) this task updates: each successful try records an event for each. */
   outlets?: readonly string[];
   /** When the task may run given its upstream states (default "all_success"). */
@@ -189,23 +196,24 @@ export interface BaseSpec<X> extends TaskSettings {
 }
 
 /** A Python-operator-style task: its return value is its XCom. */
-export interface FunctionSpec<P, X, R> extends BaseSpec<X> {
+export interface FunctionSpec<P, X, R, D extends string = keyof X & string> extends BaseSpec<X, D> {
   run: (ctx: TaskContext<P, X>) => Awaitable<R>;
 }
 
 /** A mapped task: one instance per item that `expand` returns at run time. */
-export interface MappedSpec<P, X, T, R> extends BaseSpec<X> {
+export interface MappedSpec<P, X, T, R, D extends string = keyof X & string>
+  extends BaseSpec<X, D> {
   expand: (ctx: TaskContext<P, X>) => Awaitable<readonly T[]>;
   run: (ctx: TaskContext<P, X>, item: T) => Awaitable<R>;
 }
 
 /** A branch: returns the id (or ids) of the direct downstream tasks to follow; the rest are skipped. */
-export interface BranchSpec<P, X> extends BaseSpec<X> {
+export interface BranchSpec<P, X, D extends string = keyof X & string> extends BaseSpec<X, D> {
   run: (ctx: TaskContext<P, X>) => Awaitable<string | readonly string[]>;
 }
 
 /** A command task (Airflow's BashOperator): the exit code decides the state. */
-export interface CommandSpec<P, X> extends BaseSpec<X> {
+export interface CommandSpec<P, X, D extends string = keyof X & string> extends BaseSpec<X, D> {
   cmd: readonly string[] | ((ctx: TaskContext<P, X>) => readonly string[]);
   env?: Record<string, string>;
   cwd?: string;
@@ -219,7 +227,7 @@ export interface CommandResult {
 }
 
 /** Starts a run of another DAG. */
-export interface TriggerSpec<P, X> extends BaseSpec<X> {
+export interface TriggerSpec<P, X, D extends string = keyof X & string> extends BaseSpec<X, D> {
   dagId: string;
   conf?: (ctx: TaskContext<P, X>) => Awaitable<Record<string, unknown>>;
   /** Wait for the triggered run to finish; the task fails when that run fails. */
@@ -241,7 +249,7 @@ export interface TriggerResult {
  * In "poke" mode one try holds its worker and pool slot while it waits; in "reschedule" mode each
  * poke is a short try, and between pokes the task is `up_for_reschedule` and holds no slot.
  */
-export interface SensorSpec<P, X, R> extends BaseSpec<X> {
+export interface SensorSpec<P, X, R, D extends string = keyof X & string> extends BaseSpec<X, D> {
   poke: (ctx: TaskContext<P, X>) => Awaitable<R | false | null | undefined>;
   /** The wait between pokes (default "60s", as Airflow's poke_interval). */
   interval?: Duration;
@@ -363,7 +371,7 @@ export interface TaskNode {
 }
 
 /** A DAG under construction; every method returns a new Dag with one more task. */
-export class Dag<P = Record<string, never>, X = Record<never, never>> {
+export class Dag<P = Record<string, never>, X = Record<never, never>, A = Record<never, never>> {
   readonly [DAG_BRAND] = true;
   readonly options: DagOptions;
   /** Set by the loader: the file the DAG came from. */
@@ -398,23 +406,23 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a task that runs `spec.run`; with `spec.expand`, one instance per item. */
-  task<K extends string, T, R>(
+  task<K extends string, T, R, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: MappedSpec<P, X, T, R>,
-  ): Dag<P, X & { [k in K]: Awaited<R>[] }>;
-  task<K extends string, R>(
+    spec: MappedSpec<P, Upstream<X, A, D>, T, R, D>,
+  ): Dag<P, X & { [k in K]: Awaited<R>[] }, A & { [k in K]: D | AncestorsOf<A, D> }>;
+  task<K extends string, R, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: FunctionSpec<P, X, R>,
-  ): Dag<P, X & { [k in K]: Awaited<R> }>;
+    spec: FunctionSpec<P, Upstream<X, A, D>, R, D>,
+  ): Dag<P, X & { [k in K]: Awaited<R> }, A & { [k in K]: D | AncestorsOf<A, D> }>;
   task<K extends string, R>(
     id: K,
-    spec: BaseSpec<X> & {
+    spec: BaseSpec<X, string> & {
       run: (...args: never[]) => unknown;
       expand?: (...args: never[]) => unknown;
     },
-  ): Dag<P, X & { [k in K]: R }> {
+  ): Dag<P, X & { [k in K]: R }, A> {
     const expand = "expand" in spec ? spec.expand : undefined;
-    return this.#add<X & { [k in K]: R }>({
+    return this.#add<X & { [k in K]: R }, A>({
       ...base(id, spec),
       kind: "function",
       mapped: expand !== undefined,
@@ -424,11 +432,11 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a branch task; its XCom is the list of task ids it followed. */
-  branch<K extends string>(
+  branch<K extends string, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: BranchSpec<P, X>,
-  ): Dag<P, X & { [k in K]: string[] }> {
-    return this.#add<X & { [k in K]: string[] }>({
+    spec: BranchSpec<P, Upstream<X, A, D>, D>,
+  ): Dag<P, X & { [k in K]: string[] }, A & { [k in K]: D | AncestorsOf<A, D> }> {
+    return this.#add({
       ...base(id, spec),
       kind: "branch",
       mapped: false,
@@ -437,11 +445,11 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a command task (argv, env, cwd); stdout and stderr go to the task log. */
-  command<K extends string>(
+  command<K extends string, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: CommandSpec<P, X>,
-  ): Dag<P, X & { [k in K]: CommandResult }> {
-    return this.#add<X & { [k in K]: CommandResult }>({
+    spec: CommandSpec<P, Upstream<X, A, D>, D>,
+  ): Dag<P, X & { [k in K]: CommandResult }, A & { [k in K]: D | AncestorsOf<A, D> }> {
+    return this.#add({
       ...base(id, spec),
       kind: "command",
       mapped: false,
@@ -452,11 +460,11 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a task that starts a run of another DAG with a conf, and may wait for it. */
-  triggerDag<K extends string>(
+  triggerDag<K extends string, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: TriggerSpec<P, X>,
-  ): Dag<P, X & { [k in K]: TriggerResult }> {
-    return this.#add<X & { [k in K]: TriggerResult }>({
+    spec: TriggerSpec<P, Upstream<X, A, D>, D>,
+  ): Dag<P, X & { [k in K]: TriggerResult }, A & { [k in K]: D | AncestorsOf<A, D> }> {
+    return this.#add({
       ...base(id, spec),
       kind: "trigger",
       mapped: false,
@@ -469,12 +477,12 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a sensor: waits until `spec.poke` returns a value (see {@link SensorSpec}). */
-  sensor<K extends string, R>(
+  sensor<K extends string, R, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: SensorSpec<P, X, R>,
-  ): Dag<P, X & { [k in K]: Awaited<R> }> {
+    spec: SensorSpec<P, Upstream<X, A, D>, R, D>,
+  ): Dag<P, X & { [k in K]: Awaited<R> }, A & { [k in K]: D | AncestorsOf<A, D> }> {
     // `timeout` is the sensor's (its whole wait), not a try's: a try's comes from `defaults`.
-    return this.#add<X & { [k in K]: Awaited<R> }>({
+    return this.#add({
       ...base(id, { ...spec, timeout: undefined }),
       kind: "sensor",
       mapped: false,
@@ -488,8 +496,8 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
     });
   }
 
-  #add<Y>(def: TaskDef): Dag<P, Y> {
-    return new Dag<P, Y>(this.options, {
+  #add<Y, B>(def: TaskDef): Dag<P, Y, B> {
+    return new Dag<P, Y, B>(this.options, {
       def,
       prev: this.#last,
       size: (this.#last?.size ?? 0) + 1,
@@ -500,7 +508,7 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
 /** A task id not used yet in the DAG (a compile error otherwise). */
 type NewId<K extends string, X> = K extends keyof X ? `duplicate task id: ${K}` : K;
 
-function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"> {
+function base(id: string, spec: BaseSpec<unknown, string>): Omit<TaskDef, "kind" | "mapped"> {
   const { deps, triggerRule, doc, onSuccess, onFailure, onRetry, outlets } = spec;
   const { retries, retryDelay, retryBackoff, maxRetryDelay, timeout, pool, poolSlots } = spec;
   const { dependsOnPast } = spec;
