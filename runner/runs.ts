@@ -105,6 +105,32 @@ export async function ensurePools(store: Store, dag: DagDefinition): Promise<voi
 }
 
 /**
+ * Why `dag`'s tasks could never start with the pools as they are (a task needing more slots than
+ * its pool has, or a pool that does not exist): one line per task, empty when every task fits.
+ */
+export async function poolProblems(store: Store, dag: DagDefinition): Promise<string[]> {
+  const sizes = new Map((await store.pools()).map((p) => [p.name, p.slots]));
+  const defaults = dag.options.defaults ?? {};
+  const problems: string[] = [];
+  for (const t of dag.tasks) {
+    const pool = t.settings.pool ?? defaults.pool ?? "default_pool";
+    const slots = t.settings.poolSlots ?? defaults.poolSlots ?? 1;
+    const size = sizes.get(pool);
+    if (size === undefined) {
+      problems.push(
+        `task "${t.id}" uses pool "${pool}", which does not exist; create it: deno task pools set ${pool} <slots>`,
+      );
+    } else if (slots > size) {
+      problems.push(
+        `task "${t.id}" needs ${slots} slots of pool "${pool}", which has only ${size}; ` +
+          `resize it: deno task pools set ${pool} ${slots}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
  * Creates the run a trigger task asks for, at the clock's now (a millisecond later per clash with
  * an existing logical date).
  */

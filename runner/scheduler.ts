@@ -17,7 +17,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import type { LeaderLock } from "./leader.ts";
-import { createDagRun } from "./runs.ts";
+import { createDagRun, poolProblems } from "./runs.ts";
 import { createAssetTriggeredRun } from "./assets.ts";
 import { watchAssetFolders } from "./assets_watch.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
@@ -149,6 +149,16 @@ export class Scheduler implements RunEnv {
         ) continue;
         run.state = "running";
         this.emit({ kind: "run", runId: run.id, dagId: dag.id, state: "running" });
+        const problems = await poolProblems(this.store, dag);
+        if (problems.length) {
+          // A run whose tasks could never be claimed fails at once instead of waiting for ever.
+          const tracker = new RunTracker(this, dag, run);
+          await tracker.load("observe");
+          await tracker.skipUnfinished(`cannot start: ${problems.join("; ")}`);
+          await tracker.finish(true);
+          this.#log(`run ${run.id} of ${dag.id}: failed: ${problems.join("; ")}`);
+          continue;
+        }
       } else if (!sweep && !this.#dirty.has(run.id)) continue;
       this.#dirty.delete(run.id);
       const tracker = new RunTracker(this, dag, run);

@@ -66,6 +66,28 @@ storeSuite("run limits", {
     assert.deepEqual(tis.map((t) => t.state), ["skipped", "skipped"]);
   },
 
+  "a distributed run whose task can never get its pool slots fails instead of waiting": async (
+    store,
+  ) => {
+    const pool = id("small");
+    await store.setPool(pool, 1);
+    const d = dag({ id: id("too_big") })
+      .task("a", { run: () => 1 })
+      .task("big", { deps: ["a"], pool, poolSlots: 3, run: () => 2 });
+    const run = await createDagRun(store, d, { executor: "distributed" });
+    const scheduler = new Scheduler({
+      store,
+      dags: new Map([[d.id, d]]),
+      artifacts,
+      log: () => {},
+    });
+    await scheduler.tick();
+    assert.equal((await store.getRun(run.id))!.state, "failed");
+    const big = (await store.taskInstances(run.id)).find((t) => t.taskId === "big")!;
+    assert.equal(big.state, "skipped");
+    assert.match(big.error!, /needs 3 slots of pool "small_\d+", which has only 1; resize it/);
+  },
+
   "dependsOnPast: a task waits for its previous instance to succeed": async (store) => {
     let fail = true;
     const log: string[] = [];
