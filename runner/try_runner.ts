@@ -158,12 +158,8 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
           at: new Date(endedAt),
         });
       }
-      await t.store.finishTry(key, tryNumber, {
-        state: "success",
-        at: new Date(endedAt),
-        durationMs,
-        xcom,
-      });
+      // The asset events go first: a process that dies between the two leaves an event and a try
+      // that runs again (an extra downstream run at worst), never an update nobody hears of.
       for (const uri of task.outlets ?? []) {
         await recordAssetEvent(t.store.db, {
           uri,
@@ -174,6 +170,12 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
           ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
         });
       }
+      await t.store.finishTry(key, tryNumber, {
+        state: "success",
+        at: new Date(endedAt),
+        durationMs,
+        xcom,
+      });
       await t.callback(task.onSuccess, event, "onSuccess");
       return;
     }
