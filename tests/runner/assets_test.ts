@@ -162,6 +162,8 @@ Deno.test({
       const list = await cli(["assets"]);
       assert.equal(list.code, 0, list.stderr);
       assert.match(list.stdout, /s3:\/\/bucket\/inbox\/\s+1\s+\S+ \S+\s+on_inbox/);
+      const dags = await cli(["dags"]);
+      assert.match(dags.stdout, /on_inbox\s+on s3:\/\/bucket\/inbox\//);
       const bad = await cli(["assets", "touch", "inbox"]);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /is not an asset URI/);
