@@ -109,6 +109,13 @@ export function validateDag(
   if (!cycle) problems.push(...xcomReadProblems(dag.tasks, ids, where));
   if (cycle) problems.push(`${where(cycle[0])}: dependency cycle ${cycle.join(" -> ")}`);
   const schedule = dag.options.schedule;
+  if (Array.isArray(schedule)) {
+    problems.push(
+      `${where()}: schedule is a list; to run on assets (Airflow's schedule=[Asset(…)]) write ` +
+        `onAssets: ${JSON.stringify(schedule)} and leave schedule out`,
+    );
+    return problems;
+  }
   if (schedule && dag.options.onAssets?.length) {
     problems.push(
       `${where()}: both a schedule and onAssets; a DAG runs on a cron or on assets: drop one`,

@@ -124,6 +124,13 @@ Deno.test("validation: asset URIs, and a cron schedule and assets together", () 
   const problems = validateDag(both, "dags/both.ts");
   assert.ok(problems.some((p) => /both a schedule and onAssets/.test(p)), problems.join("\n"));
   assert.ok(problems.some((p) => /task "t": outlets.0: an asset is a URI/.test(p)));
+  const airflowStyle = dag({ id: "list", schedule: ["s3://b/x/"] as unknown as string })
+    .task("t", { run: () => 1 });
+  assert.ok(
+    validateDag(airflowStyle, "dags/list.ts").some((p) =>
+      /schedule is a list; .* write onAssets: \["s3:\/\/b\/x\/"\]/.test(p)
+    ),
+  );
 });
 
 Deno.test("text_monitoring runs when mail files land in its inbox, not on the hour", () => {
