@@ -1,7 +1,11 @@
 /**
- * `text_monitoring`: the hourly text pipeline.
+ * `text_monitoring`: the text pipeline, run when new mail files land in the inbox (data-aware
+ * scheduling: the scheduler watches the inbox folder as an asset; `deno task assets touch <inbox
+ * URI>` or `POST /api/v1/assets/events` trigger it too).
  *
- * extract (CSV files that arrived in the run's hour under the inbox, local or s3://; validated
+ * extract (the CSV files that landed — those the asset events name, else those modified in the
+ * run's data interval; a manual run takes the hour from its logical date — under the inbox, local
+ * or s3://; validated
  * against a schema, bad rows quarantined; written as Parquet to the processed prefix) → has_files?
  * → ensure_model (the champion spam filter; trained on the reference mails when there is none) →
  * transform (embeddings + the champion; predictions written out) → monitor (PSI and KS of the model
@@ -11,6 +15,8 @@
  * Run it: `deno task run text_monitoring --param allFiles=true` (every file of the inbox).
  */
 import { type ArtifactStore, dag, type SqlClient, z } from "driftflow";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { fingerprintTable, loadModel, registerModel } from "../models/package.ts";
 import { ModelNotFoundError, ModelRegistry } from "../models/registry/registry.ts";
 import { Alerter } from "../tasks/alert/alerter.ts";
@@ -60,13 +66,31 @@ const params = z.object({
   alerts: AlertConfig.default(AlertConfig.parse({ channels: [{ type: "log" }] })),
 });
 
+/** The inbox as an asset URI: the folder new mail files land in. */
+export const INBOX_ASSET = folderUri(dataPaths().textInbox);
+
+function folderUri(path: string): string {
+  const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(path) ? path : pathToFileURL(resolve(path)).href;
+  return uri.endsWith("/") ? uri : `${uri}/`;
+}
+
+/** The files the run's asset events name (by base name), if any. */
+function landedFiles(conf: Readonly<Record<string, unknown>>): Set<string> {
+  const events = Array.isArray(conf.assetEvents) ? conf.assetEvents : [];
+  const names = new Set<string>();
+  for (const e of events as { extra?: { files?: unknown } }[]) {
+    const files = e.extra?.files;
+    if (Array.isArray(files)) { for (const f of files) names.add(String(f).split("/").pop()!); }
+  }
+  return names;
+}
+
 export default dag({
   id: "text_monitoring",
   description:
-    "Hourly text pipeline: extract, embed and score, monitor outputs and embeddings, alert",
-  schedule: "@hourly",
-  startDate: "2026-01-01",
-  catchup: false,
+    "Text pipeline, run when mail files land: extract, embed and score, monitor outputs and embeddings, alert",
+  onAssets: [INBOX_ASSET],
+  watchAssets: true,
   maxActiveRuns: 1,
   params,
   defaults: { retries: 1, retryDelay: "10s", timeout: "20m" },
@@ -74,10 +98,17 @@ export default dag({
   .task("extract", {
     run: async (ctx) => {
       const p = ctx.params;
-      const { start, end } = ctx.dataInterval;
+      const landed = landedFiles(ctx.conf);
+      const { start } = ctx.dataInterval;
+      // a manual run (an empty interval) takes the hour from its logical date
+      const end = ctx.dataInterval.end > start
+        ? ctx.dataInterval.end
+        : new Date(start.getTime() + 3_600_000);
       const files = (await list(p.inbox, { suffix: ".csv" }))
         .filter((f) =>
-          f.uri.endsWith(".csv") && (p.allFiles || (f.modified >= start && f.modified < end))
+          f.uri.endsWith(".csv") &&
+          (p.allFiles || landed.has(f.uri.split("/").pop()!) ||
+            (landed.size === 0 && f.modified >= start && f.modified < end))
         )
         .sort((a, b) => (a.uri < b.uri ? -1 : 1));
       const processed: string[] = [];

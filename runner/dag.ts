@@ -1,7 +1,8 @@
 /**
  * The authoring API: a DAG is declared as a chain of tasks, each naming the tasks it depends on.
  * Because tasks are declared after their dependencies, `ctx.xcom("extract")` is typed with the
- * return type of `extract` — no casts, unlike Airflow's `xcom_pull`.
+ * return type of `extract` — no casts, unlike Airflow's `xcom_pull` — and only from a task upstream
+ * of the reader (its deps and theirs, tracked in the type as each task's ancestors).
  *
  * @example
  * ```ts
@@ -31,7 +32,7 @@
  * ```
  */
 import type { z } from "zod";
-import type { Duration } from "./duration.ts";
+import { type Duration, parseDuration } from "./duration.ts";
 import type { TriggerRule } from "./trigger_rules.ts";
 import type { RunState, RunType } from "./states.ts";
 import type { SqlClient } from "./store/sql_client.ts";
@@ -53,6 +54,11 @@ export interface TaskSettings {
   pool?: string;
   /** How many slots of the pool a try takes. */
   poolSlots?: number;
+  /**
+   * Airflow's `depends_on_past`: the task runs only when its instance in the previous run of the
+   * DAG (by logical date) ended in success or skipped; it waits until then. A first run ignores it.
+   */
+  dependsOnPast?: boolean;
 }
 
 /** The start and end of the period a run covers. */
@@ -80,10 +86,20 @@ export interface TaskContext<P, X> {
   readonly signal: AbortSignal;
   /** Writes a line to this try's log. */
   log(...args: unknown[]): void;
-  /** The value an upstream task returned (an array in map-index order for a mapped task). */
+  /**
+   * The value an upstream task returned (an array in map-index order for a mapped task). Only
+   * tasks upstream of this one (directly or not) may be read; `dags validate` reports any other.
+   * A task that left no value — it was skipped, or returned nothing — makes `xcom` throw (where
+   * Airflow's `xcom_pull` returns None): read such a task with `maybeXcom`.
+   */
   xcom<K extends keyof X & string>(taskId: K): X[K];
   /** Like `xcom`, but undefined when that task left no value (it was skipped, say). */
   maybeXcom<K extends keyof X & string>(taskId: K): X[K] | undefined;
+  /**
+   * Ends this try as "skipped" (Airflow's `AirflowSkipException`): no retry, no failure; the
+   * downstream tasks follow their trigger rules (`all_success` downstream is skipped too).
+   */
+  skip(reason?: string): never;
   /**
    * The value `taskId` returned in the latest earlier run of this DAG (by logical date) that has
    * one — Airflow's `xcom_pull(include_prior_dates=True)`; undefined when there is none. Any task
@@ -105,31 +121,71 @@ export interface TaskContext<P, X> {
   now(): Date;
 }
 
-/** Details passed to task callbacks. */
+/**
+ * What a task callback (`onSuccess`, `onFailure`, `onRetry`) is called with, e.g.
+ * `{ dagId: "etl", runId: 7, taskId: "load", mapIndex: -1, tryNumber: 2, error: "Error: …" }`.
+ */
 export interface TaskEvent {
   dagId: string;
   runId: number;
   taskId: string;
+  /** -1 for an unmapped task, else the item's index. */
   mapIndex: number;
+  /** The try that just ended (1 for the first). */
   tryNumber: number;
+  /** The failed try's error (stack trace for a thrown Error); absent on success. */
   error?: string;
 }
 
-/** Details passed to DAG callbacks. */
+/**
+ * What a DAG callback (`onSuccess`, `onFailure`) is called with, e.g.
+ * `{ dagId: "etl", runId: 7, state: "failed", failedTasks: ["load"] }`.
+ */
 export interface RunEvent {
   dagId: string;
   runId: number;
   state: RunState;
+  /** The ids of the tasks that ended "failed" (each once, mapped tasks included). */
   failedTasks: string[];
 }
 
-type Awaitable<T> = T | Promise<T>;
-type Deps<X> = readonly (keyof X & string)[];
+/**
+ * Thrown by a task (or through `ctx.skip()`) to end its try as "skipped", like Airflow's
+ * `AirflowSkipException`.
+ *
+ * @example
+ * ```ts
+ * import { SkipTask } from "./dag.ts";
+ * const run = () => { throw new SkipTask("no new files"); };
+ * ```
+ */
+export class SkipTask extends Error {
+  constructor(reason = "the task skipped itself") {
+    super(reason);
+    this.name = "SkipTask";
+  }
+}
 
-/** Settings every kind of task shares. */
-export interface BaseSpec<X> extends TaskSettings {
+/** True for a SkipTask from any copy of this module. */
+export function isSkipTask(e: unknown): boolean {
+  return e instanceof Error && e.name === "SkipTask";
+}
+
+type Awaitable<T> = T | Promise<T>;
+/** The ids of the tasks in `D` and of every task they depend on, directly or not (`A`: ancestors). */
+type AncestorsOf<A, D> = D extends keyof A ? A[D] : never;
+/**
+ * What a task depending on `D` may read with `ctx.xcom`: those tasks and their ancestors — a task
+ * that is not upstream is a type error (it would only be there by timing).
+ */
+export type Upstream<X, A, D> = Pick<X, Extract<D | AncestorsOf<A, D>, keyof X>>;
+
+/** Settings every kind of task shares; `D` is the ids it may depend on. */
+export interface BaseSpec<X, D extends string = keyof X & string> extends TaskSettings {
   /** The tasks that must finish first (subject to the trigger rule). */
-  deps?: Deps<X>;
+  deps?: readonly D[];
+  /** The assets (URIs) this task updates: each successful try records an event for each. */
+  outlets?: readonly string[];
   /** When the task may run given its upstream states (default "all_success"). */
   triggerRule?: TriggerRule;
   /** A line shown in the UI. */
@@ -140,23 +196,24 @@ export interface BaseSpec<X> extends TaskSettings {
 }
 
 /** A Python-operator-style task: its return value is its XCom. */
-export interface FunctionSpec<P, X, R> extends BaseSpec<X> {
+export interface FunctionSpec<P, X, R, D extends string = keyof X & string> extends BaseSpec<X, D> {
   run: (ctx: TaskContext<P, X>) => Awaitable<R>;
 }
 
 /** A mapped task: one instance per item that `expand` returns at run time. */
-export interface MappedSpec<P, X, T, R> extends BaseSpec<X> {
+export interface MappedSpec<P, X, T, R, D extends string = keyof X & string>
+  extends BaseSpec<X, D> {
   expand: (ctx: TaskContext<P, X>) => Awaitable<readonly T[]>;
   run: (ctx: TaskContext<P, X>, item: T) => Awaitable<R>;
 }
 
 /** A branch: returns the id (or ids) of the direct downstream tasks to follow; the rest are skipped. */
-export interface BranchSpec<P, X> extends BaseSpec<X> {
+export interface BranchSpec<P, X, D extends string = keyof X & string> extends BaseSpec<X, D> {
   run: (ctx: TaskContext<P, X>) => Awaitable<string | readonly string[]>;
 }
 
 /** A command task (Airflow's BashOperator): the exit code decides the state. */
-export interface CommandSpec<P, X> extends BaseSpec<X> {
+export interface CommandSpec<P, X, D extends string = keyof X & string> extends BaseSpec<X, D> {
   cmd: readonly string[] | ((ctx: TaskContext<P, X>) => readonly string[]);
   env?: Record<string, string>;
   cwd?: string;
@@ -170,7 +227,7 @@ export interface CommandResult {
 }
 
 /** Starts a run of another DAG. */
-export interface TriggerSpec<P, X> extends BaseSpec<X> {
+export interface TriggerSpec<P, X, D extends string = keyof X & string> extends BaseSpec<X, D> {
   dagId: string;
   conf?: (ctx: TaskContext<P, X>) => Awaitable<Record<string, unknown>>;
   /** Wait for the triggered run to finish; the task fails when that run fails. */
@@ -185,8 +242,27 @@ export interface TriggerResult {
   state: RunState;
 }
 
+/**
+ * A sensor (Airflow's BaseSensorOperator): `poke` is called every `interval` until it returns a
+ * value other than false, null or undefined — that value is the XCom — or `timeout` has passed
+ * since the first poke (the task then fails, without retries; with `softFail` it is skipped).
+ * In "poke" mode one try holds its worker and pool slot while it waits; in "reschedule" mode each
+ * poke is a short try, and between pokes the task is `up_for_reschedule` and holds no slot.
+ */
+export interface SensorSpec<P, X, R, D extends string = keyof X & string> extends BaseSpec<X, D> {
+  poke: (ctx: TaskContext<P, X>) => Awaitable<R | false | null | undefined>;
+  /** The wait between pokes (default "60s", as Airflow's poke_interval). */
+  interval?: Duration;
+  /** How long the sensor may wait in all (default "7d", as Airflow's). */
+  timeout?: Duration;
+  /** "poke" (default) holds the slot between pokes; "reschedule" frees it. */
+  mode?: "poke" | "reschedule";
+  /** Skip instead of failing when the sensor times out. */
+  softFail?: boolean;
+}
+
 /** The kinds of task. */
-export type TaskKind = "function" | "branch" | "command" | "trigger";
+export type TaskKind = "function" | "branch" | "command" | "trigger" | "sensor";
 
 /** A task as the engine holds it, with the types erased. */
 export interface TaskDef {
@@ -207,6 +283,14 @@ export interface TaskDef {
     conf?: (ctx: AnyContext) => Awaitable<Record<string, unknown>>;
     wait: boolean;
   };
+  readonly sensor?: {
+    intervalMs: number;
+    timeoutMs: number;
+    mode: "poke" | "reschedule";
+    softFail: boolean;
+  };
+  /** The assets (URIs) a successful try of this task updates (Airflow's outlets). */
+  readonly outlets?: readonly string[];
   readonly onSuccess?: (event: TaskEvent) => Awaitable<void>;
   readonly onFailure?: (event: TaskEvent) => Awaitable<void>;
   readonly onRetry?: (event: TaskEvent) => Awaitable<void>;
@@ -222,6 +306,17 @@ export interface DagOptions<S extends z.ZodType = z.ZodType> {
   description?: string;
   /** A cron expression, "@hourly", "@daily", "@weekly", "@monthly", "@yearly", or null: manual only. */
   schedule?: string | null;
+  /**
+   * Data-aware scheduling (Airflow's `schedule=[Asset(…)]`): the DAG runs when every one of these
+   * asset URIs has been updated since its last run — by a task's `outlets`, `deno task assets
+   * touch`, the API, or a watcher (`watchAssets`). Use it instead of `schedule`.
+   */
+  onAssets?: readonly string[];
+  /**
+   * Watch the `onAssets` URIs that are folders (`file:///…/` or `s3://bucket/prefix/`): the
+   * scheduler records an asset event when a file newer than the last one seen lands there.
+   */
+  watchAssets?: boolean;
   /** The IANA time zone the schedule is read in (default UTC). */
   timezone?: string;
   /** The first logical date the scheduler considers (ISO date or date-time). */
@@ -234,6 +329,11 @@ export interface DagOptions<S extends z.ZodType = z.ZodType> {
   maxActiveRuns?: number;
   /** How many task instances of one run may run at once (default 16). */
   maxActiveTasks?: number;
+  /**
+   * Airflow's `dagrun_timeout`: a run still unfinished this long after it started fails; its
+   * running tries are aborted and its unfinished tasks are skipped.
+   */
+  dagrunTimeout?: Duration;
   /** The run parameters' zod schema; a scheduled DAG's must parse `{}` (every field has a default). */
   params?: S;
   /** Task settings every task inherits. */
@@ -260,17 +360,45 @@ export function isDag(value: unknown): value is DagDefinition {
     (value as Record<symbol, unknown>)[DAG_BRAND] === true;
 }
 
+/**
+ * The tasks of a Dag as a persistent list (newest first): adding a task shares every earlier one,
+ * so building n tasks costs O(n), not the O(n²) of copying an array on every `.task`.
+ */
+export interface TaskNode {
+  readonly def: TaskDef;
+  readonly prev: TaskNode | null;
+  readonly size: number;
+}
+
 /** A DAG under construction; every method returns a new Dag with one more task. */
-export class Dag<P = Record<string, never>, X = Record<never, never>> {
+export class Dag<P = Record<string, never>, X = Record<never, never>, A = Record<never, never>> {
   readonly [DAG_BRAND] = true;
   readonly options: DagOptions;
-  readonly tasks: readonly TaskDef[];
   /** Set by the loader: the file the DAG came from. */
   fileloc?: string;
+  readonly #last: TaskNode | null;
+  #tasks: readonly TaskDef[] | null = null;
 
-  constructor(options: DagOptions, tasks: readonly TaskDef[] = []) {
+  constructor(options: DagOptions, tasks: readonly TaskDef[] | TaskNode | null = []) {
     this.options = options;
-    this.tasks = tasks;
+    if (tasks === null || !Array.isArray(tasks)) this.#last = tasks as TaskNode | null;
+    else {
+      let node = null as TaskNode | null;
+      for (const def of tasks as readonly TaskDef[]) {
+        node = { def, prev: node, size: (node?.size ?? 0) + 1 };
+      }
+      this.#last = node;
+    }
+  }
+
+  /** The tasks in declaration order (built once per Dag, in O(n)). */
+  get tasks(): readonly TaskDef[] {
+    if (this.#tasks === null) {
+      const out = new Array<TaskDef>(this.#last?.size ?? 0);
+      for (let n = this.#last; n; n = n.prev) out[n.size - 1] = n.def;
+      this.#tasks = Object.freeze(out);
+    }
+    return this.#tasks;
   }
 
   get id(): string {
@@ -278,23 +406,23 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a task that runs `spec.run`; with `spec.expand`, one instance per item. */
-  task<K extends string, T, R>(
+  task<K extends string, T, R, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: MappedSpec<P, X, T, R>,
-  ): Dag<P, X & { [k in K]: Awaited<R>[] }>;
-  task<K extends string, R>(
+    spec: MappedSpec<P, Upstream<X, A, D>, T, R, D>,
+  ): Dag<P, X & { [k in K]: Awaited<R>[] }, A & { [k in K]: D | AncestorsOf<A, D> }>;
+  task<K extends string, R, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: FunctionSpec<P, X, R>,
-  ): Dag<P, X & { [k in K]: Awaited<R> }>;
+    spec: FunctionSpec<P, Upstream<X, A, D>, R, D>,
+  ): Dag<P, X & { [k in K]: Awaited<R> }, A & { [k in K]: D | AncestorsOf<A, D> }>;
   task<K extends string, R>(
     id: K,
-    spec: BaseSpec<X> & {
+    spec: BaseSpec<X, string> & {
       run: (...args: never[]) => unknown;
       expand?: (...args: never[]) => unknown;
     },
-  ): Dag<P, X & { [k in K]: R }> {
+  ): Dag<P, X & { [k in K]: R }, A> {
     const expand = "expand" in spec ? spec.expand : undefined;
-    return this.#add<X & { [k in K]: R }>({
+    return this.#add<X & { [k in K]: R }, A>({
       ...base(id, spec),
       kind: "function",
       mapped: expand !== undefined,
@@ -304,11 +432,11 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a branch task; its XCom is the list of task ids it followed. */
-  branch<K extends string>(
+  branch<K extends string, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: BranchSpec<P, X>,
-  ): Dag<P, X & { [k in K]: string[] }> {
-    return this.#add<X & { [k in K]: string[] }>({
+    spec: BranchSpec<P, Upstream<X, A, D>, D>,
+  ): Dag<P, X & { [k in K]: string[] }, A & { [k in K]: D | AncestorsOf<A, D> }> {
+    return this.#add({
       ...base(id, spec),
       kind: "branch",
       mapped: false,
@@ -317,11 +445,11 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a command task (argv, env, cwd); stdout and stderr go to the task log. */
-  command<K extends string>(
+  command<K extends string, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: CommandSpec<P, X>,
-  ): Dag<P, X & { [k in K]: CommandResult }> {
-    return this.#add<X & { [k in K]: CommandResult }>({
+    spec: CommandSpec<P, Upstream<X, A, D>, D>,
+  ): Dag<P, X & { [k in K]: CommandResult }, A & { [k in K]: D | AncestorsOf<A, D> }> {
+    return this.#add({
       ...base(id, spec),
       kind: "command",
       mapped: false,
@@ -332,11 +460,11 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
   }
 
   /** Adds a task that starts a run of another DAG with a conf, and may wait for it. */
-  triggerDag<K extends string>(
+  triggerDag<K extends string, const D extends keyof X & string = never>(
     id: NewId<K, X>,
-    spec: TriggerSpec<P, X>,
-  ): Dag<P, X & { [k in K]: TriggerResult }> {
-    return this.#add<X & { [k in K]: TriggerResult }>({
+    spec: TriggerSpec<P, Upstream<X, A, D>, D>,
+  ): Dag<P, X & { [k in K]: TriggerResult }, A & { [k in K]: D | AncestorsOf<A, D> }> {
+    return this.#add({
       ...base(id, spec),
       kind: "trigger",
       mapped: false,
@@ -348,17 +476,42 @@ export class Dag<P = Record<string, never>, X = Record<never, never>> {
     });
   }
 
-  #add<Y>(def: TaskDef): Dag<P, Y> {
-    return new Dag<P, Y>(this.options, [...this.tasks, def]);
+  /** Adds a sensor: waits until `spec.poke` returns a value (see {@link SensorSpec}). */
+  sensor<K extends string, R, const D extends keyof X & string = never>(
+    id: NewId<K, X>,
+    spec: SensorSpec<P, Upstream<X, A, D>, R, D>,
+  ): Dag<P, X & { [k in K]: Awaited<R> }, A & { [k in K]: D | AncestorsOf<A, D> }> {
+    // `timeout` is the sensor's (its whole wait), not a try's: a try's comes from `defaults`.
+    return this.#add({
+      ...base(id, { ...spec, timeout: undefined }),
+      kind: "sensor",
+      mapped: false,
+      run: spec.poke as TaskDef["run"],
+      sensor: {
+        intervalMs: parseDuration(spec.interval ?? "60s"),
+        timeoutMs: parseDuration(spec.timeout ?? "7d"),
+        mode: spec.mode ?? "poke",
+        softFail: spec.softFail ?? false,
+      },
+    });
+  }
+
+  #add<Y, B>(def: TaskDef): Dag<P, Y, B> {
+    return new Dag<P, Y, B>(this.options, {
+      def,
+      prev: this.#last,
+      size: (this.#last?.size ?? 0) + 1,
+    });
   }
 }
 
 /** A task id not used yet in the DAG (a compile error otherwise). */
 type NewId<K extends string, X> = K extends keyof X ? `duplicate task id: ${K}` : K;
 
-function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"> {
-  const { deps, triggerRule, doc, onSuccess, onFailure, onRetry } = spec;
+function base(id: string, spec: BaseSpec<unknown, string>): Omit<TaskDef, "kind" | "mapped"> {
+  const { deps, triggerRule, doc, onSuccess, onFailure, onRetry, outlets } = spec;
   const { retries, retryDelay, retryBackoff, maxRetryDelay, timeout, pool, poolSlots } = spec;
+  const { dependsOnPast } = spec;
   const settings: TaskSettings = {};
   for (
     const [k, v] of Object.entries({
@@ -369,6 +522,7 @@ function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"
       timeout,
       pool,
       poolSlots,
+      dependsOnPast,
     })
   ) {
     if (v !== undefined) (settings as Record<string, unknown>)[k] = v;
@@ -378,6 +532,7 @@ function base<X>(id: string, spec: BaseSpec<X>): Omit<TaskDef, "kind" | "mapped"
     deps: [...(deps ?? [])],
     triggerRule: triggerRule ?? "all_success",
     settings,
+    ...(outlets?.length ? { outlets: [...outlets] } : {}),
     doc,
     onSuccess,
     onFailure,

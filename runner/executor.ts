@@ -16,7 +16,8 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { LocalArtifactStore } from "./artifacts/local.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { DagDefinition } from "./dag.ts";
+import { type DagDefinition, SkipTask } from "./dag.ts";
+import { parseDuration } from "./duration.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
@@ -42,6 +43,9 @@ export interface ExecutorOptions {
   /** Aborts running tries and stops starting new ones. */
   signal?: AbortSignal;
 }
+
+/** How often a run with tasks waiting on their previous instance (dependsOnPast) looks again. */
+const PAST_POLL_MS = 1000;
 
 /** A finished run and its task instances. */
 export interface RunResult {
@@ -101,8 +105,15 @@ export class Executor implements RunEnv {
     if (run.dagId !== dag.id) {
       throw new Error(`run ${runId} belongs to dag "${run.dagId}", not "${dag.id}"`);
     }
-    await this.#loadPools();
-    this.#checkPools(dag);
+    try {
+      await this.#loadPools();
+      this.#checkPools(dag);
+    } catch (e) {
+      // A run that cannot start is failed, not left queued for ever.
+      await this.store.setRunState(runId, "failed", new Date(this.clock.now()));
+      this.emit({ kind: "run", runId, dagId: dag.id, state: "failed" });
+      throw e;
+    }
     const state = await new InProcessRun(this, dag, run).execute();
     const final = (await this.store.getRun(runId))!;
     return { run: final, state, taskInstances: await this.store.taskInstances(runId) };
@@ -201,27 +212,53 @@ class InProcessRun extends RunTracker {
     await this.store.setRunState(this.run.id, "running", new Date(this.clock.now()));
     this.ex.emit({ kind: "run", runId: this.run.id, dagId: this.dag.id, state: "running" });
     const unwatch = this.ex.watchCapacity(this.wake);
+    // dagrunTimeout: from the run's first start (a resumed run keeps its start).
+    const limit = this.dag.options.dagrunTimeout;
+    const deadline = limit === undefined
+      ? null
+      : Math.min(this.clock.now(), this.run.startDate?.getTime() ?? Infinity) +
+        parseDuration(limit);
+    const runAbort = new AbortController();
+    this.signal = this.ex.options.signal
+      ? AbortSignal.any([this.ex.options.signal, runAbort.signal])
+      : runAbort.signal;
+    let timedOut: string | null = null;
     try {
       for (;;) {
+        if (deadline !== null && this.clock.now() >= deadline) {
+          timedOut = `the run exceeded its dagrunTimeout of ${limit}`;
+          runAbort.abort(new SkipTask(timedOut));
+          await Promise.allSettled([...this.inFlight]);
+          await this.skipUnfinished(timedOut);
+          break;
+        }
         await this.settle();
         const { started, blocked } = this.startReady();
         if (this.allFinished()) break;
         if (started) continue;
         const retryAt = this.earliestRetry();
-        if (this.inFlight.size === 0 && retryAt === null && !blocked) {
+        if (this.inFlight.size === 0 && retryAt === null && !blocked && !this.waitingOnPast) {
           throw new Error(
             `run ${this.run.id} is stuck: nothing is running or ready (this is a bug)`,
           );
         }
+        // Timers end with the wait, so none outlives the run (a 1 h dagrunTimeout, say).
+        const timers = new AbortController();
+        const sleep = (ms: number) =>
+          this.clock.sleep(Math.max(0, ms), timers.signal).catch(() => {});
         const waits: Promise<unknown>[] = [this.wake.wait()];
-        if (retryAt !== null) waits.push(this.clock.sleep(Math.max(0, retryAt - this.clock.now())));
+        if (retryAt !== null) waits.push(sleep(retryAt - this.clock.now()));
+        // dependsOnPast: look again for the previous run's result every second.
+        if (this.waitingOnPast) waits.push(sleep(PAST_POLL_MS));
+        if (deadline !== null) waits.push(sleep(deadline - this.clock.now()));
         await Promise.race(waits);
+        timers.abort();
       }
     } finally {
       unwatch();
       await Promise.allSettled([...this.inFlight]);
     }
-    return await this.finish();
+    return await this.finish(timedOut !== null);
   }
 
   // ---- loading ----------------------------------------------------------------------------------
@@ -236,7 +273,8 @@ class InProcessRun extends RunTracker {
       const task = this.tasks.get(ti.taskId)!;
       if (task.mapped && ti.mapIndex === -1) continue;
       const ready = ti.state === "scheduled" ||
-        (ti.state === "up_for_retry" && (ti.nextRetryAt ?? 0) <= now);
+        ((ti.state === "up_for_retry" || ti.state === "up_for_reschedule") &&
+          (ti.nextRetryAt ?? 0) <= now);
       if (!ready) continue;
       if (this.inFlight.size >= this.maxActiveTasks || !this.ex.tryAcquire(ti.pool, ti.poolSlots)) {
         blocked = true;

@@ -11,7 +11,7 @@
  * ```
  */
 export { z } from "zod";
-export { Dag, dag, isDag } from "./dag.ts";
+export { Dag, dag, isDag, SkipTask } from "./dag.ts";
 export type {
   BranchSpec,
   CommandResult,
@@ -21,6 +21,7 @@ export type {
   FunctionSpec,
   MappedSpec,
   RunEvent,
+  SensorSpec,
   TaskContext,
   TaskDef,
   TaskEvent,
@@ -29,6 +30,7 @@ export type {
   TriggerSpec,
 } from "./dag.ts";
 export type { TriggerRule } from "./trigger_rules.ts";
+export * from "./sensors/mod.ts";
 export type { RunState, RunType, TaskState } from "./states.ts";
 export type { SqlClient } from "./store/sql_client.ts";
 export type { ArtifactStore } from "./artifacts/artifact_store.ts";

@@ -37,6 +37,31 @@ export function parseParams(
   return result.data as Record<string, unknown>;
 }
 
+/**
+ * Throws a ParamsError naming each param the DAG's schema does not have (a typo such as
+ * `--param batchSzie=5` would otherwise be dropped silently). Only an object schema lists its
+ * fields; other schemas decide for themselves.
+ */
+export function rejectUnknownParams(dag: DagDefinition, raw: Record<string, unknown>): void {
+  const given = Object.keys(raw);
+  if (given.length === 0) return;
+  const schema = dag.options.params;
+  let known: string[];
+  if (!schema) known = [];
+  else if (schema instanceof z.ZodObject) known = Object.keys(schema.shape);
+  else return;
+  const unknown = given.filter((k) => !known.includes(k));
+  if (unknown.length === 0) return;
+  throw new ParamsError(
+    dag.id,
+    unknown.map((k) =>
+      `params.${k}: unknown param; ${
+        known.length ? `the DAG's params are: ${known.join(", ")}` : "the DAG takes no params"
+      }`
+    ),
+  );
+}
+
 /** The JSON Schema of a DAG's params (for the trigger form and the API), or null. */
 export function paramsJsonSchema(dag: DagDefinition): unknown {
   const schema = dag.options.params;

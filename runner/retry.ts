@@ -1,11 +1,14 @@
 /**
  * How long to wait before the next try: a fixed delay, or one that doubles with each try, never more
- * than the maximum (Airflow's `retry_exponential_backoff` without its jitter, so tests can check it).
+ * than the maximum. Exponential backoff has Airflow's jitter: with a `jitterKey` (the task
+ * instance), the delay d becomes a value in [d, 2d), fixed by a hash of the key and the try number —
+ * so retries of many instances that failed together spread out, yet each delay is reproducible.
  *
  * @example
  * ```ts
  * import { retryDelayMs } from "./retry.ts";
  * retryDelayMs({ retryDelay: "30s", retryBackoff: "exponential", maxRetryDelay: "10m" }, 3); // 120000
+ * retryDelayMs({ retryDelay: "30s", retryBackoff: "exponential" }, 3, "etl#load#7#-1"); // 120000…239999
  * ```
  */
 import type { TaskSettings } from "./dag.ts";
@@ -16,10 +19,26 @@ export const DEFAULT_RETRY_DELAY = "30s";
 /** The default cap of an exponential delay. */
 export const DEFAULT_MAX_RETRY_DELAY = "24h";
 
-/** The wait after try number `tryNumber` (1-based) failed. */
-export function retryDelayMs(settings: TaskSettings, tryNumber: number): number {
+/** The wait after try number `tryNumber` (1-based) failed; jittered when `jitterKey` is given. */
+export function retryDelayMs(
+  settings: TaskSettings,
+  tryNumber: number,
+  jitterKey?: string,
+): number {
   const base = parseDuration(settings.retryDelay ?? DEFAULT_RETRY_DELAY);
   if (settings.retryBackoff !== "exponential") return base;
   const cap = parseDuration(settings.maxRetryDelay ?? DEFAULT_MAX_RETRY_DELAY);
-  return Math.min(cap, base * 2 ** Math.max(0, tryNumber - 1));
+  const d = base * 2 ** Math.max(0, tryNumber - 1);
+  const jitter = jitterKey === undefined || d === 0 ? 0 : hash32(`${jitterKey}#${tryNumber}`) % d;
+  return Math.min(cap, d + jitter);
+}
+
+/** FNV-1a, 32 bits: a stable, well-spread hash of a short string (no crypto needed here). */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

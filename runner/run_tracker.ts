@@ -13,7 +13,13 @@
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import type { Clock } from "./clock.ts";
-import type { AnyContext, DagDefinition, TaskDef, TaskSettings } from "./dag.ts";
+import {
+  type AnyContext,
+  type DagDefinition,
+  SkipTask,
+  type TaskDef,
+  type TaskSettings,
+} from "./dag.ts";
 import { isFinished, type RunState, type TaskState } from "./states.ts";
 import type { Store } from "./store/store.ts";
 import type { DagRun, TaskInstance } from "./store/types.ts";
@@ -74,11 +80,21 @@ export class RunTracker {
   readonly defaults: TaskSettings;
   readonly store: Store;
   readonly clock: Clock;
+  /** Aborts this run's tries: the process's signal, or one the run adds (its dagrunTimeout). */
+  signal: AbortSignal | undefined;
+  /** How many tasks the last `settle` left waiting for their previous instance (dependsOnPast). */
+  waitingOnPast = 0;
+  readonly #pastOk = new Set<string>();
 
   constructor(readonly env: RunEnv, readonly dag: DagDefinition, readonly run: DagRun) {
+    this.signal = env.signal;
     this.tasks = new Map(dag.tasks.map((t) => [t.id, t]));
     for (const t of dag.tasks) {
-      for (const d of t.deps) this.downstream.set(d, [...(this.downstream.get(d) ?? []), t.id]);
+      for (const d of t.deps) {
+        const list = this.downstream.get(d);
+        if (list) list.push(t.id);
+        else this.downstream.set(d, [t.id]);
+      }
     }
     this.defaults = dag.options.defaults ?? {};
     this.store = env.store;
@@ -124,16 +140,25 @@ export class RunTracker {
 
   /** Every task `taskId` depends on, directly or not. */
   ancestors(taskId: string): string[] {
+    return this.#closure(taskId, (id) => this.tasks.get(id)?.deps ?? []);
+  }
+
+  /** Every task that depends on `taskId`, directly or not. */
+  descendants(taskId: string): string[] {
+    return this.#closure(taskId, (id) => this.downstream.get(id) ?? []);
+  }
+
+  #closure(from: string, next: (id: string) => readonly string[]): string[] {
     const seen = new Set<string>();
-    const visit = (id: string) => {
-      for (const d of this.tasks.get(id)?.deps ?? []) {
+    const stack = [from];
+    while (stack.length) {
+      for (const d of next(stack.pop()!)) {
         if (!seen.has(d)) {
           seen.add(d);
-          visit(d);
+          stack.push(d);
         }
       }
-    };
-    visit(taskId);
+    }
     return [...seen];
   }
 
@@ -185,6 +210,7 @@ export class RunTracker {
     let changed = true;
     while (changed) {
       changed = false;
+      this.waitingOnPast = 0;
       for (const task of this.tasks.values()) {
         const parent = this.parent(task.id);
         if (task.mapped && parent.state === "running" && !parent.busy) {
@@ -200,6 +226,10 @@ export class RunTracker {
           countUpstream(task.deps.map((d) => this.parent(d).state)),
         );
         if (decision === "wait") continue;
+        if (decision === "run" && !await this.pastAllows(task)) {
+          this.waitingOnPast++;
+          continue;
+        }
         changed = true;
         changes++;
         if (decision === "run") {
@@ -210,6 +240,30 @@ export class RunTracker {
       }
     }
     return changes;
+  }
+
+  /**
+   * Airflow's `depends_on_past`: with `dependsOnPast`, a task may run only when its instance in the
+   * previous run (by logical date) ended success or skipped; no previous run, or a previous run
+   * without the task, allows it.
+   */
+  async pastAllows(task: TaskDef): Promise<boolean> {
+    if (!this.setting(task, "dependsOnPast") || this.#pastOk.has(task.id)) return true;
+    const prev = await this.store.previousTaskState(this.dag.id, this.run.logicalDate, task.id);
+    const ok = prev === undefined || prev === "success" || prev === "skipped";
+    if (ok) this.#pastOk.add(task.id);
+    return ok;
+  }
+
+  /** Settles every unfinished task instance as skipped (the run timed out); returns how many. */
+  async skipUnfinished(reason: string): Promise<number> {
+    let n = 0;
+    for (const ti of this.tis.values()) {
+      if (isFinished(ti.state) || ti.busy) continue;
+      await this.setState(ti, "skipped", reason);
+      n++;
+    }
+    return n;
   }
 
   async expand(task: TaskDef, parent: Ti): Promise<void> {
@@ -296,7 +350,8 @@ export class RunTracker {
   earliestRetry(): number | null {
     let at: number | null = null;
     for (const ti of this.tis.values()) {
-      if (ti.state === "up_for_retry" && !ti.busy && ti.nextRetryAt !== null) {
+      const waiting = ti.state === "up_for_retry" || ti.state === "up_for_reschedule";
+      if (waiting && !ti.busy && ti.nextRetryAt !== null) {
         at = at === null ? ti.nextRetryAt : Math.min(at, ti.nextRetryAt);
       }
     }
@@ -328,9 +383,18 @@ export class RunTracker {
     signal: AbortSignal,
     log: (line: string) => void,
   ): AnyContext {
+    const ctxTask = task;
+    let upstream: Set<string> | null = null;
     const xcom = (id: string) => {
       const task = this.tasks.get(id);
       if (!task) throw new Error(`ctx.xcom("${id}"): dag "${this.dag.id}" has no task "${id}"`);
+      upstream ??= new Set(this.ancestors(ctxTask.id));
+      if (!upstream.has(id)) {
+        throw new Error(
+          `ctx.xcom("${id}") in task "${ctxTask.id}": "${id}" is not upstream of "${ctxTask.id}", ` +
+            `so whether it has run is a matter of timing; add "${id}" to its deps`,
+        );
+      }
       const values = this.outputs.get(id);
       if (task.mapped) {
         const n = this.children(id).length;
@@ -361,6 +425,9 @@ export class RunTracker {
         return v;
       },
       maybeXcom: (id) => xcom(id),
+      skip: (reason?: string): never => {
+        throw new SkipTask(reason);
+      },
       priorXcom: async (id) => {
         const stored = await this.store.priorXcom(this.run.dagId, this.run.logicalDate, id);
         return stored ? await decodeXcom(stored, this.env.artifacts) as never : undefined;
@@ -380,8 +447,9 @@ export class RunTracker {
     m.set(mapIndex, value);
   }
 
+  /** The ids a branch follows: what it returned (nothing — undefined or null — follows none). */
   followed(task: TaskDef, value: unknown): string[] {
-    const ids = typeof value === "string" ? [value] : value;
+    const ids = value == null ? [] : typeof value === "string" ? [value] : value;
     const direct = this.downstream.get(task.id) ?? [];
     if (!Array.isArray(ids) || !ids.every((x) => typeof x === "string")) {
       throw new Error(
@@ -400,9 +468,15 @@ export class RunTracker {
     return ids;
   }
 
-  /** The direct downstream task instances a branch did not follow and that are still undecided. */
+  /**
+   * The direct downstream task instances a branch skips, still undecided: those neither followed
+   * nor downstream of a followed task (Airflow's `skip_all_except`: a join beside a followed task
+   * is followed too).
+   */
   notFollowed(task: TaskDef, followed: string[]): Ti[] {
-    return (this.downstream.get(task.id) ?? []).filter((id) => !followed.includes(id))
+    const kept = new Set(followed);
+    for (const id of followed) for (const d of this.descendants(id)) kept.add(d);
+    return (this.downstream.get(task.id) ?? []).filter((id) => !kept.has(id))
       .map((id) => this.parent(id)).filter((ti) => ti.state === null);
   }
 
@@ -419,9 +493,10 @@ export class RunTracker {
 
   // ---- finishing --------------------------------------------------------------------------------
 
-  async finish(): Promise<RunState> {
+  /** Ends the run: failed when a leaf failed (or when `failed` says so: it timed out), else success. */
+  async finish(failedAnyway = false): Promise<RunState> {
     const leaves = this.dag.tasks.filter((t) => !this.downstream.has(t.id));
-    const failed = leaves.some((t) => {
+    const failed = failedAnyway || leaves.some((t) => {
       const s = this.parent(t.id).state;
       return s === "failed" || s === "upstream_failed";
     });

@@ -15,13 +15,17 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
+import { parseDuration } from "./duration.ts";
 import type { LeaderLock } from "./leader.ts";
-import { createDagRun } from "./runs.ts";
+import { createDagRun, poolProblems } from "./runs.ts";
+import { createAssetTriggeredRun } from "./assets.ts";
+import { watchAssetFolders } from "./assets_watch.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import { parseSchedule } from "./schedule.ts";
 import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, TaskQueue } from "./store/queue.ts";
 import { RunExistsError, type Store } from "./store/store.ts";
+import type { DagRun } from "./store/types.ts";
 
 /** How a scheduler is set up. */
 export interface SchedulerOptions {
@@ -40,6 +44,13 @@ export interface SchedulerOptions {
   maxCatchupPerTick?: number;
   onEvent?: (event: ExecutorEvent) => void;
   log?: (line: string) => void;
+}
+
+/** True when `run` started longer than its DAG's dagrunTimeout before `now`. */
+function dagrunTimedOut(dag: DagDefinition, run: DagRun, now: Date): boolean {
+  const limit = dag.options.dagrunTimeout;
+  if (limit === undefined || run.startDate === null) return false;
+  return run.startDate.getTime() + parseDuration(limit) <= now.getTime();
 }
 
 export class Scheduler implements RunEnv {
@@ -127,6 +138,7 @@ export class Scheduler implements RunEnv {
     for (const dag of this.options.dags.values()) {
       if (dag.options.schedule && !paused.has(dag.id)) await this.createDueRuns(dag, now);
     }
+    await this.createAssetRuns(paused);
     await this.reap(now);
     const sweep = this.clock.now() - this.#lastSweep >= 5000;
     const runs = await this.store.distributedRuns(["queued", "running"]);
@@ -141,10 +153,32 @@ export class Scheduler implements RunEnv {
         ) continue;
         run.state = "running";
         this.emit({ kind: "run", runId: run.id, dagId: dag.id, state: "running" });
+        const problems = await poolProblems(this.store, dag);
+        if (problems.length) {
+          // A run whose tasks could never be claimed fails at once instead of waiting for ever.
+          const tracker = new RunTracker(this, dag, run);
+          await tracker.load("observe");
+          await tracker.skipUnfinished(`cannot start: ${problems.join("; ")}`);
+          await tracker.finish(true);
+          this.#log(`run ${run.id} of ${dag.id}: failed: ${problems.join("; ")}`);
+          continue;
+        }
       } else if (!sweep && !this.#dirty.has(run.id)) continue;
       this.#dirty.delete(run.id);
       const tracker = new RunTracker(this, dag, run);
       await tracker.load("observe");
+      if (dagrunTimedOut(dag, run, now)) {
+        // Airflow's dagrun_timeout: unfinished tasks are skipped and the run fails. (A try already
+        // running on a worker runs on to its own end or timeout.)
+        await tracker.skipUnfinished(
+          `the run exceeded its dagrunTimeout of ${dag.options.dagrunTimeout}`,
+        );
+        await tracker.finish(true);
+        this.#log(
+          `run ${run.id} of ${dag.id}: failed (dagrunTimeout ${dag.options.dagrunTimeout})`,
+        );
+        continue;
+      }
       scheduled += await tracker.settle(true);
       if (tracker.allFinished()) {
         const state = await tracker.finish();
@@ -191,6 +225,19 @@ export class Scheduler implements RunEnv {
     }
     if (created) this.#log(`created ${created} run(s) of ${dag.id}`);
     return created;
+  }
+
+  /** Watches asset folders, then makes the runs of asset-scheduled DAGs that are due. */
+  async createAssetRuns(paused: Set<string>): Promise<void> {
+    const dags = [...this.options.dags.values()].filter((d) =>
+      d.options.onAssets?.length && !paused.has(d.id)
+    );
+    if (dags.length === 0) return;
+    await watchAssetFolders(this.store.db, dags, (l) => this.#log(l));
+    for (const dag of dags) {
+      const run = await createAssetTriggeredRun(this.store, dag);
+      if (run) this.#log(`created run ${run.id} of ${dag.id} (asset events)`);
+    }
   }
 
   /** Fails (or queues for retry) every try whose worker stopped heartbeating. */

@@ -23,6 +23,7 @@ export const TaskState = z.enum([
   "skipped",
   "upstream_failed",
   "up_for_retry",
+  "up_for_reschedule",
 ]);
 export type TaskState = z.infer<typeof TaskState>;
 
@@ -39,5 +40,5 @@ export function isFinished(state: TaskState | null): boolean {
 }
 
 /** How runs are started. */
-export const RunType = z.enum(["manual", "scheduled", "backfill", "triggered"]);
+export const RunType = z.enum(["manual", "scheduled", "backfill", "triggered", "asset_triggered"]);
 export type RunType = z.infer<typeof RunType>;

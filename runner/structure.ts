@@ -21,6 +21,7 @@ export interface TaskStructure {
   mapped: boolean;
   doc?: string;
   triggersDag?: string;
+  outlets?: string[];
 }
 
 /** The recorded structure of a DAG. */
@@ -43,6 +44,7 @@ export function dagStructure(dag: DagDefinition): DagStructure {
       mapped: t.mapped,
       ...(t.doc ? { doc: t.doc } : {}),
       ...(t.trigger ? { triggersDag: t.trigger.dagId } : {}),
+      ...(t.outlets?.length ? { outlets: [...t.outlets] } : {}),
     })),
   };
 }

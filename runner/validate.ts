@@ -14,6 +14,7 @@ import type { DagDefinition, TaskDef } from "./dag.ts";
 import { DurationSchema } from "./duration.ts";
 import { parseSchedule } from "./schedule.ts";
 import { TriggerRule } from "./trigger_rules.ts";
+import { AssetUri } from "./assets.ts";
 
 const fn = z.custom<(...args: never[]) => unknown>(
   (v) => typeof v === "function",
@@ -32,6 +33,7 @@ const TaskSettingsSchema = z.strictObject({
   timeout: DurationSchema.nullable().optional(),
   pool: z.string().min(1).optional(),
   poolSlots: z.number().int().positive().optional(),
+  dependsOnPast: z.boolean().optional(),
 });
 
 const DagOptionsSchema = z.strictObject({
@@ -44,9 +46,12 @@ const DagOptionsSchema = z.strictObject({
   catchup: z.boolean().optional(),
   maxActiveRuns: z.number().int().positive().optional(),
   maxActiveTasks: z.number().int().positive().optional(),
+  dagrunTimeout: DurationSchema.optional(),
   params: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "expected a zod schema").optional(),
   defaults: TaskSettingsSchema.optional(),
   tags: z.array(z.string()).optional(),
+  onAssets: z.array(AssetUri).min(1).optional(),
+  watchAssets: z.boolean().optional(),
   onSuccess: fn.optional(),
   onFailure: fn.optional(),
 });
@@ -56,6 +61,7 @@ const TaskSchema = z.object({
   deps: z.array(z.string()),
   triggerRule: TriggerRule,
   settings: TaskSettingsSchema,
+  outlets: z.array(AssetUri).optional(),
 });
 
 /** Problems with `dag`, one line each, each starting with `file` (and the task when there is one). */
@@ -88,15 +94,36 @@ export function validateDag(
   for (const task of dag.tasks) {
     for (const dep of task.deps) {
       if (!ids.has(dep)) {
+        const others = [...ids].filter((id) => id !== task.id);
         problems.push(
-          `${where(task.id)}: unknown dependency "${dep}"; known tasks: ${[...ids].join(", ")}`,
+          `${where(task.id)}: unknown dependency "${dep}"; known tasks: ${
+            others.length > 20
+              ? `${others.slice(0, 20).join(", ")}, … (${others.length - 20} more)`
+              : others.join(", ") || "(none)"
+          }`,
         );
       }
     }
   }
   const cycle = findCycle(dag.tasks);
+  if (!cycle) problems.push(...xcomReadProblems(dag.tasks, ids, where));
   if (cycle) problems.push(`${where(cycle[0])}: dependency cycle ${cycle.join(" -> ")}`);
   const schedule = dag.options.schedule;
+  if (Array.isArray(schedule)) {
+    problems.push(
+      `${where()}: schedule is a list; to run on assets (Airflow's schedule=[Asset(…)]) write ` +
+        `onAssets: ${JSON.stringify(schedule)} and leave schedule out`,
+    );
+    return problems;
+  }
+  if (schedule && dag.options.onAssets?.length) {
+    problems.push(
+      `${where()}: both a schedule and onAssets; a DAG runs on a cron or on assets: drop one`,
+    );
+  }
+  if (dag.options.watchAssets && !dag.options.onAssets?.length) {
+    problems.push(`${where()}: watchAssets without onAssets; list the asset URIs to watch`);
+  }
   if (schedule) {
     try {
       parseSchedule(schedule, dag.options.timezone ?? "UTC");
@@ -116,29 +143,88 @@ export function validateDag(
   return problems;
 }
 
-/** A dependency cycle as a list of task ids (first repeated at the end), or null. */
+/**
+ * A dependency cycle as a list of task ids (first repeated at the end), or null. Iterative depth
+ * first search, linear in tasks + edges (a chain of 50,000 tasks does not overflow the stack).
+ */
 export function findCycle(tasks: readonly Pick<TaskDef, "id" | "deps">[]): string[] | null {
   const deps = new Map(tasks.map((t) => [t.id, t.deps]));
   const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | null => {
-    const s = state.get(id);
-    if (s === "done") return null;
-    if (s === "visiting") return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, "visiting");
-    stack.push(id);
-    for (const dep of deps.get(id) ?? []) {
-      if (!deps.has(dep)) continue;
-      const cycle = visit(dep);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(id, "done");
-    return null;
-  };
   for (const t of tasks) {
-    const cycle = visit(t.id);
-    if (cycle) return cycle.reverse();
+    if (state.has(t.id)) continue;
+    // The path from t and, for each task on it, the index of the next dependency to visit.
+    const path: string[] = [t.id];
+    const next: number[] = [0];
+    state.set(t.id, "visiting");
+    while (path.length) {
+      const id = path[path.length - 1];
+      const ds = deps.get(id) ?? [];
+      const i = next[next.length - 1]++;
+      if (i >= ds.length) {
+        state.set(id, "done");
+        path.pop();
+        next.pop();
+        continue;
+      }
+      const dep = ds[i];
+      if (!deps.has(dep)) continue;
+      const s = state.get(dep);
+      if (s === "done") continue;
+      if (s === "visiting") return [...path.slice(path.indexOf(dep)), dep].reverse();
+      state.set(dep, "visiting");
+      path.push(dep);
+      next.push(0);
+    }
   }
   return null;
+}
+
+/** `ctx.xcom("id")` / `ctx.maybeXcom("id")` with a literal id, in a task function's source. */
+const XCOM_READ = /\.(?:xcom|maybeXcom)\(\s*(["'`])([A-Za-z0-9_.-]+)\1\s*\)/g;
+
+/**
+ * Reads of a task that is not upstream: `ctx.xcom("each")` in a task that does not depend on
+ * `each`, directly or not, would only work when `each` happened to finish first. Found in the
+ * functions' source (literal ids); a computed id is checked when the task runs.
+ */
+function xcomReadProblems(
+  tasks: readonly TaskDef[],
+  ids: ReadonlySet<string>,
+  where: (task?: string) => string,
+): string[] {
+  const problems: string[] = [];
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  // The ancestors of a task, computed only for a task that reads beyond its direct deps.
+  const ancestors = (id: string): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [id];
+    while (stack.length) {
+      for (const d of byId.get(stack.pop()!)?.deps ?? []) {
+        if (!seen.has(d)) {
+          seen.add(d);
+          stack.push(d);
+        }
+      }
+    }
+    return seen;
+  };
+  for (const task of tasks) {
+    let upstream: Set<string> | null = null;
+    const sources = [task.run, task.expand, task.cmd, task.trigger?.conf]
+      .filter((f) => typeof f === "function")
+      .map((f) => Function.prototype.toString.call(f));
+    for (const source of sources) {
+      for (const m of source.matchAll(XCOM_READ)) {
+        const read = m[2];
+        if (!ids.has(read) || task.deps.includes(read)) continue;
+        upstream ??= ancestors(task.id);
+        if (upstream.has(read)) continue;
+        problems.push(
+          `${where(task.id)}: reads ctx.xcom("${read}"), but "${read}" is not upstream of ` +
+            `"${task.id}" (it would only work by timing); add "${read}" to deps`,
+        );
+      }
+    }
+  }
+  return problems;
 }

@@ -1,7 +1,9 @@
 /**
  * `deno task backfill <dag_id> --from ISO --to ISO`: creates the runs of a past range — one per
- * schedule tick whose interval lies in [from, to] — and runs them in this process, oldest first.
- * Runs that already exist are skipped. Exit 0 when all succeed, 1 when one fails.
+ * schedule tick whose logical date lies in [from, to], both ends included (Airflow's backfill:
+ * `--from D --to D` makes the one run at D) — and runs them in this process, oldest first. Runs
+ * that already exist are skipped. Exit 0 when all succeed, 1 when one fails, 2 when the range
+ * holds no tick.
  *
  * @example
  * ```sh
@@ -40,9 +42,14 @@ export async function backfillCommand(args: string[]): Promise<number> {
     }
     if (!dag.options.schedule) throw new UsageError(`dag "${dag.id}" has no schedule to backfill`);
     const schedule = parseSchedule(dag.options.schedule, dag.options.timezone ?? "UTC");
-    const starts = schedule.between(new Date(from.getTime() - 1), to).filter((d) =>
-      (schedule.next(d) ?? d) <= to
-    );
+    const starts = schedule.between(new Date(from.getTime() - 1), to);
+    if (starts.length === 0) {
+      const next = schedule.next(new Date(from.getTime() - 1));
+      throw new UsageError(
+        `no tick of "${dag.options.schedule}" has a logical date in [${from.toISOString()}, ` +
+          `${to.toISOString()}]${next ? `; the next is ${next.toISOString()}` : ""}`,
+      );
+    }
     const executor = new Executor({ store, artifacts, resolveDag: (id) => loaded.dags.get(id) });
     const rows = [["logical date", "run", "state"]];
     let failed = 0;

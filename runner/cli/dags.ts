@@ -33,7 +33,9 @@ export async function dagsCommand(args: string[]): Promise<number> {
       if (!loaded.dags.has(d.dagId)) continue;
       rows.push([
         d.dagId,
-        d.schedule ?? "manual",
+        d.schedule ??
+          (loaded.dags.get(d.dagId)!.options.onAssets?.map((u) => `on ${u}`).join(", ") ||
+            "manual"),
         d.isPaused ? "yes" : "no",
         d.lastRunId === null ? "-" : `${d.lastRunId} ${d.lastRunState}`,
         d.fileloc ?? "",

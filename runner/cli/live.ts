@@ -22,6 +22,7 @@ const ICON: Record<string, string> = {
   skipped: "↷",
   upstream_failed: "⊘",
   up_for_retry: "↻",
+  up_for_reschedule: "⏲",
 };
 const COLOUR: Record<string, string> = {
   running: "\x1b[36m",
@@ -29,6 +30,7 @@ const COLOUR: Record<string, string> = {
   failed: "\x1b[31m",
   upstream_failed: "\x1b[33m",
   up_for_retry: "\x1b[33m",
+  up_for_reschedule: "\x1b[36m",
   skipped: "\x1b[90m",
 };
 

@@ -7,6 +7,7 @@
  * deno run -A runner/cli/main.ts run example
  * ```
  */
+import { assetsCommand, USAGE as ASSETS } from "./assets.ts";
 import { backfillCommand, USAGE as BACKFILL } from "./backfill.ts";
 import { clearCommand, USAGE as CLEAR } from "./clear.ts";
 import { UsageError } from "./common.ts";
@@ -30,6 +31,7 @@ export const COMMANDS: Record<string, { run: Command; usage: string }> = {
   clear: { run: clearCommand, usage: CLEAR },
   pools: { run: poolsCommand, usage: POOLS },
   backfill: { run: backfillCommand, usage: BACKFILL },
+  assets: { run: assetsCommand, usage: ASSETS },
   scheduler: { run: schedulerCommand, usage: SCHEDULER_USAGE },
   worker: { run: workerCommand, usage: WORKER_USAGE },
 };

@@ -2,6 +2,9 @@
  * `deno task run <dag_id> [--conf JSON] [--param k=v]… [--date ISO]` and
  * `deno task run --resume <run_id>`: one DAG run in this process, to the end (like
  * `airflow dags test`). Live task states on stderr, a summary table on stdout.
+ * `deno task run <dag_id> --task <task_id> [--from-run <run_id>] [--record]`: one task alone
+ * (like `airflow tasks test`), its upstream XComs from the given run, nothing recorded unless
+ * `--record` (then the try is recorded in that run); the value on stdout, the log on stderr.
  * Exit 0 when the run succeeds, 1 when it fails, 2 on a usage or validation error.
  *
  * @example
@@ -13,6 +16,15 @@ import { formatDuration } from "../duration.ts";
 import { Executor } from "../executor.ts";
 import { ParamsError, parseParamArgs } from "../params.ts";
 import { createDagRun } from "../runs.ts";
+import type { ArtifactStore } from "../artifacts/artifact_store.ts";
+import type { DagDefinition } from "../dag.ts";
+import {
+  runSingleTask,
+  showValue,
+  SingleTaskError,
+  type SingleTaskOptions,
+} from "../single_task.ts";
+import type { Store } from "../store/store.ts";
 import { RunExistsError } from "../store/store.ts";
 import { intOption, loadAndSync, openStores, parse, renderTable, UsageError } from "./common.ts";
 import { positiveIntOption } from "./common.ts";
@@ -20,7 +32,8 @@ import { LiveView } from "./live.ts";
 
 export const USAGE =
   `usage: deno task run <dag_id> [--conf JSON] [--param key=value]... [--date ISO]
-       deno task run --resume <run_id>`;
+       deno task run --resume <run_id>
+       deno task run <dag_id> --task <task_id> [--from-run <run_id>] [--record] [--param k=v]...`;
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -29,7 +42,16 @@ export async function runCommand(args: string[]): Promise<number> {
     date: { type: "string" },
     resume: { type: "string" },
     concurrency: { type: "string" },
+    task: { type: "string" },
+    "from-run": { type: "string" },
+    record: { type: "boolean" },
   });
+  if (values.task === undefined && (values["from-run"] !== undefined || values.record)) {
+    throw new UsageError("--from-run and --record go with --task <task_id>");
+  }
+  if (values.task !== undefined && values.resume !== undefined) {
+    throw new UsageError("--task and --resume do not go together");
+  }
   const resume = values.resume === undefined ? null : intOption("resume", values.resume, 0);
   if (resume === null && positionals.length !== 1) throw new UsageError("name one DAG id to run");
   if (resume !== null && positionals.length > 0) {
@@ -86,6 +108,17 @@ export async function runCommand(args: string[]): Promise<number> {
           (loaded.problems.length ? `\nproblems:\n  ${loaded.problems.join("\n  ")}` : ""),
       );
     }
+    if (values.task !== undefined) {
+      return await testOneTask(store, artifacts, dag, values.task, {
+        fromRun: values["from-run"] === undefined
+          ? undefined
+          : intOption("from-run", values["from-run"], 0),
+        record: values.record ?? false,
+        params,
+        conf,
+        logicalDate,
+      });
+    }
     if (resume === null) {
       try {
         runId =
@@ -133,4 +166,32 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** `--task`: one task alone; prints its value and exits 0 (success or skipped) or 1 (failed). */
+async function testOneTask(
+  store: Store,
+  artifacts: ArtifactStore,
+  dag: DagDefinition,
+  taskId: string,
+  opts: Pick<SingleTaskOptions, "fromRun" | "record" | "params" | "conf" | "logicalDate">,
+): Promise<number> {
+  let result;
+  try {
+    console.error(
+      `testing task ${taskId} of dag ${dag.id}` +
+        (opts.fromRun === undefined
+          ? " (no upstream run)"
+          : ` with the XComs of run ${opts.fromRun}`) +
+        (opts.record ? "; the try is recorded in that run" : "; nothing is recorded"),
+    );
+    result = await runSingleTask({ store, artifacts, dag, taskId, ...opts });
+  } catch (e) {
+    if (e instanceof SingleTaskError || e instanceof ParamsError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (result.error) console.error(result.error);
+  console.log(showValue(result.value));
+  console.log(`task ${taskId} of dag ${dag.id}: ${result.state}`);
+  return result.state === "failed" ? 1 : 0;
 }

@@ -53,7 +53,8 @@ export class TaskQueue {
       const candidates = await tx.query<Row>(
         `select ti.run_id, ti.task_id, ti.map_index, ti.pool, ti.pool_slots, r.dag_id
          from task_instances ti join dag_runs r on r.id = ti.run_id
-         where (ti.state = 'scheduled' or (ti.state = 'up_for_retry' and ti.next_retry_at <= $2::timestamptz))
+         where (ti.state = 'scheduled'
+           or (ti.state in ('up_for_retry', 'up_for_reschedule') and ti.next_retry_at <= $2::timestamptz))
            and r.state = 'running' and ($1::text[] is null or ti.pool = any($1::text[]))
          order by ti.scheduled_at nulls first, ti.run_id, ti.task_id, ti.map_index
          limit $3

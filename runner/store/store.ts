@@ -11,6 +11,7 @@
  */
 import type { RunState, TaskState } from "../states.ts";
 import type { DagStructure } from "../structure.ts";
+import { ASSET_MIGRATIONS } from "./assets_schema.ts";
 import { migrate } from "./migrations.ts";
 import type { SqlClient } from "./sql_client.ts";
 import type {
@@ -100,9 +101,11 @@ function toTi(r: Row): TaskInstance {
 export class Store {
   constructor(readonly db: SqlClient) {}
 
-  /** Applies pending migrations. */
-  migrate(): Promise<number[]> {
-    return migrate(this.db);
+  /** Applies pending migrations (the engine's, then the assets' component); the engine's applied. */
+  async migrate(): Promise<number[]> {
+    const applied = await migrate(this.db);
+    await migrate(this.db, ASSET_MIGRATIONS, "assets");
+    return applied;
   }
 
   close(): Promise<void> {
@@ -284,15 +287,21 @@ export class Store {
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
-  /** Sets a run's state; `running` stamps the start (once), success/failed the end. */
-  async setRunState(id: number, state: RunState, at: Date): Promise<void> {
+  /**
+   * Sets a run's state; `running` stamps the start (once), success/failed the end. The stamps come
+   * from the database's clock, the one that stamped `queued_at`, so a run never starts before it
+   * was queued whatever the clocks of the processes say (`_at` is kept for the callers' sake).
+   */
+  async setRunState(id: number, state: RunState, _at: Date): Promise<void> {
     await this.db.query(
       `update dag_runs set state = $2,
-         start_date = case when $2 = 'running' then coalesce(start_date, $3::timestamptz) else start_date end,
-         end_date = case when $2 in ('success', 'failed') then $3::timestamptz
+         start_date = case when $2 = 'running' then coalesce(start_date, greatest(clock_timestamp(), queued_at))
+                           when $2 = 'failed' then coalesce(start_date, greatest(clock_timestamp(), queued_at))
+                           else start_date end,
+         end_date = case when $2 in ('success', 'failed') then greatest(clock_timestamp(), queued_at)
                          when $2 in ('queued', 'running') then null else end_date end
        where id = $1`,
-      [id, state, iso(at)],
+      [id, state],
     );
   }
 
@@ -307,13 +316,14 @@ export class Store {
   }
 
   /** Moves a run from queued to running when its DAG has fewer than `max` running; true if it did. */
-  async startRunIfRoom(runId: number, dagId: string, max: number, at: Date): Promise<boolean> {
+  async startRunIfRoom(runId: number, dagId: string, max: number, _at: Date): Promise<boolean> {
     const rows = await this.db.query(
-      `update dag_runs set state = 'running', start_date = coalesce(start_date, $4::timestamptz)
+      `update dag_runs set state = 'running',
+         start_date = coalesce(start_date, greatest(clock_timestamp(), queued_at))
        where id = $1 and state = 'queued'
          and (select count(*) from dag_runs where dag_id = $2 and state = 'running') < $3
        returning id`,
-      [runId, dagId, max, at.toISOString()],
+      [runId, dagId, max],
     );
     return rows.length > 0;
   }
@@ -427,7 +437,7 @@ export class Store {
     key: TiKey,
     tryNumber: number,
     end: {
-      state: "success" | "failed" | "up_for_retry";
+      state: "success" | "failed" | "up_for_retry" | "up_for_reschedule" | "skipped";
       at: Date;
       durationMs: number;
       error?: string | null;
@@ -586,6 +596,25 @@ export class Store {
     return rows.map(toXcom);
   }
 
+  /**
+   * The state of `taskId` in the latest run of `dagId` before `before` (by logical date): null when
+   * it has none yet, undefined when there is no such run or that run has no such task.
+   */
+  async previousTaskState(
+    dagId: string,
+    before: Date,
+    taskId: string,
+  ): Promise<TaskState | null | undefined> {
+    const rows = await this.db.query<{ state: string | null; has: boolean }>(
+      `select ti.state, ti.task_id is not null as has from (select id from dag_runs
+         where dag_id = $1 and logical_date < $2::timestamptz order by logical_date desc limit 1) r
+       left join task_instances ti on ti.run_id = r.id and ti.task_id = $3 and ti.map_index = -1`,
+      [dagId, before.toISOString(), taskId],
+    );
+    if (rows.length === 0 || !rows[0].has) return undefined;
+    return (rows[0].state ?? null) as TaskState | null;
+  }
+
   /** The XCom `taskId` left in the latest run of `dagId` before `before` (by logical date). */
   async priorXcom(dagId: string, before: Date, taskId: string): Promise<XcomRecord | null> {
     const rows = await this.db.query<Row>(
@@ -609,6 +638,23 @@ export class Store {
       slots: Number(r.slots),
       description: String(r.description),
     }));
+  }
+
+  /** One more try for a task instance (a sensor's reschedule, which does not use a retry). */
+  async extendTries(key: TiKey): Promise<void> {
+    await this.db.query(
+      `update task_instances set max_tries = max_tries + 1
+       where run_id = $1 and task_id = $2 and map_index = $3`,
+      [key.runId, key.taskId, key.mapIndex],
+    );
+  }
+
+  /** Creates a pool unless one of that name exists (which is left as it is). */
+  async ensurePool(name: string, slots: number, description = ""): Promise<void> {
+    await this.db.query(
+      "insert into pools (name, slots, description) values ($1, $2, $3) on conflict (name) do nothing",
+      [name, slots, description],
+    );
   }
 
   /** Creates or resizes a pool. */

@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   drift: "./drift.ts",
   models: "./models.ts",
   web: "./web.ts",
+  "dag-build": "./dag_build.ts",
 };
 
 const [name, ...rest] = Deno.args;

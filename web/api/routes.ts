@@ -14,6 +14,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { RunJson, runsJson, TaskJson } from "../../runner/cli/runs_json.ts";
+import { AssetUri, recordAssetEvent } from "../../runner/assets.ts";
 import { tasksToClear } from "../../runner/clear.ts";
 import { ParamsError } from "../../runner/params.ts";
 import { createDagRun } from "../../runner/runs.ts";
@@ -405,6 +406,51 @@ export function apiRoutes(
           })),
         }))),
       }, 200);
+    },
+  );
+
+  const AssetEventJson = z.object({
+    id: z.number().int(),
+    uri: z.string(),
+    source: z.string(),
+    extra: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+  }).openapi("AssetEvent");
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/assets/events",
+      request: {
+        body: {
+          content: {
+            "application/json": {
+              schema: z.object({
+                uri: AssetUri,
+                extra: z.record(z.string(), z.unknown()).default({}),
+              }),
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(AssetEventJson, "The recorded event; DAGs scheduled on the asset may now run"),
+        422: json(ValidationError, "Not an asset URI"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const e = await recordAssetEvent(store.db, {
+        uri: body.uri,
+        source: "api",
+        extra: body.extra,
+      });
+      return c.json({
+        id: e.id,
+        uri: e.uri,
+        source: e.source,
+        extra: e.extra,
+        createdAt: e.createdAt.toISOString(),
+      }, 201);
     },
   );
 

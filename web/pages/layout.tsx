@@ -16,6 +16,7 @@ export const STATE_COLOUR: Record<string, string> = {
   queued: "#9e9e9e",
   scheduled: "#bcaaa4",
   up_for_retry: "#f9a825",
+  up_for_reschedule: "#4dd0e1",
   upstream_failed: "#ef6c00",
   skipped: "#f48fb1",
   none: "#e0e0e0",

@@ -1,0 +1,174 @@
+/**
+ * Data-aware scheduling (Airflow's assets, once datasets): a task declares the assets it updates
+ * (`outlets`, URIs such as `s3://bucket/inbox/`), and each successful try records an asset event;
+ * events also come from outside (`deno task assets touch URI`, `POST /api/v1/assets/events`) or
+ * from a watcher. A DAG with `onAssets` runs when every one of its assets has had an event since
+ * its last run (Airflow's rule); the run's data interval spans from the events its previous run
+ * consumed to the latest one it consumes, and `ctx.conf.assetEvents` lists them.
+ *
+ * @example
+ * ```ts
+ * import { createAssetTriggeredRun, recordAssetEvent } from "./assets.ts";
+ * await recordAssetEvent(store.db, { uri: "s3://bucket/inbox/", source: "cli" });
+ * const run = await createAssetTriggeredRun(store, textMonitoring); // a run, or null: not yet
+ * ```
+ */
+import { z } from "zod";
+import type { DagDefinition } from "./dag.ts";
+import { createDagRun } from "./runs.ts";
+import type { SqlClient } from "./store/sql_client.ts";
+import { RunExistsError, type Store } from "./store/store.ts";
+import type { DagRun } from "./store/types.ts";
+
+/** An asset's URI: a scheme, "://", and a path (`s3://bucket/inbox/`, `file:///data/inbox/`). */
+export const AssetUri = z.string().regex(
+  /^[a-z][a-z0-9+.-]*:\/\/\S+$/i,
+  "an asset is a URI such as s3://bucket/inbox/ or file:///data/inbox/",
+);
+
+/** Where an event came from. */
+export type AssetEventSource = "task" | "cli" | "api" | "watcher";
+
+/** One update of an asset. */
+export interface AssetEvent {
+  id: number;
+  uri: string;
+  source: AssetEventSource;
+  sourceDagId: string | null;
+  sourceRunId: number | null;
+  sourceTaskId: string | null;
+  extra: Record<string, unknown>;
+  createdAt: Date;
+}
+
+type Row = Record<string, unknown>;
+const toEvent = (r: Row): AssetEvent => ({
+  id: Number(r.id),
+  uri: String(r.uri),
+  source: r.source as AssetEventSource,
+  sourceDagId: (r.source_dag_id ?? null) as string | null,
+  sourceRunId: r.source_run_id == null ? null : Number(r.source_run_id),
+  sourceTaskId: (r.source_task_id ?? null) as string | null,
+  extra: (r.extra ?? {}) as Record<string, unknown>,
+  createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
+});
+
+/** Records that `uri` was updated; the database's clock stamps it. */
+export async function recordAssetEvent(
+  db: SqlClient,
+  e: {
+    uri: string;
+    source: AssetEventSource;
+    sourceDagId?: string;
+    sourceRunId?: number;
+    sourceTaskId?: string;
+    extra?: Record<string, unknown>;
+  },
+): Promise<AssetEvent> {
+  const uri = AssetUri.parse(e.uri);
+  const rows = await db.query<Row>(
+    `insert into asset_events (uri, source, source_dag_id, source_run_id, source_task_id, extra)
+     values ($1, $2, $3, $4, $5, $6::text::jsonb) returning *`,
+    [
+      uri,
+      e.source,
+      e.sourceDagId ?? null,
+      e.sourceRunId ?? null,
+      e.sourceTaskId ?? null,
+      JSON.stringify(e.extra ?? {}),
+    ],
+  );
+  return toEvent(rows[0]);
+}
+
+/** Every asset with an event, with its event count and latest event, by URI. */
+export async function listAssets(
+  db: SqlClient,
+): Promise<{ uri: string; events: number; lastEventAt: Date }[]> {
+  const rows = await db.query<Row>(
+    `select uri, count(*)::int as n, max(created_at) as last from asset_events group by uri
+     order by uri`,
+  );
+  return rows.map((r) => ({
+    uri: String(r.uri),
+    events: Number(r.n),
+    lastEventAt: r.last instanceof Date ? r.last : new Date(String(r.last)),
+  }));
+}
+
+/** The latest events, newest first (of one asset, when given). */
+export async function assetEvents(
+  db: SqlClient,
+  opts: { uri?: string; limit?: number } = {},
+): Promise<AssetEvent[]> {
+  const rows = await db.query<Row>(
+    `select * from asset_events where ($1::text is null or uri = $1) order by id desc limit $2`,
+    [opts.uri ?? null, opts.limit ?? 50],
+  );
+  return rows.map(toEvent);
+}
+
+/**
+ * Makes the run an asset-scheduled DAG is due, if it is: every asset in `onAssets` has an event
+ * newer than the DAG's cursor. A DAG seen for the first time starts its cursor at the latest event
+ * (events from before it existed do not trigger it). Two schedulers cannot make two runs of one
+ * batch: the run's logical date is its latest event's time (runs are unique on it), and the
+ * cursor moves only from the value it was read at.
+ */
+export async function createAssetTriggeredRun(
+  store: Store,
+  dag: DagDefinition,
+  opts: { executor?: "local" | "distributed" } = {},
+): Promise<DagRun | null> {
+  const uris = dag.options.onAssets ?? [];
+  if (uris.length === 0) return null;
+  const db = store.db;
+  await db.query(
+    `insert into asset_dag_cursors (dag_id, last_event_id, last_event_at)
+     select $1, coalesce(max(id), 0), clock_timestamp() from asset_events
+     on conflict (dag_id) do nothing`,
+    [dag.id],
+  );
+  const [cursor] = await db.query<Row>(
+    "select last_event_id, last_event_at from asset_dag_cursors where dag_id = $1",
+    [dag.id],
+  );
+  const from = Number(cursor.last_event_id);
+  const fromAt = cursor.last_event_at instanceof Date
+    ? cursor.last_event_at
+    : new Date(String(cursor.last_event_at));
+  const events = (await db.query<Row>(
+    "select * from asset_events where uri = any($1::text[]) and id > $2 order by id",
+    [[...uris], from],
+  )).map(toEvent);
+  const updated = new Set(events.map((e) => e.uri));
+  if (!uris.every((u) => updated.has(u))) return null;
+  const last = events[events.length - 1];
+  let run: DagRun | null = null;
+  try {
+    run = await createDagRun(store, dag, {
+      logicalDate: last.createdAt,
+      dataInterval: { start: fromAt, end: last.createdAt },
+      runType: "asset_triggered",
+      conf: {
+        assetEvents: events.map((e) => ({
+          id: e.id,
+          uri: e.uri,
+          source: e.source,
+          createdAt: e.createdAt.toISOString(),
+          ...(e.sourceDagId ? { dagId: e.sourceDagId, runId: e.sourceRunId } : {}),
+          ...(Object.keys(e.extra).length ? { extra: e.extra } : {}),
+        })),
+      },
+      executor: opts.executor ?? "distributed",
+    });
+  } catch (e) {
+    if (!(e instanceof RunExistsError)) throw e;
+  }
+  await db.query(
+    `update asset_dag_cursors set last_event_id = $2, last_event_at = $3::timestamptz
+     where dag_id = $1 and last_event_id = $4`,
+    [dag.id, last.id, last.createdAt.toISOString(), from],
+  );
+  return run;
+}

@@ -1,0 +1,223 @@
+/**
+ * One task of a DAG, run in this process outside any run — Airflow's `airflow tasks test`: its
+ * upstream XComs come from a given run (or there are none), its log goes to the caller, and
+ * nothing is recorded. With `record`, the try is recorded in that run instead, as a new try of the
+ * task instance (Airflow's `tasks run`), with its XCom and a branch's skips.
+ *
+ * @example
+ * ```ts
+ * import { runSingleTask } from "./single_task.ts";
+ * const r = await runSingleTask({ store, artifacts, dag, taskId: "transform", fromRun: 12 });
+ * r.state; // "success" | "failed" | "skipped"; r.value: what the task returned
+ * ```
+ */
+import type { ArtifactStore } from "./artifacts/artifact_store.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { runCommand } from "./command_task.ts";
+import { type AnyContext, type DagDefinition, isSkipTask, type TaskDef } from "./dag.ts";
+import { parseDuration } from "./duration.ts";
+import { parseParams, rejectUnknownParams } from "./params.ts";
+import { manualDataInterval } from "./runs.ts";
+import { RunTracker, tiKey } from "./run_tracker.ts";
+import type { Store } from "./store/store.ts";
+import type { DagRun } from "./store/types.ts";
+import { formatLogArgs } from "./task_log.ts";
+import { runTry } from "./try_runner.ts";
+import { pokeUntil } from "./sensors/poke.ts";
+
+/** What to run. */
+export interface SingleTaskOptions {
+  store: Store;
+  artifacts: ArtifactStore;
+  dag: DagDefinition;
+  taskId: string;
+  /** The run whose upstream XComs, params, conf and dates the task sees. */
+  fromRun?: number;
+  /** Param values over the run's (or the defaults, without a run). */
+  params?: Record<string, unknown>;
+  conf?: Record<string, unknown>;
+  /** Without `fromRun`: the logical date (default now). */
+  logicalDate?: Date;
+  /** Record the try in `fromRun` (required then). Default false: nothing is written. */
+  record?: boolean;
+  clock?: Clock;
+  /** Where the task's log lines go (default stderr). */
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** How the task ended. */
+export interface SingleTaskResult {
+  state: "success" | "failed" | "skipped";
+  /** The return value (a mapped task: the array of its items' values; a branch: the followed ids). */
+  value?: unknown;
+  error?: string;
+}
+
+/** Thrown for a task or run that cannot be tested as asked (a usage mistake). */
+export class SingleTaskError extends Error {}
+
+/** Runs one task of `dag` (see the module doc). */
+export async function runSingleTask(opts: SingleTaskOptions): Promise<SingleTaskResult> {
+  const { store, dag } = opts;
+  const task = dag.tasks.find((t) => t.id === opts.taskId);
+  if (!task) {
+    throw new SingleTaskError(
+      `dag "${dag.id}" has no task "${opts.taskId}"; its tasks: ${
+        dag.tasks.map((t) => t.id).join(", ")
+      }`,
+    );
+  }
+  let run: DagRun;
+  if (opts.fromRun !== undefined) {
+    const stored = await store.getRun(opts.fromRun);
+    if (!stored) throw new SingleTaskError(`run ${opts.fromRun} does not exist`);
+    if (stored.dagId !== dag.id) {
+      throw new SingleTaskError(
+        `run ${opts.fromRun} is a run of "${stored.dagId}", not "${dag.id}"`,
+      );
+    }
+    rejectUnknownParams(dag, opts.params ?? {});
+    const params = opts.params && Object.keys(opts.params).length
+      ? parseParams(dag, { ...stored.params, ...opts.params })
+      : stored.params;
+    run = { ...stored, params, conf: { ...stored.conf, ...(opts.conf ?? {}) } };
+  } else {
+    if (opts.record) throw new SingleTaskError("--record needs --from-run: the run to record in");
+    rejectUnknownParams(dag, opts.params ?? {});
+    const logicalDate = opts.logicalDate ?? new Date();
+    const interval = manualDataInterval(dag, logicalDate);
+    run = {
+      id: 0,
+      dagId: dag.id,
+      logicalDate,
+      dataIntervalStart: interval.start,
+      dataIntervalEnd: interval.end,
+      runType: "manual",
+      state: "running",
+      conf: opts.conf ?? {},
+      params: parseParams(dag, { ...(opts.conf ?? {}), ...(opts.params ?? {}) }),
+      structureHash: "",
+      triggeredBy: null,
+      executor: "local",
+      queuedAt: logicalDate,
+      startDate: logicalDate,
+      endDate: null,
+    };
+  }
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const clock = opts.clock ?? systemClock;
+  const tracker = new RunTracker(
+    {
+      store,
+      clock,
+      artifacts: opts.artifacts,
+      hostname: Deno.hostname(),
+      signal: opts.signal,
+      emit: () => {},
+      trigger: () =>
+        Promise.reject(
+          new SingleTaskError(
+            `task "${task.id}" starts a run of another DAG, which is not done outside a run; ` +
+              `use deno task run`,
+          ),
+        ),
+    },
+    dag,
+    run,
+  );
+  if (opts.fromRun !== undefined) await tracker.load("observe");
+
+  if (opts.record) {
+    const ti = tracker.tis.get(tiKey(task.id, -1));
+    if (!ti) throw new SingleTaskError(`run ${run.id} has no instance of task "${task.id}"`);
+    if (task.mapped) throw new SingleTaskError("--record of a mapped task is not supported");
+    ti.maxTries = ti.tryNumber; // one try: a failure is final here
+    await runTry(tracker, task, ti);
+    const state = ti.state === "success" || ti.state === "skipped" ? ti.state : "failed";
+    const instance = (await store.taskInstances(run.id, [task.id]))[0];
+    return {
+      state,
+      value: tracker.outputs.get(task.id)?.get(-1),
+      error: instance?.error ?? undefined,
+    };
+  }
+
+  const timeout = tracker.setting(task, "timeout");
+  const signals = [
+    opts.signal,
+    timeout == null ? undefined : AbortSignal.timeout(parseDuration(timeout)),
+  ]
+    .filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length ? AbortSignal.any(signals) : new AbortController().signal;
+  const ctxFor = (mapIndex: number) =>
+    tracker.context(task, mapIndex, 1, signal, (line) => log(`[${task.id}] ${line}`));
+  try {
+    const value = await execute(tracker, task, ctxFor, signal, log);
+    return { state: "success", value };
+  } catch (e) {
+    if (isSkipTask(e)) return { state: "skipped", error: (e as Error).message };
+    if (e instanceof SingleTaskError) throw e;
+    return { state: "failed", error: e instanceof Error ? e.stack ?? e.message : String(e) };
+  }
+}
+
+async function execute(
+  tracker: RunTracker,
+  task: TaskDef,
+  ctxFor: (mapIndex: number) => AnyContext,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<unknown> {
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  const race = <T>(p: () => T | Promise<T>) => Promise.race([Promise.resolve().then(p), aborted]);
+  switch (task.kind) {
+    case "function": {
+      if (!task.mapped) return await race(() => task.run!(ctxFor(-1)));
+      const items = await race(() => task.expand!(ctxFor(-1)));
+      const out: unknown[] = [];
+      for (const [i, item] of items.entries()) {
+        out.push(await race(() => task.run!(ctxFor(i), item)));
+      }
+      return out;
+    }
+    case "branch":
+      return tracker.followed(task, await race(() => task.run!(ctxFor(-1))));
+    case "command": {
+      const argv = typeof task.cmd === "function" ? task.cmd(ctxFor(-1)) : task.cmd!;
+      return await runCommand(argv, {
+        env: task.env,
+        cwd: task.cwd,
+        signal,
+        log: (stream, line) => log(`[${task.id} ${stream}] ${line}`),
+      });
+    }
+    case "sensor": {
+      // Alone, a sensor pokes in this process until its value or its timeout, whatever its mode.
+      const s = task.sensor!;
+      return await pokeUntil({
+        poke: () => race(() => task.run!(ctxFor(-1))),
+        intervalMs: s.intervalMs,
+        timeoutMs: s.timeoutMs,
+        clock: tracker.clock,
+        signal,
+      });
+    }
+    case "trigger":
+      throw new SingleTaskError(
+        `task "${task.id}" starts a run of dag "${task.trigger!.dagId}", which is recorded; ` +
+          `test it inside a run: deno task run ${tracker.dag.id}`,
+      );
+    default:
+      return await race(() => task.run!(ctxFor(-1)));
+  }
+}
+
+/** One line for a value (the result printed by `deno task run --task`). */
+export function showValue(value: unknown): string {
+  return value === undefined ? "(no value)" : formatLogArgs([value]);
+}

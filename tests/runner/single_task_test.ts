@@ -1,0 +1,149 @@
+// `deno task run <dag> --task <task> [--from-run <run_id>]`: Airflow's `tasks test` (issue 15).
+import assert from "node:assert/strict";
+import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+import { dag } from "../../runner/dag.ts";
+import { Executor } from "../../runner/executor.ts";
+import { createDagRun } from "../../runner/runs.ts";
+import { runSingleTask, SingleTaskError } from "../../runner/single_task.ts";
+import { z } from "zod";
+import { storeSuite } from "./helpers.ts";
+
+const artifacts = new LocalArtifactStore(await Deno.makeTempDir({ prefix: "driftflow-single-" }));
+let seq = 0;
+const id = (name: string) => `${name}_${++seq}`;
+const quiet = () => {};
+
+storeSuite("single task", {
+  "a task runs alone with the upstream XComs of a given run, and nothing is recorded": async (
+    store,
+  ) => {
+    let calls = 0;
+    const d = dag({ id: id("one"), params: z.object({ k: z.number().default(2) }) })
+      .task("extract", { run: () => ({ rows: 21 }) })
+      .task("each", { deps: ["extract"], expand: () => [1, 2], run: (_c, i: number) => i * 10 })
+      .task("transform", {
+        deps: ["extract", "each"],
+        run: (ctx) => {
+          calls++;
+          ctx.log("transforming");
+          return ctx.xcom("extract").rows * ctx.params.k + ctx.xcom("each").length;
+        },
+      });
+    const run = await createDagRun(store, d);
+    await new Executor({ store, artifacts }).runToEnd(d, run.id);
+    const triesBefore = (await store.tries(run.id)).length;
+    const xcomsBefore = await store.xcoms(run.id);
+    const lines: string[] = [];
+    const r = await runSingleTask({
+      store,
+      artifacts,
+      dag: d,
+      taskId: "transform",
+      fromRun: run.id,
+      params: { k: 3 },
+      log: (l) => lines.push(l),
+    });
+    assert.deepEqual(r, { state: "success", value: 65 });
+    assert.equal(calls, 2);
+    assert.deepEqual(lines, ["[transform] transforming"]);
+    assert.equal((await store.tries(run.id)).length, triesBefore, "no try recorded");
+    assert.deepEqual(await store.xcoms(run.id), xcomsBefore, "no XCom written");
+
+    // a mapped task alone: every item
+    const m = await runSingleTask({ store, artifacts, dag: d, taskId: "each", fromRun: run.id });
+    assert.deepEqual(m, { state: "success", value: [10, 20] });
+
+    // without a run, upstream XComs are missing: the error says so
+    const alone = await runSingleTask({
+      store,
+      artifacts,
+      dag: d,
+      taskId: "transform",
+      log: quiet,
+    });
+    assert.equal(alone.state, "failed");
+    assert.match(alone.error!, /task "extract" has left no value/);
+
+    // mistakes are usage errors
+    await assert.rejects(
+      runSingleTask({ store, artifacts, dag: d, taskId: "nope" }),
+      (e: unknown) =>
+        e instanceof SingleTaskError && /its tasks: extract, each, transform/.test(String(e)),
+    );
+    await assert.rejects(
+      runSingleTask({ store, artifacts, dag: d, taskId: "extract", record: true }),
+      /--record needs --from-run/,
+    );
+  },
+
+  "a sensor alone pokes until its value, in either mode": async (store) => {
+    let pokes = 0;
+    const d = dag({ id: id("sensor_alone") }).sensor("wait", {
+      mode: "reschedule",
+      poke: () => ++pokes >= 3 && "ready",
+      interval: "10ms",
+      timeout: "10s",
+    });
+    const r = await runSingleTask({ store, artifacts, dag: d, taskId: "wait", log: quiet });
+    assert.deepEqual(r, { state: "success", value: "ready" });
+    assert.equal(pokes, 3);
+  },
+
+  "with record, the try is recorded in the given run as a new try": async (store) => {
+    let value = 1;
+    const d = dag({ id: id("rec") }).task("t", { run: () => value });
+    const run = await createDagRun(store, d);
+    await new Executor({ store, artifacts }).runToEnd(d, run.id);
+    value = 2;
+    const r = await runSingleTask({
+      store,
+      artifacts,
+      dag: d,
+      taskId: "t",
+      fromRun: run.id,
+      record: true,
+      log: quiet,
+    });
+    assert.equal(r.state, "success");
+    assert.deepEqual((await store.tries(run.id, "t")).map((t) => t.state), ["success", "success"]);
+    assert.deepEqual((await store.xcoms(run.id, ["t"]))[0].value, 2);
+  },
+});
+
+Deno.test({
+  name: "cli: run --task prints the value and records no run",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "driftflow-task-cli-" });
+    const cli = async (args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "runner/cli/main.ts", ...args],
+        env: {
+          DRIFTFLOW_HOME: home,
+          DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics",
+          NO_COLOR: "1",
+        },
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      const text = (b: Uint8Array) => new TextDecoder().decode(b);
+      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+    };
+    try {
+      const r = await cli(["run", "daily", "--task", "interval", "--date", "2026-03-10T07:45:00Z"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /2026-03-09T00:00:00.000Z\/2026-03-10T00:00:00.000Z/);
+      assert.match(r.stdout, /task interval of dag daily: success/);
+      assert.match(r.stderr, /nothing is recorded/);
+      const runs = await cli(["runs", "daily", "--json"]);
+      assert.deepEqual((JSON.parse(runs.stdout) as { runs: unknown[] }).runs, []);
+      const bad = await cli(["run", "daily", "--from-run", "1"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--from-run and --record go with --task/);
+    } finally {
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});
