@@ -65,3 +65,21 @@ export {
 } from "./inject.ts";
 export { histogramSvg, renderDriftReportHtml } from "./report_html.ts";
 export * from "./schema.ts";
+export {
+  applyCalibrator,
+  bootstrapCalibrators,
+  fitIsotonic,
+  IsotonicCalibrator,
+} from "./calibration.ts";
+export {
+  CBPE_ASSUMPTION,
+  type CbpeModel,
+  compareEstimate,
+  EstimateComparison,
+  ESTIMATED_METRICS,
+  type EstimatedMetric,
+  estimatePerformance,
+  fitCbpe,
+  MetricEstimate,
+  PerformanceEstimate,
+} from "./cbpe.ts";
