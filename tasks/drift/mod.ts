@@ -83,3 +83,20 @@ export {
   MetricEstimate,
   PerformanceEstimate,
 } from "./cbpe.ts";
+export {
+  CusumState,
+  cusumThreshold,
+  type DetectorKind,
+  DetectorOptions,
+  DetectorState,
+  falseAlarmStatement,
+  initDetector,
+  nextDetector,
+  NullModel,
+  nullModel,
+  PageHinkleyState,
+  pageHinkleyThreshold,
+  siegmundArl0,
+  standardise,
+  zFromPValue,
+} from "./sequential.ts";
