@@ -181,6 +181,11 @@ export function normalUpper(alphaTail: number): number {
   return (lo + hi) / 2;
 }
 
+/** CBPE's point estimate of ROC AUC alone (no interval): cheap enough for null resampling. */
+export function estimateAuc(model: CbpeModel, score: ArrayLike<number>): number {
+  return expectedAuc(ranking(score), applyCalibrator(model.calibrator, score));
+}
+
 /** Estimates ROC AUC, accuracy and F1 of a batch's raw scores without labels. */
 export function estimatePerformance(
   model: CbpeModel,

@@ -2,7 +2,8 @@
  * The drift library: statistics equal to scipy's and Evidently's, the honest default policy
  * (p-value tests, data-quality checks, one multiple-testing correction), severity by impact with
  * causes (`none | minor | moderate | major | prior | concept`), drift injection with ground truth,
- * and reports. See /work/notes/drift-policy-API.md or the README's Drift section.
+ * and reports; performance without labels (CBPE), sequential detectors (CUSUM, Page–Hinkley) and
+ * one batch's monitoring with late labels (batch_monitor.ts). See the README's Drift section.
  *
  * @example
  * ```ts
@@ -100,3 +101,15 @@ export {
   standardise,
   zFromPValue,
 } from "./sequential.ts";
+export {
+  BatchMonitorOptions,
+  BatchMonitorResult,
+  fitReferenceCbpe,
+  judgeLateLabels,
+  monitorBatch,
+  RealizedMetrics,
+  realizedMetrics,
+  SequentialResult,
+  SequentialSignal,
+  SequentialState,
+} from "./batch_monitor.ts";
