@@ -234,7 +234,8 @@ const PH_TABLE = new Map<string, number>();
 
 /**
  * Page–Hinkley's λ for a target ARL0 under N(0, 1) input (clipped): bisection on the mean run
- * length of 400 seeded simulated runs (common random numbers, so monotone in λ), memoised.
+ * length of 300 seeded simulated runs truncated at 6 × ARL0 (common random numbers, so monotone
+ * in λ), memoised.
  */
 export function pageHinkleyThreshold(
   arl0: number,
@@ -245,34 +246,40 @@ export function pageHinkleyThreshold(
   const key = `${arl0}|${delta}|${clip}|${minBatches}`;
   const known = PH_TABLE.get(key);
   if (known !== undefined) return known;
-  const runs = 400, cap = Math.ceil(arl0 * 20);
+  const runs = 300, cap = Math.ceil(arl0 * 6);
   const rng = new Random(20_260_714);
   const draws: Float64Array[] = [];
+  const draw = (r: number, t: number): number => {
+    let d = draws[r];
+    if (d === undefined || t >= d.length) {
+      const more = new Float64Array(Math.max(256, (d?.length ?? 0) * 2));
+      if (d) more.set(d);
+      for (let i = d?.length ?? 0; i < more.length; i++) {
+        more[i] = Math.max(-clip, Math.min(clip, rng.normal()));
+      }
+      draws[r] = d = more;
+    }
+    return d[t];
+  };
+  // mean run length (truncated at `cap`, which only makes λ larger: conservative)
   const meanRunLength = (lambda: number) => {
     let total = 0;
     for (let r = 0; r < runs; r++) {
-      let st = { n: 0, mean: 0, sum: 0, min: 0, delta, lambda };
-      let t = 0;
+      let n = 0, mean = 0, sum = 0, min = 0, t = 0;
       for (; t < cap; t++) {
-        if (draws[r] === undefined) draws[r] = new Float64Array(0);
-        if (t >= draws[r].length) {
-          const more = new Float64Array(Math.max(64, draws[r].length * 2));
-          more.set(draws[r]);
-          for (let i = draws[r].length; i < more.length; i++) {
-            more[i] = Math.max(-clip, Math.min(clip, rng.normal()));
-          }
-          draws[r] = more;
-        }
-        const step = phStep(st, draws[r][t], minBatches);
-        if (step.alarm) break;
-        st = { ...st, ...step.next };
+        const zv = draw(r, t);
+        n++;
+        mean += (zv - mean) / n;
+        sum += zv - mean - delta;
+        if (sum < min) min = sum;
+        if (n >= minBatches && sum - min > lambda) break;
       }
       total += t + 1;
     }
     return total / runs;
   };
-  let lo = 0, hi = 2 * cusumThreshold(arl0, delta) + 5;
-  for (let i = 0; i < 30; i++) {
+  let lo = 0, hi = cusumThreshold(arl0, delta) + 4;
+  for (let i = 0; i < 25; i++) {
     const mid = (lo + hi) / 2;
     if (meanRunLength(mid) < arl0) lo = mid;
     else hi = mid;

@@ -27,13 +27,14 @@
  *
  * @example
  * ```sh
- * deno task bench estimation [--batch 20000] [--stream-batch 1000] [--seeds 12]
+ * deno task bench estimation [--batch 20000] [--stream-batch 1000] [--seeds 12] [--svg out.svg]
  * ```
  */
 import { parseArgs } from "node:util";
 import { predictModel, trainModel } from "../../models/model.ts";
 import { rocAuc } from "../../models/metrics.ts";
 import { flightFeatures, loadFlights } from "../../tasks/data/flights.ts";
+import { dataDir } from "../../tasks/data/prepare.ts";
 import { rowCount, sampleRows, type Table, takeRows } from "../../tasks/data/table.ts";
 import {
   type BatchMonitorOptions,
@@ -120,13 +121,68 @@ function perBatchFlag(reference: Table, batch: Table, alpha = 0.05): boolean {
   return adjustPValues(ps, "holm").some((p) => p < alpha);
 }
 
+/** One batch's estimate beside its realized AUC, for the chart. */
+export interface EstimatedBatch {
+  group: string;
+  name: string;
+  est: number;
+  real: number;
+  ciLow: number;
+  ciHigh: number;
+}
+
+/** An SVG chart: per batch, CBPE's estimate with its interval (blue) and the realized AUC (black). */
+export function estimationSvg(rows: readonly EstimatedBatch[], title: string): string {
+  const w = 900, h = 320, left = 50, right = 10, top = 30, bottom = 60;
+  const lo = Math.min(...rows.map((r) => Math.min(r.ciLow, r.real))) - 0.005;
+  const hi = Math.max(...rows.map((r) => Math.max(r.ciHigh, r.real))) + 0.005;
+  const x = (i: number) => left + ((i + 0.5) * (w - left - right)) / rows.length;
+  const y = (v: number) => top + ((hi - v) * (h - top - bottom)) / (hi - lo);
+  const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const parts: string[] = [];
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + ((hi - lo) * k) / 4;
+    parts.push(
+      `<line x1="${left}" x2="${w - right}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`,
+      `<text x="${left - 4}" y="${y(v) + 4}" font-size="10" text-anchor="end">${
+        v.toFixed(3)
+      }</text>`,
+    );
+  }
+  rows.forEach((r, i) => {
+    if (i === 0 || rows[i - 1].name !== r.name) {
+      parts.push(
+        `<line x1="${x(i) - 3}" x2="${x(i) - 3}" y1="${top}" y2="${h - bottom}" stroke="#ccc"/>`,
+        `<text x="${x(i)}" y="${h - bottom + 12}" font-size="9" transform="rotate(30 ${x(i)} ${
+          h - bottom + 12
+        })">${esc(r.name)}</text>`,
+      );
+    }
+    parts.push(
+      `<line x1="${x(i)}" x2="${x(i)}" y1="${y(r.ciLow)}" y2="${y(r.ciHigh)}" stroke="#90caf9"/>`,
+      `<circle cx="${x(i)}" cy="${y(r.est)}" r="2" fill="#1565c0"/>`,
+      `<circle cx="${x(i)}" cy="${y(r.real)}" r="2" fill="#000"/>`,
+    );
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
+<text x="${left}" y="16" font-size="12">${esc(title)}</text>
+<text x="${
+    w - right
+  }" y="16" font-size="10" text-anchor="end">● realized  <tspan fill="#1565c0">● estimated (CBPE) with its 95% interval</tspan></text>
+${parts.join("\n")}
+</svg>
+`;
+}
+
 /** Runs the benchmark; returns the figures (and prints the tables). */
 export async function runEstimationBench(
-  { batch = 20_000, streamBatch = 1000, seeds = 12, batchesPerShift = 10 }: {
+  { batch = 20_000, streamBatch = 1000, seeds = 12, batchesPerShift = 10, svg }: {
     batch?: number;
     streamBatch?: number;
     seeds?: number;
     batchesPerShift?: number;
+    /** Where to write the estimated-vs-realized chart (none when absent). */
+    svg?: string;
   } = {},
 ): Promise<Figure[]> {
   console.error("reading flights (first 600k rows: January – 6 February)…");
@@ -153,7 +209,7 @@ export async function runEstimationBench(
   const order = new Random(2).permutation(300_000);
   const reference = takeRows(honest, order.subarray(0, 150_000));
   const pool = takeRows(honest, order.subarray(150_000));
-  const cbpeRef = sampleRows(reference, 50_000, 3);
+  const cbpeRef = reference;
   const cbpe = fitCbpe(cbpeRef.p_late as Float64Array, y01(cbpeRef), { seed: 3 });
   const refAuc = rocAuc(y01(cbpeRef), cbpeRef.p_late as Float64Array);
 
@@ -166,6 +222,8 @@ export async function runEstimationBench(
     real: number;
     covered: boolean;
     floor: number;
+    ciLow: number;
+    ciHigh: number;
   };
   const rows: Row[] = [];
   const judge = (group: string, name: string, t: Table, seed: number) => {
@@ -179,6 +237,8 @@ export async function runEstimationBench(
       real,
       covered: real >= e.ciLow && real <= e.ciHigh,
       floor: Math.sqrt(2 / Math.PI) * e.seSampling,
+      ciLow: e.ciLow,
+      ciHigh: e.ciHigh,
     });
   };
   const rng = new Random(4);
@@ -251,6 +311,15 @@ export async function runEstimationBench(
       (100 * coverage).toFixed(0)
     }% of clean and shifted batches`,
   );
+
+  if (svg) {
+    await Deno.mkdir(svg.replace(/\/[^/]*$/, "") || ".", { recursive: true });
+    await Deno.writeTextFile(
+      svg,
+      estimationSvg(rows, `CBPE on flights batches of ${batch}: estimated vs realized ROC AUC`),
+    );
+    console.log(`  chart: ${svg}`);
+  }
 
   // ---- sequential ----
   const monRef = sampleRows(reference, 20_000, 5);
@@ -371,12 +440,14 @@ export async function main(args: string[]): Promise<void> {
       batch: { type: "string", default: "20000" },
       "stream-batch": { type: "string", default: "1000" },
       seeds: { type: "string", default: "12" },
+      svg: { type: "string" },
     },
   });
   const figures = await runEstimationBench({
     batch: Number(values.batch),
     streamBatch: Number(values["stream-batch"]),
     seeds: Number(values.seeds),
+    svg: values.svg ?? `${dataDir()}/experiments/estimation.svg`,
   });
   printFigures(figures);
 }
