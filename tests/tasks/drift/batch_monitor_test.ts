@@ -148,3 +148,37 @@ Deno.test("monitorBatch: clean streams stay near the stated family rate; a slow 
     `slow drift caught in ${caught}/${seeds} streams, median delay ${median} batches`,
   );
 });
+
+Deno.test("monitorBatch: the departure detector ignores the calibrator's shared offset and catches a growing concept drift", () => {
+  const lean = { ...OPTS, columns: [], simulations: 40, nullRounds: 10 };
+  const seeds = 10, batches = 40, onset = 10;
+  let clean = 0, caught = 0;
+  for (let seed = 0; seed < seeds; seed++) {
+    // a small reference: its calibration error is one offset in every batch's comparison
+    const reference = table(50 + seed, 1500);
+    const cbpe = fitReferenceCbpe(reference, lean);
+    let a: SequentialState | null = null, b: SequentialState | null = null;
+    let first: number | undefined;
+    for (let t = 0; t < batches; t++) {
+      const c = monitorBatch(reference, table(30_000 * (seed + 1) + t, 800), lean, a, cbpe);
+      a = c.sequential.state;
+      if (c.sequential.alarms.includes("roc_auc_departure")) clean++;
+      const slope = t >= onset ? Math.max(0.3, 1.2 - 0.05 * (t - onset + 1)) : 1.2;
+      const d = monitorBatch(
+        reference,
+        table(40_000 * (seed + 1) + t, 800, { slope }),
+        lean,
+        b,
+        cbpe,
+      );
+      b = d.sequential.state;
+      if (first === undefined && t >= onset && d.sequential.alarms.includes("roc_auc_departure")) {
+        first = t;
+      }
+    }
+    if (first !== undefined) caught++;
+    assert.equal(a?.detectors["roc_auc_departure"].kind, "page_hinkley");
+  }
+  assert.ok(clean <= 2, `departure alarms on ${seeds * batches} clean labelled batches: ${clean}`);
+  assert.ok(caught >= 0.8 * seeds, `growing concept drift caught in ${caught}/${seeds} streams`);
+});
