@@ -332,9 +332,9 @@ export async function runEstimationBench(
   };
   const monCbpe = fitReferenceCbpe(monRef, opts);
   const cleanBatches = 100, driftBatches = 80, onset = 10;
-  // the drift: distance tilted by β = min(0.05, 0.005 × batches since onset) — reaches its plateau
+  // the drift: distance tilted by β = min(0.1, 0.01 × batches since onset) — reaches its plateau
   // after 10 batches, where one batch's tests rarely see it
-  const RATE = 0.005, PLATEAU = 0.05;
+  const RATE = 0.01, PLATEAU = 0.1;
   const MATCHED_ALPHA = 1 / 200; // per-batch family α with the sequential family's rate (ARL0 200)
   let cleanAlarms = 0, cleanFlags = 0, cleanFlagsMatched = 0;
   const byDetector = new Map<string, number>();
