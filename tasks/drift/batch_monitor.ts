@@ -303,8 +303,15 @@ export function monitorBatch(
   const signals: SequentialSignal[] = [];
   for (const name of o.columns) {
     const ref = column(reference, name, "reference"), cur = column(current, name, "current");
-    const numeric = isNumericColumn(ref) && isNumericColumn(cur);
-    const p = numeric
+    const numeric = isNumericColumn(ref);
+    if (numeric !== isNumericColumn(cur)) {
+      throw new RangeError(
+        `monitorBatch: column "${name}" is ${numeric ? "numeric" : "text"} in the reference but ${
+          numeric ? "text" : "numeric"
+        } in the current batch; pass the same type on both sides`,
+      );
+    }
+    const p = isNumericColumn(ref) && isNumericColumn(cur)
       ? ksTest(ref, cur).pValue
       : chiSquarePooledTest(ref as readonly (string | null)[], cur as readonly (string | null)[])
         .pValue;

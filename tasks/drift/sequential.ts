@@ -25,6 +25,10 @@
  *   judge single batches. Clipping only lowers the null rate.
  * Tested over many seeds in tests/tasks/drift/sequential_test.ts: false alarms per 100 clean
  * batches against 100 / ARL0, delay after a known change point, an incremental drift, a blip.
+ * No ADWIN: its cut bounds (Hoeffding or Bernstein, Bifet & Gavaldà 2007) need windows of hundreds
+ * of points to see a shift under 1 sd, while a batch stream is tens to hundreds of batches long,
+ * and it states a per-step bound rather than a run length; CUSUM is optimal for a shift of the
+ * size it is tuned for (Lorden 1971) and Page–Hinkley covers an unknown starting level.
  *
  * @example
  * ```ts

@@ -182,3 +182,12 @@ Deno.test("monitorBatch: the departure detector ignores the calibrator's shared 
   assert.ok(clean <= 2, `departure alarms on ${seeds * batches} clean labelled batches: ${clean}`);
   assert.ok(caught >= 0.8 * seeds, `growing concept drift caught in ${caught}/${seeds} streams`);
 });
+
+Deno.test("monitorBatch: a column typed differently on the two sides fails with what would be right", () => {
+  const reference = table(1, 1000);
+  const batch = { ...table(2, 300), cat: Float64Array.from({ length: 300 }, () => 1) };
+  assert.throws(
+    () => monitorBatch(reference, batch, OPTS),
+    /column "cat" is text in the reference but numeric in the current batch/,
+  );
+});
