@@ -439,3 +439,70 @@ export function judgeLateLabels(
   }
   return { ...r, signal, state: next };
 }
+
+/** One metric as the monitoring JSON carries it: estimate with interval beside the realized value. */
+export const MonitoredMetric = z.object({
+  estimated: z.number(),
+  estimatedInterval: z.tuple([z.number(), z.number()]),
+  /** Null until the batch's labels arrive. */
+  realized: z.number().nullable(),
+  /** The estimated-vs-realized test said they parted (null without labels). */
+  departed: z.boolean().nullable(),
+});
+export type MonitoredMetric = z.infer<typeof MonitoredMetric>;
+
+/**
+ * The fields a monitoring document shows per batch: `{ roc_auc, accuracy, f1 }` each with the
+ * estimate, its interval, the realized value (null without labels) and whether they parted; plus
+ * the detectors' alarms and state summary (kind, cumulative statistic, threshold, alarms so far).
+ */
+export function monitoringFields(result: BatchMonitorResult): {
+  metrics: Record<"roc_auc" | "accuracy" | "f1", MonitoredMetric>;
+  sequential: {
+    alarms: string[];
+    falseAlarmRate: string;
+    detectors: Record<
+      string,
+      {
+        kind: string;
+        cumulative: number;
+        threshold: number;
+        alarms: number;
+        lastAlarm: number | null;
+      }
+    >;
+  };
+} {
+  const one = (m: "roc_auc" | "accuracy" | "f1"): MonitoredMetric => {
+    const e = result.estimated.metrics[m];
+    return {
+      estimated: e.estimated,
+      estimatedInterval: [e.ciLow, e.ciHigh],
+      realized: result.realized ? result.realized[m] : null,
+      departed: result.comparison ? result.comparison[m].departed : null,
+    };
+  };
+  const signals = new Map(result.sequential.signals.map((s) => [s.detector, s]));
+  const detectors = Object.fromEntries(
+    Object.entries(result.sequential.state.detectors).map(([name, d]) => {
+      const threshold = d.kind === "cusum" ? d.h : d.lambda;
+      const cumulative = signals.get(name)?.cumulative ??
+        (d.kind === "cusum" ? d.s : d.sum - d.min);
+      return [name, {
+        kind: d.kind,
+        cumulative,
+        threshold,
+        alarms: d.alarms,
+        lastAlarm: d.lastAlarm,
+      }];
+    }),
+  );
+  return {
+    metrics: { roc_auc: one("roc_auc"), accuracy: one("accuracy"), f1: one("f1") },
+    sequential: {
+      alarms: result.sequential.alarms,
+      falseAlarmRate: result.sequential.falseAlarmRate,
+      detectors,
+    },
+  };
+}

@@ -107,6 +107,8 @@ export {
   fitReferenceCbpe,
   judgeLateLabels,
   monitorBatch,
+  MonitoredMetric,
+  monitoringFields,
   RealizedMetrics,
   realizedMetrics,
   SequentialResult,

@@ -6,6 +6,7 @@ import {
   fitReferenceCbpe,
   judgeLateLabels,
   monitorBatch,
+  monitoringFields,
   SequentialState,
 } from "../../../tasks/drift/batch_monitor.ts";
 
@@ -61,6 +62,12 @@ Deno.test("monitorBatch: a batch without labels gets an estimate, no realized va
   assert.equal(r.sequential.state.detectors["column:x"].arl0, 1000);
   assert.match(r.sequential.falseAlarmRate, /0\.50 false alarms per 100/);
   assert.equal(r.sequential.signals.length, 4);
+  const fields = monitoringFields(r);
+  assert.equal(fields.metrics.roc_auc.realized, null);
+  assert.equal(fields.metrics.roc_auc.departed, null);
+  assert.deepEqual(fields.metrics.roc_auc.estimatedInterval, [auc.ciLow, auc.ciHigh]);
+  assert.equal(fields.sequential.detectors["column:x"].kind, "cusum");
+  assert.equal(fields.sequential.detectors["roc_auc_departure"].kind, "page_hinkley");
   const restored = SequentialState.parse(JSON.parse(JSON.stringify(r.sequential.state)));
   assert.deepEqual(restored, r.sequential.state);
   assert.throws(
@@ -80,6 +87,8 @@ Deno.test("monitorBatch: with labels, realized beside estimated and their test; 
   assert.equal(c.realized, r.realized.roc_auc);
   assert.ok(Math.abs(c.difference - (c.realized - c.estimated)) < 1e-12);
   assert.equal(r.sequential.signals.at(-1)?.detector, "roc_auc_departure");
+  assert.equal(monitoringFields(r).metrics.roc_auc.realized, r.realized.roc_auc);
+  assert.equal(monitoringFields(r).metrics.f1.departed, r.comparison.f1.departed);
 
   // a concept shift: judged first without labels, then again when they land
   const first = monitorBatch(
