@@ -320,16 +320,22 @@ export function monitorBatch(
   }
   const pPred = ksTest(refScores, curScores).pValue;
   signals.push(step(state, "prediction", "KS p-value of the scores", pPred, zFromPValue(pPred)));
-  const nul = aucNull(model, refScores, curScores.length, o.nullRounds, seed);
-  signals.push(
-    step(
-      state,
-      "roc_auc_estimated",
-      "estimated ROC AUC",
-      estimated.metrics.roc_auc.estimated,
-      standardise(estimated.metrics.roc_auc.estimated, nul, false),
-    ),
-  );
+  // one score for every row leaves no AUC to estimate: the detector waits (no step, no signal)
+  const estAuc = estimated.metrics.roc_auc.estimated;
+  const nul = Number.isFinite(estAuc)
+    ? aucNull(model, refScores, curScores.length, o.nullRounds, seed)
+    : null;
+  if (nul && Number.isFinite(nul.mean)) {
+    signals.push(
+      step(
+        state,
+        "roc_auc_estimated",
+        "estimated ROC AUC",
+        estAuc,
+        standardise(estAuc, nul, false),
+      ),
+    );
+  }
 
   const targetCol = current[o.target];
   let realized: RealizedMetrics | null = null;
@@ -340,7 +346,7 @@ export function monitorBatch(
     labelledRows = late.labelledRows;
     realized = late.realized;
     comparison = late.comparison;
-    if (comparison) {
+    if (comparison && !Number.isNaN(comparison.roc_auc.z)) {
       const c = comparison.roc_auc;
       signals.push(
         step(state, "roc_auc_departure", "estimated − realized ROC AUC", -c.difference, -c.z),
@@ -433,7 +439,7 @@ export function judgeLateLabels(
     null,
   );
   let signal: SequentialSignal | null = null;
-  if (r.comparison) {
+  if (r.comparison && !Number.isNaN(r.comparison.roc_auc.z)) {
     const c = r.comparison.roc_auc;
     signal = step(next, "roc_auc_departure", "estimated − realized ROC AUC", -c.difference, -c.z);
   }
