@@ -2,7 +2,8 @@
  * The drift library: statistics equal to scipy's and Evidently's, the honest default policy
  * (p-value tests, data-quality checks, one multiple-testing correction), severity by impact with
  * causes (`none | minor | moderate | major | prior | concept`), drift injection with ground truth,
- * and reports. See /work/notes/drift-policy-API.md or the README's Drift section.
+ * and reports; performance without labels (CBPE), sequential detectors (CUSUM, Page–Hinkley) and
+ * one batch's monitoring with late labels (batch_monitor.ts). See the README's Drift section.
  *
  * @example
  * ```ts
@@ -65,3 +66,52 @@ export {
 } from "./inject.ts";
 export { histogramSvg, renderDriftReportHtml } from "./report_html.ts";
 export * from "./schema.ts";
+export {
+  applyCalibrator,
+  bootstrapCalibrators,
+  fitIsotonic,
+  IsotonicCalibrator,
+} from "./calibration.ts";
+export {
+  CBPE_ASSUMPTION,
+  type CbpeModel,
+  compareEstimate,
+  EstimateComparison,
+  ESTIMATED_METRICS,
+  type EstimatedMetric,
+  estimatePerformance,
+  fitCbpe,
+  MetricEstimate,
+  PerformanceEstimate,
+} from "./cbpe.ts";
+export {
+  CusumState,
+  cusumThreshold,
+  type DetectorKind,
+  DetectorOptions,
+  DetectorState,
+  falseAlarmStatement,
+  initDetector,
+  nextDetector,
+  NullModel,
+  nullModel,
+  PageHinkleyState,
+  pageHinkleyThreshold,
+  siegmundArl0,
+  standardise,
+  zFromPValue,
+} from "./sequential.ts";
+export {
+  BatchMonitorOptions,
+  BatchMonitorResult,
+  fitReferenceCbpe,
+  judgeLateLabels,
+  monitorBatch,
+  MonitoredMetric,
+  monitoringFields,
+  RealizedMetrics,
+  realizedMetrics,
+  SequentialResult,
+  SequentialSignal,
+  SequentialState,
+} from "./batch_monitor.ts";

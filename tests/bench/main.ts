@@ -10,6 +10,7 @@
 const BENCHES: Record<string, string> = {
   engine: "./engine.ts",
   drift: "./drift.ts",
+  estimation: "./estimation.ts",
   models: "./models.ts",
   web: "./web.ts",
   "dag-build": "./dag_build.ts",

@@ -1,0 +1,310 @@
+/**
+ * Confidence-based performance estimation (CBPE, as NannyML): the champion's ROC AUC, accuracy and
+ * F1 on a batch WITHOUT labels, from its scores calibrated on the honest out-of-time reference.
+ *
+ * - Calibrate: isotonic regression of the reference labels on the reference scores
+ *   (calibration.ts says why isotonic).
+ * - Expected confusion matrix at the model's threshold (0.5 on the raw score, as the realized
+ *   metrics use): TP = Σ_{ŷ=1} pᵢ, FP = Σ_{ŷ=1} (1 − pᵢ), FN = Σ_{ŷ=0} pᵢ, TN = Σ_{ŷ=0} (1 − pᵢ),
+ *   with pᵢ the calibrated probability; accuracy and F1 from it.
+ * - Expected ROC AUC (NannyML's expected ROC): each row counts as pᵢ of a positive and 1 − pᵢ of a
+ *   negative, ranked by the model's raw score (ties half):
+ *   AUC = Σ_{i≠j} pᵢ(1 − pⱼ)·[sᵢ > sⱼ] / Σ_{i≠j} pᵢ(1 − pⱼ) (self-pairs left out: they are not pairs).
+ * - Interval: a prediction interval for the REALIZED metric once labels arrive. Its sampling part is
+ *   the spread of the metric when the labels are drawn as Bernoulli(pᵢ) (`simulations` draws: the
+ *   batch's own sampling error at its size), its calibration part the spread of the estimate over
+ *   calibrators refitted on bootstrap weights of the reference; se = √(sampling² + calibration²),
+ *   interval = estimate ± z(1 − α/2)·se.
+ *
+ * Valid under covariate shift (P(x) moves, P(y | x) holds): the calibrated probabilities stay true.
+ * NOT valid under concept shift (P(y | x) moves): the estimate keeps the reference's relation and
+ * parts from the realized value — `compareEstimate` tests that difference once labels arrive, and a
+ * departure is itself a concept (or calibration) signal.
+ *
+ * @example
+ * ```ts
+ * import { estimatePerformance, fitCbpe } from "./cbpe.ts";
+ * const cbpe = fitCbpe(referenceScores, referenceLabels);
+ * const est = estimatePerformance(cbpe, batchScores);
+ * est.metrics.roc_auc; // { estimated, se, ciLow, ciHigh, … }
+ * ```
+ */
+import { z } from "zod";
+import { aucFromRanks, midranks } from "../../models/metrics.ts";
+import { Random } from "../random.ts";
+import {
+  applyCalibrator,
+  bootstrapCalibrators,
+  fitIsotonic,
+  IsotonicCalibrator,
+} from "./calibration.ts";
+import { normalSf } from "./special.ts";
+
+/** What CBPE assumes, stated in every result. */
+export const CBPE_ASSUMPTION =
+  "valid under covariate shift (P(y | x) unchanged); not under concept shift — compare with the realized value once labels arrive";
+
+/** A CBPE model: the reference calibrator and its bootstrap refits. */
+export interface CbpeModel {
+  calibrator: IsotonicCalibrator;
+  bootstrap: IsotonicCalibrator[];
+  referenceRows: number;
+}
+
+/** Fits CBPE on the reference's raw scores and 0/1 labels (rows with a missing one dropped). */
+export function fitCbpe(
+  score: ArrayLike<number>,
+  y: ArrayLike<number>,
+  { bootstrapRounds = 20, seed = 0 }: { bootstrapRounds?: number; seed?: number } = {},
+): CbpeModel {
+  const s: number[] = [], l: number[] = [];
+  for (let i = 0; i < score.length; i++) {
+    if (Number.isFinite(score[i]) && (y[i] === 0 || y[i] === 1)) {
+      s.push(score[i]);
+      l.push(y[i]);
+    }
+  }
+  const pos = l.reduce((a, b) => a + b, 0);
+  if (pos === 0 || pos === l.length) {
+    throw new RangeError(
+      `fitCbpe: the reference has ${pos} positive of ${l.length} labelled rows; calibration needs both classes`,
+    );
+  }
+  return {
+    calibrator: fitIsotonic(s, l),
+    bootstrap: bootstrapCalibrators(s, l, { rounds: bootstrapRounds, seed }),
+    referenceRows: l.length,
+  };
+}
+
+/** One estimated metric and its prediction interval for the realized value. */
+export const MetricEstimate = z.object({
+  estimated: z.number(),
+  se: z.number(),
+  seSampling: z.number(),
+  seCalibration: z.number(),
+  ciLow: z.number(),
+  ciHigh: z.number(),
+});
+export type MetricEstimate = z.infer<typeof MetricEstimate>;
+
+export const ESTIMATED_METRICS = ["roc_auc", "accuracy", "f1"] as const;
+export type EstimatedMetric = typeof ESTIMATED_METRICS[number];
+
+/** CBPE's estimate for one batch. */
+export const PerformanceEstimate = z.object({
+  method: z.literal("cbpe"),
+  calibration: z.literal("isotonic"),
+  rows: z.number().int(),
+  referenceRows: z.number().int(),
+  /** Expected share of positives (mean calibrated probability). */
+  expectedPositiveShare: z.number(),
+  threshold: z.number(),
+  alpha: z.number(),
+  metrics: z.object({
+    roc_auc: MetricEstimate,
+    accuracy: MetricEstimate,
+    f1: MetricEstimate,
+  }),
+  assumption: z.string(),
+});
+export type PerformanceEstimate = z.infer<typeof PerformanceEstimate>;
+
+/** The ordering of a batch's raw scores, shared by every probability vector estimated on it. */
+interface Ranking {
+  /** Tie groups in ascending score order: [start, end) into `order`. */
+  groups: Uint32Array;
+  order: Uint32Array;
+}
+
+function ranking(score: ArrayLike<number>): Ranking {
+  const order = Uint32Array.from({ length: score.length }, (_, i) => i)
+    .sort((a, b) => score[a] - score[b]);
+  const groups: number[] = [0];
+  for (let k = 1; k < order.length; k++) {
+    if (score[order[k]] !== score[order[k - 1]]) groups.push(k);
+  }
+  groups.push(order.length);
+  return { groups: Uint32Array.from(groups), order };
+}
+
+/** Expected AUC over distinct pairs for probabilities `p` ranked by the raw scores. */
+function expectedAuc(r: Ranking, p: ArrayLike<number>): number {
+  let negBelow = 0, num = 0, pos = 0, neg = 0, self = 0;
+  for (let g = 0; g + 1 < r.groups.length; g++) {
+    let gp = 0, gn = 0;
+    for (let k = r.groups[g]; k < r.groups[g + 1]; k++) {
+      const q = p[r.order[k]];
+      gp += q;
+      gn += 1 - q;
+      self += q * (1 - q);
+    }
+    num += gp * negBelow + 0.5 * gp * gn;
+    negBelow += gn;
+    pos += gp;
+    neg += gn;
+  }
+  const den = pos * neg - self;
+  return den > 0 ? (num - 0.5 * self) / den : NaN;
+}
+
+function expectedAccF1(p: ArrayLike<number>, score: ArrayLike<number>, threshold: number) {
+  let tp = 0, fp = 0, fn = 0, tn = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (score[i] >= threshold) {
+      tp += p[i];
+      fp += 1 - p[i];
+    } else {
+      fn += p[i];
+      tn += 1 - p[i];
+    }
+  }
+  const n = tp + fp + fn + tn;
+  return { accuracy: (tp + tn) / n, f1: tp > 0 ? (2 * tp) / (2 * tp + fp + fn) : 0 };
+}
+
+function sd(values: number[]): number {
+  const v = values.filter(Number.isFinite);
+  if (v.length < 2) return 0;
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+}
+
+/** z(1 − α/2) by bisection on the normal tail (α in (0, 1)). */
+export function normalUpper(alphaTail: number): number {
+  let lo = 0, hi = 40;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalSf(mid) > alphaTail) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** CBPE's point estimate of ROC AUC alone (no interval): cheap enough for null resampling. */
+export function estimateAuc(model: CbpeModel, score: ArrayLike<number>): number {
+  return expectedAuc(ranking(score), applyCalibrator(model.calibrator, score));
+}
+
+/** Estimates ROC AUC, accuracy and F1 of a batch's raw scores without labels. */
+export function estimatePerformance(
+  model: CbpeModel,
+  score: ArrayLike<number>,
+  { alpha = 0.05, threshold = 0.5, simulations = 200, seed = 0 }: {
+    alpha?: number;
+    threshold?: number;
+    simulations?: number;
+    seed?: number;
+  } = {},
+): PerformanceEstimate {
+  const s = Float64Array.from(Array.prototype.filter.call(score, Number.isFinite) as number[]);
+  if (s.length < 2) {
+    throw new RangeError(
+      `estimatePerformance: ${s.length} finite scores in the batch; at least 2 are needed`,
+    );
+  }
+  const p = applyCalibrator(model.calibrator, s);
+  const r = ranking(s);
+  const auc = expectedAuc(r, p);
+  const { accuracy, f1 } = expectedAccF1(p, s, threshold);
+
+  // sampling: labels drawn as Bernoulli(p), realized metrics on the batch's own scores
+  const ranks = midranks(s);
+  const rng = new Random(seed);
+  const y = new Float64Array(s.length);
+  const simAuc: number[] = [], simAcc: number[] = [], simF1: number[] = [];
+  for (let b = 0; b < simulations; b++) {
+    let tp = 0, fp = 0, fn = 0, tn = 0;
+    for (let i = 0; i < s.length; i++) {
+      y[i] = rng.next() < p[i] ? 1 : 0;
+      if (s[i] >= threshold) {
+        if (y[i]) tp++;
+        else fp++;
+      } else if (y[i]) fn++;
+      else tn++;
+    }
+    simAuc.push(aucFromRanks(y, ranks));
+    simAcc.push((tp + tn) / s.length);
+    simF1.push(tp > 0 ? (2 * tp) / (2 * tp + fp + fn) : 0);
+  }
+  // calibration: the estimate under each bootstrap calibrator
+  const calAuc: number[] = [], calAcc: number[] = [], calF1: number[] = [];
+  for (const cal of model.bootstrap) {
+    const q = applyCalibrator(cal, s);
+    calAuc.push(expectedAuc(r, q));
+    const m = expectedAccF1(q, s, threshold);
+    calAcc.push(m.accuracy);
+    calF1.push(m.f1);
+  }
+  const z = normalUpper(alpha / 2);
+  const one = (estimated: number, sim: number[], cal: number[]): MetricEstimate => {
+    const seSampling = sd(sim), seCalibration = sd(cal);
+    const se = Math.sqrt(seSampling ** 2 + seCalibration ** 2);
+    return {
+      estimated,
+      se,
+      seSampling,
+      seCalibration,
+      ciLow: Math.max(0, estimated - z * se),
+      ciHigh: Math.min(1, estimated + z * se),
+    };
+  };
+  let share = 0;
+  for (const q of p) share += q;
+  return {
+    method: "cbpe",
+    calibration: "isotonic",
+    rows: s.length,
+    referenceRows: model.referenceRows,
+    expectedPositiveShare: share / s.length,
+    threshold,
+    alpha,
+    metrics: {
+      roc_auc: one(auc, simAuc, calAuc),
+      accuracy: one(accuracy, simAcc, calAcc),
+      f1: one(f1, simF1, calF1),
+    },
+    assumption: CBPE_ASSUMPTION,
+  };
+}
+
+/** Estimated against realized for one metric once labels arrive. */
+export const EstimateComparison = z.object({
+  estimated: z.number(),
+  realized: z.number(),
+  /** realized − estimated */
+  difference: z.number(),
+  se: z.number(),
+  z: z.number(),
+  /** Two-sided p-value of "the realized value is what CBPE predicted". */
+  pValue: z.number(),
+  alpha: z.number(),
+  /** p < alpha: the estimate and the realized value parted (concept shift or miscalibration). */
+  departed: z.boolean(),
+});
+export type EstimateComparison = z.infer<typeof EstimateComparison>;
+
+/**
+ * Tests realized = estimated with the estimate's prediction-interval se (which already holds the
+ * batch's sampling error and the calibration's). Under covariate shift with a calibrated champion
+ * it flags at rate alpha; a departure means P(y | x) or the calibration moved.
+ */
+export function compareEstimate(
+  estimate: MetricEstimate,
+  realized: number,
+  alpha = 0.05,
+): EstimateComparison {
+  const difference = realized - estimate.estimated;
+  const zv = estimate.se > 0 ? difference / estimate.se : (difference === 0 ? 0 : Infinity);
+  const pValue = Number.isFinite(difference) ? Math.min(1, 2 * normalSf(Math.abs(zv))) : NaN;
+  return {
+    estimated: estimate.estimated,
+    realized,
+    difference,
+    se: estimate.se,
+    z: zv,
+    pValue,
+    alpha,
+    departed: pValue < alpha,
+  };
+}

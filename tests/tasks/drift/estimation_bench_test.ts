@@ -1,0 +1,17 @@
+import assert from "node:assert/strict";
+import { estimationSvg } from "../../../tests/bench/estimation.ts";
+
+Deno.test("bench estimation: the chart draws each batch's interval, estimate and realized value", () => {
+  const rows = [
+    { group: "clean", name: "same period", est: 0.62, real: 0.61, ciLow: 0.6, ciHigh: 0.64 },
+    { group: "clean", name: "same period", est: 0.63, real: 0.64, ciLow: 0.61, ciHigh: 0.65 },
+    { group: "natural", name: "May <hot>", est: 0.62, real: 0.66, ciLow: 0.6, ciHigh: 0.64 },
+  ];
+  const svg = estimationSvg(rows, "t & t");
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal(svg.match(/stroke="#90caf9"/g)?.length, 3); // intervals
+  assert.equal(svg.match(/<circle[^>]*fill="#1565c0"/g)?.length, 3); // estimates
+  assert.equal(svg.match(/<circle[^>]*fill="#000"/g)?.length, 3); // realized
+  assert.ok(svg.includes("May &lt;hot>") && svg.includes("t &amp; t"));
+  assert.equal(svg.match(/>same period</g)?.length, 1); // one label per group of batches
+});
