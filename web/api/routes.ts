@@ -22,6 +22,7 @@ import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { monitoringRoutes } from "./monitoring_routes.ts";
+import { ID, OFFSET, storableJson } from "../input_guard.ts";
 
 /** A 422 body: one message per bad field. */
 export const ValidationError = z.object({
@@ -49,7 +50,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 const runIdParam = z.object({
-  runId: z.coerce.number().int().positive().openapi({ param: { name: "runId", in: "path" } }),
+  runId: ID.openapi({ param: { name: "runId", in: "path" } }),
 });
 const dagIdParam = z.object({
   dagId: z.string().min(1).openapi({ param: { name: "dagId", in: "path" } }),
@@ -62,17 +63,25 @@ export function apiRoutes(
 ): OpenAPIHono {
   const { store } = deps;
   const api = new OpenAPIHono({
+    // a bad path or query (an id over 2³¹, page=1e308) is a malformed request: 400; a body
+    // that parses but does not validate: 422
     defaultHook: (result, c) => {
       if (result.success) return;
+      const where = "target" in result && (result.target === "param" || result.target === "query")
+        ? result.target
+        : "json";
       return c.json({
-        error: "invalid request",
+        error: where === "json"
+          ? "invalid request"
+          : `invalid ${where === "param" ? "path" : "query"}`,
         fields: result.error.issues.map((i) => ({
-          field: i.path.join(".") || "(body)",
+          field: i.path.join(".") || (where === "json" ? "(body)" : `(${where})`),
           message: i.message,
         })),
-      }, 422);
+      }, where === "json" ? 422 : 400);
     },
   });
+  api.use("*", storableJson());
 
   const runDoc = async (runId: number) => {
     const run = await store.getRun(runId);
@@ -129,7 +138,7 @@ export function apiRoutes(
         params: dagIdParam,
         query: z.object({
           limit: z.coerce.number().int().min(1).max(500).default(25),
-          offset: z.coerce.number().int().min(0).default(0),
+          offset: OFFSET.default(0),
         }),
       },
       responses: { 200: json(z.object({ runs: z.array(RunJson) }), "Runs, newest first") },
@@ -299,7 +308,7 @@ export function apiRoutes(
         params: runIdParam.extend({
           taskId: z.string().openapi({ param: { name: "taskId", in: "path" } }),
         }),
-        query: z.object({ try: z.coerce.number().int().positive().optional() }),
+        query: z.object({ try: ID.optional() }),
       },
       responses: {
         200: json(
