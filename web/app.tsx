@@ -49,6 +49,19 @@ import {
   unstorableText,
 } from "./input_guard.ts";
 
+/**
+ * True for errors that mean the database cannot be reached right now (connection refused or lost,
+ * the server shutting down or starting): the request may succeed when retried, so 503, not 500.
+ */
+export function databaseUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return /^(08...|57P0[123])$/.test(code) ||
+    ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"]
+      .includes(code) ||
+    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(code);
+}
+
 export function createApp(deps: WebDeps): Hono {
   const { store } = deps;
   const app = new Hono();
@@ -72,6 +85,14 @@ export function createApp(deps: WebDeps): Hono {
   app.use(storableUrl());
   app.onError((e, c) => {
     if (e instanceof HTTPException) return e.getResponse();
+    if (databaseUnavailable(e)) {
+      console.error(`web: ${c.req.method} ${c.req.path}: database unavailable: ${e.message}`);
+      return c.json(
+        { error: `the database is unavailable (${e.message}); retry shortly` },
+        503,
+        { "retry-after": "1" },
+      );
+    }
     console.error(`web: ${c.req.method} ${c.req.path}: ${e.stack ?? e}`);
     return c.json({ error: "internal error" }, 500);
   });

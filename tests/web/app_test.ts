@@ -263,7 +263,7 @@ storeSuite("web", {
     assert.match(metrics, /driftflow_runs\{dag="web_demo",state="success"\} \d+/);
     assert.match(
       metrics,
-      /driftflow_task_duration_seconds_count\{dag="web_demo",task="extract"\} \d+/,
+      /driftflow_task_duration_seconds_count\{dag="web_demo"\} \d+/,
     );
     const doc = await (await app.request("/api/v1/openapi.json")).json();
     assert.equal(doc.openapi, "3.1.0");
