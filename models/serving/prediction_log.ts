@@ -113,6 +113,11 @@ export interface PredictionLogOptions {
   maxQueuedRows?: number;
   /** First retry delay after a failed commit; doubles up to 2 s (default 50 ms). */
   retryMs?: number;
+  /**
+   * Group commits in flight at once (default 4): while one group waits for its commit the next
+   * can be sent, and PostgreSQL flushes their WAL together.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
@@ -134,9 +139,8 @@ function isDataError(e: unknown): boolean {
 export class PredictionLog {
   readonly #queue: Pending[] = [];
   #queuedRows = 0;
-  #writing = false;
+  #writers = 0;
   #closed = false;
-  #idle: Promise<void> = Promise.resolve();
   #health: PredictionLogHealth = {
     state: "ok",
     queued: 0,
@@ -154,6 +158,7 @@ export class PredictionLog {
       maxGroupRows: opts.maxGroupRows ?? 2_000,
       maxQueuedRows: opts.maxQueuedRows ?? 100_000,
       retryMs: opts.retryMs ?? 50,
+      maxInFlight: opts.maxInFlight ?? 4,
     };
   }
 
@@ -211,18 +216,16 @@ export class PredictionLog {
       };
       this.#queue.push(p);
       this.#queuedRows += rows.length;
-      if (!this.#writing) this.#idle = this.#drain();
+      this.#spawn();
     });
   }
 
   /** Waits (at most `timeoutMs`) for the queued rows to be written, then refuses new writes. */
   async close(timeoutMs = 5_000): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#idle,
-      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    const until = Date.now() + timeoutMs;
+    while ((this.#queuedRows > 0 || this.#writers > 0) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     this.#closed = true;
     if (this.#queuedRows > 0) {
       console.error(
@@ -232,8 +235,17 @@ export class PredictionLog {
   }
 
   /** The single writer: commits the queue group by group until it is empty. */
-  async #drain(): Promise<void> {
-    this.#writing = true;
+  /** Starts writers while there is queued work: up to `maxInFlight`, one while degraded. */
+  #spawn(): void {
+    const cap = this.#health.state === "ok" ? this.#opts.maxInFlight : 1;
+    while (this.#writers < cap && this.#queue.length > 0 && !this.#closed) {
+      this.#writers++;
+      void this.#writer();
+    }
+  }
+
+  /** One writer: commits groups from the queue until it is empty. */
+  async #writer(): Promise<void> {
     let delay = this.#opts.retryMs;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
@@ -254,12 +266,14 @@ export class PredictionLog {
           // transient: back to the front of the queue, retried after a pause
           this.#queue.unshift(...group.filter((p) => !p.done));
           this.#failed(e);
+          // while the database fails, one writer retries; the others stop
+          if (this.#writers > 1) return;
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 2_000);
         }
       }
     } finally {
-      this.#writing = false;
+      this.#writers--;
     }
   }
 

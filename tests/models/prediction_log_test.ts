@@ -70,8 +70,11 @@ storeTest("prediction log: a transient failure is retried, degraded then ok", as
   state.down = true;
   const rows = Array.from({ length: 20 }, () => row());
   const writes = Promise.all(rows.map((r) => log.write([r])));
-  await eventually("a failed commit", async () => state.failures >= 3 ? true : undefined, 10_000);
-  const h = log.health();
+  const h = await eventually(
+    "three failed commits",
+    async () => log.health().failedCommits >= 3 ? log.health() : undefined,
+    10_000,
+  );
   assert.equal(h.state, "degraded");
   assert.equal(h.queued, 20);
   assert.match(h.lastError ?? "", /connection refused/);
