@@ -72,7 +72,7 @@ storeTest("prediction log: a transient failure is retried, degraded then ok", as
   const writes = Promise.all(rows.map((r) => log.write([r])));
   const h = await eventually(
     "three failed commits",
-    async () => log.health().failedCommits >= 3 ? log.health() : undefined,
+    () => Promise.resolve(log.health().failedCommits >= 3 ? log.health() : undefined),
     10_000,
   );
   assert.equal(h.state, "degraded");
