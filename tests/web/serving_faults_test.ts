@@ -70,30 +70,37 @@ Deno.test({
       await server.ready();
       assert.equal((await predictions(server, 20, 4)).acknowledged.length, 20);
 
-      await t.step("a PostgreSQL restart under load: nothing acknowledged is lost", async () => {
-        let restarted: Promise<void> | undefined;
-        const load = await predictions(server, 600, 8, {
-          onAck: (n) => {
-            if (n === 100) restarted = pg.restart({ mode: "fast", downMs: 300 });
+      for (const mode of ["fast", "immediate"] as const) {
+        await t.step(
+          `a PostgreSQL restart (${mode}) under load: nothing acknowledged is lost`,
+          async () => {
+            const before = (await server.output()).split("a commit failed").length;
+            let restarted: Promise<void> | undefined;
+            const load = await predictions(server, 600, 8, {
+              onAck: (n) => {
+                if (n === 100) restarted = pg.restart({ mode, downMs: 300 });
+              },
+            });
+            await restarted;
+            assert.ok(restarted, "the restart happened during the load");
+            const output = await server.output();
+            assert.ok(output.split("a commit failed").length > before, "a commit failed");
+            assert.match(output, /prediction log: writing again/);
+            const store = await home.openStore();
+            try {
+              assert.deepEqual(await missingPredictions(store, load.acknowledged), []);
+            } finally {
+              await store.close();
+            }
+            // answers during the outage are 200 (committed on a retry) or 503 (not acknowledged)
+            for (const status of load.statuses.keys()) {
+              assert.ok([200, 503].includes(status), `${status}`);
+            }
+            await stillServing(server, home, `after the ${mode} restart`);
+            assert.equal((await health(server)).body.status, "ok");
           },
-        });
-        await restarted;
-        assert.ok(restarted, "the restart happened during the load");
-        assert.match(await server.output(), /prediction log: a commit failed/);
-        assert.match(await server.output(), /prediction log: writing again/);
-        const store = await home.openStore();
-        try {
-          assert.deepEqual(await missingPredictions(store, load.acknowledged), []);
-        } finally {
-          await store.close();
-        }
-        // answers during the outage are 200 (committed on a retry) or 503 (not acknowledged)
-        for (const status of load.statuses.keys()) {
-          assert.ok([200, 503].includes(status), `${status}`);
-        }
-        await stillServing(server, home, "after the restart");
-        assert.equal((await health(server)).body.status, "ok");
-      });
+        );
+      }
 
       await t.step(
         "text PostgreSQL cannot store is refused with 422, logging goes on",
