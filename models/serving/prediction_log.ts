@@ -74,8 +74,10 @@ export interface Evaluation {
 export class PredictionLogUnavailable extends Error {
   constructor(readonly waitedMs: number, readonly reason: string) {
     super(
-      `the prediction log could not store the prediction within ${waitedMs} ms (${reason}); ` +
-        "it was not acknowledged — it stays queued and is written once the database is back",
+      waitedMs > 0
+        ? `the prediction log could not store the prediction within ${waitedMs} ms (${reason}); ` +
+          "it was not acknowledged — it stays queued and is written once the database is back"
+        : `the prediction log refused the prediction (${reason}); it was not stored — retry later`,
     );
   }
 }
@@ -234,7 +236,6 @@ export class PredictionLog {
     }
   }
 
-  /** The single writer: commits the queue group by group until it is empty. */
   /** Starts writers while there is queued work: up to `maxInFlight`, one while degraded. */
   #spawn(): void {
     const cap = this.#health.state === "ok" ? this.#opts.maxInFlight : 1;
