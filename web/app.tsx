@@ -103,7 +103,12 @@ export function createApp(deps: WebDeps): Hono {
       await store.db.query("select 1");
     } catch (e) {
       return c.json(
-        { status: "unavailable", store: "unreachable", error: (e as Error).message },
+        {
+          status: "unavailable",
+          store: "unreachable",
+          error: (e as Error).message,
+          predictionLog: serving.logHealth() ?? null,
+        },
         503,
       );
     }

@@ -9,7 +9,7 @@
  * await serving.close(); // at shutdown
  * ```
  */
-import { PredictionLog } from "../models/serving/prediction_log.ts";
+import { PredictionLog, type PredictionLogHealth } from "../models/serving/prediction_log.ts";
 import { PredictionService } from "../models/serving/service.ts";
 import type { WebDeps } from "./deps.ts";
 
@@ -18,14 +18,17 @@ export interface Serving {
   (): Promise<{ service: PredictionService; log: PredictionLog }>;
   /** Waits (bounded) for the log's queued rows to be written; a no-op when never opened. */
   close(timeoutMs?: number): Promise<void>;
+  /** The log's health if it has been opened (without opening it). */
+  logHealth(): PredictionLogHealth | undefined;
 }
 
 /** A lazy, shared { service, log } for the app. */
 export function servingFor(deps: Omit<WebDeps, "serving">): Serving {
   let made: Promise<{ service: PredictionService; log: PredictionLog }> | undefined;
+  let opened: PredictionLog | undefined;
   const serving = (() =>
     made ??= (async () => {
-      const log = await PredictionLog.open(deps.store.db);
+      const log = opened = await PredictionLog.open(deps.store.db);
       const service = new PredictionService({
         registry: await deps.registry(),
         artifacts: deps.artifacts,
@@ -33,6 +36,7 @@ export function servingFor(deps: Omit<WebDeps, "serving">): Serving {
       });
       return { service, log };
     })()) as Serving;
+  serving.logHealth = () => opened?.health();
   serving.close = async (timeoutMs = 5_000) => {
     const opened = await made?.catch(() => undefined);
     await opened?.log.close(timeoutMs);

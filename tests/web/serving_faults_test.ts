@@ -103,6 +103,35 @@ Deno.test({
       }
 
       await t.step(
+        "PostgreSQL down: /health shows the queued row; answered once it is back",
+        async () => {
+          await pg.down("fast");
+          const pending = post(server, "/api/v1/predict", { rows: [ROW] });
+          try {
+            await eventually("/health to show the queued prediction, degraded", async () => {
+              const h = await health(server);
+              const log = h.body.predictionLog as { queued: number; state: string } | null;
+              return h.status === 503 && log?.queued === 1 && log.state === "degraded"
+                ? log
+                : undefined;
+            }, 10_000);
+          } finally {
+            await pg.up();
+          }
+          const res = await pending;
+          assert.equal(res.status, 200);
+          const id = (await res.json()).results[0].id;
+          const store = await home.openStore();
+          try {
+            assert.deepEqual(await missingPredictions(store, [id]), []);
+          } finally {
+            await store.close();
+          }
+          await stillServing(server, home, "after PostgreSQL came back");
+        },
+      );
+
+      await t.step(
         "text PostgreSQL cannot store is refused with 422, logging goes on",
         async () => {
           const cases: [string, unknown][] = [
