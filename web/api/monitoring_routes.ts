@@ -35,6 +35,10 @@ const FieldErrors = z.object({
   fields: z.array(z.object({ field: z.string(), message: z.string() })),
 });
 
+const badRequest = {
+  400: json(FieldErrors, "A bad path or query: an id over 2³¹ − 1, a number out of range"),
+};
+
 const PredictRequest = z.object({
   model: z.string().regex(/^[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+)?$/).optional().openapi({
     example: "flights_delay@champion",
@@ -165,6 +169,7 @@ export function monitoringRoutes(
         }),
       },
       responses: {
+        ...badRequest,
         200: json(
           z.object({
             alerts: z.array(z.object({
@@ -200,6 +205,7 @@ export function monitoringRoutes(
         }),
       },
       responses: {
+        ...badRequest,
         200: json(
           z.object({ batches: z.array(z.record(z.string(), z.unknown())) }),
           "Monitored batches, oldest first",
@@ -224,6 +230,7 @@ export function monitoringRoutes(
         }),
       },
       responses: {
+        ...badRequest,
         200: json(z.record(z.string(), z.unknown()), "The batch's drift report (DriftReport JSON)"),
         404: json(ErrorBody, "No such batch or report"),
       },

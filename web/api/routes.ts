@@ -31,6 +31,13 @@ export const ValidationError = z.object({
 }).openapi("ValidationError");
 
 const ErrorBody = z.object({ error: z.string() }).openapi("Error");
+/** The 400 of a route with ids or offsets in its path or query. */
+const badRequest = {
+  400: {
+    content: { "application/json": { schema: ValidationError } },
+    description: "A bad path or query: an id over 2³¹ − 1, an offset or limit out of range",
+  },
+};
 
 const DagJson = z.object({
   dagId: z.string(),
@@ -141,7 +148,10 @@ export function apiRoutes(
           offset: OFFSET.default(0),
         }),
       },
-      responses: { 200: json(z.object({ runs: z.array(RunJson) }), "Runs, newest first") },
+      responses: {
+        200: json(z.object({ runs: z.array(RunJson) }), "Runs, newest first"),
+        ...badRequest,
+      },
     }),
     async (c) => {
       const { dagId } = c.req.valid("param");
@@ -217,6 +227,7 @@ export function apiRoutes(
       path: "/runs/{runId}",
       request: { params: runIdParam },
       responses: {
+        ...badRequest,
         200: json(RunWithStructure, "The run with its task instances, tries and graph"),
         404: json(ErrorBody, "No such run"),
       },
@@ -233,6 +244,7 @@ export function apiRoutes(
       path: "/runs/{runId}/tasks",
       request: { params: runIdParam },
       responses: {
+        ...badRequest,
         200: json(z.object({ tasks: z.array(TaskJson) }), "Task instances with their tries"),
         404: json(ErrorBody, "No such run"),
       },
@@ -263,6 +275,7 @@ export function apiRoutes(
       },
       responses: {
         200: json(z.object({ cleared: z.array(z.string()) }), "Cleared; the run is queued again"),
+        ...badRequest,
         404: json(ErrorBody, "No such run"),
         422: json(ValidationError, "Unknown task"),
       },
@@ -311,6 +324,7 @@ export function apiRoutes(
         query: z.object({ try: ID.optional() }),
       },
       responses: {
+        ...badRequest,
         200: json(
           z.object({
             lines: z.array(
@@ -340,6 +354,7 @@ export function apiRoutes(
       path: "/runs/{runId}/xcom",
       request: { params: runIdParam },
       responses: {
+        ...badRequest,
         200: json(
           z.object({
             xcoms: z.array(
