@@ -142,6 +142,10 @@ storeSuite("web input guard", {
     assert.equal((await app.request("/api/v1/dags/wide/runs?offset=5")).status, 200);
     assert.equal((await app.request("/runs/2147483647")).status, 404);
     assert.equal((await app.request("/api/v1/runs/2147483647")).status, 404);
+    const doc = await (await app.request("/api/v1/openapi.json")).json();
+    for (const path of ["/runs/{runId}", "/dags/{dagId}/runs", "/alerts", "/drift/{id}/report"]) {
+      assert.ok(doc.paths[path].get.responses["400"], `openapi documents the 400 of ${path}`);
+    }
   },
 
   "text PostgreSQL cannot store is refused: 400 in the URL, 422 in a body": async (store) => {
