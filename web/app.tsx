@@ -27,6 +27,7 @@ import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring
 import { DriftPage } from "./pages/drift.tsx";
 import { ExperimentsPage } from "./pages/experiments.tsx";
 import { servingFor } from "./serving.ts";
+import { isUnavailable } from "../models/serving/transient.ts";
 import { DagsPage } from "./pages/dags.tsx";
 import { ModelsPage } from "./pages/models.tsx";
 import { GridPage } from "./pages/grid.tsx";
@@ -48,19 +49,6 @@ import {
   storableUrl,
   unstorableText,
 } from "./input_guard.ts";
-
-/**
- * True for errors that mean the database cannot be reached right now (connection refused or lost,
- * the server shutting down or starting): the request may succeed when retried, so 503, not 500.
- */
-export function databaseUnavailable(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return false;
-  return /^(08...|57P0[123])$/.test(code) ||
-    ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"]
-      .includes(code) ||
-    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(code);
-}
 
 export function createApp(deps: WebDeps): Hono {
   const { store } = deps;
@@ -85,7 +73,7 @@ export function createApp(deps: WebDeps): Hono {
   app.use(storableUrl());
   app.onError((e, c) => {
     if (e instanceof HTTPException) return e.getResponse();
-    if (databaseUnavailable(e)) {
+    if (isUnavailable(e)) {
       console.error(`web: ${c.req.method} ${c.req.path}: database unavailable: ${e.message}`);
       return c.json(
         { error: `the database is unavailable (${e.message}); retry shortly` },

@@ -105,6 +105,8 @@ export function storableJson(): MiddlewareHandler {
  */
 export function storableUrl(): MiddlewareHandler {
   return async (c, next) => {
+    // a URL carries a NUL or a surrogate only percent-encoded: without "%" there is nothing to check
+    if (!c.req.url.includes("%")) return await next();
     const url = new URL(c.req.url);
     const parts: [string, string][] = url.pathname.split("/").map((p) => ["path", p]);
     for (const [k, v] of url.searchParams) parts.push([`query ${k}`, k], [`query ${k}`, v]);

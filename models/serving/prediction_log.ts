@@ -26,6 +26,7 @@
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
+import { retryRead } from "./transient.ts";
 
 const MIGRATIONS: Migration[] = [{
   version: 1,
@@ -124,6 +125,8 @@ export interface PredictionLogOptions {
 
 interface Pending {
   rows: LoggedPrediction[];
+  /** When the writer stops waiting (Date.now() ms). */
+  deadline: number;
   resolve(): void;
   reject(e: Error): void;
   /** The caller has its answer (committed, refused or timed out). */
@@ -142,6 +145,9 @@ export class PredictionLog {
   readonly #queue: Pending[] = [];
   #queuedRows = 0;
   #writers = 0;
+  /** Writers still waiting for their answer (queued or in a commit in flight). */
+  readonly #waiting = new Set<Pending>();
+  #watcher: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #health: PredictionLogHealth = {
     state: "ok",
@@ -191,31 +197,24 @@ export class PredictionLog {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (p.settled) return;
-        p.settled = true;
-        reject(
-          new PredictionLogUnavailable(
-            this.#opts.ackTimeoutMs,
-            this.#health.lastError ?? "the commit is slow",
-          ),
-        );
-      }, this.#opts.ackTimeoutMs);
       const p: Pending = {
         rows,
+        deadline: Date.now() + this.#opts.ackTimeoutMs,
         settled: false,
         done: false,
         resolve: () => {
-          clearTimeout(timer);
           if (!p.settled) resolve();
           p.settled = true;
+          this.#waiting.delete(p);
         },
         reject: (e) => {
-          clearTimeout(timer);
           if (!p.settled) reject(e);
           p.settled = true;
+          this.#waiting.delete(p);
         },
       };
+      this.#waiting.add(p);
+      this.#watch();
       this.#queue.push(p);
       this.#queuedRows += rows.length;
       this.#spawn();
@@ -234,6 +233,33 @@ export class PredictionLog {
         `prediction log: closing with ${this.#queuedRows} unacknowledged rows not written (${this.#health.lastError})`,
       );
     }
+  }
+
+  /**
+   * Answers writers whose wait is over with {@link PredictionLogUnavailable} (their rows stay
+   * queued). One timer for all of them, running only while someone waits: a timer per write
+   * would cost more than the commit it guards.
+   */
+  #watch(): void {
+    if (this.#watcher !== undefined) return;
+    const every = Math.max(10, Math.min(250, this.#opts.ackTimeoutMs / 4));
+    this.#watcher = setInterval(() => {
+      const now = Date.now();
+      for (const p of this.#waiting) {
+        if (p.deadline <= now) {
+          p.reject(
+            new PredictionLogUnavailable(
+              this.#opts.ackTimeoutMs,
+              this.#health.lastError ?? "the commit is slow",
+            ),
+          );
+        }
+      }
+      if (this.#waiting.size === 0) {
+        clearInterval(this.#watcher);
+        this.#watcher = undefined;
+      }
+    }, every);
   }
 
   /** Starts writers while there is queued work: up to `maxInFlight`, one while degraded. */
@@ -342,27 +368,30 @@ export class PredictionLog {
 
   /** Records the true label of a prediction; false when the id is unknown. Later labels replace earlier ones. */
   async feedback(predictionId: string, label: string): Promise<boolean> {
-    const known = await this.db.query<{ id: string }>("select id from predictions where id = $1", [
-      predictionId,
-    ]);
+    const known = await retryRead(() =>
+      this.db.query<{ id: string }>("select id from predictions where id = $1", [predictionId])
+    );
     if (known.length === 0) return false;
-    await this.db.query(
-      `insert into feedback (prediction_id, label) values ($1, $2)
-       on conflict (prediction_id) do update set label = excluded.label, at = now()`,
-      [predictionId, label],
+    // idempotent (the same label again), so safe to retry after a lost connection
+    await retryRead(() =>
+      this.db.query(
+        `insert into feedback (prediction_id, label) values ($1, $2)
+         on conflict (prediction_id) do update set label = excluded.label, at = now()`,
+        [predictionId, label],
+      )
     );
     return true;
   }
 
   /** How the model's served predictions fared against feedback so far. */
   async evaluation(model: string): Promise<Evaluation> {
-    const rows = await this.db.query<
-      { truth: string; predicted: string | null; n: number | string }
-    >(
-      `select f.label as truth, p.label as predicted, count(*) as n
-       from feedback f join predictions p on p.id = f.prediction_id
-       where p.model = $1 group by 1, 2`,
-      [model],
+    const rows = await retryRead(() =>
+      this.db.query<{ truth: string; predicted: string | null; n: number | string }>(
+        `select f.label as truth, p.label as predicted, count(*) as n
+         from feedback f join predictions p on p.id = f.prediction_id
+         where p.model = $1 group by 1, 2`,
+        [model],
+      )
     );
     const confusion: Evaluation["confusion"] = {};
     let total = 0, right = 0;

@@ -19,6 +19,7 @@ import { runOnnx } from "../onnx/runtime.ts";
 import type { ModelRegistry } from "../registry/registry.ts";
 import type { PredictionLog } from "./prediction_log.ts";
 import { textProblem } from "./storable_text.ts";
+import { retryRead } from "./transient.ts";
 
 /** One input row: raw feature values by column name. */
 export type InputRow = Record<string, string | number | boolean | null>;
@@ -118,7 +119,7 @@ export class PredictionService {
     const hit = this.#resolved.get(ref);
     const now = Date.now();
     if (hit && now - hit.at < (this.deps.ttlMs ?? 5000)) return { name, version: hit.version };
-    const v = await this.deps.registry.resolve(ref);
+    const v = await retryRead(() => this.deps.registry.resolve(ref));
     this.#resolved.set(ref, { version: v.version, at: now });
     return { name: v.name, version: v.version };
   }

@@ -66,12 +66,13 @@ Deno.test({
     const home = await serveHome({ databaseUrl: pg.url });
     const server = startServe(home);
     const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+    let failed = false;
     try {
       await server.ready();
       assert.equal((await predictions(server, 20, 4)).acknowledged.length, 20);
 
       for (const mode of ["fast", "immediate"] as const) {
-        await t.step(
+        failed ||= !await t.step(
           `a PostgreSQL restart (${mode}) under load: nothing acknowledged is lost`,
           async () => {
             const before = (await server.output()).split("a commit failed").length;
@@ -102,7 +103,7 @@ Deno.test({
         );
       }
 
-      await t.step(
+      failed ||= !await t.step(
         "PostgreSQL down: /health shows the queued row; answered once it is back",
         async () => {
           await pg.down("fast");
@@ -131,7 +132,7 @@ Deno.test({
         },
       );
 
-      await t.step(
+      failed ||= !await t.step(
         "text PostgreSQL cannot store is refused with 422, logging goes on",
         async () => {
           const cases: [string, unknown][] = [
@@ -157,7 +158,7 @@ Deno.test({
         },
       );
 
-      await t.step(
+      failed ||= !await t.step(
         "a log that cannot commit is degraded on /health, retried, then ok",
         async () => {
           await admin`alter table predictions rename to predictions_away`;
@@ -192,9 +193,10 @@ Deno.test({
         },
       );
     } catch (e) {
-      console.error(await server.output());
+      failed = true;
       throw e;
     } finally {
+      if (failed) console.error(`deno task serve said:\n${await server.output()}`);
       await admin.end();
       await server.kill("SIGKILL");
       await home.remove();
