@@ -118,7 +118,7 @@ export interface PredictionLogOptions {
   retryMs?: number;
   /**
    * Group commits in flight at once (default 4): while one group waits for its commit the next
-   * can be sent, and PostgreSQL flushes their WAL together.
+   * can be sent (PostgreSQL can flush the WAL of concurrent commits together).
    */
   maxInFlight?: number;
 }
