@@ -9,7 +9,7 @@
  * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
  * ```
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import { setCookie } from "hono/cookie";
@@ -27,12 +27,28 @@ import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring
 import { DriftPage } from "./pages/drift.tsx";
 import { ExperimentsPage } from "./pages/experiments.tsx";
 import { servingFor } from "./serving.ts";
+import { isUnavailable } from "../models/serving/transient.ts";
 import { DagsPage } from "./pages/dags.tsx";
 import { ModelsPage } from "./pages/models.tsx";
 import { GridPage } from "./pages/grid.tsx";
 import { LogsPage, RunPage } from "./pages/run.tsx";
 import { formParams, LoginPage, TriggerPage } from "./pages/trigger.tsx";
-import { isAuthorized, requireAuth, safeEqual, SESSION_COOKIE, sessionValue } from "./security.ts";
+import {
+  isAuthorized,
+  requireAuth,
+  safeEqual,
+  sameSitePath,
+  SESSION_COOKIE,
+  sessionValue,
+} from "./security.ts";
+import {
+  INT4_MAX,
+  intId,
+  MAX_PAGE,
+  pageNumber,
+  storableUrl,
+  unstorableText,
+} from "./input_guard.ts";
 
 export function createApp(deps: WebDeps): Hono {
   const { store } = deps;
@@ -54,19 +70,33 @@ export function createApp(deps: WebDeps): Hono {
       c.json({ error: `request body over ${deps.maxBodyBytes ?? 1024 * 1024} bytes` }, 413),
   }));
   app.use(csrf());
+  app.use(storableUrl());
   app.onError((e, c) => {
     if (e instanceof HTTPException) return e.getResponse();
+    if (isUnavailable(e)) {
+      console.error(`web: ${c.req.method} ${c.req.path}: database unavailable: ${e.message}`);
+      return c.json(
+        { error: `the database is unavailable (${e.message}); retry shortly` },
+        503,
+        { "retry-after": "1" },
+      );
+    }
     console.error(`web: ${c.req.method} ${c.req.path}: ${e.stack ?? e}`);
     return c.json({ error: "internal error" }, 500);
   });
 
-  const serving = servingFor(deps);
+  const serving = deps.serving ?? servingFor(deps);
   app.get("/health", async (c) => {
     try {
       await store.db.query("select 1");
     } catch (e) {
       return c.json(
-        { status: "unavailable", store: "unreachable", error: (e as Error).message },
+        {
+          status: "unavailable",
+          store: "unreachable",
+          error: (e as Error).message,
+          predictionLog: serving.logHealth() ?? null,
+        },
         503,
       );
     }
@@ -81,10 +111,18 @@ export function createApp(deps: WebDeps): Hono {
       });
     }
     try {
-      const { service } = await serving();
+      const { service, log } = await serving();
       const { version } = await service.resolve(`${name}@champion`);
       await service.model(name, version);
-      return c.json({ status: "ok", store: store.db.kind, model: `${name}@${version}` });
+      const predictionLog = log.health();
+      // a prediction answers only after its row is committed: a log that cannot commit means
+      // predictions fail (503 after a wait), so the server is not healthy
+      return c.json({
+        status: predictionLog.state === "ok" ? "ok" : "degraded",
+        store: store.db.kind,
+        model: `${name}@${version}`,
+        predictionLog,
+      }, predictionLog.state === "ok" ? 200 : 503);
     } catch (e) {
       return c.json({
         status: "unavailable",
@@ -100,13 +138,10 @@ export function createApp(deps: WebDeps): Hono {
       c.text(await prometheusText(store), 200, { "content-type": "text/plain; version=0.0.4" }),
   );
 
-  app.get("/login", (c) => c.html(<LoginPage next={c.req.query("next") ?? "/"} />));
+  app.get("/login", (c) => c.html(<LoginPage next={sameSitePath(c.req.query("next"))} />));
   app.post("/login", async (c) => {
     const form = await c.req.parseBody();
-    const next =
-      typeof form.next === "string" && form.next.startsWith("/") && !form.next.startsWith("//")
-        ? form.next
-        : "/";
+    const next = sameSitePath(typeof form.next === "string" ? form.next : undefined);
     if (typeof form.token !== "string" || !safeEqual(form.token, deps.token)) {
       return c.html(<LoginPage next={next} error="That is not the token." />, 401);
     }
@@ -149,7 +184,10 @@ export function createApp(deps: WebDeps): Hono {
 
   app.get("/dags/:dagId", async (c) => {
     const dagId = c.req.param("dagId");
-    const page = Math.max(0, Number(c.req.query("page") ?? 0) || 0);
+    const page = pageNumber(c.req.query("page"));
+    if (page === null) {
+      return c.text(`page is a whole number from 0 to ${MAX_PAGE}`, 400);
+    }
     const pageSize = 25;
     const runs = await store.listRuns(dagId, { limit: pageSize, offset: page * pageSize });
     const tis = await store.taskInstancesOfRuns(runs.map((r) => r.id));
@@ -195,7 +233,12 @@ export function createApp(deps: WebDeps): Hono {
     } catch (e) {
       errors.conf = `conf must be a JSON object such as {"key": 1} (${(e as Error).message})`;
     }
-    if (!errors.conf) {
+    const unstorable = unstorableText({ params: values, conf });
+    if (unstorable) {
+      errors[unstorable.field.replace(/^params\./, "").replace(/^conf\..*/, "conf")] =
+        unstorable.message;
+    }
+    if (Object.keys(errors).length === 0) {
       try {
         const run = await createDagRun(store, t.dag, {
           conf,
@@ -224,10 +267,13 @@ export function createApp(deps: WebDeps): Hono {
     );
   });
 
-  const runId = (raw: string) => (/^\d+$/.test(raw) ? Number(raw) : null);
+  // a run id that is not a PostgreSQL int (over 2³¹, "1e3") is a bad request, not a lookup
+  const badRunId = (c: Context) => c.text(`a run id is a whole number from 1 to ${INT4_MAX}`, 400);
+  const runId = intId;
   app.get("/runs/:runId", async (c) => {
     const id = runId(c.req.param("runId"));
-    const run = id === null ? null : await store.getRun(id);
+    if (id === null) return badRunId(c);
+    const run = await store.getRun(id);
     if (!run) return c.notFound();
     const [tis, tries, xcoms, structure] = await Promise.all([
       store.taskInstances(run.id),
@@ -242,7 +288,7 @@ export function createApp(deps: WebDeps): Hono {
 
   app.get("/runs/:runId/events", (c) => {
     const id = runId(c.req.param("runId"));
-    if (id === null) return c.notFound();
+    if (id === null) return badRunId(c);
     return streamSSE(c, async (stream) => {
       for (let i = 0; i < 3600 && !stream.aborted; i++) {
         const tis = await store.taskInstances(id);
@@ -261,7 +307,8 @@ export function createApp(deps: WebDeps): Hono {
 
   app.post("/runs/:runId/clear", async (c) => {
     const id = runId(c.req.param("runId"));
-    const run = id === null ? null : await store.getRun(id);
+    if (id === null) return badRunId(c);
+    const run = await store.getRun(id);
     const structure = run && await store.structure(run.structureHash);
     if (!run || !structure) return c.notFound();
     const form = await c.req.parseBody();
@@ -285,9 +332,10 @@ export function createApp(deps: WebDeps): Hono {
 
   app.get("/runs/:runId/tasks/:taskId/logs", async (c) => {
     const id = runId(c.req.param("runId"));
-    if (id === null) return c.notFound();
+    if (id === null) return badRunId(c);
     const t = c.req.query("try");
-    const tryNumber = t && /^\d+$/.test(t) ? Number(t) : undefined;
+    const tryNumber = t === undefined || t === "" ? undefined : intId(t);
+    if (tryNumber === null) return c.text(`try is a whole number from 1 to ${INT4_MAX}`, 400);
     const lines = await store.logs(id, c.req.param("taskId"), tryNumber);
     return c.html(
       <LogsPage

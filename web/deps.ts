@@ -12,6 +12,7 @@ import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
 import type { DagDefinition } from "../runner/dag.ts";
 import type { ModelRegistry } from "../models/registry/registry.ts";
 import type { Store } from "../runner/store/store.ts";
+import type { Serving } from "./serving.ts";
 
 export interface WebDeps {
   store: Store;
@@ -28,4 +29,6 @@ export interface WebDeps {
   maxBodyBytes?: number;
   /** The model /health checks and /api/v1/predict serves by default (default flights_delay). */
   serveModel?: string;
+  /** The prediction service and log (default: made by the app from these deps). */
+  serving?: Serving;
 }

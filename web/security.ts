@@ -40,6 +40,26 @@ export function safeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/**
+ * `next` when it is a path on this site, else "/": resolved the way a browser would resolve it
+ * (a backslash is a slash, tabs and newlines are dropped), so `//evil.example`, `/\evil.example`,
+ * `/\t/evil.example` and `https://evil.example` cannot send a signed-in user elsewhere.
+ */
+export function sameSitePath(next: string | undefined): string {
+  if (!next || !next.startsWith("/")) return "/";
+  const base = "http://driftflow.invalid";
+  let url: URL;
+  try {
+    url = new URL(next, base);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== base) return "/";
+  const path = url.pathname + url.search + url.hash;
+  // the result must itself read as a path on this site when sent back in a Location header
+  return path.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
+}
+
 /** True when the request carries the bearer token or a valid session cookie. */
 export async function isAuthorized(c: Context, token: string): Promise<boolean> {
   const header = c.req.header("authorization");

@@ -1,7 +1,8 @@
 /**
  * `deno task serve [--host 127.0.0.1] [--port 8080] [--scheduler]`: the web app, and with
  * --scheduler a scheduler and a worker in the same process (on PGlite too). Binds 127.0.0.1 unless
- * told otherwise. Without DRIFTFLOW_TOKEN a random token is made and printed.
+ * told otherwise. Without DRIFTFLOW_TOKEN a random token is made and printed. SIGINT/SIGTERM stop it
+ * at any moment, start-up included (in-flight requests finish; a second signal exits at once).
  *
  * @example
  * ```sh
@@ -14,11 +15,62 @@ import { CHANNEL_SCHEDULER, TaskQueue } from "../runner/store/queue.ts";
 import { Worker } from "../runner/worker.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { createApp } from "./app.tsx";
+import { servingFor } from "./serving.ts";
 
 export const USAGE =
   "usage: deno task serve [--host 127.0.0.1] [--port 8080] [--scheduler] [--concurrency N]";
 
+/** Resolves with "stopped" when `signal` aborts (at once if it already has). */
+function stopped(signal: AbortSignal): Promise<"stopped"> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve("stopped");
+    else signal.addEventListener("abort", () => resolve("stopped"), { once: true });
+  });
+}
+
+/**
+ * Start-up steps race the stop signal: a SIGINT/SIGTERM during start-up ends the command once the
+ * step in progress has given back what it opened (bounded by `graceMs`), instead of being lost.
+ */
+async function step<T>(
+  signal: AbortSignal,
+  work: Promise<T>,
+  dispose: (value: T) => Promise<void>,
+  graceMs = 5_000,
+): Promise<T | undefined> {
+  const first = await Promise.race([work, stopped(signal)]);
+  if (!signal.aborted) return first as T;
+  // stopping: let the step finish (bounded) so what it opened is closed, not leaked
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), graceMs)));
+  const value = await Promise.race([work.catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (value !== undefined) await dispose(value as T).catch(() => {});
+  return undefined;
+}
+
 export async function serveCommand(args: string[]): Promise<number> {
+  // Listen first: a signal at any moment from here on stops the command (start-up included).
+  // A second signal exits at once.
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      console.error("driftflow serve: second signal, exiting now");
+      Deno.exit(130);
+    }
+    console.error("driftflow serve: stopping");
+    controller.abort();
+  };
+  const signals = ["SIGTERM", "SIGINT"] as const;
+  for (const sig of signals) Deno.addSignalListener(sig, onSignal);
+  try {
+    return await serve(args, controller.signal);
+  } finally {
+    for (const sig of signals) Deno.removeSignalListener(sig, onSignal);
+  }
+}
+
+async function serve(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parse(args, {
     host: { type: "string" },
     port: { type: "string" },
@@ -34,29 +86,31 @@ export async function serveCommand(args: string[]): Promise<number> {
     token = crypto.randomUUID().replaceAll("-", "");
     console.error(`DRIFTFLOW_TOKEN is not set; this server's token is ${token}`);
   }
-  const { store, artifacts } = await openStores();
-  const controller = new AbortController();
-  for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(sig, () => controller.abort());
-  }
+  const opened = await step(signal, openStores(), (s) => s.store.close());
+  if (!opened) return 0;
+  const { store, artifacts } = opened;
   try {
-    const loaded = await loadAndSync(store);
+    const loaded = await step(signal, loadAndSync(store), async () => {});
+    if (!loaded) return 0;
     for (const p of loaded.problems) console.error(`warning: ${p}`);
     const queue = new TaskQueue(store.db);
     let registry: Promise<ModelRegistry> | undefined;
-    const app = createApp({
+    const deps = {
       store,
       registry: () => (registry ??= ModelRegistry.open(store.db)),
       dags: () => loaded.dags,
       token,
       artifacts,
-      onRunCreated: (id) => queue.notify(CHANNEL_SCHEDULER, String(id)),
+      onRunCreated: (id: number) => queue.notify(CHANNEL_SCHEDULER, String(id)),
       serveModel: Deno.env.get("DRIFTFLOW_SERVE_MODEL") ?? "flights_delay",
-    });
+    };
+    const serving = servingFor(deps);
+    const app = createApp({ ...deps, serving });
+    if (signal.aborted) return 0;
     const server = Deno.serve({
       hostname,
       port,
-      signal: controller.signal,
+      signal,
       onListen: () => console.error(`driftflow web on http://${hostname}:${port}`),
     }, app.fetch);
     const work: Promise<unknown>[] = [server.finished];
@@ -73,9 +127,11 @@ export async function serveCommand(args: string[]): Promise<number> {
         artifacts,
         concurrency: intOption("concurrency", values.concurrency, 4),
       }, true);
-      work.push(scheduler.run(controller.signal), worker.run(controller.signal));
+      work.push(scheduler.run(signal), worker.run(signal));
     }
     await Promise.all(work);
+    // every answered prediction is committed; this writes what requests that gave up left queued
+    await serving.close();
     return 0;
   } finally {
     await store.close();

@@ -1,30 +1,45 @@
 /**
  * The prediction service and log the app uses, made once per app on the runner's store, the
- * registry and the artifact store.
+ * registry and the artifact store; `close()` lets the log finish its queued writes at shutdown.
  *
  * @example
  * ```ts
  * const serving = servingFor(deps);
  * const { service } = await serving();
+ * await serving.close(); // at shutdown
  * ```
  */
-import { PredictionLog } from "../models/serving/prediction_log.ts";
+import { PredictionLog, type PredictionLogHealth } from "../models/serving/prediction_log.ts";
 import { PredictionService } from "../models/serving/service.ts";
 import type { WebDeps } from "./deps.ts";
 
+/** A lazy, shared { service, log }, and close() for shutdown. */
+export interface Serving {
+  (): Promise<{ service: PredictionService; log: PredictionLog }>;
+  /** Waits (bounded) for the log's queued rows to be written; a no-op when never opened. */
+  close(timeoutMs?: number): Promise<void>;
+  /** The log's health if it has been opened (without opening it). */
+  logHealth(): PredictionLogHealth | undefined;
+}
+
 /** A lazy, shared { service, log } for the app. */
-export function servingFor(
-  deps: WebDeps,
-): () => Promise<{ service: PredictionService; log: PredictionLog }> {
+export function servingFor(deps: Omit<WebDeps, "serving">): Serving {
   let made: Promise<{ service: PredictionService; log: PredictionLog }> | undefined;
-  return () =>
+  let opened: PredictionLog | undefined;
+  const serving = (() =>
     made ??= (async () => {
-      const log = await PredictionLog.open(deps.store.db);
+      const log = opened = await PredictionLog.open(deps.store.db);
       const service = new PredictionService({
         registry: await deps.registry(),
         artifacts: deps.artifacts,
         log,
       });
       return { service, log };
-    })();
+    })()) as Serving;
+  serving.logHealth = () => opened?.health();
+  serving.close = async (timeoutMs = 5_000) => {
+    const opened = await made?.catch(() => undefined);
+    await opened?.log.close(timeoutMs);
+  };
+  return serving;
 }

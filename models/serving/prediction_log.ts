@@ -3,16 +3,30 @@
  * gets an id and is kept (inputs and outputs), so live traffic can be monitored for prediction
  * drift, and a true label sent later for that id is feedback for the feedback loop.
  *
+ * Writes are a group commit: {@link PredictionLog.write} resolves only once its rows are committed,
+ * and whatever arrived from concurrent requests while one commit was in flight goes into the next
+ * one (one statement, one transaction per group). So an answered prediction is stored (a crash
+ * loses none that were acknowledged) and the throughput stays that of batched inserts.
+ *
+ * Failures: a group that fails for a transient reason (connection lost, server restarting) stays
+ * queued and is retried with backoff — never dropped — while {@link PredictionLog.health} reports
+ * the log "degraded"; it is "ok" again after the next successful commit. A caller that waits longer
+ * than `ackTimeoutMs` gets {@link PredictionLogUnavailable} (its rows stay queued and are stored
+ * once the database is back). A group the database rejects for its data (SQLSTATE class 22/23) is
+ * split so only the offending request fails ({@link PredictionRejected}); the others are stored.
+ *
  * @example
  * ```ts
  * import { PredictionLog } from "./prediction_log.ts";
  * const log = await PredictionLog.open(store.db);
+ * await log.write([{ id, model: "m", version: 1, input: {}, label: "yes", score: 0.9, output: {} }]);
  * await log.feedback(id, "yes");
  * await log.evaluation("flights_delay");
  * ```
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
+import { retryRead } from "./transient.ts";
 
 const MIGRATIONS: Migration[] = [{
   version: 1,
@@ -57,78 +71,327 @@ export interface Evaluation {
   confusion: Record<string, Record<string, number>>;
 }
 
+/** The log could not commit within the caller's wait; the rows stay queued and are retried. */
+export class PredictionLogUnavailable extends Error {
+  constructor(readonly waitedMs: number, readonly reason: string) {
+    super(
+      waitedMs > 0
+        ? `the prediction log could not store the prediction within ${waitedMs} ms (${reason}); ` +
+          "it was not acknowledged — it stays queued and is written once the database is back"
+        : `the prediction log refused the prediction (${reason}); it was not stored — retry later`,
+    );
+  }
+}
+
+/** The database refused the rows for their content (not a transient failure). */
+export class PredictionRejected extends Error {
+  constructor(readonly reason: string) {
+    super(`the prediction log refused the rows: ${reason}`);
+  }
+}
+
+/** What /health shows about the log. */
+export interface PredictionLogHealth {
+  /** "degraded" from a failed commit until the next successful one. */
+  state: "ok" | "degraded";
+  /** Rows waiting to be committed. */
+  queued: number;
+  /** Rows committed since the process started. */
+  written: number;
+  /** Commits that failed and were retried. */
+  failedCommits: number;
+  /** Requests refused for their content (SQLSTATE class 22/23). */
+  rejected: number;
+  /** When the current degradation began (ISO time), or null. */
+  degradedSince: string | null;
+  lastError: string | null;
+}
+
+export interface PredictionLogOptions {
+  /** How long a writer waits for its group's commit before giving up (default 10 s). */
+  ackTimeoutMs?: number;
+  /** Rows a single statement carries at most (default 2,000). */
+  maxGroupRows?: number;
+  /** Queued rows beyond which new writes are refused at once (default 100,000). */
+  maxQueuedRows?: number;
+  /** First retry delay after a failed commit; doubles up to 2 s (default 50 ms). */
+  retryMs?: number;
+  /**
+   * Group commits in flight at once (default 4): while one group waits for its commit the next
+   * can be sent (PostgreSQL can flush the WAL of concurrent commits together).
+   */
+  maxInFlight?: number;
+}
+
+interface Pending {
+  rows: LoggedPrediction[];
+  /** When the writer stops waiting (Date.now() ms). */
+  deadline: number;
+  resolve(): void;
+  reject(e: Error): void;
+  /** The caller has its answer (committed, refused or timed out). */
+  settled: boolean;
+  /** Committed or refused: no longer queued (a timed-out write stays queued). */
+  done: boolean;
+}
+
+/** SQLSTATE class 22 (data exception) or 23 (integrity violation): retrying will not help. */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
 export class PredictionLog {
-  #pending: LoggedPrediction[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #flushing: Promise<void> = Promise.resolve();
+  readonly #queue: Pending[] = [];
+  #queuedRows = 0;
+  #writers = 0;
+  /** Writers still waiting for their answer (queued or in a commit in flight). */
+  readonly #waiting = new Set<Pending>();
+  #watcher: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #health: PredictionLogHealth = {
+    state: "ok",
+    queued: 0,
+    written: 0,
+    failedCommits: 0,
+    rejected: 0,
+    degradedSince: null,
+    lastError: null,
+  };
+  readonly #opts: Required<PredictionLogOptions>;
 
-  private constructor(readonly db: SqlClient, readonly flushMs = 50) {}
+  private constructor(readonly db: SqlClient, opts: PredictionLogOptions) {
+    this.#opts = {
+      ackTimeoutMs: opts.ackTimeoutMs ?? 10_000,
+      maxGroupRows: opts.maxGroupRows ?? 2_000,
+      maxQueuedRows: opts.maxQueuedRows ?? 100_000,
+      retryMs: opts.retryMs ?? 50,
+      maxInFlight: opts.maxInFlight ?? 4,
+    };
+  }
 
-  static async open(db: SqlClient): Promise<PredictionLog> {
+  static async open(db: SqlClient, opts: PredictionLogOptions = {}): Promise<PredictionLog> {
     await migrate(db, MIGRATIONS, "serving");
-    return new PredictionLog(db);
+    return new PredictionLog(db, opts);
+  }
+
+  /** The log's state for /health. */
+  health(): PredictionLogHealth {
+    return { ...this.#health, queued: this.#queuedRows };
   }
 
   /**
-   * Queues predictions and writes them within `flushMs` in one statement with whatever else
-   * arrived meanwhile (serving does not wait for the database); {@link flush} writes at once.
+   * Stores predictions: resolves once they are committed (with whatever concurrent writers queued
+   * meanwhile). Throws {@link PredictionLogUnavailable} after `ackTimeoutMs` without a commit (the
+   * rows stay queued) and {@link PredictionRejected} when the database refuses their content.
    */
-  enqueue(rows: LoggedPrediction[]): void {
-    this.#pending.push(...rows);
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(
-        () => void this.flush().catch((e) => console.error(`prediction log: ${e}`)),
-        this.flushMs,
+  write(rows: LoggedPrediction[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error("the prediction log is closed"));
+    if (this.#queuedRows + rows.length > this.#opts.maxQueuedRows) {
+      return Promise.reject(
+        new PredictionLogUnavailable(
+          0,
+          `${this.#queuedRows} rows already wait for the database (limit ${this.#opts.maxQueuedRows})`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const p: Pending = {
+        rows,
+        deadline: Date.now() + this.#opts.ackTimeoutMs,
+        settled: false,
+        done: false,
+        resolve: () => {
+          if (!p.settled) resolve();
+          p.settled = true;
+          this.#waiting.delete(p);
+        },
+        reject: (e) => {
+          if (!p.settled) reject(e);
+          p.settled = true;
+          this.#waiting.delete(p);
+        },
+      };
+      this.#waiting.add(p);
+      this.#watch();
+      this.#queue.push(p);
+      this.#queuedRows += rows.length;
+      this.#spawn();
+    });
+  }
+
+  /** Waits (at most `timeoutMs`) for the queued rows to be written, then refuses new writes. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while ((this.#queuedRows > 0 || this.#writers > 0) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.#closed = true;
+    if (this.#queuedRows > 0) {
+      console.error(
+        `prediction log: closing with ${this.#queuedRows} unacknowledged rows not written (${this.#health.lastError})`,
       );
     }
   }
 
-  /** Writes the queued predictions now. */
-  flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const rows = this.#pending;
-    this.#pending = [];
-    this.#flushing = this.#flushing.then(() => this.log(rows));
-    return this.#flushing;
+  /**
+   * Answers writers whose wait is over with {@link PredictionLogUnavailable} (their rows stay
+   * queued). One timer for all of them, running only while someone waits: a timer per write
+   * would cost more than the commit it guards.
+   */
+  #watch(): void {
+    if (this.#watcher !== undefined) return;
+    const every = Math.max(10, Math.min(250, this.#opts.ackTimeoutMs / 4));
+    this.#watcher = setInterval(() => {
+      const now = Date.now();
+      for (const p of this.#waiting) {
+        if (p.deadline <= now) {
+          p.reject(
+            new PredictionLogUnavailable(
+              this.#opts.ackTimeoutMs,
+              this.#health.lastError ?? "the commit is slow",
+            ),
+          );
+        }
+      }
+      if (this.#waiting.size === 0) {
+        clearInterval(this.#watcher);
+        this.#watcher = undefined;
+      }
+    }, every);
   }
 
-  /** Stores predictions (one statement for the batch). */
+  /** Starts writers while there is queued work: up to `maxInFlight`, one while degraded. */
+  #spawn(): void {
+    const cap = this.#health.state === "ok" ? this.#opts.maxInFlight : 1;
+    while (this.#writers < cap && this.#queue.length > 0 && !this.#closed) {
+      this.#writers++;
+      void this.#writer();
+    }
+  }
+
+  /** One writer: commits groups from the queue until it is empty. */
+  async #writer(): Promise<void> {
+    let delay = this.#opts.retryMs;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const group: Pending[] = [];
+        let n = 0;
+        while (
+          this.#queue.length > 0 &&
+          (n === 0 || n + this.#queue[0].rows.length <= this.#opts.maxGroupRows)
+        ) {
+          const p = this.#queue.shift()!;
+          group.push(p);
+          n += p.rows.length;
+        }
+        try {
+          await this.#commit(group);
+          delay = this.#opts.retryMs;
+        } catch (e) {
+          // transient: back to the front of the queue, retried after a pause
+          this.#queue.unshift(...group.filter((p) => !p.done));
+          this.#failed(e);
+          // while the database fails, one writer retries; the others stop
+          if (this.#writers > 1) return;
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 2_000);
+        }
+      }
+    } finally {
+      this.#writers--;
+    }
+  }
+
+  /** Commits a group; splits it when the database refuses its content. Throws when transient. */
+  async #commit(group: Pending[]): Promise<void> {
+    try {
+      await this.log(group.flatMap((p) => p.rows));
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      if (group.length === 1) {
+        this.#dequeued(group);
+        this.#health.rejected++;
+        group[0].reject(new PredictionRejected((e as Error).message));
+        return;
+      }
+      const half = Math.ceil(group.length / 2);
+      await this.#commit(group.slice(0, half));
+      await this.#commit(group.slice(half));
+      return;
+    }
+    this.#dequeued(group);
+    this.#health.written += group.reduce((n, p) => n + p.rows.length, 0);
+    if (this.#health.state !== "ok") {
+      console.error(
+        `prediction log: writing again after ${this.#health.failedCommits} failed commits since ${this.#health.degradedSince}`,
+      );
+    }
+    this.#health.state = "ok";
+    this.#health.degradedSince = null;
+    for (const p of group) p.resolve();
+  }
+
+  #dequeued(group: Pending[]): void {
+    for (const p of group) p.done = true;
+    this.#queuedRows -= group.reduce((n, p) => n + p.rows.length, 0);
+  }
+
+  #failed(e: unknown): void {
+    const message = (e as Error)?.message ?? String(e);
+    this.#health.failedCommits++;
+    this.#health.lastError = message;
+    if (this.#health.state === "ok") {
+      this.#health.state = "degraded";
+      this.#health.degradedSince = new Date().toISOString();
+      console.error(
+        `prediction log: a commit failed (${message}); ${this.#queuedRows} rows stay queued and are retried`,
+      );
+    }
+  }
+
+  /**
+   * Inserts predictions in one statement (its own transaction), without the queue; an id already
+   * stored is skipped, so a retried commit whose first attempt did land is not an error.
+   */
   async log(rows: LoggedPrediction[]): Promise<void> {
     if (rows.length === 0) return;
     await this.db.query(
       `insert into predictions (id, model, version, input, label, score, output)
        select * from jsonb_to_recordset($1::text::jsonb)
-         as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)`,
+         as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)
+       on conflict (id) do nothing`,
       [JSON.stringify(rows)],
     );
   }
 
   /** Records the true label of a prediction; false when the id is unknown. Later labels replace earlier ones. */
   async feedback(predictionId: string, label: string): Promise<boolean> {
-    await this.flush();
-    const known = await this.db.query<{ id: string }>("select id from predictions where id = $1", [
-      predictionId,
-    ]);
+    const known = await retryRead(() =>
+      this.db.query<{ id: string }>("select id from predictions where id = $1", [predictionId])
+    );
     if (known.length === 0) return false;
-    await this.db.query(
-      `insert into feedback (prediction_id, label) values ($1, $2)
-       on conflict (prediction_id) do update set label = excluded.label, at = now()`,
-      [predictionId, label],
+    // idempotent (the same label again), so safe to retry after a lost connection
+    await retryRead(() =>
+      this.db.query(
+        `insert into feedback (prediction_id, label) values ($1, $2)
+         on conflict (prediction_id) do update set label = excluded.label, at = now()`,
+        [predictionId, label],
+      )
     );
     return true;
   }
 
   /** How the model's served predictions fared against feedback so far. */
   async evaluation(model: string): Promise<Evaluation> {
-    await this.flush();
-    const rows = await this.db.query<
-      { truth: string; predicted: string | null; n: number | string }
-    >(
-      `select f.label as truth, p.label as predicted, count(*) as n
-       from feedback f join predictions p on p.id = f.prediction_id
-       where p.model = $1 group by 1, 2`,
-      [model],
+    const rows = await retryRead(() =>
+      this.db.query<{ truth: string; predicted: string | null; n: number | string }>(
+        `select f.label as truth, p.label as predicted, count(*) as n
+         from feedback f join predictions p on p.id = f.prediction_id
+         where p.model = $1 group by 1, 2`,
+        [model],
+      )
     );
     const confusion: Evaluation["confusion"] = {};
     let total = 0, right = 0;

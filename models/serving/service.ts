@@ -18,6 +18,8 @@ import { type LoadedModel, loadModel } from "../package.ts";
 import { runOnnx } from "../onnx/runtime.ts";
 import type { ModelRegistry } from "../registry/registry.ts";
 import type { PredictionLog } from "./prediction_log.ts";
+import { textProblem } from "./storable_text.ts";
+import { retryRead } from "./transient.ts";
 
 /** One input row: raw feature values by column name. */
 export type InputRow = Record<string, string | number | boolean | null>;
@@ -66,6 +68,8 @@ export function validateRows(spec: ColumnSpec, rows: InputRow[]): Table {
             field: where,
             message: `expected a label (string) or null, got ${typeof v}`,
           });
+        } else if (v !== null && textProblem(v)) {
+          errors.push({ field: where, message: textProblem(v)! });
         } else (table[f.name] as (string | null)[])[i] = v;
       } else if (f.type === "boolean") {
         if (v !== null && typeof v !== "boolean" && v !== 0 && v !== 1) {
@@ -84,7 +88,7 @@ export function validateRows(spec: ColumnSpec, rows: InputRow[]): Table {
     for (const key of Object.keys(row)) {
       if (!spec.features.some((f) => f.name === key)) {
         errors.push({
-          field: `rows.${i}.${key}`,
+          field: `rows.${i}.${JSON.stringify(key).slice(1, -1)}`,
           message: `not an input of this model (it reads ${
             spec.features.map((f) => f.name).join(", ")
           })`,
@@ -115,7 +119,7 @@ export class PredictionService {
     const hit = this.#resolved.get(ref);
     const now = Date.now();
     if (hit && now - hit.at < (this.deps.ttlMs ?? 5000)) return { name, version: hit.version };
-    const v = await this.deps.registry.resolve(ref);
+    const v = await retryRead(() => this.deps.registry.resolve(ref));
     this.#resolved.set(ref, { version: v.version, at: now });
     return { name: v.name, version: v.version };
   }
@@ -132,7 +136,10 @@ export class PredictionService {
     return m;
   }
 
-  /** Scores rows; logs them when a log is configured. */
+  /**
+   * Scores rows; when a log is configured, resolves only after they are committed to it (so an
+   * answered prediction is stored), and throws what {@link PredictionLog.write} throws.
+   */
   async predict(
     ref: string,
     rows: InputRow[],
@@ -160,7 +167,8 @@ export class PredictionService {
         ),
       };
     });
-    this.deps.log?.enqueue(results.map((r, i) => ({
+    // answered only once the rows are committed (group commit with concurrent requests)
+    await this.deps.log?.write(results.map((r, i) => ({
       id: r.id,
       model: name,
       version,

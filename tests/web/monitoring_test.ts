@@ -102,8 +102,10 @@ storeSuite("web monitoring", {
     const metricsText = await (await app.request("/metrics")).text();
     assert.match(
       metricsText,
-      /driftflow_drift_score\{stream="flights",column="distance",test="wasserstein",batch="2"\} 0\.1/,
+      /driftflow_drift_score\{stream="flights",column="distance",test="wasserstein"\} 0\.1/,
     );
+    assert.match(metricsText, /driftflow_drift_batch\{stream="flights"\} 2/);
+    assert.doesNotMatch(metricsText, /batch="/);
     assert.match(metricsText, /driftflow_severity\{stream="flights"\} 3/);
     assert.match(metricsText, /driftflow_alerts_total\{level="WARNING"\} 1/);
     assert.equal((await app.request("/experiments")).status, 200);

@@ -14,11 +14,16 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { InputError } from "../../models/serving/service.ts";
+import {
+  PredictionLogUnavailable,
+  PredictionRejected,
+} from "../../models/serving/prediction_log.ts";
 import { ModelNotFoundError } from "../../models/registry/registry.ts";
 import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { alertRows, driftReportKey, driftRows } from "../monitoring_data.ts";
+import { ID, OFFSET } from "../input_guard.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
@@ -29,6 +34,10 @@ const FieldErrors = z.object({
   error: z.string(),
   fields: z.array(z.object({ field: z.string(), message: z.string() })),
 });
+
+const badRequest = {
+  400: json(FieldErrors, "A bad path or query: an id over 2³¹ − 1, a number out of range"),
+};
 
 const PredictRequest = z.object({
   model: z.string().regex(/^[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+)?$/).optional().openapi({
@@ -72,6 +81,10 @@ export function monitoringRoutes(
         200: json(PredictResponse, "One result (with an id for feedback) per row"),
         404: json(ErrorBody, "No such model or alias"),
         422: json(FieldErrors, "One message per bad field"),
+        503: json(
+          ErrorBody,
+          "The prediction could not be stored in time (not acknowledged; retry later)",
+        ),
       },
     }),
     async (c) => {
@@ -84,6 +97,15 @@ export function monitoringRoutes(
           return c.json({ error: "invalid rows", fields: e.fields }, 422);
         }
         if (e instanceof ModelNotFoundError) return c.json({ error: e.message }, 404);
+        if (e instanceof PredictionRejected) {
+          return c.json(
+            { error: "invalid rows", fields: [{ field: "rows", message: e.message }] },
+            422,
+          );
+        }
+        if (e instanceof PredictionLogUnavailable) {
+          return c.json({ error: e.message }, 503, { "retry-after": "1" });
+        }
         throw e;
       }
     },
@@ -143,10 +165,11 @@ export function monitoringRoutes(
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(500).default(100),
-          offset: z.coerce.number().int().min(0).default(0),
+          offset: OFFSET.default(0),
         }),
       },
       responses: {
+        ...badRequest,
         200: json(
           z.object({
             alerts: z.array(z.object({
@@ -182,6 +205,7 @@ export function monitoringRoutes(
         }),
       },
       responses: {
+        ...badRequest,
         200: json(
           z.object({ batches: z.array(z.record(z.string(), z.unknown())) }),
           "Monitored batches, oldest first",
@@ -202,10 +226,11 @@ export function monitoringRoutes(
       path: "/drift/{id}/report",
       request: {
         params: z.object({
-          id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }),
+          id: ID.openapi({ param: { name: "id", in: "path" } }),
         }),
       },
       responses: {
+        ...badRequest,
         200: json(z.record(z.string(), z.unknown()), "The batch's drift report (DriftReport JSON)"),
         404: json(ErrorBody, "No such batch or report"),
       },

@@ -23,6 +23,7 @@ import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "../deps.ts";
 import { monitoringRoutes } from "./monitoring_routes.ts";
+import { ID, OFFSET, storableJson } from "../input_guard.ts";
 
 /** A 422 body: one message per bad field. */
 export const ValidationError = z.object({
@@ -31,6 +32,13 @@ export const ValidationError = z.object({
 }).openapi("ValidationError");
 
 const ErrorBody = z.object({ error: z.string() }).openapi("Error");
+/** The 400 of a route with ids or offsets in its path or query. */
+const badRequest = {
+  400: {
+    content: { "application/json": { schema: ValidationError } },
+    description: "A bad path or query: an id over 2³¹ − 1, an offset or limit out of range",
+  },
+};
 
 const DagJson = z.object({
   dagId: z.string(),
@@ -50,7 +58,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 const runIdParam = z.object({
-  runId: z.coerce.number().int().positive().openapi({ param: { name: "runId", in: "path" } }),
+  runId: ID.openapi({ param: { name: "runId", in: "path" } }),
 });
 const dagIdParam = z.object({
   dagId: z.string().min(1).openapi({ param: { name: "dagId", in: "path" } }),
@@ -63,17 +71,25 @@ export function apiRoutes(
 ): OpenAPIHono {
   const { store } = deps;
   const api = new OpenAPIHono({
+    // a bad path or query (an id over 2³¹, page=1e308) is a malformed request: 400; a body
+    // that parses but does not validate: 422
     defaultHook: (result, c) => {
       if (result.success) return;
+      const where = "target" in result && (result.target === "param" || result.target === "query")
+        ? result.target
+        : "json";
       return c.json({
-        error: "invalid request",
+        error: where === "json"
+          ? "invalid request"
+          : `invalid ${where === "param" ? "path" : "query"}`,
         fields: result.error.issues.map((i) => ({
-          field: i.path.join(".") || "(body)",
+          field: i.path.join(".") || (where === "json" ? "(body)" : `(${where})`),
           message: i.message,
         })),
-      }, 422);
+      }, where === "json" ? 422 : 400);
     },
   });
+  api.use("*", storableJson());
 
   const runDoc = async (runId: number) => {
     const run = await store.getRun(runId);
@@ -130,10 +146,13 @@ export function apiRoutes(
         params: dagIdParam,
         query: z.object({
           limit: z.coerce.number().int().min(1).max(500).default(25),
-          offset: z.coerce.number().int().min(0).default(0),
+          offset: OFFSET.default(0),
         }),
       },
-      responses: { 200: json(z.object({ runs: z.array(RunJson) }), "Runs, newest first") },
+      responses: {
+        200: json(z.object({ runs: z.array(RunJson) }), "Runs, newest first"),
+        ...badRequest,
+      },
     }),
     async (c) => {
       const { dagId } = c.req.valid("param");
@@ -209,6 +228,7 @@ export function apiRoutes(
       path: "/runs/{runId}",
       request: { params: runIdParam },
       responses: {
+        ...badRequest,
         200: json(RunWithStructure, "The run with its task instances, tries and graph"),
         404: json(ErrorBody, "No such run"),
       },
@@ -225,6 +245,7 @@ export function apiRoutes(
       path: "/runs/{runId}/tasks",
       request: { params: runIdParam },
       responses: {
+        ...badRequest,
         200: json(z.object({ tasks: z.array(TaskJson) }), "Task instances with their tries"),
         404: json(ErrorBody, "No such run"),
       },
@@ -255,6 +276,7 @@ export function apiRoutes(
       },
       responses: {
         200: json(z.object({ cleared: z.array(z.string()) }), "Cleared; the run is queued again"),
+        ...badRequest,
         404: json(ErrorBody, "No such run"),
         422: json(ValidationError, "Unknown task"),
       },
@@ -300,9 +322,10 @@ export function apiRoutes(
         params: runIdParam.extend({
           taskId: z.string().openapi({ param: { name: "taskId", in: "path" } }),
         }),
-        query: z.object({ try: z.coerce.number().int().positive().optional() }),
+        query: z.object({ try: ID.optional() }),
       },
       responses: {
+        ...badRequest,
         200: json(
           z.object({
             lines: z.array(
@@ -332,6 +355,7 @@ export function apiRoutes(
       path: "/runs/{runId}/xcom",
       request: { params: runIdParam },
       responses: {
+        ...badRequest,
         200: json(
           z.object({
             xcoms: z.array(

@@ -1,0 +1,141 @@
+// The prediction log's group commit under faults, on both backends: concurrent writes share
+// commits; a transient failure is retried (degraded, then ok) and nothing is dropped; a row the
+// database refuses fails only its own request; a writer that waits too long gets
+// PredictionLogUnavailable while its row stays queued and is stored later; the queue is bounded.
+import assert from "node:assert/strict";
+import {
+  type LoggedPrediction,
+  PredictionLog,
+  PredictionLogUnavailable,
+  PredictionRejected,
+} from "../../models/serving/prediction_log.ts";
+import type { SqlClient } from "../../runner/store/sql_client.ts";
+import { storeTest } from "../runner/helpers.ts";
+import { eventually } from "../runner/processes.ts";
+
+/** The store's client, with inserts into predictions that fail while `down` is set. */
+function flaky(db: SqlClient) {
+  const state = { down: false, inserts: 0, failures: 0 };
+  const client: SqlClient = {
+    kind: db.kind,
+    async query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
+      if (text.includes("insert into predictions")) {
+        state.inserts++;
+        if (state.down) {
+          state.failures++;
+          throw Object.assign(new Error("connection refused (injected)"), { code: "ECONNREFUSED" });
+        }
+      }
+      return await db.query<T>(text, params);
+    },
+    exec: (t) => db.exec(t),
+    transaction: (fn) => db.transaction(fn),
+    listen: (c, fn) => db.listen(c, fn),
+    close: () => db.close(),
+  };
+  return { client, state };
+}
+
+const row = (input: Record<string, unknown> = { x: 1 }): LoggedPrediction => ({
+  id: crypto.randomUUID(),
+  model: "m",
+  version: 1,
+  input,
+  label: "yes",
+  score: 0.5,
+  output: { yes: 0.5 },
+});
+
+async function stored(db: SqlClient, ids: string[]): Promise<number> {
+  const r = await db.query<{ n: number | string }>(
+    "select count(*) as n from predictions where id in (select jsonb_array_elements_text($1::text::jsonb))",
+    [JSON.stringify(ids)],
+  );
+  return Number(r[0].n);
+}
+
+storeTest("prediction log: concurrent writes share commits, all stored", async (store) => {
+  const { client, state } = flaky(store.db);
+  const log = await PredictionLog.open(client);
+  const rows = Array.from({ length: 200 }, () => row());
+  await Promise.all(rows.map((r) => log.write([r])));
+  assert.equal(await stored(store.db, rows.map((r) => r.id)), 200);
+  assert.ok(state.inserts < 200, `${state.inserts} commits for 200 concurrent writes`);
+  assert.equal(log.health().written, 200);
+});
+
+storeTest("prediction log: a transient failure is retried, degraded then ok", async (store) => {
+  const { client, state } = flaky(store.db);
+  const log = await PredictionLog.open(client, { retryMs: 10 });
+  state.down = true;
+  const rows = Array.from({ length: 20 }, () => row());
+  const writes = Promise.all(rows.map((r) => log.write([r])));
+  const h = await eventually(
+    "three failed commits",
+    () => Promise.resolve(log.health().failedCommits >= 3 ? log.health() : undefined),
+    10_000,
+  );
+  assert.equal(h.state, "degraded");
+  assert.equal(h.queued, 20);
+  assert.match(h.lastError ?? "", /connection refused/);
+  state.down = false;
+  await writes;
+  assert.equal(await stored(store.db, rows.map((r) => r.id)), 20);
+  assert.equal(log.health().state, "ok");
+  assert.equal(log.health().queued, 0);
+});
+
+storeTest("prediction log: a row the database refuses fails only its own write", async (store) => {
+  const log = await PredictionLog.open(store.db);
+  const good = Array.from({ length: 9 }, () => row());
+  const poison = row({ x: "a\u0000b" }); // jsonb refuses U+0000 (what the API's 422 prevents)
+  const results = await Promise.allSettled([
+    ...good.slice(0, 4).map((r) => log.write([r])),
+    log.write([poison]),
+    ...good.slice(4).map((r) => log.write([r])),
+  ]);
+  assert.equal(results.filter((r) => r.status === "rejected").length, 1);
+  const failed = results[4];
+  assert.ok(failed.status === "rejected" && failed.reason instanceof PredictionRejected);
+  assert.equal(await stored(store.db, good.map((r) => r.id)), 9);
+  assert.equal(await stored(store.db, [poison.id]), 0);
+  assert.equal(log.health().state, "ok");
+  assert.equal(log.health().rejected, 1);
+  // and logging goes on
+  const later = row();
+  await log.write([later]);
+  assert.equal(await stored(store.db, [later.id]), 1);
+});
+
+storeTest(
+  "prediction log: a writer that waits too long is refused, its row stored later",
+  async (store) => {
+    const { client, state } = flaky(store.db);
+    const log = await PredictionLog.open(client, {
+      ackTimeoutMs: 200,
+      retryMs: 10,
+      maxQueuedRows: 3,
+    });
+    state.down = true;
+    const r = row();
+    await assert.rejects(() => log.write([r]), PredictionLogUnavailable);
+    assert.equal(log.health().queued, 1, "not dropped: still queued");
+    // the queue is bounded: beyond maxQueuedRows a write is refused at once
+    const more = [row(), row()];
+    const pending = log.write(more).catch((e) => e);
+    await assert.rejects(() => log.write([row()]), /already wait/);
+    state.down = false;
+    // answered once committed, or refused if the machine was slow: stored either way
+    const outcome = await pending;
+    assert.ok(outcome === undefined || outcome instanceof PredictionLogUnavailable, `${outcome}`);
+    const ids = [r, ...more].map((x) => x.id);
+    await eventually(
+      "the queued rows stored",
+      async () => (await stored(store.db, ids)) === 3 ? true : undefined,
+      10_000,
+    );
+    assert.equal(log.health().queued, 0);
+    await log.close();
+    await assert.rejects(() => log.write([row()]), /closed/);
+  },
+);
