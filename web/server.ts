@@ -9,7 +9,14 @@
  * DRIFTFLOW_TOKEN=s3cret deno task serve --port 8080 --scheduler
  * ```
  */
-import { intOption, loadAndSync, openStores, parse, UsageError } from "../runner/cli/common.ts";
+import {
+  intOption,
+  loadAndSync,
+  openStores,
+  parse,
+  positiveIntOption,
+  UsageError,
+} from "../runner/cli/common.ts";
 import { makeScheduler } from "../runner/cli/processes.ts";
 import { CHANNEL_SCHEDULER, TaskQueue } from "../runner/store/queue.ts";
 import { Worker } from "../runner/worker.ts";
@@ -81,6 +88,9 @@ async function serve(args: string[], signal: AbortSignal): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const hostname = values.host ?? "127.0.0.1";
   const port = intOption("port", values.port, 8080);
+  // Checked before anything starts: a bad value is a usage error (exit 2), never a hang.
+  const tickMs = positiveIntOption("tick-ms", values["tick-ms"], 1000);
+  const concurrency = positiveIntOption("concurrency", values.concurrency, 4);
   let token = Deno.env.get("DRIFTFLOW_TOKEN") ?? "";
   if (!token) {
     token = crypto.randomUUID().replaceAll("-", "");
@@ -119,13 +129,13 @@ async function serve(args: string[], signal: AbortSignal): Promise<number> {
         store,
         loaded.dags,
         artifacts,
-        intOption("tick-ms", values["tick-ms"], 1000),
+        tickMs,
       );
       const worker = new Worker({
         store,
         dags: loaded.dags,
         artifacts,
-        concurrency: intOption("concurrency", values.concurrency, 4),
+        concurrency,
       }, true);
       work.push(scheduler.run(signal), worker.run(signal));
     }
