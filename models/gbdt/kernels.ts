@@ -1,0 +1,172 @@
+/**
+ * The hot loops of GBDT training, shared by the main thread and the histogram workers: gradients
+ * of a row range, the gradient/hessian/count histogram of a chunk of a leaf's rows, and the stable
+ * partition of a leaf's rows by a split. Plain functions over typed arrays (no allocation), so the
+ * same code runs on ordinary and on shared memory.
+ *
+ * Determinism: a leaf's rows are cut into chunks by its row count alone (`chunkCount`), each
+ * chunk's histogram is summed in row order and the chunks are added in chunk order — the same
+ * floating-point sums whichever thread built which chunk, so the trees do not depend on the number
+ * of threads.
+ *
+ * @example
+ * ```ts
+ * import { B, HIST, histChunk } from "./kernels.ts";
+ * const rowBins = Uint8Array.of(0, 1, 1, 0); // 2 rows × 2 features, row-major
+ * const gh = Float64Array.of(0.5, 0.25, -0.5, 0.25); // [g, h] per row
+ * const out = new Float64Array(2 * B * HIST);
+ * histChunk(rowBins, 2, Uint32Array.of(0, 1), 0, 2, gh, Int32Array.of(0, 1), 2, out);
+ * out[0]; // 0.5: the gradient sum of feature 0, bin 0
+ * ```
+ */
+
+/** Bins per feature in a histogram (bins are bytes). */
+export const B = 256;
+/** Values per histogram bin: gradient sum, hessian sum, row count. */
+export const HIST = 3;
+/** Rows per histogram chunk: a leaf of `count` rows is built in ⌊count / CHUNK_ROWS⌋ chunks. */
+export const CHUNK_ROWS = 16_384;
+/** At most this many chunks per leaf (and so at most this many threads are useful). */
+export const MAX_CHUNKS = 8;
+
+/** Objectives as numbers (workers get them through shared memory). */
+export const OBJECTIVE_CODE = { binary: 0, multiclass: 1, regression: 2 } as const;
+
+/** How many chunks a leaf of `count` rows is built in: by its size alone, never by thread count. */
+export function chunkCount(count: number): number {
+  return Math.max(1, Math.min(MAX_CHUNKS, Math.floor(count / CHUNK_ROWS)));
+}
+
+/** First row position of chunk `c` of `nChunks` over positions [start, end). */
+export function chunkStart(start: number, end: number, c: number, nChunks: number): number {
+  return start + Math.floor(((end - start) * c) / nChunks);
+}
+
+/**
+ * Histogram of rows[lo, hi) over the features feats[0..nFeats) into `out` (F × B × HIST values;
+ * only the listed features' ranges are written, zeroed first). `gh` holds [g, h] per row (pass the
+ * class's block as a subarray for multiclass).
+ */
+export function histChunk(
+  rowBins: Uint8Array,
+  F: number,
+  rows: Uint32Array,
+  lo: number,
+  hi: number,
+  gh: Float64Array,
+  feats: Int32Array,
+  nFeats: number,
+  out: Float64Array,
+): void {
+  const stride = B * HIST;
+  for (let k = 0; k < nFeats; k++) out.fill(0, feats[k] * stride, (feats[k] + 1) * stride);
+  // (f·B + bin)·3 with literal 3: measurably faster in V8 than running offsets
+  if (nFeats === F) {
+    for (let r = lo; r < hi; r++) {
+      const i = rows[r];
+      const gi = gh[2 * i], hi2 = gh[2 * i + 1];
+      const base = i * F;
+      for (let f = 0; f < F; f++) {
+        const at = (f * B + rowBins[base + f]) * 3;
+        out[at] += gi;
+        out[at + 1] += hi2;
+        out[at + 2]++;
+      }
+    }
+    return;
+  }
+  for (let r = lo; r < hi; r++) {
+    const i = rows[r];
+    const gi = gh[2 * i], hi2 = gh[2 * i + 1];
+    const base = i * F;
+    for (let k = 0; k < nFeats; k++) {
+      const f = feats[k];
+      const at = (f * B + rowBins[base + f]) * 3;
+      out[at] += gi;
+      out[at + 1] += hi2;
+      out[at + 2]++;
+    }
+  }
+}
+
+/** out[feature ranges] += src[srcOff…] over the listed features (chunk reduction, in order). */
+export function addHist(
+  out: Float64Array,
+  src: Float64Array,
+  srcOff: number,
+  feats: Int32Array,
+  nFeats: number,
+): void {
+  const stride = B * HIST;
+  for (let k = 0; k < nFeats; k++) {
+    const at = feats[k] * stride;
+    for (let j = at, s = srcOff + at; j < at + stride; j++, s++) out[j] += src[s];
+  }
+}
+
+/**
+ * Gradients and hessians of rows [lo, hi) into gh ([g, h] per row, one block of 2n per output).
+ * `score` and `labels` hold one block of n per output (labels: one block for binary/multiclass).
+ */
+export function gradientsRange(
+  objective: number,
+  K: number,
+  n: number,
+  labels: Float64Array,
+  score: Float64Array,
+  gh: Float64Array,
+  lo: number,
+  hi: number,
+): void {
+  if (objective === OBJECTIVE_CODE.binary) {
+    for (let i = lo; i < hi; i++) {
+      const p = 1 / (1 + Math.exp(-score[i]));
+      gh[2 * i] = p - labels[i];
+      gh[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
+    }
+  } else if (objective === OBJECTIVE_CODE.multiclass) {
+    const e = new Float64Array(K);
+    for (let i = lo; i < hi; i++) {
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) max = Math.max(max, score[k * n + i]);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += e[k] = Math.exp(score[k * n + i] - max);
+      const y = labels[i];
+      for (let k = 0; k < K; k++) {
+        const p = e[k] / sum;
+        const at = 2 * (k * n + i);
+        gh[at] = p - (y === k ? 1 : 0);
+        gh[at + 1] = Math.max(2 * p * (1 - p), 1e-16); // LightGBM's factor K/(K−1) ≈ 2
+      }
+    }
+  } else {
+    for (let k = 0; k < K; k++) {
+      for (let i = lo; i < hi; i++) {
+        gh[2 * (k * n + i)] = score[k * n + i] - labels[k * n + i];
+        gh[2 * (k * n + i) + 1] = 1;
+      }
+    }
+  }
+}
+
+/**
+ * Stable partition of rows[start, end) by `bins[row] ≤ bin` (rows keep their order on both sides,
+ * so later histograms read memory forward); returns the first position of the right side.
+ */
+export function partitionRows(
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  bins: Uint8Array,
+  bin: number,
+  scratch: Uint32Array,
+): number {
+  let l = start, r = 0;
+  for (let i = start; i < end; i++) {
+    const row = rows[i];
+    if (bins[row] <= bin) rows[l++] = row;
+    else scratch[r++] = row;
+  }
+  rows.set(scratch.subarray(0, r), l);
+  return l;
+}
