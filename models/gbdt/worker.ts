@@ -9,8 +9,15 @@
  */
 import { serve, type WorkerInit } from "./pool.ts";
 
-globalThis.addEventListener("message", (e: Event) => {
-  const { state, ctrl, index, threads } = (e as MessageEvent<WorkerInit>).data;
+/** The worker scope's parts used here (typed locally: the project compiles with the window lib). */
+const scope = globalThis as unknown as {
+  onmessage: ((e: MessageEvent<WorkerInit>) => void) | null;
+  close(): void;
+};
+
+scope.onmessage = (e) => {
+  scope.onmessage = null;
+  const { state, ctrl, index, threads } = e.data;
   serve(state, ctrl, index, threads);
-  globalThis.close();
-}, { once: true });
+  scope.close();
+};
