@@ -1,18 +1,24 @@
 /**
- * Histogram workers of GBDT training: Deno Workers over shared memory, driven synchronously. The
- * trainer stays a plain function: the main thread posts a job by bumping a generation counter in a
- * shared Int32Array, does its own share, and waits (`Atomics.wait`) until every worker has
- * stored that generation back. Jobs: the gradients of a row range (split by rows) and the
- * histogram chunks of a leaf (chunk c on thread c mod T; the trainer adds them in chunk order).
+ * Helper threads of GBDT training: Deno Workers over shared memory, driven synchronously so the
+ * trainer stays a plain function. A job is cut into at most MAX_CHUNKS chunks by its size alone;
+ * the main thread publishes it by storing a ticket (generation, chunk count, next chunk) in a shared
+ * Int32Array, and every thread — the main one included — claims chunks with compare-and-swap
+ * until none is left, then the main thread waits (`Atomics.wait`) for the claimed ones to finish.
+ * A worker the OS has not scheduled yet never holds a job up: the main thread takes its chunks.
+ *
+ * Jobs: the gradients of row ranges, the histograms of a leaf's row chunks (one buffer per chunk;
+ * the trainer adds them in chunk order) and the stable partition of a leaf's row chunks (the
+ * trainer joins the parts in chunk order). Each chunk's result depends on the chunk only, so the
+ * trees are the same whichever thread ran which chunk, and on any number of threads.
  *
  * `WorkerPool.start` returns null when workers cannot be had (no `Worker`, a worker that does not
- * start within the timeout); the trainer then runs on the main thread with the same results.
- * `close` terminates every worker.
+ * start within the timeout), and the trainer runs the same chunks on the main thread. `close`
+ * terminates every worker.
  *
  * @example
  * ```ts
  * import { WorkerPool } from "./pool.ts";
- * const pool = WorkerPool.start(2, state); // state: the SharedArrays of a training
+ * const pool = WorkerPool.start(2, state); // state: the SharedState of a training
  * try {
  *   pool?.gradients();
  * } finally {
@@ -20,9 +26,17 @@
  * }
  * ```
  */
-import { B, chunkStart, gradientsRange, HIST, histChunk } from "./kernels.ts";
+import {
+  B,
+  chunkStart,
+  gradientsRange,
+  HIST,
+  histChunk,
+  MAX_CHUNKS,
+  partitionChunk,
+} from "./kernels.ts";
 
-/** The training data and buffers the threads share (all on SharedArrayBuffers for workers). */
+/** The training data and buffers the threads share (on SharedArrayBuffers when there are workers). */
 export interface SharedState {
   n: number;
   F: number;
@@ -30,10 +44,14 @@ export interface SharedState {
   K: number;
   /** OBJECTIVE_CODE of the objective. */
   objective: number;
-  /** n × F bins, row-major. */
+  /** n × F bins, row-major (histograms read a row's bins from one cache line). */
   rowBins: Uint8Array;
+  /** F × n bins, column-major (partitions read one feature). */
+  colBins: Uint8Array;
   /** Row positions; each leaf owns a segment. */
   rows: Uint32Array;
+  /** n positions of scratch for partitions. */
+  scratch: Uint32Array;
   /** [g, h] per row, one block of 2n per output. */
   gh: Float64Array;
   /** Raw scores, one block of n per output. */
@@ -42,64 +60,86 @@ export interface SharedState {
   labels: Float64Array;
   /** The tree's features (first `nFeats` entries). */
   feats: Int32Array;
-  /** MAX_CHUNKS histograms of F × B × HIST values. */
+  /** Up to MAX_CHUNKS histograms of F × B × HIST values. */
   chunks: Float64Array;
 }
 
 // control block layout (Int32Array)
-const GEN = 0, OP = 1, START = 2, END = 3, N_CHUNKS = 4, N_FEATS = 5, GH_OFF = 6, ERR = 7;
-const READY = 8, DONE = 16;
-export const CONTROL_INTS = 32;
+const TICKET = 0, OP = 1, START = 2, END = 3, N_FEATS = 5, GH_OFF = 6;
+const FEATURE = 7, BIN = 8, ERR = 9, DONE = 10, READY = 11, LEFT = 16;
+const CONTROL_INTS = LEFT + MAX_CHUNKS;
+const EXIT = -1;
+// ticket = gen << 8 | chunk count << 4 | next chunk (generations wrap; chunk counts ≤ 15)
+const GEN_MASK = 0x3f_ffff;
 /** Job codes. */
-export const OP_HIST = 1, OP_GRADIENTS = 2, OP_EXIT = 3;
-/** Most threads a pool runs (the main thread included). */
-export const MAX_THREADS = 8;
+const OP_HIST = 1, OP_GRADIENTS = 2, OP_PARTITION = 3;
+/** Most threads a pool runs (the main thread included): no job has more chunks. */
+export const MAX_THREADS = MAX_CHUNKS;
 const START_TIMEOUT_MS = 10_000;
 const JOB_TIMEOUT_MS = 120_000;
 
-/** The share of thread t of T of the job in the control block (run by workers and the main thread). */
-export function runShare(s: SharedState, ctrl: Int32Array, t: number, T: number): void {
+/** Runs chunk c of nChunks of the job in the control block (on whichever thread claimed it). */
+function runChunk(s: SharedState, ctrl: Int32Array, c: number, nChunks: number): void {
   const op = ctrl[OP];
   if (op === OP_GRADIENTS) {
-    const lo = Math.floor((s.n * t) / T), hi = Math.floor((s.n * (t + 1)) / T);
+    const lo = chunkStart(0, s.n, c, nChunks), hi = chunkStart(0, s.n, c + 1, nChunks);
     gradientsRange(s.objective, s.K, s.n, s.labels, s.score, s.gh, lo, hi);
-  } else if (op === OP_HIST) {
-    const start = ctrl[START], end = ctrl[END], nChunks = ctrl[N_CHUNKS];
-    const size = s.F * B * HIST; // values per chunk histogram
-    const gh = s.gh.subarray(ctrl[GH_OFF]);
-    for (let c = t; c < nChunks; c += T) {
-      histChunk(
-        s.rowBins,
-        s.F,
-        s.rows,
-        chunkStart(start, end, c, nChunks),
-        chunkStart(start, end, c + 1, nChunks),
-        gh,
-        s.feats,
-        ctrl[N_FEATS],
-        s.chunks.subarray(c * size, (c + 1) * size),
-      );
+    return;
+  }
+  const start = ctrl[START], end = ctrl[END];
+  const lo = chunkStart(start, end, c, nChunks), hi = chunkStart(start, end, c + 1, nChunks);
+  if (op === OP_HIST) {
+    const size = s.F * B * HIST;
+    histChunk(
+      s.rowBins,
+      s.F,
+      s.rows,
+      lo,
+      hi,
+      s.gh.subarray(ctrl[GH_OFF]),
+      s.feats,
+      ctrl[N_FEATS],
+      s.chunks.subarray(c * size, (c + 1) * size),
+    );
+  } else if (op === OP_PARTITION) {
+    const f = ctrl[FEATURE];
+    const bins = s.colBins.subarray(f * s.n, (f + 1) * s.n);
+    ctrl[LEFT + c] = partitionChunk(s.rows, lo, hi, bins, ctrl[BIN], s.scratch);
+  } else throw new Error(`unknown GBDT job ${op}`);
+}
+
+/**
+ * Claims and runs chunks of the current job until none is left; returns the ticket last seen
+ * (to wait on), or EXIT.
+ */
+function work(s: SharedState, ctrl: Int32Array): number {
+  for (;;) {
+    const t = Atomics.load(ctrl, TICKET);
+    if (t === EXIT) return EXIT;
+    const c = t & 15, nChunks = (t >> 4) & 15;
+    if (c >= nChunks) return t;
+    // once claimed, the job's arguments stay until its chunks are done (the main thread waits)
+    if (Atomics.compareExchange(ctrl, TICKET, t, t + 1) !== t) continue;
+    try {
+      runChunk(s, ctrl, c, nChunks);
+    } catch (e) {
+      console.error("GBDT training thread:", e);
+      Atomics.store(ctrl, ERR, 1);
     }
+    Atomics.add(ctrl, DONE, 1);
+    Atomics.notify(ctrl, DONE);
   }
 }
 
-/** Worker side: the message loop of worker `index` (called by worker.ts). */
-export function serve(s: SharedState, ctrl: Int32Array, index: number, T: number): void {
+/** Worker side: serves jobs until the pool closes (called by worker.ts). */
+export function serve(s: SharedState, ctrl: Int32Array): void {
   Atomics.add(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
-  let gen = 0;
+  let seen = Atomics.load(ctrl, TICKET);
   for (;;) {
-    Atomics.wait(ctrl, GEN, gen);
-    gen = Atomics.load(ctrl, GEN);
-    if (ctrl[OP] === OP_EXIT) return;
-    try {
-      runShare(s, ctrl, index, T);
-    } catch (e) {
-      console.error(`GBDT worker ${index}:`, e);
-      Atomics.store(ctrl, ERR, index);
-    }
-    Atomics.store(ctrl, DONE + index, gen);
-    Atomics.notify(ctrl, DONE + index);
+    Atomics.wait(ctrl, TICKET, seen);
+    seen = work(s, ctrl);
+    if (seen === EXIT) return;
   }
 }
 
@@ -107,11 +147,9 @@ export function serve(s: SharedState, ctrl: Int32Array, index: number, T: number
 export interface WorkerInit {
   state: SharedState;
   ctrl: Int32Array;
-  index: number;
-  threads: number;
 }
 
-/** T − 1 workers plus the main thread over one training's shared state. */
+/** Workers plus the main thread over one training's shared state. */
 export class WorkerPool {
   #workers: Worker[];
   #ctrl: Int32Array;
@@ -145,7 +183,7 @@ export class WorkerPool {
       for (let w = 1; w < threads; w++) {
         const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
         workers.push(worker);
-        const init: WorkerInit = { state, ctrl, index: w, threads };
+        const init: WorkerInit = { state, ctrl };
         worker.postMessage(init);
       }
       const deadline = performance.now() + START_TIMEOUT_MS;
@@ -153,7 +191,7 @@ export class WorkerPool {
         const ready = Atomics.load(ctrl, READY);
         if (ready === threads - 1) break;
         const left = deadline - performance.now();
-        if (left <= 0) throw new Error(`${ready} of ${threads - 1} GBDT workers started`);
+        if (left <= 0) throw new Error(`${ready} of ${threads - 1} workers started in time`);
         Atomics.wait(ctrl, READY, ready, left);
       }
     } catch (e) {
@@ -168,50 +206,68 @@ export class WorkerPool {
     return new WorkerPool(workers, ctrl, state);
   }
 
-  /** Gradients of every row, split by rows over the threads. */
+  /** Gradients of every row, in MAX_CHUNKS row ranges. */
   gradients(): void {
-    this.#run(OP_GRADIENTS);
+    this.#run(OP_GRADIENTS, MAX_CHUNKS);
   }
 
-  /** Histogram chunks of positions [start, end) into state.chunks (chunk c at c × F·B·HIST). */
+  /** Histograms of the chunks of positions [start, end) into state.chunks (chunk c at c·F·B·HIST). */
   histChunks(start: number, end: number, nChunks: number, nFeats: number, ghOff: number): void {
     const c = this.#ctrl;
     c[START] = start;
     c[END] = end;
-    c[N_CHUNKS] = nChunks;
     c[N_FEATS] = nFeats;
     c[GH_OFF] = ghOff;
-    this.#run(OP_HIST);
+    this.#run(OP_HIST, nChunks);
   }
 
-  #run(op: number): void {
-    const c = this.#ctrl, T = this.threads;
+  /**
+   * Stable partition of each chunk of positions [start, end) by `bins ≤ bin` of `feature`: the
+   * left rows stay at the chunk's start, the right ones go to scratch at the same positions.
+   * Returns the left count of each chunk.
+   */
+  partitionChunks(
+    start: number,
+    end: number,
+    nChunks: number,
+    feature: number,
+    bin: number,
+  ): Int32Array {
+    const c = this.#ctrl;
+    c[START] = start;
+    c[END] = end;
+    c[FEATURE] = feature;
+    c[BIN] = bin;
+    this.#run(OP_PARTITION, nChunks);
+    return c.subarray(LEFT, LEFT + nChunks);
+  }
+
+  #run(op: number, nChunks: number): void {
+    const c = this.#ctrl;
     c[OP] = op;
-    const gen = ++this.#gen;
-    Atomics.store(c, GEN, gen);
-    Atomics.notify(c, GEN);
-    runShare(this.#state, c, 0, T);
-    for (let w = 1; w < T; w++) {
-      const deadline = performance.now() + JOB_TIMEOUT_MS;
-      for (;;) {
-        const done = Atomics.load(c, DONE + w);
-        if (done === gen) break;
-        if (performance.now() > deadline) {
-          throw new Error(`GBDT worker ${w} did not finish its share within ${JOB_TIMEOUT_MS} ms`);
-        }
-        Atomics.wait(c, DONE + w, done, 1000);
+    Atomics.store(c, DONE, 0);
+    this.#gen = (this.#gen + 1) & GEN_MASK;
+    Atomics.store(c, TICKET, (this.#gen << 8) | (nChunks << 4));
+    Atomics.notify(c, TICKET);
+    work(this.#state, c);
+    const deadline = performance.now() + JOB_TIMEOUT_MS;
+    for (;;) {
+      const done = Atomics.load(c, DONE);
+      if (done === nChunks) break;
+      if (performance.now() > deadline) {
+        throw new Error(
+          `GBDT training: ${nChunks - done} chunks unfinished after ${JOB_TIMEOUT_MS} ms`,
+        );
       }
+      Atomics.wait(c, DONE, done, 1000);
     }
-    const err = Atomics.load(c, ERR);
-    if (err) throw new Error(`GBDT worker ${err} failed in job ${op}`);
+    if (Atomics.load(c, ERR)) throw new Error(`GBDT training: a worker failed in job ${op}`);
   }
 
   /** Stops and terminates every worker. */
   close(): void {
-    const c = this.#ctrl;
-    c[OP] = OP_EXIT;
-    Atomics.store(c, GEN, ++this.#gen);
-    Atomics.notify(c, GEN);
+    Atomics.store(this.#ctrl, TICKET, EXIT);
+    Atomics.notify(this.#ctrl, TICKET);
     for (const w of this.#workers) w.terminate();
     this.#workers = [];
   }

@@ -116,7 +116,6 @@ interface Grower {
   nFeats: number;
   /** Free leaf histograms (F × B × HIST), reused across leaves and trees. */
   free: Float64Array[];
-  scratch: Uint32Array;
 }
 
 /** Threads a training uses: the requested count, or (0) the cores up to the cap for large data. */
@@ -146,7 +145,6 @@ export function trainGbdt(
     throw new RangeError("multiclass needs nClasses ≥ 2");
   }
   const edges: BinEdges[] = data.features.map((f, i) => fitBins(f, p.maxBins, 200_000, p.seed + i));
-  const bins = data.features.map((f, i) => binColumn(f, edges[i]));
   const threads = threadCount(p.threads, n);
   const mem = threads > 1
     ? (bytes: number) => new SharedArrayBuffer(bytes)
@@ -159,15 +157,20 @@ export function trainGbdt(
     objective: OBJECTIVE_CODE[data.objective],
     // row-major copy: a row's bins share a cache line, so a node's histogram reads each row once
     rowBins: new Uint8Array(mem(n * F)),
+    colBins: new Uint8Array(mem(n * F)),
     rows: new Uint32Array(mem(n * 4)),
+    scratch: new Uint32Array(mem(n * 4)),
     gh: new Float64Array(mem(K * n * 16)),
     score: new Float64Array(mem(K * n * 8)),
     labels: new Float64Array(mem(L * n * 8)),
     feats: new Int32Array(mem(Math.max(F, 1) * 4)),
     chunks: new Float64Array(mem(chunkCount(n) * F * B * HIST * 8)),
   };
+  const bins: Uint8Array[] = [];
   for (let f = 0; f < F; f++) {
-    const b = bins[f];
+    const b = s.colBins.subarray(f * n, (f + 1) * n);
+    b.set(binColumn(data.features[f], edges[f]));
+    bins.push(b);
     for (let i = 0, at = f; i < n; i++, at += F) s.rowBins[at] = b[i];
   }
   for (let l = 0; l < L; l++) s.labels.set(data.labels[l], l * n);
@@ -209,7 +212,6 @@ function boost(
     p,
     nFeats: F,
     free: [],
-    scratch: new Uint32Array(n),
   };
 
   for (let round = 0; round < p.nEstimators; round++) {
@@ -404,12 +406,39 @@ function bestSplit(leaf: Leaf, gr: Grower): SplitInfo | null {
     : { gain: bestGain, feature: bestF, bin: bestBin, gl: bestGl, hl: bestHl, cl: bestCl };
 }
 
+/**
+ * Stable partition of positions [start, end) by bin ≤ `bin` of `feature`; returns the first right
+ * position. Large leaves: chunks on the workers, joined in chunk order (the same rows as one pass).
+ */
+function partition(gr: Grower, start: number, end: number, feature: number, bin: number): number {
+  const { s, pool } = gr;
+  const nChunks = chunkCount(end - start);
+  if (!pool || nChunks === 1) {
+    return partitionRows(s.rows, start, end, gr.bins[feature], bin, s.scratch);
+  }
+  const lefts = pool.partitionChunks(start, end, nChunks, feature, bin);
+  let at = start;
+  for (let c = 0; c < nChunks; c++) {
+    const lo = chunkStart(start, end, c, nChunks);
+    if (at !== lo) s.rows.copyWithin(at, lo, lo + lefts[c]); // moves down: never over unread rows
+    at += lefts[c];
+  }
+  const mid = at;
+  for (let c = 0; c < nChunks; c++) {
+    const lo = chunkStart(start, end, c, nChunks), hi = chunkStart(start, end, c + 1, nChunks);
+    const right = hi - lo - lefts[c];
+    s.rows.set(s.scratch.subarray(lo, lo + right), at);
+    at += right;
+  }
+  return mid;
+}
+
 function takeHist(gr: Grower): Float64Array {
   return gr.free.pop() ?? new Float64Array(gr.s.F * B * HIST);
 }
 
 function growTree(gr: Grower, k: number, m: number): { tree: Tree; leaves: Leaf[] } {
-  const { s, p, edges, bins } = gr;
+  const { s, p, edges } = gr;
   const ghOff = 2 * k * s.n;
   const tree: Tree & { binThreshold: number[] } = {
     output: 0,
@@ -452,7 +481,7 @@ function growTree(gr: Grower, k: number, m: number): { tree: Tree; leaves: Leaf[
     if (bi < 0) break;
     const leaf = leaves[bi];
     const sp = leaf.split!;
-    const mid = partitionRows(s.rows, leaf.start, leaf.end, bins[sp.feature], sp.bin, gr.scratch);
+    const mid = partition(gr, leaf.start, leaf.end, sp.feature, sp.bin);
     const leftNode = tree.feature.length, rightNode = leftNode + 1;
     for (let c = 0; c < 2; c++) {
       tree.feature.push(-1);

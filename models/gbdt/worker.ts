@@ -17,7 +17,7 @@ const scope = globalThis as unknown as {
 
 scope.onmessage = (e) => {
   scope.onmessage = null;
-  const { state, ctrl, index, threads } = e.data;
-  serve(state, ctrl, index, threads);
+  const { state, ctrl } = e.data;
+  serve(state, ctrl);
   scope.close();
 };
