@@ -5,6 +5,7 @@
  * unavailable.
  */
 import assert from "node:assert/strict";
+import { binColumn, binOf, distinctCounts, fitBins } from "../../models/gbdt/binning.ts";
 import {
   B,
   CHUNK_ROWS,
@@ -149,4 +150,25 @@ Deno.test("gbdt learns on several threads (held-out accuracy), and refuses a bad
   assert.ok(score / 5000 > 0.75, `accuracy ${score / 5000}`);
   assert.throws(() => trainGbdt(d, { threads: -1 }), /threads/);
   assert.throws(() => trainGbdt(d, { threads: 1000 }), /threads/);
+});
+
+Deno.test("binning small-integer columns through a table equals sorting and binary search", () => {
+  const rng = new Random(7);
+  const columns = [
+    Float64Array.from({ length: 5000 }, () => rng.int(12) + 1), // few values: a bin each
+    Float64Array.from({ length: 5000 }, () => (rng.next() < 0.02 ? NaN : rng.int(4000) - 2000)),
+    Float64Array.from({ length: 50 }, () => 3),
+  ];
+  for (const [i, col] of columns.entries()) {
+    assert.deepEqual(distinctCounts(col), distinctCounts(col, false), `column ${i}`);
+    for (const maxBins of [255, 8]) {
+      const edges = fitBins(col, maxBins);
+      const want = Uint8Array.from(
+        col,
+        (v) => (Number.isNaN(v) ? edges.length : binOf(Math.fround(v), edges)),
+      );
+      assert.deepEqual(binColumn(col, edges), want, `column ${i}, ${maxBins} bins`);
+    }
+  }
+  assert.equal(fitBins(columns[0], 255).length, 11, "12 values, 11 thresholds");
 });
