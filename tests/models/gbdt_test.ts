@@ -52,24 +52,28 @@ function data(n: number, seed: number, objective: GbdtData["objective"]): GbdtDa
   };
 }
 
-Deno.test("histChunk equals a plain per-feature loop, on all features and on a subset", () => {
+Deno.test("histChunk equals a plain per-feature loop: unrolled, looped, on a subset", () => {
   const rng = new Random(1);
-  const n = 1000, F = 4;
-  const rowBins = Uint8Array.from({ length: n * F }, () => rng.int(B));
-  const gh = Float64Array.from({ length: 2 * n }, () => rng.normal());
-  const rows = Uint32Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 0);
-  for (const feats of [Int32Array.of(0, 1, 2, 3), Int32Array.of(1, 3)]) {
-    const out = new Float64Array(F * B * HIST).fill(99); // stale values must be cleared
-    histChunk(rowBins, F, rows, 10, rows.length - 5, gh, feats, feats.length, out);
-    for (const f of feats) {
-      const want = new Float64Array(B * HIST);
-      for (let r = 10; r < rows.length - 5; r++) {
-        const i = rows[r], b = rowBins[i * F + f];
-        want[b * HIST] += gh[2 * i];
-        want[b * HIST + 1] += gh[2 * i + 1];
-        want[b * HIST + 2] += 1;
+  const n = 1000;
+  // 4 features: the generated unrolled kernel; 70: wider than it goes, the loop
+  for (const F of [4, 70]) {
+    const rowBins = Uint8Array.from({ length: n * F }, () => rng.int(B));
+    const gh = Float64Array.from({ length: 2 * n }, () => rng.normal());
+    const rows = Uint32Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 0);
+    const all = Int32Array.from({ length: F }, (_, f) => f);
+    for (const feats of [all, Int32Array.of(1, 3)]) {
+      const out = new Float64Array(F * B * HIST).fill(99); // stale values must be cleared
+      histChunk(rowBins, F, rows, 10, rows.length - 5, gh, feats, feats.length, out);
+      for (const f of feats) {
+        const want = new Float64Array(B * HIST);
+        for (let r = 10; r < rows.length - 5; r++) {
+          const i = rows[r], b = rowBins[i * F + f];
+          want[b * HIST] += gh[2 * i];
+          want[b * HIST + 1] += gh[2 * i + 1];
+          want[b * HIST + 2] += 1;
+        }
+        assert.deepEqual(out.subarray(f * B * HIST, (f + 1) * B * HIST), want, `F ${F}, f ${f}`);
       }
-      assert.deepEqual(out.subarray(f * B * HIST, (f + 1) * B * HIST), want, `feature ${f}`);
     }
   }
 });
