@@ -135,18 +135,18 @@ for (let r = lo; r < hi; r++) {
   return k;
 }
 
-/** out[feature ranges] += src[srcOff…] over the listed features (chunk reduction, in order). */
+/** out += src[srcOff…] over the listed features' first used[f] bins (chunk reduction, in order). */
 export function addHist(
   out: Float64Array,
   src: Float64Array,
   srcOff: number,
   feats: Int32Array,
   nFeats: number,
+  used: Int32Array,
 ): void {
-  const stride = B * HIST;
   for (let k = 0; k < nFeats; k++) {
-    const at = feats[k] * stride;
-    for (let j = at, s = srcOff + at; j < at + stride; j++, s++) out[j] += src[s];
+    const f = feats[k], at = f * B * HIST;
+    for (let j = at, s = srcOff + at; j < at + used[f] * HIST; j++, s++) out[j] += src[s];
   }
 }
 
@@ -235,4 +235,24 @@ export function partitionRows(
   const left = partitionChunk(rows, start, end, bins, bin, scratch);
   rows.set(scratch.subarray(start, end - left), start + left);
   return start + left;
+}
+
+/**
+ * Adds each leaf's value to the score of the rows at positions [lo, hi) (leaves as [start, end,
+ * value] triples in `leaves`, `score` from `off`): the score update of a tree grown on every row.
+ */
+export function addLeafValues(
+  rows: Uint32Array,
+  lo: number,
+  hi: number,
+  leaves: Float64Array,
+  nLeaves: number,
+  score: Float64Array,
+  off: number,
+): void {
+  for (let l = 0; l < nLeaves; l++) {
+    const a = Math.max(lo, leaves[3 * l]), b = Math.min(hi, leaves[3 * l + 1]);
+    const v = leaves[3 * l + 2];
+    for (let r = a; r < b; r++) score[off + rows[r]] += v;
+  }
 }

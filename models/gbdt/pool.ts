@@ -7,8 +7,8 @@
  * A worker the OS has not scheduled yet never holds a job up: the main thread takes its chunks.
  *
  * Jobs: the gradients of row ranges, the histograms of a leaf's row chunks (one buffer per chunk;
- * the trainer adds them in chunk order) and the stable partition of a leaf's row chunks (the
- * trainer joins the parts in chunk order). Each chunk's result depends on the chunk only, so the
+ * the trainer adds them in chunk order), the stable partition of a leaf's row chunks (the
+ * trainer joins the parts in chunk order) and a tree's leaf values added to the scores. Each chunk's result depends on the chunk only, so the
  * trees are the same whichever thread ran which chunk, and on any number of threads.
  *
  * `WorkerPool.start` returns null when workers cannot be had (no `Worker`, a worker that does not
@@ -27,6 +27,7 @@
  * ```
  */
 import {
+  addLeafValues,
   B,
   chunkStart,
   gradientsRange,
@@ -62,17 +63,20 @@ export interface SharedState {
   feats: Int32Array;
   /** Up to MAX_CHUNKS histograms of F × B × HIST values. */
   chunks: Float64Array;
+  /** The last tree's leaves as [start, end, value] (room for numLeaves). */
+  leaves: Float64Array;
 }
 
 // control block layout (Int32Array)
 const TICKET = 0, OP = 1, START = 2, END = 3, N_FEATS = 5, GH_OFF = 6;
-const FEATURE = 7, BIN = 8, ERR = 9, DONE = 10, READY = 11, LEFT = 16;
+const FEATURE = 7, BIN = 8, ERR = 9, DONE = 10, READY = 11, SCORE_OFF = 12, N_LEAVES = 13;
+const LEFT = 16;
 const CONTROL_INTS = LEFT + MAX_CHUNKS;
 const EXIT = -1;
 // ticket = gen << 8 | chunk count << 4 | next chunk (generations wrap; chunk counts ≤ 15)
 const GEN_MASK = 0x3f_ffff;
 /** Job codes. */
-const OP_HIST = 1, OP_GRADIENTS = 2, OP_PARTITION = 3;
+const OP_HIST = 1, OP_GRADIENTS = 2, OP_PARTITION = 3, OP_SCORE = 4;
 /** Most threads a pool runs (the main thread included): no job has more chunks. */
 export const MAX_THREADS = MAX_CHUNKS;
 const START_TIMEOUT_MS = 10_000;
@@ -105,6 +109,8 @@ function runChunk(s: SharedState, ctrl: Int32Array, c: number, nChunks: number):
     const f = ctrl[FEATURE];
     const bins = s.colBins.subarray(f * s.n, (f + 1) * s.n);
     ctrl[LEFT + c] = partitionChunk(s.rows, lo, hi, bins, ctrl[BIN], s.scratch);
+  } else if (op === OP_SCORE) {
+    addLeafValues(s.rows, lo, hi, s.leaves, ctrl[N_LEAVES], s.score, ctrl[SCORE_OFF]);
   } else throw new Error(`unknown GBDT job ${op}`);
 }
 
@@ -240,6 +246,16 @@ export class WorkerPool {
     c[BIN] = bin;
     this.#run(OP_PARTITION, nChunks);
     return c.subarray(LEFT, LEFT + nChunks);
+  }
+
+  /** Adds the leaves in state.leaves to the scores of output k, over positions [0, m). */
+  addLeafValues(m: number, nChunks: number, nLeaves: number, k: number): void {
+    const c = this.#ctrl;
+    c[START] = 0;
+    c[END] = m;
+    c[N_LEAVES] = nLeaves;
+    c[SCORE_OFF] = k * this.#state.n;
+    this.#run(OP_SCORE, nChunks);
   }
 
   #run(op: number, nChunks: number): void {

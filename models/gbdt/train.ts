@@ -23,6 +23,7 @@ import { Random } from "../../tasks/random.ts";
 import { binColumn, type BinEdges, fitBins } from "./binning.ts";
 import {
   addHist,
+  addLeafValues,
   B,
   chunkCount,
   chunkStart,
@@ -114,6 +115,8 @@ interface Grower {
   edges: BinEdges[];
   p: Params;
   nFeats: number;
+  /** Bins in use per feature (thresholds + 1: the last holds NaN): the rest stay empty. */
+  used: Int32Array;
   /** Free leaf histograms (F × B × HIST), reused across leaves and trees. */
   free: Float64Array[];
 }
@@ -165,6 +168,7 @@ export function trainGbdt(
     labels: new Float64Array(mem(L * n * 8)),
     feats: new Int32Array(mem(Math.max(F, 1) * 4)),
     chunks: new Float64Array(mem(chunkCount(n) * F * B * HIST * 8)),
+    leaves: new Float64Array(mem(p.numLeaves * 3 * 8)),
   };
   const bins: Uint8Array[] = [];
   for (let f = 0; f < F; f++) {
@@ -211,6 +215,7 @@ function boost(
     edges,
     p,
     nFeats: F,
+    used: Int32Array.from(edges, (e) => e.length + 1),
     free: [],
   };
 
@@ -237,15 +242,17 @@ function boost(
       const { tree, leaves } = growTree(grower, k, m);
       tree.output = k;
       trees.push(tree);
-      const sk = s.score.subarray(k * n, (k + 1) * n);
       if (m === n) {
         // every row is in a leaf's segment of `rows`: add leaf values without walking the tree
-        const rows = s.rows;
-        for (const leaf of leaves) {
-          const v = tree.value[leaf.node];
-          for (let r = leaf.start; r < leaf.end; r++) sk[rows[r]] += v;
-        }
-      } else addTree(tree, bins, sk);
+        leaves.forEach((leaf, l) => {
+          s.leaves[3 * l] = leaf.start;
+          s.leaves[3 * l + 1] = leaf.end;
+          s.leaves[3 * l + 2] = tree.value[leaf.node];
+        });
+        const nChunks = chunkCount(n);
+        if (pool && nChunks > 1) pool.addLeafValues(n, nChunks, leaves.length, k);
+        else addLeafValues(s.rows, 0, n, s.leaves, leaves.length, s.score, k * n);
+      } else addTree(tree, bins, s.score.subarray(k * n, (k + 1) * n));
       if (validBins) addTree(tree, validBins, vScore[k]);
     }
     onRound?.(round + 1, p.nEstimators);
@@ -364,7 +371,7 @@ function buildHist(gr: Grower, start: number, end: number, ghOff: number, out: F
     const at = s.feats[k] * stride;
     out.set(s.chunks.subarray(at, at + stride), at);
   }
-  for (let c = 1; c < nChunks; c++) addHist(out, s.chunks, c * size, s.feats, nFeats);
+  for (let c = 1; c < nChunks; c++) addHist(out, s.chunks, c * size, s.feats, nFeats, gr.used);
 }
 
 function bestSplit(leaf: Leaf, gr: Grower): SplitInfo | null {
@@ -521,9 +528,9 @@ function growTree(gr: Grower, k: number, m: number): { tree: Tree; leaves: Leaf[
     small.hist = takeHist(gr);
     buildHist(gr, small.start, small.end, ghOff, small.hist);
     const lh = large.hist, sh = small.hist;
-    for (let f = 0; f < gr.nFeats; f++) {
-      const base = s.feats[f] * B * HIST;
-      for (let j = base; j < base + B * HIST; j++) lh[j] -= sh[j];
+    for (let k = 0; k < gr.nFeats; k++) {
+      const f = s.feats[k], base = f * B * HIST;
+      for (let j = base; j < base + gr.used[f] * HIST; j++) lh[j] -= sh[j];
     }
     left.split = bestSplit(left, gr);
     right.split = bestSplit(right, gr);
