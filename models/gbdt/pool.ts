@@ -11,9 +11,10 @@
  * trainer joins the parts in chunk order) and a tree's leaf values added to the scores. Each chunk's result depends on the chunk only, so the
  * trees are the same whichever thread ran which chunk, and on any number of threads.
  *
- * `WorkerPool.start` returns null when workers cannot be had (no `Worker`, a worker that does not
- * start within the timeout), and the trainer runs the same chunks on the main thread. `close`
- * terminates every worker.
+ * Workers join as they come up: nothing waits for them to start (a Deno worker takes 30–100 ms),
+ * and one that never does leaves its share to the main thread. `WorkerPool.start` returns null
+ * when workers cannot be had (no `Worker`, no read access to worker.ts), and the trainer runs the
+ * same chunks on the main thread. `close` terminates every worker.
  *
  * @example
  * ```ts
@@ -79,7 +80,6 @@ const GEN_MASK = 0x3f_ffff;
 const OP_HIST = 1, OP_GRADIENTS = 2, OP_PARTITION = 3, OP_SCORE = 4;
 /** Most threads a pool runs (the main thread included): no job has more chunks. */
 export const MAX_THREADS = MAX_CHUNKS;
-const START_TIMEOUT_MS = 10_000;
 const JOB_TIMEOUT_MS = 120_000;
 
 /** Runs chunk c of nChunks of the job in the control block (on whichever thread claimed it). */
@@ -141,11 +141,10 @@ function work(s: SharedState, ctrl: Int32Array): number {
 export function serve(s: SharedState, ctrl: Int32Array): void {
   Atomics.add(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
-  let seen = Atomics.load(ctrl, TICKET);
   for (;;) {
-    Atomics.wait(ctrl, TICKET, seen);
-    seen = work(s, ctrl);
+    const seen = work(s, ctrl); // a job may be under way already: join it
     if (seen === EXIT) return;
+    Atomics.wait(ctrl, TICKET, seen);
   }
 }
 
@@ -153,6 +152,15 @@ export function serve(s: SharedState, ctrl: Int32Array): void {
 export interface WorkerInit {
   state: SharedState;
   ctrl: Int32Array;
+}
+
+/** Whether this process may read the file (workers load their module from it). */
+function canRead(url: URL): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path: url }).state === "granted";
+  } catch {
+    return false;
+  }
 }
 
 /** Workers plus the main thread over one training's shared state. */
@@ -183,22 +191,28 @@ export class WorkerPool {
     if (!(state.rowBins.buffer instanceof SharedArrayBuffer)) {
       throw new TypeError("WorkerPool needs the training state on SharedArrayBuffers");
     }
+    const url = new URL("./worker.ts", import.meta.url);
+    if (url.protocol === "file:" && !canRead(url)) {
+      console.error(
+        `GBDT training runs on one thread: workers need read access to ${url.pathname}`,
+      );
+      return null;
+    }
     const ctrl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
     const workers: Worker[] = [];
     try {
       for (let w = 1; w < threads; w++) {
-        const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+        const worker = new Worker(url, { type: "module" });
+        // a worker that fails to start leaves its share to the main thread: say so, do not crash
+        worker.onerror = (e) => {
+          e.preventDefault();
+          console.error(
+            `GBDT training worker failed (the main thread does its share): ${e.message}`,
+          );
+        };
         workers.push(worker);
         const init: WorkerInit = { state, ctrl };
         worker.postMessage(init);
-      }
-      const deadline = performance.now() + START_TIMEOUT_MS;
-      for (;;) {
-        const ready = Atomics.load(ctrl, READY);
-        if (ready === threads - 1) break;
-        const left = deadline - performance.now();
-        if (left <= 0) throw new Error(`${ready} of ${threads - 1} workers started in time`);
-        Atomics.wait(ctrl, READY, ready, left);
       }
     } catch (e) {
       for (const w of workers) w.terminate();
@@ -278,6 +292,11 @@ export class WorkerPool {
       Atomics.wait(c, DONE, done, 1000);
     }
     if (Atomics.load(c, ERR)) throw new Error(`GBDT training: a worker failed in job ${op}`);
+  }
+
+  /** Workers that have come up so far. */
+  get started(): number {
+    return Atomics.load(this.#ctrl, READY);
   }
 
   /** Stops and terminates every worker. */

@@ -121,10 +121,16 @@ interface Grower {
   free: Float64Array[];
 }
 
-/** Threads a training uses: the requested count, or (0) the cores up to the cap for large data. */
-export function threadCount(requested: number, n: number): number {
+/** Rows × rounds × outputs below which one thread is quicker (a Deno worker costs 40–60 ms). */
+export const PARALLEL_MIN_WORK = 5_000_000;
+
+/**
+ * Threads a training uses: the requested count, or (0) the cores up to the cap when the data is
+ * large enough to gain from them: leaves of 2·CHUNK_ROWS rows and PARALLEL_MIN_WORK row-rounds.
+ */
+export function threadCount(requested: number, n: number, rounds = 100, outputs = 1): number {
   if (requested > 0) return requested;
-  if (chunkCount(n) < 2) return 1; // no leaf is large enough to be built in chunks
+  if (chunkCount(n) < 2 || n * rounds * outputs < PARALLEL_MIN_WORK) return 1;
   const cores = navigator.hardwareConcurrency || 1;
   return Math.max(1, Math.min(cores, DEFAULT_THREADS_CAP));
 }
@@ -147,8 +153,7 @@ export function trainGbdt(
   if (data.objective === "multiclass" && K < 2) {
     throw new RangeError("multiclass needs nClasses ≥ 2");
   }
-  const edges: BinEdges[] = data.features.map((f, i) => fitBins(f, p.maxBins, 200_000, p.seed + i));
-  const threads = threadCount(p.threads, n);
+  const threads = threadCount(p.threads, n, p.nEstimators, K);
   const mem = threads > 1
     ? (bytes: number) => new SharedArrayBuffer(bytes)
     : (bytes: number) => new ArrayBuffer(bytes);
@@ -170,16 +175,18 @@ export function trainGbdt(
     chunks: new Float64Array(mem(chunkCount(n) * F * B * HIST * 8)),
     leaves: new Float64Array(mem(p.numLeaves * 3 * 8)),
   };
-  const bins: Uint8Array[] = [];
-  for (let f = 0; f < F; f++) {
-    const b = s.colBins.subarray(f * n, (f + 1) * n);
-    b.set(binColumn(data.features[f], edges[f]));
-    bins.push(b);
-    for (let i = 0, at = f; i < n; i++, at += F) s.rowBins[at] = b[i];
-  }
-  for (let l = 0; l < L; l++) s.labels.set(data.labels[l], l * n);
+  // workers come up (30–100 ms) while the data is binned; jobs do not wait for them
   const pool = threads > 1 ? WorkerPool.start(threads, s) : null;
   try {
+    const edges = data.features.map((f, i) => fitBins(f, p.maxBins, 200_000, p.seed + i));
+    const bins: Uint8Array[] = [];
+    for (let f = 0; f < F; f++) {
+      const b = s.colBins.subarray(f * n, (f + 1) * n);
+      b.set(binColumn(data.features[f], edges[f]));
+      bins.push(b);
+      for (let i = 0, at = f; i < n; i++, at += F) s.rowBins[at] = b[i];
+    }
+    for (let l = 0; l < L; l++) s.labels.set(data.labels[l], l * n);
     return boost(data, p, s, pool, bins, edges, valid, onRound);
   } finally {
     pool?.close();

@@ -95,6 +95,7 @@ Deno.test("chunks depend on the row count only and cover the rows", () => {
   assert.equal(chunkStart(7, 100_010, nChunks, nChunks), 100_010);
   assert.equal(threadCount(3, 10), 3, "an explicit count is kept");
   assert.equal(threadCount(0, 1000), 1, "small data: one thread");
+  assert.equal(threadCount(0, CHUNK_ROWS * 2, 10), 1, "few rounds: one thread");
   const auto = threadCount(0, CHUNK_ROWS * 8);
   assert.ok(auto >= 1 && auto <= DEFAULT_THREADS_CAP, `auto ${auto}`);
 });
