@@ -71,6 +71,7 @@ export interface SharedState {
 // control block layout (Int32Array)
 const TICKET = 0, OP = 1, START = 2, END = 3, N_FEATS = 5, GH_OFF = 6;
 const FEATURE = 7, BIN = 8, ERR = 9, DONE = 10, READY = 11, SCORE_OFF = 12, N_LEAVES = 13;
+const CHUNKS_ALL = 14, CHUNKS_WORKERS = 15;
 const LEFT = 16;
 const CONTROL_INTS = LEFT + MAX_CHUNKS;
 const EXIT = -1;
@@ -81,6 +82,12 @@ const OP_HIST = 1, OP_GRADIENTS = 2, OP_PARTITION = 3, OP_SCORE = 4;
 /** Most threads a pool runs (the main thread included): no job has more chunks. */
 export const MAX_THREADS = MAX_CHUNKS;
 const JOB_TIMEOUT_MS = 120_000;
+/**
+ * How long a thread spins for the next job (or the last chunk) before it sleeps: about a futex
+ * wake-up. Longer spins won nothing on a busy shared machine (measured: the spinning worker took
+ * CPU time from the main thread and ran fewer chunks).
+ */
+const SPIN_MS = 0.05;
 
 /** Runs chunk c of nChunks of the job in the control block (on whichever thread claimed it). */
 function runChunk(s: SharedState, ctrl: Int32Array, c: number, nChunks: number): void {
@@ -118,7 +125,7 @@ function runChunk(s: SharedState, ctrl: Int32Array, c: number, nChunks: number):
  * Claims and runs chunks of the current job until none is left; returns the ticket last seen
  * (to wait on), or EXIT.
  */
-function work(s: SharedState, ctrl: Int32Array): number {
+function work(s: SharedState, ctrl: Int32Array, worker: boolean): number {
   for (;;) {
     const t = Atomics.load(ctrl, TICKET);
     if (t === EXIT) return EXIT;
@@ -132,8 +139,19 @@ function work(s: SharedState, ctrl: Int32Array): number {
       console.error("GBDT training thread:", e);
       Atomics.store(ctrl, ERR, 1);
     }
+    if (worker) Atomics.add(ctrl, CHUNKS_WORKERS, 1);
+    Atomics.add(ctrl, CHUNKS_ALL, 1);
     Atomics.add(ctrl, DONE, 1);
     Atomics.notify(ctrl, DONE);
+  }
+}
+
+/** Spins up to `ms` while ctrl[i] === value; true when it changed. */
+function spinWhile(ctrl: Int32Array, i: number, value: number, ms: number): boolean {
+  const until = performance.now() + ms;
+  for (;;) {
+    for (let k = 0; k < 256; k++) if (Atomics.load(ctrl, i) !== value) return true;
+    if (performance.now() > until) return false;
   }
 }
 
@@ -142,9 +160,11 @@ export function serve(s: SharedState, ctrl: Int32Array): void {
   Atomics.add(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
   for (;;) {
-    const seen = work(s, ctrl); // a job may be under way already: join it
+    const seen = work(s, ctrl, true); // a job may be under way already: join it
     if (seen === EXIT) return;
-    Atomics.wait(ctrl, TICKET, seen);
+    // jobs come every few hundred µs while a tree grows and a chunk takes ~0.2 ms: spin briefly
+    // before sleeping (as OpenMP runtimes do)
+    if (!spinWhile(ctrl, TICKET, seen, SPIN_MS)) Atomics.wait(ctrl, TICKET, seen);
   }
 }
 
@@ -152,6 +172,22 @@ export function serve(s: SharedState, ctrl: Int32Array): void {
 export interface WorkerInit {
   state: SharedState;
   ctrl: Int32Array;
+}
+
+/** How the last pool of this process shared its work (for benchmarks and diagnostics). */
+export interface PoolStats {
+  threads: number;
+  /** Workers that came up before the training ended. */
+  started: number;
+  chunks: number;
+  /** Chunks the workers ran (the rest ran on the main thread). */
+  workerChunks: number;
+}
+let lastStats: PoolStats | null = null;
+
+/** The share of work of the last pool closed in this process, or null. */
+export function lastPoolStats(): PoolStats | null {
+  return lastStats;
 }
 
 /** Whether this process may read the file (workers load their module from it). */
@@ -279,11 +315,12 @@ export class WorkerPool {
     this.#gen = (this.#gen + 1) & GEN_MASK;
     Atomics.store(c, TICKET, (this.#gen << 8) | (nChunks << 4));
     Atomics.notify(c, TICKET);
-    work(this.#state, c);
+    work(this.#state, c, false);
     const deadline = performance.now() + JOB_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(c, DONE);
       if (done === nChunks) break;
+      if (spinWhile(c, DONE, done, SPIN_MS)) continue;
       if (performance.now() > deadline) {
         throw new Error(
           `GBDT training: ${nChunks - done} chunks unfinished after ${JOB_TIMEOUT_MS} ms`,
@@ -301,6 +338,13 @@ export class WorkerPool {
 
   /** Stops and terminates every worker. */
   close(): void {
+    const c = this.#ctrl;
+    lastStats = {
+      threads: this.threads,
+      started: Atomics.load(c, READY),
+      chunks: Atomics.load(c, CHUNKS_ALL),
+      workerChunks: Atomics.load(c, CHUNKS_WORKERS),
+    };
     Atomics.store(this.#ctrl, TICKET, EXIT);
     Atomics.notify(this.#ctrl, TICKET);
     for (const w of this.#workers) w.terminate();
