@@ -19,7 +19,7 @@
  */
 import { parseArgs } from "node:util";
 import { type TrainedModel, trainModel } from "../../models/model.ts";
-import { threadCount } from "../../models/gbdt/train.ts";
+import { lastPoolStats } from "../../models/gbdt/pool.ts";
 import { rocAuc } from "../../models/metrics.ts";
 import { exportOnnx } from "../../models/onnx/export.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
@@ -106,6 +106,12 @@ export async function main(args: string[]): Promise<void> {
     params: gbdtParams,
   }, (r, total) => progress("gbdt rounds", r, total)).model;
   const gbdtTrainS = (performance.now() - t0) / 1000;
+  const pool = lastPoolStats();
+  const threads = pool
+    ? `${pool.threads} threads, the workers ran ${
+      Math.round((100 * pool.workerChunks) / Math.max(1, pool.chunks))
+    } % of the chunks`
+    : "1 thread";
   t0 = performance.now();
   const logistic = trainModel(train, {
     target: "late",
@@ -175,9 +181,9 @@ export async function main(args: string[]): Promise<void> {
   );
   const trainRatio = gbdtTrainS / peer.lightgbm.train_s;
   console.log(
-    `  GBDT train time / LightGBM: ${trainRatio.toFixed(2)}× (target ≤ 1.2×; ours on ${
-      threadCount(0, rowCount(train))
-    } threads, LightGBM on all cores)`,
+    `  GBDT train time / LightGBM: ${
+      trainRatio.toFixed(2)
+    }× (target ≤ 1.2×; ours on ${threads}; LightGBM on all cores)`,
   );
   console.log(
     `  logistic AUC − sklearn: ${(l.auc - peer.sklearn_logistic.auc).toFixed(4)} (target ≥ −0.002)`,
