@@ -153,6 +153,8 @@ export function addHist(
 /**
  * Gradients and hessians of rows [lo, hi) into gh ([g, h] per row, one block of 2n per output).
  * `score` and `labels` hold one block of n per output (labels: one block for binary/multiclass).
+ * Binary: `expNeg` holds e^(−score) per row, kept up to date by addLeafValues (one exp per leaf
+ * instead of one per row and round: the exps were a fifth of the training time).
  */
 export function gradientsRange(
   objective: number,
@@ -160,13 +162,14 @@ export function gradientsRange(
   n: number,
   labels: Float64Array,
   score: Float64Array,
+  expNeg: Float64Array,
   gh: Float64Array,
   lo: number,
   hi: number,
 ): void {
   if (objective === OBJECTIVE_CODE.binary) {
     for (let i = lo; i < hi; i++) {
-      const p = 1 / (1 + Math.exp(-score[i]));
+      const p = 1 / (1 + expNeg[i]);
       gh[2 * i] = p - labels[i];
       gh[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
     }
@@ -240,6 +243,8 @@ export function partitionRows(
 /**
  * Adds each leaf's value to the score of the rows at positions [lo, hi) (leaves as [start, end,
  * value] triples in `leaves`, `score` from `off`): the score update of a tree grown on every row.
+ * With `expNeg` (binary), e^(−score) follows: times e^(−value), or recomputed when that over- or
+ * underflows.
  */
 export function addLeafValues(
   rows: Uint32Array,
@@ -249,10 +254,28 @@ export function addLeafValues(
   nLeaves: number,
   score: Float64Array,
   off: number,
+  expNeg: Float64Array,
 ): void {
+  const withExp = expNeg.length > 0;
   for (let l = 0; l < nLeaves; l++) {
     const a = Math.max(lo, leaves[3 * l]), b = Math.min(hi, leaves[3 * l + 1]);
     const v = leaves[3 * l + 2];
-    for (let r = a; r < b; r++) score[off + rows[r]] += v;
+    if (!withExp) {
+      for (let r = a; r < b; r++) score[off + rows[r]] += v;
+      continue;
+    }
+    const ev = Math.exp(-v);
+    for (let r = a; r < b; r++) {
+      const i = rows[r];
+      const sc = score[off + i] + v;
+      score[off + i] = sc;
+      const e = expNeg[i] * ev;
+      expNeg[i] = e > 0 && e < Infinity ? e : Math.exp(-sc);
+    }
   }
+}
+
+/** e^(−score) of every row (binary objective), exactly. */
+export function resetExpNeg(score: Float64Array, expNeg: Float64Array): void {
+  for (let i = 0; i < expNeg.length; i++) expNeg[i] = Math.exp(-score[i]);
 }

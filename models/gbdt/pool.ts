@@ -58,6 +58,8 @@ export interface SharedState {
   gh: Float64Array;
   /** Raw scores, one block of n per output. */
   score: Float64Array;
+  /** Binary objective: e^(−score) per row (else empty). */
+  expNeg: Float64Array;
   /** Labels, one block of n per label column. */
   labels: Float64Array;
   /** The tree's features (first `nFeats` entries). */
@@ -94,7 +96,7 @@ function runChunk(s: SharedState, ctrl: Int32Array, c: number, nChunks: number):
   const op = ctrl[OP];
   if (op === OP_GRADIENTS) {
     const lo = chunkStart(0, s.n, c, nChunks), hi = chunkStart(0, s.n, c + 1, nChunks);
-    gradientsRange(s.objective, s.K, s.n, s.labels, s.score, s.gh, lo, hi);
+    gradientsRange(s.objective, s.K, s.n, s.labels, s.score, s.expNeg, s.gh, lo, hi);
     return;
   }
   const start = ctrl[START], end = ctrl[END];
@@ -117,7 +119,8 @@ function runChunk(s: SharedState, ctrl: Int32Array, c: number, nChunks: number):
     const bins = s.colBins.subarray(f * s.n, (f + 1) * s.n);
     ctrl[LEFT + c] = partitionChunk(s.rows, lo, hi, bins, ctrl[BIN], s.scratch);
   } else if (op === OP_SCORE) {
-    addLeafValues(s.rows, lo, hi, s.leaves, ctrl[N_LEAVES], s.score, ctrl[SCORE_OFF]);
+    const { rows, leaves, score, expNeg } = s;
+    addLeafValues(rows, lo, hi, leaves, ctrl[N_LEAVES], score, ctrl[SCORE_OFF], expNeg);
   } else throw new Error(`unknown GBDT job ${op}`);
 }
 

@@ -32,6 +32,7 @@ import {
   histChunk,
   OBJECTIVE_CODE,
   partitionRows,
+  resetExpNeg,
 } from "./kernels.ts";
 import { MAX_THREADS, type SharedState, WorkerPool } from "./pool.ts";
 import type { Tree } from "./tree.ts";
@@ -170,6 +171,7 @@ export function trainGbdt(
     scratch: new Uint32Array(mem(n * 4)),
     gh: new Float64Array(mem(K * n * 16)),
     score: new Float64Array(mem(K * n * 8)),
+    expNeg: new Float64Array(mem(data.objective === "binary" ? n * 8 : 0)),
     labels: new Float64Array(mem(L * n * 8)),
     feats: new Int32Array(mem(Math.max(F, 1) * 4)),
     chunks: new Float64Array(mem(chunkCount(n) * F * B * HIST * 8)),
@@ -210,6 +212,7 @@ function boost(
 
   const baseScore = initialScores(data, K);
   for (let k = 0; k < K; k++) s.score.fill(baseScore[k], k * n, (k + 1) * n);
+  resetExpNeg(s.score, s.expNeg);
   const vScore = Array.from({ length: K }, (_, k) => new Float64Array(nValid).fill(baseScore[k]));
   const trees: Tree[] = [];
   const validLoss: number[] = [];
@@ -228,7 +231,7 @@ function boost(
 
   for (let round = 0; round < p.nEstimators; round++) {
     if (pool) pool.gradients();
-    else gradientsRange(s.objective, K, n, s.labels, s.score, s.gh, 0, n);
+    else gradientsRange(s.objective, K, n, s.labels, s.score, s.expNeg, s.gh, 0, n);
     // bagging: rows of this round (in increasing order)
     let m = n;
     if (p.rowSubsample < 1) {
@@ -258,8 +261,11 @@ function boost(
         });
         const nChunks = chunkCount(n);
         if (pool && nChunks > 1) pool.addLeafValues(n, nChunks, leaves.length, k);
-        else addLeafValues(s.rows, 0, n, s.leaves, leaves.length, s.score, k * n);
-      } else addTree(tree, bins, s.score.subarray(k * n, (k + 1) * n));
+        else addLeafValues(s.rows, 0, n, s.leaves, leaves.length, s.score, k * n, s.expNeg);
+      } else {
+        addTree(tree, bins, s.score.subarray(k * n, (k + 1) * n));
+        resetExpNeg(s.score, s.expNeg);
+      }
       if (validBins) addTree(tree, validBins, vScore[k]);
     }
     onRound?.(round + 1, p.nEstimators);

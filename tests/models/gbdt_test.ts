@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { binColumn, binOf, distinctCounts, fitBins } from "../../models/gbdt/binning.ts";
 import {
+  addLeafValues,
   B,
   CHUNK_ROWS,
   chunkCount,
@@ -176,4 +177,23 @@ Deno.test("binning small-integer columns through a table equals sorting and bina
     }
   }
   assert.equal(fitBins(columns[0], 255).length, 11, "12 values, 11 thresholds");
+});
+
+Deno.test("addLeafValues keeps e^(−score) with the scores, through over- and underflow", () => {
+  const rows = Uint32Array.of(2, 0, 1, 3);
+  const score = Float64Array.of(0.5, -1, 2, 700);
+  const expNeg = score.map((s) => Math.exp(-s));
+  // leaves: positions [0, 2) get +0.25, [2, 4) get −900 (row 3 goes to −200: e^200 is finite;
+  // row 1 to −901: e^901 overflows and is recomputed, as Infinity, from the score)
+  const leaves = Float64Array.of(0, 2, 0.25, 2, 4, -900);
+  for (let round = 0; round < 3; round++) {
+    addLeafValues(rows, 0, 4, leaves, 2, score, 0, expNeg);
+  }
+  for (let i = 0; i < 4; i++) {
+    const want = Math.exp(-score[i]);
+    if (Number.isFinite(want)) {
+      assert.ok(Math.abs(expNeg[i] - want) <= 1e-12 * want, `row ${i}: ${expNeg[i]} vs ${want}`);
+    } else assert.equal(expNeg[i], want, `row ${i}`);
+  }
+  assert.deepEqual(Array.from(score), [1.25, -2701, 2.75, -2000]);
 });
