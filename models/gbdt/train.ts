@@ -479,6 +479,11 @@ function growTree(gr: Grower, k: number, m: number): { tree: Tree; leaves: Leaf[
       G += rootHist[base + b * HIST];
       H += rootHist[base + b * HIST + 1];
     }
+  } else {
+    for (let r = 0; r < m; r++) {
+      G += s.gh[ghOff + 2 * s.rows[r]];
+      H += s.gh[ghOff + 2 * s.rows[r] + 1];
+    }
   }
   const root: Leaf = {
     node: 0,
