@@ -453,6 +453,15 @@ function partition(gr: Grower, start: number, end: number, feature: number, bin:
   return mid;
 }
 
+/** The histogram of a leaf that will not be split (none is built). */
+const NO_HIST = new Float64Array(0);
+
+/** Whether a leaf may be split at all (bestSplit's size and depth conditions). */
+function splittable(leaf: Leaf, p: Params): boolean {
+  return leaf.end - leaf.start >= 2 * p.minSamplesLeaf &&
+    !(p.maxDepth > 0 && leaf.depth >= p.maxDepth);
+}
+
 function takeHist(gr: Grower): Float64Array {
   return gr.free.pop() ?? new Float64Array(gr.s.F * B * HIST);
 }
@@ -541,6 +550,12 @@ function growTree(gr: Grower, k: number, m: number): { tree: Tree; leaves: Leaf[
       hist: leaf.hist,
       split: null,
     };
+    leaves.splice(bi, 1, left, right);
+    // the last split of the tree, or children too small or deep to split: no histograms needed
+    if (leaves.length >= p.numLeaves || (!splittable(left, p) && !splittable(right, p))) {
+      right.hist = NO_HIST;
+      continue;
+    }
     // build the smaller child; the larger is the parent minus it, in the parent's buffer
     const [small, large] = mid - leaf.start <= leaf.end - mid ? [left, right] : [right, left];
     small.hist = takeHist(gr);
@@ -552,11 +567,10 @@ function growTree(gr: Grower, k: number, m: number): { tree: Tree; leaves: Leaf[
     }
     left.split = bestSplit(left, gr);
     right.split = bestSplit(right, gr);
-    leaves.splice(bi, 1, left, right);
   }
   for (const leaf of leaves) {
     tree.value[leaf.node] = Math.fround((-leaf.g / (leaf.h + p.l2)) * p.learningRate);
-    gr.free.push(leaf.hist);
+    if (leaf.hist !== NO_HIST) gr.free.push(leaf.hist);
   }
   return { tree, leaves };
 }
