@@ -5,9 +5,10 @@
  * most 255 bins, trees grown leaf-wise (best gain first) up to `numLeaves` and `maxDepth`, node
  * histograms of gradient and hessian sums with the sibling by subtraction, L2 on leaf values,
  * minimum samples per leaf, row and column subsampling, and early stopping on a validation set.
- * Large leaves' histograms are built in row chunks on several threads (Deno Workers over shared
- * memory, see pool.ts) and added in chunk order, so the trees do not depend on the thread count;
- * the hot loops are in kernels.ts.
+ * Large leaves' histograms and partitions, the gradients and the score updates run in chunks on
+ * several threads (`threads`; Deno Workers over shared memory, see pool.ts; one thread when
+ * workers are unavailable). Chunks are cut by size alone and combined in chunk order, so the trees
+ * do not depend on the thread count. The hot loops are in kernels.ts.
  *
  * Objectives: binary log loss, multi-class softmax (one tree per class per round), squared error
  * (one ensemble per output for multi-output regression). Seeded and reproducible.
