@@ -30,16 +30,7 @@ export function fitBins(
     const idx = rng.sample(values.length, sampleSize);
     sample = Float64Array.from(idx, (i) => values[i]);
   }
-  const sorted = Float32Array.from(sample).sort();
-  const distinct: number[] = [], counts: number[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    if (Number.isNaN(sorted[i])) continue;
-    if (distinct.length && distinct[distinct.length - 1] === sorted[i]) counts[counts.length - 1]++;
-    else {
-      distinct.push(sorted[i]);
-      counts.push(1);
-    }
-  }
+  const { distinct, counts } = distinctCounts(sample);
   if (distinct.length <= 1) return new Float32Array(0);
   const cuts: number[] = [];
   const between = (k: number) => {
@@ -66,6 +57,58 @@ export function fitBins(
   return Float32Array.from(cuts);
 }
 
+/** Lowest value and span of a column of small integers (the common case of codes, counts and date
+ * parts), or null. Such columns are counted and binned through a table instead of a sort and a
+ * binary search per value — the same result, several times faster. */
+function integerRange(values: Float64Array): { min: number; span: number } | null {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) continue; // NaN
+    if (v !== Math.floor(v)) return null; // also ±Infinity
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min > max || max - min > SMALL_INT_SPAN || Math.abs(min) > 2 ** 24) return null;
+  return { min, span: max - min + 1 };
+}
+const SMALL_INT_SPAN = 1 << 16;
+
+/** Distinct float32 values (ascending, NaN left out) and how often each occurs; `table`: false
+ * forces the sort (tests compare both ways). */
+export function distinctCounts(
+  sample: Float64Array,
+  table = true,
+): { distinct: number[]; counts: number[] } {
+  const distinct: number[] = [], counts: number[] = [];
+  const ints = table ? integerRange(sample) : null;
+  if (ints) {
+    // integers with |v| ≤ 2^24 are exact in float32
+    const tally = new Uint32Array(ints.span);
+    for (let i = 0; i < sample.length; i++) {
+      const v = sample[i];
+      if (v === v) tally[v - ints.min]++;
+    }
+    for (let k = 0; k < ints.span; k++) {
+      if (tally[k]) {
+        distinct.push(k + ints.min);
+        counts.push(tally[k]);
+      }
+    }
+    return { distinct, counts };
+  }
+  const sorted = Float32Array.from(sample).sort();
+  for (let i = 0; i < sorted.length; i++) {
+    if (Number.isNaN(sorted[i])) continue;
+    if (distinct.length && distinct[distinct.length - 1] === sorted[i]) counts[counts.length - 1]++;
+    else {
+      distinct.push(sorted[i]);
+      counts.push(1);
+    }
+  }
+  return { distinct, counts };
+}
+
 /** The bin of one float32-rounded value. */
 export function binOf(x: number, edges: BinEdges): number {
   let lo = 0, hi = edges.length;
@@ -80,6 +123,16 @@ export function binOf(x: number, edges: BinEdges): number {
 /** Bins of a column (values are rounded to float32 first; NaN goes to the last bin). */
 export function binColumn(values: Float64Array, edges: BinEdges): Uint8Array {
   const out = new Uint8Array(values.length);
+  const ints = integerRange(values);
+  if (ints) {
+    const table = new Uint8Array(ints.span);
+    for (let k = 0; k < ints.span; k++) table[k] = binOf(k + ints.min, edges);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      out[i] = v === v ? table[v - ints.min] : edges.length;
+    }
+    return out;
+  }
   for (let i = 0; i < values.length; i++) {
     const v = Math.fround(values[i]);
     out[i] = Number.isNaN(v) ? edges.length : binOf(v, edges);

@@ -5,6 +5,10 @@
  * most 255 bins, trees grown leaf-wise (best gain first) up to `numLeaves` and `maxDepth`, node
  * histograms of gradient and hessian sums with the sibling by subtraction, L2 on leaf values,
  * minimum samples per leaf, row and column subsampling, and early stopping on a validation set.
+ * Large leaves' histograms and partitions, the gradients and the score updates run in chunks on
+ * several threads (`threads`; Deno Workers over shared memory, see pool.ts; one thread when
+ * workers are unavailable). Chunks are cut by size alone and combined in chunk order, so the trees
+ * do not depend on the thread count. The hot loops are in kernels.ts.
  *
  * Objectives: binary log loss, multi-class softmax (one tree per class per round), squared error
  * (one ensemble per output for multi-output regression). Seeded and reproducible.
@@ -18,6 +22,20 @@
 import { z } from "zod";
 import { Random } from "../../tasks/random.ts";
 import { binColumn, type BinEdges, fitBins } from "./binning.ts";
+import {
+  addHist,
+  addLeafValues,
+  B,
+  chunkCount,
+  chunkStart,
+  gradientsRange,
+  HIST,
+  histChunk,
+  OBJECTIVE_CODE,
+  partitionRows,
+  resetExpNeg,
+} from "./kernels.ts";
+import { MAX_THREADS, type SharedState, WorkerPool } from "./pool.ts";
 import type { Tree } from "./tree.ts";
 
 /** Hyperparameters (LightGBM's names in comments). */
@@ -35,8 +53,14 @@ export const GbdtParams = z.object({
   maxBins: z.number().int().min(2).max(256).default(255),
   earlyStoppingRounds: z.number().int().nonnegative().default(0), // 0: off
   seed: z.number().int().default(0),
+  // num_threads; 0: the machine's cores, at most DEFAULT_THREADS_CAP, when the data is large enough
+  // to gain from them. The trees are the same for every thread count.
+  threads: z.number().int().min(0).max(MAX_THREADS).default(0),
 }).strict();
 export type GbdtParams = z.input<typeof GbdtParams>;
+
+/** The default thread count's cap (threads: 0). */
+export const DEFAULT_THREADS_CAP = 4;
 
 export type Objective = "binary" | "multiclass" | "regression";
 
@@ -83,6 +107,36 @@ interface Leaf {
   split: SplitInfo | null;
 }
 
+type Params = z.infer<typeof GbdtParams>;
+
+/** What growing a tree needs: the shared state, the pool (or null), bins and reusable buffers. */
+interface Grower {
+  s: SharedState;
+  pool: WorkerPool | null;
+  bins: Uint8Array[];
+  edges: BinEdges[];
+  p: Params;
+  nFeats: number;
+  /** Bins in use per feature (thresholds + 1: the last holds NaN): the rest stay empty. */
+  used: Int32Array;
+  /** Free leaf histograms (F × B × HIST), reused across leaves and trees. */
+  free: Float64Array[];
+}
+
+/** Rows × rounds × outputs below which one thread is quicker (a Deno worker costs 40–60 ms). */
+export const PARALLEL_MIN_WORK = 5_000_000;
+
+/**
+ * Threads a training uses: the requested count, or (0) the cores up to the cap when the data is
+ * large enough to gain from them: leaves of 2·CHUNK_ROWS rows and PARALLEL_MIN_WORK row-rounds.
+ */
+export function threadCount(requested: number, n: number, rounds = 100, outputs = 1): number {
+  if (requested > 0) return requested;
+  if (chunkCount(n) < 2 || n * rounds * outputs < PARALLEL_MIN_WORK) return 1;
+  const cores = navigator.hardwareConcurrency || 1;
+  return Math.max(1, Math.min(cores, DEFAULT_THREADS_CAP));
+}
+
 /** Trains the ensemble; `valid` enables early stopping and the loss curve; `onRound` reports progress. */
 export function trainGbdt(
   data: GbdtData,
@@ -91,7 +145,6 @@ export function trainGbdt(
   onRound?: (round: number, total: number) => void,
 ): GbdtModel {
   const p = GbdtParams.parse(params);
-  const rng = new Random(p.seed);
   const n = data.labels[0].length;
   const F = data.features.length;
   const K = data.objective === "multiclass"
@@ -102,54 +155,118 @@ export function trainGbdt(
   if (data.objective === "multiclass" && K < 2) {
     throw new RangeError("multiclass needs nClasses ≥ 2");
   }
-  const edges: BinEdges[] = data.features.map((f, i) => fitBins(f, p.maxBins, 200_000, p.seed + i));
-  const bins = data.features.map((f, i) => binColumn(f, edges[i]));
-  // row-major copy: a row's bins share a cache line, so a node's histogram reads each row once
-  const rowBins = new Uint8Array(n * F);
-  for (let f = 0; f < F; f++) {
-    const b = bins[f];
-    for (let i = 0; i < n; i++) rowBins[i * F + f] = b[i];
+  const threads = threadCount(p.threads, n, p.nEstimators, K);
+  const mem = threads > 1
+    ? (bytes: number) => new SharedArrayBuffer(bytes)
+    : (bytes: number) => new ArrayBuffer(bytes);
+  const L = data.objective === "regression" ? K : 1;
+  const s: SharedState = {
+    n,
+    F,
+    K,
+    objective: OBJECTIVE_CODE[data.objective],
+    // row-major copy: a row's bins share a cache line, so a node's histogram reads each row once
+    rowBins: new Uint8Array(mem(n * F)),
+    colBins: new Uint8Array(mem(n * F)),
+    rows: new Uint32Array(mem(n * 4)),
+    scratch: new Uint32Array(mem(n * 4)),
+    gh: new Float64Array(mem(K * n * 16)),
+    score: new Float64Array(mem(K * n * 8)),
+    expNeg: new Float64Array(mem(data.objective === "binary" ? n * 8 : 0)),
+    labels: new Float64Array(mem(L * n * 8)),
+    feats: new Int32Array(mem(Math.max(F, 1) * 4)),
+    chunks: new Float64Array(mem(chunkCount(n) * F * B * HIST * 8)),
+    leaves: new Float64Array(mem(p.numLeaves * 3 * 8)),
+  };
+  // workers come up (30–100 ms) while the data is binned; jobs do not wait for them
+  const pool = threads > 1 ? WorkerPool.start(threads, s) : null;
+  try {
+    const edges = data.features.map((f, i) => fitBins(f, p.maxBins, 200_000, p.seed + i));
+    const bins: Uint8Array[] = [];
+    for (let f = 0; f < F; f++) {
+      const b = s.colBins.subarray(f * n, (f + 1) * n);
+      b.set(binColumn(data.features[f], edges[f]));
+      bins.push(b);
+      for (let i = 0, at = f; i < n; i++, at += F) s.rowBins[at] = b[i];
+    }
+    for (let l = 0; l < L; l++) s.labels.set(data.labels[l], l * n);
+    return boost(data, p, s, pool, bins, edges, valid, onRound);
+  } finally {
+    pool?.close();
   }
-  const B = 256;
+}
+
+function boost(
+  data: GbdtData,
+  p: Params,
+  s: SharedState,
+  pool: WorkerPool | null,
+  bins: Uint8Array[],
+  edges: BinEdges[],
+  valid: { features: Float64Array[]; labels: Float64Array[] } | undefined,
+  onRound: ((round: number, total: number) => void) | undefined,
+): GbdtModel {
+  const { n, F, K } = s;
+  const rng = new Random(p.seed);
   const validBins = valid?.features.map((f, i) => binColumn(f, edges[i]));
   const nValid = valid ? valid.labels[0].length : 0;
 
   const baseScore = initialScores(data, K);
-  const score = Array.from({ length: K }, (_, k) => new Float64Array(n).fill(baseScore[k]));
+  for (let k = 0; k < K; k++) s.score.fill(baseScore[k], k * n, (k + 1) * n);
+  resetExpNeg(s.score, s.expNeg);
   const vScore = Array.from({ length: K }, (_, k) => new Float64Array(nValid).fill(baseScore[k]));
-  const grad = Array.from({ length: K }, () => new Float64Array(n));
-  const hess = Array.from({ length: K }, () => new Float64Array(n));
   const trees: Tree[] = [];
   const validLoss: number[] = [];
   let best = Infinity, bestRound = 0;
   const order = new Uint32Array(n);
+  const grower: Grower = {
+    s,
+    pool,
+    bins,
+    edges,
+    p,
+    nFeats: F,
+    used: Int32Array.from(edges, (e) => e.length + 1),
+    free: [],
+  };
 
   for (let round = 0; round < p.nEstimators; round++) {
-    gradients(data, score, grad, hess, K);
-    // bagging: rows of this round
+    if (pool) pool.gradients();
+    else gradientsRange(s.objective, K, n, s.labels, s.score, s.expNeg, s.gh, 0, n);
+    // bagging: rows of this round (in increasing order)
     let m = n;
     if (p.rowSubsample < 1) {
       m = 0;
       for (let i = 0; i < n; i++) if (rng.next() < p.rowSubsample) order[m++] = i;
     } else for (let i = 0; i < n; i++) order[i] = i;
     for (let k = 0; k < K; k++) {
-      const feats = p.colSubsample < 1
-        ? Array.from(rng.sample(F, Math.max(1, Math.round(F * p.colSubsample)))).sort((a, b) =>
-          a - b
-        )
-        : Array.from({ length: F }, (_, f) => f);
-      const rows = order.slice(0, m);
-      const { tree, leaves } = growTree(rows, bins, rowBins, edges, grad[k], hess[k], feats, p, B);
+      if (p.colSubsample < 1) {
+        const picked = Array.from(rng.sample(F, Math.max(1, Math.round(F * p.colSubsample))));
+        picked.sort((a, b) => a - b);
+        s.feats.set(picked);
+        grower.nFeats = picked.length;
+      } else {
+        for (let f = 0; f < F; f++) s.feats[f] = f;
+        grower.nFeats = F;
+      }
+      s.rows.set(order.subarray(0, m));
+      const { tree, leaves } = growTree(grower, k, m);
       tree.output = k;
       trees.push(tree);
       if (m === n) {
         // every row is in a leaf's segment of `rows`: add leaf values without walking the tree
-        const sk = score[k];
-        for (const leaf of leaves) {
-          const v = tree.value[leaf.node];
-          for (let r = leaf.start; r < leaf.end; r++) sk[rows[r]] += v;
-        }
-      } else addTree(tree, bins, score[k]);
+        leaves.forEach((leaf, l) => {
+          s.leaves[3 * l] = leaf.start;
+          s.leaves[3 * l + 1] = leaf.end;
+          s.leaves[3 * l + 2] = tree.value[leaf.node];
+        });
+        const nChunks = chunkCount(n);
+        if (pool && nChunks > 1) pool.addLeafValues(n, nChunks, leaves.length, k);
+        else addLeafValues(s.rows, 0, n, s.leaves, leaves.length, s.score, k * n, s.expNeg);
+      } else {
+        addTree(tree, bins, s.score.subarray(k * n, (k + 1) * n));
+        resetExpNeg(s.score, s.expNeg);
+      }
       if (validBins) addTree(tree, validBins, vScore[k]);
     }
     onRound?.(round + 1, p.nEstimators);
@@ -198,46 +315,6 @@ function initialScores(data: GbdtData, K: number): number[] {
   return data.labels.map((y) => y.reduce((s, v) => s + v, 0) / n);
 }
 
-function gradients(
-  data: GbdtData,
-  score: Float64Array[],
-  grad: Float64Array[],
-  hess: Float64Array[],
-  K: number,
-) {
-  const n = score[0].length;
-  if (data.objective === "binary") {
-    const y = data.labels[0], s = score[0], g = grad[0], h = hess[0];
-    for (let i = 0; i < n; i++) {
-      const p = 1 / (1 + Math.exp(-s[i]));
-      g[i] = p - y[i];
-      h[i] = Math.max(p * (1 - p), 1e-16);
-    }
-  } else if (data.objective === "multiclass") {
-    const y = data.labels[0];
-    const e = new Float64Array(K);
-    for (let i = 0; i < n; i++) {
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) max = Math.max(max, score[k][i]);
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += e[k] = Math.exp(score[k][i] - max);
-      for (let k = 0; k < K; k++) {
-        const p = e[k] / sum;
-        grad[k][i] = p - (y[i] === k ? 1 : 0);
-        hess[k][i] = Math.max(2 * p * (1 - p), 1e-16); // LightGBM's factor K/(K−1) ≈ 2 for the diagonal
-      }
-    }
-  } else {
-    for (let k = 0; k < K; k++) {
-      const y = data.labels[k], s = score[k], g = grad[k], h = hess[k];
-      for (let i = 0; i < n; i++) {
-        g[i] = s[i] - y[i];
-        h[i] = 1;
-      }
-    }
-  }
-}
-
 function lossOf(
   objective: Objective,
   labels: Float64Array[],
@@ -282,94 +359,117 @@ function addTree(tree: Tree, bins: Uint8Array[], score: Float64Array): void {
   }
 }
 
-function buildHist(
-  rows: Uint32Array,
-  rowBins: Uint8Array,
-  F: number,
-  g: Float64Array,
-  h: Float64Array,
-  feats: number[],
-  B: number,
-): Float64Array {
-  const hist = new Float64Array(F * B * 3);
-  const m = rows.length;
-  if (feats.length === F) {
-    for (let r = 0; r < m; r++) {
-      const i = rows[r];
-      const gi = g[i], hi = h[i];
-      const base = i * F;
-      for (let f = 0; f < F; f++) {
-        const at = (f * B + rowBins[base + f]) * 3;
-        hist[at] += gi;
-        hist[at + 1] += hi;
-        hist[at + 2]++;
-      }
-    }
-    return hist;
+/**
+ * The histogram of positions [start, end) of the rows into `out`: in chunks by size (on the
+ * workers when there are), added in chunk order.
+ */
+function buildHist(gr: Grower, start: number, end: number, ghOff: number, out: Float64Array) {
+  const { s, nFeats } = gr;
+  const nChunks = chunkCount(end - start);
+  const gh = s.gh.subarray(ghOff);
+  if (nChunks === 1) {
+    histChunk(s.rowBins, s.F, s.rows, start, end, gh, s.feats, nFeats, out);
+    return;
   }
-  const fs = Int32Array.from(feats);
-  for (let r = 0; r < m; r++) {
-    const i = rows[r];
-    const gi = g[i], hi = h[i];
-    const base = i * F;
-    for (let k = 0; k < fs.length; k++) {
-      const f = fs[k];
-      const at = (f * B + rowBins[base + f]) * 3;
-      hist[at] += gi;
-      hist[at + 1] += hi;
-      hist[at + 2]++;
+  const size = s.F * B * HIST;
+  if (gr.pool) gr.pool.histChunks(start, end, nChunks, nFeats, ghOff);
+  else {
+    for (let c = 0; c < nChunks; c++) {
+      const lo = chunkStart(start, end, c, nChunks), hi = chunkStart(start, end, c + 1, nChunks);
+      const chunk = s.chunks.subarray(c * size, (c + 1) * size);
+      histChunk(s.rowBins, s.F, s.rows, lo, hi, gh, s.feats, nFeats, chunk);
     }
   }
-  return hist;
+  const stride = B * HIST;
+  for (let k = 0; k < nFeats; k++) {
+    const at = s.feats[k] * stride;
+    out.set(s.chunks.subarray(at, at + stride), at);
+  }
+  for (let c = 1; c < nChunks; c++) addHist(out, s.chunks, c * size, s.feats, nFeats, gr.used);
 }
 
-function bestSplit(
-  leaf: Leaf,
-  feats: number[],
-  edges: BinEdges[],
-  p: z.infer<typeof GbdtParams>,
-  B: number,
-): SplitInfo | null {
+function bestSplit(leaf: Leaf, gr: Grower): SplitInfo | null {
+  const { p, edges } = gr;
   const count = leaf.end - leaf.start;
   if (count < 2 * p.minSamplesLeaf) return null;
   if (p.maxDepth > 0 && leaf.depth >= p.maxDepth) return null;
   const parent = (leaf.g * leaf.g) / (leaf.h + p.l2);
-  let best: SplitInfo | null = null;
-  for (const f of feats) {
+  const hist = leaf.hist;
+  let bestGain = -Infinity, bestF = -1, bestBin = 0, bestGl = 0, bestHl = 0, bestCl = 0;
+  for (let k = 0; k < gr.nFeats; k++) {
+    const f = gr.s.feats[k];
     const nb = edges[f].length; // splits after bins 0..nb−1
     if (nb === 0) continue;
-    const base = f * B * 3;
+    const base = f * B * HIST;
     let gl = 0, hl = 0, cl = 0;
     for (let b = 0; b < nb; b++) {
-      gl += leaf.hist[base + b * 3];
-      hl += leaf.hist[base + b * 3 + 1];
-      cl += leaf.hist[base + b * 3 + 2];
+      gl += hist[base + b * HIST];
+      hl += hist[base + b * HIST + 1];
+      cl += hist[base + b * HIST + 2];
       if (cl < p.minSamplesLeaf || hl < p.minHessianLeaf) continue;
       const cr = count - cl, hr = leaf.h - hl;
       if (cr < p.minSamplesLeaf) break;
       if (hr < p.minHessianLeaf) continue;
-      const gr = leaf.g - gl;
-      const gain = (gl * gl) / (hl + p.l2) + (gr * gr) / (hr + p.l2) - parent;
-      if (gain > p.minGain && (!best || gain > best.gain)) {
-        best = { gain, feature: f, bin: b, gl, hl, cl };
+      const gr2 = leaf.g - gl;
+      const gain = (gl * gl) / (hl + p.l2) + (gr2 * gr2) / (hr + p.l2) - parent;
+      if (gain > p.minGain && (bestF < 0 || gain > bestGain)) {
+        bestGain = gain;
+        bestF = f;
+        bestBin = b;
+        bestGl = gl;
+        bestHl = hl;
+        bestCl = cl;
       }
     }
   }
-  return best;
+  return bestF < 0
+    ? null
+    : { gain: bestGain, feature: bestF, bin: bestBin, gl: bestGl, hl: bestHl, cl: bestCl };
 }
 
-function growTree(
-  rows: Uint32Array,
-  bins: Uint8Array[],
-  rowBins: Uint8Array,
-  edges: BinEdges[],
-  g: Float64Array,
-  h: Float64Array,
-  feats: number[],
-  p: z.infer<typeof GbdtParams>,
-  B: number,
-): { tree: Tree; leaves: Leaf[] } {
-  const F = bins.length;
+/**
+ * Stable partition of positions [start, end) by bin ≤ `bin` of `feature`; returns the first right
+ * position. Large leaves: chunks on the workers, joined in chunk order (the same rows as one pass).
+ */
+function partition(gr: Grower, start: number, end: number, feature: number, bin: number): number {
+  const { s, pool } = gr;
+  const nChunks = chunkCount(end - start);
+  if (!pool || nChunks === 1) {
+    return partitionRows(s.rows, start, end, gr.bins[feature], bin, s.scratch);
+  }
+  const lefts = pool.partitionChunks(start, end, nChunks, feature, bin);
+  let at = start;
+  for (let c = 0; c < nChunks; c++) {
+    const lo = chunkStart(start, end, c, nChunks);
+    if (at !== lo) s.rows.copyWithin(at, lo, lo + lefts[c]); // moves down: never over unread rows
+    at += lefts[c];
+  }
+  const mid = at;
+  for (let c = 0; c < nChunks; c++) {
+    const lo = chunkStart(start, end, c, nChunks), hi = chunkStart(start, end, c + 1, nChunks);
+    const right = hi - lo - lefts[c];
+    s.rows.set(s.scratch.subarray(lo, lo + right), at);
+    at += right;
+  }
+  return mid;
+}
+
+/** The histogram of a leaf that will not be split (none is built). */
+const NO_HIST = new Float64Array(0);
+
+/** Whether a leaf may be split at all (bestSplit's size and depth conditions). */
+function splittable(leaf: Leaf, p: Params): boolean {
+  return leaf.end - leaf.start >= 2 * p.minSamplesLeaf &&
+    !(p.maxDepth > 0 && leaf.depth >= p.maxDepth);
+}
+
+function takeHist(gr: Grower): Float64Array {
+  return gr.free.pop() ?? new Float64Array(gr.s.F * B * HIST);
+}
+
+function growTree(gr: Grower, k: number, m: number): { tree: Tree; leaves: Leaf[] } {
+  const { s, p, edges } = gr;
+  const ghOff = 2 * k * s.n;
   const tree: Tree & { binThreshold: number[] } = {
     output: 0,
     feature: [-1],
@@ -379,47 +479,46 @@ function growTree(
     value: [0],
     binThreshold: [0],
   };
+  const rootHist = takeHist(gr);
+  buildHist(gr, 0, m, ghOff, rootHist);
+  // the root's sums from one feature's histogram (every row is in one of its bins)
   let G = 0, H = 0;
-  for (const i of rows) {
-    G += g[i];
-    H += h[i];
+  if (gr.nFeats > 0) {
+    const base = s.feats[0] * B * HIST;
+    for (let b = 0; b < B; b++) {
+      G += rootHist[base + b * HIST];
+      H += rootHist[base + b * HIST + 1];
+    }
+  } else {
+    for (let r = 0; r < m; r++) {
+      G += s.gh[ghOff + 2 * s.rows[r]];
+      H += s.gh[ghOff + 2 * s.rows[r] + 1];
+    }
   }
   const root: Leaf = {
     node: 0,
     start: 0,
-    end: rows.length,
+    end: m,
     depth: 0,
     g: G,
     h: H,
-    hist: buildHist(rows, rowBins, F, g, h, feats, B),
+    hist: rootHist,
     split: null,
   };
-  root.split = bestSplit(root, feats, edges, p, B);
+  root.split = bestSplit(root, gr);
   const leaves: Leaf[] = [root];
   while (leaves.length < p.numLeaves) {
     let bi = -1;
     for (let i = 0; i < leaves.length; i++) {
-      const s = leaves[i].split;
-      if (s && (bi < 0 || s.gain > leaves[bi].split!.gain)) bi = i;
+      const sp = leaves[i].split;
+      if (sp && (bi < 0 || sp.gain > leaves[bi].split!.gain)) bi = i;
     }
     if (bi < 0) break;
     const leaf = leaves[bi];
-    const s = leaf.split!;
-    // partition rows[start, end) by bin ≤ s.bin
-    const fb = bins[s.feature];
-    let lo = leaf.start, hi = leaf.end - 1;
-    while (lo <= hi) {
-      if (fb[rows[lo]] <= s.bin) lo++;
-      else {
-        const t = rows[lo];
-        rows[lo] = rows[hi];
-        rows[hi] = t;
-        hi--;
-      }
-    }
-    const mid = lo;
+    const sp = leaf.split!;
+    const mid = partition(gr, leaf.start, leaf.end, sp.feature, sp.bin);
     const leftNode = tree.feature.length, rightNode = leftNode + 1;
-    for (let k = 0; k < 2; k++) {
+    for (let c = 0; c < 2; c++) {
       tree.feature.push(-1);
       tree.threshold.push(0);
       tree.left.push(-1);
@@ -427,9 +526,9 @@ function growTree(
       tree.value.push(0);
       tree.binThreshold.push(0);
     }
-    tree.feature[leaf.node] = s.feature;
-    tree.threshold[leaf.node] = edges[s.feature][s.bin];
-    tree.binThreshold[leaf.node] = s.bin;
+    tree.feature[leaf.node] = sp.feature;
+    tree.threshold[leaf.node] = edges[sp.feature][sp.bin];
+    tree.binThreshold[leaf.node] = sp.bin;
     tree.left[leaf.node] = leftNode;
     tree.right[leaf.node] = rightNode;
     const left: Leaf = {
@@ -437,9 +536,9 @@ function growTree(
       start: leaf.start,
       end: mid,
       depth: leaf.depth + 1,
-      g: s.gl,
-      h: s.hl,
-      hist: new Float64Array(0),
+      g: sp.gl,
+      h: sp.hl,
+      hist: leaf.hist,
       split: null,
     };
     const right: Leaf = {
@@ -447,25 +546,32 @@ function growTree(
       start: mid,
       end: leaf.end,
       depth: leaf.depth + 1,
-      g: leaf.g - s.gl,
-      h: leaf.h - s.hl,
-      hist: new Float64Array(0),
+      g: leaf.g - sp.gl,
+      h: leaf.h - sp.hl,
+      hist: leaf.hist,
       split: null,
     };
-    const [small, large] = mid - leaf.start <= leaf.end - mid ? [left, right] : [right, left];
-    small.hist = buildHist(rows.subarray(small.start, small.end), rowBins, F, g, h, feats, B);
-    large.hist = leaf.hist; // parent − small, in place
-    for (const f of feats) {
-      const base = f * B * 3;
-      for (let j = base; j < base + B * 3; j++) large.hist[j] -= small.hist[j];
-    }
-    left.split = bestSplit(left, feats, edges, p, B);
-    right.split = bestSplit(right, feats, edges, p, B);
     leaves.splice(bi, 1, left, right);
+    // the last split of the tree, or children too small or deep to split: no histograms needed
+    if (leaves.length >= p.numLeaves || (!splittable(left, p) && !splittable(right, p))) {
+      right.hist = NO_HIST;
+      continue;
+    }
+    // build the smaller child; the larger is the parent minus it, in the parent's buffer
+    const [small, large] = mid - leaf.start <= leaf.end - mid ? [left, right] : [right, left];
+    small.hist = takeHist(gr);
+    buildHist(gr, small.start, small.end, ghOff, small.hist);
+    const lh = large.hist, sh = small.hist;
+    for (let k = 0; k < gr.nFeats; k++) {
+      const f = s.feats[k], base = f * B * HIST;
+      for (let j = base; j < base + gr.used[f] * HIST; j++) lh[j] -= sh[j];
+    }
+    left.split = bestSplit(left, gr);
+    right.split = bestSplit(right, gr);
   }
   for (const leaf of leaves) {
     tree.value[leaf.node] = Math.fround((-leaf.g / (leaf.h + p.l2)) * p.learningRate);
-    leaf.hist = new Float64Array(0);
+    if (leaf.hist !== NO_HIST) gr.free.push(leaf.hist);
   }
   return { tree, leaves };
 }
