@@ -20,6 +20,7 @@
  *   Boos' (1994): P(Binomial(n_cur, M_up) ≥ unseen) + γ, with M_up the upper (1 − γ) bound of M and
  *   γ = 1e-4 — valid whatever the true M, and exact binomial tails for small counts.
  * - {@link twoProportionTest}: a pooled two-proportion z-test (the label share).
+ * - {@link fisherExactTest}: Fisher's exact test of a 2 × 2 table (a pooled cell too small for χ²).
  *
  * Hand-written because no library has these two-sample forms (scipy's `chisquare` treats the
  * reference as exact; `chi2_contingency` has no pooling); tails come from stdlib-js via special.ts.
@@ -31,7 +32,7 @@
  * ```
  */
 import { type CategoricalInput, CategoricalSample, type NumericInput } from "./sample.ts";
-import { binomialCdf, binomialSf, chi2Sf, normalSf } from "./special.ts";
+import { binomialCdf, binomialSf, chi2Sf, gammaln, normalSf } from "./special.ts";
 
 /** A policy test's result: statistic, p-value and effect size (0 = no change, 1 = disjoint). */
 export interface PolicyTestResult {
@@ -75,40 +76,93 @@ export function chiSquarePooledTest(
       otherC += b;
     }
   }
+  // A pooled cell still too small for the χ² approximation is not merged away (that hid a large
+  // shift into a rare category: p = 1 by construction). It is tested exactly instead: Fisher's
+  // exact test of that cell against the rest, Bonferroni-combined with the χ² on the other cells.
+  let exact: number | undefined;
   if (otherR + otherC > 0) {
     if ((small * (otherR + otherC)) / N >= minExpected || cells.length === 0) {
       cells.push([otherR, otherC]);
     } else {
-      // the pooled cell is still too small: merge it into the smallest kept cell
-      let at = 0;
-      for (let i = 1; i < cells.length; i++) {
-        if (cells[i][0] + cells[i][1] < cells[at][0] + cells[at][1]) at = i;
-      }
-      cells[at] = [cells[at][0] + otherR, cells[at][1] + otherC];
+      exact = fisherExactTest(otherR, nR - otherR, otherC, nC - otherC).pValue;
     }
   }
-  if (cells.length < 2) {
-    return { statistic: 0, pValue: 1, effect: 0, cells: cells.length, df: 0, nullEffect: 0 };
-  }
-  let stat = 0, tv = 0, nullTv = 0;
+  // effect sizes are over every cell, the small one included
+  const all = exact === undefined ? cells : [...cells, [otherR, otherC] as [number, number]];
+  let tv = 0, nullTv = 0;
   const spread = Math.sqrt((2 / Math.PI) * (1 / nR + 1 / nC));
-  for (const [a, b] of cells) {
-    const total = a + b;
-    const eR = (nR * total) / N, eC = (nC * total) / N;
-    stat += (a - eR) ** 2 / eR + (b - eC) ** 2 / eC;
+  for (const [a, b] of all) {
     tv += Math.abs(a / nR - b / nC);
-    const share = total / N;
+    const share = (a + b) / N;
     nullTv += spread * Math.sqrt(share * (1 - share));
   }
+  if (cells.length < 2) {
+    if (exact !== undefined) {
+      // one kept cell and the small one: the table is 2 × 2, and Fisher's test is the exact answer
+      return {
+        statistic: 0,
+        pValue: exact,
+        effect: tv / 2,
+        cells: all.length,
+        df: 1,
+        nullEffect: nullTv / 2,
+      };
+    }
+    return { statistic: 0, pValue: 1, effect: 0, cells: cells.length, df: 0, nullEffect: 0 };
+  }
+  // χ² on the kept cells, conditional on the rows' totals outside the small cell
+  const mR = nR - (exact === undefined ? 0 : otherR), mC = nC - (exact === undefined ? 0 : otherC);
+  const M = mR + mC;
+  let stat = 0;
+  for (const [a, b] of cells) {
+    const total = a + b;
+    const eR = (mR * total) / M, eC = (mC * total) / M;
+    stat += (a - eR) ** 2 / eR + (b - eC) ** 2 / eC;
+  }
   const df = cells.length - 1;
+  const pChi = mR > 0 && mC > 0 ? chi2Sf(stat, df) : 1;
   return {
     statistic: stat,
-    pValue: chi2Sf(stat, df),
+    pValue: exact === undefined ? pChi : Math.min(1, 2 * Math.min(pChi, exact)),
     effect: tv / 2,
-    cells: cells.length,
+    cells: all.length,
     df,
     nullEffect: nullTv / 2,
   };
+}
+
+/** ln C(n, k). */
+const lnChoose = (n: number, k: number): number =>
+  gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1);
+
+/**
+ * Fisher's exact test of the 2 × 2 table [[a, b], [c, d]] (rows: reference, current; columns: in the
+ * cell, not in it), two-sided by summing every table no more likely than the observed one (scipy's
+ * `fisher_exact`). Conditional on the margins, the current's count in the cell is hypergeometric.
+ * statistic = the current's share in the cell; effect = |current share − reference share|.
+ */
+export function fisherExactTest(
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+): PolicyTestResult & { reference: number; current: number } {
+  const nR = a + b, nC = c + d, m = a + c, N = nR + nC;
+  const reference = nR ? a / nR : 0, current = nC ? c / nC : 0;
+  const base = { statistic: current, reference, current, effect: Math.abs(current - reference) };
+  if (nR === 0 || nC === 0 || m === 0 || m === N) return { ...base, pValue: 1 };
+  const lo = Math.max(0, m - nR), hi = Math.min(m, nC);
+  const denom = lnChoose(N, nC);
+  const lp = (x: number) => lnChoose(m, x) + lnChoose(N - m, nC - x) - denom;
+  const observed = lp(c);
+  // relative tolerance as scipy's, so ties in exact arithmetic are counted as ties
+  const cut = observed + Math.log1p(1e-7);
+  let p = 0;
+  for (let x = lo; x <= hi; x++) {
+    const l = lp(x);
+    if (l <= cut) p += Math.exp(l);
+  }
+  return { ...base, pValue: Math.min(1, p) };
 }
 
 /** Missing and total counts of one side. */
