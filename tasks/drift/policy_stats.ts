@@ -19,7 +19,7 @@
  *   numerator so a reference without singletons still admits a little). The p-value is Berger and
  *   Boos' (1994): P(Binomial(n_cur, M_up) ≥ unseen) + γ, with M_up the upper (1 − γ) bound of M and
  *   γ = 1e-4 — valid whatever the true M, and exact binomial tails for small counts.
- * - {@link twoProportionTest}: a pooled two-proportion z-test (the label share).
+ * - {@link twoProportionTest}: the label share, by the same conditional binomial test.
  * - {@link fisherExactTest}: Fisher's exact test of a 2 × 2 table (a pooled cell too small for χ²).
  *
  * Hand-written because no library has these two-sample forms (scipy's `chisquare` treats the
@@ -32,7 +32,7 @@
  * ```
  */
 import { type CategoricalInput, CategoricalSample, type NumericInput } from "./sample.ts";
-import { binomialCdf, binomialSf, chi2Sf, gammaln, normalSf } from "./special.ts";
+import { binomialCdf, binomialSf, chi2Sf, gammaln } from "./special.ts";
 
 /** A policy test's result: statistic, p-value and effect size (0 = no change, 1 = disjoint). */
 export interface PolicyTestResult {
@@ -247,7 +247,12 @@ export function ksNullEffect(nRef: number, nCur: number): number {
   return KOLMOGOROV_MEAN * Math.sqrt(1 / nRef + 1 / nCur);
 }
 
-/** Pooled two-proportion z-test, two-sided: x1 of n1 against x2 of n2. statistic = z (p2 − p1). */
+/**
+ * Two-sided two-proportion test, x1 of n1 against x2 of n2 (the label share), by the conditional
+ * binomial test: given all x1 + x2 positives, the current's count is Binomial(x1 + x2,
+ * n2 / (n1 + n2)) under the null (as {@link missingShareTest}). Exact when positives are rare, where
+ * the pooled z-test rejects up to 5× too often. statistic = the pooled z (p2 − p1), for display.
+ */
 export function twoProportionTest(
   x1: number,
   n1: number,
@@ -258,10 +263,10 @@ export function twoProportionTest(
   const pooled = (x1 + x2) / (n1 + n2);
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
   if (!(se > 0)) return { statistic: 0, pValue: 1, effect: 0, reference: p1, current: p2 };
-  const z = (p2 - p1) / se;
+  const t = missingShareTest({ missing: x1, total: n1 }, { missing: x2, total: n2 });
   return {
-    statistic: z,
-    pValue: Math.min(1, 2 * normalSf(Math.abs(z))),
+    statistic: (p2 - p1) / se,
+    pValue: t.pValue,
     effect: Math.abs(p2 - p1),
     reference: p1,
     current: p2,

@@ -130,10 +130,29 @@ Deno.test("unseenShareTest: Berger–Boos binomial against the reference's own u
   assert.ok(big.pValue < 0.001 && big.pValue > 0, `p ${big.pValue}`);
 });
 
-Deno.test("twoProportionTest: pooled z, two-sided", () => {
+Deno.test("twoProportionTest: conditional binomial p, pooled z for display", () => {
   const r = twoProportionTest(30, 100, 50, 100);
   near(r.statistic, 0.2 / Math.sqrt(0.24 * 0.02), 1e-12, "z");
-  near(r.pValue, 0.003892417122778628, 1e-12, "p");
+  // 2·P(Binomial(80, 0.5) ≥ 50) (scipy binomtest)
+  near(r.pValue, 0.03299261842647619, 1e-12, "p");
+});
+
+Deno.test("twoProportionTest holds its level when positives are rare (n = 100, p = 1 %)", () => {
+  // the pooled z-test rejected 7.7 % at 0.05 and 1.7 % at 0.05/16 (5.5× nominal) here
+  const rng = new Random(5);
+  const draws = 4000, nRef = 10_000, nCur = 100, p = 0.01;
+  const refPos = Math.round(nRef * p);
+  let at05 = 0, atBonf = 0;
+  for (let d = 0; d < draws; d++) {
+    let x = 0;
+    for (let i = 0; i < nCur; i++) if (rng.next() < p) x++;
+    const t = twoProportionTest(refPos, nRef, x, nCur).pValue;
+    if (t < 0.05) at05++;
+    if (t < 0.05 / 16) atBonf++;
+  }
+  const slack = (a: number) => a + 3 * Math.sqrt(a * (1 - a) / draws);
+  assert.ok(at05 / draws <= slack(0.05), `rejects ${at05 / draws} at 0.05`);
+  assert.ok(atBonf / draws <= slack(0.05 / 16), `rejects ${atBonf / draws} at 0.05/16`);
 });
 
 Deno.test("aucWithSe: DeLong components by hand; aucDropTest combines both sides", () => {
