@@ -109,6 +109,13 @@ Deno.test({
       const pq = await readParquet("s3://driftflow-data/processed/a.parquet");
       assert.deepEqual(Array.from(pq.table.n as Float64Array), [3]);
       assert.ok((await readBytes("s3://driftflow-data/incoming/a.csv")).length > 0);
+      // an S3 error is rethrown as it is, not called a corrupt file
+      await assert.rejects(() => readParquet("s3://no-such-bucket/a.parquet"), (e) => {
+        assert.ok(!(e instanceof FileFormatError), String(e));
+        assert.doesNotMatch(String(e), /truncated or corrupt/);
+        assert.match(String(e), /bucket/i);
+        return true;
+      });
     } finally {
       for (const k of Object.keys(env)) Deno.env.delete(k);
       await s3.stop();
@@ -212,6 +219,13 @@ Deno.test("csv and parquet: a file that cannot be read at all is a FileFormatErr
   });
   await Deno.writeTextFile(`${dir}/text.parquet`, "not parquet at all");
   await assert.rejects(() => readTable(`${dir}/text.parquet`), FileFormatError);
+  // an I/O error (here a directory where the file should be) is not called a corrupt file
+  await Deno.mkdir(`${dir}/folder.parquet`);
+  await assert.rejects(() => readParquet(`${dir}/folder.parquet`), (e) => {
+    assert.ok(!(e instanceof FileFormatError), String(e));
+    assert.doesNotMatch(String(e), /truncated or corrupt/);
+    return true;
+  });
 });
 
 Deno.test("parquet: types from all rows, bad values quarantined, every row counted", async () => {
