@@ -5,7 +5,9 @@
  * - {@link chiSquarePooledTest}: a two-sample χ² test of homogeneity on the 2 × K contingency table
  *   (reference row, current row). Both rows are samples, so a category absent from the reference has
  *   a finite expected count; categories whose expected count in the smaller row is below 5 are pooled
- *   into one cell, so 200+ rare categories do not break the χ² approximation.
+ *   into one cell, so 200+ rare categories do not break the χ² approximation. A pooled cell still
+ *   below 5 is tested exactly (Fisher, against the rest); when every category is rare the unpooled
+ *   χ² gets a Monte Carlo p-value — never p = 1 because nothing was left to test.
  * - {@link missingShareTest}: the share of missing values, reference against current, by the
  *   conditional binomial test (given the total number of missing values, the current's count is
  *   Binomial(total, n_cur / (n_ref + n_cur)) under the null — exact for rare missingness, where a
@@ -33,6 +35,7 @@
  */
 import { type CategoricalInput, CategoricalSample, type NumericInput } from "./sample.ts";
 import { binomialCdf, binomialSf, chi2Sf, gammaln } from "./special.ts";
+import { Random } from "../random.ts";
 
 /** A policy test's result: statistic, p-value and effect size (0 = no change, 1 = disjoint). */
 export interface PolicyTestResult {
@@ -75,6 +78,11 @@ export function chiSquarePooledTest(
       otherR += a;
       otherC += b;
     }
+  }
+  if (cells.length === 0 && new Set([...r.counts.keys(), ...c.counts.keys()]).size > 1) {
+    // every category is rare (tiny samples, or very many categories): no cell is large enough for
+    // the χ² approximation, so the unpooled χ² is judged by its Monte Carlo null distribution
+    return monteCarloChiSquare(r.counts, c.counts, nR, nC);
   }
   // A pooled cell still too small for the χ² approximation is not merged away (that hid a large
   // shift into a rare category: p = 1 by construction). It is tested exactly instead: Fisher's
@@ -127,6 +135,77 @@ export function chiSquarePooledTest(
     effect: tv / 2,
     cells: all.length,
     df,
+    nullEffect: nullTv / 2,
+  };
+}
+
+/** Monte Carlo draws of {@link monteCarloChiSquare} (p-value floor 1/2000). */
+export const MONTE_CARLO_DRAWS = 1999;
+
+/**
+ * The unpooled two-sample χ² with its p-value from draws of the table under the null, conditional
+ * on both margins (the smaller sample's rows are a random subset of all rows; seeded, so the
+ * answer is reproducible): p = (1 + #{χ²* ≥ χ²})/(B + 1), as R's `chisq.test(simulate.p.value)`.
+ */
+function monteCarloChiSquare(
+  refCounts: ReadonlyMap<unknown, number>,
+  curCounts: ReadonlyMap<unknown, number>,
+  nR: number,
+  nC: number,
+): PolicyTestResult & { cells: number; df: number; nullEffect: number } {
+  const keys = [...new Set([...refCounts.keys(), ...curCounts.keys()])];
+  const K = keys.length, N = nR + nC;
+  const refSmaller = nR <= nC, nS = Math.min(nR, nC);
+  const totals = new Float64Array(K), observed = new Float64Array(K);
+  const items = new Uint32Array(N);
+  let at = 0, tv = 0, nullTv = 0;
+  const spread = Math.sqrt((2 / Math.PI) * (1 / nR + 1 / nC));
+  keys.forEach((k, i) => {
+    const a = refCounts.get(k) ?? 0, b = curCounts.get(k) ?? 0;
+    totals[i] = a + b;
+    observed[i] = refSmaller ? a : b;
+    items.fill(i, at, at + a + b);
+    at += a + b;
+    tv += Math.abs(a / nR - b / nC);
+    const share = (a + b) / N;
+    nullTv += spread * Math.sqrt(share * (1 - share));
+  });
+  // χ² of the table whose smaller row holds x: Σ (x − e_S)²·(1/e_S + 1/e_L)
+  const weight = Float64Array.from(totals, (t) => N / (t * nS) + N / (t * (N - nS)));
+  const expected = Float64Array.from(totals, (t) => (t * nS) / N);
+  // categories the smaller row misses contribute e_S²·w each: add that base once, then correct
+  // for the categories a draw touches (O(n_S) per draw, not O(K))
+  let base = 0;
+  for (let i = 0; i < K; i++) base += expected[i] ** 2 * weight[i];
+  const chi2Of = (x: Float64Array, touched: Iterable<number>) => {
+    let stat = base;
+    for (const i of touched) stat += ((x[i] - expected[i]) ** 2 - expected[i] ** 2) * weight[i];
+    return stat;
+  };
+  const stat = chi2Of(observed, keys.keys().filter((i) => observed[i] > 0));
+  const rng = new Random(0x5eed);
+  const drawn = new Float64Array(K);
+  const touched: number[] = [];
+  let atLeast = 0;
+  for (let d = 0; d < MONTE_CARLO_DRAWS; d++) {
+    for (const i of touched) drawn[i] = 0;
+    touched.length = 0;
+    // partial Fisher–Yates: the first nS items of a uniformly shuffled multiset
+    for (let i = 0; i < nS; i++) {
+      const j = i + rng.int(N - i);
+      const t = items[i];
+      items[i] = items[j];
+      items[j] = t;
+      if (drawn[items[i]]++ === 0) touched.push(items[i]);
+    }
+    if (chi2Of(drawn, touched) >= stat * (1 - 1e-12)) atLeast++;
+  }
+  return {
+    statistic: stat,
+    pValue: (atLeast + 1) / (MONTE_CARLO_DRAWS + 1),
+    effect: tv / 2,
+    cells: K,
+    df: K - 1,
     nullEffect: nullTv / 2,
   };
 }

@@ -245,3 +245,20 @@ Deno.test("detectDrift + evaluateSeverity flag a large shift into a rare categor
   const grade = evaluateSeverity(detectDrift(ref, cur, { histograms: false }), {}, []);
   assert.notEqual(grade.severity, "none", grade.reasons.join("; "));
 });
+
+Deno.test("chiSquarePooledTest: when every category is rare, a Monte Carlo p-value, calibrated", () => {
+  // 3,000 categories × 3 in the reference; batches of 10: no category reaches an expected 5
+  const ref = Array.from({ length: 9000 }, (_, i) => `k${i % 3000}`);
+  const shifted = chiSquarePooledTest(ref, rep("k0", 10));
+  assert.equal(shifted.cells, 3000);
+  assert.ok(shifted.pValue <= 1 / 2000 + 1e-15, `all 10 in one rare category: p ${shifted.pValue}`);
+  const rng = new Random(8);
+  const draws = 200;
+  let rejected = 0;
+  for (let d = 0; d < draws; d++) {
+    const cur = Array.from({ length: 10 }, () => ref[rng.int(ref.length)]);
+    if (chiSquarePooledTest(ref, cur).pValue < 0.05) rejected++;
+  }
+  const bound = 0.05 + 3 * Math.sqrt(0.05 * 0.95 / draws);
+  assert.ok(rejected / draws <= bound, `rejects ${rejected / draws}`);
+});
