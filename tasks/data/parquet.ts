@@ -26,7 +26,7 @@ import { compressors } from "hyparquet-compressors";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { type ReadOptions, type ReadResult, resolveSchema, writeQuarantine } from "./csv.ts";
 import { parseLocation, readBytes, writeBytes } from "./location.ts";
-import { FileFormatError, MissingColumnError, TableBuilder, TypeTally } from "./schema.ts";
+import { FileFormatError, TableBuilder, TypeTally } from "./schema.ts";
 import { isNumericColumn, rowCount, type Table } from "./table.ts";
 
 async function open(uri: string | Uint8Array): Promise<AsyncBuffer> {
