@@ -61,3 +61,24 @@ Deno.test("domain classifier p-value stays at α on clean data (300 seeded draws
   const bound = 0.05 + 3 * Math.sqrt(0.05 * 0.95 / draws);
   assert.ok(rejected / draws <= bound, `rejects ${rejected / draws}`);
 });
+
+Deno.test("embedding-like drift over 100 dimensions: the multivariate check alarms after Holm over 101 checks", () => {
+  // every dimension moves by 0.1 σ: too little for one column's KS, plain for the classifier
+  const rng = new Random(31);
+  const emb = (n: number, shift: number) =>
+    Object.fromEntries(
+      Array.from({ length: 100 }, (_, j) => [
+        `text_emb_${j}`,
+        Float64Array.from({ length: n }, () => rng.normal() + shift),
+      ]),
+    );
+  const ref = emb(1500, 0);
+  const opts = { multivariate: true, seed: 1, histograms: false, quality: false };
+  const drifted = detectDrift(ref, emb(1500, 0.1), opts);
+  assert.ok(drifted.policy!.tests >= 101, `tests ${drifted.policy!.tests}`);
+  const m = drifted.multivariate!;
+  assert.ok(m.adjustedPValue! < 0.05, `AUC ${m.rocAuc}, adjusted p ${m.adjustedPValue}`);
+  assert.equal(m.drifted, true);
+  const clean = detectDrift(ref, emb(1500, 0), opts).multivariate!;
+  assert.equal(clean.drifted, false, `clean: AUC ${clean.rocAuc}, p ${clean.pValue}`);
+});
