@@ -25,6 +25,7 @@
  * ```
  */
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
+import { parquetBytes } from "../tasks/data/parquet.ts";
 import { rowCount, type Table } from "../tasks/data/table.ts";
 import { classIndex } from "./columns.ts";
 import { compareChallenger, type GateVerdict } from "./gate.ts";
@@ -33,7 +34,7 @@ import type { TrainedModel } from "./model.ts";
 import { shiftLogitsOnnx } from "./onnx/calibrate.ts";
 import { runOnnx } from "./onnx/runtime.ts";
 import { loadModel, registerModel } from "./package.ts";
-import { readReference } from "./reference.ts";
+import { measureReference, readReference, referenceMetrics } from "./reference.ts";
 import type { ModelRegistry } from "./registry/registry.ts";
 
 /** log(p / (1 − p)). */
@@ -191,7 +192,8 @@ export interface RecalibrationResult {
 /**
  * Makes, registers and gates a recalibrated version of `model`'s champion (see the module doc).
  * The new version's `params.recalibration` holds the lineage (parent, priors, shift, reason, the
- * batch's fingerprint), its `params.reference` is the parent's with the new positive share.
+ * batch's fingerprint); its reference is the labelled batch (`params.holdoutData` = the batch's
+ * artifact, `params.reference` measured there: rows, sha256, label share, the new version's AUC ± SE).
  */
 export async function recalibrateChampion(o: RecalibrateOptions): Promise<RecalibrationResult> {
   const deps = { registry: o.registry, artifacts: o.artifacts };
@@ -270,23 +272,36 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
     reason: o.reason,
     batch,
   };
+  // the labelled batch becomes the new version's reference data, consistently: its artifact,
+  // identity, label share, and the recalibrated model's AUC ± SE, log loss and Brier measured on
+  // it — so monitoring compares later batches with what this version was calibrated to
+  const labelledRows = yAll.filter((v) => v >= 0);
+  const positives = labelledRows.filter((v) => v === 1).length;
+  if (positives === 0 || positives === labelledRows.length) {
+    throw new RangeError(
+      `recalibration: the labelled batch must hold both classes (${classes.join(", ")}) among ` +
+        `its labelled rows to be the new version's reference; it has ${labelledRows.length} ` +
+        `labelled rows, ${positives} of class ${classes[1]}`,
+    );
+  }
+  const batchKey = await o.artifacts.put(parquetBytes(o.labelledBatch));
+  const shiftedModel = recalibratedModel(parent.model, shift, {});
+  const newReference = {
+    ...(await measureReference(shiftedModel, o.labelledBatch, {
+      data: batchKey,
+      timeColumn: o.timeColumn ?? reference?.timeColumn ?? null,
+      trainingShare: newShare,
+    })),
+    recalibratedFrom: pv.version,
+  };
   const model = recalibratedModel(parent.model, shift, {
     recalibration,
-    ...(reference
-      ? {
-        reference: {
-          ...reference,
-          positiveShare: newShare,
-          calibratedShare: newShare,
-          recalibratedFrom: pv.version,
-        },
-      }
-      : {}),
+    reference: newReference,
+    holdoutData: batchKey,
   });
   model.metrics = {
     ...parent.model.metrics,
-    positive_share: newShare,
-    calibrated_share: newShare,
+    ...referenceMetrics(newReference),
   };
   const version = await registerModel(deps, model, {
     name: o.model,

@@ -1,8 +1,10 @@
 /**
  * The out-of-time split: the latest part of a window in time is held out, so the holdout is scored
  * on days the model never saw (a random split of the same weeks shares each day's weather between
- * training and holdout and flatters the model). The cut moves to a UTC day boundary when that keeps
- * the holdout within half of the asked size either way, so no day is split across the two sides.
+ * training and holdout and flatters the model). By default the cut is always at a UTC day boundary
+ * — the one leaving a holdout nearest the asked size with both sides non-empty — so no day is ever on
+ * both sides; data from a single day is refused with a clear error (or cut by row with `align:
+ * "none"`).
  *
  * @example
  * ```ts
@@ -21,7 +23,7 @@ export const SplitOptions = z.object({
   fraction: z.number().gt(0).lt(1).default(0.2),
   /** Rows held out; overrides `fraction`. */
   rows: z.number().int().positive().optional(),
-  /** Move the cut to a UTC day boundary when the size stays within 50 % of the asked one. */
+  /** "day": cut at the UTC day boundary nearest the asked size (never split a day); "none": exact. */
   align: z.enum(["day", "none"]).default("day"),
 }).strict();
 export type SplitOptions = z.input<typeof SplitOptions>;
@@ -89,11 +91,21 @@ export function outOfTimeSplit(table: Table, options: SplitOptions = {}): {
   };
   let cutoff = sorted[n - want];
   if (o.align === "day") {
-    const floor = Math.floor(cutoff / DAY) * DAY;
-    const candidates = [floor, floor + DAY].map((c) => ({ c, k: countFrom(c) }))
-      .filter(({ k }) => k >= 1 && k < n && Math.abs(k - want) <= want / 2)
-      .sort((a, b) => Math.abs(a.k - want) - Math.abs(b.k - want));
-    if (candidates.length) cutoff = candidates[0].c;
+    // every UTC midnight after the first row's day is a cut leaving both sides non-empty: take the
+    // one whose holdout is nearest the asked size (the earlier on a tie)
+    let best: { c: number; k: number } | undefined;
+    for (let day = Math.floor(sorted[0] / DAY) * DAY + DAY; day <= sorted[n - 1]; day += DAY) {
+      const k = countFrom(day);
+      if (best === undefined || Math.abs(k - want) < Math.abs(best.k - want)) best = { c: day, k };
+    }
+    if (best === undefined) {
+      throw new RangeError(
+        `out-of-time split: every row of "${o.timeColumn}" is on one UTC day (${
+          new Date(sorted[0]).toISOString().slice(0, 10)
+        }), so no day boundary can separate training from holdout; give data from at least two days, or pass align: "none" to cut within the day`,
+      );
+    }
+    cutoff = best.c;
   }
   const k = countFrom(cutoff);
   if (k < 1 || k >= n) {

@@ -1,7 +1,8 @@
 /**
  * One process per PGlite data folder: PGlite is PostgreSQL in this process's memory, so a second
  * process opening the same folder would write behind the first one's back and lose runs. The owner
- * holds an exclusive OS file lock (flock) on `<folder>.lock` and writes who it is there (pid,
+ * holds an exclusive OS file lock (flock) on `<folder>.lock` beside the folder's real path (symlinks
+ * followed, so an alias cannot bypass it) and writes who it is there (pid,
  * command, since when). The kernel frees the lock when the owner dies — `kill -9` included — so a
  * stale lock file (its pid dead) is simply taken over: nothing to clean up, no race.
  *
@@ -47,10 +48,26 @@ function lockedMessage(folder: string, owner: LockOwner | null): string {
     }set DATABASE_URL to a PostgreSQL server that every process shares.`;
 }
 
-/** The lock file of a PGlite folder: `<folder>.lock` beside it. */
+/** The lock file of a PGlite folder: `<folder>.lock` beside it (the path as given; see realFolder). */
 export function lockFileOf(folder: string): string {
   const abs = resolve(folder);
   return join(dirname(abs), `${basename(abs)}.lock`);
+}
+
+/**
+ * The folder's real path, symlinks followed (`resolve` does not follow them, so a symlinked alias
+ * of the folder would get a lock file of its own and bypass the owner's). A folder not there yet
+ * resolves through its nearest existing ancestor.
+ */
+export async function realFolder(folder: string): Promise<string> {
+  const abs = resolve(folder);
+  try {
+    return await Deno.realPath(abs);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(await realFolder(parent), basename(abs));
+  }
 }
 
 /** This process, as the lock file shows it. */
@@ -69,7 +86,8 @@ function self(): LockOwner {
 /** Reads who holds the lock (null when the file says nothing readable). */
 export async function readLockOwner(folder: string): Promise<LockOwner | null> {
   try {
-    const parsed = LockOwner.safeParse(JSON.parse(await Deno.readTextFile(lockFileOf(folder))));
+    const path = lockFileOf(await realFolder(folder));
+    const parsed = LockOwner.safeParse(JSON.parse(await Deno.readTextFile(path)));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
@@ -84,8 +102,9 @@ export interface PgliteLock {
 
 /** Takes the folder's lock, or throws a PgliteLockedError naming the process that holds it. */
 export async function lockPgliteFolder(folder: string): Promise<PgliteLock> {
-  const path = lockFileOf(folder);
-  await Deno.mkdir(dirname(path), { recursive: true });
+  // create the folder, then lock beside its real path: every alias of it meets the same lock
+  await Deno.mkdir(folder, { recursive: true });
+  const path = lockFileOf(await Deno.realPath(folder));
   const file = await Deno.open(path, { read: true, write: true, create: true });
   let locked = false;
   try {

@@ -2,7 +2,8 @@
  * CSV files (csv-parse / csv-stringify), local or on S3, read through a schema (given, or inferred
  * from all rows). Nothing is dropped silently: a row with a bad value, a ragged row (more or fewer
  * fields than the header) and a row csv-parse cannot split (a stray quote) go to the quarantine
- * with their line and reason, and `rows + quarantined.length === total`. A file that cannot be
+ * with their line and reason, and `rows + quarantined.length === total`. A blank line is a row: a
+ * missing value when the header has one column, else quarantined as blank. A file that cannot be
  * read at all — a quote still open at the end — is a {@link FileFormatError} naming the line.
  *
  * @example
@@ -91,7 +92,8 @@ export async function readCsv(
     parse({
       delimiter: opts.delimiter ?? ",",
       relax_column_count: true, // ragged rows reach us and are quarantined
-      skip_empty_lines: true,
+      // blank lines reach us: a missing value in a one-column file, else a quarantined row
+      skip_empty_lines: false,
       skip_records_with_error: true,
       raw: true,
       info: true,
@@ -128,6 +130,7 @@ export async function readCsv(
       >
     ) {
       if (!header) {
+        if (record.length === 1 && record[0] === "") continue; // blank lines before the header
         header = record;
         const dup = header.find((h, i) => header!.indexOf(h) !== i);
         if (dup !== undefined) {
@@ -163,7 +166,13 @@ export async function readCsv(
     for (; s < r.skippedBefore; s++) {
       builder.quarantine({ _raw: skipped[s].raw }, skipped[s].line, skipped[s].reason);
     }
-    if (r.fields.length !== header!.length) {
+    if (r.fields.length === 1 && r.fields[0] === "" && header!.length > 1) {
+      builder.quarantine(
+        {},
+        r.line,
+        `is a blank line (the header has ${header!.length} columns); a row needs a field for each`,
+      );
+    } else if (r.fields.length !== header!.length) {
       builder.quarantine(
         asRecord(r.fields),
         r.line,

@@ -26,7 +26,7 @@ import { compressors } from "hyparquet-compressors";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { type ReadOptions, type ReadResult, resolveSchema, writeQuarantine } from "./csv.ts";
 import { parseLocation, readBytes, writeBytes } from "./location.ts";
-import { FileFormatError, MissingColumnError, TableBuilder, TypeTally } from "./schema.ts";
+import { FileFormatError, TableBuilder, TypeTally } from "./schema.ts";
 import { isNumericColumn, rowCount, type Table } from "./table.ts";
 
 async function open(uri: string | Uint8Array): Promise<AsyncBuffer> {
@@ -49,53 +49,62 @@ async function open(uri: string | Uint8Array): Promise<AsyncBuffer> {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** Reads a Parquet file (some columns, some rows) through a schema (given or inferred). */
+/**
+ * Reads a Parquet file (some columns, some rows) through a schema (given or inferred). Only what the
+ * decoder says about the bytes is a {@link FileFormatError}; an error reading them (a missing file,
+ * S3 auth or network, a directory) is rethrown as it is.
+ */
 export async function readParquet(
   uri: string | Uint8Array,
   opts: ReadOptions & { columns?: string[]; rowStart?: number; rowEnd?: number } = {},
 ): Promise<ReadResult> {
   const name = typeof uri === "string" ? uri : "parquet bytes";
+  const opened = await open(uri); // I/O: its errors are not the file's format
+  // reads the decoder makes later go through here, so their failures are told apart as well
+  const ioErrors = new WeakSet<object>();
+  const file: AsyncBuffer = {
+    byteLength: opened.byteLength,
+    async slice(start, end) {
+      try {
+        return await opened.slice(start, end);
+      } catch (e) {
+        if (typeof e === "object" && e !== null) ioErrors.add(e);
+        throw e;
+      }
+    },
+  };
+  let header: string[], wanted: string[];
+  const chunks = new Map<string, unknown[]>();
   try {
-    return await readParquetFile(uri, name, opts);
+    const metadata = await parquetMetadataAsync(file);
+    header = parquetSchema(metadata).children.map((c) => c.element.name);
+    wanted = opts.columns ?? (opts.schema ? Object.keys(opts.schema.columns) : header);
+    await parquetRead({
+      file,
+      metadata,
+      compressors,
+      columns: wanted.filter((c) => header.includes(c)),
+      rowStart: opts.rowStart,
+      rowEnd: opts.rowEnd,
+      onChunk: (chunk) => {
+        const list = chunks.get(chunk.columnName) ?? [];
+        // hyparquet hands over whole pages: keep only the rows asked for
+        const first = opts.rowStart ?? 0, last = opts.rowEnd ?? Infinity;
+        for (let i = 0; i < chunk.columnData.length; i++) {
+          const row = chunk.rowStart + i;
+          if (row >= first && row < last) list[row - first] = chunk.columnData[i];
+        }
+        chunks.set(chunk.columnName, list);
+      },
+    });
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof FileFormatError) throw e;
-    if (e instanceof MissingColumnError) throw e;
+    if (typeof e === "object" && e !== null && ioErrors.has(e)) throw e;
     throw new FileFormatError(
       `${name}: not a readable Parquet file (truncated or corrupt?): ${
         String((e as Error).message ?? e).split("\n")[0]
       }`,
     );
   }
-}
-
-async function readParquetFile(
-  uri: string | Uint8Array,
-  name: string,
-  opts: ReadOptions & { columns?: string[]; rowStart?: number; rowEnd?: number },
-): Promise<ReadResult> {
-  const file = await open(uri);
-  const metadata = await parquetMetadataAsync(file);
-  const header = parquetSchema(metadata).children.map((c) => c.element.name);
-  const wanted = opts.columns ?? (opts.schema ? Object.keys(opts.schema.columns) : header);
-  const chunks = new Map<string, unknown[]>();
-  await parquetRead({
-    file,
-    metadata,
-    compressors,
-    columns: wanted.filter((c) => header.includes(c)),
-    rowStart: opts.rowStart,
-    rowEnd: opts.rowEnd,
-    onChunk: (chunk) => {
-      const list = chunks.get(chunk.columnName) ?? [];
-      // hyparquet hands over whole pages: keep only the rows asked for
-      const first = opts.rowStart ?? 0, last = opts.rowEnd ?? Infinity;
-      for (let i = 0; i < chunk.columnData.length; i++) {
-        const row = chunk.rowStart + i;
-        if (row >= first && row < last) list[row - first] = chunk.columnData[i];
-      }
-      chunks.set(chunk.columnName, list);
-    },
-  });
   const n = Math.max(0, ...[...chunks.values()].map((c) => c.length));
   const row = (i: number) => Object.fromEntries(wanted.map((c) => [c, chunks.get(c)?.[i]]));
   const tally = new TypeTally(wanted.filter((c) => header.includes(c)));

@@ -187,25 +187,6 @@ export class TypeTally {
     for (const name of this.header) this.#count(name, row[name]);
   }
 
-  /** Counts a whole column's values (faster than row by row). */
-  observeColumn(name: string, values: ArrayLike<unknown>): void {
-    let numbers = 0, others = 0, dates = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v === "number") {
-        if (!Number.isNaN(v)) numbers++;
-      } else if (isMissingValue(v)) continue;
-      else if (isNumber(v)) numbers++;
-      else {
-        others++;
-        if (v instanceof Date) dates++;
-      }
-    }
-    this.#numbers.set(name, this.#numbers.get(name)! + numbers);
-    this.#others.set(name, this.#others.get(name)! + others);
-    this.#dates.set(name, this.#dates.get(name)! + dates);
-  }
-
   #count(name: string, v: unknown): void {
     if (isMissingValue(v)) return;
     if (isNumber(v)) this.#numbers.set(name, this.#numbers.get(name)! + 1);

@@ -510,7 +510,6 @@ function compareColumn(
     const r = domainClassifier({ [name]: ref }, { [name]: cur }, [{ name, type: "text" }], {
       seed: opts.seed,
       maxRowsPerSide: 2000,
-      permutations: 500,
     });
     const threshold = honest ? opts.alpha : col.threshold ?? DEFAULT_THRESHOLDS.domain_classifier;
     missingCheck(ref.length, cur.length);

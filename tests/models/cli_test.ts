@@ -189,6 +189,7 @@ async function dirtyDataset(dir: string): Promise<{ file: string; bad: Map<numbe
   }
   set(1700, `${lines[1701]},extra`, /has 5 fields, the header has 4/);
   set(1800, fields(1800).slice(0, 3).join(","), /has 3 fields, the header has 4/);
+  set(1900, "", /is a blank line \(the header has 4 columns\)/); // counted, never dropped
   const file = `${dir}/dirty.csv`;
   await Deno.writeTextFile(file, lines.join("\n") + "\n");
   return { file, bad: new Map([...bad].sort(([a], [b]) => a - b)) };
@@ -206,9 +207,9 @@ Deno.test({
     assert.equal(t.code, 0, t.stderr);
     assert.match(
       t.stderr,
-      new RegExp(`read 1993 of 2000 rows from ${file}; 7 quarantined → ${dir}/m/quarantine\\.csv`),
+      new RegExp(`read 1992 of 2000 rows from ${file}; 8 quarantined → ${dir}/m/quarantine\\.csv`),
     );
-    assert.match(t.stdout, /on 1993 of 2000 rows/);
+    assert.match(t.stdout, /on 1992 of 2000 rows/);
     const meta = JSON.parse(await Deno.readTextFile(`${dir}/m/model.json`));
     const distance = meta.spec.features.find((f: { name: string }) => f.name === "distance");
     assert.equal(distance.type, "numeric", "one bad cell does not turn distance categorical");
@@ -229,8 +230,8 @@ Deno.test({
       `${dir}/scored.csv`,
     ], env);
     assert.equal(p.code, 0, p.stderr);
-    assert.match(p.stdout, /scored 1993 of 2000 rows .* \(7 rows could not be scored/);
-    assert.match(p.stderr, /7 quarantined → .*scored\.quarantine\.csv/);
+    assert.match(p.stdout, /scored 1992 of 2000 rows .* \(8 rows could not be scored/);
+    assert.match(p.stderr, /8 quarantined → .*scored\.quarantine\.csv/);
     const scored = (await readTable(`${dir}/scored.csv`, { tolerance: 0 })).table;
     const input = (await readTable(await dataset(dir))).table;
     assert.equal((scored.error as string[]).length, 2000, "one output row per input row");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { brier, logLoss } from "../../models/metrics.ts";
+import { aucWithSe, brier, logLoss } from "../../models/metrics.ts";
 import { predictModel, trainModel } from "../../models/model.ts";
 import { shiftLogitsOnnx } from "../../models/onnx/calibrate.ts";
 import { exportOnnx } from "../../models/onnx/export.ts";
@@ -17,7 +17,9 @@ import {
 import { measureReference, readReference, referenceMetrics } from "../../models/reference.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+import { readParquet } from "../../tasks/data/parquet.ts";
 import type { Table } from "../../tasks/data/table.ts";
+import { detectDrift } from "../../tasks/drift/detect.ts";
 import { Random } from "../../tasks/random.ts";
 import { storeTest } from "../runner/helpers.ts";
 
@@ -251,11 +253,34 @@ storeTest(
     assert.deepEqual(v2.lineage, { runId: 42, taskId: "recalibrate" });
     assert.equal(v2.fingerprint.sha256, (await registry.resolve("m@1")).fingerprint.sha256);
     const ref2 = readReference(v2)!;
-    assert.equal(ref2.positiveShare, r.prior.new);
+    // the labelled batch is the new version's reference data, consistently
+    assert.equal(v2.params.holdoutData, ref2.data, "holdoutData and reference.data agree");
+    assert.notEqual(ref2.data, holdoutKey, "not the parent's holdout");
+    const stored = (await readParquet(await artifacts.get(ref2.data))).table;
+    assert.equal(ref2.rows, 4000);
+    assert.equal(ref2.sha256, (await fingerprintTable(stored)).sha256);
+    assert.equal(ref2.sha256, (await fingerprintTable(batch)).sha256);
+    const batchShare = (batch.y as string[]).filter((v) => v === "yes").length / 4000;
+    assert.equal(ref2.positiveShare, batchShare, "the batch's measured label share");
     assert.equal(ref2.calibratedShare, r.prior.new);
     assert.equal(ref2.recalibratedFrom, 1);
-    assert.equal(ref2.rocAuc.value, reference.rocAuc.value, "a monotone shift keeps the AUC");
-    assert.equal(v2.metrics.positive_share, r.prior.new);
+    const parentOnBatch = aucWithSe(
+      (batch.y as string[]).map((v) => (v === "yes" ? 1 : 0)),
+      predictModel(model, batch).probabilities![1],
+    );
+    assert.ok(Math.abs(ref2.rocAuc.value - parentOnBatch.value) < 1e-12, "AUC measured on it");
+    assert.ok(Math.abs(ref2.rocAuc.se - parentOnBatch.se) < 1e-12, "its SE too");
+    assert.equal(v2.metrics.positive_share, batchShare);
+    assert.equal(v2.metrics.calibrated_share, r.prior.new);
+    assert.equal(v2.metrics.roc_auc, ref2.rocAuc.value);
+    // a later batch at the new prior is not a label shift against the new reference data
+    const later = labelShifted(2000, 0.5, 7, 40);
+    const labels = detectDrift(stored, later, { target: "y", only: ["a"], histograms: false })
+      .labels!;
+    assert.ok(labels.pValue > 0.01, `label-share p ${labels.pValue} against the new reference`);
+    const old = detectDrift(holdout, later, { target: "y", only: ["a"], histograms: false })
+      .labels!;
+    assert.ok(old.pValue < 1e-10, "against the parent's holdout it would read as a prior shift");
     const history = await registry.aliasHistory("m");
     assert.match(
       history.find((h) => h.alias === "challenger" && h.toVersion === 3)!.reason,
@@ -288,7 +313,14 @@ storeTest(
     assert.ok(Math.abs(em.prior.reference - r.prior.new) < 1e-12, "v3 is calibrated to π_new");
     assert.ok(Math.abs(em.prior.new - 0.5) < 0.04, `EM ${em.prior.new}`);
     assert.ok(Math.abs(em.shift) < 0.2, `shift ${em.shift}`);
-    // a near-zero shift is not a proven improvement unless the gate's bound says so
-    if (!em.promoted) assert.equal((await registry.resolve("m@champion")).version, 3);
+    // a near-zero shift is not a proven improvement unless the gate's bound says so: the champion
+    // is whichever version the gate's verdict names
+    assert.equal(em.promoted, em.verdict.promoted, em.verdict.reason);
+    assert.equal(
+      (await registry.resolve("m@champion")).version,
+      em.promoted ? em.version : 3,
+      em.verdict.reason,
+    );
+    if (em.promoted) assert.ok(em.verdict.improvement!.ciLow > 0, "promoted only on a proven gain");
   },
 );

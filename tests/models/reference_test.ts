@@ -121,3 +121,24 @@ Deno.test("measureReference: the holdout's identity, positive share and AUC ± S
     /params.reference is not a monitoring reference/,
   );
 });
+
+Deno.test("outOfTimeSplit never splits a day: 3 days × 1,000 rows at 0.2 cut at midnight", () => {
+  const day0 = Date.UTC(2024, 0, 1);
+  const date = Float64Array.from(
+    { length: 3000 },
+    (_, i) => day0 + Math.floor(i / 1000) * DAY + (i % 1000) * 60_000,
+  );
+  const { holdout, cutoff } = outOfTimeSplit({ date }, { timeColumn: "date", fraction: 0.2 });
+  assert.equal(cutoff! % DAY, 0, `cut at ${new Date(cutoff!).toISOString()}`);
+  assert.equal(new Date(cutoff!).toISOString(), "2024-01-03T00:00:00.000Z");
+  assert.equal(rowCount(holdout), 1000, "the last whole day");
+  // one day only: refused with a clear error instead of splitting it
+  assert.throws(
+    () => outOfTimeSplit({ date: date.slice(0, 1000) }, { timeColumn: "date", fraction: 0.2 }),
+    /every row of "date" is on one UTC day \(2024-01-01\).*align: "none"/,
+  );
+  assert.equal(
+    rowCount(outOfTimeSplit({ date: date.slice(0, 1000) }, { align: "none" }).holdout),
+    200,
+  );
+});

@@ -109,6 +109,13 @@ Deno.test({
       const pq = await readParquet("s3://driftflow-data/processed/a.parquet");
       assert.deepEqual(Array.from(pq.table.n as Float64Array), [3]);
       assert.ok((await readBytes("s3://driftflow-data/incoming/a.csv")).length > 0);
+      // an S3 error is rethrown as it is, not called a corrupt file
+      await assert.rejects(() => readParquet("s3://no-such-bucket/a.parquet"), (e) => {
+        assert.ok(!(e instanceof FileFormatError), String(e));
+        assert.doesNotMatch(String(e), /truncated or corrupt/);
+        assert.match(String(e), /bucket/i);
+        return true;
+      });
     } finally {
       for (const k of Object.keys(env)) Deno.env.delete(k);
       await s3.stop();
@@ -171,6 +178,27 @@ Deno.test("csv: types come from all rows; bad cells, ragged rows and stray quote
   assert.equal(declared.schema.columns.n.type, "categorical");
 });
 
+Deno.test("csv: a blank line is a row — missing in a one-column file, else quarantined, never dropped", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/one.csv`, "id\n1\n\n3\n\n5\n");
+  const one = await readCsv(`${dir}/one.csv`);
+  assert.equal(one.total, 5);
+  assert.equal(one.rows, 5);
+  assert.equal(one.schema.columns.id.type, "numeric");
+  assert.deepEqual(Array.from(one.table.id as Float64Array), [1, NaN, 3, NaN, 5]);
+  // text too: a blank is a missing category
+  await Deno.writeTextFile(`${dir}/cat.csv`, "c\na\n\nb\n");
+  const cat = await readCsv(`${dir}/cat.csv`);
+  assert.deepEqual([cat.rows, cat.total], [3, 3]);
+  assert.deepEqual(cat.table.c, ["a", null, "b"]);
+  // more columns: a blank line is quarantined with its reason and counted
+  await Deno.writeTextFile(`${dir}/two.csv`, "\na,b\n1,2\n\n3,4\n");
+  const two = await readCsv(`${dir}/two.csv`);
+  assert.deepEqual([two.rows, two.quarantined.length, two.total], [2, 1, 3]);
+  assert.equal(two.quarantined[0].row, 4);
+  assert.match(two.quarantined[0].reason, /is a blank line \(the header has 2 columns\)/);
+});
+
 Deno.test("csv and parquet: a file that cannot be read at all is a FileFormatError naming it", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/q.csv`, 'a,b\n1,2\n3,"open\n5,6\n');
@@ -191,6 +219,13 @@ Deno.test("csv and parquet: a file that cannot be read at all is a FileFormatErr
   });
   await Deno.writeTextFile(`${dir}/text.parquet`, "not parquet at all");
   await assert.rejects(() => readTable(`${dir}/text.parquet`), FileFormatError);
+  // an I/O error (here a directory where the file should be) is not called a corrupt file
+  await Deno.mkdir(`${dir}/folder.parquet`);
+  await assert.rejects(() => readParquet(`${dir}/folder.parquet`), (e) => {
+    assert.ok(!(e instanceof FileFormatError), String(e));
+    assert.doesNotMatch(String(e), /truncated or corrupt/);
+    return true;
+  });
 });
 
 Deno.test("parquet: types from all rows, bad values quarantined, every row counted", async () => {

@@ -30,7 +30,8 @@ Deno.test("clean labelled batches (n = 1000): ≤ 8 % of 100 flagged, never prio
   const flagged = grades.filter((g) => g !== "none").length / grades.length;
   console.error(JSON.stringify({ metric: "drift_policy.fpr_labelled.n1000", value: flagged }));
   assert.ok(flagged <= 0.08, `flagged ${flagged}: ${grades.join(",")}`);
-  assert.ok(!grades.includes("concept"));
+  assert.ok(!grades.includes("concept"), `concept in ${grades.join(",")}`);
+  assert.ok(!grades.includes("prior"), `prior in ${grades.join(",")}`);
 });
 
 Deno.test("a pure prior shift (20 % → 35 % positives) is graded prior and recalibrated", () => {

@@ -6,8 +6,11 @@
 import assert from "node:assert/strict";
 import { aucDropTest, aucWithSe } from "../../../tasks/drift/auc_delong.ts";
 import { adjustPValues } from "../../../tasks/drift/correction.ts";
+import { detectDrift } from "../../../tasks/drift/detect.ts";
+import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
 import {
   chiSquarePooledTest,
+  fisherExactTest,
   ksNullEffect,
   missingShareTest,
   twoProportionTest,
@@ -56,10 +59,48 @@ Deno.test("chiSquarePooledTest pools rare categories: 300 singletons do not expl
   assert.equal(r.cells, 2);
   assert.equal(r.statistic, 0);
   assert.equal(r.pValue, 1);
-  // one pooled cell too small is merged into the smallest kept cell: nothing left to test
+  // a pooled cell still too small is tested exactly (Fisher), not merged away
   const tiny = chiSquarePooledTest([...rep("a", 50)], [...rep("a", 45), ...rep("new", 5)]);
-  assert.equal(tiny.pValue, 1);
+  near(tiny.pValue, 0.05628449442882433, 1e-12, "Fisher p (scipy fisher_exact)");
   assert.ok(Number.isFinite(tiny.statistic));
+});
+
+Deno.test("chiSquarePooledTest: a large shift into a rare category is not pooled away to p = 1", () => {
+  // reference 9,990 a + 10 b; batch of 100 with 40 b: b's expected count in the batch is 0.5
+  const r = chiSquarePooledTest([...rep("a", 9990), ...rep("b", 10)], [
+    ...rep("a", 60),
+    ...rep("b", 40),
+  ]);
+  near(r.pValue, 7.88622206784258e-75, 1e-80, "Fisher p (scipy fisher_exact)");
+  assert.equal(r.cells, 2);
+  near(r.effect, 0.399, 1e-12, "total variation");
+  // with other kept cells, the small cell's exact p is Bonferroni-combined with the χ²
+  const three = chiSquarePooledTest(
+    [...rep("a", 5000), ...rep("c", 4990), ...rep("b", 10)],
+    [...rep("a", 30), ...rep("c", 30), ...rep("b", 40)],
+  );
+  assert.ok(three.pValue < 1e-60, `p ${three.pValue}`);
+  assert.equal(three.cells, 3);
+});
+
+Deno.test("fisherExactTest: two-sided p equals scipy fisher_exact", () => {
+  near(fisherExactTest(3, 1, 1, 3).pValue, 0.48571428571428527, 1e-12, "tea tasting");
+  near(fisherExactTest(10, 9990, 40, 60).pValue, 7.88622206784258e-75, 1e-80, "rare cell");
+  assert.equal(fisherExactTest(0, 10, 0, 5).pValue, 1, "empty column: p = 1");
+});
+
+Deno.test("chiSquarePooledTest stays calibrated on clean data with rare categories (seeded)", () => {
+  // reference: 9,990 a + 10 b (0.1 %); 2,000 clean batches of 100 from the same shares
+  const ref = [...rep("a", 9990), ...rep("b", 10)];
+  const rng = new Random(11);
+  const draws = 2000;
+  let at05 = 0;
+  for (let d = 0; d < draws; d++) {
+    const cur = Array.from({ length: 100 }, () => (rng.next() < 0.001 ? "b" : "a"));
+    if (chiSquarePooledTest(ref, cur).pValue < 0.05) at05++;
+  }
+  // binomial upper bound: α + 3·√(α(1−α)/draws)
+  assert.ok(at05 / draws <= 0.05 + 3 * Math.sqrt(0.05 * 0.95 / draws), `rejects ${at05 / draws}`);
 });
 
 Deno.test("missingShareTest: conditional binomial test, exact answer", () => {
@@ -89,10 +130,29 @@ Deno.test("unseenShareTest: Berger–Boos binomial against the reference's own u
   assert.ok(big.pValue < 0.001 && big.pValue > 0, `p ${big.pValue}`);
 });
 
-Deno.test("twoProportionTest: pooled z, two-sided", () => {
+Deno.test("twoProportionTest: conditional binomial p, pooled z for display", () => {
   const r = twoProportionTest(30, 100, 50, 100);
   near(r.statistic, 0.2 / Math.sqrt(0.24 * 0.02), 1e-12, "z");
-  near(r.pValue, 0.003892417122778628, 1e-12, "p");
+  // 2·P(Binomial(80, 0.5) ≥ 50) (scipy binomtest)
+  near(r.pValue, 0.03299261842647619, 1e-12, "p");
+});
+
+Deno.test("twoProportionTest holds its level when positives are rare (n = 100, p = 1 %)", () => {
+  // the pooled z-test rejected 7.7 % at 0.05 and 1.7 % at 0.05/16 (5.5× nominal) here
+  const rng = new Random(5);
+  const draws = 4000, nRef = 10_000, nCur = 100, p = 0.01;
+  const refPos = Math.round(nRef * p);
+  let at05 = 0, atBonf = 0;
+  for (let d = 0; d < draws; d++) {
+    let x = 0;
+    for (let i = 0; i < nCur; i++) if (rng.next() < p) x++;
+    const t = twoProportionTest(refPos, nRef, x, nCur).pValue;
+    if (t < 0.05) at05++;
+    if (t < 0.05 / 16) atBonf++;
+  }
+  const slack = (a: number) => a + 3 * Math.sqrt(a * (1 - a) / draws);
+  assert.ok(at05 / draws <= slack(0.05), `rejects ${at05 / draws} at 0.05`);
+  assert.ok(atBonf / draws <= slack(0.05 / 16), `rejects ${atBonf / draws} at 0.05/16`);
 });
 
 Deno.test("aucWithSe: DeLong components by hand; aucDropTest combines both sides", () => {
@@ -177,4 +237,28 @@ Deno.test("null calibration: pooled χ², missing share and unseen share reject 
     assert.ok(k / runs <= 0.078, `${name} rejects ${k / runs} of clean pairs`);
   }
   assert.ok(rejected.chi2 / runs >= 0.02, "χ² is not degenerate");
+});
+
+Deno.test("detectDrift + evaluateSeverity flag a large shift into a rare category", () => {
+  const ref = { c: [...rep("a", 9990), ...rep("b", 10)] };
+  const cur = { c: [...rep("a", 60), ...rep("b", 40)] };
+  const grade = evaluateSeverity(detectDrift(ref, cur, { histograms: false }), {}, []);
+  assert.notEqual(grade.severity, "none", grade.reasons.join("; "));
+});
+
+Deno.test("chiSquarePooledTest: when every category is rare, a Monte Carlo p-value, calibrated", () => {
+  // 3,000 categories × 3 in the reference; batches of 10: no category reaches an expected 5
+  const ref = Array.from({ length: 9000 }, (_, i) => `k${i % 3000}`);
+  const shifted = chiSquarePooledTest(ref, rep("k0", 10));
+  assert.equal(shifted.cells, 3000);
+  assert.ok(shifted.pValue <= 1 / 2000 + 1e-15, `all 10 in one rare category: p ${shifted.pValue}`);
+  const rng = new Random(8);
+  const draws = 200;
+  let rejected = 0;
+  for (let d = 0; d < draws; d++) {
+    const cur = Array.from({ length: 10 }, () => ref[rng.int(ref.length)]);
+    if (chiSquarePooledTest(ref, cur).pValue < 0.05) rejected++;
+  }
+  const bound = 0.05 + 3 * Math.sqrt(0.05 * 0.95 / draws);
+  assert.ok(rejected / draws <= bound, `rejects ${rejected / draws}`);
 });
