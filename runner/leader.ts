@@ -11,6 +11,7 @@
  * ```
  */
 import postgres from "postgres";
+import { reconnectBackoff } from "./store/postgres.ts";
 
 const LOCK_KEY = 73_913;
 
@@ -19,6 +20,8 @@ export interface LeaderLock {
   /** True when this process holds the lock (taking it if it is free). */
   acquire(): Promise<boolean>;
   release(): Promise<void>;
+  /** Why the last `acquire` could not ask the server (null when it could): the database is down. */
+  lastError?(): Error | null;
 }
 
 /** A lock on the server at `url`, or one that is always held when `url` is undefined (PGlite). */
@@ -26,6 +29,7 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
   if (!url) return { acquire: () => Promise.resolve(true), release: () => Promise.resolve() };
   let sql: postgres.Sql | null = null;
   let held = false;
+  let lastError: Error | null = null;
   const reset = async () => {
     held = false;
     const old = sql;
@@ -40,24 +44,29 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
           idle_timeout: 0,
           onnotice: () => {},
           connection: { application_name: "driftflow-leader" },
+          backoff: reconnectBackoff,
         });
         if (held) {
           // The lock lives as long as the session: check that it is still the same session.
           const [{ ok }] = await sql`select exists(
             select 1 from pg_locks where locktype = 'advisory' and objid = ${LOCK_KEY} and pid = pg_backend_pid()
           ) as ok`;
+          lastError = null;
           if (ok) return true;
           await reset();
           return false;
         }
         const [{ got }] = await sql`select pg_try_advisory_lock(${LOCK_KEY}) as got`;
         held = Boolean(got);
+        lastError = null;
         return held;
-      } catch {
+      } catch (e) {
+        lastError = e as Error;
         await reset();
         return false;
       }
     },
+    lastError: () => lastError,
     async release() {
       if (sql && held) await sql`select pg_advisory_unlock(${LOCK_KEY})`.catch(() => {});
       await reset();

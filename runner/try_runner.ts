@@ -10,22 +10,55 @@
  * ```
  */
 import { runCommand } from "./command_task.ts";
+import { endLeftovers, processStartTime } from "./leftovers.ts";
 import type { TaskDef, TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
 import { TaskQueue } from "./store/queue.ts";
+import { untilWritten } from "./store/transient.ts";
 import type { TiKey } from "./store/types.ts";
 import { TaskLog } from "./task_log.ts";
 import { encodeXcom } from "./xcom.ts";
 
-/** Runs the next try of `ti`. */
-export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void> {
+/** How a try is run in a worker (the in-process executor passes none of these). */
+export interface TryOptions {
+  /** The worker whose claim this try starts: the start is recorded only if the claim still holds. */
+  workerId?: string;
+  /** Where a worker reports held writes (default stderr). */
+  log?: (line: string) => void;
+  /** Stops retrying writes the database refused (a worker giving up at shutdown). */
+  giveUp?: AbortSignal;
+}
+
+/**
+ * Runs the next try of `ti`. Its start and its outcome are written with {@link untilWritten}: while
+ * the database is unreachable the outcome is held in memory and written once it is back. Returns
+ * false when the try did not start (a worker's claim was lost meanwhile).
+ */
+export async function runTry(
+  t: RunTracker,
+  task: TaskDef,
+  ti: Ti,
+  opts: TryOptions = {},
+): Promise<boolean> {
   const env = t.env;
   const key: TiKey = { runId: t.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
   const tryNumber = ti.tryNumber + 1;
+  const name = `${ti.taskId}[${ti.mapIndex}] of run ${t.run.id} try ${tryNumber}`;
+  const log0 = opts.log ?? ((l: string) => console.error(`driftflow: ${l}`));
+  const write = <T>(what: string, op: () => Promise<T>) =>
+    untilWritten(`${what} of ${name}`, op, { log: log0, giveUp: opts.giveUp });
   const startedAt = t.clock.now();
-  await t.store.startTry(key, tryNumber, new Date(startedAt), env.hostname);
+  const started = await write(
+    "the start",
+    () =>
+      t.store.startTry(key, tryNumber, new Date(startedAt), env.hostname, opts.workerId ?? null),
+  );
+  if (!started) {
+    log0(`${name} not started: the claim was taken back meanwhile (another worker may run it)`);
+    return false;
+  }
   ti.tryNumber = tryNumber;
   t.setMemState(ti, "running");
 
@@ -42,7 +75,10 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     e.name = "TimeoutError";
     controller.abort(e);
   });
-  const log = new TaskLog((lines) => t.store.appendLogs(key, tryNumber, lines), t.clock);
+  const log = new TaskLog(
+    (lines) => write(`${lines.length} log lines`, () => t.store.appendLogs(key, tryNumber, lines)),
+    t.clock,
+  );
 
   let value: unknown;
   let error: string | null = null;
@@ -68,6 +104,11 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     mapIndex: ti.mapIndex,
     tryNumber,
   };
+  const lost = (what: string) =>
+    log0(
+      `${name}: its ${what} was NOT recorded: the task instance moved on meanwhile ` +
+        `(reaped as a zombie and retried, or cleared)`,
+    );
 
   if (error === null) {
     let xcom = null;
@@ -77,27 +118,42 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
       error = (e as Error).message;
     }
     if (error === null) {
-      // The success and the branch's skips change memory together, before any await.
-      if (value !== undefined) t.setOutput(ti.taskId, ti.mapIndex, value);
-      ti.state = "success";
-      env.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
       const skips = task.kind === "branch" ? t.notFollowed(task, value as string[]) : [];
-      for (const s of skips) t.setMemState(s, "skipped");
-      // Skips are stored before the success, so no other process sees the branch done while the
-      // tasks it did not follow still look undecided.
-      for (const s of skips) {
-        await t.store.setTaskState({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 }, "skipped", {
-          at: new Date(endedAt),
-        });
+      let recorded = false;
+      try {
+        // Skips are stored before the success, so no other process sees the branch done while the
+        // tasks it did not follow still look undecided.
+        for (const s of skips) {
+          await write("a branch skip", () =>
+            t.store.setTaskState(
+              { runId: t.run.id, taskId: s.taskId, mapIndex: -1 },
+              "skipped",
+              { at: new Date(endedAt) },
+            ));
+        }
+        recorded = await write("the success", () =>
+          t.store.finishTry(key, tryNumber, {
+            state: "success",
+            at: new Date(endedAt),
+            durationMs,
+            xcom,
+          }));
+      } catch (e) {
+        // Not a lost connection: the database refused the outcome itself (e.g. a value it cannot
+        // store). The try fails with that reason instead of staying `running` unrecorded.
+        error = `the try succeeded but its outcome could not be stored: ${(e as Error).message}`;
+        log0(`${name}: ${error}`);
       }
-      await t.store.finishTry(key, tryNumber, {
-        state: "success",
-        at: new Date(endedAt),
-        durationMs,
-        xcom,
-      });
-      await t.callback(task.onSuccess, event, "onSuccess");
-      return;
+      if (error === null) {
+        if (!recorded) lost("success");
+        // The success and the branch's skips change memory together, before any await.
+        if (value !== undefined) t.setOutput(ti.taskId, ti.mapIndex, value);
+        ti.state = "success";
+        for (const s of skips) t.setMemState(s, "skipped");
+        env.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
+        await t.callback(task.onSuccess, event, "onSuccess");
+        return true;
+      }
     }
   }
   // A try released by a worker shutting down goes back to the queue and does not use a retry.
@@ -110,14 +166,16 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     ? endedAt + retryDelayMs({ ...t.defaults, ...task.settings }, tryNumber)
     : null;
   const state = retry ? "up_for_retry" : "failed";
-  if (released) await new TaskQueue(t.store.db).grantTry(key);
-  await t.store.finishTry(key, tryNumber, {
-    state,
-    at: new Date(endedAt),
-    durationMs,
-    error,
-    nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
-  });
+  if (released) await write("a released try", () => new TaskQueue(t.store.db).grantTry(key));
+  const recorded = await write(`the ${state} outcome`, () =>
+    t.store.finishTry(key, tryNumber, {
+      state,
+      at: new Date(endedAt),
+      durationMs,
+      error,
+      nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
+    }));
+  if (!recorded) lost(state);
   ti.nextRetryAt = nextRetryAt;
   ti.state = state;
   env.emit({ kind: "task", ...key, state, tryNumber, durationMs, error: error ?? undefined });
@@ -125,6 +183,7 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     ...event,
     error: error ?? undefined,
   }, retry ? "onRetry" : "onFailure");
+  return true;
 }
 
 async function execute(
@@ -155,12 +214,27 @@ async function execute(
     }
     case "command": {
       const argv = typeof task.cmd === "function" ? task.cmd(ctx) : task.cmd!;
-      return await runCommand(argv, {
-        env: task.env,
-        cwd: task.cwd,
-        signal,
-        log: (stream, line) => log.write(stream, line),
-      });
+      const key = { runId: t.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
+      if (tryNumber > 1) {
+        await endLeftovers(t.store, key, tryNumber, t.env.hostname, (l) => log.write("log", l));
+      }
+      let recorded: Promise<unknown> = Promise.resolve();
+      try {
+        return await runCommand(argv, {
+          env: task.env,
+          cwd: task.cwd,
+          signal,
+          log: (stream, line) => log.write(stream, line),
+          onStart: (pgid) => {
+            const start = processStartTime(pgid);
+            recorded = t.store.setTryProcess(key, tryNumber, pgid, start).catch((e) =>
+              log.write("log", `could not record process group ${pgid}: ${(e as Error).message}`)
+            );
+          },
+        });
+      } finally {
+        await recorded;
+      }
     }
     case "trigger": {
       const trig = task.trigger!;

@@ -19,6 +19,7 @@ import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracke
 import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
 import type { Store } from "./store/store.ts";
+import { untilWritten } from "./store/transient.ts";
 import type { DagRun } from "./store/types.ts";
 import { runTry } from "./try_runner.ts";
 
@@ -53,6 +54,8 @@ export class Worker implements RunEnv {
   readonly #abort = new AbortController();
   readonly signal: AbortSignal = this.#abort.signal;
   readonly #running = new Set<Promise<void>>();
+  /** Aborted when a stopping worker stops waiting for the database to take held outcomes. */
+  readonly #giveUp = new AbortController();
   #wake: (() => void) | null = null;
   #pending = false;
   /** Runs seen lately (their conf, params and dates do not change). */
@@ -132,6 +135,18 @@ export class Worker implements RunEnv {
         const e = new Error("the worker is shutting down: the try is released to another worker");
         e.name = "ReleaseError";
         this.#abort.abort(e);
+        const grace2 = new Promise((r) => setTimeout(r, this.options.graceMs ?? 30_000));
+        await Promise.race([Promise.allSettled([...this.#running]), grace2]);
+      }
+      if (this.#running.size > 0) {
+        // Only outcomes the database would not take are left: say so, loudly, and stop.
+        this.#log(
+          `giving up: ${this.#running.size} tr${
+            this.#running.size === 1 ? "y's" : "ies'"
+          } outcome could not be written (the database is unreachable); ` +
+            "the scheduler will retry them as zombies",
+        );
+        this.#giveUp.abort();
         await Promise.allSettled([...this.#running]);
       }
     } finally {
@@ -169,11 +184,16 @@ export class Worker implements RunEnv {
 
   #start(c: Claimed): void {
     const p: Promise<void> = this.#execute(c)
-      .catch((e) =>
+      .catch(async (e) => {
         this.#log(
           `internal error on ${c.taskId}[${c.mapIndex}] of run ${c.runId}: ${(e as Error).stack}`,
-        )
-      )
+        );
+        // A claim this worker cannot start goes back at once, not after the stale-claim timeout.
+        await this.#write(
+          `the release of ${c.taskId}[${c.mapIndex}]`,
+          () => this.queue.unclaim(c, this.workerId),
+        ).catch(() => {});
+      })
       .finally(() => {
         this.#running.delete(p);
         this.#notify();
@@ -181,28 +201,41 @@ export class Worker implements RunEnv {
     this.#running.add(p);
   }
 
+  /** A database call retried while the database is unreachable (see transient.ts). */
+  #write<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return untilWritten(what, op, { log: (l) => this.#log(l), giveUp: this.#giveUp.signal });
+  }
+
   async #execute(c: Claimed): Promise<void> {
     const dag = this.options.dags.get(c.dagId);
+    const what = `the claim of ${c.taskId}[${c.mapIndex}] of run ${c.runId}`;
     let run = this.#runs.get(c.runId) ?? null;
     if (!run) {
-      run = await this.store.getRun(c.runId);
+      run = await this.#write(what, () => this.store.getRun(c.runId));
       if (run) this.#runs.set(c.runId, run);
       if (this.#runs.size > 1000) this.#runs.delete(this.#runs.keys().next().value!);
     }
     if (!dag || !run) {
       const why = dag ? `run ${c.runId} is gone` : `dag "${c.dagId}" is not loaded on this worker`;
-      await this.store.setTaskState(c, "failed", { error: why, at: new Date(this.clock.now()) });
+      await this.#write(
+        what,
+        () => this.store.setTaskState(c, "failed", { error: why, at: new Date(this.clock.now()) }),
+      );
       return;
     }
     const tracker = new RunTracker(this, dag, run);
-    await tracker.load("observe", c);
+    await this.#write(what, () => tracker.load("observe", c));
     const ti = tracker.tis.get(tiKey(c.taskId, c.mapIndex));
     const task = tracker.tasks.get(c.taskId);
     if (!ti || !task) {
       throw new Error(`claimed ${c.taskId}[${c.mapIndex}] is not in run ${c.runId}`);
     }
     ti.busy = true;
-    await runTry(tracker, task, ti);
+    await runTry(tracker, task, ti, {
+      workerId: this.workerId,
+      log: (l) => this.#log(l),
+      giveUp: this.#giveUp.signal,
+    });
     this.#notifyScheduler(c.runId);
   }
 
