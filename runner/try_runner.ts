@@ -9,7 +9,10 @@
  * await runTry(tracker, task, ti); // ti.state is now success, failed or up_for_retry
  * ```
  */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { runCommand } from "./command_task.ts";
+import type { IsolatePool } from "./isolated_task.ts";
 import { endLeftovers, processStartTime } from "./leftovers.ts";
 import type { TaskDef, TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
@@ -29,6 +32,8 @@ export interface TryOptions {
   log?: (line: string) => void;
   /** Stops retrying writes the database refused (a worker giving up at shutdown). */
   giveUp?: AbortSignal;
+  /** Runs function and branch tasks of DAGs loaded from files in isolates (see isolated_task.ts). */
+  isolate?: { pool: IsolatePool; databaseUrl: string };
 }
 
 /**
@@ -83,7 +88,7 @@ export async function runTry(
   let value: unknown;
   let error: string | null = null;
   try {
-    value = await execute(t, task, ti, tryNumber, controller.signal, log);
+    value = await execute(t, task, ti, tryNumber, controller.signal, log, opts);
     if (task.kind === "branch") value = t.followed(task, value);
   } catch (e) {
     error = e instanceof Error
@@ -193,6 +198,7 @@ async function execute(
   tryNumber: number,
   signal: AbortSignal,
   log: TaskLog,
+  opts: TryOptions,
 ): Promise<unknown> {
   const ctx = t.context(
     task,
@@ -210,6 +216,26 @@ async function execute(
     case "function":
     case "branch": {
       const item = task.mapped ? await t.item(task, ti.mapIndex) : undefined;
+      if (opts.isolate && t.dag.fileloc) {
+        return await opts.isolate.pool.run(
+          pathToFileURL(resolve(t.dag.fileloc)).href,
+          {
+            kind: "run",
+            dagId: t.dag.id,
+            run: t.run,
+            taskId: task.id,
+            mapIndex: ti.mapIndex,
+            tryNumber,
+            item,
+            tis: [...t.tis.values()],
+            outputs: t.outputs,
+            hostname: t.env.hostname,
+            databaseUrl: opts.isolate.databaseUrl,
+          },
+          signal,
+          (line) => log.write("log", line),
+        );
+      }
       return await Promise.race([Promise.resolve().then(() => task.run!(ctx, item)), aborted]);
     }
     case "command": {

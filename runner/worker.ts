@@ -14,6 +14,7 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
+import { IsolatePool } from "./isolated_task.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
@@ -42,6 +43,14 @@ export interface WorkerOptions {
   graceMs?: number;
   onEvent?: (event: ExecutorEvent) => void;
   log?: (line: string) => void;
+  /**
+   * "try" (default): each try of a function or branch task runs in an isolate of its own that a
+   * timeout or a release terminates (see isolated_task.ts); "none": in this process, where a body
+   * that ignores `ctx.signal` runs on after its try failed. Default from DRIFTFLOW_ISOLATION.
+   */
+  isolation?: "try" | "none";
+  /** The server isolates connect to (default DATABASE_URL; without one there is no isolation). */
+  databaseUrl?: string;
 }
 
 export class Worker implements RunEnv {
@@ -56,6 +65,8 @@ export class Worker implements RunEnv {
   readonly #running = new Set<Promise<void>>();
   /** Aborted when a stopping worker stops waiting for the database to take held outcomes. */
   readonly #giveUp = new AbortController();
+  /** Isolates for function tasks, while `run` runs (null: no isolation). */
+  #isolates: { pool: IsolatePool; databaseUrl: string } | null = null;
   #wake: (() => void) | null = null;
   #pending = false;
   /** Runs seen lately (their conf, params and dates do not change). */
@@ -102,8 +113,15 @@ export class Worker implements RunEnv {
       );
     }, this.options.heartbeatMs ?? 5000);
     stop.addEventListener("abort", () => this.#notify(), { once: true });
+    const isolation = this.options.isolation ??
+      (Deno.env.get("DRIFTFLOW_ISOLATION") === "none" ? "none" : "try");
+    const databaseUrl = this.options.databaseUrl ?? Deno.env.get("DATABASE_URL");
+    if (isolation === "try" && databaseUrl && this.store.db.kind === "postgres") {
+      this.#isolates = { pool: new IsolatePool(), databaseUrl };
+    }
     this.#log(
-      `started: concurrency ${concurrency}, pools ${this.options.pools?.join(",") ?? "all"}`,
+      `started: concurrency ${concurrency}, pools ${this.options.pools?.join(",") ?? "all"}, ` +
+        `function tasks ${this.#isolates ? "isolated per try" : "in this process"}`,
     );
     try {
       while (!stop.aborted) {
@@ -150,6 +168,8 @@ export class Worker implements RunEnv {
         await Promise.allSettled([...this.#running]);
       }
     } finally {
+      this.#isolates?.pool.close();
+      this.#isolates = null;
       clearInterval(beat);
       if (this.#notifyTimer !== undefined) {
         clearTimeout(this.#notifyTimer);
@@ -235,6 +255,7 @@ export class Worker implements RunEnv {
       workerId: this.workerId,
       log: (l) => this.#log(l),
       giveUp: this.#giveUp.signal,
+      isolate: this.#isolates ?? undefined,
     });
     this.#notifyScheduler(c.runId);
   }

@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   drift: "./drift.ts",
   models: "./models.ts",
   web: "./web.ts",
+  chaos: "./chaos.ts",
 };
 
 const [name, ...rest] = Deno.args;

@@ -249,3 +249,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "faults: a timed-out function that ignores its signal is stopped (isolated per try)",
+  ...opts,
+  async fn() {
+    const c = await cluster(DIR);
+    const dir = await Deno.makeTempDir({ prefix: "driftflow-stubborn-" });
+    const procs = [c.spawn("scheduler", FAST_SCHEDULER), c.spawn("w1", FAST_WORKER)];
+    try {
+      const run = await startRun(c.store, "stubborn", { dir });
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "failed", await dump(procs));
+      const [ti] = await c.store.taskInstances(run.id);
+      assert.match(ti.error ?? "", /timed out after 300ms/);
+      // The body would write its file 1.5 s after it started; give it well past that.
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(await exists(`${dir}/late`), false, "the timed-out body went on running");
+      assert.match(await procs[1].output(), /function tasks isolated per try/);
+    } finally {
+      await c.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "faults: isolated function tasks read upstream XComs, log, and use ctx.db",
+  ...opts,
+  async fn() {
+    const c = await cluster(DIR);
+    const procs = [c.spawn("scheduler", FAST_SCHEDULER), c.spawn("w1", FAST_WORKER)];
+    try {
+      const run = await startRun(c.store, "isolated");
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "success", await dump(procs));
+      const xcoms = new Map((await c.store.xcoms(run.id)).map((x) => [x.taskId, x.value]));
+      assert.deepEqual(xcoms.get("sum"), { total: 6, runs: 1 });
+      assert.deepEqual(xcoms.get("pick"), ["yes"]);
+      assert.deepEqual((await c.store.logs(run.id, "sum")).map((l) => l.line), ["adding 1,2,3"]);
+      const tries = await c.store.tries(run.id);
+      assert.ok(tries.every((t) => t.state === "success" || t.state === "skipped"));
+    } finally {
+      await c.close();
+    }
+  },
+});
