@@ -25,7 +25,7 @@ import { RunExistsError, type Store } from "./store/store.ts";
 import { isTransient } from "./store/transient.ts";
 
 /** How many tries of one task instance may be lost with their worker without using a retry. */
-export const MAX_FREE_ZOMBIE_TRIES = 3;
+export const MAX_FREE_ZOMBIE_TRIES = 10;
 
 /** How a scheduler is set up. */
 export interface SchedulerOptions {

@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runCommand } from "./command_task.ts";
 import type { IsolatePool } from "./isolated_task.ts";
+import type { HeldOutcome, Outbox } from "./outbox.ts";
 import { endLeftovers, processStartTime } from "./leftovers.ts";
 import type { TaskDef, TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
@@ -32,6 +33,8 @@ export interface TryOptions {
   log?: (line: string) => void;
   /** Stops retrying writes the database refused (a worker giving up at shutdown). */
   giveUp?: AbortSignal;
+  /** Where outcomes the database does not take at once are kept on disk (see outbox.ts). */
+  outbox?: Outbox;
   /** Runs function and branch tasks of DAGs loaded from files in isolates (see isolated_task.ts). */
   isolate?: { pool: IsolatePool; databaseUrl: string };
 }
@@ -52,8 +55,21 @@ export async function runTry(
   const tryNumber = ti.tryNumber + 1;
   const name = `${ti.taskId}[${ti.mapIndex}] of run ${t.run.id} try ${tryNumber}`;
   const log0 = opts.log ?? ((l: string) => console.error(`driftflow: ${l}`));
-  const write = <T>(what: string, op: () => Promise<T>) =>
-    untilWritten(`${what} of ${name}`, op, { log: log0, giveUp: opts.giveUp });
+  const write = <T>(what: string, op: () => Promise<T>, onHold?: () => Promise<void>) =>
+    untilWritten(`${what} of ${name}`, op, { log: log0, giveUp: opts.giveUp, onHold });
+  // An outcome the database does not take at once is also kept in the outbox (on disk), so it
+  // survives this process dying before the database is back.
+  let kept: HeldOutcome | null = null;
+  const holder = (h: Omit<HeldOutcome, "owner">) => async () => {
+    if (!opts.outbox || kept) return;
+    kept = { ...h, owner: { pid: Deno.pid, start: null } };
+    await opts.outbox.keep(h).catch((e) =>
+      log0(`${name}: cannot keep the outcome in the outbox: ${(e as Error).message}`)
+    );
+  };
+  const release = async () => {
+    if (kept) await opts.outbox?.drop(kept);
+  };
   const startedAt = t.clock.now();
   const started = await write(
     "the start",
@@ -125,6 +141,12 @@ export async function runTry(
     if (error === null) {
       const skips = task.kind === "branch" ? t.notFollowed(task, value as string[]) : [];
       let recorded = false;
+      const hold = holder({
+        key,
+        tryNumber,
+        end: { state: "success", at: new Date(endedAt).toISOString(), durationMs, xcom },
+        skips: skips.map((s) => ({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 })),
+      });
       try {
         // Skips are stored before the success, so no other process sees the branch done while the
         // tasks it did not follow still look undecided.
@@ -134,7 +156,7 @@ export async function runTry(
               { runId: t.run.id, taskId: s.taskId, mapIndex: -1 },
               "skipped",
               { at: new Date(endedAt) },
-            ));
+            ), hold);
         }
         recorded = await write("the success", () =>
           t.store.finishTry(key, tryNumber, {
@@ -142,7 +164,8 @@ export async function runTry(
             at: new Date(endedAt),
             durationMs,
             xcom,
-          }));
+          }), hold);
+        await release();
       } catch (e) {
         // Not a lost connection: the database refused the outcome itself (e.g. a value it cannot
         // store). The try fails with that reason instead of staying `running` unrecorded.
@@ -172,14 +195,30 @@ export async function runTry(
     : null;
   const state = retry ? "up_for_retry" : "failed";
   if (released) await write("a released try", () => new TaskQueue(t.store.db).grantTry(key));
-  const recorded = await write(`the ${state} outcome`, () =>
-    t.store.finishTry(key, tryNumber, {
-      state,
-      at: new Date(endedAt),
-      durationMs,
-      error,
-      nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
-    }));
+  const recorded = await write(
+    `the ${state} outcome`,
+    () =>
+      t.store.finishTry(key, tryNumber, {
+        state,
+        at: new Date(endedAt),
+        durationMs,
+        error,
+        nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
+      }),
+    holder({
+      key,
+      tryNumber,
+      end: {
+        state,
+        at: new Date(endedAt).toISOString(),
+        durationMs,
+        error,
+        nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt).toISOString(),
+      },
+      skips: [],
+    }),
+  );
+  await release();
   if (!recorded) lost(state);
   ti.nextRetryAt = nextRetryAt;
   ti.state = state;

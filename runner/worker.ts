@@ -14,11 +14,14 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
+import { join } from "node:path";
 import { IsolatePool } from "./isolated_task.ts";
+import { Outbox } from "./outbox.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
+import { dataHome } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
 import { untilWritten } from "./store/transient.ts";
 import type { DagRun } from "./store/types.ts";
@@ -51,6 +54,8 @@ export interface WorkerOptions {
   isolation?: "try" | "none";
   /** The server isolates connect to (default DATABASE_URL; without one there is no isolation). */
   databaseUrl?: string;
+  /** Where held outcomes are kept on disk (default `<data home>/outbox`; see outbox.ts). */
+  outboxDir?: string;
 }
 
 export class Worker implements RunEnv {
@@ -67,6 +72,7 @@ export class Worker implements RunEnv {
   readonly #giveUp = new AbortController();
   /** Isolates for function tasks, while `run` runs (null: no isolation). */
   #isolates: { pool: IsolatePool; databaseUrl: string } | null = null;
+  readonly outbox: Outbox;
   #wake: (() => void) | null = null;
   #pending = false;
   /** Runs seen lately (their conf, params and dates do not change). */
@@ -88,6 +94,7 @@ export class Worker implements RunEnv {
     this.hostname = options.hostname ?? Deno.hostname();
     this.workerId = `${this.hostname}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
     this.queue = new TaskQueue(options.store.db);
+    this.outbox = new Outbox(options.outboxDir ?? join(dataHome(), "outbox"));
   }
 
   emit(event: ExecutorEvent): void {
@@ -106,6 +113,10 @@ export class Worker implements RunEnv {
     const unlisten = await this.store.db.listen(CHANNEL_TASKS, () => this.#notify()).catch(() =>
       null
     );
+    // Outcomes a worker on this machine held when it died: written before new work is claimed.
+    const replay = () => this.outbox.replay(this.store, (l) => this.#log(l)).catch(() => 0);
+    await replay();
+    const replayer = setInterval(replay, 5000);
     const beat = setInterval(() => {
       if (this.#running.size === 0) return;
       this.queue.heartbeat(this.workerId, new Date(this.clock.now())).catch((e) =>
@@ -171,6 +182,7 @@ export class Worker implements RunEnv {
       this.#isolates?.pool.close();
       this.#isolates = null;
       clearInterval(beat);
+      clearInterval(replayer);
       if (this.#notifyTimer !== undefined) {
         clearTimeout(this.#notifyTimer);
         for (const id of this.#toNotify) {
@@ -256,6 +268,7 @@ export class Worker implements RunEnv {
       log: (l) => this.#log(l),
       giveUp: this.#giveUp.signal,
       isolate: this.#isolates ?? undefined,
+      outbox: this.outbox,
     });
     this.#notifyScheduler(c.runId);
   }

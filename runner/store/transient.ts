@@ -61,6 +61,8 @@ export interface RetryOptions {
   log: (line: string) => void;
   /** Stops retrying (the last error is thrown): e.g. a process giving up at shutdown. */
   giveUp?: AbortSignal;
+  /** Called (and awaited) once, at the first transient failure: e.g. to keep the value on disk. */
+  onHold?: () => Promise<void>;
   /** First pause, doubled each time up to `maxDelayMs` (defaults 100 ms and 5 s). */
   firstDelayMs?: number;
   maxDelayMs?: number;
@@ -88,6 +90,7 @@ export async function untilWritten<T>(
       return value;
     } catch (e) {
       if (!isTransient(e) || o.giveUp?.aborted) throw e;
+      if (attempt === 1) await o.onHold?.();
       o.log(
         `database unreachable (${
           (e as Error).message

@@ -7,8 +7,8 @@
  * killed with `kill -9` every 6 s (and a new one started), PostgreSQL is restarted twice, and the
  * server is killed with `kill -9` and started again.
  *
- * Every command appends its start, end (or, on SIGTERM, "killed") with a timestamp to a file of
- * its task, and on success inserts its side effect into a table of the bench's own
+ * Every command appends its start, end (or "killed", on SIGTERM, or on SIGPIPE once its runner's
+ * end of the output pipe is gone) with a timestamp to a file of its task, and on success inserts its side effect into a table of the bench's own
  * (`chaos_effects`). Afterwards, from that table, the files and the store:
  *   chaos.tasks_lost                 tasks not `success` in the store, or without a side effect
  *   chaos.duplicate_successes        tasks with more than one side effect or successful try
@@ -39,14 +39,15 @@ import { startPostgres } from "../pg_server.ts";
 import { cluster, type Proc } from "../runner/processes.ts";
 import { printFigures } from "./report.ts";
 
-const LAYERS = 16, WIDTH = 20;
 const TOKEN = "chaos-token";
 const FEATURES = ["day_of_week", "hour", "distance", "origin", "destination"];
 
 /** The command of every task: timeline lines in a file, the side effect in the table. */
 const SCRIPT = `
 task="$1"; try="$2"; f="$CHAOS_DIR/$task.log"
-trap 'echo "killed $try $$ $(date +%s.%N)" >> "$f"; exit 143' TERM
+killed() { echo "killed $try $$ $(date +%s.%N) $1" >> "$f"; exit 143; }
+trap 'killed TERM' TERM
+trap 'killed PIPE' PIPE
 echo "start $try $$ $(date +%s.%N)" >> "$f"
 sleep "$CHAOS_SLEEP" & wait $!
 until psql "$CHAOS_URL" -qAtX -v ON_ERROR_STOP=1 \\
@@ -55,7 +56,7 @@ do sleep 0.2; done
 echo "end $try $$ $(date +%s.%N)" >> "$f"
 `;
 
-function dagSource(): string {
+function dagSource(LAYERS: number, WIDTH: number): string {
   const lines = [
     `import { dag } from "${new URL("../../runner/mod.ts", import.meta.url).href}";`,
     `const SCRIPT = ${JSON.stringify(SCRIPT)};`,
@@ -107,8 +108,14 @@ export async function main(args: string[]): Promise<void> {
     options: {
       "timeout-s": { type: "string", default: "240" },
       sleep: { type: "string", default: "1.5" },
+      layers: { type: "string", default: "16" },
+      width: { type: "string", default: "20" },
+      "kill-every-s": { type: "string", default: "10" },
+      keep: { type: "boolean", default: false },
     },
   });
+  const LAYERS = Number(values.layers), WIDTH = Number(values.width);
+  const killEvery = Number(values["kill-every-s"]);
   const deadline = Date.now() + Number(values["timeout-s"]) * 1000;
   say("starting PostgreSQL of the bench's own");
   const pg = await startPostgres();
@@ -116,7 +123,7 @@ export async function main(args: string[]): Promise<void> {
   const dagsDir = `${dir}/dags`, effectsDir = `${dir}/effects`;
   await Deno.mkdir(dagsDir);
   await Deno.mkdir(effectsDir);
-  await Deno.writeTextFile(`${dagsDir}/chaos.ts`, dagSource());
+  await Deno.writeTextFile(`${dagsDir}/chaos.ts`, dagSource(LAYERS, WIDTH));
   const c = await cluster(dagsDir, pg.url);
   const env = {
     CHAOS_URL: c.url,
@@ -246,7 +253,7 @@ export async function main(args: string[]): Promise<void> {
       { at: 16, what: "server" },
       { at: 26, what: "pg" },
     ];
-    for (let s = 5; s < 200; s += 6) plan.push({ at: s, what: "worker" });
+    for (let s = 5; s < 200; s += killEvery) plan.push({ at: s, what: "worker" });
     plan.sort((a, b) => a.at - b.at);
     let lastReport = 0;
     for (const step of plan) {
@@ -274,7 +281,8 @@ export async function main(args: string[]): Promise<void> {
           [runId],
         ).catch(() => []);
         const pids = new Set(running.map((r) => Number(r.worker_id.split(":")[1])));
-        const victim = workers.find((w) => pids.has(w.child.pid));
+        const busy = workers.filter((w) => pids.has(w.child.pid));
+        const victim = busy[Math.floor(Math.random() * busy.length)];
         if (!victim) continue;
         const tasks = running.filter((r) => Number(r.worker_id.split(":")[1]) === victim.child.pid)
           .map((r) => r.task_id);
@@ -314,7 +322,16 @@ export async function main(args: string[]): Promise<void> {
     let lost = 0, duplicates = 0, overlapping = 0, recovery = 0;
     const execs = new Map<string, Execution[]>();
     for (const ti of tis) {
-      if (ti.state !== "success" || !effectCount.get(ti.taskId)) lost++;
+      if (ti.state !== "success" || !effectCount.get(ti.taskId)) {
+        lost++;
+        say(
+          `lost ${ti.taskId} (${ti.state}): ` + tries.filter((t) => t.taskId === ti.taskId)
+            .map((t) =>
+              `try ${t.tryNumber} ${t.state} ${(t.error ?? "").split("\n")[0].slice(0, 120)}`
+            )
+            .join("; "),
+        );
+      }
       if ((effectCount.get(ti.taskId) ?? 0) > 1 || (successTries.get(ti.taskId) ?? 0) > 1) {
         duplicates++;
       }
@@ -324,6 +341,7 @@ export async function main(args: string[]): Promise<void> {
         const prevEnd = ex[i - 1].end;
         if (prevEnd === null || ex[i].start < prevEnd) {
           overlapping++;
+          say(`overlap in ${ti.taskId}: ${JSON.stringify(ex)}`);
           break;
         }
       }
@@ -375,8 +393,12 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     loadOn = false;
     await stopServer("SIGKILL");
+    if (values.keep) {
+      await new Deno.Command("cp", { args: ["-r", c.env.DRIFTFLOW_HOME, `${dir}/home`] }).output();
+    }
     await c.close().catch((e) => say(`cleanup: ${e}`));
     await pg.stop();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (values.keep) say(`kept ${dir}`);
+    else await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

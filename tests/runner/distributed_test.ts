@@ -252,7 +252,8 @@ Deno.test({
       );
       const victim = procs.find((p) => p.child.pid === Number(worker_id.split(":")[1]))!;
       await victim.kill("SIGTERM");
-      assert.match(await victim.output(), /stopping: 1 try running/);
+      // The slow try, and perhaps a tick of the ticker DAG that the same worker holds.
+      assert.match(await victim.output(), /stopping: [12] tr(y|ies) running/);
       const done = await finished(c.store, run.id);
       assert.equal(done.state, "success", await dump(procs));
       const tries = await c.store.tries(run.id, "slow");

@@ -35,6 +35,10 @@ async function dump(procs: Proc[]): Promise<string> {
   )).join("\n");
 }
 
+async function lines(path: string): Promise<string[]> {
+  return (await Deno.readTextFile(path).catch(() => "")).split("\n").filter((l) => l !== "");
+}
+
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 const alive = (pid: number) => {
   try {
@@ -79,6 +83,48 @@ Deno.test({
       const ran = (await Deno.readTextFile(`${dir}/work.log`)).trim().split("\n");
       assert.equal(ran.length, 1, "the command ran once");
       assert.match(await procs[1].output(), /holding the success of work\[-1\]/);
+    } finally {
+      await c.close();
+      await pg.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "faults: a worker killed while it holds an outcome (database down) leaves it in the outbox",
+  ...opts,
+  async fn() {
+    const pg = await startPostgres();
+    const c = await cluster(DIR, pg.url);
+    const dir = await Deno.makeTempDir({ prefix: "driftflow-outbox-" });
+    const scheduler = ["scheduler", "--tick-ms", "100", "--zombie-after-s", "10"];
+    const procs = [c.spawn("scheduler", scheduler), c.spawn("w1", FAST_WORKER)];
+    try {
+      const run = await startRun(c.store, "outage", { dir });
+      await eventually("work to be running", async () => {
+        const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "work");
+        return ti?.state === "running" ? true : undefined;
+      });
+      await pg.down("fast");
+      await Deno.writeTextFile(`${dir}/go`, "");
+      await eventually(
+        "w1 to hold the outcome",
+        async () => /holding the success of work/.test(await procs[1].output()) || undefined,
+      );
+      await procs[1].kill("SIGKILL");
+      await pg.up();
+      procs.push(c.spawn("w2", FAST_WORKER));
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "success", await dump(procs));
+      const tries = await c.store.tries(run.id, "work");
+      assert.deepEqual(
+        tries.map((t) => [t.tryNumber, t.state]),
+        [[1, "success"]],
+        await dump(procs),
+      );
+      assert.equal((await lines(`${dir}/work.log`)).length, 1, "the command ran once");
+      assert.match(await procs[2].output(), /outbox: recorded the success of work\[-1\]/);
     } finally {
       await c.close();
       await pg.stop();
@@ -143,10 +189,6 @@ Deno.test({
     }
   },
 });
-
-async function lines(path: string): Promise<string[]> {
-  return (await Deno.readTextFile(path).catch(() => "")).split("\n").filter((l) => l !== "");
-}
 
 Deno.test({
   name: "faults: kill -9 of a worker ends its command; the retry never overlaps it",
