@@ -57,8 +57,8 @@ export async function runTry(
   const log0 = opts.log ?? ((l: string) => console.error(`driftflow: ${l}`));
   const write = <T>(what: string, op: () => Promise<T>, onHold?: () => Promise<void>) =>
     untilWritten(`${what} of ${name}`, op, { log: log0, giveUp: opts.giveUp, onHold });
-  // An outcome the database does not take at once is also kept in the outbox (on disk), so it
-  // survives this process dying before the database is back.
+  // A worker keeps each outcome in the outbox (on disk) until it is written, so it survives this
+  // process dying before the database takes it.
   let kept: HeldOutcome | null = null;
   const holder = (h: Omit<HeldOutcome, "owner">) => async () => {
     if (!opts.outbox || kept) return;
@@ -69,6 +69,7 @@ export async function runTry(
   };
   const release = async () => {
     if (kept) await opts.outbox?.drop(kept);
+    kept = null;
   };
   const startedAt = t.clock.now();
   const started = await write(
@@ -115,7 +116,6 @@ export async function runTry(
     cancelTimer();
     outer?.removeEventListener("abort", onOuterAbort);
   }
-  await log.close();
   const endedAt = t.clock.now();
   const durationMs = endedAt - startedAt;
   const event: TaskEvent = {
@@ -147,6 +147,10 @@ export async function runTry(
         end: { state: "success", at: new Date(endedAt).toISOString(), durationMs, xcom },
         skips: skips.map((s) => ({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 })),
       });
+      // In a worker the outcome goes to the outbox before anything else is written: if the worker
+      // dies from here on, the next worker here records it instead of running the task again.
+      if (opts.outbox) await hold();
+      await log.close();
       try {
         // Skips are stored before the success, so no other process sees the branch done while the
         // tasks it did not follow still look undecided.
@@ -171,6 +175,7 @@ export async function runTry(
         // store). The try fails with that reason instead of staying `running` unrecorded.
         error = `the try succeeded but its outcome could not be stored: ${(e as Error).message}`;
         log0(`${name}: ${error}`);
+        await release();
       }
       if (error === null) {
         if (!recorded) lost("success");
@@ -194,6 +199,20 @@ export async function runTry(
     ? endedAt + retryDelayMs({ ...t.defaults, ...task.settings }, tryNumber)
     : null;
   const state = retry ? "up_for_retry" : "failed";
+  const hold = holder({
+    key,
+    tryNumber,
+    end: {
+      state,
+      at: new Date(endedAt).toISOString(),
+      durationMs,
+      error,
+      nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt).toISOString(),
+    },
+    skips: [],
+  });
+  if (opts.outbox) await hold();
+  await log.close();
   if (released) await write("a released try", () => new TaskQueue(t.store.db).grantTry(key));
   const recorded = await write(
     `the ${state} outcome`,
@@ -205,18 +224,7 @@ export async function runTry(
         error,
         nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
       }),
-    holder({
-      key,
-      tryNumber,
-      end: {
-        state,
-        at: new Date(endedAt).toISOString(),
-        durationMs,
-        error,
-        nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt).toISOString(),
-      },
-      skips: [],
-    }),
+    hold,
   );
   await release();
   if (!recorded) lost(state);
