@@ -1,6 +1,7 @@
 /**
- * Function tasks in isolates a timeout can end. A worker runs each try of a function (or branch)
- * task in a fresh Deno Worker that imports the task's DAG file (see isolate_entry.ts). When the
+ * Function tasks in isolates a timeout can end. A worker runs a try of a function (or branch) task
+ * — by default of a task with a timeout; with isolation "always", every one — in a fresh Deno
+ * Worker that imports the task's DAG file (see isolate_entry.ts). When the
  * try is aborted — timeout, or the worker releasing it at shutdown — the isolate's `ctx.signal`
  * fires, it gets `graceMs` to settle, and then it is terminated: code that ignores its signal
  * stops there, before the try's failure is recorded, so nothing it does lands after downstream
@@ -18,6 +19,19 @@
 import type { IsolateOut, IsolateRun } from "./isolate_entry.ts";
 
 const ENTRY = new URL("./isolate_entry.ts", import.meta.url);
+
+/** Which function tries a worker isolates (see WorkerOptions.isolation). */
+export type IsolationMode = "timeout" | "always" | "none";
+
+/** DRIFTFLOW_ISOLATION, checked: "timeout" (the default), "always" or "none". */
+export function isolationFromEnv(): IsolationMode {
+  const v = Deno.env.get("DRIFTFLOW_ISOLATION") ?? "timeout";
+  if (v === "timeout" || v === "always" || v === "none") return v;
+  throw new Error(
+    `DRIFTFLOW_ISOLATION is "${v}": it must be "timeout" (isolate tries of tasks with a timeout), ` +
+      `"always" or "none"`,
+  );
+}
 
 interface Spare {
   worker: Worker;

@@ -36,7 +36,7 @@ export interface TryOptions {
   /** Where outcomes the database does not take at once are kept on disk (see outbox.ts). */
   outbox?: Outbox;
   /** Runs function and branch tasks of DAGs loaded from files in isolates (see isolated_task.ts). */
-  isolate?: { pool: IsolatePool; databaseUrl: string };
+  isolate?: { pool: IsolatePool; databaseUrl: string; mode: "timeout" | "always" };
 }
 
 /**
@@ -263,7 +263,9 @@ async function execute(
     case "function":
     case "branch": {
       const item = task.mapped ? await t.item(task, ti.mapIndex) : undefined;
-      if (opts.isolate && t.dag.fileloc) {
+      const isolate = opts.isolate && t.dag.fileloc &&
+        (opts.isolate.mode === "always" || t.setting(task, "timeout") != null);
+      if (isolate && opts.isolate && t.dag.fileloc) {
         return await opts.isolate.pool.run(
           pathToFileURL(resolve(t.dag.fileloc)).href,
           {

@@ -15,7 +15,7 @@ import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
 import { join } from "node:path";
-import { IsolatePool } from "./isolated_task.ts";
+import { IsolatePool, isolationFromEnv, type IsolationMode } from "./isolated_task.ts";
 import { Outbox } from "./outbox.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
@@ -47,11 +47,13 @@ export interface WorkerOptions {
   onEvent?: (event: ExecutorEvent) => void;
   log?: (line: string) => void;
   /**
-   * "try" (default): each try of a function or branch task runs in an isolate of its own that a
-   * timeout or a release terminates (see isolated_task.ts); "none": in this process, where a body
-   * that ignores `ctx.signal` runs on after its try failed. Default from DRIFTFLOW_ISOLATION.
+   * Where function and branch tasks run. "timeout" (default): tries of tasks with a timeout run
+   * each in an isolate of its own that the timeout (or a release at shutdown) terminates, the rest
+   * in this process; "always": every try in an isolate; "none": every try in this process, where a
+   * body that ignores `ctx.signal` runs on after its try failed. See isolated_task.ts. Default from
+   * DRIFTFLOW_ISOLATION.
    */
-  isolation?: "try" | "none";
+  isolation?: IsolationMode;
   /** The server isolates connect to (default DATABASE_URL; without one there is no isolation). */
   databaseUrl?: string;
   /** Where held outcomes are kept on disk (default `<data home>/outbox`; see outbox.ts). */
@@ -71,7 +73,7 @@ export class Worker implements RunEnv {
   /** Aborted when a stopping worker stops waiting for the database to take held outcomes. */
   readonly #giveUp = new AbortController();
   /** Isolates for function tasks, while `run` runs (null: no isolation). */
-  #isolates: { pool: IsolatePool; databaseUrl: string } | null = null;
+  #isolates: { pool: IsolatePool; databaseUrl: string; mode: "timeout" | "always" } | null = null;
   readonly outbox: Outbox;
   #wake: (() => void) | null = null;
   #pending = false;
@@ -124,15 +126,20 @@ export class Worker implements RunEnv {
       );
     }, this.options.heartbeatMs ?? 5000);
     stop.addEventListener("abort", () => this.#notify(), { once: true });
-    const isolation = this.options.isolation ??
-      (Deno.env.get("DRIFTFLOW_ISOLATION") === "none" ? "none" : "try");
+    const isolation = this.options.isolation ?? isolationFromEnv();
     const databaseUrl = this.options.databaseUrl ?? Deno.env.get("DATABASE_URL");
-    if (isolation === "try" && databaseUrl && this.store.db.kind === "postgres") {
-      this.#isolates = { pool: new IsolatePool(), databaseUrl };
+    if (isolation !== "none" && databaseUrl && this.store.db.kind === "postgres") {
+      this.#isolates = { pool: new IsolatePool(), databaseUrl, mode: isolation };
     }
     this.#log(
       `started: concurrency ${concurrency}, pools ${this.options.pools?.join(",") ?? "all"}, ` +
-        `function tasks ${this.#isolates ? "isolated per try" : "in this process"}`,
+        `function tasks ${
+          !this.#isolates
+            ? "in this process"
+            : this.#isolates.mode === "always"
+            ? "isolated per try"
+            : "with a timeout isolated per try"
+        }`,
     );
     try {
       while (!stop.aborted) {

@@ -11,7 +11,11 @@
  * end of the output pipe is gone) with a timestamp to a file of its task, and on success inserts its side effect into a table of the bench's own
  * (`chaos_effects`). Afterwards, from that table, the files and the store:
  *   chaos.tasks_lost                 tasks not `success` in the store, or without a side effect
- *   chaos.duplicate_successes        tasks with more than one side effect or successful try
+ *   chaos.duplicate_successes        tasks with two executions that completed, or two successful
+ *                                    tries in the store
+ *   chaos.killed_try_side_effects    (not a defect count) side effects of executions killed after
+ *                                    their insert and before they exited: a command killed mid-way
+ *                                    runs again (at-least-once), so commands should be idempotent
  *   chaos.overlapping_tries          tasks with two executions alive at one moment (an execution
  *                                    with a start and no end is taken to overlap any later one)
  *   chaos.acknowledged_predictions_lost  predictions answered 200 that are not in the store
@@ -83,6 +87,8 @@ interface Execution {
   pid: number;
   start: number;
   end: number | null;
+  /** "end": the command completed (its side effect is in); "killed": SIGTERM or SIGPIPE. */
+  how: "end" | "killed" | null;
 }
 
 async function executions(dir: string, task: string): Promise<Execution[]> {
@@ -93,10 +99,19 @@ async function executions(dir: string, task: string): Promise<Execution[]> {
     if (!phase) continue;
     const key = Number(pid);
     if (phase === "start") {
-      byPid.set(key, { tryNumber: Number(tryNumber), pid: key, start: Number(at), end: null });
+      byPid.set(key, {
+        tryNumber: Number(tryNumber),
+        pid: key,
+        start: Number(at),
+        end: null,
+        how: null,
+      });
     } else {
       const e = byPid.get(key);
-      if (e) e.end = Number(at);
+      if (e) {
+        e.end = Number(at);
+        e.how = phase === "end" ? "end" : "killed";
+      }
     }
   }
   return [...byPid.values()].sort((a, b) => a.start - b.start);
@@ -319,7 +334,7 @@ export async function main(args: string[]): Promise<void> {
     for (const t of tries) {
       if (t.state === "success") successTries.set(t.taskId, (successTries.get(t.taskId) ?? 0) + 1);
     }
-    let lost = 0, duplicates = 0, overlapping = 0, recovery = 0;
+    let lost = 0, duplicates = 0, overlapping = 0, recovery = 0, leaked = 0;
     const execs = new Map<string, Execution[]>();
     for (const ti of tis) {
       if (ti.state !== "success" || !effectCount.get(ti.taskId)) {
@@ -332,11 +347,22 @@ export async function main(args: string[]): Promise<void> {
             .join("; "),
         );
       }
-      if ((effectCount.get(ti.taskId) ?? 0) > 1 || (successTries.get(ti.taskId) ?? 0) > 1) {
-        duplicates++;
-      }
       const ex = await executions(effectsDir, ti.taskId);
       execs.set(ti.taskId, ex);
+      const completed = ex.filter((e) => e.how === "end").length;
+      // A side effect beyond the completed executions' came from a try killed mid-way (after its
+      // insert, before it exited): at-least-once, reported apart.
+      leaked += Math.max(0, (effectCount.get(ti.taskId) ?? 0) - completed);
+      if (completed > 1 || (successTries.get(ti.taskId) ?? 0) > 1) {
+        duplicates++;
+        say(
+          `duplicate ${ti.taskId}: ${effectCount.get(ti.taskId)} side effects; ` +
+            JSON.stringify(await executions(effectsDir, ti.taskId)) + " " +
+            tries.filter((t) => t.taskId === ti.taskId).map((t) =>
+              `try ${t.tryNumber} ${t.state} ${(t.error ?? "").split("\n")[0].slice(0, 100)}`
+            ).join("; "),
+        );
+      }
       for (let i = 1; i < ex.length; i++) {
         const prevEnd = ex[i - 1].end;
         if (prevEnd === null || ex[i].start < prevEnd) {
@@ -380,7 +406,11 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       `  tasks lost ${lost}, duplicate successes ${duplicates}, overlapping tries ${overlapping}, ` +
         `acknowledged predictions lost ${ackLost}, runs failed ${runsFailed}, ` +
-        `worst recovery ${recovery.toFixed(1)} s   (every count must be 0)\n`,
+        `worst recovery ${recovery.toFixed(1)} s   (every count must be 0)`,
+    );
+    console.log(
+      `  side effects of tries killed mid-way (after their insert, before they exited): ${leaked}` +
+        " (at-least-once: a command killed mid-way runs again)\n",
     );
     printFigures([
       { metric: "chaos.tasks_lost", value: lost, unit: "tasks" },
@@ -389,6 +419,7 @@ export async function main(args: string[]): Promise<void> {
       { metric: "chaos.acknowledged_predictions_lost", value: ackLost, unit: "predictions" },
       { metric: "chaos.runs_failed", value: runsFailed, unit: "runs" },
       { metric: "chaos.recovery_s", value: recovery, unit: "s" },
+      { metric: "chaos.killed_try_side_effects", value: leaked, unit: "side effects" },
     ]);
   } finally {
     loadOn = false;

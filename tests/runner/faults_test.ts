@@ -308,7 +308,7 @@ Deno.test({
       // The body would write its file 1.5 s after it started; give it well past that.
       await new Promise((r) => setTimeout(r, 2500));
       assert.equal(await exists(`${dir}/late`), false, "the timed-out body went on running");
-      assert.match(await procs[1].output(), /function tasks isolated per try/);
+      assert.match(await procs[1].output(), /function tasks with a timeout isolated per try/);
     } finally {
       await c.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -321,7 +321,10 @@ Deno.test({
   ...opts,
   async fn() {
     const c = await cluster(DIR);
-    const procs = [c.spawn("scheduler", FAST_SCHEDULER), c.spawn("w1", FAST_WORKER)];
+    const procs = [
+      c.spawn("scheduler", FAST_SCHEDULER),
+      c.spawn("w1", FAST_WORKER, { DRIFTFLOW_ISOLATION: "always" }),
+    ];
     try {
       const run = await startRun(c.store, "isolated");
       const done = await finished(c.store, run.id);
@@ -332,6 +335,7 @@ Deno.test({
       assert.deepEqual((await c.store.logs(run.id, "sum")).map((l) => l.line), ["adding 1,2,3"]);
       const tries = await c.store.tries(run.id);
       assert.ok(tries.every((t) => t.state === "success" || t.state === "skipped"));
+      assert.match(await procs[1].output(), /function tasks isolated per try/);
     } finally {
       await c.close();
     }
