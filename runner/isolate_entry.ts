@@ -15,12 +15,14 @@
  * ```
  */
 /// <reference lib="deno.worker" />
-import { openArtifactStore } from "./artifacts/open.ts";
+// Heavy modules (postgres.js, the S3 client) are imported on first use only: an isolate starts
+// for every try, and a try that does not use them should not pay for loading them.
+import { join } from "node:path";
+import type { ArtifactStore } from "./artifacts/artifact_store.ts";
+import { LocalArtifactStore } from "./artifacts/local.ts";
 import { systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
 import { RunTracker, type Ti, tiKey } from "./run_tracker.ts";
-import { dataHome } from "./store/open.ts";
-import { openPostgres } from "./store/postgres.ts";
 import type { SqlClient } from "./store/sql_client.ts";
 import { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
@@ -40,6 +42,8 @@ export interface IsolateRun {
   outputs: Map<string, Map<number, unknown>>;
   hostname: string;
   databaseUrl: string;
+  /** The data home (for the local artifact store). */
+  home: string;
 }
 
 /** What an isolate posts. */
@@ -61,7 +65,8 @@ const controller = new AbortController();
 /** A PostgreSQL client that connects on first use (a try that never queries opens nothing). */
 function lazyPostgres(url: string): SqlClient {
   let client: Promise<SqlClient> | null = null;
-  const get = () => (client ??= openPostgres(url, 2));
+  const get = () =>
+    client ??= import("./store/postgres.ts").then(({ openPostgres }) => openPostgres(url, 2));
   return {
     kind: "postgres",
     query: async (text, params) => await (await get()).query(text, params),
@@ -74,6 +79,13 @@ function lazyPostgres(url: string): SqlClient {
   };
 }
 
+/** The artifact store the environment names (S3 only when DRIFTFLOW_S3_BUCKET is set). */
+async function artifactStore(home: string): Promise<ArtifactStore> {
+  if (!Deno.env.get("DRIFTFLOW_S3_BUCKET")) return new LocalArtifactStore(join(home, "artifacts"));
+  const { openArtifactStore } = await import("./artifacts/open.ts");
+  return openArtifactStore(home);
+}
+
 async function runTry(m: IsolateRun): Promise<unknown> {
   const dag = (await dags!).get(m.dagId);
   if (!dag) throw new Error(`the DAG file loaded in the isolate has no dag "${m.dagId}"`);
@@ -83,7 +95,7 @@ async function runTry(m: IsolateRun): Promise<unknown> {
   const env = {
     store: new Store(db),
     clock: systemClock,
-    artifacts: openArtifactStore(dataHome()),
+    artifacts: await artifactStore(m.home),
     hostname: m.hostname,
     emit() {},
     trigger: () => Promise.reject(new Error("trigger tasks do not run in an isolate")),

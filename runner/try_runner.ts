@@ -36,7 +36,7 @@ export interface TryOptions {
   /** Where outcomes the database does not take at once are kept on disk (see outbox.ts). */
   outbox?: Outbox;
   /** Runs function and branch tasks of DAGs loaded from files in isolates (see isolated_task.ts). */
-  isolate?: { pool: IsolatePool; databaseUrl: string; mode: "timeout" | "always" };
+  isolate?: { pool: IsolatePool; databaseUrl: string; home: string; mode: "timeout" | "always" };
 }
 
 /**
@@ -280,6 +280,7 @@ async function execute(
             outputs: t.outputs,
             hostname: t.env.hostname,
             databaseUrl: opts.isolate.databaseUrl,
+            home: opts.isolate.home,
           },
           signal,
           (line) => log.write("log", line),

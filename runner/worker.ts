@@ -73,7 +73,9 @@ export class Worker implements RunEnv {
   /** Aborted when a stopping worker stops waiting for the database to take held outcomes. */
   readonly #giveUp = new AbortController();
   /** Isolates for function tasks, while `run` runs (null: no isolation). */
-  #isolates: { pool: IsolatePool; databaseUrl: string; mode: "timeout" | "always" } | null = null;
+  #isolates:
+    | { pool: IsolatePool; databaseUrl: string; home: string; mode: "timeout" | "always" }
+    | null = null;
   readonly outbox: Outbox;
   #wake: (() => void) | null = null;
   #pending = false;
@@ -129,7 +131,7 @@ export class Worker implements RunEnv {
     const isolation = this.options.isolation ?? isolationFromEnv();
     const databaseUrl = this.options.databaseUrl ?? Deno.env.get("DATABASE_URL");
     if (isolation !== "none" && databaseUrl && this.store.db.kind === "postgres") {
-      this.#isolates = { pool: new IsolatePool(), databaseUrl, mode: isolation };
+      this.#isolates = { pool: new IsolatePool(), databaseUrl, home: dataHome(), mode: isolation };
     }
     this.#log(
       `started: concurrency ${concurrency}, pools ${this.options.pools?.join(",") ?? "all"}, ` +
