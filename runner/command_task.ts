@@ -42,14 +42,17 @@ export interface CommandOptions {
 /**
  * The supervisor: `bash -c SUPERVISOR driftflow-supervisor GRACE_S CMD ARGS…`. It starts the
  * command in a new session, reports its process group on stderr (one marker line), and ends the
- * group when its stdin reaches end-of-file or the command's main process ends.
+ * group when its stdin reaches end-of-file or the command's main process ends. It ignores SIGPIPE
+ * (the command does not): when the runner is already gone as it starts, reporting the group must
+ * not kill it before its watcher runs.
  */
 export const SUPERVISOR = `
+trap '' PIPE
 exec 3<&0
 grace="$1"; shift
 if ! type -P "$1" >/dev/null; then echo "${MISSING_MARKER}$1" >&2; exit 127; fi
 exec 4>&2
-setsid "$@" </dev/null 2>&4 3<&- 4>&- &
+(trap - PIPE; exec setsid "$@" </dev/null 2>&4 3<&- 4>&-) &
 child=$!
 echo "${PGID_MARKER}$child" >&4
 exec 2>/dev/null 4>&-

@@ -120,7 +120,9 @@ export class Worker implements RunEnv {
     // Outcomes a worker on this machine held when it died: written before new work is claimed.
     const replay = () => this.outbox.replay(this.store, (l) => this.#log(l)).catch(() => 0);
     await replay();
-    const replayer = setInterval(replay, 5000);
+    // As often as heartbeats: a survivor on this machine records a dead worker's outcomes well
+    // before the scheduler (zombie timeout, default 30 s) reaps and retries their tries.
+    const replayer = setInterval(replay, Math.min(this.options.heartbeatMs ?? 5000, 5000));
     const beat = setInterval(() => {
       if (this.#running.size === 0) return;
       this.queue.heartbeat(this.workerId, new Date(this.clock.now())).catch((e) =>

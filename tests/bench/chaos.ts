@@ -323,6 +323,11 @@ export async function main(args: string[]): Promise<void> {
     await stopServer("SIGTERM");
 
     // ---- counting ----
+    for (const p of procs) {
+      for (const line of (await p.output().catch(() => "")).split("\n")) {
+        if (line.includes("outbox:")) say(`${p.name}: ${line.slice(25, 260)}`);
+      }
+    }
     const state = await runState();
     const tis = await c.store.taskInstances(runId);
     const tries = await c.store.tries(runId);
