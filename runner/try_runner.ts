@@ -20,7 +20,7 @@ import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
 import { TaskQueue } from "./store/queue.ts";
-import { untilWritten } from "./store/transient.ts";
+import { isTransient, untilWritten } from "./store/transient.ts";
 import type { TiKey } from "./store/types.ts";
 import { TaskLog } from "./task_log.ts";
 import { encodeXcom } from "./xcom.ts";
@@ -171,6 +171,8 @@ export async function runTry(
           }), hold);
         await release();
       } catch (e) {
+        // A worker giving up at shutdown: the success stays in the outbox for the next worker.
+        if (isTransient(e)) throw e;
         // Not a lost connection: the database refused the outcome itself (e.g. a value it cannot
         // store). The try fails with that reason instead of staying `running` unrecorded.
         error = `the try succeeded but its outcome could not be stored: ${(e as Error).message}`;
