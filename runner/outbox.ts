@@ -38,6 +38,8 @@ export interface HeldOutcome {
 const SELF = { pid: Deno.pid, start: processStartTime(Deno.pid) };
 
 export class Outbox {
+  #made = false;
+
   constructor(readonly dir: string) {}
 
   #file(h: Pick<HeldOutcome, "key" | "tryNumber">): string {
@@ -48,7 +50,10 @@ export class Outbox {
 
   /** Keeps `h` on disk (owned by this process) until {@link drop}. */
   async keep(h: Omit<HeldOutcome, "owner">): Promise<void> {
-    await Deno.mkdir(this.dir, { recursive: true });
+    if (!this.#made) {
+      await Deno.mkdir(this.dir, { recursive: true });
+      this.#made = true;
+    }
     const file = this.#file(h);
     await Deno.writeTextFile(`${file}.tmp`, JSON.stringify({ ...h, owner: SELF }));
     await Deno.rename(`${file}.tmp`, file);
