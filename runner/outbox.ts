@@ -48,15 +48,24 @@ export class Outbox {
     return join(this.dir, name);
   }
 
-  /** Keeps `h` on disk (owned by this process) until {@link drop}. */
-  async keep(h: Omit<HeldOutcome, "owner">): Promise<void> {
-    if (!this.#made) {
-      await Deno.mkdir(this.dir, { recursive: true });
-      this.#made = true;
+  /**
+   * Keeps `h` on disk (owned by this process) until {@link drop}. Synchronous on purpose: the
+   * moments between a try's end and its outcome being on disk are the ones a kill -9 can still
+   * lose, and a round trip through the event loop per file call would widen them.
+   */
+  keep(h: Omit<HeldOutcome, "owner">): Promise<void> {
+    try {
+      if (!this.#made) {
+        Deno.mkdirSync(this.dir, { recursive: true });
+        this.#made = true;
+      }
+      const file = this.#file(h);
+      Deno.writeTextFileSync(`${file}.tmp`, JSON.stringify({ ...h, owner: SELF }));
+      Deno.renameSync(`${file}.tmp`, file);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const file = this.#file(h);
-    await Deno.writeTextFile(`${file}.tmp`, JSON.stringify({ ...h, owner: SELF }));
-    await Deno.rename(`${file}.tmp`, file);
   }
 
   /** Forgets `h` (it was written). */
