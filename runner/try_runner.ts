@@ -70,6 +70,7 @@ export async function runTry(
   const release = async () => {
     if (kept) await opts.outbox?.drop(kept);
     kept = null;
+    if (exitFile) opts.outbox?.commandDone(key, tryNumber);
   };
   const startedAt = t.clock.now();
   const started = await write(
@@ -102,10 +103,14 @@ export async function runTry(
     t.clock,
   );
 
+  // A worker notes a command try in the outbox; its supervisor writes the exit status there.
+  const exitFile = task.kind === "command" && opts.outbox
+    ? opts.outbox.commandStarted(key, tryNumber, startedAt)
+    : undefined;
   let value: unknown;
   let error: string | null = null;
   try {
-    value = await execute(t, task, ti, tryNumber, controller.signal, log, opts);
+    value = await execute(t, task, ti, tryNumber, controller.signal, log, opts, exitFile);
     if (task.kind === "branch") value = t.followed(task, value);
   } catch (e) {
     error = e instanceof Error
@@ -248,6 +253,7 @@ async function execute(
   signal: AbortSignal,
   log: TaskLog,
   opts: TryOptions,
+  exitFile: string | undefined,
 ): Promise<unknown> {
   const ctx = t.context(
     task,
@@ -303,6 +309,7 @@ async function execute(
           cwd: task.cwd,
           signal,
           log: (stream, line) => log.write(stream, line),
+          exitFile,
           onStart: (pgid) => {
             const start = processStartTime(pgid);
             recorded = t.store.setTryProcess(key, tryNumber, pgid, start).catch((e) =>
