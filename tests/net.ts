@@ -15,11 +15,12 @@ export async function waitForHttp(
   url: string,
   ready: (res: Response) => boolean | Promise<boolean> = (res) => res.ok,
   timeoutMs = 20_000,
+  headers: HeadersInit = {},
 ): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     try {
-      if (await ready(await fetch(url))) return;
+      if (await ready(await fetch(url, { headers }))) return;
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -201,18 +201,33 @@ Deno.test({
       /workers need a PostgreSQL server that every process shares: set DATABASE_URL/,
     );
     const home = await Deno.makeTempDir();
+    const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "web/main.ts", "--scheduler", "--tick-ms", "100", "--port", "0"],
+      args: ["run", "-A", "web/main.ts", "--scheduler", "--tick-ms", "100", "--port", `${port}`],
       env: {
         DRIFTFLOW_HOME: home,
         DRIFTFLOW_DAGS: "tests/fixtures/dags_dist",
+        DRIFTFLOW_TOKEN: "t",
         TICKER_START: new Date().toISOString(),
       },
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    await new Promise((r) => setTimeout(r, 5000));
-    child.kill("SIGTERM");
+    try {
+      // Until the server's own API shows a scheduled run that succeeded (bounded: a hang detector).
+      await waitForHttp(
+        `http://127.0.0.1:${port}/api/v1/dags/ticker/runs`,
+        async (res) => {
+          if (!res.ok) return false;
+          const body = await res.json() as { runs: { state: string; runType: string }[] };
+          return body.runs.some((r) => r.state === "success" && r.runType === "scheduled");
+        },
+        120_000,
+        { authorization: "Bearer t" },
+      );
+    } finally {
+      child.kill("SIGTERM");
+    }
     const out = await child.output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     const runs = await cli(["runs", "ticker", "--json"], {
