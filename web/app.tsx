@@ -299,7 +299,7 @@ export function createApp(deps: WebDeps): Hono {
     );
   });
 
-  app.get("/models", async (c) => {
+  const modelsPage = async (notice: { ok: boolean; text: string } | null = null) => {
     const registry = await deps.registry();
     const models = await registry.models();
     const history = new Map(
@@ -307,7 +307,34 @@ export function createApp(deps: WebDeps): Hono {
         models.map(async (m) => [m.name, await registry.aliasHistory(m.name)] as const),
       ),
     );
-    return c.html(<ModelsPage models={models} history={history} />);
+    return <ModelsPage models={models} history={history} notice={notice} />;
+  };
+  app.get("/models", async (c) => c.html(await modelsPage()));
+  // The Models page's promote / roll-back buttons: the same checks as the API's alias route.
+  app.post("/models/:name/aliases", async (c) => {
+    const name = c.req.param("name");
+    const form = await c.req.parseBody();
+    const alias = typeof form.alias === "string" ? form.alias : "";
+    const reason = typeof form.reason === "string" ? form.reason.trim() : "";
+    const version = Number(form.version);
+    const registry = await deps.registry();
+    const versions = await registry.versions(name);
+    const fail = async (text: string, status: 404 | 422) =>
+      c.html(await modelsPage({ ok: false, text }), status);
+    if (versions.length === 0) return await fail(`no model "${name}" is registered`, 404);
+    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(alias)) return await fail(`bad alias "${alias}"`, 422);
+    if (!versions.some((v) => v.version === version)) {
+      return await fail(`model "${name}" has no version ${form.version}`, 404);
+    }
+    if (!reason) return await fail("say why the alias moves (the reason is recorded)", 422);
+    const from = versions.find((v) => v.aliases.includes(alias))?.version ?? null;
+    await registry.setAlias(name, alias, version, { reason, actor: "web UI" });
+    return c.html(
+      await modelsPage({
+        ok: true,
+        text: `${name}@${alias} → v${version}${from === null ? "" : ` (was v${from})`}: ${reason}`,
+      }),
+    );
   });
 
   app.get("/drift", async (c) => {

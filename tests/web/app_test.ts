@@ -249,6 +249,95 @@ storeSuite("web", {
     assert.equal(api.models[0].aliasHistory[0].toVersion, 1);
   },
 
+  "aliases move through the API and the Models page's buttons, recorded with who and why": async (
+    store,
+  ) => {
+    const { app } = await setup(store);
+    const registry = await ModelRegistry.open(store.db);
+    for (const auc of [0.7, 0.72]) {
+      await registry.register({
+        name: "late",
+        algo: "gbdt",
+        task: "classification",
+        params: {},
+        metrics: { roc_auc: auc },
+        columns: [],
+        fingerprint: { rows: 10, sha256: "c".repeat(64) },
+        artifacts: { onnx: `sha256:${"d".repeat(64)}` },
+        lineage: null,
+      });
+    }
+    const post = (body: unknown, headers: Record<string, string> = auth) =>
+      app.request("/api/v1/models/late/aliases", {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    assert.equal((await post({ alias: "champion", version: 1, reason: "x" }, {})).status, 401);
+    const bad = await post({ alias: "champion", version: 1, reason: "" });
+    assert.equal(bad.status, 422);
+    assert.equal((await bad.json()).fields[0].field, "reason");
+    assert.equal((await post({ alias: "champion", version: 9, reason: "x" })).status, 404);
+    const noModel = await app.request("/api/v1/models/nope/aliases", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ alias: "champion", version: 1, reason: "x" }),
+    });
+    assert.equal(noModel.status, 404);
+    const first = await post({ alias: "champion", version: 1, reason: "first", by: "ana" });
+    assert.equal(first.status, 200);
+    assert.deepEqual(await first.json(), {
+      name: "late",
+      alias: "champion",
+      fromVersion: null,
+      toVersion: 1,
+      reason: "first",
+      actor: "ana",
+    });
+    assert.equal((await post({ alias: "champion", version: 2, reason: "better" })).status, 200);
+    assert.equal((await registry.resolve("late@champion")).version, 2);
+    // the page offers a roll-back to v1 and a promote button for v1
+    const page = await (await app.request("/models")).text();
+    assert.match(page, /Roll back champion to v1/);
+    assert.match(page, /Promote v1 to champion/);
+    assert.match(page, /action="\/models\/late\/aliases"/);
+    // the form needs a session (or token) and a same-origin Origin, and a reason
+    const noAuth = await app.request("/models/late/aliases", {
+      method: "POST",
+      headers: { ...formHeaders, accept: "text/html" },
+      body: form({ alias: "champion", version: "1", reason: "rollback" }),
+    });
+    assert.equal(noAuth.status, 303);
+    const noReason = await app.request("/models/late/aliases", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ alias: "champion", version: "1", reason: " " }),
+    });
+    assert.equal(noReason.status, 422);
+    assert.match(await noReason.text(), /say why/);
+    const rolled = await app.request("/models/late/aliases", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ alias: "champion", version: "1", reason: "rollback: v2 regressed" }),
+    });
+    assert.equal(rolled.status, 200);
+    assert.match(await rolled.text(), /late@champion → v1 \(was v2\): rollback: v2 regressed/);
+    assert.equal((await registry.resolve("late@champion")).version, 1);
+    const history = await registry.aliasHistory("late");
+    assert.deepEqual(
+      history.map((h) => [h.fromVersion, h.toVersion, h.actor, h.reason]),
+      [[2, 1, "web UI", "rollback: v2 regressed"], [1, 2, "api", "better"], [
+        null,
+        1,
+        "ana",
+        "first",
+      ]],
+    );
+    const api = await (await app.request("/api/v1/models")).json();
+    const late = api.models.find((m: { name: string }) => m.name === "late");
+    assert.equal(late.aliasHistory[0].actor, "web UI");
+  },
+
   "health, metrics and the OpenAPI document": async (store) => {
     const { app, artifacts } = await setup(store);
     const run = await createDagRun(store, demo);
