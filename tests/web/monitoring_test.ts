@@ -185,9 +185,26 @@ storeSuite("web monitoring", {
         })).status,
         404,
       );
+      const maybe = await app.request("/api/v1/feedback", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ predictionId: body.results[0].id, label: "maybe" }),
+      });
+      assert.equal(maybe.status, 422, "a label outside the model's classes is refused");
+      assert.match(
+        (await maybe.json()).fields[0].message,
+        /"maybe" is not a class of .*"no", "yes"/,
+      );
       const evaluation = await (await app.request("/api/v1/evaluation")).json();
       assert.equal(evaluation.rows, 2);
       assert.equal(evaluation.accuracy, 0.5);
+      assert.ok(
+        Object.keys(evaluation.confusion).every((k) => k === "no" || k === "yes"),
+        "the refused label did not become a class",
+      );
+      const nope = await app.request("/api/v1/evaluation?model=nope");
+      assert.equal(nope.status, 404);
+      assert.match((await nope.json()).error, /no model "nope"/);
       assert.match(
         await (await app.request("/metrics")).text(),
         /driftflow_predictions_total\{model="flights_delay"\} 2/,
