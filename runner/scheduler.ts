@@ -16,6 +16,7 @@ import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
 import type { LeaderLock } from "./leader.ts";
+import { Heartbeat } from "./liveness.ts";
 import { createDagRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import { parseSchedule } from "./schedule.ts";
@@ -51,6 +52,7 @@ export class Scheduler implements RunEnv {
   #dirty = new Set<number>();
   #wake: (() => void) | null = null;
   #lastSweep = 0;
+  readonly #heartbeat: Heartbeat;
 
   constructor(readonly options: SchedulerOptions) {
     this.store = options.store;
@@ -58,6 +60,12 @@ export class Scheduler implements RunEnv {
     this.artifacts = options.artifacts;
     this.hostname = options.hostname ?? Deno.hostname();
     this.queue = new TaskQueue(options.store.db);
+    this.#heartbeat = new Heartbeat(
+      options.store.db,
+      "scheduler",
+      `scheduler:${this.hostname}:${Deno.pid}`,
+      this.hostname,
+    );
   }
 
   emit(event: ExecutorEvent): void {
@@ -94,6 +102,7 @@ export class Scheduler implements RunEnv {
           ? `standing by: the database is unreachable (${down.message})`
           : "standing by: another scheduler leads";
         if (status !== shown) this.#log(shown = status);
+        await this.#heartbeat.beat(isLeader ? "leading" : "standing by");
         leading = isLeader;
         if (leading) {
           try {
@@ -117,6 +126,7 @@ export class Scheduler implements RunEnv {
     } finally {
       await stop?.().catch(() => {});
       await leader?.release();
+      await this.#heartbeat.stop();
     }
   }
 

@@ -17,6 +17,7 @@ import type { DagDefinition } from "./dag.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
+import { Heartbeat } from "./liveness.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
 import type { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
@@ -92,7 +93,10 @@ export class Worker implements RunEnv {
     const unlisten = await this.store.db.listen(CHANNEL_TASKS, () => this.#notify()).catch(() =>
       null
     );
+    const alive = new Heartbeat(this.store.db, "worker", this.workerId, this.hostname);
+    void alive.beat(`started, concurrency ${concurrency}`);
     const beat = setInterval(() => {
+      void alive.beat(`${this.#running.size} running of ${concurrency}`);
       if (this.#running.size === 0) return;
       this.queue.heartbeat(this.workerId, new Date(this.clock.now())).catch((e) =>
         this.#log(`heartbeat failed: ${(e as Error).message}`)
@@ -136,6 +140,7 @@ export class Worker implements RunEnv {
       }
     } finally {
       clearInterval(beat);
+      await alive.stop();
       if (this.#notifyTimer !== undefined) {
         clearTimeout(this.#notifyTimer);
         for (const id of this.#toNotify) {

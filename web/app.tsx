@@ -31,6 +31,8 @@ import { DagsPage } from "./pages/dags.tsx";
 import { ModelsPage } from "./pages/models.tsx";
 import { GridPage } from "./pages/grid.tsx";
 import { LogsPage, RunPage } from "./pages/run.tsx";
+import { LivenessBanner } from "./pages/liveness.tsx";
+import { liveness } from "../runner/liveness.ts";
 import { formParams, LoginPage, TriggerPage } from "./pages/trigger.tsx";
 import { isAuthorized, requireAuth, safeEqual, SESSION_COOKIE, sessionValue } from "./security.ts";
 
@@ -119,6 +121,27 @@ export function createApp(deps: WebDeps): Hono {
   });
 
   app.use("*", requireAuth(deps.token));
+  // Every page says whether a scheduler and workers are alive, and what picks queued runs up.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/artifacts/")) return;
+    if (!(c.res.headers.get("content-type") ?? "").startsWith("text/html")) return;
+    const html = await c.res.text();
+    const [live, queued] = await Promise.all([
+      liveness(store.db),
+      store.db.query<{ n: number | string }>(
+        "select count(*) as n from dag_runs where state = 'queued'",
+      ),
+    ]);
+    const banner = await (
+      <LivenessBanner live={live} queued={Number(queued[0]?.n ?? 0)} store={store.db.kind} />
+    ).toString();
+    const { status } = c.res;
+    const headers = new Headers(c.res.headers);
+    headers.delete("content-length");
+    c.res = undefined;
+    c.res = new Response(html.replace("<main>", `<main>${banner}`), { status, headers });
+  });
   app.route("/api/v1", apiRoutes(deps, serving));
 
   app.get("/", async (c) => {

@@ -140,6 +140,21 @@ create index task_instances_worker_idx on task_instances (worker_id) where state
 create index dag_runs_scheduled_idx on dag_runs (dag_id, logical_date desc) where run_type = 'scheduled';
 `,
   },
+  {
+    version: 3,
+    name: "process heartbeats",
+    sql: `
+create table process_heartbeats (
+  id text primary key,
+  kind text not null,
+  hostname text not null,
+  pid int not null,
+  status text not null default '',
+  started_at timestamptz not null default now(),
+  seen_at timestamptz not null default now()
+);
+`,
+  },
 ];
 
 /**

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { createApp } from "../../web/app.tsx";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { storeSuite } from "../runner/helpers.ts";
+import { Heartbeat } from "../../runner/liveness.ts";
 import type { Store } from "../../runner/store/store.ts";
 
 const TOKEN = "test-token";
@@ -336,6 +337,50 @@ storeSuite("web", {
     const api = await (await app.request("/api/v1/models")).json();
     const late = api.models.find((m: { name: string }) => m.name === "late");
     assert.equal(late.aliasHistory[0].actor, "web UI");
+  },
+
+  "every page says whether a scheduler and workers are alive and what picks queued runs up": async (
+    store,
+  ) => {
+    const { app } = await setup(store);
+    const run = await createDagRun(store, demo, { executor: "distributed" });
+    const queued = Number(
+      (await store.db.query<{ n: number }>(
+        "select count(*) as n from dag_runs where state = 'queued'",
+      ))[0].n,
+    );
+    assert.ok(queued >= 1);
+    for (const path of ["/", "/dags/web_demo", `/runs/${run.id}`, "/models", "/drift"]) {
+      const html = await (await app.request(path)).text();
+      assert.match(html, /<main><div id="liveness" role="alert"/, path);
+      assert.match(html, /No scheduler is running/, path);
+      assert.match(
+        html,
+        store.db.kind === "pglite"
+          ? /restart this server with `deno task serve --scheduler`/
+          : /start `deno task scheduler` and `deno task worker`/,
+        path,
+      );
+      assert.match(html, new RegExp(`${queued} queued runs? will stay queued`), path);
+    }
+    const scheduler = new Heartbeat(store.db, "scheduler", "s1", "host-a");
+    await scheduler.beat("leading");
+    assert.match(
+      await (await app.request("/")).text(),
+      /A scheduler is running but no worker: tasks wait for `deno task worker`/,
+    );
+    const worker = new Heartbeat(store.db, "worker", "w1", "host-b");
+    await worker.beat("idle");
+    const ok = await (await app.request("/")).text();
+    assert.match(
+      ok,
+      /role="status"[^>]*>● Scheduler leading on host-a \(pid \d+\) · 1 worker alive/,
+    );
+    assert.doesNotMatch(ok, /No scheduler is running/);
+    await scheduler.stop();
+    await worker.stop();
+    // the JSON API is left as it is
+    assert.doesNotMatch(await (await app.request("/api/v1/dags")).text(), /liveness/);
   },
 
   "health, metrics and the OpenAPI document": async (store) => {
