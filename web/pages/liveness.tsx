@@ -56,8 +56,7 @@ export const LivenessBanner: FC<{
         ? "background:#fff4e5;border:1px solid #f0b429;color:#7a4a00;padding:8px 12px;margin:0 0 12px"
         : "color:#1b5e20;font-size:12px;margin:0 0 8px"}
     >
-      {m.tone === "warn" ? <b>{"⚠ "}</b> : "● "}
-      {m.text}
+      {`${m.tone === "warn" ? "⚠" : "●"} ${m.text}`}
     </div>
   );
 };
