@@ -5,6 +5,42 @@ import { chromium } from "playwright-core";
 import { freePort, waitForHttp } from "../net.ts";
 import { openStore } from "../../runner/store/open.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
+import { syncDag } from "../../runner/cli/common.ts";
+import { createDagRun } from "../../runner/runs.ts";
+
+/** A run of the real drift_monitoring DAG, left queued for the local executor (nothing runs it). */
+async function seedGraphRun(home: string): Promise<number> {
+  const store = await openStore({ pgliteDir: `${home}/pgdata` });
+  try {
+    const { default: monitoring } = await import("../../dags/drift_monitoring.ts");
+    await syncDag(store, monitoring);
+    return (await createDagRun(store, monitoring, {})).id;
+  } finally {
+    await store.close();
+  }
+}
+
+type Pt = { x: number; y: number };
+type Box = { task: string; x: number; y: number; width: number; height: number };
+
+/** True when segment a–b passes through the inside of `box` (shrunk by `inset`): Liang–Barsky. */
+export function segmentEntersBox(a: Pt, b: Pt, box: Box, inset = 2): boolean {
+  const [x0, x1] = [box.x + inset, box.x + box.width - inset];
+  const [y0, y1] = [box.y + inset, box.y + box.height - inset];
+  const dx = b.x - a.x, dy = b.y - a.y;
+  let t0 = 0, t1 = 1;
+  for (const [p, q] of [[-dx, a.x - x0], [dx, x1 - a.x], [-dy, a.y - y0], [dy, y1 - a.y]]) {
+    if (p === 0) {
+      if (q < 0) return false;
+      continue;
+    }
+    const r = q / p;
+    if (p < 0) t0 = Math.max(t0, r);
+    else t1 = Math.min(t1, r);
+    if (t0 > t1) return false;
+  }
+  return true;
+}
 
 const CHROMIUM = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 
@@ -55,6 +91,7 @@ Deno.test({
     const base = `http://127.0.0.1:${port}`;
     const home = await Deno.makeTempDir();
     await seedDrift(home);
+    const graphRun = await seedGraphRun(home);
     const server = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "web/main.ts", "--port", String(port), "--scheduler", "--tick-ms", "200"],
       env: {
@@ -104,6 +141,53 @@ Deno.test({
       assert.ok(await page.isVisible("svg[aria-label='task graph']"));
       await page.screenshot({ path: `${SHOTS}/run.png`, fullPage: true });
 
+      // drift_monitoring's graph: laid out by dagre, no edge through a box, an arrow on every edge
+      await page.goto(`${base}/runs/${graphRun}`);
+      const svg = page.locator("svg[aria-label='task graph']");
+      const geometry = await svg.evaluate((el) => ({
+        boxes: [...el.querySelectorAll("rect.task-box")].map((r) => ({
+          task: r.getAttribute("data-task") ?? "",
+          x: Number(r.getAttribute("x")),
+          y: Number(r.getAttribute("y")),
+          width: Number(r.getAttribute("width")),
+          height: Number(r.getAttribute("height")),
+        })),
+        edges: [...el.querySelectorAll("path.edge")].map((e) => ({
+          from: e.getAttribute("data-from"),
+          to: e.getAttribute("data-to"),
+          d: e.getAttribute("d") ?? "",
+          marker: e.getAttribute("marker-end"),
+        })),
+        arrowHeads: el.querySelectorAll("marker#graph-arrow path").length,
+        pageWidth: el.ownerDocument.documentElement.scrollWidth,
+      }));
+      assert.ok(geometry.boxes.length >= 10, "drift_monitoring has its tasks drawn");
+      assert.ok(geometry.edges.length >= geometry.boxes.length - 1);
+      assert.equal(geometry.arrowHeads, 1);
+      const crossings: string[] = [];
+      for (const e of geometry.edges) {
+        assert.equal(e.marker, "url(#graph-arrow)", `${e.from} → ${e.to} has an arrowhead`);
+        const pts = [...e.d.matchAll(/[ML]([-\d.]+),([-\d.]+)/g)].map((m) => ({
+          x: Number(m[1]),
+          y: Number(m[2]),
+        }));
+        assert.ok(pts.length >= 2, `${e.from} → ${e.to} is drawn`);
+        for (let i = 1; i < pts.length; i++) {
+          for (const box of geometry.boxes) {
+            if (segmentEntersBox(pts[i - 1], pts[i], box)) {
+              crossings.push(`${e.from} → ${e.to} crosses ${box.task}`);
+            }
+          }
+        }
+      }
+      assert.deepEqual(crossings, [], "no edge passes through a task's box");
+      assert.ok(geometry.pageWidth <= 1200, "the graph scrolls in its own area, not the page");
+      const before = Number(await svg.getAttribute("width"));
+      await page.click("button.zoom-in");
+      assert.ok(Number(await svg.getAttribute("width")) > before, "zoom in enlarges the graph");
+      await page.click("button.zoom-fit");
+      await page.screenshot({ path: `${SHOTS}/run-graph.png`, fullPage: true });
+
       await page.goto(`${base}/dags/example`);
       assert.equal(await page.locator("table.grid a[title^='run']").count(), 1);
       await page.screenshot({ path: `${SHOTS}/grid.png` });
@@ -128,4 +212,12 @@ Deno.test({
       await server.status;
     }
   },
+});
+
+Deno.test("the crossing check the graph test relies on sees a segment through a box", () => {
+  const box = { task: "t", x: 100, y: 100, width: 170, height: 38 };
+  assert.ok(segmentEntersBox({ x: 0, y: 119 }, { x: 400, y: 119 }, box), "straight through");
+  assert.ok(segmentEntersBox({ x: 90, y: 90 }, { x: 280, y: 150 }, box), "diagonally through");
+  assert.ok(!segmentEntersBox({ x: 0, y: 150 }, { x: 400, y: 150 }, box), "passes below");
+  assert.ok(!segmentEntersBox({ x: 270, y: 119 }, { x: 330, y: 119 }, box), "leaves from its side");
 });
