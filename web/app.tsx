@@ -21,6 +21,8 @@ import { ParamsError, paramsJsonSchema } from "../runner/params.ts";
 import { createDagRun } from "../runner/runs.ts";
 import { parseSchedule } from "../runner/schedule.ts";
 import { apiRoutes } from "./api/routes.ts";
+import { decodeXcom } from "../runner/xcom.ts";
+import { type CellResult, summarise, summaryCsv } from "../tasks/drift/experiment.ts";
 import type { WebDeps } from "./deps.ts";
 import { prometheusText } from "./metrics.ts";
 import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring_data.ts";
@@ -374,6 +376,22 @@ export function createApp(deps: WebDeps): Hono {
     "/experiments",
     async (c) => c.html(<ExperimentsPage runs={await experimentRuns(store.db)} />),
   );
+  // An experiment's summary.csv, rebuilt from its cells' XComs (the file itself is on the disk of
+  // whichever worker ran it).
+  app.get("/experiments/:runId/summary.csv", async (c) => {
+    const id = runId(c.req.param("runId"));
+    const run = id === null ? null : await store.getRun(id);
+    if (!run || run.dagId !== "drift_experiment") return c.notFound();
+    const cells = (await store.xcoms(run.id)).filter((x) => x.taskId === "cell" && x.mapIndex >= 0)
+      .sort((a, b) => a.mapIndex - b.mapIndex);
+    if (cells.length === 0) return c.json({ error: `run ${run.id} has no finished cells` }, 404);
+    const results: CellResult[] = [];
+    for (const x of cells) results.push(...(await decodeXcom(x, deps.artifacts) as CellResult[]));
+    return c.body(summaryCsv(summarise(results)), 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="drift_experiment-${run.id}-summary.csv"`,
+    });
+  });
 
   app.get("/session", async (c) => c.json({ authorized: await isAuthorized(c, deps.token) }));
 

@@ -383,6 +383,48 @@ storeSuite("web", {
     assert.doesNotMatch(await (await app.request("/api/v1/dags")).text(), /liveness/);
   },
 
+  "the experiments page links each run's HTML report and its summary.csv": async (store) => {
+    const { app, artifacts } = await setup(store);
+    const cells = [[1, 0], [0, 1]];
+    const experiment = dag({ id: "drift_experiment" })
+      .task("cell", {
+        expand: () => cells,
+        run: (_ctx, [detected, falsePositive]) =>
+          ["psi", "ks"].map((detector) => ({
+            injection: "distance +0.5σ",
+            batchSize: 200,
+            seed: detected,
+            detector,
+            detected: detector === "ks" || detected === 1,
+            falsePositive: detector === "psi" && falsePositive === 1,
+          })),
+      })
+      .task("summarise", {
+        deps: ["cell"],
+        run: async (ctx) => ({
+          artifact: await ctx.putArtifact("<html>heatmaps</html>"),
+          cells: 2,
+          csv: "/somewhere/summary.csv",
+        }),
+      });
+    await syncDag(store, experiment);
+    const run = await createDagRun(store, experiment);
+    await new Executor({ store, artifacts }).runToEnd(experiment, run.id);
+    const page = await (await app.request("/experiments")).text();
+    assert.match(page, new RegExp(`href="/experiments/${run.id}/summary.csv"`));
+    assert.match(page, /href="\/artifacts\/sha256:[0-9a-f]{64}\?type=html">report \(HTML\)/);
+    const csv = await app.request(`/experiments/${run.id}/summary.csv`);
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
+    assert.deepEqual((await csv.text()).trim().split("\n"), [
+      "injection,batch_size,detector,runs,power,false_positive_rate",
+      '"distance +0.5σ",200,psi,2,0.5000,0.5000',
+      '"distance +0.5σ",200,ks,2,1.0000,0.0000',
+    ]);
+    const other = await createDagRun(store, demo);
+    assert.equal((await app.request(`/experiments/${other.id}/summary.csv`)).status, 404);
+  },
+
   "health, metrics and the OpenAPI document": async (store) => {
     const { app, artifacts } = await setup(store);
     const run = await createDagRun(store, demo);
