@@ -54,7 +54,8 @@ export async function prometheusText(store: Store): Promise<string> {
     minor: 1,
     moderate: 2,
     major: 3,
-    concept: 4,
+    prior: 4,
+    concept: 5,
   };
   out.push(
     "# HELP driftflow_drift_score A column's drift statistic in the latest monitored batch of a stream.",
@@ -75,7 +76,7 @@ export async function prometheusText(store: Store): Promise<string> {
     ...m.latest.map((l) =>
       `driftflow_drifted_share{stream="${labelValue(l.stream)}"} ${l.driftedShare ?? 0}`
     ),
-    "# HELP driftflow_severity Severity of the latest batch (0 none, 1 minor, 2 moderate, 3 major, 4 concept).",
+    "# HELP driftflow_severity Severity of the latest batch (0 none, 1 minor, 2 moderate, 3 major, 4 prior, 5 concept).",
     "# TYPE driftflow_severity gauge",
     ...m.latest.map((l) =>
       `driftflow_severity{stream="${labelValue(l.stream)}"} ${

@@ -63,6 +63,7 @@ async function seedDrift(home: string) {
         championVersion: b > 3 ? 2 : 1,
         rocAuc: 0.64,
         details: {
+          from: new Date(Date.UTC(2001, 1, 6 + 7 * b)).toISOString(),
           columns: Object.fromEntries(
             ["distance", "hour"].map((
               c,
@@ -202,9 +203,14 @@ Deno.test({
         6,
       );
       assert.ok(
-        await page.locator("svg[aria-label='per-column drift over batches'] rect").count() >= 12,
+        await page.locator("svg[aria-label^='per-column drift over batches'] rect.cell").count() >=
+          12,
       );
       assert.ok(await page.isVisible("text=retrained: v2 promoted"));
+      assert.ok(
+        await page.isVisible("svg[aria-label='drifted share per batch'] >> text=2001-02-06"),
+      );
+      assert.ok(await page.isVisible("svg[aria-label^='per-column drift'] g.legend"));
       await page.screenshot({ path: `${SHOTS}/drift.png`, fullPage: true });
     } finally {
       await browser.close();
