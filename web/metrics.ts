@@ -83,6 +83,11 @@ export async function prometheusText(store: Store): Promise<string> {
         SEVERITY_RANK[l.severity ?? "none"] ?? 0
       }`
     ),
+    "# HELP driftflow_roc_auc The champion's realized ROC AUC on the latest labelled batch of a stream.",
+    "# TYPE driftflow_roc_auc gauge",
+    ...m.latest.filter((l) => l.rocAuc !== null).map((l) =>
+      `driftflow_roc_auc{stream="${labelValue(l.stream)}"} ${l.rocAuc}`
+    ),
     "# HELP driftflow_alerts_total Alerts sent, by level.",
     "# TYPE driftflow_alerts_total counter",
     ...m.alerts.map((a) => `driftflow_alerts_total{level="${labelValue(a.level)}"} ${a.n}`),
