@@ -334,7 +334,25 @@ export function createApp(deps: WebDeps): Hono {
     );
     return <ModelsPage models={models} history={history} notice={notice} />;
   };
-  app.get("/models", async (c) => c.html(await modelsPage()));
+  app.get("/models", async (c) => {
+    // after a move (Post/Redirect/Get): say what moved, from the alias history, not from the URL
+    const moved = c.req.query("moved");
+    const last = moved ? (await (await deps.registry()).aliasHistory(moved))[0] : undefined;
+    return c.html(
+      await modelsPage(
+        last
+          ? {
+            ok: true,
+            text: `${last.name}@${last.alias} → ${
+              last.toVersion === null ? "removed" : `v${last.toVersion}`
+            }${
+              last.fromVersion === null ? "" : ` (was v${last.fromVersion})`
+            } by ${last.actor}: ${last.reason}`,
+          }
+          : null,
+      ),
+    );
+  });
   // The Models page's promote / roll-back buttons: the same checks as the API's alias route.
   app.post("/models/:name/aliases", async (c) => {
     const name = c.req.param("name");
@@ -352,14 +370,8 @@ export function createApp(deps: WebDeps): Hono {
       return await fail(`model "${name}" has no version ${form.version}`, 404);
     }
     if (!reason) return await fail("say why the alias moves (the reason is recorded)", 422);
-    const from = versions.find((v) => v.aliases.includes(alias))?.version ?? null;
     await registry.setAlias(name, alias, version, { reason, actor: "web UI" });
-    return c.html(
-      await modelsPage({
-        ok: true,
-        text: `${name}@${alias} → v${version}${from === null ? "" : ` (was v${from})`}: ${reason}`,
-      }),
-    );
+    return c.redirect(`/models?moved=${encodeURIComponent(name)}`, 303);
   });
 
   app.get("/drift", async (c) => {

@@ -243,7 +243,9 @@ storeSuite("web", {
     await registry.setAlias("delays", "champion", 1, { reason: XSS });
     const html = await (await app.request("/models")).text();
     assert.match(html, /<h2>delays<\/h2>/);
-    assert.match(html, /roc_auc 0\.7/);
+    // one column per metric, so versions compare down a column
+    assert.match(html, /<th class="metric">roc_auc<\/th>/);
+    assert.match(html, /<td class="metric"[^>]*>0\.7000<\/td>/);
     assert.ok(!html.includes(XSS));
     const api = await (await app.request("/api/v1/models")).json();
     assert.deepEqual(api.models[0].versions[0].aliases, ["champion"]);
@@ -321,8 +323,12 @@ storeSuite("web", {
       headers: { ...formHeaders, ...auth },
       body: form({ alias: "champion", version: "1", reason: "rollback: v2 regressed" }),
     });
-    assert.equal(rolled.status, 200);
-    assert.match(await rolled.text(), /late@champion → v1 \(was v2\): rollback: v2 regressed/);
+    assert.equal(rolled.status, 303);
+    assert.equal(rolled.headers.get("location"), "/models?moved=late");
+    assert.match(
+      await (await app.request("/models?moved=late")).text(),
+      /late@champion → v1 \(was v2\) by web UI: rollback: v2 regressed/,
+    );
     assert.equal((await registry.resolve("late@champion")).version, 1);
     const history = await registry.aliasHistory("late");
     assert.deepEqual(

@@ -7,6 +7,30 @@ import { openStore } from "../../runner/store/open.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { syncDag } from "../../runner/cli/common.ts";
 import { createDagRun } from "../../runner/runs.ts";
+import { ModelRegistry } from "../../models/registry/registry.ts";
+
+/** Two versions of a model, v1 the champion (the Models page needs no artifact to list them). */
+async function seedModels(home: string) {
+  const store = await openStore({ pgliteDir: `${home}/pgdata` });
+  try {
+    const registry = await ModelRegistry.open(store.db);
+    for (const auc of [0.64, 0.66]) {
+      await registry.register({
+        name: "delays", // not the served model: /health would load its (absent) ONNX file
+        algo: "gbdt",
+        task: "classification",
+        params: {},
+        metrics: { roc_auc: auc, accuracy: 0.8, rows: 4000 },
+        columns: null,
+        fingerprint: { rows: 20000, sha256: "a".repeat(64) },
+        artifacts: { onnx: `sha256:${"b".repeat(64)}` },
+      });
+    }
+    await registry.setAlias("delays", "champion", 1, { reason: "first model" });
+  } finally {
+    await store.close();
+  }
+}
 
 /** A run of the real drift_monitoring DAG, left queued for the local executor (nothing runs it). */
 async function seedGraphRun(home: string): Promise<number> {
@@ -93,6 +117,7 @@ Deno.test({
     const home = await Deno.makeTempDir();
     await seedDrift(home);
     const graphRun = await seedGraphRun(home);
+    await seedModels(home);
     const server = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "web/main.ts", "--port", String(port), "--scheduler", "--tick-ms", "200"],
       env: {
@@ -212,6 +237,25 @@ Deno.test({
       );
       assert.ok(await page.isVisible("svg[aria-label^='per-column drift'] g.legend"));
       await page.screenshot({ path: `${SHOTS}/drift.png`, fullPage: true });
+
+      // Models: promote v2 with a reason; the page says so, offers the roll-back, keeps the move
+      await page.click("nav a[href='/models']");
+      await page.waitForURL(`${base}/models`);
+      assert.ok(await page.isVisible("th:text('roc_auc')"), "metrics in their own columns");
+      const promote = page.locator("form.alias-form", { hasText: "Promote v2 to champion" });
+      await promote.locator("input[name=reason]").fill("v2 wins on the March weeks");
+      await promote.locator("button[type=submit]").click();
+      await page.waitForURL(`${base}/models?moved=delays`);
+      assert.ok(await page.isVisible("text=delays@champion → v2 (was v1) by web UI"));
+      assert.ok(await page.isVisible("button:text('Roll back champion to v1')"));
+      const moves = page.locator("section table").nth(1);
+      assert.ok(await moves.locator("td:text('web UI')").isVisible(), "who moved it");
+      assert.ok(await moves.locator("td:text('v2 wins on the March weeks')").isVisible(), "why");
+      await page.screenshot({ path: `${SHOTS}/models.png`, fullPage: true });
+
+      await page.click("nav a[href='/experiments']");
+      await page.waitForURL(`${base}/experiments`);
+      await page.screenshot({ path: `${SHOTS}/experiments.png`, fullPage: true });
     } finally {
       await browser.close();
       server.kill("SIGTERM");

@@ -12,6 +12,14 @@ import type { FC } from "hono/jsx";
 import type { AliasMove, ModelVersion } from "../../models/registry/registry.ts";
 import { Layout } from "./layout.tsx";
 
+/** The metric names across versions, one column each: the usual quality metrics first. */
+export function metricColumns(versions: ModelVersion[]): string[] {
+  const order = ["roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae", "r2"];
+  const keys = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))];
+  const rank = (k: string) => (k === "rows" ? 1e9 : order.includes(k) ? order.indexOf(k) : 1e6);
+  return keys.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+}
+
 /** The version the champion held before its latest move, if it still exists. */
 export function rollbackTarget(versions: ModelVersion[], history: AliasMove[]): number | null {
   const champion = versions.find((v) => v.aliases.includes("champion"))?.version ?? null;
@@ -60,6 +68,7 @@ export const ModelsPage: FC<{
       const history = p.history.get(m.name) ?? [];
       const champion = m.versions.find((v) => v.aliases.includes("champion"))?.version ?? null;
       const back = rollbackTarget(m.versions, history);
+      const metricKeys = metricColumns(m.versions);
       return (
         <section>
           <h2>{m.name}</h2>
@@ -87,7 +96,7 @@ export const ModelsPage: FC<{
                 <th>version</th>
                 <th>aliases</th>
                 <th>algo</th>
-                <th>metrics</th>
+                {metricKeys.map((k) => <th class="metric">{k === "rows" ? "holdout rows" : k}</th>)}
                 <th>training rows</th>
                 <th>data sha256</th>
                 <th>made by</th>
@@ -105,10 +114,15 @@ export const ModelsPage: FC<{
                     ))}
                   </td>
                   <td>{v.algo}</td>
-                  <td>
-                    {Object.entries(v.metrics).map(([k, x]) => `${k} ${Number(x.toPrecision(4))}`)
-                      .join(" · ")}
-                  </td>
+                  {metricKeys.map((k) => (
+                    <td class="metric" style="text-align:right;font-variant-numeric:tabular-nums">
+                      {v.metrics[k] === undefined
+                        ? ""
+                        : k === "rows"
+                        ? String(v.metrics[k])
+                        : v.metrics[k].toFixed(4)}
+                    </td>
+                  ))}
                   <td>{v.fingerprint.rows}</td>
                   <td>
                     <code>{v.fingerprint.sha256.slice(0, 12)}</code>
