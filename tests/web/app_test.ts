@@ -431,6 +431,26 @@ storeSuite("web", {
     assert.equal((await app.request(`/experiments/${other.id}/summary.csv`)).status, 404);
   },
 
+  "a run page lists task instances in run order and shows params as formatted JSON": async (
+    store,
+  ) => {
+    const { app, artifacts } = await setup(store);
+    const ordered = dag({
+      id: "ordered",
+      params: z.object({ nested: z.object({ k: z.number() }).default({ k: 1 }) }),
+    })
+      .task("z_first", { run: () => 1 })
+      .task("m_second", { deps: ["z_first"], run: () => 2 })
+      .task("a_third", { deps: ["m_second"], run: () => 3 });
+    await syncDag(store, ordered);
+    const run = await createDagRun(store, ordered);
+    await new Executor({ store, artifacts }).runToEnd(ordered, run.id);
+    const page = await (await app.request(`/runs/${run.id}`)).text();
+    const rows = [...page.matchAll(/<tr id="task-(\w+)"/g)].map((m) => m[1]);
+    assert.deepEqual(rows, ["z_first", "m_second", "a_third"]);
+    assert.match(page, /<pre class="json">\{\n  &quot;nested&quot;: \{\n    &quot;k&quot;: 1/);
+  },
+
   "health, metrics and the OpenAPI document": async (store) => {
     const { app, artifacts } = await setup(store);
     const run = await createDagRun(store, demo);
