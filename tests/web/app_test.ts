@@ -54,6 +54,7 @@ storeSuite("web", {
     assert.match(home, new RegExp(`href="/runs/${run.id}"`));
     const grid = await (await app.request("/dags/web_demo")).text();
     assert.match(grid, /<table class="grid">/);
+    assert.match(grid, /aria-label="state colours".*up_for_retry/s, "the grid has a legend");
     const page = await (await app.request(`/runs/${run.id}`)).text();
     assert.match(page, /<svg[^>]*aria-label="task graph"/);
     assert.match(page, /extract/);
