@@ -120,12 +120,23 @@ export function statColour(v: number): string {
 }
 
 const TEST_NAMES: Record<string, string> = {
+  ks: "Kolmogorov–Smirnov D",
+  chisquare: "χ² statistic",
+  chisquare_pooled: "χ² statistic (rare categories pooled)",
+  z: "z statistic",
   wasserstein: "normed Wasserstein distance",
   jensenshannon: "Jensen–Shannon distance",
   psi: "PSI",
-  ks: "Kolmogorov–Smirnov D",
-  chisquare: "χ² statistic",
-  z: "z statistic",
+  kl_div: "Kullback–Leibler divergence",
+  hellinger: "Hellinger distance",
+  cramer_von_mises: "Cramér–von Mises statistic",
+  mannw: "Mann–Whitney U",
+  t_test: "Welch t statistic",
+  anderson: "Anderson–Darling statistic",
+  energy_distance: "energy distance",
+  missing_share: "missing share",
+  unseen_share: "unseen-category share",
+  domain_classifier: "domain classifier ROC AUC",
 };
 
 /** Columns × batches for one statistic: one colour scale (0 to its maximum), drifted cells outlined. */
