@@ -96,7 +96,9 @@ export const ModelsPage: FC<{
                 <th>version</th>
                 <th>aliases</th>
                 <th>algo</th>
-                {metricKeys.map((k) => <th class="metric">{k === "rows" ? "holdout rows" : k}</th>)}
+                {metricKeys.map((k) => (
+                  <th key={k} class="metric">{k === "rows" ? "holdout rows" : k}</th>
+                ))}
                 <th>training rows</th>
                 <th>data sha256</th>
                 <th>made by</th>
@@ -115,7 +117,11 @@ export const ModelsPage: FC<{
                   </td>
                   <td>{v.algo}</td>
                   {metricKeys.map((k) => (
-                    <td class="metric" style="text-align:right;font-variant-numeric:tabular-nums">
+                    <td
+                      key={k}
+                      class="metric"
+                      style="text-align:right;font-variant-numeric:tabular-nums"
+                    >
                       {v.metrics[k] === undefined
                         ? ""
                         : k === "rows"
