@@ -20,6 +20,7 @@ import type { LeaderLock } from "./leader.ts";
 import { createDagRun, poolProblems } from "./runs.ts";
 import { createAssetTriggeredRun } from "./assets.ts";
 import { watchAssetFolders } from "./assets_watch.ts";
+import { Heartbeat } from "./liveness.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import { parseSchedule } from "./schedule.ts";
 import type { RunState } from "./states.ts";
@@ -68,6 +69,7 @@ export class Scheduler implements RunEnv {
   #lastSweep = 0;
   /** Since when this scheduler has seen the database up (null: it was just unreachable). */
   #dbUpSince: number | null = null;
+  readonly #heartbeat: Heartbeat;
 
   constructor(readonly options: SchedulerOptions) {
     this.store = options.store;
@@ -75,6 +77,12 @@ export class Scheduler implements RunEnv {
     this.artifacts = options.artifacts;
     this.hostname = options.hostname ?? Deno.hostname();
     this.queue = new TaskQueue(options.store.db);
+    this.#heartbeat = new Heartbeat(
+      options.store.db,
+      "scheduler",
+      `scheduler:${this.hostname}:${Deno.pid}`,
+      this.hostname,
+    );
   }
 
   emit(event: ExecutorEvent): void {
@@ -112,6 +120,7 @@ export class Scheduler implements RunEnv {
           ? `standing by: the database is unreachable (${down.message})`
           : "standing by: another scheduler leads";
         if (status !== shown) this.#log(shown = status);
+        await this.#heartbeat.beat(isLeader ? "leading" : "standing by");
         leading = isLeader;
         if (leading) {
           try {
@@ -140,6 +149,7 @@ export class Scheduler implements RunEnv {
     } finally {
       await stop?.().catch(() => {});
       await leader?.release();
+      await this.#heartbeat.stop();
     }
   }
 

@@ -20,6 +20,7 @@ import { Outbox } from "./outbox.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
+import { Heartbeat } from "./liveness.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
 import { dataHome } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
@@ -123,7 +124,10 @@ export class Worker implements RunEnv {
     // As often as heartbeats: a survivor on this machine records a dead worker's outcomes well
     // before the scheduler (zombie timeout, default 30 s) reaps and retries their tries.
     const replayer = setInterval(replay, Math.min(this.options.heartbeatMs ?? 5000, 5000));
+    const alive = new Heartbeat(this.store.db, "worker", this.workerId, this.hostname);
+    void alive.beat(`started, concurrency ${concurrency}`);
     const beat = setInterval(() => {
+      void alive.beat(`${this.#running.size} running of ${concurrency}`);
       if (this.#running.size === 0) return;
       this.queue.heartbeat(this.workerId, new Date(this.clock.now())).catch((e) =>
         this.#log(`heartbeat failed: ${(e as Error).message}`)
@@ -194,6 +198,7 @@ export class Worker implements RunEnv {
       this.#isolates = null;
       clearInterval(beat);
       clearInterval(replayer);
+      await alive.stop();
       if (this.#notifyTimer !== undefined) {
         clearTimeout(this.#notifyTimer);
         for (const id of this.#toNotify) {

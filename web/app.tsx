@@ -21,6 +21,8 @@ import { ParamsError, paramsJsonSchema } from "../runner/params.ts";
 import { createDagRun } from "../runner/runs.ts";
 import { parseSchedule } from "../runner/schedule.ts";
 import { apiRoutes } from "./api/routes.ts";
+import { decodeXcom } from "../runner/xcom.ts";
+import { type CellResult, summarise, summaryCsv } from "../tasks/drift/experiment.ts";
 import type { WebDeps } from "./deps.ts";
 import { prometheusText } from "./metrics.ts";
 import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring_data.ts";
@@ -32,6 +34,8 @@ import { DagsPage } from "./pages/dags.tsx";
 import { ModelsPage } from "./pages/models.tsx";
 import { GridPage } from "./pages/grid.tsx";
 import { LogsPage, RunPage } from "./pages/run.tsx";
+import { LivenessBanner } from "./pages/liveness.tsx";
+import { liveness } from "../runner/liveness.ts";
 import { formParams, LoginPage, TriggerPage } from "./pages/trigger.tsx";
 import {
   isAuthorized,
@@ -154,6 +158,27 @@ export function createApp(deps: WebDeps): Hono {
   });
 
   app.use("*", requireAuth(deps.token));
+  // Every page says whether a scheduler and workers are alive, and what picks queued runs up.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/artifacts/")) return;
+    if (!(c.res.headers.get("content-type") ?? "").startsWith("text/html")) return;
+    const html = await c.res.text();
+    const [live, queued] = await Promise.all([
+      liveness(store.db),
+      store.db.query<{ n: number | string }>(
+        "select count(*) as n from dag_runs where state = 'queued'",
+      ),
+    ]);
+    const banner = await (
+      <LivenessBanner live={live} queued={Number(queued[0]?.n ?? 0)} store={store.db.kind} />
+    ).toString();
+    const { status } = c.res;
+    const headers = new Headers(c.res.headers);
+    headers.delete("content-length");
+    c.res = undefined;
+    c.res = new Response(html.replace("<main>", `<main>${banner}`), { status, headers });
+  });
   app.route("/api/v1", apiRoutes(deps, serving));
 
   app.get("/", async (c) => {
@@ -347,7 +372,7 @@ export function createApp(deps: WebDeps): Hono {
     );
   });
 
-  app.get("/models", async (c) => {
+  const modelsPage = async (notice: { ok: boolean; text: string } | null = null) => {
     const registry = await deps.registry();
     const models = await registry.models();
     const history = new Map(
@@ -355,7 +380,46 @@ export function createApp(deps: WebDeps): Hono {
         models.map(async (m) => [m.name, await registry.aliasHistory(m.name)] as const),
       ),
     );
-    return c.html(<ModelsPage models={models} history={history} />);
+    return <ModelsPage models={models} history={history} notice={notice} />;
+  };
+  app.get("/models", async (c) => {
+    // after a move (Post/Redirect/Get): say what moved, from the alias history, not from the URL
+    const moved = c.req.query("moved");
+    const last = moved ? (await (await deps.registry()).aliasHistory(moved))[0] : undefined;
+    return c.html(
+      await modelsPage(
+        last
+          ? {
+            ok: true,
+            text: `${last.name}@${last.alias} → ${
+              last.toVersion === null ? "removed" : `v${last.toVersion}`
+            }${
+              last.fromVersion === null ? "" : ` (was v${last.fromVersion})`
+            } by ${last.actor}: ${last.reason}`,
+          }
+          : null,
+      ),
+    );
+  });
+  // The Models page's promote / roll-back buttons: the same checks as the API's alias route.
+  app.post("/models/:name/aliases", async (c) => {
+    const name = c.req.param("name");
+    const form = await c.req.parseBody();
+    const alias = typeof form.alias === "string" ? form.alias : "";
+    const reason = typeof form.reason === "string" ? form.reason.trim() : "";
+    const version = Number(form.version);
+    const registry = await deps.registry();
+    const versions = await registry.versions(name);
+    const fail = async (text: string, status: 404 | 422) =>
+      c.html(await modelsPage({ ok: false, text }), status);
+    if (versions.length === 0) return await fail(`no model "${name}" is registered`, 404);
+    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(alias)) return await fail(`bad alias "${alias}"`, 422);
+    if (!versions.some((v) => v.version === version)) {
+      return await fail(`model "${name}" has no version ${form.version}`, 404);
+    }
+    if (!reason) return await fail("say why the alias moves (the reason is recorded)", 422);
+    await registry.setAlias(name, alias, version, { reason, actor: "web UI" });
+    return c.redirect(`/models?moved=${encodeURIComponent(name)}`, 303);
   });
 
   app.get("/drift", async (c) => {
@@ -372,6 +436,22 @@ export function createApp(deps: WebDeps): Hono {
     "/experiments",
     async (c) => c.html(<ExperimentsPage runs={await experimentRuns(store.db)} />),
   );
+  // An experiment's summary.csv, rebuilt from its cells' XComs (the file itself is on the disk of
+  // whichever worker ran it).
+  app.get("/experiments/:runId/summary.csv", async (c) => {
+    const id = runId(c.req.param("runId"));
+    const run = id === null ? null : await store.getRun(id);
+    if (!run || run.dagId !== "drift_experiment") return c.notFound();
+    const cells = (await store.xcoms(run.id)).filter((x) => x.taskId === "cell" && x.mapIndex >= 0)
+      .sort((a, b) => a.mapIndex - b.mapIndex);
+    if (cells.length === 0) return c.json({ error: `run ${run.id} has no finished cells` }, 404);
+    const results: CellResult[] = [];
+    for (const x of cells) results.push(...(await decodeXcom(x, deps.artifacts) as CellResult[]));
+    return c.body(summaryCsv(summarise(results)), 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="drift_experiment-${run.id}-summary.csv"`,
+    });
+  });
 
   app.get("/session", async (c) => c.json({ authorized: await isAuthorized(c, deps.token) }));
 

@@ -10,6 +10,10 @@ import { UsageError } from "../runner/cli/common.ts";
 import { PgliteLockedError } from "../runner/store/pglite_lock.ts";
 import { serveCommand, USAGE } from "./server.ts";
 
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
 try {
   Deno.exit(await serveCommand(Deno.args));
 } catch (e) {

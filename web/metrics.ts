@@ -58,7 +58,8 @@ export async function prometheusText(store: Store): Promise<string> {
     minor: 1,
     moderate: 2,
     major: 3,
-    concept: 4,
+    prior: 4,
+    concept: 5,
   };
   out.push(
     "# HELP driftflow_drift_score A column's drift statistic in the latest monitored batch of a stream.",
@@ -84,12 +85,17 @@ export async function prometheusText(store: Store): Promise<string> {
     ...m.latest.map((l) =>
       `driftflow_drifted_share{stream="${labelValue(l.stream)}"} ${l.driftedShare ?? 0}`
     ),
-    "# HELP driftflow_severity Severity of the latest batch (0 none, 1 minor, 2 moderate, 3 major, 4 concept).",
+    "# HELP driftflow_severity Severity of the latest batch (0 none, 1 minor, 2 moderate, 3 major, 4 prior, 5 concept).",
     "# TYPE driftflow_severity gauge",
     ...m.latest.map((l) =>
       `driftflow_severity{stream="${labelValue(l.stream)}"} ${
         SEVERITY_RANK[l.severity ?? "none"] ?? 0
       }`
+    ),
+    "# HELP driftflow_roc_auc The champion's realized ROC AUC on the latest labelled batch of a stream.",
+    "# TYPE driftflow_roc_auc gauge",
+    ...m.latest.filter((l) => l.rocAuc !== null).map((l) =>
+      `driftflow_roc_auc{stream="${labelValue(l.stream)}"} ${l.rocAuc}`
     ),
     "# HELP driftflow_alerts_total Alerts sent, by level.",
     "# TYPE driftflow_alerts_total counter",

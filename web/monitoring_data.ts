@@ -149,7 +149,7 @@ export async function monitoringCounts(db: SqlClient) {
     exists(db, "drift_metrics").then((e) =>
       e
         ? db.query<Record<string, unknown>>(
-          `select distinct on (stream) stream, batch, drifted_share, severity, details from drift_metrics order by stream, id desc`,
+          `select distinct on (stream) stream, batch, drifted_share, severity, roc_auc, details from drift_metrics order by stream, id desc`,
         )
         : []
     ),
@@ -164,6 +164,7 @@ export async function monitoringCounts(db: SqlClient) {
         batch: r.batch as number,
         driftedShare: r.drifted_share as number | null,
         severity: r.severity as string | null,
+        rocAuc: r.roc_auc === null || r.roc_auc === undefined ? null : Number(r.roc_auc),
         columns: (d.columns ?? {}) as DriftRow["columns"],
       };
     }),

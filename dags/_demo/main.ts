@@ -10,6 +10,7 @@
  * deno task demo [--batches 12] [--batch-size 20000]
  * ```
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadAndSync, openStores, renderTable } from "../../runner/cli/common.ts";
 import { Executor, type ExecutorEvent } from "../../runner/executor.ts";
@@ -101,8 +102,11 @@ export async function demo(args: string[]): Promise<void> {
     await executor.drain();
     const rows = (await metrics.list("flights")).slice(before);
     const seconds = (performance.now() - t0) / 1000;
+    const weeks = rows.map((r) => (r.details.from as string | undefined)?.slice(0, 10))
+      .filter((d): d is string => d !== undefined);
+    const span = weeks.length ? ` (weeks of ${weeks[0]} … ${weeks[weeks.length - 1]})` : "";
     console.log(
-      `\nDriftflow demo: ${rows.length} weekly batches of ${batchSize} flights (Feb–Jun 2001), distance +1σ injected from batch 6\n`,
+      `\nDriftflow demo: ${rows.length} weekly batches of ${batchSize} flights${span}, distance +1σ injected from batch 6\n`,
     );
     console.log(renderTable([
       [
@@ -131,10 +135,19 @@ export async function demo(args: string[]): Promise<void> {
         ];
       }),
     ]));
-    console.log("(* = batch with the injected drift)\n\nHTML reports:");
+    // Reports as .html files a browser opens (the artifact store keeps them by content key).
+    const reports = resolve(dataHome(), "reports");
+    await Deno.mkdir(reports, { recursive: true });
+    console.log("(* = batch with the injected drift)\n\nHTML reports (open in a browser):");
     for (const r of rows) {
-      if (r.reportHtml) console.log(`  batch ${r.batch}: ${artifacts.locate(r.reportHtml)}`);
+      if (!r.reportHtml) continue;
+      const file = `${reports}/flights-batch-${String(r.batch).padStart(2, "0")}.html`;
+      await Deno.writeFile(file, await artifacts.get(r.reportHtml));
+      console.log(`  batch ${r.batch}: ${file}`);
     }
+    console.log(
+      "  (with `deno task serve`: http://127.0.0.1:8080/drift links each batch's report)",
+    );
     console.log(
       `\nfinished in ${
         seconds.toFixed(0)

@@ -77,7 +77,12 @@ export async function predictCommand(args: string[]): Promise<number> {
       model: { type: "string" },
       data: { type: "string" },
       out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
     }, false);
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
     if (!values.model || !values.data || !values.out) {
       throw new UsageError("--model, --data and --out are required");
     }

@@ -27,7 +27,7 @@ import { ModelRegistry, NewVersion } from "../registry/registry.ts";
 import { InputError, isInputError, readInput, readSchemaFile } from "./input.ts";
 
 const USAGE =
-  "usage: deno task train --data <csv|parquet> --target <col[,col]> [--algo gbdt|logistic] [--task classification|regression] [--valid-fraction 0.2] [--seed N] [--exclude a,b] [--params JSON] [--schema schema.json] [--register NAME] --out <dir>";
+  "usage: deno task train --data <csv|parquet> --target <col[,col]> [--algo gbdt|logistic] [--task classification|regression] [--valid-fraction 0.2] [--seed N] [--features a,b | --drop a,b] [--params JSON] [--schema schema.json] [--register NAME] --out <dir>";
 
 const LogisticParams = z.object({ C: z.number().positive() }).partial().strict();
 
@@ -58,6 +58,56 @@ function parseParams(text: string | undefined, algo: "gbdt" | "logistic", seed: 
   return params as Record<string, unknown>;
 }
 
+const HELP = `
+Features: every column but the target becomes a feature unless you choose:
+  --features a,b   use exactly these columns
+  --drop a,b       use every column but these (--exclude is the same)
+Drop what will not be known when the model serves (e.g. a date it is trained across); the columns
+used are printed after training and are the columns serving will ask for.`;
+
+/**
+ * The columns to leave out of training: with `features`, every column not named (and not a
+ * target); with `drop`, those named. Unknown names are an InputError listing the table's columns.
+ */
+export function chooseColumns(
+  columns: string[],
+  targets: string[],
+  choice: { features?: string; drop?: string },
+): string[] {
+  const names = (text: string, option: string) => {
+    const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const unknown = list.filter((n) => !columns.includes(n));
+    if (unknown.length) {
+      throw new InputError(
+        `${option}: no column ${unknown.map((n) => `"${n}"`).join(", ")}; the columns are ${
+          columns.join(", ")
+        }`,
+      );
+    }
+    const target = list.filter((n) => targets.includes(n));
+    if (target.length) throw new InputError(`${option}: "${target[0]}" is the target`);
+    if (list.length === 0) throw new InputError(`${option} names no column`);
+    return list;
+  };
+  if (choice.features !== undefined) {
+    const keep = names(choice.features, "--features");
+    return columns.filter((c) => !keep.includes(c) && !targets.includes(c));
+  }
+  return choice.drop !== undefined ? names(choice.drop, "--drop") : [];
+}
+
+/** One line per group: the features with their types, and the columns left out. */
+export function describeFeatures(
+  features: readonly { name: string; type: string }[],
+  excluded: string[],
+): string {
+  const lines = [
+    `features (${features.length}): ${features.map((f) => `${f.name} (${f.type})`).join(", ")}`,
+  ];
+  if (excluded.length) lines.push(`left out: ${excluded.join(", ")}`);
+  return lines.join("\n");
+}
+
 export async function trainCommand(args: string[]): Promise<number> {
   let store: Store | undefined;
   try {
@@ -69,11 +119,23 @@ export async function trainCommand(args: string[]): Promise<number> {
       "valid-fraction": { type: "string", default: "0.2" },
       seed: { type: "string", default: "0" },
       exclude: { type: "string" },
+      features: { type: "string" },
+      drop: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
       params: { type: "string" },
       schema: { type: "string" },
       register: { type: "string" },
       out: { type: "string" },
     }, false);
+    if (values.help) {
+      console.log(`${USAGE}\n${HELP}`);
+      return 0;
+    }
+    if (values.features !== undefined && (values.drop ?? values.exclude) !== undefined) {
+      throw new UsageError(
+        "give --features (the columns to use) or --drop (the ones not to), not both",
+      );
+    }
     if (!values.data || !values.target || !values.out) {
       throw new UsageError("--data, --target and --out are required");
     }
@@ -119,14 +181,19 @@ export async function trainCommand(args: string[]): Promise<number> {
         }`,
       );
     }
+    const targets = values.target.split(",");
+    const exclude = chooseColumns(Object.keys(read.table), targets, {
+      features: values.features,
+      drop: values.drop ?? values.exclude,
+    });
     const t0 = performance.now();
     const { model } = trainModel(read.table, {
-      target: values.target.split(","),
+      target: targets,
       algo,
       task: values.task as "classification" | "regression" | undefined,
       validFraction,
       seed,
-      exclude: values.exclude?.split(",") ?? [],
+      exclude,
       params,
     }, (round, total) => {
       if (round === total || round % Math.max(1, Math.floor(total / 10)) === 0) {
@@ -144,6 +211,7 @@ export async function trainCommand(args: string[]): Promise<number> {
         seconds.toFixed(2)
       } s → ${values.out}/model.onnx`,
     );
+    console.log(describeFeatures(model.spec.features, exclude));
     for (const [k, v] of Object.entries(model.metrics)) {
       console.log(`  ${k.padEnd(10)} ${Number(v.toPrecision(6))}`);
     }

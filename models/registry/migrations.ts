@@ -58,4 +58,11 @@ create table model_alias_history (
 create index model_alias_history_name_idx on model_alias_history (name, id desc);
 `,
   },
+  {
+    version: 2,
+    name: "alias actor",
+    sql: `
+alter table model_alias_history add column actor text not null default 'system';
+`,
+  },
 ];

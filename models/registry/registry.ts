@@ -70,6 +70,8 @@ export interface AliasMove {
   toVersion: number | null;
   reason: string;
   runId: number | null;
+  /** Who moved it: a person (`user@host` from the CLI), "web UI", "api", or "system" (DAG runs). */
+  actor: string;
   at: Date;
 }
 
@@ -218,7 +220,7 @@ export class ModelRegistry {
     name: string,
     alias: string,
     version: number | null,
-    why: { reason: string; runId?: number | null },
+    why: { reason: string; runId?: number | null; actor?: string },
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
       const current = await tx.query<{ version: number }>(
@@ -239,9 +241,17 @@ export class ModelRegistry {
         );
       }
       await tx.query(
-        `insert into model_alias_history (name, alias, from_version, to_version, reason, run_id)
-         values ($1, $2, $3, $4, $5, $6)`,
-        [name, alias, from, version, why.reason, why.runId ?? null],
+        `insert into model_alias_history (name, alias, from_version, to_version, reason, run_id, actor)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          name,
+          alias,
+          from,
+          version,
+          why.reason,
+          why.runId ?? null,
+          why.actor ?? (why.runId == null ? "system" : `run ${why.runId}`),
+        ],
       );
     });
   }
@@ -266,6 +276,7 @@ export class ModelRegistry {
       toVersion: r.to_version == null ? null : Number(r.to_version),
       reason: String(r.reason),
       runId: r.run_id == null ? null : Number(r.run_id),
+      actor: String(r.actor ?? "system"),
       at: r.at instanceof Date ? r.at : new Date(String(r.at)),
     }));
   }

@@ -24,6 +24,23 @@ export async function logsCommand(args: string[]): Promise<number> {
     if (tis.length === 0) {
       throw new UsageError(`run ${runId} of dag "${run.dagId}" has no task "${positionals[1]}"`);
     }
+    if (tryNumber !== undefined) {
+      const made = [
+        ...new Set(
+          (await store.tries(runId)).filter((t) => t.taskId === positionals[1]).map((t) =>
+            t.tryNumber
+          ),
+        ),
+      ].sort((a, b) => a - b);
+      if (!made.includes(tryNumber)) {
+        console.error(
+          `task "${positionals[1]}" in run ${runId} has no try ${tryNumber}; ${
+            made.length ? `its tries: ${made.join(", ")}` : "it has not been tried yet"
+          }`,
+        );
+        return 2;
+      }
+    }
     const lines = await store.logs(runId, positionals[1], tryNumber);
     if (lines.length === 0) {
       console.error(

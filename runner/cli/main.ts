@@ -41,10 +41,18 @@ export const COMMANDS: Record<string, { run: Command; usage: string }> = {
 export async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   const command = name ? COMMANDS[name] : undefined;
+  if (!command && (name === "--help" || name === "-h" || name === "help")) {
+    console.log(Object.values(COMMANDS).map((c) => c.usage).join("\n"));
+    return 0;
+  }
   if (!command) {
     console.error(`driftflow: ${name ? `unknown command "${name}"` : "no command given"}\n`);
     console.error(Object.values(COMMANDS).map((c) => c.usage).join("\n"));
     return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.usage);
+    return 0;
   }
   try {
     return await command.run(rest);

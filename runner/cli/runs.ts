@@ -8,6 +8,7 @@
  * ```
  */
 import { formatDuration } from "../duration.ts";
+import { loadDags } from "../loader.ts";
 import { intOption, openStores, parse, renderTable, showDate, UsageError } from "./common.ts";
 import { runsJson } from "./runs_json.ts";
 
@@ -29,6 +30,17 @@ export async function runsCommand(args: string[]): Promise<number> {
       store.taskInstancesOfRuns(ids),
       store.triesOfRuns(ids),
     ]);
+    if (runs.length === 0) {
+      const known = (await loadDags()).dags;
+      if (!known.has(dagId)) {
+        console.error(
+          `unknown DAG "${dagId}"; the DAGs are: ${
+            [...known.keys()].sort().join(", ") || "(none)"
+          }`,
+        );
+        return 2;
+      }
+    }
     const doc = runsJson(dagId, runs, tis, tries);
     if (values.json) {
       console.log(JSON.stringify(doc, null, 2));

@@ -148,6 +148,21 @@ alter table task_tries add column pgid int;
 alter table task_tries add column pgid_start bigint;
 `,
   },
+  {
+    version: 4,
+    name: "process heartbeats",
+    sql: `
+create table process_heartbeats (
+  id text primary key,
+  kind text not null,
+  hostname text not null,
+  pid int not null,
+  status text not null default '',
+  started_at timestamptz not null default now(),
+  seen_at timestamptz not null default now()
+);
+`,
+  },
 ];
 
 /**

@@ -158,15 +158,49 @@ export function summarise(results: CellResult[]): Summary[] {
 const esc = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
+/**
+ * Heatmap colour scales. Power: higher is better, red (0 %) to green (100 %). False positives:
+ * lower is better, green up to the stated α (5 %), amber beyond it, red from 25 %.
+ */
+export const SCALES = {
+  higher: {
+    colour: (v: number) => `hsl(${Math.round(120 * v)}, 65%, ${Math.round(88 - 40 * v)}%)`,
+    stops: [0, 0.25, 0.5, 0.75, 1],
+    note: "higher is better",
+  },
+  lower: {
+    colour: (v: number) => {
+      const hue = v <= 0.05 ? 120 - 400 * v : Math.max(0, 100 - (v - 0.05) * 500);
+      return `hsl(${Math.round(hue)}, 65%, ${Math.round(80 - 30 * Math.min(1, v / 0.25))}%)`;
+    },
+    stops: [0, 0.05, 0.1, 0.25, 1],
+    note: "lower is better; the stated rate is 5 %",
+  },
+} as const;
+
+function legend(scale: keyof typeof SCALES, x: number, y: number): string {
+  const s = SCALES[scale];
+  const bw = 44;
+  return s.stops.map((v, i) =>
+    `<rect x="${x + i * bw}" y="${y}" width="${bw - 2}" height="12" fill="${
+      s.colour(v)
+    }"/><text x="${x + i * bw + bw / 2}" y="${y + 24}" text-anchor="middle">${
+      (v * 100).toFixed(0)
+    }%</text>`
+  ).join("") +
+    `<text x="${x + s.stops.length * bw + 6}" y="${y + 10}" class="legend-note">${s.note}</text>`;
+}
+
 function heatmap(
   title: string,
   rows: string[],
   cols: string[],
   value: (r: string, c: string) => number | undefined,
+  scale: keyof typeof SCALES = "higher",
 ): string {
   const cw = 78, rh = 22, left = 190, top = 70;
-  const w = left + cols.length * cw + 10, h = top + rows.length * rh + 10;
-  const colour = (v: number) => `hsl(${Math.round(120 * v)}, 65%, ${Math.round(88 - 40 * v)}%)`;
+  const w = Math.max(left + cols.length * cw + 10, 520), h = top + rows.length * rh + 44;
+  const colour = SCALES[scale].colour;
   const cells = rows.flatMap((r, i) =>
     cols.map((c, j) => {
       const v = value(r, c);
@@ -186,11 +220,13 @@ function heatmap(
   const rowLabels = rows.map((r, i) =>
     `<text x="${left - 8}" y="${top + i * rh + 15}" text-anchor="end">${esc(r)}</text>`
   ).join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11" role="img" aria-label="${
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11" role="img" data-scale="${scale}" aria-label="${
     esc(title)
   }"><text x="0" y="20" font-size="14" font-weight="bold">${
     esc(title)
-  }</text>${colLabels}${rowLabels}${cells}</svg>`;
+  }</text>${colLabels}${rowLabels}${cells}<g class="legend">${
+    legend(scale, left, top + rows.length * rh + 8)
+  }</g></svg>`;
 }
 
 /** The experiment page: one power heatmap per batch size (injection × detector) and the false-positive rates. */
@@ -223,6 +259,7 @@ export function renderExperimentHtml(
           cells.reduce((t, s) => t + s.runs, 0)
         : undefined;
     },
+    "lower",
   );
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}svg{display:block;margin:1rem 0}</style></head><body>

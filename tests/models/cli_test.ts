@@ -92,7 +92,92 @@ Deno.test({
     ], env);
     assert.equal(noAlias.code, 2);
     assert.match(noAlias.stderr, /has no alias "champion"/);
+    assert.match(t.stdout, /features \(3\): distance \(numeric\), hour \(numeric\), origin/);
+    // the alias the README's predict example needs, set by hand and recorded with who and why
+    const alias = await run("models", [
+      "alias",
+      "delays",
+      "champion",
+      "1",
+      "--reason",
+      "first model",
+      "--by",
+      "tester",
+    ], env);
+    assert.equal(alias.code, 0, alias.stderr);
+    assert.match(alias.stdout, /delays@champion → v1 by tester: first model/);
+    const byAlias = await run("predict", [
+      "--model",
+      "delays@champion",
+      "--data",
+      data,
+      "--out",
+      `${dir}/scored3.csv`,
+    ], env);
+    assert.equal(byAlias.code, 0, byAlias.stderr);
+    const listed = await run("models", ["delays"], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /champion\s+-\s+1\s+tester\s+first model/);
+    for (
+      const [args, re] of [
+        [["alias", "delays", "champion", "7"], /has no version 7; versions: 1/],
+        [["alias", "nope", "champion", "1"], /no model "nope" is registered/],
+        [["alias", "delays", "champion"], /give a VERSION .* or --remove/],
+        [["alias", "delays", "staging", "--remove"], /has no alias "staging" to remove/],
+        [["alias", "delays", "9lives", "1"], /alias "9lives" is not valid/],
+      ] as [string[], RegExp][]
+    ) {
+      const r = await run("models", args, env);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, re, args.join(" "));
+    }
   },
+});
+
+Deno.test("train says which columns became features; --features and --drop choose them", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { DRIFTFLOW_HOME: `${dir}/home` };
+  const data = await dataset(dir);
+  const args = ["--data", data, "--target", "late", "--out", `${dir}/m`];
+  const dropped = await run("train", [...args, "--drop", "hour"], env);
+  assert.equal(dropped.code, 0, dropped.stderr);
+  assert.match(dropped.stdout, /features \(2\): distance \(numeric\), origin \(categorical\)/);
+  assert.match(dropped.stdout, /left out: hour/);
+  let meta = JSON.parse(await Deno.readTextFile(`${dir}/m/model.json`));
+  assert.deepEqual(meta.spec.features.map((f: { name: string }) => f.name), ["distance", "origin"]);
+  const picked = await run("train", [...args, "--features", "hour"], env);
+  assert.equal(picked.code, 0, picked.stderr);
+  assert.match(picked.stdout, /features \(1\): hour \(numeric\)/);
+  meta = JSON.parse(await Deno.readTextFile(`${dir}/m/model.json`));
+  assert.deepEqual(meta.spec.features.map((f: { name: string }) => f.name), ["hour"]);
+  for (
+    const [extra, re] of [
+      [["--features", "hour,date"], /--features: no column "date"; the columns are distance, hour/],
+      [["--drop", "late"], /--drop: "late" is the target/],
+      [["--features", "hour", "--drop", "origin"], /give --features .* or --drop .* not both/],
+    ] as [string[], RegExp][]
+  ) {
+    const r = await run("train", [...args, ...extra], env);
+    assert.equal(r.code, 2, extra.join(" "));
+    assert.match(r.stderr, re, extra.join(" "));
+  }
+});
+
+Deno.test("train, predict and models print their usage with --help and exit 0", async () => {
+  const env = { DRIFTFLOW_HOME: await Deno.makeTempDir() };
+  for (
+    const [task, re] of [["train", /--features/], ["predict", /--model/], ["models", /alias/]] as [
+      string,
+      RegExp,
+    ][]
+  ) {
+    const r = await run(task, ["--help"], env);
+    assert.equal(r.code, 0, `${task}: ${r.stderr}`);
+    assert.match(r.stdout, /usage: deno task/);
+    assert.match(r.stdout, re);
+  }
+  const alias = await run("models", ["alias", "--help"], env);
+  assert.equal(alias.code, 0, alias.stderr);
 });
 
 Deno.test("train exits 2 on a missing target, an empty file, a constant target and bad options", async () => {

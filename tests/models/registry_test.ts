@@ -75,6 +75,8 @@ storeTest(
       ["challenger", null, 2, "trained on drifted batches", null],
       ["champion", null, 1, "first model", 3],
     ]);
+    // who: the run that moved it, else "system" (a person's moves name them: models alias --by)
+    assert.deepEqual(history.map((h) => h.actor), ["system", "run 4", "system", "run 3"]);
     await assert.rejects(
       () => registry.resolve("delays@staging"),
       /model "delays" has no alias "staging"; versions: 2 \(champion\), 1/,
@@ -116,7 +118,7 @@ Deno.test({
       /delays\s+1\s+champion\s+gbdt\s+roc_auc=0\.71\s+1000\s+run 7 register/,
     );
     const one = await run(["delays"]);
-    assert.match(one.stdout, /champion\s+-\s+1\s+1\s+first model/);
+    assert.match(one.stdout, /champion\s+-\s+1\s+run 1\s+1\s+first model/);
     assert.equal((await run(["nope"])).code, 2);
   },
 });

@@ -65,6 +65,10 @@ Deno.test({
     assert.match(logs.stdout, /try 2/);
     assert.doesNotMatch(logs.stdout, /try 3/);
 
+    const noTry = await cli(["logs", String(runId), "flaky", "--try", "5"]);
+    assert.equal(noTry.code, 2, "a try that does not exist is an error");
+    assert.match(noTry.stderr, /task "flaky" in run \d+ has no try 5; its tries: 1, 2, 3/);
+
     const cleared = await cli(["clear", String(runId), "--task", "flaky", "--downstream"]);
     assert.equal(cleared.code, 0, cleared.stderr);
     assert.match(cleared.stdout, /cleared 2 task instance\(s\) of run \d+: flaky, echo/);
@@ -118,6 +122,46 @@ Deno.test({
     const dup = await cli(["run", "flaky", "--date", date]);
     assert.equal(dup.code, 2);
     assert.match(dup.stderr, /already exists \(run \d+\).*--resume \d+/);
+  },
+});
+
+Deno.test({
+  name:
+    "cli: every command prints its usage with --help and exits 0; runs of an unknown DAG exit 2",
+  ...opts,
+  async fn() {
+    const commands = [
+      "run",
+      "dags",
+      "runs",
+      "logs",
+      "clear",
+      "pools",
+      "backfill",
+      "scheduler",
+      "worker",
+    ];
+    for (const name of commands) {
+      const r = await cli([name, "--help"]);
+      assert.equal(r.code, 0, `${name} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`usage: deno task ${name}`), name);
+    }
+    const all = await cli(["--help"]);
+    assert.equal(all.code, 0);
+    assert.match(all.stdout, /deno task runs/);
+    const serve = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "web/main.ts", "--help"],
+      env: { DRIFTFLOW_HOME: home, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assert.equal(serve.code, 0);
+    assert.match(new TextDecoder().decode(serve.stdout), /usage: deno task serve/);
+    const nope = await cli(["runs", "nope"]);
+    assert.equal(nope.code, 2);
+    assert.match(nope.stderr, /unknown DAG "nope"; the DAGs are: .*flaky/);
+    assert.doesNotMatch(nope.stdout + nope.stderr, /deno task run nope/);
   },
 });
 

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { createApp } from "../../web/app.tsx";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { storeSuite } from "../runner/helpers.ts";
+import { Heartbeat } from "../../runner/liveness.ts";
 import type { Store } from "../../runner/store/store.ts";
 
 const TOKEN = "test-token";
@@ -53,6 +54,7 @@ storeSuite("web", {
     assert.match(home, new RegExp(`href="/runs/${run.id}"`));
     const grid = await (await app.request("/dags/web_demo")).text();
     assert.match(grid, /<table class="grid">/);
+    assert.match(grid, /aria-label="state colours".*up_for_retry/s, "the grid has a legend");
     const page = await (await app.request(`/runs/${run.id}`)).text();
     assert.match(page, /<svg[^>]*aria-label="task graph"/);
     assert.match(page, /extract/);
@@ -242,11 +244,212 @@ storeSuite("web", {
     await registry.setAlias("delays", "champion", 1, { reason: XSS });
     const html = await (await app.request("/models")).text();
     assert.match(html, /<h2>delays<\/h2>/);
-    assert.match(html, /roc_auc 0\.7/);
+    // one column per metric, so versions compare down a column
+    assert.match(html, /<th[^>]*class="metric">roc_auc<\/th>/);
+    assert.match(html, /<td[^>]*class="metric"[^>]*>0\.7000<\/td>/);
     assert.ok(!html.includes(XSS));
     const api = await (await app.request("/api/v1/models")).json();
     assert.deepEqual(api.models[0].versions[0].aliases, ["champion"]);
     assert.equal(api.models[0].aliasHistory[0].toVersion, 1);
+  },
+
+  "aliases move through the API and the Models page's buttons, recorded with who and why": async (
+    store,
+  ) => {
+    const { app } = await setup(store);
+    const registry = await ModelRegistry.open(store.db);
+    for (const auc of [0.7, 0.72]) {
+      await registry.register({
+        name: "late",
+        algo: "gbdt",
+        task: "classification",
+        params: {},
+        metrics: { roc_auc: auc },
+        columns: [],
+        fingerprint: { rows: 10, sha256: "c".repeat(64) },
+        artifacts: { onnx: `sha256:${"d".repeat(64)}` },
+        lineage: null,
+      });
+    }
+    const post = (body: unknown, headers: Record<string, string> = auth) =>
+      app.request("/api/v1/models/late/aliases", {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    assert.equal((await post({ alias: "champion", version: 1, reason: "x" }, {})).status, 401);
+    const bad = await post({ alias: "champion", version: 1, reason: "" });
+    assert.equal(bad.status, 422);
+    assert.equal((await bad.json()).fields[0].field, "reason");
+    assert.equal((await post({ alias: "champion", version: 9, reason: "x" })).status, 404);
+    const noModel = await app.request("/api/v1/models/nope/aliases", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ alias: "champion", version: 1, reason: "x" }),
+    });
+    assert.equal(noModel.status, 404);
+    const first = await post({ alias: "champion", version: 1, reason: "first", by: "ana" });
+    assert.equal(first.status, 200);
+    assert.deepEqual(await first.json(), {
+      name: "late",
+      alias: "champion",
+      fromVersion: null,
+      toVersion: 1,
+      reason: "first",
+      actor: "ana",
+    });
+    assert.equal((await post({ alias: "champion", version: 2, reason: "better" })).status, 200);
+    assert.equal((await registry.resolve("late@champion")).version, 2);
+    // the page offers a roll-back to v1 and a promote button for v1
+    const page = await (await app.request("/models")).text();
+    assert.match(page, /Roll back champion to v1/);
+    assert.match(page, /Promote v1 to champion/);
+    assert.match(page, /action="\/models\/late\/aliases"/);
+    // the form needs a session (or token) and a same-origin Origin, and a reason
+    const noAuth = await app.request("/models/late/aliases", {
+      method: "POST",
+      headers: { ...formHeaders, accept: "text/html" },
+      body: form({ alias: "champion", version: "1", reason: "rollback" }),
+    });
+    assert.equal(noAuth.status, 303);
+    const noReason = await app.request("/models/late/aliases", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ alias: "champion", version: "1", reason: " " }),
+    });
+    assert.equal(noReason.status, 422);
+    assert.match(await noReason.text(), /say why/);
+    const rolled = await app.request("/models/late/aliases", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ alias: "champion", version: "1", reason: "rollback: v2 regressed" }),
+    });
+    assert.equal(rolled.status, 303);
+    assert.equal(rolled.headers.get("location"), "/models?moved=late");
+    assert.match(
+      await (await app.request("/models?moved=late")).text(),
+      /late@champion → v1 \(was v2\) by web UI: rollback: v2 regressed/,
+    );
+    assert.equal((await registry.resolve("late@champion")).version, 1);
+    const history = await registry.aliasHistory("late");
+    assert.deepEqual(
+      history.map((h) => [h.fromVersion, h.toVersion, h.actor, h.reason]),
+      [[2, 1, "web UI", "rollback: v2 regressed"], [1, 2, "api", "better"], [
+        null,
+        1,
+        "ana",
+        "first",
+      ]],
+    );
+    const api = await (await app.request("/api/v1/models")).json();
+    const late = api.models.find((m: { name: string }) => m.name === "late");
+    assert.equal(late.aliasHistory[0].actor, "web UI");
+  },
+
+  "every page says whether a scheduler and workers are alive and what picks queued runs up": async (
+    store,
+  ) => {
+    const { app } = await setup(store);
+    const run = await createDagRun(store, demo, { executor: "distributed" });
+    const queued = Number(
+      (await store.db.query<{ n: number }>(
+        "select count(*) as n from dag_runs where state = 'queued'",
+      ))[0].n,
+    );
+    assert.ok(queued >= 1);
+    for (const path of ["/", "/dags/web_demo", `/runs/${run.id}`, "/models", "/drift"]) {
+      const html = await (await app.request(path)).text();
+      assert.match(html, /<main><div id="liveness" role="alert"/, path);
+      assert.match(html, /No scheduler is running/, path);
+      assert.match(
+        html,
+        store.db.kind === "pglite"
+          ? /restart this server with `deno task serve --scheduler`/
+          : /start `deno task scheduler` and `deno task worker`/,
+        path,
+      );
+      assert.match(html, new RegExp(`${queued} queued runs? will stay queued`), path);
+    }
+    const scheduler = new Heartbeat(store.db, "scheduler", "s1", "host-a");
+    await scheduler.beat("leading");
+    assert.match(
+      await (await app.request("/")).text(),
+      /A scheduler is running but no worker: tasks wait for `deno task worker`/,
+    );
+    const worker = new Heartbeat(store.db, "worker", "w1", "host-b");
+    await worker.beat("idle");
+    const ok = await (await app.request("/")).text();
+    assert.match(
+      ok,
+      /role="status"[^>]*>● Scheduler leading on host-a \(pid \d+\) · 1 worker alive/,
+    );
+    assert.doesNotMatch(ok, /No scheduler is running/);
+    await scheduler.stop();
+    await worker.stop();
+    // the JSON API is left as it is
+    assert.doesNotMatch(await (await app.request("/api/v1/dags")).text(), /liveness/);
+  },
+
+  "the experiments page links each run's HTML report and its summary.csv": async (store) => {
+    const { app, artifacts } = await setup(store);
+    const cells = [[1, 0], [0, 1]];
+    const experiment = dag({ id: "drift_experiment" })
+      .task("cell", {
+        expand: () => cells,
+        run: (_ctx, [detected, falsePositive]) =>
+          ["psi", "ks"].map((detector) => ({
+            injection: "distance +0.5σ",
+            batchSize: 200,
+            seed: detected,
+            detector,
+            detected: detector === "ks" || detected === 1,
+            falsePositive: detector === "psi" && falsePositive === 1,
+          })),
+      })
+      .task("summarise", {
+        deps: ["cell"],
+        run: async (ctx) => ({
+          artifact: await ctx.putArtifact("<html>heatmaps</html>"),
+          cells: 2,
+          csv: "/somewhere/summary.csv",
+        }),
+      });
+    await syncDag(store, experiment);
+    const run = await createDagRun(store, experiment);
+    await new Executor({ store, artifacts }).runToEnd(experiment, run.id);
+    const page = await (await app.request("/experiments")).text();
+    assert.match(page, new RegExp(`href="/experiments/${run.id}/summary.csv"`));
+    assert.match(page, /href="\/artifacts\/sha256:[0-9a-f]{64}\?type=html">report \(HTML\)/);
+    const csv = await app.request(`/experiments/${run.id}/summary.csv`);
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
+    assert.deepEqual((await csv.text()).trim().split("\n"), [
+      "injection,batch_size,detector,runs,power,false_positive_rate",
+      '"distance +0.5σ",200,psi,2,0.5000,0.5000',
+      '"distance +0.5σ",200,ks,2,1.0000,0.0000',
+    ]);
+    const other = await createDagRun(store, demo);
+    assert.equal((await app.request(`/experiments/${other.id}/summary.csv`)).status, 404);
+  },
+
+  "a run page lists task instances in run order and shows params as formatted JSON": async (
+    store,
+  ) => {
+    const { app, artifacts } = await setup(store);
+    const ordered = dag({
+      id: "ordered",
+      params: z.object({ nested: z.object({ k: z.number() }).default({ k: 1 }) }),
+    })
+      .task("z_first", { run: () => 1 })
+      .task("m_second", { deps: ["z_first"], run: () => 2 })
+      .task("a_third", { deps: ["m_second"], run: () => 3 });
+    await syncDag(store, ordered);
+    const run = await createDagRun(store, ordered);
+    await new Executor({ store, artifacts }).runToEnd(ordered, run.id);
+    const page = await (await app.request(`/runs/${run.id}`)).text();
+    const rows = [...page.matchAll(/<tr id="task-(\w+)"/g)].map((m) => m[1]);
+    assert.deepEqual(rows, ["z_first", "m_second", "a_third"]);
+    assert.match(page, /<pre class="json">\{\n {2}&quot;nested&quot;: \{\n {4}&quot;k&quot;: 1/);
   },
 
   "health, metrics and the OpenAPI document": async (store) => {

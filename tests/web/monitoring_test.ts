@@ -59,7 +59,7 @@ storeSuite("web monitoring", {
         batch: b,
         rows: 100,
         driftedShare: b / 4,
-        severity: ["none", "minor", "major"][b],
+        severity: ["none", "prior", "major"][b],
         action: "log",
         model: "flights_delay",
         championVersion: 1,
@@ -67,6 +67,7 @@ storeSuite("web monitoring", {
         reportHtml: report,
         reportJson: report,
         details: {
+          from: `2001-02-${String(6 + 7 * b).padStart(2, "0")}T00:00:00.000Z`,
           columns: {
             distance: { test: "wasserstein", statistic: 0.05 * b, drifted: b === 2 },
             [XSS]: { test: "psi", statistic: 0.1, drifted: false },
@@ -85,7 +86,26 @@ storeSuite("web monitoring", {
     assert.equal(res.status, 200);
     const page = await res.text();
     assert.match(page, /aria-label="drifted share per batch"/);
-    assert.match(page, /aria-label="per-column drift over batches"/);
+    // one heatmap per statistic, each with its own scale and legend; the x-axis is the batch date
+    assert.match(page, /aria-label="per-column drift over batches: wasserstein"/);
+    assert.match(page, /aria-label="per-column drift over batches: psi"/);
+    const heatmaps = [...page.matchAll(/<svg[^>]*data-statistic="(\w+)"[^>]*>(.*?)<\/svg>/gs)];
+    assert.deepEqual(heatmaps.map((m) => m[1]), ["wasserstein", "psi"]);
+    for (const [, test, svg] of heatmaps) {
+      assert.match(svg, /<g class="legend">/, test);
+      assert.match(
+        svg,
+        /drifted \(the test&#39;s decision\)|drifted \(the test's decision\)/,
+        test,
+      );
+      const tests = [...svg.matchAll(/<title>[^<]*: (\w+) [\d.e-]+/g)].map((m) => m[1]);
+      assert.ok(tests.length > 0 && tests.every((t) => t === test), `${test}: one statistic`);
+    }
+    assert.match(page, /2001-02-06/);
+    assert.match(page, /batch date \(start of batch\)/);
+    assert.match(page, /class="cell drifted"/);
+    // the prior grade has its own colour, not the fallback grey
+    assert.match(page, /background:#0277bd">prior</);
     assert.match(page, new RegExp(`/artifacts/${report}\\?type=html`));
     assert.ok(
       !page.includes(XSS) && page.includes("&lt;script&gt;"),
@@ -107,6 +127,7 @@ storeSuite("web monitoring", {
     assert.match(metricsText, /driftflow_drift_batch\{stream="flights"\} 2/);
     assert.doesNotMatch(metricsText, /batch="/);
     assert.match(metricsText, /driftflow_severity\{stream="flights"\} 3/);
+    assert.match(metricsText, /4 prior, 5 concept/);
     assert.match(metricsText, /driftflow_alerts_total\{level="WARNING"\} 1/);
     assert.equal((await app.request("/experiments")).status, 200);
   },
@@ -187,9 +208,26 @@ storeSuite("web monitoring", {
         })).status,
         404,
       );
+      const maybe = await app.request("/api/v1/feedback", {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ predictionId: body.results[0].id, label: "maybe" }),
+      });
+      assert.equal(maybe.status, 422, "a label outside the model's classes is refused");
+      assert.match(
+        (await maybe.json()).fields[0].message,
+        /"maybe" is not a class of .*"no", "yes"/,
+      );
       const evaluation = await (await app.request("/api/v1/evaluation")).json();
       assert.equal(evaluation.rows, 2);
       assert.equal(evaluation.accuracy, 0.5);
+      assert.ok(
+        Object.keys(evaluation.confusion).every((k) => k === "no" || k === "yes"),
+        "the refused label did not become a class",
+      );
+      const nope = await app.request("/api/v1/evaluation?model=nope");
+      assert.equal(nope.status, 404);
+      assert.match((await nope.json()).error, /no model "nope"/);
       assert.match(
         await (await app.request("/metrics")).text(),
         /driftflow_predictions_total\{model="flights_delay"\} 2/,

@@ -125,6 +125,25 @@ export function monitoringRoutes(
     async (c) => {
       const body = c.req.valid("json");
       const { log } = await serving();
+      // The label must be one of the classes of the model that made the prediction.
+      const made = await deps.store.db.query<{ model: string; version: number }>(
+        "select model, version from predictions where id = $1",
+        [body.predictionId],
+      );
+      const version = made[0] &&
+        await (await deps.registry()).version(made[0].model, Number(made[0].version));
+      const classes = (version?.columns as { target?: { classes?: string[] } } | null)?.target
+        ?.classes;
+      if (classes && !classes.includes(body.label)) {
+        return c.json({
+          error: "invalid request",
+          fields: [{
+            field: "label",
+            message: `"${body.label}" is not a class of ${made[0].model}@${made[0].version}; ` +
+              `expected one of ${classes.map((k) => `"${k}"`).join(", ")}`,
+          }],
+        }, 422);
+      }
       if (!await log.feedback(body.predictionId, body.label)) {
         return c.json({ error: `no prediction ${body.predictionId}` }, 404);
       }
@@ -147,14 +166,16 @@ export function monitoringRoutes(
           }),
           "The model's served predictions against their feedback labels",
         ),
+        404: json(ErrorBody, "No such model"),
       },
     }),
     async (c) => {
       const { log } = await serving();
-      return c.json(
-        await log.evaluation(c.req.valid("query").model ?? deps.serveModel ?? "flights_delay"),
-        200,
-      );
+      const model = c.req.valid("query").model ?? deps.serveModel ?? "flights_delay";
+      if ((await (await deps.registry()).versions(model)).length === 0) {
+        return c.json({ error: `no model "${model}" is registered` }, 404);
+      }
+      return c.json(await log.evaluation(model), 200);
     },
   );
 

@@ -409,6 +409,7 @@ export function apiRoutes(
                 toVersion: z.number().nullable(),
                 reason: z.string(),
                 runId: z.number().nullable(),
+                actor: z.string(),
                 at: z.string(),
               })),
             })),
@@ -429,6 +430,79 @@ export function apiRoutes(
             at: h.at.toISOString(),
           })),
         }))),
+      }, 200);
+    },
+  );
+
+  const AliasMoveJson = z.object({
+    name: z.string(),
+    alias: z.string(),
+    fromVersion: z.number().int().nullable(),
+    toVersion: z.number().int().nullable(),
+    reason: z.string(),
+    actor: z.string(),
+  }).openapi("AliasMove");
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/models/{name}/aliases",
+      summary: "Point an alias at a version (promote, roll back) or remove it",
+      request: {
+        params: z.object({
+          name: z.string().min(1).openapi({ param: { name: "name", in: "path" } }),
+        }),
+        body: {
+          content: {
+            "application/json": {
+              schema: z.object({
+                alias: z.string().regex(
+                  /^[A-Za-z][A-Za-z0-9_.-]*$/,
+                  "start with a letter; letters, digits, _, - and . only",
+                ),
+                version: z.number().int().positive().nullable().describe(
+                  "the version to point at; null removes the alias",
+                ),
+                reason: z.string().trim().min(1, "say why the alias moves").max(500),
+                by: z.string().trim().min(1).max(100).optional().describe(
+                  "who moves it (default: api)",
+                ),
+              }).strict(),
+            },
+          },
+        },
+      },
+      responses: {
+        200: json(AliasMoveJson, "The alias moved; the move is in the alias history"),
+        404: json(ErrorBody, "No such model, or no such version"),
+        422: json(ValidationError, "Invalid request"),
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const registry = await deps.registry();
+      const versions = await registry.versions(name);
+      if (versions.length === 0) return c.json({ error: `no model "${name}" is registered` }, 404);
+      if (body.version !== null && !versions.some((v) => v.version === body.version)) {
+        return c.json({
+          error: `model "${name}" has no version ${body.version}; versions: ${
+            versions.map((v) => v.version).join(", ")
+          }`,
+        }, 404);
+      }
+      const from = versions.find((v) => v.aliases.includes(body.alias))?.version ?? null;
+      if (body.version === null && from === null) {
+        return c.json({ error: `model "${name}" has no alias "${body.alias}"` }, 404);
+      }
+      const actor = body.by ?? "api";
+      await registry.setAlias(name, body.alias, body.version, { reason: body.reason, actor });
+      return c.json({
+        name,
+        alias: body.alias,
+        fromVersion: from,
+        toVersion: body.version,
+        reason: body.reason,
+        actor,
       }, 200);
     },
   );

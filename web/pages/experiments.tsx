@@ -42,9 +42,14 @@ export const ExperimentsPage: FC<{
                   <td>{r.at.replace("T", " ").slice(0, 19)}</td>
                   <td>{r.cells}</td>
                   <td>
-                    {r.artifact ? <a href={`/artifacts/${r.artifact}?type=html`}>report</a> : ""}
+                    {r.artifact
+                      ? <a href={`/artifacts/${r.artifact}?type=html`}>report (HTML)</a>
+                      : ""}
                   </td>
-                  <td class="muted">{r.csv ?? ""}</td>
+                  <td>
+                    {r.cells ? <a href={`/experiments/${r.runId}/summary.csv`}>summary.csv</a> : ""}
+                    {r.csv ? <div class="muted" style="font-size:11px">{r.csv}</div> : null}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -53,6 +58,10 @@ export const ExperimentsPage: FC<{
             ? (
               <div>
                 <h2>Latest: run {p.runs[0].runId}</h2>
+                <p class="muted">
+                  Power is coloured higher-is-better (red 0 % → green 100 %); false positives on
+                  their own lower-is-better scale (green up to the stated 5 %, red from 25 %).
+                </p>
                 <iframe
                   src={`/artifacts/${p.runs[0].artifact}?type=html`}
                   sandbox=""

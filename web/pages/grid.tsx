@@ -9,7 +9,7 @@
  */
 import type { FC } from "hono/jsx";
 import type { DagRun, TaskInstance } from "../../runner/store/types.ts";
-import { Layout, Square, StateBadge } from "./layout.tsx";
+import { Layout, Square, STATE_COLOUR, StateBadge } from "./layout.tsx";
 
 export const GridPage: FC<
   {
@@ -69,6 +69,16 @@ export const GridPage: FC<
             ))}
           </tbody>
         </table>
+      )}
+      {runs.length === 0 ? null : (
+        <p class="legend" aria-label="state colours">
+          {Object.entries(STATE_COLOUR).map(([state, colour]) => (
+            <span style="margin-right:10px;font-size:12px">
+              <span class="sq" style={`background:${colour}`}></span>
+              {state}
+            </span>
+          ))}
+        </p>
       )}
       <div class="pager">
         {p.page > 0 ? <a href={`${base}?page=${p.page - 1}`}>newer</a> : null}{" "}

@@ -33,7 +33,7 @@ th{background:#eef1f5;font-weight:600}a{color:#0b61a4}.muted{color:#6b7785}.sq{d
 pre{background:#0f1720;color:#e6edf3;padding:12px;overflow:auto;max-height:70vh;font-size:12px}
 form.inline{display:inline}button{cursor:pointer;background:#0b61a4;color:#fff;border:0;border-radius:4px;padding:4px 10px}
 button.secondary{background:#6b7785}input,select,textarea{font:inherit;padding:4px 6px}
-.error{color:#c62828}.field{margin:10px 0}.field label{display:block;font-weight:600}.pager{margin:10px 0}
+.notice{color:#1b5e20;background:#e8f5e9;padding:6px 10px}.error{color:#c62828}.field{margin:10px 0}.field label{display:block;font-weight:600}.pager{margin:10px 0}
 .grid td{padding:2px 3px;border:0}.grid th{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:400;font-size:11px;padding:4px 2px}
 `;
 

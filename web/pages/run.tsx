@@ -41,6 +41,12 @@ export const RunPage: FC<
     p.tis.filter((t) => t.mapIndex === -1).map((t) => [t.taskId, t.state]),
   );
   const active = p.run.state === "queued" || p.run.state === "running";
+  // task instances in run order (the DAG's declaration order: every task after its dependencies)
+  const order = new Map((p.structure?.tasks ?? []).map((t, i) => [t.id, i]));
+  const tis = [...p.tis].sort((a, b) =>
+    (order.get(a.taskId) ?? order.size) - (order.get(b.taskId) ?? order.size) ||
+    (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0) || a.mapIndex - b.mapIndex
+  );
   return (
     <Layout title={`run ${p.run.id}`}>
       <h1>
@@ -51,10 +57,14 @@ export const RunPage: FC<
         {p.run.runType} · logical date {p.run.logicalDate.toISOString()} · interval{" "}
         {p.run.dataIntervalStart.toISOString()} → {p.run.dataIntervalEnd.toISOString()}
       </p>
-      <p>
-        params <code>{JSON.stringify(p.run.params)}</code> · conf{" "}
-        <code>{JSON.stringify(p.run.conf)}</code>
-      </p>
+      <details class="json" open={Object.keys(p.run.params).length <= 4 ? true : undefined}>
+        <summary>params ({Object.keys(p.run.params).length})</summary>
+        <pre class="json">{JSON.stringify(p.run.params, null, 2)}</pre>
+      </details>
+      <details class="json">
+        <summary>conf ({Object.keys(p.run.conf).length})</summary>
+        <pre class="json">{JSON.stringify(p.run.conf, null, 2)}</pre>
+      </details>
       {p.structure ? <RunGraph structure={p.structure} states={states} runId={p.run.id} /> : null}
       <h2>Task instances</h2>
       <table>
@@ -71,7 +81,7 @@ export const RunPage: FC<
           </tr>
         </thead>
         <tbody>
-          {p.tis.map((t) => {
+          {tis.map((t) => {
             const tries = p.tries.filter((x) => x.taskId === t.taskId && x.mapIndex === t.mapIndex);
             return (
               <tr id={t.mapIndex === -1 ? `task-${t.taskId}` : undefined}>
