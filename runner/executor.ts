@@ -283,6 +283,7 @@ class InProcessRun extends RunTracker {
       ti.busy = true;
       started = true;
       const p: Promise<void> = runTry(this, task, ti)
+        .then(() => {})
         .catch((e) =>
           console.error(`driftflow: internal error running ${ti.taskId}: ${(e as Error).stack}`)
         )

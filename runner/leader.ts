@@ -11,6 +11,7 @@
  * ```
  */
 import postgres from "postgres";
+import { reconnectBackoff } from "./store/postgres.ts";
 
 const LOCK_KEY = 73_913;
 
@@ -43,6 +44,7 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
           idle_timeout: 0,
           onnotice: () => {},
           connection: { application_name: "driftflow-leader" },
+          backoff: reconnectBackoff,
         });
         if (held) {
           // The lock lives as long as the session: check that it is still the same session.

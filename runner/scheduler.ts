@@ -26,6 +26,10 @@ import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, TaskQueue } from "./store/queue.ts";
 import { RunExistsError, type Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
+import { isTransient } from "./store/transient.ts";
+
+/** How many tries of one task instance may be lost with their worker without using a retry. */
+export const MAX_FREE_ZOMBIE_TRIES = 10;
 
 /** How a scheduler is set up. */
 export interface SchedulerOptions {
@@ -62,6 +66,8 @@ export class Scheduler implements RunEnv {
   #dirty = new Set<number>();
   #wake: (() => void) | null = null;
   #lastSweep = 0;
+  /** Since when this scheduler has seen the database up (null: it was just unreachable). */
+  #dbUpSince: number | null = null;
 
   constructor(readonly options: SchedulerOptions) {
     this.store = options.store;
@@ -99,6 +105,7 @@ export class Scheduler implements RunEnv {
       while (!signal.aborted) {
         const isLeader = leader ? await leader.acquire() : true;
         const down = leader?.lastError?.() ?? null;
+        if (down) this.#dbUpSince = null;
         const status = isLeader
           ? "leading"
           : down
@@ -110,7 +117,12 @@ export class Scheduler implements RunEnv {
           try {
             await this.tick();
           } catch (e) {
-            this.#log(`pass failed (will retry): ${(e as Error).message}`);
+            if (isTransient(e)) this.#dbUpSince = null;
+            this.#log(
+              `${isTransient(e) ? "the database is unreachable" : "pass failed"} (will retry): ${
+                (e as Error).message
+              }`,
+            );
           }
         }
         await new Promise<void>((resolve) => {
@@ -240,26 +252,44 @@ export class Scheduler implements RunEnv {
     }
   }
 
-  /** Fails (or queues for retry) every try whose worker stopped heartbeating. */
+  /**
+   * Fails (or queues for retry) every try whose worker stopped heartbeating. A try lost with its
+   * worker is an infrastructure failure, not the task's: it does not use one of the task's retries,
+   * up to {@link MAX_FREE_ZOMBIE_TRIES} times per task instance (a task that kills its worker each
+   * time still ends).
+   */
   async reap(now: Date): Promise<number> {
-    const before = new Date(now.getTime() - (this.options.zombieAfterMs ?? 30_000));
+    const zombieAfter = this.options.zombieAfterMs ?? 30_000;
+    // A heartbeat is only missing if the database was up to take it: after an outage (or this
+    // scheduler's start) workers get a whole zombie timeout to beat and write held outcomes.
+    this.#dbUpSince ??= now.getTime();
+    if (now.getTime() - this.#dbUpSince < zombieAfter) return 0;
+    const before = new Date(now.getTime() - zombieAfter);
     const zombies = await this.queue.zombies(before);
+    let reaped = 0;
     for (const z of zombies) {
-      const retry = z.tryNumber <= z.maxTries;
-      await this.store.finishTry(z, z.tryNumber, {
+      const grant = z.zombieTries < MAX_FREE_ZOMBIE_TRIES;
+      const retry = grant || z.tryNumber <= z.maxTries;
+      const done = await this.queue.reapZombie(z, {
+        before,
+        now,
         state: retry ? "up_for_retry" : "failed",
-        at: now,
-        durationMs: 0,
         error: `zombie: no heartbeat from worker ${
           z.workerId ?? "?"
         } since before ${before.toISOString()}`,
-        nextRetryAt: retry ? now : null,
+        grant,
       });
+      if (!done) continue;
+      reaped++;
       this.#dirty.add(z.runId);
-      this.#log(`reaped zombie ${z.taskId}[${z.mapIndex}] of run ${z.runId} (try ${z.tryNumber})`);
+      this.#log(
+        `reaped zombie ${z.taskId}[${z.mapIndex}] of run ${z.runId} (try ${z.tryNumber}${
+          grant ? ", not counted against its retries" : ""
+        })`,
+      );
     }
     const requeued = await this.queue.requeueStale(before);
-    if (zombies.length || requeued) await this.queue.notify(CHANNEL_TASKS);
-    return zombies.length + requeued;
+    if (reaped || requeued) await this.queue.notify(CHANNEL_TASKS);
+    return reaped + requeued;
   }
 }

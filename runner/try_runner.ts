@@ -9,13 +9,19 @@
  * await runTry(tracker, task, ti); // ti.state is now success, failed or up_for_retry
  * ```
  */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { recordAssetEvent } from "./assets.ts";
 import { runCommand } from "./command_task.ts";
+import type { IsolatePool } from "./isolated_task.ts";
+import type { HeldOutcome, Outbox } from "./outbox.ts";
+import { endLeftovers, processStartTime } from "./leftovers.ts";
 import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
 import { TaskQueue } from "./store/queue.ts";
+import { untilWritten } from "./store/transient.ts";
 import type { TiKey } from "./store/types.ts";
 import { TaskLog } from "./task_log.ts";
 import {
@@ -27,13 +33,62 @@ import {
 } from "./sensors/poke.ts";
 import { encodeXcom } from "./xcom.ts";
 
-/** Runs the next try of `ti`. */
-export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void> {
+/** How a try is run in a worker (the in-process executor passes none of these). */
+export interface TryOptions {
+  /** The worker whose claim this try starts: the start is recorded only if the claim still holds. */
+  workerId?: string;
+  /** Where a worker reports held writes (default stderr). */
+  log?: (line: string) => void;
+  /** Stops retrying writes the database refused (a worker giving up at shutdown). */
+  giveUp?: AbortSignal;
+  /** Where outcomes the database does not take at once are kept on disk (see outbox.ts). */
+  outbox?: Outbox;
+  /** Runs function and branch tasks of DAGs loaded from files in isolates (see isolated_task.ts). */
+  isolate?: { pool: IsolatePool; databaseUrl: string; home: string; mode: "timeout" | "always" };
+}
+
+/**
+ * Runs the next try of `ti`. Its start and its outcome are written with {@link untilWritten}: while
+ * the database is unreachable the outcome is held in memory and written once it is back. Returns
+ * false when the try did not start (a worker's claim was lost meanwhile).
+ */
+export async function runTry(
+  t: RunTracker,
+  task: TaskDef,
+  ti: Ti,
+  opts: TryOptions = {},
+): Promise<boolean> {
   const env = t.env;
   const key: TiKey = { runId: t.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
   const tryNumber = ti.tryNumber + 1;
+  const name = `${ti.taskId}[${ti.mapIndex}] of run ${t.run.id} try ${tryNumber}`;
+  const log0 = opts.log ?? ((l: string) => console.error(`driftflow: ${l}`));
+  const write = <T>(what: string, op: () => Promise<T>, onHold?: () => Promise<void>) =>
+    untilWritten(`${what} of ${name}`, op, { log: log0, giveUp: opts.giveUp, onHold });
+  // A worker keeps each outcome in the outbox (on disk) until it is written, so it survives this
+  // process dying before the database takes it.
+  let kept: HeldOutcome | null = null;
+  const holder = (h: Omit<HeldOutcome, "owner">) => async () => {
+    if (!opts.outbox || kept) return;
+    kept = { ...h, owner: { pid: Deno.pid, start: null } };
+    await opts.outbox.keep(h).catch((e) =>
+      log0(`${name}: cannot keep the outcome in the outbox: ${(e as Error).message}`)
+    );
+  };
+  const release = async () => {
+    if (kept) await opts.outbox?.drop(kept);
+    kept = null;
+  };
   const startedAt = t.clock.now();
-  await t.store.startTry(key, tryNumber, new Date(startedAt), env.hostname);
+  const started = await write(
+    "the start",
+    () =>
+      t.store.startTry(key, tryNumber, new Date(startedAt), env.hostname, opts.workerId ?? null),
+  );
+  if (!started) {
+    log0(`${name} not started: the claim was taken back meanwhile (another worker may run it)`);
+    return false;
+  }
   ti.tryNumber = tryNumber;
   t.setMemState(ti, "running");
 
@@ -50,7 +105,10 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     e.name = "TimeoutError";
     controller.abort(e);
   });
-  const log = new TaskLog((lines) => t.store.appendLogs(key, tryNumber, lines), t.clock);
+  const log = new TaskLog(
+    (lines) => write(`${lines.length} log lines`, () => t.store.appendLogs(key, tryNumber, lines)),
+    t.clock,
+  );
 
   let value: unknown;
   let error: string | null = null;
@@ -59,7 +117,7 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
   /** A failure that is final whatever the retries (a sensor's timeout). */
   let final = false;
   try {
-    value = await execute(t, task, ti, tryNumber, controller.signal, log);
+    value = await execute(t, task, ti, tryNumber, controller.signal, log, opts);
     if (task.kind === "branch") value = t.followed(task, value);
   } catch (e) {
     if (e instanceof Reschedule) {
@@ -81,7 +139,6 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     cancelTimer();
     outer?.removeEventListener("abort", onOuterAbort);
   }
-  await log.close();
   const endedAt = t.clock.now();
   const durationMs = endedAt - startedAt;
   const event: TaskEvent = {
@@ -91,6 +148,11 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     mapIndex: ti.mapIndex,
     tryNumber,
   };
+  const lost = (what: string) =>
+    log0(
+      `${name}: its ${what} was NOT recorded: the task instance moved on meanwhile ` +
+        `(reaped as a zombie and retried, or cleared)`,
+    );
 
   if (reschedule) {
     // A reschedule-mode sensor whose condition does not hold yet: within its timeout it waits as
@@ -100,23 +162,22 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     const pokes = tryNumber - first.try + 1;
     if (endedAt - first.at + s.intervalMs <= s.timeoutMs) {
       const at = endedAt + s.intervalMs;
-      await t.store.appendLogs(key, tryNumber, [{
-        ts: new Date(endedAt),
-        stream: "log",
-        line: `poke ${pokes}: not yet; next poke at ${new Date(at).toISOString()}`,
-      }]);
+      log.write("log", `poke ${pokes}: not yet; next poke at ${new Date(at).toISOString()}`);
+      await log.close();
       ti.maxTries++;
-      await t.store.extendTries(key);
-      await t.store.finishTry(key, tryNumber, {
-        state: "up_for_reschedule",
-        at: new Date(endedAt),
-        durationMs,
-        nextRetryAt: new Date(at),
-      });
+      await write("a reschedule's extra try", () => t.store.extendTries(key));
+      const recorded = await write("the reschedule", () =>
+        t.store.finishTry(key, tryNumber, {
+          state: "up_for_reschedule",
+          at: new Date(endedAt),
+          durationMs,
+          nextRetryAt: new Date(at),
+        }));
+      if (!recorded) lost("reschedule");
       ti.nextRetryAt = at;
       ti.state = "up_for_reschedule";
       env.emit({ kind: "task", ...key, state: "up_for_reschedule", tryNumber, durationMs });
-      return;
+      return true;
     }
     const message = timeoutMessage(s.timeoutMs, pokes);
     if (s.softFail) skipped = `${message}; soft fail`;
@@ -127,15 +188,18 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
   }
   if (skipped !== null) {
     // The task skipped itself (SkipTask / ctx.skip): final, no retry, no callback (as Airflow).
-    await t.store.finishTry(key, tryNumber, {
-      state: "skipped",
-      at: new Date(endedAt),
-      durationMs,
-      error: `skipped: ${skipped}`,
-    });
+    await log.close();
+    const recorded = await write("the skip", () =>
+      t.store.finishTry(key, tryNumber, {
+        state: "skipped",
+        at: new Date(endedAt),
+        durationMs,
+        error: `skipped: ${skipped}`,
+      }));
+    if (!recorded) lost("skip");
     ti.state = "skipped";
     env.emit({ kind: "task", ...key, state: "skipped", tryNumber, durationMs });
-    return;
+    return true;
   }
   if (error === null) {
     let xcom = null;
@@ -145,39 +209,67 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
       error = (e as Error).message;
     }
     if (error === null) {
-      // The success and the branch's skips change memory together, before any await.
-      if (value !== undefined) t.setOutput(ti.taskId, ti.mapIndex, value);
-      ti.state = "success";
-      env.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
       const skips = task.kind === "branch" ? t.notFollowed(task, value as string[]) : [];
-      for (const s of skips) t.setMemState(s, "skipped");
-      // Skips are stored before the success, so no other process sees the branch done while the
-      // tasks it did not follow still look undecided.
-      for (const s of skips) {
-        await t.store.setTaskState({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 }, "skipped", {
-          at: new Date(endedAt),
-        });
-      }
-      // The asset events go first: a process that dies between the two leaves an event and a try
-      // that runs again (an extra downstream run at worst), never an update nobody hears of.
-      for (const uri of task.outlets ?? []) {
-        await recordAssetEvent(t.store.db, {
-          uri,
-          source: "task",
-          sourceDagId: t.dag.id,
-          sourceRunId: t.run.id,
-          sourceTaskId: ti.taskId,
-          ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
-        });
-      }
-      await t.store.finishTry(key, tryNumber, {
-        state: "success",
-        at: new Date(endedAt),
-        durationMs,
-        xcom,
+      let recorded = false;
+      const hold = holder({
+        key,
+        tryNumber,
+        end: { state: "success", at: new Date(endedAt).toISOString(), durationMs, xcom },
+        skips: skips.map((s) => ({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 })),
       });
-      await t.callback(task.onSuccess, event, "onSuccess");
-      return;
+      // In a worker the outcome goes to the outbox before anything else is written: if the worker
+      // dies from here on, the next worker here records it instead of running the task again.
+      if (opts.outbox) await hold();
+      await log.close();
+      try {
+        // Skips are stored before the success, so no other process sees the branch done while the
+        // tasks it did not follow still look undecided.
+        for (const s of skips) {
+          await write("a branch skip", () =>
+            t.store.setTaskState(
+              { runId: t.run.id, taskId: s.taskId, mapIndex: -1 },
+              "skipped",
+              { at: new Date(endedAt) },
+            ), hold);
+        }
+        // The asset events go first: a process that dies between the two leaves an event and a try
+        // that runs again (an extra downstream run at worst), never an update nobody hears of.
+        for (const uri of task.outlets ?? []) {
+          await write("an asset event", () =>
+            recordAssetEvent(t.store.db, {
+              uri,
+              source: "task",
+              sourceDagId: t.dag.id,
+              sourceRunId: t.run.id,
+              sourceTaskId: ti.taskId,
+              ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
+            }), hold);
+        }
+        recorded = await write("the success", () =>
+          t.store.finishTry(key, tryNumber, {
+            state: "success",
+            at: new Date(endedAt),
+            durationMs,
+            xcom,
+          }), hold);
+        await release();
+      } catch (e) {
+        // Not a lost connection: the database refused the outcome itself (e.g. a value it cannot
+        // store). The try fails with that reason instead of staying `running` unrecorded.
+        error = `the try succeeded but its outcome could not be stored: ${(e as Error).message}`;
+        log0(`${name}: ${error}`);
+        await release();
+      }
+      if (error === null) {
+        if (!recorded) lost("success");
+        // The success and the branch's skips change memory together, before any await.
+        if (value !== undefined) t.setOutput(ti.taskId, ti.mapIndex, value);
+        ti.state = "success";
+        for (const s of skips) t.setMemState(s, "skipped");
+        env.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
+        await t.callback(task.onSuccess, event, "onSuccess");
+        return true;
+      }
     }
   }
   // A try released by a worker shutting down goes back to the queue and does not use a retry.
@@ -192,14 +284,35 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     )
     : null;
   const state = retry ? "up_for_retry" : "failed";
-  if (released) await new TaskQueue(t.store.db).grantTry(key);
-  await t.store.finishTry(key, tryNumber, {
-    state,
-    at: new Date(endedAt),
-    durationMs,
-    error,
-    nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
+  const hold = holder({
+    key,
+    tryNumber,
+    end: {
+      state,
+      at: new Date(endedAt).toISOString(),
+      durationMs,
+      error,
+      nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt).toISOString(),
+    },
+    skips: [],
   });
+  if (opts.outbox) await hold();
+  await log.close();
+  if (released) await write("a released try", () => new TaskQueue(t.store.db).grantTry(key));
+  const recorded = await write(
+    `the ${state} outcome`,
+    () =>
+      t.store.finishTry(key, tryNumber, {
+        state,
+        at: new Date(endedAt),
+        durationMs,
+        error,
+        nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt),
+      }),
+    hold,
+  );
+  await release();
+  if (!recorded) lost(state);
   ti.nextRetryAt = nextRetryAt;
   ti.state = state;
   env.emit({ kind: "task", ...key, state, tryNumber, durationMs, error: error ?? undefined });
@@ -207,6 +320,7 @@ export async function runTry(t: RunTracker, task: TaskDef, ti: Ti): Promise<void
     ...event,
     error: error ?? undefined,
   }, retry ? "onRetry" : "onFailure");
+  return true;
 }
 
 /**
@@ -237,6 +351,7 @@ async function execute(
   tryNumber: number,
   signal: AbortSignal,
   log: TaskLog,
+  opts: TryOptions,
 ): Promise<unknown> {
   const ctx = t.context(
     task,
@@ -254,16 +369,54 @@ async function execute(
     case "function":
     case "branch": {
       const item = task.mapped ? await t.item(task, ti.mapIndex) : undefined;
+      const isolate = opts.isolate && t.dag.fileloc &&
+        (opts.isolate.mode === "always" || t.setting(task, "timeout") != null);
+      if (isolate && opts.isolate && t.dag.fileloc) {
+        return await opts.isolate.pool.run(
+          pathToFileURL(resolve(t.dag.fileloc)).href,
+          {
+            kind: "run",
+            dagId: t.dag.id,
+            run: t.run,
+            taskId: task.id,
+            mapIndex: ti.mapIndex,
+            tryNumber,
+            item,
+            tis: [...t.tis.values()],
+            outputs: t.outputs,
+            hostname: t.env.hostname,
+            databaseUrl: opts.isolate.databaseUrl,
+            home: opts.isolate.home,
+          },
+          signal,
+          (line) => log.write("log", line),
+        );
+      }
       return await Promise.race([Promise.resolve().then(() => task.run!(ctx, item)), aborted]);
     }
     case "command": {
       const argv = typeof task.cmd === "function" ? task.cmd(ctx) : task.cmd!;
-      return await runCommand(argv, {
-        env: task.env,
-        cwd: task.cwd,
-        signal,
-        log: (stream, line) => log.write(stream, line),
-      });
+      const key = { runId: t.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
+      if (tryNumber > 1) {
+        await endLeftovers(t.store, key, tryNumber, t.env.hostname, (l) => log.write("log", l));
+      }
+      let recorded: Promise<unknown> = Promise.resolve();
+      try {
+        return await runCommand(argv, {
+          env: task.env,
+          cwd: task.cwd,
+          signal,
+          log: (stream, line) => log.write(stream, line),
+          onStart: (pgid) => {
+            const start = processStartTime(pgid);
+            recorded = t.store.setTryProcess(key, tryNumber, pgid, start).catch((e) =>
+              log.write("log", `could not record process group ${pgid}: ${(e as Error).message}`)
+            );
+          },
+        });
+      } finally {
+        await recorded;
+      }
     }
     case "sensor": {
       const s = task.sensor!;

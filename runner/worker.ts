@@ -14,11 +14,16 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
+import { join } from "node:path";
+import { IsolatePool, isolationFromEnv, type IsolationMode } from "./isolated_task.ts";
+import { Outbox } from "./outbox.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
 import type { RunState } from "./states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
+import { dataHome } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
+import { untilWritten } from "./store/transient.ts";
 import type { DagRun } from "./store/types.ts";
 import { runTry } from "./try_runner.ts";
 
@@ -41,6 +46,18 @@ export interface WorkerOptions {
   graceMs?: number;
   onEvent?: (event: ExecutorEvent) => void;
   log?: (line: string) => void;
+  /**
+   * Where function and branch tasks run. "timeout" (default): tries of tasks with a timeout run
+   * each in an isolate of its own that the timeout (or a release at shutdown) terminates, the rest
+   * in this process; "always": every try in an isolate; "none": every try in this process, where a
+   * body that ignores `ctx.signal` runs on after its try failed. See isolated_task.ts. Default from
+   * DRIFTFLOW_ISOLATION.
+   */
+  isolation?: IsolationMode;
+  /** The server isolates connect to (default DATABASE_URL; without one there is no isolation). */
+  databaseUrl?: string;
+  /** Where held outcomes are kept on disk (default `<data home>/outbox`; see outbox.ts). */
+  outboxDir?: string;
 }
 
 export class Worker implements RunEnv {
@@ -53,6 +70,13 @@ export class Worker implements RunEnv {
   readonly #abort = new AbortController();
   readonly signal: AbortSignal = this.#abort.signal;
   readonly #running = new Set<Promise<void>>();
+  /** Aborted when a stopping worker stops waiting for the database to take held outcomes. */
+  readonly #giveUp = new AbortController();
+  /** Isolates for function tasks, while `run` runs (null: no isolation). */
+  #isolates:
+    | { pool: IsolatePool; databaseUrl: string; home: string; mode: "timeout" | "always" }
+    | null = null;
+  readonly outbox: Outbox;
   #wake: (() => void) | null = null;
   #pending = false;
   /** Runs seen lately (their conf, params and dates do not change). */
@@ -74,6 +98,7 @@ export class Worker implements RunEnv {
     this.hostname = options.hostname ?? Deno.hostname();
     this.workerId = `${this.hostname}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
     this.queue = new TaskQueue(options.store.db);
+    this.outbox = new Outbox(options.outboxDir ?? join(dataHome(), "outbox"));
   }
 
   emit(event: ExecutorEvent): void {
@@ -92,6 +117,12 @@ export class Worker implements RunEnv {
     const unlisten = await this.store.db.listen(CHANNEL_TASKS, () => this.#notify()).catch(() =>
       null
     );
+    // Outcomes a worker on this machine held when it died: written before new work is claimed.
+    const replay = () => this.outbox.replay(this.store, (l) => this.#log(l)).catch(() => 0);
+    await replay();
+    // As often as heartbeats: a survivor on this machine records a dead worker's outcomes well
+    // before the scheduler (zombie timeout, default 30 s) reaps and retries their tries.
+    const replayer = setInterval(replay, Math.min(this.options.heartbeatMs ?? 5000, 5000));
     const beat = setInterval(() => {
       if (this.#running.size === 0) return;
       this.queue.heartbeat(this.workerId, new Date(this.clock.now())).catch((e) =>
@@ -99,8 +130,20 @@ export class Worker implements RunEnv {
       );
     }, this.options.heartbeatMs ?? 5000);
     stop.addEventListener("abort", () => this.#notify(), { once: true });
+    const isolation = this.options.isolation ?? isolationFromEnv();
+    const databaseUrl = this.options.databaseUrl ?? Deno.env.get("DATABASE_URL");
+    if (isolation !== "none" && databaseUrl && this.store.db.kind === "postgres") {
+      this.#isolates = { pool: new IsolatePool(), databaseUrl, home: dataHome(), mode: isolation };
+    }
     this.#log(
-      `started: concurrency ${concurrency}, pools ${this.options.pools?.join(",") ?? "all"}`,
+      `started: concurrency ${concurrency}, pools ${this.options.pools?.join(",") ?? "all"}, ` +
+        `function tasks ${
+          !this.#isolates
+            ? "in this process"
+            : this.#isolates.mode === "always"
+            ? "isolated per try"
+            : "with a timeout isolated per try"
+        }`,
     );
     try {
       while (!stop.aborted) {
@@ -132,10 +175,25 @@ export class Worker implements RunEnv {
         const e = new Error("the worker is shutting down: the try is released to another worker");
         e.name = "ReleaseError";
         this.#abort.abort(e);
+        const grace2 = new Promise((r) => setTimeout(r, this.options.graceMs ?? 30_000));
+        await Promise.race([Promise.allSettled([...this.#running]), grace2]);
+      }
+      if (this.#running.size > 0) {
+        // Only outcomes the database would not take are left: say so, loudly, and stop.
+        this.#log(
+          `giving up: ${this.#running.size} tr${
+            this.#running.size === 1 ? "y's" : "ies'"
+          } outcome could not be written (the database is unreachable); ` +
+            "the scheduler will retry them as zombies",
+        );
+        this.#giveUp.abort();
         await Promise.allSettled([...this.#running]);
       }
     } finally {
+      this.#isolates?.pool.close();
+      this.#isolates = null;
       clearInterval(beat);
+      clearInterval(replayer);
       if (this.#notifyTimer !== undefined) {
         clearTimeout(this.#notifyTimer);
         for (const id of this.#toNotify) {
@@ -169,11 +227,16 @@ export class Worker implements RunEnv {
 
   #start(c: Claimed): void {
     const p: Promise<void> = this.#execute(c)
-      .catch((e) =>
+      .catch(async (e) => {
         this.#log(
           `internal error on ${c.taskId}[${c.mapIndex}] of run ${c.runId}: ${(e as Error).stack}`,
-        )
-      )
+        );
+        // A claim this worker cannot start goes back at once, not after the stale-claim timeout.
+        await this.#write(
+          `the release of ${c.taskId}[${c.mapIndex}]`,
+          () => this.queue.unclaim(c, this.workerId),
+        ).catch(() => {});
+      })
       .finally(() => {
         this.#running.delete(p);
         this.#notify();
@@ -181,28 +244,43 @@ export class Worker implements RunEnv {
     this.#running.add(p);
   }
 
+  /** A database call retried while the database is unreachable (see transient.ts). */
+  #write<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return untilWritten(what, op, { log: (l) => this.#log(l), giveUp: this.#giveUp.signal });
+  }
+
   async #execute(c: Claimed): Promise<void> {
     const dag = this.options.dags.get(c.dagId);
+    const what = `the claim of ${c.taskId}[${c.mapIndex}] of run ${c.runId}`;
     let run = this.#runs.get(c.runId) ?? null;
     if (!run) {
-      run = await this.store.getRun(c.runId);
+      run = await this.#write(what, () => this.store.getRun(c.runId));
       if (run) this.#runs.set(c.runId, run);
       if (this.#runs.size > 1000) this.#runs.delete(this.#runs.keys().next().value!);
     }
     if (!dag || !run) {
       const why = dag ? `run ${c.runId} is gone` : `dag "${c.dagId}" is not loaded on this worker`;
-      await this.store.setTaskState(c, "failed", { error: why, at: new Date(this.clock.now()) });
+      await this.#write(
+        what,
+        () => this.store.setTaskState(c, "failed", { error: why, at: new Date(this.clock.now()) }),
+      );
       return;
     }
     const tracker = new RunTracker(this, dag, run);
-    await tracker.load("observe", c);
+    await this.#write(what, () => tracker.load("observe", c));
     const ti = tracker.tis.get(tiKey(c.taskId, c.mapIndex));
     const task = tracker.tasks.get(c.taskId);
     if (!ti || !task) {
       throw new Error(`claimed ${c.taskId}[${c.mapIndex}] is not in run ${c.runId}`);
     }
     ti.busy = true;
-    await runTry(tracker, task, ti);
+    await runTry(tracker, task, ti, {
+      workerId: this.workerId,
+      log: (l) => this.#log(l),
+      giveUp: this.#giveUp.signal,
+      isolate: this.#isolates ?? undefined,
+      outbox: this.outbox,
+    });
     this.#notifyScheduler(c.runId);
   }
 

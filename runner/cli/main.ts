@@ -12,6 +12,7 @@ import { backfillCommand, USAGE as BACKFILL } from "./backfill.ts";
 import { clearCommand, USAGE as CLEAR } from "./clear.ts";
 import { UsageError } from "./common.ts";
 import { PgliteLockedError } from "../store/pglite_lock.ts";
+import { exitWithTaskRunner } from "../parent_watch.ts";
 import { dagsCommand, USAGE as DAGS } from "./dags.ts";
 import { logsCommand, USAGE as LOGS } from "./logs.ts";
 import { poolsCommand, USAGE as POOLS } from "./pools.ts";
@@ -61,4 +62,7 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  exitWithTaskRunner();
+  Deno.exit(await main(Deno.args));
+}

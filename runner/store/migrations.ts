@@ -140,6 +140,14 @@ create index task_instances_worker_idx on task_instances (worker_id) where state
 create index dag_runs_scheduled_idx on dag_runs (dag_id, logical_date desc) where run_type = 'scheduled';
 `,
   },
+  {
+    version: 3,
+    name: "try processes",
+    sql: `
+alter table task_tries add column pgid int;
+alter table task_tries add column pgid_start bigint;
+`,
+  },
 ];
 
 /**

@@ -36,12 +36,18 @@ function wrap(sql: Sql, root: postgres.Sql): SqlClient {
   };
 }
 
+/** Seconds before reconnect attempt `n`: 50 ms doubling, at most 1 s. */
+export const reconnectBackoff = (n: number): number => Math.min(0.05 * 2 ** n, 1);
+
 /** Connects to `url`; `max` is the pool size. */
 export async function openPostgres(url: string, max = 10): Promise<SqlClient> {
   const sql = postgres(url, {
     max,
     onnotice: () => {},
     connection: { application_name: "driftflow" },
+    // Reconnect within a second of the server coming back (postgres.js's default backoff grows
+    // to 20 s after a few refused connections, which outlasts a zombie timeout).
+    backoff: reconnectBackoff,
   });
   try {
     await sql`select 1`;

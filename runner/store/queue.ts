@@ -105,7 +105,10 @@ export class TaskQueue {
       }
       if (chosen.length === 0) return [];
       await tx.query(
-        `update task_instances ti set state = 'queued', worker_id = $1, hostname = $2, queued_at = $3::timestamptz
+        // heartbeat_at is reset with the claim: it still holds the previous try's last beat, and
+        // requeueStale (and zombies) would take that for a claim gone stale.
+        `update task_instances ti set state = 'queued', worker_id = $1, hostname = $2, queued_at = $3::timestamptz,
+           heartbeat_at = $3::timestamptz
          from jsonb_to_recordset($4::text::jsonb) as c(run_id int, task_id text, map_index int)
          where ti.run_id = c.run_id and ti.task_id = c.task_id and ti.map_index = c.map_index`,
         [
@@ -129,12 +132,22 @@ export class TaskQueue {
     );
   }
 
-  /** Running tries whose heartbeat is older than `before` (their worker is gone). */
-  async zombies(
-    before: Date,
-  ): Promise<(TiKey & { tryNumber: number; maxTries: number; workerId: string | null })[]> {
+  /**
+   * Running tries whose heartbeat is older than `before` (their worker is gone), with how many of
+   * the instance's earlier tries ended as zombies.
+   */
+  async zombies(before: Date): Promise<
+    (TiKey & {
+      tryNumber: number;
+      maxTries: number;
+      workerId: string | null;
+      zombieTries: number;
+    })[]
+  > {
     const rows = await this.db.query<Row>(
-      `select ti.run_id, ti.task_id, ti.map_index, ti.try_number, ti.max_tries, ti.worker_id
+      `select ti.run_id, ti.task_id, ti.map_index, ti.try_number, ti.max_tries, ti.worker_id,
+         (select count(*) from task_tries tt where tt.run_id = ti.run_id and tt.task_id = ti.task_id
+            and tt.map_index = ti.map_index and tt.error like 'zombie:%')::int as zombie_tries
        from task_instances ti join dag_runs r on r.id = ti.run_id
        where ti.state = 'running' and ti.heartbeat_at < $1::timestamptz and r.executor = 'distributed'`,
       [before.toISOString()],
@@ -146,7 +159,59 @@ export class TaskQueue {
       tryNumber: Number(r.try_number),
       maxTries: Number(r.max_tries),
       workerId: (r.worker_id ?? null) as string | null,
+      zombieTries: Number(r.zombie_tries),
     }));
+  }
+
+  /**
+   * Ends a zombie try — only if it is still that try, still running and still without a
+   * heartbeat since `before` (its worker may have come back meanwhile). `grant` gives the instance
+   * one more try (a try lost with its worker is not the task's failure). True if it ended it.
+   */
+  async reapZombie(
+    z: TiKey & { tryNumber: number },
+    o: {
+      before: Date;
+      now: Date;
+      state: "up_for_retry" | "failed";
+      error: string;
+      grant: boolean;
+    },
+  ): Promise<boolean> {
+    const rows = await this.db.query(
+      `with ti as (
+         update task_instances set state = $5, end_date = $6::timestamptz, duration_ms = 0, error = $7,
+           next_retry_at = case when $5 = 'up_for_retry' then $6::timestamptz end, worker_id = null,
+           max_tries = max_tries + (case when $8 then 1 else 0 end)
+         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4
+           and state = 'running' and heartbeat_at < $9::timestamptz
+         returning 1),
+       tr as (update task_tries set state = $5, end_date = $6::timestamptz, duration_ms = 0, error = $7
+         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4
+           and exists (select 1 from ti))
+       select 1 from ti`,
+      [
+        z.runId,
+        z.taskId,
+        z.mapIndex,
+        z.tryNumber,
+        o.state,
+        o.now.toISOString(),
+        o.error,
+        o.grant,
+        o.before.toISOString(),
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** Gives back a claim this worker could not start (it goes back to `scheduled` at once). */
+  async unclaim(key: TiKey, workerId: string): Promise<void> {
+    await this.db.query(
+      `update task_instances set state = 'scheduled', worker_id = null
+       where run_id = $1 and task_id = $2 and map_index = $3 and worker_id = $4 and state = 'queued'`,
+      [key.runId, key.taskId, key.mapIndex, workerId],
+    );
   }
 
   /** Puts back task instances claimed (queued) but not started before `before`: their worker is gone. */

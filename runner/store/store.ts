@@ -413,25 +413,40 @@ export class Store {
     );
   }
 
-  /** Records the start of a try: the instance turns running and the try is added. */
-  async startTry(key: TiKey, tryNumber: number, at: Date, hostname: string): Promise<void> {
-    await this.db.query(
+  /**
+   * Records the start of a try: the instance turns running and the try is added. With `workerId`
+   * (a worker's claim) only while the instance is still queued under that worker: false when the
+   * claim was lost meanwhile (requeued, or the outcome of an earlier try recorded late).
+   */
+  async startTry(
+    key: TiKey,
+    tryNumber: number,
+    at: Date,
+    hostname: string,
+    workerId: string | null = null,
+  ): Promise<boolean> {
+    const rows = await this.db.query(
       `with ti as (
          update task_instances set state = 'running', try_number = $4, start_date = $5::timestamptz,
            end_date = null, duration_ms = null, hostname = $6, error = null, next_retry_at = null,
            heartbeat_at = $5::timestamptz
-         where run_id = $1 and task_id = $2 and map_index = $3)
+         where run_id = $1 and task_id = $2 and map_index = $3
+           and ($7::text is null or (worker_id = $7 and state = 'queued'))
+         returning 1)
        insert into task_tries (run_id, task_id, map_index, try_number, state, start_date, hostname)
-       values ($1, $2, $3, $4, 'running', $5::timestamptz, $6)
+       select $1, $2, $3, $4, 'running', $5::timestamptz, $6 from ti
        on conflict (run_id, task_id, map_index, try_number) do update
-         set state = 'running', start_date = excluded.start_date, hostname = excluded.hostname`,
-      [key.runId, key.taskId, key.mapIndex, tryNumber, iso(at), hostname],
+         set state = 'running', start_date = excluded.start_date, hostname = excluded.hostname
+       returning 1`,
+      [key.runId, key.taskId, key.mapIndex, tryNumber, iso(at), hostname, workerId],
     );
+    return rows.length > 0;
   }
 
   /**
    * Records the end of a try — success, failed or up_for_retry — and, on success, its XCom, in one
-   * statement.
+   * statement. Only while that try is the instance's latest and not finished otherwise (a late
+   * outcome never overwrites a later try's): false when nothing was recorded.
    */
   async finishTry(
     key: TiKey,
@@ -444,7 +459,7 @@ export class Store {
       nextRetryAt?: Date | null;
       xcom?: { value: unknown; artifact: string | null; sizeBytes: number } | null;
     },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const params = [
       key.runId,
       key.taskId,
@@ -459,27 +474,63 @@ export class Store {
     const tiAndTry = `ti as (
          update task_instances set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8,
            next_retry_at = $9::timestamptz, worker_id = null
-         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4)`;
-    if (end.xcom) {
-      await this.db.query(
-        `with ${tiAndTry},
-         tr as (update task_tries set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8
-           where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4)
+         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4
+           and state in ('running', 'queued', 'up_for_retry')
+         returning 1),
+       tr as (update task_tries set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8
+         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4
+           and exists (select 1 from ti))`;
+    const rows = end.xcom
+      ? await this.db.query(
+        `with ${tiAndTry}
          insert into xcom (run_id, task_id, map_index, key, value, artifact, size_bytes)
-         values ($1, $2, $3, 'return_value', $10::text::jsonb, $11, $12)
+         select $1, $2, $3, 'return_value', $10::text::jsonb, $11, $12 from ti
          on conflict (run_id, task_id, map_index, key) do update
            set value = excluded.value, artifact = excluded.artifact, size_bytes = excluded.size_bytes,
-               created_at = now()`,
+               created_at = now()
+         returning 1`,
         [...params, json(end.xcom.value), end.xcom.artifact, end.xcom.sizeBytes],
-      );
-    } else {
-      await this.db.query(
-        `with ${tiAndTry}
-         update task_tries set state = $5, end_date = $6::timestamptz, duration_ms = $7, error = $8
-         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4`,
-        params,
-      );
-    }
+      )
+      : await this.db.query(`with ${tiAndTry} select 1 from ti`, params);
+    return rows.length > 0;
+  }
+
+  /**
+   * Records the process group a command try runs in (its id and the leader's start time, so a
+   * later try can tell it from a reused id).
+   */
+  async setTryProcess(
+    key: TiKey,
+    tryNumber: number,
+    pgid: number,
+    startTime: number | null,
+  ): Promise<void> {
+    await this.db.query(
+      `update task_tries set pgid = $5, pgid_start = $6
+       where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4`,
+      [key.runId, key.taskId, key.mapIndex, tryNumber, pgid, startTime],
+    );
+  }
+
+  /** The process groups recorded for a task instance's tries before `beforeTry`. */
+  async tryProcesses(
+    key: TiKey,
+    beforeTry: number,
+  ): Promise<
+    { tryNumber: number; hostname: string | null; pgid: number; startTime: number | null }[]
+  > {
+    const rows = await this.db.query<Row>(
+      `select try_number, hostname, pgid, pgid_start from task_tries
+       where run_id = $1 and task_id = $2 and map_index = $3 and try_number < $4 and pgid is not null
+       order by try_number`,
+      [key.runId, key.taskId, key.mapIndex, beforeTry],
+    );
+    return rows.map((r) => ({
+      tryNumber: Number(r.try_number),
+      hostname: (r.hostname ?? null) as string | null,
+      pgid: Number(r.pgid),
+      startTime: r.pgid_start == null ? null : Number(r.pgid_start),
+    }));
   }
 
   /** Every try of a run (or of one task in it), oldest first. */

@@ -15,6 +15,7 @@ import { openPostgres } from "../../runner/store/postgres.ts";
 import { Store } from "../../runner/store/store.ts";
 import { freshDatabase } from "../runner/helpers.ts";
 import { measureSqlLoop, measureWorkers } from "./engine_distributed.ts";
+import { measureIsolation } from "./engine_isolation.ts";
 import { type Figure, printFigures, progress, round } from "./report.ts";
 
 const AIRFLOW_SEQUENTIAL_GAP_MS = 1100;
@@ -115,6 +116,18 @@ export async function main(args: string[]): Promise<void> {
       unit: "tasks/s",
     },
   ];
+
+  const iso = await measureIsolation(100);
+  console.log(
+    `\nfunction tasks isolated per try (a fresh Deno Worker each, one spare started ahead): ` +
+      `${round(iso.isolated)} ms/try sequentially, against ${
+        round(iso.inProcess)
+      } ms in the process`,
+  );
+  figures.push(
+    { metric: "engine.isolated_try_ms", value: iso.isolated, unit: "ms" },
+    { metric: "engine.in_process_try_ms", value: iso.inProcess, unit: "ms" },
+  );
 
   const dist = [];
   for (const workers of [1, 2, 4]) dist.push(await measureWorkers(workers, distributedTasks));

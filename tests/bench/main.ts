@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   models: "./models.ts",
   web: "./web.ts",
   "dag-build": "./dag_build.ts",
+  chaos: "./chaos.ts",
 };
 
 const [name, ...rest] = Deno.args;

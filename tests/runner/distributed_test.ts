@@ -5,6 +5,7 @@ import { loadDags } from "../../runner/loader.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { CHANNEL_SCHEDULER, TaskQueue } from "../../runner/store/queue.ts";
 import type { Store } from "../../runner/store/store.ts";
+import { startPostgres } from "../pg_server.ts";
 import { cluster, eventually, type Proc } from "./processes.ts";
 
 const { dags } = await loadDags("tests/fixtures/dags_dist");
@@ -92,7 +93,9 @@ Deno.test({
     "distributed: restarting PostgreSQL during a run; workers and scheduler reconnect and it finishes",
   ...opts,
   async fn() {
-    const c = await cluster();
+    // A server of the test's own: restarting the machine's shared one would break other tests.
+    const pg = await startPostgres();
+    const c = await cluster(undefined, pg.url);
     const procs = [c.spawn("scheduler", FAST_SCHEDULER), c.spawn("w1", FAST_WORKER)];
     try {
       const run = await startRun(c.store, "chain");
@@ -100,19 +103,13 @@ Deno.test({
         const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "s2");
         return ti?.state === "running" || ti?.state === "success" ? true : undefined;
       });
-      const cluster =
-        (await Deno.readDir("/etc/postgresql")[Symbol.asyncIterator]().next()).value!.name;
-      const restart = await new Deno.Command("pg_ctlcluster", {
-        args: ["--skip-systemctl-redirect", cluster, "main", "restart"],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      assert.equal(restart.code, 0, new TextDecoder().decode(restart.stderr));
+      await pg.restart({ downMs: 300 });
       const done = await finished(c.store, run.id);
       assert.equal(done.state, "success", await dump(procs));
       await assertSingleSuccess(c.store, run.id);
     } finally {
       await c.close();
+      await pg.stop();
     }
   },
 });
@@ -255,7 +252,8 @@ Deno.test({
       );
       const victim = procs.find((p) => p.child.pid === Number(worker_id.split(":")[1]))!;
       await victim.kill("SIGTERM");
-      assert.match(await victim.output(), /stopping: 1 try running/);
+      // The slow try, and perhaps a tick of the ticker DAG that the same worker holds.
+      assert.match(await victim.output(), /stopping: [12] tr(y|ies) running/);
       const done = await finished(c.store, run.id);
       assert.equal(done.state, "success", await dump(procs));
       const tries = await c.store.tries(run.id, "slow");

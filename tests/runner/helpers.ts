@@ -16,21 +16,23 @@ export interface Backend {
   open(): Promise<{ store: Store; url?: string; close(): Promise<void> }>;
 }
 
-/** A new empty database on the test server; returns its URL and a function that drops it. */
-export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = postgres(TEST_PG, { max: 1, onnotice: () => {} });
+/** A new empty database on the test server (or `server`); returns its URL and how to drop it. */
+export async function freshDatabase(
+  server = TEST_PG,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = postgres(server, { max: 1, onnotice: () => {} });
   const name = `driftflow_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   try {
     await admin.unsafe(`create database ${name}`);
   } catch (e) {
     await admin.end();
     throw new Error(
-      `cannot create a test database on ${TEST_PG} (${
+      `cannot create a test database on ${server} (${
         (e as Error).message
       }); start PostgreSQL or set DRIFTFLOW_TEST_PG`,
     );
   }
-  const url = new URL(TEST_PG);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),

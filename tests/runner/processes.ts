@@ -23,8 +23,12 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function cluster(dagsDir = "tests/fixtures/dags_dist"): Promise<Cluster> {
-  const db = await freshDatabase();
+/** A fresh database (on `server`, default the test server) and a way to spawn CLI processes on it. */
+export async function cluster(
+  dagsDir = "tests/fixtures/dags_dist",
+  server?: string,
+): Promise<Cluster> {
+  const db = await freshDatabase(server);
   const home = await Deno.makeTempDir({ prefix: "driftflow-dist-" });
   const store = new Store(await openPostgres(db.url, 4));
   await store.migrate();
