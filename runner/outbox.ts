@@ -38,6 +38,8 @@ export interface HeldOutcome {
 const SELF = { pid: Deno.pid, start: processStartTime(Deno.pid) };
 
 export class Outbox {
+  #made = false;
+
   constructor(readonly dir: string) {}
 
   #file(h: Pick<HeldOutcome, "key" | "tryNumber">): string {
@@ -48,9 +50,20 @@ export class Outbox {
 
   /** Keeps `h` on disk (owned by this process) until {@link drop}. */
   async keep(h: Omit<HeldOutcome, "owner">): Promise<void> {
-    await Deno.mkdir(this.dir, { recursive: true });
     const file = this.#file(h);
-    await Deno.writeTextFile(`${file}.tmp`, JSON.stringify({ ...h, owner: SELF }));
+    const text = JSON.stringify({ ...h, owner: SELF });
+    // The folder is made once (not on every outcome); made again if it went away meanwhile.
+    if (!this.#made) {
+      await Deno.mkdir(this.dir, { recursive: true });
+      this.#made = true;
+    }
+    try {
+      await Deno.writeTextFile(`${file}.tmp`, text);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await Deno.mkdir(this.dir, { recursive: true });
+      await Deno.writeTextFile(`${file}.tmp`, text);
+    }
     await Deno.rename(`${file}.tmp`, file);
   }
 
@@ -84,7 +97,7 @@ export class Outbox {
       if (alive) continue;
       const name = `${h.key.taskId}[${h.key.mapIndex}] of run ${h.key.runId} try ${h.tryNumber}`;
       try {
-        const [ti] = (await store.taskInstancesForTry(h.key, [])).filter((t) =>
+        const [ti] = (await store.taskInstancesForTry(h.key, [])).tis.filter((t) =>
           t.taskId === h.key.taskId && t.mapIndex === h.key.mapIndex
         );
         const open = ti && ti.tryNumber === h.tryNumber &&

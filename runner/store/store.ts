@@ -405,15 +405,23 @@ export class Store {
     return rows.map(toTi);
   }
 
-  /** What one try needs to see: its own instance (and its mapped parent) and all of `others`. */
-  async taskInstancesForTry(key: TiKey, others: readonly string[]): Promise<TaskInstance[]> {
+  /**
+   * What one try needs to see: its own instance (and its mapped parent) and all of `others`; and
+   * its map item (undefined for an instance that is not a mapped item).
+   */
+  async taskInstancesForTry(
+    key: TiKey,
+    others: readonly string[],
+  ): Promise<{ tis: TaskInstance[]; item: unknown }> {
     const rows = await this.db.query<Row>(
-      `select ${TI_COLUMNS} from task_instances where run_id = $1 and (task_id = any($4::text[])
+      `select ${TI_COLUMNS}, (task_id = $2 and map_index = $3) as own,
+         case when task_id = $2 and map_index = $3 then map_item end as map_item
+       from task_instances where run_id = $1 and (task_id = any($4::text[])
          or (task_id = $2 and map_index in (-1, $3)))
        order by task_id, map_index`,
       [key.runId, key.taskId, key.mapIndex, others],
     );
-    return rows.map(toTi);
+    return { tis: rows.map(toTi), item: rows.find((r) => r.own === true)?.map_item };
   }
 
   /** Task instances of many runs at once (for grids), in one query. */
