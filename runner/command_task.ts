@@ -35,12 +35,17 @@ export interface CommandOptions {
   log: (stream: "stdout" | "stderr", line: string) => void;
   /** Milliseconds between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+  /**
+   * A file the supervisor writes the command's exit status to as soon as the command ends — before
+   * this process can even see it — so the outcome survives this process dying (see outbox.ts).
+   */
+  exitFile?: string;
   /** Called with the command's process group id once it runs. */
   onStart?: (pgid: number) => void;
 }
 
 /**
- * The supervisor: `bash -c SUPERVISOR driftflow-supervisor GRACE_S CMD ARGS…`. It starts the
+ * The supervisor: `bash -c SUPERVISOR driftflow-supervisor GRACE_S EXIT_FILE CMD ARGS…`. It starts the
  * command in a new session, reports its process group on stderr (one marker line), and ends the
  * group when its stdin reaches end-of-file or the command's main process ends. It ignores SIGPIPE
  * (the command does not): when the runner is already gone as it starts, reporting the group must
@@ -49,7 +54,7 @@ export interface CommandOptions {
 export const SUPERVISOR = `
 trap '' PIPE
 exec 3<&0
-grace="$1"; shift
+grace="$1"; exitfile="$2"; shift 2
 if ! type -P "$1" >/dev/null; then echo "${MISSING_MARKER}$1" >&2; exit 127; fi
 exec 4>&2
 (trap - PIPE; exec setsid "$@" </dev/null 2>&4 3<&- 4>&-) &
@@ -66,6 +71,7 @@ watcher=$!
 exec 3<&-
 wait "$child"
 status=$?
+if [ -n "$exitfile" ]; then echo "$status" > "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"; fi
 kill "$watcher" 2>/dev/null
 kill -TERM -- "-$child" 2>/dev/null
 exit "$status"
@@ -102,7 +108,7 @@ export async function runCommand(
   const graceS = ((opts.killGraceMs ?? 5000) / 1000).toFixed(3);
   try {
     child = new Deno.Command("bash", {
-      args: ["-c", SUPERVISOR, "driftflow-supervisor", graceS, ...argv],
+      args: ["-c", SUPERVISOR, "driftflow-supervisor", graceS, opts.exitFile ?? "", ...argv],
       env: opts.env,
       cwd: opts.cwd,
       stdin: "piped",

@@ -44,7 +44,7 @@ export class IsolatePool {
   #closed = false;
 
   /** `graceMs`: how long an aborted try may take to settle before its isolate is terminated. */
-  constructor(readonly graceMs = 500, readonly maxSpares = 8) {}
+  constructor(readonly graceMs = 500, readonly maxSpares = 2) {}
 
   #start(file: string): Spare {
     const worker = new Worker(ENTRY, { type: "module" });

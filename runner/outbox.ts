@@ -48,23 +48,52 @@ export class Outbox {
     return join(this.dir, name);
   }
 
-  /** Keeps `h` on disk (owned by this process) until {@link drop}. */
-  async keep(h: Omit<HeldOutcome, "owner">): Promise<void> {
-    const file = this.#file(h);
-    const text = JSON.stringify({ ...h, owner: SELF });
-    // The folder is made once (not on every outcome); made again if it went away meanwhile.
+  /**
+   * Keeps `h` on disk (owned by this process) until {@link drop}. Synchronous on purpose: the
+   * moments between a try's end and its outcome being on disk are the ones a kill -9 can still
+   * lose, and a round trip through the event loop per file call would widen them.
+   */
+  keep(h: Omit<HeldOutcome, "owner">): Promise<void> {
+    try {
+      if (!this.#made) {
+        Deno.mkdirSync(this.dir, { recursive: true });
+        this.#made = true;
+      }
+      const file = this.#file(h);
+      Deno.writeTextFileSync(`${file}.tmp`, JSON.stringify({ ...h, owner: SELF }));
+      Deno.renameSync(`${file}.tmp`, file);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Notes that a command try is running (the supervisor writes its exit status to the returned
+   * file the moment it ends): if this process dies after the command succeeded and before the
+   * outcome is kept, the replay still records the success instead of running the command again.
+   */
+  commandStarted(key: TiKey, tryNumber: number, startedAt: number): string {
     if (!this.#made) {
-      await Deno.mkdir(this.dir, { recursive: true });
+      Deno.mkdirSync(this.dir, { recursive: true });
       this.#made = true;
     }
-    try {
-      await Deno.writeTextFile(`${file}.tmp`, text);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      await Deno.mkdir(this.dir, { recursive: true });
-      await Deno.writeTextFile(`${file}.tmp`, text);
+    const base = this.#file({ key, tryNumber }).replace(/\.json$/, "");
+    Deno.writeTextFileSync(
+      `${base}.cmd`,
+      JSON.stringify({ key, tryNumber, startedAt, owner: SELF }),
+    );
+    return `${base}.exit`;
+  }
+
+  /** Forgets a command try's note and exit status (its outcome is handled). */
+  commandDone(key: TiKey, tryNumber: number): void {
+    const base = this.#file({ key, tryNumber }).replace(/\.json$/, "");
+    for (const f of [`${base}.cmd`, `${base}.exit`]) {
+      try {
+        Deno.removeSync(f);
+      } catch { /* not there */ }
     }
-    await Deno.rename(`${file}.tmp`, file);
   }
 
   /** Forgets `h` (it was written). */
@@ -84,7 +113,17 @@ export class Outbox {
     } catch {
       return 0;
     }
+    const names = new Set(entries.map((e) => e.name));
     for (const e of entries) {
+      if (e.isFile && e.name.endsWith(".cmd") && !names.has(e.name.replace(/\.cmd$/, ".json"))) {
+        try {
+          recorded += await this.#replayCommand(join(this.dir, e.name), store, log);
+        } catch (err) {
+          log(`outbox: cannot record ${e.name} yet: ${(err as Error).message}`);
+          return recorded;
+        }
+        continue;
+      }
       if (!e.isFile || !e.name.endsWith(".json")) continue;
       const path = join(this.dir, e.name);
       let h: HeldOutcome;
@@ -123,11 +162,74 @@ export class Outbox {
           );
         }
         await Deno.remove(path).catch(() => {});
+        this.commandDone(h.key, h.tryNumber);
       } catch (err) {
         log(`outbox: cannot record ${name} yet: ${(err as Error).message}`);
         return recorded;
       }
     }
+    return recorded;
+  }
+
+  /**
+   * A command try whose runner died: a success the supervisor wrote down is recorded (its XCom's
+   * `lastLine` is the last stdout line that reached the try's log); a failure (or a command ended
+   * with its runner) is left to the zombie reaper; without a status yet it is looked at again.
+   */
+  async #replayCommand(path: string, store: Store, log: (line: string) => void): Promise<number> {
+    let note: { key: TiKey; tryNumber: number; startedAt: number; owner: HeldOutcome["owner"] };
+    try {
+      note = JSON.parse(await Deno.readTextFile(path));
+    } catch {
+      return 0;
+    }
+    if (note.owner.start !== null && processStartTime(note.owner.pid) === note.owner.start) {
+      return 0;
+    }
+    const exitFile = path.replace(/\.cmd$/, ".exit");
+    let status: string | null = null;
+    let endedAt = Date.now();
+    try {
+      status = (await Deno.readTextFile(exitFile)).trim();
+      endedAt = (await Deno.stat(exitFile)).mtime?.getTime() ?? endedAt;
+    } catch { /* no status: the command did not end by itself */ }
+    const { key, tryNumber } = note;
+    const name = `${key.taskId}[${key.mapIndex}] of run ${key.runId} try ${tryNumber}`;
+    let recorded = 0;
+    const [ti] = (await store.taskInstancesForTry(key, [])).tis.filter((t) =>
+      t.taskId === key.taskId && t.mapIndex === key.mapIndex
+    );
+    const open = ti && ti.tryNumber === tryNumber &&
+      ["running", "queued", "up_for_retry"].includes(ti.state ?? "");
+    // No status yet: the command is still ending (its supervisor writes one whenever it ends).
+    if (status === null && open) return 0;
+    if (status === "0") {
+      const lines = open ? await store.logs(key.runId, key.taskId, tryNumber) : [];
+      const lastLine = lines.filter((l) =>
+        l.mapIndex === key.mapIndex && l.stream === "stdout" && l.line.trim() !== ""
+      ).at(-1)?.line ?? "";
+      const value = { exitCode: 0, lastLine };
+      const ok = open && await store.finishTry(key, tryNumber, {
+        state: "success",
+        at: new Date(endedAt),
+        durationMs: endedAt - note.startedAt,
+        xcom: {
+          value,
+          artifact: null,
+          sizeBytes: new TextEncoder().encode(JSON.stringify(value)).length,
+        },
+      });
+      if (ok) {
+        recorded++;
+      }
+      log(
+        ok
+          ? `outbox: recorded the success of ${name} (its command exited 0 after process ${note.owner.pid} died)`
+          : `outbox: the success of ${name} (command exited 0 after process ${note.owner.pid} died) ` +
+            "was NOT recorded: the task instance moved on meanwhile",
+      );
+    }
+    for (const f of [path, exitFile]) await Deno.remove(f).catch(() => {});
     return recorded;
   }
 }

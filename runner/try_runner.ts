@@ -21,7 +21,7 @@ import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
 import { TaskQueue } from "./store/queue.ts";
-import { untilWritten } from "./store/transient.ts";
+import { isTransient, untilWritten } from "./store/transient.ts";
 import type { TiKey } from "./store/types.ts";
 import { TaskLog } from "./task_log.ts";
 import {
@@ -78,6 +78,7 @@ export async function runTry(
   const release = async () => {
     if (kept) await opts.outbox?.drop(kept);
     kept = null;
+    if (exitFile) opts.outbox?.commandDone(key, tryNumber);
   };
   const startedAt = t.clock.now();
   const started = await write(
@@ -110,6 +111,10 @@ export async function runTry(
     t.clock,
   );
 
+  // A worker notes a command try in the outbox; its supervisor writes the exit status there.
+  const exitFile = task.kind === "command" && opts.outbox
+    ? opts.outbox.commandStarted(key, tryNumber, startedAt)
+    : undefined;
   let value: unknown;
   let error: string | null = null;
   let skipped: string | null = null;
@@ -117,7 +122,7 @@ export async function runTry(
   /** A failure that is final whatever the retries (a sensor's timeout). */
   let final = false;
   try {
-    value = await execute(t, task, ti, tryNumber, controller.signal, log, opts);
+    value = await execute(t, task, ti, tryNumber, controller.signal, log, opts, exitFile);
     if (task.kind === "branch") value = t.followed(task, value);
   } catch (e) {
     if (e instanceof Reschedule) {
@@ -254,6 +259,8 @@ export async function runTry(
           }), hold);
         await release();
       } catch (e) {
+        // A worker giving up at shutdown: the success stays in the outbox for the next worker.
+        if (isTransient(e)) throw e;
         // Not a lost connection: the database refused the outcome itself (e.g. a value it cannot
         // store). The try fails with that reason instead of staying `running` unrecorded.
         error = `the try succeeded but its outcome could not be stored: ${(e as Error).message}`;
@@ -352,6 +359,7 @@ async function execute(
   signal: AbortSignal,
   log: TaskLog,
   opts: TryOptions,
+  exitFile: string | undefined,
 ): Promise<unknown> {
   const ctx = t.context(
     task,
@@ -407,6 +415,7 @@ async function execute(
           cwd: task.cwd,
           signal,
           log: (stream, line) => log.write(stream, line),
+          exitFile,
           onStart: (pgid) => {
             const start = processStartTime(pgid);
             recorded = t.store.setTryProcess(key, tryNumber, pgid, start).catch((e) =>

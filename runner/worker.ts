@@ -187,7 +187,7 @@ export class Worker implements RunEnv {
           `giving up: ${this.#running.size} tr${
             this.#running.size === 1 ? "y's" : "ies'"
           } outcome could not be written (the database is unreachable); ` +
-            "the scheduler will retry them as zombies",
+            `they stay in the outbox (${this.outbox.dir}) for the next worker on this machine`,
         );
         this.#giveUp.abort();
         await Promise.allSettled([...this.#running]);

@@ -134,6 +134,37 @@ Deno.test({
 });
 
 Deno.test({
+  name: "faults: a worker killed as its command succeeds: the next worker records the success",
+  ...opts,
+  async fn() {
+    const c = await cluster(DIR);
+    const dir = await Deno.makeTempDir({ prefix: "driftflow-killer-" });
+    const scheduler = ["scheduler", "--tick-ms", "100", "--zombie-after-s", "10"];
+    const procs = [c.spawn("scheduler", scheduler), c.spawn("w1", FAST_WORKER)];
+    try {
+      const run = await startRun(c.store, "runner_killer", { dir });
+      await procs[1].child.status;
+      procs.push(c.spawn("w2", FAST_WORKER));
+      const done = await finished(c.store, run.id);
+      assert.equal(done.state, "success", await dump(procs));
+      const tries = await c.store.tries(run.id, "work");
+      assert.deepEqual(
+        tries.map((t) => [t.tryNumber, t.state]),
+        [[1, "success"]],
+        await dump(procs),
+      );
+      assert.deepEqual(await lines(`${dir}/work.log`), ["run 1"], "the command ran once");
+      const [x] = await c.store.xcoms(run.id);
+      assert.equal((x.value as { exitCode: number }).exitCode, 0);
+      assert.match(await procs[2].output(), /outbox: recorded the success of work\[-1\]/);
+    } finally {
+      await c.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
   name: "faults: a claimed retry is not put back by the stale-claim sweep (its heartbeat is reset)",
   ...opts,
   async fn() {
