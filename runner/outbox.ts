@@ -136,7 +136,7 @@ export class Outbox {
       if (alive) continue;
       const name = `${h.key.taskId}[${h.key.mapIndex}] of run ${h.key.runId} try ${h.tryNumber}`;
       try {
-        const [ti] = (await store.taskInstancesForTry(h.key, [])).filter((t) =>
+        const [ti] = (await store.taskInstancesForTry(h.key, [])).tis.filter((t) =>
           t.taskId === h.key.taskId && t.mapIndex === h.key.mapIndex
         );
         const open = ti && ti.tryNumber === h.tryNumber &&
@@ -196,7 +196,7 @@ export class Outbox {
     const { key, tryNumber } = note;
     const name = `${key.taskId}[${key.mapIndex}] of run ${key.runId} try ${tryNumber}`;
     let recorded = 0;
-    const [ti] = (await store.taskInstancesForTry(key, [])).filter((t) =>
+    const [ti] = (await store.taskInstancesForTry(key, [])).tis.filter((t) =>
       t.taskId === key.taskId && t.mapIndex === key.mapIndex
     );
     const open = ti && ti.tryNumber === tryNumber &&

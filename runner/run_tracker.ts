@@ -77,6 +77,8 @@ export class RunTracker {
   readonly downstream = new Map<string, string[]>();
   readonly outputs = new Map<string, Map<number, unknown>>();
   readonly expanded = new Map<string, readonly unknown[]>();
+  /** Map items read with a try's own instance (see {@link load}). */
+  readonly #items = new Map<string, unknown>();
   readonly defaults: TaskSettings;
   readonly store: Store;
   readonly clock: Clock;
@@ -112,12 +114,16 @@ export class RunTracker {
   ): Promise<void> {
     // For one try: its own instance, what it reads (ancestors), what a branch may skip (downstream).
     const reads = forTry ? this.ancestors(forTry.taskId) : undefined;
-    const rows = forTry
-      ? await this.store.taskInstancesForTry(
+    let rows;
+    if (forTry) {
+      // The try's map item comes with its instance (no query of its own when the try runs).
+      const got = await this.store.taskInstancesForTry(
         { runId: this.run.id, ...forTry },
         [...reads!, ...(this.downstream.get(forTry.taskId) ?? [])],
-      )
-      : await this.store.taskInstances(this.run.id);
+      );
+      rows = got.tis;
+      if (forTry.mapIndex >= 0) this.#items.set(tiKey(forTry.taskId, forTry.mapIndex), got.item);
+    } else rows = await this.store.taskInstances(this.run.id);
     for (const ti of rows) {
       if (!this.tasks.has(ti.taskId)) continue;
       this.tis.set(tiKey(ti.taskId, ti.mapIndex), {
@@ -373,6 +379,8 @@ export class RunTracker {
   async item(task: TaskDef, mapIndex: number): Promise<unknown> {
     const items = this.expanded.get(task.id);
     if (items) return items[mapIndex];
+    const k = tiKey(task.id, mapIndex);
+    if (this.#items.has(k)) return this.#items.get(k);
     return await this.store.mapItem({ runId: this.run.id, taskId: task.id, mapIndex });
   }
 

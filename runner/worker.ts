@@ -82,8 +82,11 @@ export class Worker implements RunEnv {
   #pending = false;
   /** Runs seen lately (their conf, params and dates do not change). */
   readonly #runs = new Map<number, DagRun>();
-  /** Runs whose scheduler notification is due (sent in batches, every 20 ms at most). */
-  readonly #toNotify = new Set<number>();
+  /**
+   * Runs whose scheduler notification is due (sent in batches, every 20 ms at most), with the
+   * mapped tasks whose items ended ("any": something else ended too).
+   */
+  readonly #toNotify = new Map<number, Set<string> | "any">();
   #notifyTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly options: WorkerOptions, embedded = false) {
@@ -201,7 +204,7 @@ export class Worker implements RunEnv {
       await alive.stop();
       if (this.#notifyTimer !== undefined) {
         clearTimeout(this.#notifyTimer);
-        for (const id of this.#toNotify) {
+        for (const id of this.#toNotify.keys()) {
           await this.queue.notify(CHANNEL_SCHEDULER, String(id)).catch(() => {});
         }
       }
@@ -286,20 +289,33 @@ export class Worker implements RunEnv {
       isolate: this.#isolates ?? undefined,
       outbox: this.outbox,
     });
-    this.#notifyScheduler(c.runId);
+    this.#notifyScheduler(c.runId, c.mapIndex >= 0 ? c.taskId : null);
   }
 
-  /** Tells the scheduler a run changed; notifications within 20 ms go out together. */
-  #notifyScheduler(runId: number): void {
-    this.#toNotify.add(runId);
-    this.#notifyTimer ??= setTimeout(() => {
+  /**
+   * Tells the scheduler a run changed; notifications within 20 ms go out together. A mapped item's
+   * end changes nothing the scheduler decides until the task's last item ends (its retries are
+   * claimed straight from the queue), so for those the run is woken only when no item of that task
+   * is left unfinished — the scheduler's pass reads the whole run, and a pass per item of a
+   * 10,000-item task would keep it busy for nothing. (Its periodic sweep still sees every run.)
+   */
+  #notifyScheduler(runId: number, mappedTaskId: string | null): void {
+    const tasks = this.#toNotify.get(runId);
+    if (mappedTaskId === null) this.#toNotify.set(runId, "any");
+    else if (tasks === undefined) this.#toNotify.set(runId, new Set([mappedTaskId]));
+    else if (tasks !== "any") tasks.add(mappedTaskId);
+    this.#notifyTimer ??= setTimeout(async () => {
       this.#notifyTimer = undefined;
-      const ids = [...this.#toNotify];
+      const due = [...this.#toNotify];
       this.#toNotify.clear();
-      for (const id of ids) {
-        this.queue.notify(CHANNEL_SCHEDULER, String(id)).catch((e) =>
-          this.#log(`notify failed: ${(e as Error).message}`)
-        );
+      for (const [id, tasks] of due) {
+        try {
+          if (tasks === "any" || await this.queue.anyItemsFinished(id, [...tasks])) {
+            await this.queue.notify(CHANNEL_SCHEDULER, String(id));
+          }
+        } catch (e) {
+          this.#log(`notify failed: ${(e as Error).message}`);
+        }
       }
     }, 20);
   }

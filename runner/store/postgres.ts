@@ -14,9 +14,10 @@ import type { SqlClient } from "./sql_client.ts";
 type Sql = postgres.Sql | postgres.TransactionSql;
 type Param = postgres.ParameterOrJSON<never>;
 
-function wrap(sql: Sql, root: postgres.Sql): SqlClient {
+function wrap(sql: Sql, root: postgres.Sql, max: number): SqlClient {
   return {
     kind: "postgres",
+    connections: sql === root ? max : 1,
     async query<T>(text: string, params: readonly unknown[] = []) {
       const rows = await sql.unsafe(text, params as Param[], { prepare: true });
       return rows as unknown as T[];
@@ -25,8 +26,8 @@ function wrap(sql: Sql, root: postgres.Sql): SqlClient {
       await sql.unsafe(text);
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-      if (sql !== root) return fn(wrap(sql, root));
-      return await root.begin((tx) => fn(wrap(tx, root))) as T;
+      if (sql !== root) return fn(wrap(sql, root, max));
+      return await root.begin((tx) => fn(wrap(tx, root, max))) as T;
     },
     async listen(channel, fn) {
       const { unlisten } = await root.listen(channel, (payload) => fn(payload));
@@ -55,7 +56,7 @@ export async function openPostgres(url: string, max = 10): Promise<SqlClient> {
     await sql.end({ timeout: 1 });
     throw new Error(`cannot reach PostgreSQL at ${redact(url)}: ${(e as Error).message}`);
   }
-  return wrap(sql, sql);
+  return wrap(sql, sql, max);
 }
 
 /** The URL with its password hidden, for messages. */

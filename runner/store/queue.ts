@@ -50,40 +50,47 @@ export class TaskQueue {
    */
   async claim(o: ClaimOptions): Promise<Claimed[]> {
     return await this.db.transaction(async (tx) => {
-      const candidates = await tx.query<Row>(
-        `select ti.run_id, ti.task_id, ti.map_index, ti.pool, ti.pool_slots, r.dag_id
-         from task_instances ti join dag_runs r on r.id = ti.run_id
-         where (ti.state = 'scheduled'
-           or (ti.state in ('up_for_retry', 'up_for_reschedule') and ti.next_retry_at <= $2::timestamptz))
-           and r.state = 'running' and ($1::text[] is null or ti.pool = any($1::text[]))
-         order by ti.scheduled_at nulls first, ti.run_id, ti.task_id, ti.map_index
-         limit $3
-         for update of ti skip locked`,
-        [o.pools, o.now.toISOString(), o.limit * 4],
-      );
-      if (candidates.length === 0) return [];
-      const pools = [...new Set(candidates.map((c) => String(c.pool)))].sort();
-      const runIds = [...new Set(candidates.map((c) => Number(c.run_id)))];
+      // The pools first: claims of one pool take turns, and the next statement (a snapshot taken
+      // after the lock) sees every slot the claims before this one took. Then the candidates and
+      // the slots in use, in one round trip.
       const slots = new Map(
         (await tx.query<Row>(
-          "select name, slots from pools where name = any($1::text[]) order by name for update",
-          [pools],
+          `select name, slots from pools where $1::text[] is null or name = any($1::text[])
+           order by name for update`,
+          [o.pools],
         )).map((r) => [String(r.name), Number(r.slots)]),
       );
+      const [found] = await tx.query<Row>(
+        `with c as (
+           select ti.run_id, ti.task_id, ti.map_index, ti.pool, ti.pool_slots, r.dag_id,
+             ti.scheduled_at
+           from task_instances ti join dag_runs r on r.id = ti.run_id
+           where (ti.state = 'scheduled'
+             or (ti.state in ('up_for_retry', 'up_for_reschedule') and ti.next_retry_at <= $2::timestamptz))
+             and r.state = 'running' and ($1::text[] is null or ti.pool = any($1::text[]))
+           order by ti.scheduled_at nulls first, ti.run_id, ti.task_id, ti.map_index
+           limit $3
+           for update of ti skip locked)
+         select
+           (select coalesce(json_agg(c order by c.scheduled_at nulls first, c.run_id, c.task_id,
+              c.map_index), '[]') from c)::text as candidates,
+           (select coalesce(json_agg(u), '[]') from (
+              select pool, coalesce(sum(pool_slots), 0)::int as used from task_instances
+              where state in ('queued', 'running') and worker_id is not null
+                and pool in (select pool from c) group by pool) u)::text as used,
+           (select coalesce(json_agg(a), '[]') from (
+              select run_id, count(*)::int as n from task_instances
+              where state in ('queued', 'running') and worker_id is not null
+                and run_id in (select run_id from c) group by run_id) a)::text as active`,
+        [o.pools, o.now.toISOString(), o.limit * 4],
+      );
+      const candidates = JSON.parse(String(found.candidates)) as Row[];
+      if (candidates.length === 0) return [];
       const used = new Map(
-        (await tx.query<Row>(
-          `select pool, coalesce(sum(pool_slots), 0)::int as used from task_instances
-           where state in ('queued', 'running') and worker_id is not null and pool = any($1::text[]) group by pool`,
-          [pools],
-        )).map((r) => [String(r.pool), Number(r.used)]),
+        (JSON.parse(String(found.used)) as Row[]).map((r) => [String(r.pool), Number(r.used)]),
       );
       const active = new Map(
-        (await tx.query<Row>(
-          `select run_id, count(*)::int as n from task_instances
-           where state in ('queued', 'running') and worker_id is not null and run_id = any($1::int[])
-           group by run_id`,
-          [runIds],
-        )).map((r) => [Number(r.run_id), Number(r.n)]),
+        (JSON.parse(String(found.active)) as Row[]).map((r) => [Number(r.run_id), Number(r.n)]),
       );
       const chosen: Claimed[] = [];
       for (const c of candidates) {
@@ -230,6 +237,19 @@ export class TaskQueue {
       "update task_instances set max_tries = max_tries + 1 where run_id = $1 and task_id = $2 and map_index = $3",
       [key.runId, key.taskId, key.mapIndex],
     );
+  }
+
+  /** True when some of `taskIds` (mapped tasks of run `runId`) have no unfinished item left. */
+  async anyItemsFinished(runId: number, taskIds: readonly string[]): Promise<boolean> {
+    const rows = await this.db.query<Row>(
+      `select 1 from unnest($2::text[]) as t(task_id) where not exists (
+         select 1 from task_instances ti where ti.run_id = $1 and ti.task_id = t.task_id
+           and ti.map_index >= 0
+           and (ti.state is null or ti.state not in ('success', 'failed', 'skipped', 'upstream_failed')))
+       limit 1`,
+      [runId, taskIds],
+    );
+    return rows.length > 0;
   }
 
   /** Wakes the listeners of `channel`. */

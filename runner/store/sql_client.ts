@@ -14,6 +14,8 @@
 export interface SqlClient {
   /** "pglite" (embedded, one process) or "postgres" (a server, many processes). */
   readonly kind: "pglite" | "postgres";
+  /** How many statements it runs at once (a server pool's size; PGlite and a transaction: 1). */
+  readonly connections?: number;
   /** Runs one statement with `$n` parameters and returns its rows. */
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs several statements without parameters (migrations). */

@@ -12,6 +12,7 @@
 import type { RunState, TaskState } from "../states.ts";
 import type { DagStructure } from "../structure.ts";
 import { ASSET_MIGRATIONS } from "./assets_schema.ts";
+import { GroupWriter } from "./group_write.ts";
 import { migrate } from "./migrations.ts";
 import type { SqlClient } from "./sql_client.ts";
 import type {
@@ -97,9 +98,58 @@ function toTi(r: Row): TaskInstance {
   };
 }
 
+/** A try's start, as {@link Store.startTry} takes it. */
+interface TryStart {
+  key: TiKey;
+  tryNumber: number;
+  at: Date;
+  hostname: string;
+  workerId: string | null;
+}
+
+/** A try's end, as {@link Store.finishTry} takes it. */
+export interface TryEnd {
+  state: "success" | "failed" | "up_for_retry" | "up_for_reschedule" | "skipped";
+  at: Date;
+  durationMs: number;
+  error?: string | null;
+  nextRetryAt?: Date | null;
+  xcom?: { value: unknown; artifact: string | null; sizeBytes: number } | null;
+}
+
+const toKey = (r: Row): TiKey => ({
+  runId: Number(r.run_id),
+  taskId: String(r.task_id),
+  mapIndex: Number(r.map_index),
+});
+const keyOf = (k: TiKey) => `${k.runId}\u0000${k.taskId}\u0000${k.mapIndex}`;
+
 /** The engine's persistent state. */
 export class Store {
-  constructor(readonly db: SqlClient) {}
+  /**
+   * Starts and ends of tries made while others are being written go out together (group commit,
+   * see group_write.ts): one statement and one commit for a whole scheduling pass's worth.
+   */
+  readonly #starts: GroupWriter<TryStart, boolean>;
+  readonly #ends: GroupWriter<{ key: TiKey; tryNumber: number; end: TryEnd }, boolean>;
+
+  constructor(readonly db: SqlClient) {
+    // As many writes at once as the client runs statements at once: batches form only when
+    // writes would queue anyway, so none waits for a batch it did not need.
+    const maxInFlight = Math.max(1, db.connections ?? 1);
+    this.#starts = new GroupWriter({
+      one: (s) => this.#startOne(s),
+      many: (ss) => this.#startMany(ss),
+      key: (s) => keyOf(s.key),
+      maxInFlight,
+    });
+    this.#ends = new GroupWriter({
+      one: (e) => this.#finishOne(e.key, e.tryNumber, e.end),
+      many: (es) => this.#finishMany(es),
+      key: (e) => keyOf(e.key),
+      maxInFlight,
+    });
+  }
 
   /** Applies pending migrations (the engine's, then the assets' component); the engine's applied. */
   async migrate(): Promise<number[]> {
@@ -355,15 +405,23 @@ export class Store {
     return rows.map(toTi);
   }
 
-  /** What one try needs to see: its own instance (and its mapped parent) and all of `others`. */
-  async taskInstancesForTry(key: TiKey, others: readonly string[]): Promise<TaskInstance[]> {
+  /**
+   * What one try needs to see: its own instance (and its mapped parent) and all of `others`; and
+   * its map item (undefined for an instance that is not a mapped item).
+   */
+  async taskInstancesForTry(
+    key: TiKey,
+    others: readonly string[],
+  ): Promise<{ tis: TaskInstance[]; item: unknown }> {
     const rows = await this.db.query<Row>(
-      `select ${TI_COLUMNS} from task_instances where run_id = $1 and (task_id = any($4::text[])
+      `select ${TI_COLUMNS}, (task_id = $2 and map_index = $3) as own,
+         case when task_id = $2 and map_index = $3 then map_item end as map_item
+       from task_instances where run_id = $1 and (task_id = any($4::text[])
          or (task_id = $2 and map_index in (-1, $3)))
        order by task_id, map_index`,
       [key.runId, key.taskId, key.mapIndex, others],
     );
-    return rows.map(toTi);
+    return { tis: rows.map(toTi), item: rows.find((r) => r.own === true)?.map_item };
   }
 
   /** Task instances of many runs at once (for grids), in one query. */
@@ -425,6 +483,10 @@ export class Store {
     hostname: string,
     workerId: string | null = null,
   ): Promise<boolean> {
+    return await this.#starts.write({ key, tryNumber, at, hostname, workerId });
+  }
+
+  async #startOne(s: TryStart): Promise<boolean> {
     const rows = await this.db.query(
       `with ti as (
          update task_instances set state = 'running', try_number = $4, start_date = $5::timestamptz,
@@ -438,9 +500,44 @@ export class Store {
        on conflict (run_id, task_id, map_index, try_number) do update
          set state = 'running', start_date = excluded.start_date, hostname = excluded.hostname
        returning 1`,
-      [key.runId, key.taskId, key.mapIndex, tryNumber, iso(at), hostname, workerId],
+      [s.key.runId, s.key.taskId, s.key.mapIndex, s.tryNumber, iso(s.at), s.hostname, s.workerId],
     );
     return rows.length > 0;
+  }
+
+  /** {@link startTry} for several tries in one statement (same conditions, row by row). */
+  async #startMany(ss: TryStart[]): Promise<boolean[]> {
+    const rows = await this.db.query<Row>(
+      `with k as (
+         select * from jsonb_to_recordset($1::text::jsonb) as k(run_id int, task_id text,
+           map_index int, try_number int, at timestamptz, hostname text, worker_id text)),
+       ti as (
+         update task_instances t set state = 'running', try_number = k.try_number,
+           start_date = k.at, end_date = null, duration_ms = null, hostname = k.hostname,
+           error = null, next_retry_at = null, heartbeat_at = k.at
+         from k
+         where t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index
+           and (k.worker_id is null or (t.worker_id = k.worker_id and t.state = 'queued'))
+         returning k.run_id, k.task_id, k.map_index, k.try_number, k.at, k.hostname)
+       insert into task_tries (run_id, task_id, map_index, try_number, state, start_date, hostname)
+       select run_id, task_id, map_index, try_number, 'running', at, hostname from ti
+       on conflict (run_id, task_id, map_index, try_number) do update
+         set state = 'running', start_date = excluded.start_date, hostname = excluded.hostname
+       returning run_id, task_id, map_index`,
+      [
+        JSON.stringify(ss.map((s) => ({
+          run_id: s.key.runId,
+          task_id: s.key.taskId,
+          map_index: s.key.mapIndex,
+          try_number: s.tryNumber,
+          at: iso(s.at),
+          hostname: s.hostname,
+          worker_id: s.workerId,
+        }))),
+      ],
+    );
+    const started = new Set(rows.map((r) => keyOf(toKey(r))));
+    return ss.map((s) => started.has(keyOf(s.key)));
   }
 
   /**
@@ -448,18 +545,11 @@ export class Store {
    * statement. Only while that try is the instance's latest and not finished otherwise (a late
    * outcome never overwrites a later try's): false when nothing was recorded.
    */
-  async finishTry(
-    key: TiKey,
-    tryNumber: number,
-    end: {
-      state: "success" | "failed" | "up_for_retry" | "up_for_reschedule" | "skipped";
-      at: Date;
-      durationMs: number;
-      error?: string | null;
-      nextRetryAt?: Date | null;
-      xcom?: { value: unknown; artifact: string | null; sizeBytes: number } | null;
-    },
-  ): Promise<boolean> {
+  async finishTry(key: TiKey, tryNumber: number, end: TryEnd): Promise<boolean> {
+    return await this.#ends.write({ key, tryNumber, end });
+  }
+
+  async #finishOne(key: TiKey, tryNumber: number, end: TryEnd): Promise<boolean> {
     const params = [
       key.runId,
       key.taskId,
@@ -493,6 +583,57 @@ export class Store {
       )
       : await this.db.query(`with ${tiAndTry} select 1 from ti`, params);
     return rows.length > 0;
+  }
+
+  /** {@link finishTry} for several tries in one statement (same conditions, row by row). */
+  async #finishMany(es: { key: TiKey; tryNumber: number; end: TryEnd }[]): Promise<boolean[]> {
+    const rows = await this.db.query<Row>(
+      `with k as (
+         select * from jsonb_to_recordset($1::text::jsonb) as k(run_id int, task_id text,
+           map_index int, try_number int, state text, at timestamptz, duration_ms double precision,
+           error text, next_retry_at timestamptz, has_xcom boolean, xcom jsonb, artifact text,
+           size_bytes int)),
+       ti as (
+         update task_instances t set state = k.state, end_date = k.at, duration_ms = k.duration_ms,
+           error = k.error, next_retry_at = k.next_retry_at, worker_id = null
+         from k
+         where t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index
+           and t.try_number = k.try_number and t.state in ('running', 'queued', 'up_for_retry')
+         returning t.run_id, t.task_id, t.map_index),
+       tr as (
+         update task_tries t set state = k.state, end_date = k.at, duration_ms = k.duration_ms,
+           error = k.error
+         from k join ti using (run_id, task_id, map_index)
+         where t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index
+           and t.try_number = k.try_number),
+       x as (
+         insert into xcom (run_id, task_id, map_index, key, value, artifact, size_bytes)
+         select k.run_id, k.task_id, k.map_index, 'return_value', k.xcom, k.artifact, k.size_bytes
+         from k join ti using (run_id, task_id, map_index) where k.has_xcom
+         on conflict (run_id, task_id, map_index, key) do update
+           set value = excluded.value, artifact = excluded.artifact, size_bytes = excluded.size_bytes,
+               created_at = now())
+       select run_id, task_id, map_index from ti`,
+      [
+        JSON.stringify(es.map(({ key, tryNumber, end }) => ({
+          run_id: key.runId,
+          task_id: key.taskId,
+          map_index: key.mapIndex,
+          try_number: tryNumber,
+          state: end.state,
+          at: iso(end.at),
+          duration_ms: end.durationMs,
+          error: end.error ?? null,
+          next_retry_at: iso(end.nextRetryAt),
+          has_xcom: !!end.xcom,
+          xcom: end.xcom?.value ?? null,
+          artifact: end.xcom?.artifact ?? null,
+          size_bytes: end.xcom?.sizeBytes ?? 0,
+        }))),
+      ],
+    );
+    const ended = new Set(rows.map((r) => keyOf(toKey(r))));
+    return es.map((e) => ended.has(keyOf(e.key)));
   }
 
   /**

@@ -159,7 +159,7 @@ export async function main(args: string[]): Promise<void> {
     ["SQL loop", "", String(round(sqlLoop)), "", "", "", "100%"],
   ]));
   console.log(
-    "(targets: >= 500 tasks/s with 4 workers, p50 < 10 ms; graphile-worker reports ~4 ms average pickup)",
+    "(targets: >= 70% of the SQL loop with 4 workers, pickup p50 <= 2 ms; graphile-worker reports ~4 ms average pickup)",
   );
   figures.push(
     ...dist.map((d) => ({
@@ -170,6 +170,13 @@ export async function main(args: string[]): Promise<void> {
     { metric: "engine.ready_to_start_p50_ms.workers4", value: dist[2].p50, unit: "ms" },
     { metric: "engine.ready_to_start_p99_ms.workers4", value: dist[2].p99, unit: "ms" },
     { metric: "engine.sql_loop_tasks_per_s", value: sqlLoop, unit: "tasks/s" },
+    { metric: "engine.sql_loop_share.workers4", value: dist[2].tasksPerS / sqlLoop, unit: "ratio" },
+  );
+  // The figures are wall-clock: on a shared machine they move with everything else running.
+  console.log(
+    `(load average at the end: ${
+      Deno.loadavg().map((x) => x.toFixed(1)).join(", ")
+    } on ${navigator.hardwareConcurrency} cores)`,
   );
 
   const big = await measureBigDags();
