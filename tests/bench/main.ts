@@ -10,6 +10,7 @@
 const BENCHES: Record<string, string> = {
   engine: "./engine.ts",
   drift: "./drift.ts",
+  detection: "./detection.ts",
   models: "./models.ts",
   web: "./web.ts",
 };
