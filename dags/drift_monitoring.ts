@@ -66,6 +66,8 @@ const DEFAULT_ACTIONS: Record<Severity, z.infer<typeof Action>> = {
   minor: "warn",
   moderate: "retrain",
   major: "retrain",
+  // no recalibration route here yet: a prior shift warns (tasks/drift DEFAULT_ACTIONS says recalibrate)
+  prior: "warn",
   concept: "retrain",
 };
 

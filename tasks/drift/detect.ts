@@ -1,36 +1,70 @@
 /**
- * Dataset drift: compares every column of a current table with a reference table, choosing each
- * column's test by Evidently's default rules unless told otherwise, then judges the dataset by the
- * share of drifted columns. Optionally adds domain-classifier (multivariate) drift, prediction drift
- * and performance drift with bootstrap intervals.
+ * Dataset drift: compares every column of a current table with a reference table under a policy
+ * preset, then optionally adds domain-classifier (multivariate) drift, prediction drift, the label
+ * share and performance drift with bootstrap intervals and the DeLong ROC AUC drop test.
  *
- * Default test per column (Evidently): reference ≤ 1000 rows — numeric with > 5 distinct values: KS
- * (p < 0.05); otherwise chi-square (> 2 values) or two-proportion z-test; reference > 1000 rows —
- * numeric with > 5 distinct values: normed Wasserstein (≥ 0.1); otherwise Jensen–Shannon (≥ 0.1).
- * Text columns: a domain classifier on hashed words (ROC AUC ≥ 0.55 and permutation p < 0.05).
+ * `preset: "default"` (the honest policy): each feature gets a p-value test that accounts for both
+ * sample sizes — KS for numbers (more than 5 distinct reference values), otherwise the two-sample χ²
+ * with rare categories pooled — and data-quality checks: the missing share (every feature) and the
+ * unseen-category share (categorical). The champion's scores (prediction drift, "BBSD"), text
+ * columns and the domain classifier are decided by p-values too. All these p-values form one family
+ * and are corrected together (Holm by default; Bonferroni or Benjamini–Hochberg on request), so a
+ * report flags anything on clean data with probability at most α (0.05): the family-wise error rate
+ * (FDR for `bh`). Every check reports its adjusted p-value and an effect size for severity.
+ *
+ * `preset: "evidently"`: Evidently's rules with their numbers — reference ≤ 1000 rows: numeric with
+ * > 5 distinct values KS (p < 0.05), otherwise χ² (> 2 values) or two-proportion z; reference >
+ * 1000 rows: normed Wasserstein (≥ 0.1) for numbers with > 5 values, otherwise Jensen–Shannon
+ * (≥ 0.1). Text columns and the domain classifier: ROC AUC ≥ 0.55 and permutation p < 0.05. No
+ * correction, no data-quality checks.
+ *
+ * Tests come from the registry (registry.ts); `columns.<name>.test` picks another.
  *
  * @example
  * ```ts
  * import { detectDrift } from "./detect.ts";
- * const report = detectDrift(referenceTable, currentTable, { columns: { age: { test: "psi", threshold: 0.2 } } });
- * report.datasetDrift; report.columns[0].drifted;
+ * const report = detectDrift(referenceTable, currentTable, { target: "late", prediction: "p_late" });
+ * report.columns[0].adjustedPValue; report.quality; report.policy?.controls;
+ * const evidently = detectDrift(referenceTable, currentTable, { preset: "evidently" });
  * ```
  */
 import { z } from "zod";
 import { type Column, isNumericColumn, rowCount, type Table } from "../data/table.ts";
 import { classLabels } from "../../models/columns.ts";
+import { aucDropTest, aucWithSe } from "./auc_delong.ts";
 import { binnedShares } from "./binning.ts";
 import { type DriftColumnType, inferColumnType } from "./column_types.ts";
+import { adjustPValues, Correction, ERROR_RATE } from "./correction.ts";
 import { domainClassifier, type FeatureColumn } from "./domain_classifier.ts";
 import { performanceDrift } from "./performance.ts";
+import {
+  chiSquarePooledTest,
+  missingShareTest,
+  twoProportionTest,
+  unseenShareTest,
+} from "./policy_stats.ts";
+import {
+  appliesTo,
+  type RegisteredTest,
+  ruleVerdict,
+  type Samples,
+  STAT_TESTS,
+} from "./registry.ts";
 import { CategoricalSample, NumericSample } from "./sample.ts";
-import { type ColumnDrift, type DriftReport, TestName } from "./schema.ts";
-import * as st from "./stattests.ts";
+import {
+  type ColumnDrift,
+  type DriftReport,
+  type LabelShift,
+  Preset,
+  type QualityCheck,
+  TestName,
+} from "./schema.ts";
 
 /** Per-column settings. */
 export const ColumnOptions = z.object({
   type: z.enum(["numeric", "categorical", "text", "datetime", "id"]).optional(),
   test: TestName.optional(),
+  /** A distance test's cut-off, or (evidently preset) a p-value test's threshold. */
   threshold: z.number().positive().optional(),
   skip: z.boolean().optional(),
 }).strict();
@@ -38,6 +72,14 @@ export type ColumnOptions = z.infer<typeof ColumnOptions>;
 
 /** Options of detectDrift; zod-validated so a DAG's conf can carry them. */
 export const DriftOptions = z.object({
+  /** `default`: the honest policy; `evidently`: Evidently's rules (see the module doc). */
+  preset: Preset.default("default"),
+  /** Family-wise α of the default preset (the FDR level with `bh`). */
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  /** Multiple-testing correction across every check of the default preset. */
+  correction: Correction.default("holm"),
+  /** Data-quality checks (missing share, unseen-category share) under the default preset. */
+  quality: z.boolean().default(true),
   columns: z.record(z.string(), ColumnOptions).default({}),
   /** Compare only these columns. */
   only: z.array(z.string()).optional(),
@@ -55,6 +97,7 @@ export const DriftOptions = z.object({
   driftShare: z.number().min(0).max(1).default(0.5),
   /** Add domain-classifier drift over all compared columns. */
   multivariate: z.boolean().default(false),
+  /** The evidently preset's ROC AUC cut-off of the domain classifier. */
   multivariateThreshold: z.number().min(0.5).max(1).default(0.55),
   seed: z.number().int().default(0),
   bootstrapRounds: z.number().int().positive().default(200),
@@ -63,57 +106,21 @@ export const DriftOptions = z.object({
   extraTests: z.array(TestName.exclude(["domain_classifier"])).default([]),
 }).strict();
 export type DriftOptions = z.input<typeof DriftOptions>;
+type Opts = z.infer<typeof DriftOptions>;
 
-/** Tests that give a p-value (drift when p < threshold); the others give a distance (drift when ≥ threshold). */
-const P_VALUE_TESTS = new Set<TestName>([
-  "ks",
-  "chisquare",
-  "z",
-  "cramer_von_mises",
-  "mannw",
-  "t_test",
-  "anderson",
-]);
-const NUMERIC_ONLY: ReadonlySet<TestName> = new Set<TestName>([
-  "ks",
-  "cramer_von_mises",
-  "mannw",
-  "t_test",
-  "anderson",
-  "wasserstein",
-  "energy_distance",
-]);
-
-/** A test's verdict: a p-value below the threshold, or a distance at or above it. */
+/** A test's verdict under its registered rule: a p-value below the threshold, or a distance at or above it. */
 export function driftVerdict(
   test: TestName,
   r: { statistic: number; pValue: number | null },
   threshold = DEFAULT_THRESHOLDS[test],
 ): boolean {
-  return P_VALUE_TESTS.has(test) ? (r.pValue ?? 1) < threshold : r.statistic >= threshold;
+  return ruleVerdict(test, r, threshold);
 }
 
-/** Evidently's default threshold of each test. */
-export const DEFAULT_THRESHOLDS: Record<TestName, number> = {
-  ks: 0.05,
-  chisquare: 0.05,
-  z: 0.05,
-  cramer_von_mises: 0.05,
-  mannw: 0.05,
-  t_test: 0.05,
-  anderson: 0.05,
-  wasserstein: 0.1,
-  jensenshannon: 0.1,
-  psi: 0.1,
-  kl_div: 0.1,
-  hellinger: 0.1,
-  energy_distance: 0.1,
-  domain_classifier: 0.55,
-};
-
-type Samples =
-  | { kind: "numeric"; ref: NumericSample; cur: NumericSample }
-  | { kind: "categorical"; ref: CategoricalSample; cur: CategoricalSample };
+/** Evidently's default threshold of each test (from the registry). */
+export const DEFAULT_THRESHOLDS: Record<TestName, number> = Object.fromEntries(
+  Object.entries(STAT_TESTS).map(([k, t]) => [k, t.defaultThreshold]),
+) as Record<TestName, number>;
 
 /** Distinct values across both samples. */
 function unionDistinct(s: Samples): number {
@@ -132,7 +139,7 @@ function unionDistinct(s: Samples): number {
   return d;
 }
 
-/** Evidently's choice of test for a column. */
+/** Evidently's choice of test for a column (the evidently preset). */
 export function defaultTest(
   kind: "numeric" | "categorical",
   nRef: number,
@@ -145,47 +152,44 @@ export function defaultTest(
   return kind === "numeric" && distinct > 5 ? "wasserstein" : "jensenshannon";
 }
 
-function runTest(test: TestName, s: Samples): { statistic: number; pValue: number | null } {
-  const asCats = (): [CategoricalSample, CategoricalSample] =>
-    s.kind === "categorical"
-      ? [s.ref, s.cur]
-      : [CategoricalSample.from(s.ref.sorted), CategoricalSample.from(s.cur.sorted)];
-  const withP = (r: st.TestResult) => ({ statistic: r.statistic, pValue: r.pValue });
-  const dist = (v: number) => ({ statistic: v, pValue: null });
-  if (NUMERIC_ONLY.has(test) && s.kind !== "numeric") {
-    throw new TypeError(`test "${test}" needs numbers`);
+/** The default policy's test for a column: KS for numbers with > 5 distinct reference values, else pooled χ². */
+export function policyTest(kind: "numeric" | "categorical", refDistinct: number): TestName {
+  return kind === "numeric" && refDistinct > 5 ? "ks" : "chisquare_pooled";
+}
+
+function runTest(
+  test: RegisteredTest,
+  s: Samples,
+): { statistic: number; pValue: number | null; effect?: number } {
+  const t = STAT_TESTS[test];
+  if (!appliesTo(test, s.kind)) {
+    throw new TypeError(
+      test === "domain_classifier"
+        ? `test "domain_classifier" applies to text columns`
+        : `test "${test}" needs numbers`,
+    );
   }
-  const num = s as Extract<Samples, { kind: "numeric" }>;
-  switch (test) {
-    case "ks":
-      return withP(st.ksTest(num.ref, num.cur));
-    case "cramer_von_mises":
-      return withP(st.cramerVonMisesTest(num.ref, num.cur));
-    case "mannw":
-      return withP(st.mannWhitneyTest(num.ref, num.cur));
-    case "t_test":
-      return withP(st.welchTTest(num.ref, num.cur));
-    case "anderson":
-      return withP(st.andersonDarlingTest(num.ref, num.cur));
-    case "wasserstein":
-      return dist(st.wassersteinNormed(num.ref, num.cur));
-    case "energy_distance":
-      return dist(st.energyDistance(num.ref, num.cur));
-    case "chisquare":
-      return withP(st.chiSquareTest(...asCats()));
-    case "z":
-      return withP(st.zTestProportions(...asCats()));
-    case "jensenshannon":
-      return dist(st.jensenShannonDistance(s.ref, s.cur));
-    case "psi":
-      return dist(st.psi(s.ref, s.cur));
-    case "kl_div":
-      return dist(st.klDivergence(s.ref, s.cur));
-    case "hellinger":
-      return dist(st.hellingerDistance(s.ref, s.cur));
-    case "domain_classifier":
-      throw new TypeError(`test "domain_classifier" applies to text columns`);
+  if (!t.run) throw new TypeError(`test "${test}" is run by detectDrift itself`);
+  return t.run(s);
+}
+
+/** The KS statistic D of two sorted samples (an effect size; no p-value). */
+function ksDistance(a: Float64Array, b: Float64Array): number {
+  let i = 0, j = 0, d = 0;
+  while (i < a.length || j < b.length) {
+    const v = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i] : b[j];
+    while (i < a.length && a[i] === v) i++;
+    while (j < b.length && b[j] === v) j++;
+    d = Math.max(d, Math.abs(i / a.length - j / b.length));
   }
+  return d;
+}
+
+/** Effect size of a column on a 0–1 scale: KS D for numbers, total variation (pooled) for categories. */
+function effectOf(s: Samples): number {
+  return s.kind === "numeric"
+    ? ksDistance(s.ref.sorted, s.cur.sorted)
+    : chiSquarePooledTest(s.ref, s.cur).effect;
 }
 
 const TOP_CATEGORIES = 20;
@@ -220,8 +224,23 @@ function samplesOf(type: "numeric" | "categorical", ref: Column, cur: Column): S
   };
 }
 
+function missingCount(c: Column): number {
+  let m = 0;
+  for (let i = 0; i < c.length; i++) {
+    const v = c[i];
+    if (v === null || v === undefined || (typeof v === "number" && !Number.isFinite(v))) m++;
+  }
+  return m;
+}
+
 /** Called after each column: how many are done of how many. */
 export type DriftProgress = (done: number, total: number, column: string) => void;
+
+/** One column's verdict and its data-quality checks. */
+interface Compared {
+  column: ColumnDrift;
+  quality: QualityCheck[];
+}
 
 /** Compares `current` with `reference`, column by column; see the module doc for the rules. */
 export function detectDrift(
@@ -247,6 +266,7 @@ export function detectDrift(
     }
   }
   const columns: ColumnDrift[] = [];
+  const quality: QualityCheck[] = [];
   const skipped: { column: string; reason: string }[] = [];
   const features: FeatureColumn[] = [];
   const names = opts.only ?? Object.keys(reference);
@@ -271,13 +291,12 @@ export function detectDrift(
     const verdict = compareColumn(name, type, reference[name], current[name], col, nRef, opts);
     if ("reason" in verdict) skipped.push({ column: name, reason: verdict.reason });
     else {
-      columns.push(verdict);
+      columns.push(verdict.column);
+      quality.push(...verdict.quality);
       features.push({ name, type });
     }
   }
   progress?.(names.length, names.length, "");
-  const weights = columns.length;
-  const driftedShare = weights ? columns.filter((c) => c.drifted).length / weights : 0;
   const report: DriftReport = {
     version: 1,
     createdAt: new Date().toISOString(),
@@ -285,10 +304,11 @@ export function detectDrift(
     nCur,
     columns,
     skipped,
-    driftedShare,
+    driftedShare: 0,
     driftShareThreshold: opts.driftShare,
-    datasetDrift: columns.length > 0 && driftedShare >= opts.driftShare,
+    datasetDrift: false,
   };
+  if (opts.preset === "default") report.quality = quality;
   if (opts.multivariate && features.length > 0) {
     const r = domainClassifier(reference, current, features, { seed: opts.seed });
     report.multivariate = {
@@ -296,7 +316,9 @@ export function detectDrift(
       rocAuc: r.rocAuc,
       threshold: opts.multivariateThreshold,
       pValue: r.pValue,
-      drifted: r.rocAuc >= opts.multivariateThreshold && r.pValue < 0.05,
+      drifted: opts.preset === "evidently"
+        ? r.rocAuc >= opts.multivariateThreshold && r.pValue < 0.05
+        : r.pValue < opts.alpha,
       topFeatures: r.topFeatures,
     };
   }
@@ -313,24 +335,118 @@ export function detectDrift(
       current[p],
       opts.columns[p] ?? {},
       nRef,
-      opts,
+      { ...opts, quality: false },
     );
-    if (!("reason" in verdict)) report.prediction = verdict;
+    if (!("reason" in verdict)) report.prediction = verdict.column;
     if (opts.target && opts.target in reference && opts.target in current) {
       const ref = reference[opts.target], cur = current[opts.target];
-      const positive = opts.positiveLabel ??
-        (isNumericColumn(ref) || isNumericColumn(cur)
-          ? undefined
-          : classLabels([...ref, ...cur]).at(-1));
-      report.performance = performanceDrift(
-        opts.task,
-        labelled(reference, opts.target, p, opts.task, positive),
-        labelled(current, opts.target, p, opts.task, positive),
-        { rounds: opts.bootstrapRounds, seed: opts.seed },
-      );
+      const positive = positiveOf(ref, cur, opts);
+      const refL = labelled(reference, opts.target, p, opts.task, positive);
+      const curL = labelled(current, opts.target, p, opts.task, positive);
+      report.performance = performanceDrift(opts.task, refL, curL, {
+        rounds: opts.bootstrapRounds,
+        seed: opts.seed,
+      });
+      if (opts.task === "classification") {
+        const a = aucWithSe(refL.y, refL.score), b = aucWithSe(curL.y, curL.score);
+        if (Number.isFinite(a.auc) && Number.isFinite(b.auc)) {
+          const t = aucDropTest(a, b);
+          report.performance.aucTest = {
+            reference: a.auc,
+            current: b.auc,
+            seReference: a.se,
+            seCurrent: b.se,
+            drop: t.drop,
+            z: t.z,
+            pValue: t.pValue,
+          };
+        }
+      }
     }
   }
+  if (
+    opts.target && opts.task === "classification" && opts.target in reference &&
+    opts.target in current
+  ) {
+    report.labels = labelShift(reference[opts.target], current[opts.target], opts);
+  }
+  report.policy = opts.preset === "default" ? correct(report, opts) : {
+    preset: "evidently",
+    alpha: 0.05,
+    correction: "none",
+    controls: "per-test error rate of p-value tests (no correction); distances have none",
+    tests: columns.length + (report.prediction ? 1 : 0) + (report.multivariate ? 1 : 0),
+  };
+  report.driftedShare = columns.length
+    ? columns.filter((c) => c.drifted).length / columns.length
+    : 0;
+  report.datasetDrift = columns.length > 0 && report.driftedShare >= opts.driftShare;
   return report;
+}
+
+/**
+ * The default preset's correction: every p-value of the report (columns with a p-value test,
+ * informative quality checks, prediction drift, the domain classifier) is adjusted in one family and
+ * each verdict becomes adjusted p < α. A missing-share check with no missing value on either side
+ * stays out of the family: given that total its null distribution is a point (it cannot reject).
+ */
+function correct(report: DriftReport, opts: Opts): NonNullable<DriftReport["policy"]> {
+  const members: { p: number; set: (adj: number) => void }[] = [];
+  const pValued = (c: ColumnDrift) => c.pValue !== null && STAT_TESTS[c.test].rule === "p_value";
+  const addColumn = (c: ColumnDrift) => {
+    if (c.test === "domain_classifier" && c.pValue !== null) {
+      members.push({
+        p: c.pValue,
+        set: (adj) => {
+          c.adjustedPValue = adj;
+          c.drifted = adj < opts.alpha;
+        },
+      });
+    } else if (pValued(c)) {
+      members.push({
+        p: c.pValue!,
+        set: (adj) => {
+          c.adjustedPValue = adj;
+          c.drifted = adj < opts.alpha;
+        },
+      });
+    } else c.adjustedPValue = null;
+  };
+  for (const c of report.columns) addColumn(c);
+  if (report.prediction) addColumn(report.prediction);
+  for (const q of report.quality ?? []) {
+    if (q.check === "missing_share" && q.statistic === 0 && q.reference === 0) {
+      q.adjustedPValue = 1;
+      q.drifted = false;
+      continue;
+    }
+    members.push({
+      p: q.pValue,
+      set: (adj) => {
+        q.adjustedPValue = adj;
+        q.drifted = adj < opts.alpha;
+      },
+    });
+  }
+  const mv = report.multivariate;
+  if (mv) {
+    members.push({
+      p: mv.pValue,
+      set: (adj) => {
+        mv.adjustedPValue = adj;
+        mv.drifted = adj < opts.alpha;
+      },
+    });
+  }
+  const adjusted = adjustPValues(members.map((m) => m.p), opts.correction);
+  members.forEach((m, i) => m.set(adjusted[i]));
+  return {
+    preset: "default",
+    alpha: opts.alpha,
+    correction: opts.correction,
+    controls: ERROR_RATE[opts.correction],
+    tests: members.length,
+  };
 }
 
 function compareColumn(
@@ -340,15 +456,36 @@ function compareColumn(
   cur: Column,
   col: ColumnOptions,
   nRef: number,
-  opts: z.infer<typeof DriftOptions>,
-): ColumnDrift | { reason: string } {
-  const nullShare = (c: Column) => {
-    let m = 0;
-    for (let i = 0; i < c.length; i++) {
-      const v = c[i];
-      if (v === null || (typeof v === "number" && !Number.isFinite(v))) m++;
-    }
-    return c.length ? m / c.length : 0;
+  opts: Opts,
+): Compared | { reason: string } {
+  const honest = opts.preset === "default";
+  const missRef = missingCount(ref), missCur = missingCount(cur);
+  const base = {
+    column: name,
+    nullShareRef: ref.length ? missRef / ref.length : 0,
+    nullShareCur: cur.length ? missCur / cur.length : 0,
+  };
+  const quality: QualityCheck[] = [];
+  const missingCheck = (nR: number, nC: number) => {
+    if (!honest || !opts.quality) return;
+    const m = missingShareTest(
+      { missing: missRef, total: ref.length },
+      { missing: missCur, total: cur.length },
+    );
+    quality.push({
+      column: name,
+      check: "missing_share",
+      test: "missing_share",
+      reference: m.reference,
+      current: m.current,
+      statistic: m.statistic,
+      pValue: m.pValue,
+      adjustedPValue: m.pValue,
+      effect: m.effect,
+      drifted: false,
+      nRef: nR,
+      nCur: nC,
+    });
   };
   if (type === "text") {
     if (isNumericColumn(ref) || isNumericColumn(cur)) {
@@ -359,19 +496,22 @@ function compareColumn(
       maxRowsPerSide: 2000,
       permutations: 500,
     });
-    const threshold = col.threshold ?? DEFAULT_THRESHOLDS.domain_classifier;
+    const threshold = honest ? opts.alpha : col.threshold ?? DEFAULT_THRESHOLDS.domain_classifier;
+    missingCheck(ref.length, cur.length);
     return {
-      column: name,
-      type,
-      test: "domain_classifier",
-      statistic: r.rocAuc,
-      pValue: r.pValue,
-      threshold,
-      drifted: r.rocAuc >= threshold && r.pValue < 0.05,
-      nRef: ref.filter((v) => v !== null).length,
-      nCur: cur.filter((v) => v !== null).length,
-      nullShareRef: nullShare(ref),
-      nullShareCur: nullShare(cur),
+      column: {
+        ...base,
+        type,
+        test: "domain_classifier",
+        statistic: r.rocAuc,
+        pValue: r.pValue,
+        threshold,
+        drifted: honest ? r.pValue < opts.alpha : r.rocAuc >= threshold && r.pValue < 0.05,
+        nRef: ref.length - missRef,
+        nCur: cur.length - missCur,
+        effect: Math.max(0, 2 * (r.rocAuc - 0.5)),
+      },
+      quality,
     };
   }
   let samples: Samples;
@@ -383,45 +523,107 @@ function compareColumn(
   if (samples.ref.n === 0) return { reason: "no values in the reference" };
   if (samples.cur.n === 0) return { reason: "no values in the current table" };
   const distinct = unionDistinct(samples);
-  const test = col.test ?? defaultTest(samples.kind, nRef, distinct);
-  if (test === "z" && distinct > 2) {
+  const test = col.test ??
+    (honest
+      ? policyTest(samples.kind, samples.ref.distinct)
+      : defaultTest(samples.kind, nRef, distinct));
+  if (STAT_TESTS[test].binaryOnly && distinct > 2) {
     throw new TypeError(
-      `detectDrift: column "${name}" has more than two values; the z test needs a binary column (use chisquare)`,
+      `detectDrift: column "${name}" has more than two values; the ${test} test needs a binary column (use chisquare)`,
     );
   }
-  let r: { statistic: number; pValue: number | null };
+  let r: { statistic: number; pValue: number | null; effect?: number };
   try {
     r = runTest(test, samples);
   } catch (e) {
     throw new TypeError(`detectDrift: column "${name}" (${type}): ${(e as Error).message}`);
   }
-  const threshold = col.threshold ?? DEFAULT_THRESHOLDS[test];
+  const rule = STAT_TESTS[test].rule;
+  const threshold = honest && rule === "p_value"
+    ? opts.alpha
+    : col.threshold ?? DEFAULT_THRESHOLDS[test];
   const drifted = driftVerdict(test, r, threshold);
   const extra: Record<string, { statistic: number; pValue: number | null }> = {};
   for (const t of opts.extraTests) {
-    if (t === test || (NUMERIC_ONLY.has(t) && samples.kind !== "numeric")) continue;
-    if (t === "z" && distinct > 2) continue;
-    extra[t] = runTest(t, samples);
+    if (t === test || !appliesTo(t, samples.kind)) continue;
+    if (STAT_TESTS[t].binaryOnly && distinct > 2) continue;
+    const x = runTest(t, samples);
+    extra[t] = { statistic: x.statistic, pValue: x.pValue };
   }
   const histogram = opts.histograms ? histogramOf(samples) : undefined;
   const counts = { nRef: samples.ref.n, nCur: samples.cur.n };
+  const effect = honest ? r.effect ?? effectOf(samples) : undefined;
+  missingCheck(ref.length, cur.length);
+  if (honest && opts.quality && samples.kind === "categorical") {
+    const u = unseenShareTest(samples.ref, samples.cur);
+    quality.push({
+      column: name,
+      check: "unseen_share",
+      test: "unseen_share",
+      reference: u.reference,
+      current: u.current,
+      statistic: u.statistic,
+      pValue: u.pValue,
+      adjustedPValue: u.pValue,
+      effect: u.effect,
+      drifted: false,
+      nRef: samples.ref.n,
+      nCur: samples.cur.n,
+    });
+  }
   if (samples.kind === "numeric") {
     samples.ref.dispose();
     samples.cur.dispose();
   }
   return {
-    column: name,
-    type,
-    test,
-    statistic: r.statistic,
-    pValue: r.pValue,
-    threshold,
-    drifted,
-    ...counts,
-    nullShareRef: nullShare(ref),
-    nullShareCur: nullShare(cur),
-    ...(histogram ? { histogram } : {}),
-    ...(opts.extraTests.length ? { extra } : {}),
+    column: {
+      ...base,
+      type,
+      test,
+      statistic: r.statistic,
+      pValue: r.pValue,
+      threshold,
+      drifted,
+      ...counts,
+      ...(honest ? { effect, adjustedPValue: r.pValue } : {}),
+      ...(histogram ? { histogram } : {}),
+      ...(opts.extraTests.length ? { extra } : {}),
+    },
+    quality,
+  };
+}
+
+function positiveOf(ref: Column, cur: Column, opts: Opts): string | undefined {
+  return opts.positiveLabel ??
+    (isNumericColumn(ref) || isNumericColumn(cur)
+      ? undefined
+      : classLabels([...ref, ...cur]).at(-1));
+}
+
+/** The positive share of the target, reference against current. */
+function labelShift(ref: Column, cur: Column, opts: Opts): LabelShift | undefined {
+  const positive = positiveOf(ref, cur, opts);
+  const count = (c: Column) => {
+    let pos = 0, n = 0;
+    for (let i = 0; i < c.length; i++) {
+      const v = c[i];
+      if (v === null || (typeof v === "number" && !Number.isFinite(v))) continue;
+      n++;
+      if (typeof v === "number" ? v === 1 : v === positive) pos++;
+    }
+    return { pos, n };
+  };
+  const a = count(ref), b = count(cur);
+  if (a.n === 0 || b.n === 0) return undefined;
+  const t = twoProportionTest(a.pos, a.n, b.pos, b.n);
+  return {
+    positiveLabel: positive ?? null,
+    reference: t.reference,
+    current: t.current,
+    nRef: a.n,
+    nCur: b.n,
+    statistic: t.statistic,
+    pValue: t.pValue,
   };
 }
 

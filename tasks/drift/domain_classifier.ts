@@ -1,10 +1,13 @@
 /**
  * Domain-classifier drift: can a classifier tell reference rows from current rows? Features are
  * built from the compared columns (numeric: median-imputed and standardised, with a missing flag;
- * categorical: one-hot of the 10 most frequent labels; text: 64 hashed word buckets), a logistic
+ * categorical: one-hot of every label, or 64 hashed buckets beyond 64 labels — every category is
+ * seen; text: 64 hashed word buckets), a logistic
  * regression is fitted on 70% of a seeded subsample and judged by ROC AUC on the other 30%, with a
- * permutation p-value (holdout labels shuffled against the fixed scores). AUC ≈ 0.5 means the
- * samples are indistinguishable.
+ * permutation p-value (holdout labels shuffled against the fixed scores): the share of
+ * permutations whose AUC reaches the observed one, (k + 1)/(B + 1) — a valid p-value under
+ * exchangeability, which the default policy decides by. AUC ≈ 0.5 means the samples are
+ * indistinguishable.
  *
  * @example
  * ```ts
@@ -68,20 +71,31 @@ function numericBlock(name: string, values: number[]): Block {
   };
 }
 
+/**
+ * Every category reaches the classifier: one-hot when a column has at most {@link HASH_BUCKETS}
+ * labels (missing counted as one), otherwise feature hashing into that many buckets (FNV-1a of the
+ * label), so a rare or new category moves its bucket instead of vanishing into "other".
+ */
 function categoricalBlock(name: string, values: (string | null)[]): Block {
-  const counts = new Map<string, number>();
-  for (const v of values) {
-    counts.set(v ?? "\u0000missing", (counts.get(v ?? "\u0000missing") ?? 0) + 1);
+  const MISSING = "\u0000missing";
+  const labels = [...new Set(values.map((v) => v ?? MISSING))].sort();
+  if (labels.length <= HASH_BUCKETS) {
+    const index = new Map(labels.map((k, i) => [k, i]));
+    return {
+      names: labels.map((k) => `${name} = ${k === MISSING ? "(missing)" : k}`),
+      write(column, row, out, at) {
+        const v = (column as (string | null)[])[row] ?? MISSING;
+        for (let i = 0; i < labels.length; i++) out[at + i] = 0;
+        const i = index.get(v);
+        if (i !== undefined) out[at + i] = 1;
+      },
+    };
   }
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k]) => k);
-  const index = new Map(top.map((k, i) => [k, i]));
   return {
-    names: top.map((k) => `${name} = ${k === "\u0000missing" ? "(missing)" : k}`),
+    names: Array.from({ length: HASH_BUCKETS }, (_, i) => `${name} hashed#${i}`),
     write(column, row, out, at) {
-      const v = (column as (string | null)[])[row] ?? "\u0000missing";
-      for (let i = 0; i < top.length; i++) out[at + i] = 0;
-      const i = index.get(v);
-      if (i !== undefined) out[at + i] = 1;
+      for (let i = 0; i < HASH_BUCKETS; i++) out[at + i] = 0;
+      out[at + hashToken((column as (string | null)[])[row] ?? MISSING)] = 1;
     },
   };
 }

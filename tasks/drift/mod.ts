@@ -1,18 +1,59 @@
 /**
- * The drift library: statistics equal to scipy's and Evidently's, dataset drift, severity, drift
- * injection with ground truth, and reports.
+ * The drift library: statistics equal to scipy's and Evidently's, the honest default policy
+ * (p-value tests, data-quality checks, one multiple-testing correction), severity by impact with
+ * causes (`none | minor | moderate | major | prior | concept`), drift injection with ground truth,
+ * and reports. See /work/notes/drift-policy-API.md or the README's Drift section.
  *
  * @example
  * ```ts
- * import { detectDrift, evaluateSeverity, renderDriftReportHtml } from "./mod.ts";
- * const report = detectDrift(reference, current);
- * report.severity = evaluateSeverity(report);
+ * import { DEFAULT_ACTIONS, detectDrift, evaluateSeverity, renderDriftReportHtml } from "./mod.ts";
+ * const report = detectDrift(reference, current, { target: "late", prediction: "p_late" });
+ * report.severity = evaluateSeverity(report, {}, previousVerdicts);
+ * const action = DEFAULT_ACTIONS[report.severity.severity];
  * await Deno.writeTextFile("drift.html", renderDriftReportHtml(report));
  * ```
  */
 export * from "./stattests.ts";
-export { DEFAULT_THRESHOLDS, defaultTest, detectDrift, DriftOptions } from "./detect.ts";
-export { evaluateSeverity, SeverityPolicy } from "./severity.ts";
+export {
+  ColumnOptions,
+  DEFAULT_THRESHOLDS,
+  defaultTest,
+  detectDrift,
+  DriftOptions,
+  type DriftProgress,
+  driftVerdict,
+  policyTest,
+} from "./detect.ts";
+export {
+  DEFAULT_EFFECT_THRESHOLDS,
+  evaluateSeverity,
+  SENSITIVITY_SCALE,
+  SeverityPolicy,
+} from "./severity.ts";
+export { adjustPValues, ERROR_RATE } from "./correction.ts";
+export {
+  appliesTo,
+  type DecisionRule,
+  type RegisteredTest,
+  ruleVerdict,
+  type Samples,
+  STAT_TESTS,
+  type StatOutcome,
+  type StatTest,
+  statTest,
+  TEST_NAMES,
+  type TestKind,
+} from "./registry.ts";
+export {
+  chiSquarePooledTest,
+  MIN_EXPECTED,
+  missingShareTest,
+  type PolicyTestResult,
+  twoProportionTest,
+  UNSEEN_GAMMA,
+  unseenShareTest,
+} from "./policy_stats.ts";
+export { aucDropTest, type AucEstimate, aucWithSe } from "./auc_delong.ts";
 export {
   type Batch,
   BatchStreamOptions,

@@ -9,28 +9,27 @@
  * ```
  */
 import { z } from "zod";
+import { Correction } from "./correction.ts";
+import { TEST_NAMES } from "./registry.ts";
+
+export { Correction };
+
+/**
+ * A drift policy preset: `default` — per-column p-value tests (KS; two-sample χ² with rare
+ * categories pooled), data-quality checks (missing share, unseen-category share), prediction drift,
+ * one multiple-testing correction across them all, severity by effect size; `evidently` —
+ * Evidently's rules with their numbers (KS/χ²/z at p < 0.05 up to 1,000 reference rows, then
+ * Wasserstein/Jensen–Shannon ≥ 0.1; severity by the share of drifted columns).
+ */
+export const Preset = z.enum(["default", "evidently"]);
+export type Preset = z.infer<typeof Preset>;
 
 /** How a column is treated. */
 export const ColumnType = z.enum(["numeric", "categorical", "text"]);
 export type ColumnType = z.infer<typeof ColumnType>;
 
-/** The names of the univariate tests detectDrift can apply to a column. */
-export const TestName = z.enum([
-  "ks",
-  "chisquare",
-  "z",
-  "wasserstein",
-  "jensenshannon",
-  "psi",
-  "kl_div",
-  "hellinger",
-  "cramer_von_mises",
-  "mannw",
-  "t_test",
-  "anderson",
-  "energy_distance",
-  "domain_classifier",
-]);
+/** The names of the tests detectDrift can apply to a column: the keys of the registry (registry.ts). */
+export const TestName = z.enum(TEST_NAMES);
 export type TestName = z.infer<typeof TestName>;
 
 /** One column's verdict. A test with a p-value drifts when pValue < threshold; a distance when statistic >= threshold. */
@@ -46,6 +45,13 @@ export const ColumnDrift = z.object({
   nCur: z.number().int().nonnegative(),
   nullShareRef: z.number().min(0).max(1),
   nullShareCur: z.number().min(0).max(1),
+  /**
+   * The p-value after the policy's multiple-testing correction across every check of the report
+   * (default preset); null for distances and under the evidently preset. Drift when < α.
+   */
+  adjustedPValue: z.number().min(0).max(1).nullable().optional(),
+  /** Effect size on a 0–1 scale (KS statistic D for numbers, total variation for categories). */
+  effect: z.number().nullable().optional(),
   /** Further statistics asked for with `extraTests`, by test name. */
   extra: z.record(z.string(), z.object({ statistic: z.number(), pValue: z.number().nullable() }))
     .optional(),
@@ -66,6 +72,8 @@ export const MultivariateDrift = z.object({
   topFeatures: z.array(z.object({ feature: z.string(), weight: z.number() })).default([]),
   threshold: z.number(),
   pValue: z.number(),
+  /** After the report's correction (default preset). */
+  adjustedPValue: z.number().min(0).max(1).nullable().optional(),
   drifted: z.boolean(),
 });
 export type MultivariateDrift = z.infer<typeof MultivariateDrift>;
@@ -86,24 +94,138 @@ export const PerformanceMetric = z.object({
 });
 export type PerformanceMetric = z.infer<typeof PerformanceMetric>;
 
+/**
+ * The one-sided test that ROC AUC fell: DeLong standard errors of both sides,
+ * z = (reference − current) / √(se_ref² + se_cur²), p = P(Z ≥ z).
+ */
+export const AucDropTest = z.object({
+  reference: z.number(),
+  current: z.number(),
+  seReference: z.number(),
+  seCurrent: z.number(),
+  /** reference − current. */
+  drop: z.number(),
+  z: z.number(),
+  pValue: z.number().min(0).max(1),
+});
+export type AucDropTest = z.infer<typeof AucDropTest>;
+
 /** Performance drift when labels exist. */
 export const PerformanceDrift = z.object({
   task: z.enum(["classification", "regression"]),
   metrics: z.array(PerformanceMetric),
+  /** Classification: the ROC AUC drop test (threshold-free; what `concept` is decided on). */
+  aucTest: AucDropTest.optional(),
 });
 export type PerformanceDrift = z.infer<typeof PerformanceDrift>;
 
-/** Severity levels, from nothing to act on to a changed relation between features and label. */
-export const Severity = z.enum(["none", "minor", "moderate", "major", "concept"]);
+/**
+ * A data-quality check of one feature (default preset): its missing share, or the share of its
+ * values in categories the reference never saw. In the same correction family as the columns.
+ */
+export const QualityCheck = z.object({
+  column: z.string(),
+  check: z.enum(["missing_share", "unseen_share"]),
+  test: TestName,
+  /** Reference share (unseen: the reference's own leave-one-out unseen rate). */
+  reference: z.number().min(0).max(1),
+  /** Current share. */
+  current: z.number().min(0).max(1),
+  statistic: z.number(),
+  pValue: z.number().min(0).max(1),
+  adjustedPValue: z.number().min(0).max(1),
+  /** |current − reference| (missing) or the excess unseen share. */
+  effect: z.number(),
+  drifted: z.boolean(),
+  nRef: z.number().int().nonnegative(),
+  nCur: z.number().int().nonnegative(),
+});
+export type QualityCheck = z.infer<typeof QualityCheck>;
+
+/** The label's positive share, reference against current (two-proportion z-test, two-sided). */
+export const LabelShift = z.object({
+  positiveLabel: z.string().nullable(),
+  reference: z.number().min(0).max(1),
+  current: z.number().min(0).max(1),
+  nRef: z.number().int().nonnegative(),
+  nCur: z.number().int().nonnegative(),
+  statistic: z.number(),
+  pValue: z.number().min(0).max(1),
+});
+export type LabelShift = z.infer<typeof LabelShift>;
+
+/** The decision policy a report was made under, and the error rate its alarms control. */
+export const ReportPolicy = z.object({
+  preset: Preset,
+  /** Family-wise α (or FDR level for `bh`); the evidently preset's per-test p-value threshold. */
+  alpha: z.number(),
+  correction: Correction,
+  /** In words: "family-wise error rate (Holm)"… */
+  controls: z.string(),
+  /** Number of checks in the correction family. */
+  tests: z.number().int().nonnegative(),
+});
+export type ReportPolicy = z.infer<typeof ReportPolicy>;
+
+/**
+ * Severity grades: `minor` — a change significant after the correction, whatever its size;
+ * `moderate`/`major` — by importance-weighted effect size; `prior` — the label share moved while
+ * ROC AUC held; `concept` — ROC AUC dropped significantly and persisted or was large.
+ */
+export const Severity = z.enum(["none", "minor", "moderate", "major", "prior", "concept"]);
 export type Severity = z.infer<typeof Severity>;
 
-/** A severity verdict and the reasons for it. */
+/** What a grade asks for. */
+export const Action = z.enum(["log", "warn", "retrain", "recalibrate"]);
+export type Action = z.infer<typeof Action>;
+
+/** Default actions per grade; a DAG may override them. */
+export const DEFAULT_ACTIONS: Readonly<Record<Severity, Action>> = Object.freeze({
+  none: "log",
+  minor: "log",
+  moderate: "warn",
+  major: "retrain",
+  prior: "recalibrate",
+  concept: "retrain",
+});
+
+/** The evidence a grade rests on, kept so later batches can judge persistence. */
+export const SeveritySignals = z.object({
+  /** The largest importance-weighted effect among significant findings (0 when none). */
+  impact: z.number(),
+  /** Significant findings after the correction (columns, quality checks, prediction, multivariate). */
+  findings: z.array(z.object({
+    check: z.string(),
+    column: z.string(),
+    effect: z.number().nullable(),
+    weight: z.number(),
+    adjustedPValue: z.number().nullable(),
+  })),
+  /** The label share moved significantly. */
+  labelShift: z.boolean(),
+  /** ROC AUC fell significantly (one-sided test at α). */
+  aucDrop: z.boolean(),
+  /** …and by at least the policy's large-drop margin. */
+  aucDropLarge: z.boolean(),
+});
+export type SeveritySignals = z.infer<typeof SeveritySignals>;
+
+/** A severity verdict, the reasons for it and the error rate it controls. */
 export const SeverityResult = z.object({
   severity: Severity,
   score: z.number(),
   reasons: z.array(z.string()),
+  /** The error rate this grade controls, in words (e.g. "family-wise error rate (Holm) ≤ 0.05 over 16 checks"). */
+  errorRate: z.string().optional(),
+  /** The policy's default action for the grade. */
+  action: Action.optional(),
+  signals: SeveritySignals.optional(),
 });
 export type SeverityResult = z.infer<typeof SeverityResult>;
+
+/** Previous batches' severity verdicts, oldest first (for persistence). */
+export const SeverityHistory = z.array(SeverityResult);
+export type SeverityHistory = z.infer<typeof SeverityHistory>;
 
 /** The whole report of one reference/current comparison. */
 export const DriftReport = z.object({
@@ -117,6 +239,12 @@ export const DriftReport = z.object({
   driftedShare: z.number().min(0).max(1),
   driftShareThreshold: z.number(),
   datasetDrift: z.boolean(),
+  /** The decision policy (absent in reports made before presets existed: evidently rules). */
+  policy: ReportPolicy.optional(),
+  /** Data-quality checks per feature (default preset). */
+  quality: z.array(QualityCheck).optional(),
+  /** Label share test, when the target is in both tables (classification). */
+  labels: LabelShift.optional(),
   multivariate: MultivariateDrift.optional(),
   prediction: ColumnDrift.optional(),
   performance: PerformanceDrift.optional(),

@@ -1,25 +1,66 @@
 /**
- * Graduated severity: turns a drift report into `none | minor | moderate | major | concept` with the
- * reasons, so a DAG can decide between doing nothing, alerting and retraining. The drift score is the
- * share of drifted columns, weighted by feature importance when the policy gives it; `concept` wins
- * whenever labelled performance falls below the reference's confidence interval by more than a
- * margin, whatever the feature drift. Policies are zod-validated data (a DAG's conf can carry one).
+ * Graduated severity with causes: turns a drift report (and the previous batches' verdicts) into
+ * `none | minor | moderate | major | prior | concept`, the reasons, the error rate the grade controls
+ * and the default action. Policies are zod-validated data (a DAG's conf can carry one).
+ *
+ * Default preset (the report's own preset unless the policy names one):
+ * - `minor`: at least one check is significant after the report's multiple-testing correction
+ *   (columns, data-quality checks, prediction drift, domain classifier), whatever its size: the
+ *   family-wise error rate (Holm) is ≤ α on clean data.
+ * - `moderate` / `major`: by impact — the largest importance-weighted effect size among the
+ *   significant findings (weights scaled so the most important feature weighs 1; prediction drift
+ *   weighs 1). Effect sizes are on a 0–1 total-variation scale: KS statistic D (numbers), total
+ *   variation of the pooled shares (categories), |Δ share| (missing), excess share (unseen), KS D
+ *   of the champion's scores, 2·(AUC − ½) of the domain classifier. impact ≥ 0.1 is moderate (KS D
+ *   0.1 ≈ a 0.25σ mean shift of a normal, Cohen's d between small and medium); ≥ 0.25 is major
+ *   (≈ 0.64σ, between medium and large). A large sample's tiny real change stays minor.
+ * - `prior`: the label's positive share moved (two-proportion z-test, two-sided, at α) while the
+ *   champion's ROC AUC held (no significant drop): recalibrate, do not retrain. Covariate findings
+ *   are listed among its reasons (under a label shift the covariates move with the labels).
+ * - `concept`: ROC AUC dropped significantly — one-sided test at α on the difference with both
+ *   sides' DeLong standard errors, z = (ref − cur)/√(se_ref² + se_cur²) — and the drop either
+ *   persisted (the previous `persistence − 1` batches also showed a significant drop; pass their
+ *   verdicts as `history`) or is large (≥ `largeDrop`, 0.05 AUC by default). A significant drop that
+ *   is neither yet is graded at least `moderate` (warn) with the reason "concept pending".
+ * Accuracy at a 0.5 threshold is never used: it moves with the base rate.
+ *
+ * Evidently preset: the share of drifted columns (importance-weighted when given) against the
+ * minor/moderate/major thresholds scaled by sensitivity, and `concept` when a metric falls below the
+ * reference interval's low end by `conceptMargin` — the rules before presets existed, unchanged.
  *
  * @example
  * ```ts
  * import { evaluateSeverity } from "./severity.ts";
- * const { severity, reasons } = evaluateSeverity(report, { sensitivity: "high" });
+ * const verdict = evaluateSeverity(report, { featureImportance: { distance: 3, hour: 1 } }, history);
+ * verdict.severity; verdict.reasons; verdict.errorRate; verdict.action;
  * ```
  */
 import { z } from "zod";
-import type { DriftReport, SeverityResult } from "./schema.ts";
+import { ERROR_RATE } from "./correction.ts";
+import {
+  DEFAULT_ACTIONS,
+  type DriftReport,
+  Preset,
+  type Severity,
+  type SeverityHistory,
+  type SeverityResult,
+  type SeveritySignals,
+} from "./schema.ts";
+
+export { DEFAULT_ACTIONS };
 
 /** How sensitivity presets scale the thresholds (high sensitivity = lower thresholds). */
 export const SENSITIVITY_SCALE = { low: 2, medium: 1, high: 0.5 } as const;
 
+/** Default effect-size thresholds of the default preset (see the module doc). */
+export const DEFAULT_EFFECT_THRESHOLDS = { moderate: 0.1, major: 0.25 } as const;
+
 /** A severity policy. */
 export const SeverityPolicy = z.object({
+  /** Which rules: the report's preset when not given. */
+  preset: Preset.optional(),
   sensitivity: z.enum(["low", "medium", "high"]).default("medium"),
+  /** Evidently preset: shares of drifted columns. */
   thresholds: z.object({
     minor: z.number().min(0).max(1).default(0.05),
     moderate: z.number().min(0).max(1).default(0.15),
@@ -28,17 +69,189 @@ export const SeverityPolicy = z.object({
     (t) => t.minor <= t.moderate && t.moderate <= t.major,
     { message: "thresholds must rise: minor ≤ moderate ≤ major" },
   ),
+  /** Default preset: impact (importance-weighted effect size) thresholds, scaled by sensitivity. */
+  effectThresholds: z.object({
+    moderate: z.number().positive().max(1).default(DEFAULT_EFFECT_THRESHOLDS.moderate),
+    major: z.number().positive().max(1).default(DEFAULT_EFFECT_THRESHOLDS.major),
+  }).default(DEFAULT_EFFECT_THRESHOLDS).refine((t) => t.moderate <= t.major, {
+    message: "effectThresholds must rise: moderate ≤ major",
+  }),
   /** Weights per column (e.g. feature importance); columns not named weigh 0 when any is given. */
   featureImportance: z.record(z.string(), z.number().nonnegative()).optional(),
-  /** Drop in ROC AUC or accuracy below the reference's lower confidence bound that means concept drift. */
+  /** α of the label-share and AUC-drop tests (default preset). */
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  /** Batches in a row with a significant AUC drop before `concept` (this one included). */
+  persistence: z.number().int().min(1).default(2),
+  /** An AUC drop at least this large (and significant) is `concept` at once. */
+  largeDrop: z.number().min(0).max(1).default(0.05),
+  /** Evidently preset: drop below the reference's lower confidence bound that means concept drift. */
   conceptMargin: z.number().min(0).default(0.05),
+  /** Evidently preset: the metrics of its concept rule. */
   conceptMetrics: z.array(z.enum(["roc_auc", "accuracy", "f1"])).default(["roc_auc", "accuracy"]),
 }).strict();
 export type SeverityPolicy = z.input<typeof SeverityPolicy>;
+type Policy = z.infer<typeof SeverityPolicy>;
 
-/** Severity of a drift report under a policy. */
-export function evaluateSeverity(report: DriftReport, policy: SeverityPolicy = {}): SeverityResult {
+const fmt = (x: number) => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(2));
+
+/** Severity of a drift report under a policy, given the previous batches' verdicts (oldest first). */
+export function evaluateSeverity(
+  report: DriftReport,
+  policy: SeverityPolicy = {},
+  history: SeverityHistory = [],
+): SeverityResult {
   const p = SeverityPolicy.parse(policy);
+  const preset = p.preset ?? report.policy?.preset ?? "default";
+  return preset === "evidently" ? evidentlySeverity(report, p) : honestSeverity(report, p, history);
+}
+
+function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory): SeverityResult {
+  const scale = SENSITIVITY_SCALE[p.sensitivity];
+  const moderateAt = Math.min(1, p.effectThresholds.moderate * scale);
+  const majorAt = Math.min(1, p.effectThresholds.major * scale);
+  const imp = p.featureImportance;
+  const maxWeight = imp ? Math.max(0, ...Object.values(imp)) : 1;
+  const weightOf = (column: string) =>
+    imp ? (maxWeight > 0 ? (imp[column] ?? 0) / maxWeight : 0) : 1;
+  const findings: SeveritySignals["findings"] = [];
+  for (const c of report.columns) {
+    if (!c.drifted) continue;
+    findings.push({
+      check: c.test,
+      column: c.column,
+      effect: c.effect ?? null,
+      weight: weightOf(c.column),
+      adjustedPValue: c.adjustedPValue ?? null,
+    });
+  }
+  for (const q of report.quality ?? []) {
+    if (!q.drifted) continue;
+    findings.push({
+      check: q.check,
+      column: q.column,
+      effect: q.effect,
+      weight: weightOf(q.column),
+      adjustedPValue: q.adjustedPValue,
+    });
+  }
+  if (report.prediction?.drifted) {
+    findings.push({
+      check: "prediction_drift",
+      column: report.prediction.column,
+      effect: report.prediction.effect ?? null,
+      weight: 1,
+      adjustedPValue: report.prediction.adjustedPValue ?? null,
+    });
+  }
+  const mv = report.multivariate;
+  if (mv?.drifted) {
+    findings.push({
+      check: "domain_classifier",
+      column: "(all features)",
+      effect: Math.max(0, 2 * (mv.rocAuc - 0.5)),
+      weight: 1,
+      adjustedPValue: mv.adjustedPValue ?? null,
+    });
+  }
+  // a finding without an effect size (a user-chosen distance test) weighs in at its statistic
+  const impactOf = (f: SeveritySignals["findings"][number]) => f.weight * (f.effect ?? 0);
+  findings.sort((a, b) => impactOf(b) - impactOf(a));
+  const impact = findings.length ? impactOf(findings[0]) : 0;
+  const rp = report.policy;
+  const family = rp
+    ? `${rp.controls} ≤ ${fmt(rp.alpha)} over ${rp.tests} checks`
+    : "no correction recorded (report made without a policy)";
+  const describe = (f: SeveritySignals["findings"][number]) =>
+    `${f.column} (${f.check}: effect ${f.effect === null ? "n/a" : fmt(f.effect)}${
+      f.weight !== 1 ? ` × importance ${fmt(f.weight)}` : ""
+    }, adjusted p ${f.adjustedPValue === null ? "n/a" : fmt(f.adjustedPValue)})`;
+  const reasons: string[] = [];
+  let severity: Severity = "none";
+  let errorRate = `covariate checks: ${family}`;
+  if (findings.length > 0) {
+    severity = impact >= majorAt ? "major" : impact >= moderateAt ? "moderate" : "minor";
+    reasons.push(
+      `${findings.length} significant change${findings.length > 1 ? "s" : ""} after correction (${
+        rp ? ERROR_RATE[rp.correction] : "uncorrected"
+      }): ${findings.map(describe).join("; ")}`,
+    );
+    reasons.push(
+      severity === "minor"
+        ? `impact ${fmt(impact)} < moderate threshold ${fmt(moderateAt)}: real but small, logged`
+        : `impact ${fmt(impact)} ≥ ${severity} threshold ${
+          fmt(severity === "major" ? majorAt : moderateAt)
+        } (largest importance-weighted effect: ${findings[0].column})`,
+    );
+  } else {
+    reasons.push(`no check significant after correction (${family})`);
+  }
+
+  // label share: prior shift
+  const labels = report.labels;
+  const labelShift = labels !== undefined && labels.pValue < p.alpha;
+  // threshold-free performance: ROC AUC drop
+  const auc = report.performance?.aucTest;
+  const aucDrop = auc !== undefined && auc.pValue < p.alpha;
+  const aucDropLarge = aucDrop && auc!.drop >= p.largeDrop;
+  const previous = history.slice(-(p.persistence - 1));
+  const persisted = p.persistence <= 1 ||
+    (previous.length >= p.persistence - 1 && previous.every((h) => h.signals?.aucDrop === true));
+  const aucText = auc
+    ? `ROC AUC ${fmt(auc.reference)} → ${fmt(auc.current)} (drop ${fmt(auc.drop)}, z ${
+      fmt(auc.z)
+    }, one-sided p ${fmt(auc.pValue)}, DeLong SEs ${fmt(auc.seReference)} / ${fmt(auc.seCurrent)})`
+    : "";
+  if (aucDrop && (aucDropLarge || persisted)) {
+    severity = "concept";
+    reasons.unshift(
+      `${aucText} fell significantly at α ${fmt(p.alpha)} and ${
+        aucDropLarge
+          ? `by at least the large-drop margin ${fmt(p.largeDrop)}`
+          : `persisted for ${p.persistence} batches`
+      }`,
+    );
+    errorRate = `AUC-drop test: per-batch false-alarm rate ≤ ${fmt(p.alpha)} (one-sided)${
+      aucDropLarge ? "" : `, and ${p.persistence} batches in a row`
+    }; ${errorRate}`;
+  } else if (labelShift && !aucDrop) {
+    severity = "prior";
+    reasons.unshift(
+      `label share ${fmt(labels!.reference)} → ${fmt(labels!.current)} (z ${
+        fmt(labels!.statistic)
+      }, p ${fmt(labels!.pValue)} < α ${fmt(p.alpha)}) while ROC AUC held${
+        auc ? ` (${aucText.replace(/^ROC AUC /, "")})` : ""
+      }: a prior shift, recalibrate`,
+    );
+    errorRate = `label-share test: false-alarm rate ≤ ${fmt(p.alpha)} (two-sided); ${errorRate}`;
+  } else {
+    if (aucDrop) {
+      if (severity === "none" || severity === "minor") severity = "moderate";
+      const seen = previous.filter((h) => h.signals?.aucDrop).length + 1;
+      reasons.unshift(
+        `${aucText} fell significantly, below the large-drop margin ${
+          fmt(p.largeDrop)
+        }: concept pending (${seen} of ${p.persistence} batches)`,
+      );
+    } else if (auc) reasons.push(`${aucText}: no significant drop`);
+    if (labels) {
+      reasons.push(
+        `label share ${fmt(labels.reference)} → ${fmt(labels.current)} (p ${fmt(labels.pValue)})${
+          labelShift ? " moved, but ROC AUC dropped too" : ": held"
+        }`,
+      );
+    }
+  }
+  return {
+    severity,
+    score: impact,
+    reasons,
+    errorRate,
+    action: DEFAULT_ACTIONS[severity],
+    signals: { impact, findings, labelShift, aucDrop, aucDropLarge },
+  };
+}
+
+function evidentlySeverity(report: DriftReport, p: Policy): SeverityResult {
   const scale = SENSITIVITY_SCALE[p.sensitivity];
   const reasons: string[] = [];
   const weightOf = (column: string) => p.featureImportance ? p.featureImportance[column] ?? 0 : 1;
@@ -56,12 +269,12 @@ export function evaluateSeverity(report: DriftReport, policy: SeverityPolicy = {
     major: Math.min(1, p.thresholds.major * scale),
   };
   const what = p.featureImportance ? "importance-weighted share" : "share";
-  let severity: SeverityResult["severity"] = "none";
+  let severity: Severity = "none";
   if (driftedNames.length > 0 && score >= t.minor) {
     severity = score >= t.major ? "major" : score >= t.moderate ? "moderate" : "minor";
     reasons.push(
       `${what} of drifted columns ${fmt(score)} ≥ ${severity} threshold ${
-        fmt(t[severity])
+        fmt(t[severity as "minor" | "moderate" | "major"])
       } (${p.sensitivity} sensitivity): ${driftedNames.join(", ")}`,
     );
   } else {
@@ -87,7 +300,12 @@ export function evaluateSeverity(report: DriftReport, policy: SeverityPolicy = {
       );
     }
   }
-  return { severity, score, reasons };
+  return {
+    severity,
+    score,
+    reasons,
+    errorRate:
+      "evidently preset: per-test p < 0.05 or fixed distance thresholds, no correction — the false-alarm rate is not controlled",
+    action: DEFAULT_ACTIONS[severity],
+  };
 }
-
-const fmt = (x: number) => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(2));

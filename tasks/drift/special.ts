@@ -49,3 +49,17 @@ export function besselK(nu: number, x: number): number {
   for (let t = h; t <= tMax; t += h) sum += Math.exp(-x * Math.cosh(t)) * Math.cosh(nu * t);
   return sum * h;
 }
+
+/** P(X ≥ k) for X ~ Binomial(n, p), by the regularized incomplete beta I_p(k, n − k + 1). */
+export function binomialSf(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (p <= 0) return 0;
+  if (p >= 1) return 1;
+  return betainc(p, k, n - k + 1, true, false);
+}
+
+/** P(X ≤ k) for X ~ Binomial(n, p). */
+export function binomialCdf(k: number, n: number, p: number): number {
+  return k < 0 ? 0 : 1 - binomialSf(k + 1, n, p);
+}

@@ -23,10 +23,11 @@ function makeTable(n: number, seed: number, shift = 0): Table {
 }
 
 Deno.test("detectDrift picks Evidently's default test per column by size and distinct values", () => {
-  const small = detectDrift(makeTable(800, 1), makeTable(900, 2));
+  const evidently = { preset: "evidently" } as const;
+  const small = detectDrift(makeTable(800, 1), makeTable(900, 2), evidently);
   const by = Object.fromEntries(small.columns.map((c) => [c.column, c.test]));
   assert.deepEqual(by, { x: "ks", small: "chisquare", bin: "z", cat: "chisquare", flag: "z" });
-  const large = detectDrift(makeTable(3000, 3), makeTable(2000, 4));
+  const large = detectDrift(makeTable(3000, 3), makeTable(2000, 4), evidently);
   const byLarge = Object.fromEntries(large.columns.map((c) => [c.column, c.test]));
   assert.deepEqual(byLarge, {
     x: "wasserstein",
@@ -48,13 +49,14 @@ Deno.test("detectDrift: identical samples never drift under the default policy",
   }
 });
 
-Deno.test("detectDrift flags a shifted column and honours overrides of test and threshold", () => {
+Deno.test("detectDrift (evidently preset) flags a shifted column and honours overrides of test and threshold", () => {
   const ref = makeTable(2000, 5), cur = makeTable(2000, 6, 0.5);
-  const r = detectDrift(ref, cur);
+  const r = detectDrift(ref, cur, { preset: "evidently" });
   const x = r.columns.find((c) => c.column === "x")!;
   assert.equal(x.drifted, true);
   assert.ok(x.statistic > 0.3, `normed wasserstein ${x.statistic}`);
   const o = detectDrift(ref, cur, {
+    preset: "evidently",
     columns: {
       x: { test: "psi", threshold: 5 },
       cat: { skip: true },

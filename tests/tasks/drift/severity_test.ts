@@ -31,7 +31,10 @@ function report(drifted: number, total: number, extra: Partial<DriftReport> = {}
   };
 }
 
-Deno.test("severity thresholds at their edges (100 columns: a share is exact)", () => {
+/** The Evidently-compatible rules, named explicitly: these tests are about them. */
+const EV = { preset: "evidently" } as const;
+
+Deno.test("evidently preset: severity thresholds at their edges (100 columns: a share is exact)", () => {
   const cases: [number, string][] = [
     [0, "none"],
     [4, "none"],
@@ -43,32 +46,32 @@ Deno.test("severity thresholds at their edges (100 columns: a share is exact)", 
     [100, "major"],
   ];
   for (const [drifted, expected] of cases) {
-    const r = evaluateSeverity(report(drifted, 100));
+    const r = evaluateSeverity(report(drifted, 100), EV);
     assert.equal(r.severity, expected, `${drifted}/100 drifted`);
     assert.equal(r.score, drifted / 100);
     assert.ok(r.reasons.length > 0);
   }
 });
 
-Deno.test("sensitivity presets scale the thresholds", () => {
-  assert.equal(evaluateSeverity(report(3, 100), { sensitivity: "high" }).severity, "minor");
-  assert.equal(evaluateSeverity(report(2, 100), { sensitivity: "high" }).severity, "none");
-  assert.equal(evaluateSeverity(report(9, 100), { sensitivity: "low" }).severity, "none");
-  assert.equal(evaluateSeverity(report(10, 100), { sensitivity: "low" }).severity, "minor");
-  assert.equal(evaluateSeverity(report(60, 100), { sensitivity: "low" }).severity, "major");
+Deno.test("evidently preset: sensitivity presets scale the thresholds", () => {
+  assert.equal(evaluateSeverity(report(3, 100), { ...EV, sensitivity: "high" }).severity, "minor");
+  assert.equal(evaluateSeverity(report(2, 100), { ...EV, sensitivity: "high" }).severity, "none");
+  assert.equal(evaluateSeverity(report(9, 100), { ...EV, sensitivity: "low" }).severity, "none");
+  assert.equal(evaluateSeverity(report(10, 100), { ...EV, sensitivity: "low" }).severity, "minor");
+  assert.equal(evaluateSeverity(report(60, 100), { ...EV, sensitivity: "low" }).severity, "major");
 });
 
-Deno.test("feature importance weights the score", () => {
+Deno.test("evidently preset: feature importance weights the score", () => {
   const r = report(1, 10);
-  const weighted = evaluateSeverity(r, { featureImportance: { c0: 9, c1: 1 } });
+  const weighted = evaluateSeverity(r, { ...EV, featureImportance: { c0: 9, c1: 1 } });
   assert.equal(weighted.score, 0.9);
   assert.equal(weighted.severity, "major");
   assert.match(weighted.reasons[0], /importance-weighted/);
-  const unimportant = evaluateSeverity(r, { featureImportance: { c5: 1 } });
+  const unimportant = evaluateSeverity(r, { ...EV, featureImportance: { c5: 1 } });
   assert.equal(unimportant.severity, "none");
 });
 
-Deno.test("concept drift wins when performance falls below the reference interval by the margin", () => {
+Deno.test("evidently preset: concept drift wins when performance falls below the reference interval by the margin", () => {
   const perf = (current: number) =>
     report(0, 10, {
       performance: {
@@ -81,11 +84,11 @@ Deno.test("concept drift wins when performance falls below the reference interva
         }],
       },
     });
-  assert.equal(evaluateSeverity(perf(0.78)).severity, "none"); // 0.82 − 0.05 = 0.77: not below
-  const c = evaluateSeverity(perf(0.76));
+  assert.equal(evaluateSeverity(perf(0.78), EV).severity, "none"); // 0.82 − 0.05 = 0.77: not below
+  const c = evaluateSeverity(perf(0.76), EV);
   assert.equal(c.severity, "concept");
   assert.match(c.reasons.join(" "), /roc_auc fell to 0\.760/);
-  assert.equal(evaluateSeverity(perf(0.76), { conceptMargin: 0.1 }).severity, "none");
+  assert.equal(evaluateSeverity(perf(0.76), { ...EV, conceptMargin: 0.1 }).severity, "none");
 });
 
 Deno.test("policies are validated data with clear errors", () => {

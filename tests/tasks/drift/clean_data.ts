@@ -1,0 +1,44 @@
+/**
+ * Seeded synthetic tables for the false-positive and power tests: five numeric columns of different
+ * shapes (normal, log-normal, uniform, integer-valued, normal with 5 % missing) and two categorical
+ * columns (4 levels; 250 Zipf-distributed levels, many of them rare).
+ */
+import type { Table } from "../../../tasks/data/table.ts";
+import { Random } from "../../../tasks/random.ts";
+
+const ZIPF_LEVELS = 250;
+const zipfCdf = (() => {
+  const w = Array.from({ length: ZIPF_LEVELS }, (_, i) => 1 / (i + 1) ** 1.1);
+  const total = w.reduce((a, b) => a + b, 0);
+  let acc = 0;
+  return Float64Array.from(w, (v) => (acc += v / total));
+})();
+
+function zipf(rng: Random): string {
+  const u = rng.next();
+  let lo = 0, hi = ZIPF_LEVELS - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (zipfCdf[mid] < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return `city${lo}`;
+}
+
+/** n rows drawn from the one fixed distribution, seeded. */
+export function cleanTable(n: number, seed: number): Table {
+  const rng = new Random(seed);
+  const normal = new Float64Array(n), lognormal = new Float64Array(n);
+  const uniform = new Float64Array(n), count = new Float64Array(n), gappy = new Float64Array(n);
+  const level: string[] = [], city: string[] = [];
+  for (let i = 0; i < n; i++) {
+    normal[i] = 10 + 2 * rng.normal();
+    lognormal[i] = Math.exp(rng.normal());
+    uniform[i] = rng.next();
+    count[i] = rng.int(30);
+    gappy[i] = rng.next() < 0.05 ? NaN : rng.normal();
+    level.push(["low", "mid", "high", "top"][rng.int(4)]);
+    city.push(zipf(rng));
+  }
+  return { normal, lognormal, uniform, count, gappy, level, city };
+}

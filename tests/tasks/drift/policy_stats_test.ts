@@ -1,0 +1,140 @@
+/**
+ * The default policy's statistics on small data with known answers (scipy's chi2_contingency with
+ * correction=False, binomial tails, hand-computed DeLong components) and the corrections on
+ * hand-computed p-values.
+ */
+import assert from "node:assert/strict";
+import { aucDropTest, aucWithSe } from "../../../tasks/drift/auc_delong.ts";
+import { adjustPValues } from "../../../tasks/drift/correction.ts";
+import {
+  chiSquarePooledTest,
+  missingShareTest,
+  twoProportionTest,
+  unseenShareTest,
+} from "../../../tasks/drift/policy_stats.ts";
+import { ruleVerdict, STAT_TESTS, TEST_NAMES } from "../../../tasks/drift/registry.ts";
+import { TestName } from "../../../tasks/drift/schema.ts";
+
+const rep = (label: string, n: number): string[] => Array.from({ length: n }, () => label);
+const near = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+Deno.test("chiSquarePooledTest: a 2×2 table equals scipy chi2_contingency (no continuity correction)", () => {
+  const r = chiSquarePooledTest([...rep("a", 30), ...rep("b", 20)], [
+    ...rep("a", 10),
+    ...rep("b", 40),
+  ]);
+  near(r.statistic, 16.666666666666668, 1e-12, "statistic");
+  near(r.pValue, 4.455709060405612e-05, 1e-12, "p");
+  assert.equal(r.df, 1);
+  near(r.effect, 0.4, 1e-12, "total variation");
+});
+
+Deno.test("chiSquarePooledTest: a category absent from the reference gives a finite statistic", () => {
+  const ref = [...rep("a", 100), ...rep("b", 100)];
+  const cur = [...rep("a", 90), ...rep("b", 90), ...rep("new", 20)];
+  const r = chiSquarePooledTest(ref, cur);
+  near(r.statistic, 21.05263157894737, 1e-10, "statistic (scipy)");
+  near(r.pValue, 2.682125763637133e-05, 1e-12, "p (scipy)");
+  assert.equal(r.df, 2);
+  near(r.effect, 0.1, 1e-12, "total variation");
+});
+
+Deno.test("chiSquarePooledTest pools rare categories: 300 singletons do not explode the test", () => {
+  // expected count of each singleton in the smaller sample is < 5: they are pooled into one cell
+  const ref = [...rep("a", 500), ...Array.from({ length: 300 }, (_, i) => `r${i}`)];
+  const cur = [...rep("a", 500), ...Array.from({ length: 300 }, (_, i) => `s${i}`)];
+  const r = chiSquarePooledTest(ref, cur);
+  assert.equal(r.cells, 2);
+  assert.equal(r.statistic, 0);
+  assert.equal(r.pValue, 1);
+  // one pooled cell too small is merged into the smallest kept cell: nothing left to test
+  const tiny = chiSquarePooledTest([...rep("a", 50)], [...rep("a", 45), ...rep("new", 5)]);
+  assert.equal(tiny.pValue, 1);
+  assert.ok(Number.isFinite(tiny.statistic));
+});
+
+Deno.test("missingShareTest: conditional binomial test, exact answer", () => {
+  const r = missingShareTest({ missing: 0, total: 1000 }, { missing: 10, total: 1000 });
+  near(r.pValue, 2 * 0.5 ** 10, 1e-15, "p = 2·0.5^10");
+  near(r.effect, 0.01, 1e-15, "effect");
+  assert.equal(r.informative, true);
+  const none = missingShareTest({ missing: 0, total: 50 }, { missing: 0, total: 70 });
+  assert.equal(none.pValue, 1);
+  assert.equal(none.informative, false);
+  const same = missingShareTest({ missing: 50, total: 1000 }, { missing: 50, total: 1000 });
+  assert.equal(same.pValue, 1);
+});
+
+Deno.test("unseenShareTest: Berger–Boos binomial against the reference's own unseen rate", () => {
+  // reference: a×10, b×10, c, d (2 singletons of 22); current: a×5, e×5 (5 unseen of 10)
+  const ref = [...rep("a", 10), ...rep("b", 10), "c", "d"];
+  const cur = [...rep("a", 5), ...rep("e", 5)];
+  const r = unseenShareTest(ref, cur);
+  near(r.reference, 2 / 22, 1e-15, "leave-one-out unseen rate");
+  near(r.bound, 0.37469441157483907, 1e-12, "upper bound of the missing mass");
+  near(r.pValue, 0.30510226024592124, 1e-10, "P(Bin(10, bound) ≥ 5) + 1e-4 (scipy)");
+  near(r.current, 0.5, 1e-15, "current unseen share");
+  assert.equal(unseenShareTest(ref, rep("a", 10)).pValue, 1, "no unseen value: p = 1");
+  // a reference without singletons still gives a finite, small p for many unseen values
+  const big = unseenShareTest(rep("a", 5000), [...rep("a", 950), ...rep("z", 50)]);
+  assert.ok(big.pValue < 0.001 && big.pValue > 0, `p ${big.pValue}`);
+});
+
+Deno.test("twoProportionTest: pooled z, two-sided", () => {
+  const r = twoProportionTest(30, 100, 50, 100);
+  near(r.statistic, 0.2 / Math.sqrt(0.24 * 0.02), 1e-12, "z");
+  near(r.pValue, 0.003892417122778628, 1e-12, "p");
+});
+
+Deno.test("aucWithSe: DeLong components by hand; aucDropTest combines both sides", () => {
+  const r = aucWithSe([1, 1, 0, 0], [0.9, 0.4, 0.5, 0.1]);
+  assert.equal(r.auc, 0.75);
+  // v10 = [1, 0.5], v01 = [0.5, 1]: variances 0.125 each; se² = 0.125/2 + 0.125/2
+  near(r.se, Math.sqrt(0.125), 1e-15, "se");
+  const t = aucDropTest(
+    { auc: 0.8, se: 0.02, positives: 1, negatives: 1 },
+    { auc: 0.7, se: 0.03, positives: 1, negatives: 1 },
+  );
+  near(t.z, 0.1 / Math.sqrt(0.0013), 1e-12, "z");
+  near(t.pValue, 0.0027728336576220243, 1e-12, "p (one-sided)");
+  assert.ok(Number.isNaN(aucWithSe([1, 1], [0.2, 0.3]).auc), "one class: NaN");
+});
+
+Deno.test("corrections on hand-computed p-values: Bonferroni, Holm, Benjamini–Hochberg", () => {
+  const p = [0.01, 0.04, 0.03, 0.005];
+  const round = (xs: number[]) => xs.map((x) => Math.round(x * 1e12) / 1e12);
+  assert.deepEqual(round(adjustPValues(p, "bonferroni")), [0.04, 0.16, 0.12, 0.02]);
+  // Holm: sorted 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, max(0.04·1, 0.06) = 0.06
+  assert.deepEqual(round(adjustPValues(p, "holm")), [0.03, 0.06, 0.06, 0.02]);
+  // BH: 4·0.005/1 = 0.02, 4·0.01/2 = 0.02, 4·0.03/3 = 0.04, 4·0.04/4 = 0.04, cumulative min from the top
+  assert.deepEqual(round(adjustPValues(p, "bh")), [0.02, 0.04, 0.04, 0.02]);
+  assert.deepEqual(adjustPValues(p, "none"), p);
+  assert.deepEqual(adjustPValues([0.5, 0.9], "bonferroni"), [1, 1], "capped at 1");
+  assert.deepEqual(adjustPValues([], "holm"), []);
+  // at α = 0.05 Holm rejects two (0.02, 0.03), Bonferroni two, BH all four
+  const count = (xs: number[]) => xs.filter((x) => x < 0.05).length;
+  assert.equal(count(adjustPValues(p, "holm")), 2);
+  assert.equal(count(adjustPValues(p, "bonferroni")), 2);
+  assert.equal(count(adjustPValues(p, "bh")), 4);
+});
+
+Deno.test("registry: one record per test drives TestName, rules and thresholds", () => {
+  assert.deepEqual(TestName.options, TEST_NAMES);
+  for (
+    const name of ["ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi", "kl_div"] as const
+  ) {
+    assert.ok(TestName.options.includes(name), `${name} still a TestName`);
+  }
+  assert.equal(STAT_TESTS.ks.rule, "p_value");
+  assert.equal(STAT_TESTS.wasserstein.rule, "distance");
+  assert.equal(STAT_TESTS.wasserstein.defaultThreshold, 0.1);
+  assert.equal(ruleVerdict("ks", { statistic: 0.3, pValue: 0.04 }), true);
+  assert.equal(ruleVerdict("ks", { statistic: 0.3, pValue: 0.06 }), false);
+  assert.equal(ruleVerdict("psi", { statistic: 0.1, pValue: null }), true, "distance ≥ threshold");
+  assert.equal(ruleVerdict("psi", { statistic: 0.09, pValue: null }), false);
+  for (const [name, t] of Object.entries(STAT_TESTS)) {
+    assert.equal(t.name, name);
+    assert.ok(t.kinds.length > 0 && t.description.length > 0, name);
+  }
+});
