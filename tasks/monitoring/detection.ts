@@ -73,6 +73,12 @@ export const DETECTORS = [
 ] as const;
 export type Detector = typeof DETECTORS[number];
 
+/**
+ * The policy the benchmark judges with: the default, with 20 bootstrap rounds for the reported
+ * metric intervals (the default preset grades by the DeLong and label-share tests, not by them).
+ */
+export const BENCH_POLICY: JudgePolicy = { bootstrapRounds: 20 };
+
 /** The column the model's scores are put in. */
 export const SCORE_COLUMN = "__score";
 
@@ -243,10 +249,7 @@ export function judgeWithDetectors(
     positiveLabel: setup.positiveLabel,
     policy,
   });
-  const evidently = judgeBatch({
-    ...common,
-    policy: { ...policy, preset: "evidently", bootstrapRounds: 1 },
-  });
+  const evidently = judgeBatch({ ...common, policy: { ...policy, preset: "evidently" } });
   const featureTests = j.report.columns.filter((c) => setup.features.includes(c.column));
   const bonferroni = 0.05 / Math.max(1, featureTests.length);
   const dcColumns: FeatureColumn[] = setup.features.map((name) => ({
@@ -256,7 +259,7 @@ export function judgeWithDetectors(
   const dc = domainClassifier(setup.reference, scored, dcColumns, { seed });
   return {
     flags: {
-      policy: j.driftedColumns.length > 0 || j.predictionDrifted,
+      policy: j.driftedColumns.length > 0,
       evidently: evidently.driftedColumns.length > 0,
       per_column: featureTests.some((c) => c.pValue !== null && c.pValue < bonferroni),
       prediction: j.predictionDrifted,
@@ -312,7 +315,7 @@ export interface CellVerdict extends GridCell, BatchVerdict {
 export function runGridCell(
   setup: BenchSetup,
   cell: GridCell,
-  { shifts = DEFAULT_SHIFTS, policy = {} }: {
+  { shifts = DEFAULT_SHIFTS, policy = BENCH_POLICY }: {
     shifts?: readonly BenchShift[];
     policy?: JudgePolicy;
   } = {},

@@ -5,8 +5,8 @@
  * action the grade calls for. `drift_monitoring`, the detection benchmark and `drift_experiment`
  * all judge through this module, so what the benchmark measures is what the DAG does.
  *
- * Default actions per grade: none → log, minor → log, moderate → warn, major → retrain,
- * prior → recalibrate, concept → retrain.
+ * Default actions per grade (the drift library's DEFAULT_ACTIONS): none → log, minor → log,
+ * moderate → warn, major → retrain, prior → recalibrate, concept → retrain.
  *
  * @example
  * ```ts
@@ -18,30 +18,28 @@
 import { z } from "zod";
 import type { Table } from "../data/table.ts";
 import { ColumnOptions, detectDrift } from "../drift/detect.ts";
-import type { DriftReport } from "../drift/schema.ts";
+import {
+  Action,
+  Correction,
+  DEFAULT_ACTIONS,
+  type DriftReport,
+  Preset,
+  Severity,
+  SeverityHistory,
+  SeverityResult,
+} from "../drift/schema.ts";
 import { evaluateSeverity, SeverityPolicy } from "../drift/severity.ts";
-import type { MetricPair } from "./metrics_table.ts";
+import { latestPass } from "./document.ts";
+import type { MetricPair, MetricsRow } from "./metrics_table.ts";
 
-/** Severity grades, from nothing to act on to a changed relation between features and label. */
-export const Grade = z.enum(["none", "minor", "moderate", "major", "prior", "concept"]);
-export type Grade = z.infer<typeof Grade>;
+export { Action, DEFAULT_ACTIONS };
 
-/** What monitoring does about a batch. */
-export const Action = z.enum(["log", "warn", "retrain", "recalibrate"]);
-export type Action = z.infer<typeof Action>;
-
-/** The default action of each grade. */
-export const DEFAULT_ACTIONS: Readonly<Record<Grade, Action>> = {
-  none: "log",
-  minor: "log",
-  moderate: "warn",
-  major: "retrain",
-  prior: "recalibrate",
-  concept: "retrain",
-};
+/** Severity grades (the drift library's), from nothing to act on to a changed concept. */
+export const Grade = Severity;
+export type Grade = Severity;
 
 /** Overrides of the default actions (a DAG's conf). */
-export const ActionOverrides = z.partialRecord(Grade, Action);
+export const ActionOverrides = z.partialRecord(Severity, Action);
 export type ActionOverrides = z.infer<typeof ActionOverrides>;
 
 /** The action a grade calls for. */
@@ -49,24 +47,25 @@ export function actionFor(grade: Grade, overrides: ActionOverrides = {}): Action
   return overrides[grade] ?? DEFAULT_ACTIONS[grade];
 }
 
-/** The judgement policy: the named rule set and the severity policy. */
+/** The judgement policy: the drift report's rules and the severity policy. */
 export const JudgePolicy = z.object({
   /** `default`: the honest p-value policy; `evidently`: Evidently's default rules, unchanged. */
-  preset: z.enum(["default", "evidently"]).default("default"),
+  preset: Preset.default("default"),
+  /** Family-wise α of the default preset's checks. */
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  correction: Correction.default("holm"),
   severity: SeverityPolicy.prefault({}),
   /** Per-column settings (test, threshold, skip). */
   columns: z.record(z.string(), ColumnOptions).default({}),
-  /** Bootstrap rounds of the performance intervals. */
+  /** Add the domain classifier to the checks. */
+  multivariate: z.boolean().default(false),
+  /**
+   * Bootstrap rounds of the performance metrics' intervals (reported; the default preset decides
+   * by the DeLong AUC-drop and label-share tests, so fewer rounds do not change its grades).
+   */
   bootstrapRounds: z.number().int().positive().default(200),
-});
+}).strict();
 export type JudgePolicy = z.input<typeof JudgePolicy>;
-
-/** A previous batch's verdict, oldest first: what persistence rules look at. */
-export interface PastVerdict {
-  batch: number;
-  severity: string | null;
-  metrics: Record<string, MetricPair>;
-}
 
 /** What judgeBatch is given. */
 export interface JudgeInput {
@@ -79,15 +78,17 @@ export interface JudgeInput {
   positiveLabel?: string;
   seed: number;
   policy?: JudgePolicy;
-  history?: readonly PastVerdict[];
+  /** The previous batches' verdicts, oldest first (persistence of an AUC drop). */
+  history?: SeverityHistory;
 }
 
 /** The judgement of one batch. */
 export interface Judgement {
   report: DriftReport;
+  verdict: SeverityResult;
   severity: Grade;
   reasons: string[];
-  /** Columns (features, data-quality columns) whose change is significant. */
+  /** Significant changes: features, data-quality checks ("x (missing_share)"), the prediction. */
   driftedColumns: string[];
   /** The prediction (champion's scores) drifted. */
   predictionDrifted: boolean;
@@ -104,28 +105,71 @@ export function metricPairs(report: DriftReport): Record<string, MetricPair> {
   return out;
 }
 
-/** Judges one batch against the reference under the policy. */
-export function judgeBatch(input: JudgeInput): Judgement {
+/** The significant changes of a report, by name. */
+export function driftedColumns(report: DriftReport): string[] {
+  return [
+    ...report.columns.filter((c) => c.drifted).map((c) => c.column),
+    ...(report.quality ?? []).filter((q) => q.drifted).map((q) => `${q.column} (${q.check})`),
+    ...(report.prediction?.drifted ? [`${report.prediction.column} (prediction)`] : []),
+  ];
+}
+
+/** The drift report of a batch against the reference under the policy (no grade yet). */
+export function batchReport(input: Omit<JudgeInput, "history">): DriftReport {
   const policy = JudgePolicy.parse(input.policy ?? {});
-  const report = detectDrift(input.reference, input.current, {
+  return detectDrift(input.reference, input.current, {
+    preset: policy.preset,
+    alpha: policy.alpha,
+    correction: policy.correction,
+    multivariate: policy.multivariate,
     only: input.features,
     target: input.target,
     prediction: input.prediction,
     positiveLabel: input.positiveLabel,
     seed: input.seed,
     columns: policy.columns,
-    histograms: true,
     bootstrapRounds: policy.bootstrapRounds,
   });
-  const s = evaluateSeverity(report, policy.severity);
-  const severity = Grade.parse(s.severity);
-  const predictionDrifted = report.prediction?.drifted ?? false;
+}
+
+/** Grades a batch's report under the policy, given the previous verdicts. */
+export function gradeReport(
+  report: DriftReport,
+  policy: JudgePolicy = {},
+  history: SeverityHistory = [],
+): Judgement {
+  const p = JudgePolicy.parse(policy);
+  const verdict = evaluateSeverity(report, p.severity, history);
   return {
-    report: { ...report, severity: s },
-    severity,
-    reasons: s.reasons,
-    driftedColumns: report.columns.filter((c) => c.drifted).map((c) => c.column),
-    predictionDrifted,
+    report: { ...report, severity: verdict },
+    verdict,
+    severity: verdict.severity,
+    reasons: verdict.reasons,
+    driftedColumns: driftedColumns(report),
+    predictionDrifted: report.prediction?.drifted ?? false,
     metrics: metricPairs(report),
   };
+}
+
+/** Judges one batch against the reference under the policy. */
+export function judgeBatch(input: JudgeInput): Judgement {
+  return gradeReport(batchReport(input), input.policy, input.history);
+}
+
+/**
+ * The verdicts persistence looks at, from the monitoring table: the stream's earlier batches of
+ * the latest pass that the same champion judged, oldest first (a new champion starts afresh).
+ */
+export function historyFrom(
+  rows: readonly MetricsRow[],
+  championVersion: number,
+  beforeBatch: number,
+): SeverityHistory {
+  const out: SeverityHistory = [];
+  for (const r of latestPass(rows)) {
+    if (r.batch >= beforeBatch || r.championVersion !== championVersion) continue;
+    const parsed = SeverityResult.safeParse(r.details.verdict);
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
 }

@@ -27,14 +27,8 @@ import { concatTables, rowCount, type Table, takeRows } from "../data/table.ts";
 import { applyEvents, DriftEvent } from "../drift/inject.ts";
 import { fnv1a, Random } from "../random.ts";
 import { type BenchSetup, SCORE_COLUMN, withScores } from "./detection.ts";
-import {
-  type Action,
-  actionFor,
-  Grade,
-  judgeBatch,
-  type JudgePolicy,
-  type PastVerdict,
-} from "./judge.ts";
+import { type Action, actionFor, Grade, judgeBatch, type JudgePolicy } from "./judge.ts";
+import type { SeverityResult } from "../drift/schema.ts";
 
 /** A stream scenario: events, when the drift starts, which grades count as detecting it. */
 export const Scenario = z.object({
@@ -234,7 +228,7 @@ export function runStream(
     reference: setup.reference,
   };
   let versions = 1;
-  const history: PastVerdict[] = [];
+  let history: SeverityResult[] = [];
   const labelled: Table[] = [];
   const out: StreamBatch[] = [];
   let pending: { previous: Champion; at: number; metric: "roc_auc" | "log_loss" } | null = null;
@@ -281,7 +275,7 @@ export function runStream(
       reasons: j.reasons,
       improvedNext: null,
     };
-    history.push({ batch: b, severity: j.severity, metrics: j.metrics });
+    history.push(j.verdict);
     labelled.push(table);
     const y = labels(setup, table);
     const championScores = current[SCORE_COLUMN] as Float64Array;
@@ -313,6 +307,7 @@ export function runStream(
       if (d.wouldPromote) {
         pending = { previous: champion, at: b, metric: "roc_auc" };
         champion = challenger;
+        history = []; // a new champion and reference: persistence starts again
         row.promoted = true;
       }
     } else if (action === "recalibrate") {
@@ -337,6 +332,7 @@ export function runStream(
         candidate.reference = scoresOf(setup, candidate, table);
         pending = { previous: champion, at: b, metric: "log_loss" };
         champion = candidate;
+        history = [];
         row.promoted = true;
       }
     }

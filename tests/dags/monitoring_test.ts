@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import driftMonitoring from "../../dags/drift_monitoring.ts";
 import training from "../../dags/training.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
+import { monitoringReport } from "../../tasks/monitoring/cli.ts";
+import { MonitoringDocument } from "../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { storeTest } from "../runner/helpers.ts";
 import { runDag, webhookReceiver, writeFakeFlights } from "./helpers.ts";
@@ -90,10 +92,31 @@ storeTest(
       assert.equal(routes[6], "end_pipeline", "12k rows / 2k per batch: batch 6 finds no rows");
       const rows = await (await MonitoringTable.open(store.db)).list("flights");
       assert.equal(rows.length, 6);
-      assert.equal(rows[3].severity !== "none", true);
-      assert.match(rows[3].action ?? "", /^retrained: v\d+ (promoted|kept)$/);
-      assert.deepEqual(rows[3].details.drifted as string[], ["distance"]);
+      assert.equal(rows[3].severity, "major", rows[3].reasons.join("; "));
+      assert.equal(rows[3].action, "retrain");
+      assert.equal(rows[3].retrained, true);
+      assert.ok((rows[3].details.drifted as string[]).includes("distance"));
+      assert.ok(rows[3].reasons.some((r) => /distance/.test(r)), rows[3].reasons.join("; "));
+      for (const r of rows.slice(0, 3)) {
+        assert.ok(["none", "minor"].includes(r.severity ?? ""), `${r.batch}: ${r.reasons}`);
+        assert.equal(r.action, "log");
+      }
       assert.ok(rows.every((r) => r.reportHtml?.startsWith("sha256:")));
+      // the document `deno task monitoring flights --json` prints, on this small stream
+      const doc = MonitoringDocument.parse(
+        JSON.parse(await monitoringReport(store.db, "flights", { json: true })),
+      );
+      assert.equal(doc.version, 1);
+      assert.deepEqual(doc.batches.map((b) => b.batch), [0, 1, 2, 3, 4, 5]);
+      const b3 = doc.batches[3];
+      assert.equal(b3.retrained, true);
+      assert.ok(b3.truth !== null && doc.batches[0].truth === null);
+      assert.ok(b3.reasons.length > 0);
+      for (const b of doc.batches) {
+        const auc = b.metrics.roc_auc;
+        assert.ok(auc && auc.reference! > 0.5 && auc.realized! > 0.5, JSON.stringify(b.metrics));
+        assert.ok(b.championVersion! >= 1);
+      }
       assert.ok(s.hook.received.some((a) => a.level === "CRITICAL" && /retraining/.test(a.title)));
     } finally {
       await s.hook.close();
@@ -121,11 +144,9 @@ storeTest(
             artifactsDir: `${s.dir}/a`,
             logicalDate: new Date(Date.UTC(2026, 0, seed, b)),
           });
-          assert.equal(
-            r.stateOf("retrain"),
-            "skipped",
-            `seed ${seed} batch ${b}: severity ${r.stateOf("alert")}`,
-          );
+          assert.equal(r.state, "success");
+          assert.equal(r.stateOf("retrain"), "skipped", `seed ${seed} batch ${b}`);
+          assert.equal(r.stateOf("recalibrate"), "skipped", `seed ${seed} batch ${b}`);
         }
       }
     } finally {
