@@ -1,27 +1,33 @@
 /**
  * `training`: fits a model on the training data (the initial set plus, on a retraining run, the
- * batches named in conf — cumulative, or a sliding window of the latest), searches hyperparameters
- * (one mapped task per trial, GBDT and logistic), evaluates the best on a holdout, registers it as
- * `challenger`, compares it with the champion through the gate, promotes it only if it wins, and
- * notifies.
+ * batches named in conf — cumulative, or a sliding window of the latest), holding out the LATEST
+ * part of the window in time (`timeColumn`, `holdoutFraction` or `holdoutRows`: out-of-time, so no
+ * day is on both sides), searches hyperparameters (one mapped task per trial, GBDT and logistic) on
+ * the earlier part, evaluates the best on the out-of-time holdout, registers it as `challenger`
+ * with its monitoring reference (`params.reference`: the holdout's identity, positive share, ROC
+ * AUC ± DeLong SE), compares it with the champion through the gate on that same holdout, promotes
+ * it only if it wins, and notifies.
  *
- * Conf (all optional): `{ "batches": ["data/batches/…parquet"], "window": "sliding", "windowBatches": 3 }`.
+ * Conf (all optional): `{ "batches": ["data/batches/…parquet"], "window": "sliding", "windowBatches": 3,
+ * "holdoutFraction": 0.2 }`.
  * Run it: `deno task run training`.
  */
 import { dag, z } from "driftflow";
 import { compareChallenger } from "../models/gate.ts";
-import { type MetricName, METRICS } from "../models/metrics.ts";
+import { higherIsBetter, type MetricName, METRICS } from "../models/metrics.ts";
 import { scoreModel, trainModel } from "../models/model.ts";
 import { fingerprintTable, registerModel } from "../models/package.ts";
+import { refitMetrics, retrainSdMetrics } from "../models/retrain_noise.ts";
+import { measureReference, referenceMetrics, timeRange } from "../models/reference.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { GBDT_SPACE, sampleTrials } from "../models/search.ts";
+import { outOfTimeSplit } from "../models/split.ts";
 import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
 import { dataPaths } from "../tasks/data/prepare.ts";
-import { concatTables, rowCount, sampleRows, type Table, takeRows } from "../tasks/data/table.ts";
+import { concatTables, rowCount, sampleRows, type Table } from "../tasks/data/table.ts";
 import { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
 import { getTable, pick, putTable } from "../tasks/monitoring/tables.ts";
-import { Random } from "../tasks/random.ts";
 
 const params = z.object({
   data: z.string().default(dataPaths().flightsReference),
@@ -35,13 +41,32 @@ const params = z.object({
   windowBatches: z.number().int().positive().default(4),
   trials: z.number().int().min(1).default(4),
   rounds: z.number().int().positive().default(80),
+  /** The time column the holdout is cut by; null = the rows' order is their time order. */
+  timeColumn: z.string().nullable().default("date"),
+  /** Share of the window held out: its latest rows in time (the monitoring reference, the gate's test set). */
   holdoutFraction: z.number().gt(0).lt(1).default(0.2),
+  /** Rows held out (the latest); overrides holdoutFraction. */
+  holdoutRows: z.number().int().positive().optional(),
   metric: z.enum(Object.keys(METRICS) as [MetricName, ...MetricName[]]).default("roc_auc"),
   margin: z.number().min(0).default(0.002),
+  /** The gate's error rate: how often a challenger no better than the champion may be promoted. */
+  alpha: z.number().gt(0).lt(0.5).default(0.05),
+  /**
+   * Refits of the chosen configuration on 80 % subsamples of the training rows, to measure how much
+   * the holdout metric moves by retraining alone (`retrain_sd_<metric>`; the gate adds it to the
+   * test rows' noise). 0 = not measured (the gate then sees only the test rows' noise).
+   */
+  noiseFits: z.number().int().min(0).max(20).default(3),
   seed: z.number().int().default(0),
   alerts: AlertConfig.default(AlertConfig.parse({ channels: [{ type: "log" }] })),
 });
 type P = z.infer<typeof params>;
+
+/** The best trial by the metric. */
+function bestTrial<T extends { value: number }>(trials: readonly T[], metric: MetricName): T {
+  const higher = higherIsBetter(metric);
+  return [...trials].sort((a, b) => (higher ? b.value - a.value : a.value - b.value))[0];
+}
 type TrialSpec = {
   trial: number;
   algo: "gbdt" | "logistic";
@@ -58,7 +83,8 @@ export default dag({
   .task("load", {
     run: async (ctx) => {
       const p = ctx.params;
-      const columns = [...p.features, p.target];
+      const time = p.timeColumn;
+      const columns = [...p.features, p.target, ...(time === null ? [] : [time])];
       const initial = sampleRows(
         pick(await getTable(ctx, p.data), columns, p.data),
         p.initialRows,
@@ -73,19 +99,30 @@ export default dag({
         ? concatTables(parts)
         : concatTables([initial, ...parts]);
       const n = rowCount(all);
-      const order = new Random(p.seed).permutation(n);
-      const nHold = Math.round(n * p.holdoutFraction);
-      const train = takeRows(all, order.subarray(nHold)),
-        holdout = takeRows(all, order.subarray(0, nHold));
+      // out of time: the latest part of the window is held out (never a random share of it)
+      const split = outOfTimeSplit(all, {
+        timeColumn: time,
+        fraction: p.holdoutFraction,
+        rows: p.holdoutRows,
+      });
+      // the time column is not a feature: training sees the features and the target only
+      const train = pick(split.train, [...p.features, p.target], "training rows");
+      const nHold = rowCount(split.holdout);
+      const range = timeRange(split.holdout, time);
       ctx.log(
-        `training rows ${n - nHold}, holdout ${nHold} (${chosen.length} batches, ${p.window})`,
+        `training rows ${n - nHold}, out-of-time holdout ${nHold} from ${
+          range.from ?? "row order"
+        } ` +
+          `to ${range.to ?? "the end"} (${chosen.length} batches, ${p.window})`,
       );
       return {
         train: await putTable(ctx, train),
-        holdout: await putTable(ctx, holdout),
+        holdout: await putTable(ctx, split.holdout),
         rows: n,
         batches: chosen,
-        fingerprint: await fingerprintTable(all),
+        holdoutFrom: range.from,
+        holdoutTo: range.to,
+        fingerprint: await fingerprintTable(train),
       };
     },
   })
@@ -120,13 +157,34 @@ export default dag({
       return { ...t, value: model.metrics[p.metric] };
     },
   })
-  .task("fit_best", {
+  .task("retrain_noise", {
     deps: ["trial"],
     run: async (ctx) => {
       const p = ctx.params;
-      const higher = p.metric === "roc_auc" || p.metric === "accuracy" || p.metric === "f1";
-      const best =
-        [...ctx.xcom("trial")].sort((a, b) => (higher ? b.value - a.value : a.value - b.value))[0];
+      const best = bestTrial(ctx.xcom("trial"), p.metric);
+      const load = ctx.xcom("load");
+      if (p.noiseFits === 0) return { fits: 0, values: {}, sd: {} };
+      const train = await getTable(ctx, load.train), holdout = await getTable(ctx, load.holdout);
+      const values = refitMetrics(train, holdout, {
+        target: p.target,
+        algo: best.algo,
+        params: best.params,
+      }, { fits: p.noiseFits, seed: p.seed });
+      const sd = retrainSdMetrics(values);
+      ctx.log(
+        `retraining noise over ${p.noiseFits} refits on 80% subsamples: ${p.metric} SD ${
+          sd[`retrain_sd_${p.metric}`]?.toFixed(4)
+        }`,
+      );
+      return { fits: p.noiseFits, values, sd };
+    },
+  })
+  .task("fit_best", {
+    deps: ["retrain_noise"],
+    run: async (ctx) => {
+      const p = ctx.params;
+      const best = bestTrial(ctx.xcom("trial"), p.metric);
+      const noise = ctx.xcom("retrain_noise");
       const load = ctx.xcom("load");
       const { model } = trainModel(await getTable(ctx, load.train), {
         target: p.target,
@@ -135,13 +193,24 @@ export default dag({
         validFraction: 0,
         params: best.params,
       });
-      model.metrics = scoreModel(model, await getTable(ctx, load.holdout));
-      // the holdout (unseen by the model) is the reference drift monitoring compares batches with
+      const holdout = await getTable(ctx, load.holdout);
+      // the out-of-time holdout (later than every training row) is the monitoring reference
+      const reference = await measureReference(model, holdout, {
+        data: load.holdout,
+        timeColumn: p.timeColumn,
+      });
+      model.metrics = {
+        ...scoreModel(model, holdout),
+        ...referenceMetrics(reference),
+        ...noise.sd,
+      };
       model.params = {
         ...model.params,
         trainingData: load.train,
         holdoutData: load.holdout,
         batches: load.batches,
+        reference,
+        retrainNoise: { fits: noise.fits, subsample: 0.8, values: noise.values },
       };
       const registry = await ModelRegistry.open(ctx.db);
       const v = await registerModel({ registry, artifacts: ctx.artifacts }, model, {
@@ -157,11 +226,14 @@ export default dag({
         runId: ctx.runId,
       });
       ctx.log(
-        `registered ${p.model} v${v.version}: holdout ${p.metric} ${
+        `registered ${p.model} v${v.version}: out-of-time holdout ${p.metric} ${
           model.metrics[p.metric]?.toFixed(4)
-        }`,
+        }; ROC AUC ${reference.rocAuc.value.toFixed(4)} ± ${
+          reference.rocAuc.se.toFixed(4)
+        } (SE), ` +
+          `positive share ${reference.positiveShare.toFixed(4)}`,
       );
-      return { version: v.version, algo: best.algo, holdout: model.metrics };
+      return { version: v.version, algo: best.algo, holdout: model.metrics, reference };
     },
   })
   .task("gate", {
@@ -174,14 +246,21 @@ export default dag({
         registry,
         artifacts: ctx.artifacts,
         margin: p.margin,
+        alpha: p.alpha,
         promote: true,
         runId: ctx.runId,
         rounds: 200,
         seed: p.seed,
+        timeColumn: p.timeColumn,
       });
       ctx.log(verdict.reason);
       const champion = await registry.resolve(`${p.model}@champion`);
-      return { promoted: verdict.promoted, reason: verdict.reason, champion: champion.version };
+      return {
+        promoted: verdict.promoted,
+        reason: verdict.reason,
+        champion: champion.version,
+        verdict,
+      };
     },
   })
   .task("notify", {
@@ -198,7 +277,12 @@ export default dag({
         message: g.reason,
         dagId: ctx.dagId,
         runId: ctx.runId,
-        details: { version: f.version, holdout: f.holdout, champion: g.champion },
+        details: {
+          version: f.version,
+          holdout: f.holdout,
+          champion: g.champion,
+          gate: { data: g.verdict.data, errorRate: g.verdict.errorRate },
+        },
       });
       return g;
     },

@@ -48,6 +48,11 @@ export interface TrainedModel {
   metrics: Record<string, number>;
   gbdt?: GbdtModel;
   linear?: LinearModel;
+  /**
+   * A recalibration (binary classifiers): the class-1 log-odds are shifted by `logitShift` — the
+   * prior correction of recalibrate.ts; the ONNX graph holds the same Add before its Sigmoid.
+   */
+  calibration?: { logitShift: number };
 }
 
 /** Outputs for a table: probabilities and labels (classification) or predictions (regression). */
@@ -230,6 +235,11 @@ export function predictModel(model: TrainedModel, table: Table): Predictions {
       off += s.width;
     }
     const p1 = z.map((v) => 1 / (1 + Math.exp(-v)));
+    probs = [p1.map((p) => 1 - p), p1];
+  }
+  const shift = model.calibration?.logitShift ?? 0;
+  if (shift !== 0 && probs.length === 2) {
+    const p1 = probs[1].map((p) => 1 / (1 + Math.exp(-(Math.log(p) - Math.log1p(-p) + shift))));
     probs = [p1.map((p) => 1 - p), p1];
   }
   const classes = spec.target.classes!;

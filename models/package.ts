@@ -115,9 +115,12 @@ export async function registerModel(
     fingerprint: { rows: number; sha256: string };
     lineage?: { runId: number; taskId: string } | null;
     description?: string;
+    /** The ONNX bytes to store instead of a fresh export (e.g. a parent's graph plus new nodes). */
+    onnx?: Uint8Array;
   },
 ): Promise<ModelVersion> {
-  const { onnx, json } = modelFiles(model);
+  const files = modelFiles(model);
+  const onnx = info.onnx ?? files.onnx, json = files.json;
   const onnxKey = await deps.artifacts.put(onnx);
   const metaKey = await deps.artifacts.put(new TextEncoder().encode(json));
   return await deps.registry.register({

@@ -4,7 +4,8 @@
  * categorical ones; a missing number is NaN, a missing label ""), then imputation (ai.onnx.ml
  * Imputer; LabelEncoder's default for labels), encoding (ordinal LabelEncoder for trees;
  * LabelEncoder + OneHotEncoder for linear models), scaling (Scaler), the estimator
- * (TreeEnsembleRegressor or MatMul + Add) and the link (Sigmoid / Softmax). Outputs: `label` [N, 1]
+ * (TreeEnsembleRegressor or MatMul + Add), a recalibrated model's log-odds shift (Add) and the link
+ * (Sigmoid / Softmax). Outputs: `label` [N, 1]
  * (class index into model.json's classes) and `probabilities` [N, C] for classification,
  * `predictions` [N, K] for regression.
  *
@@ -205,7 +206,13 @@ export function exportOnnx(model: TrainedModel, { name = "driftflow_model" } = {
     outputs.push(valueInfo("predictions", DataType.FLOAT, ["N", nOut]));
   } else {
     const C = spec.target.classes!.length;
+    const shift = model.calibration?.logitShift ?? 0;
+    if (shift !== 0 && C !== 2) {
+      throw new Error("a logit shift (calibration) applies to binary classifiers only");
+    }
     if (C === 2) {
+      // a recalibrated model: its prior correction is an Add on the log-odds before the link
+      if (shift !== 0) raw = g.node("Add", [raw, g.floats([shift], [1])]);
       const p = g.node("Sigmoid", [raw]);
       const q = g.node("Sub", [g.floats([1], [1]), p]);
       g.node("Concat", [q, p], [attr.i("axis", 1)], "", "probabilities");
@@ -228,6 +235,9 @@ export function exportOnnx(model: TrainedModel, { name = "driftflow_model" } = {
       { key: "algo", value: model.algo },
       { key: "classes", value: JSON.stringify(spec.target.classes ?? []) },
       { key: "targets", value: JSON.stringify(spec.target.names) },
+      ...(model.calibration?.logitShift
+        ? [{ key: "logit_shift", value: String(model.calibration.logitShift) }]
+        : []),
     ],
     graph: { name, node: g.nodes, initializer: g.initializers, input: inputs, output: outputs },
   });

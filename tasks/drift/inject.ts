@@ -6,7 +6,13 @@
  *   category frequencies, unseen categories;
  * - prior (label) shift: rows resampled to a target class balance;
  * - concept: labels flipped in a region of feature space, a rotated linear decision boundary, a
- *   replaced labelling rule;
+ *   replaced labelling rule. These KEEP the positive-label share unless asked otherwise
+ *   (`positiveShare: "keep"` by default; a number sets it; `"free"` lets the rule decide), so a
+ *   concept change is not also a prior shift: the rule's score is thresholded at the quantile that
+ *   keeps the share. An injection whose labels end up one class only throws.
+ *
+ * Every truth records the magnitude (`magnitude` with its `unit`: σ, factor, share, degrees…) and,
+ * for label changes, the positive share before and after and the share of labels changed.
  * - patterns in time ({@link temporalBatches}): sudden, gradual (mixing probability ramps),
  *   incremental (magnitude ramps), recurring.
  *
@@ -33,6 +39,12 @@ import { Random } from "../random.ts";
 
 const column = z.string().min(1);
 const share = z.number().min(0).max(1);
+/**
+ * The positive-label share after a label change: "keep" the batch's (default), a number, or "free"
+ * (whatever the rule gives).
+ */
+const PositiveShare = z.union([z.literal("keep"), z.literal("free"), share]);
+export type PositiveShare = z.infer<typeof PositiveShare>;
 
 /** One drift to inject. */
 export const DriftSpec = z.discriminatedUnion("kind", [
@@ -62,20 +74,31 @@ export const DriftSpec = z.discriminatedUnion("kind", [
     min: z.number().default(-Infinity),
     max: z.number().default(Infinity),
     share: share.default(1),
+    positiveShare: PositiveShare.default("keep"),
+    positiveLabel: z.string().optional(),
   }).strict(),
   z.object({
     kind: z.literal("boundary_rotation"),
     target: column,
     features: z.tuple([column, column]),
     degrees: z.number(),
+    positiveShare: PositiveShare.default("keep"),
+    positiveLabel: z.string().optional(),
   }).strict(),
   z.object({
     kind: z.literal("rule_replacement"),
     target: column,
     column,
-    threshold: z.number(),
+    /**
+     * A fixed threshold (needs `positiveShare: "free"`, as it sets the share itself); without it
+     * the cut is the quantile of `column` that gives the positive share.
+     */
+    threshold: z.number().optional(),
     /** The label given to rows above the threshold (the others get the other label). */
     above: z.enum(["positive", "negative"]).default("positive"),
+    /** Default "keep" (or "free" when a threshold is given and nothing else is asked). */
+    positiveShare: PositiveShare.optional(),
+    positiveLabel: z.string().optional(),
   }).strict(),
 ]);
 export type DriftSpec = z.input<typeof DriftSpec>;
@@ -88,6 +111,9 @@ export interface InjectionTruth {
   columns: string[];
   intensity: number;
   rowsAffected: number;
+  /** How big the change is, in `unit` (k·σ, a factor, a share of rows, degrees…). */
+  magnitude: number;
+  unit: "sd" | "factor" | "share" | "degrees";
   details: Record<string, number | string>;
 }
 
@@ -199,12 +225,16 @@ export function injectDrift(
     columns: string[],
     rowsAffected: number,
     details: Record<string, number | string>,
-  ) => ({
+    magnitude: number,
+    unit: InjectionTruth["unit"],
+  ): InjectionTruth => ({
     kind: s.kind,
     family: FAMILY[s.kind],
     columns,
     intensity,
     rowsAffected,
+    magnitude,
+    unit,
     details,
   });
   const scale = (name: string) =>
@@ -214,20 +244,20 @@ export function injectDrift(
       const src = numericColumn(table, s.column, s.kind);
       const delta = s.k * intensity * scale(s.column).std;
       out[s.column] = src.map((v) => v + delta);
-      return { table: out, truth: truth([s.column], n, { delta }) };
+      return { table: out, truth: truth([s.column], n, { delta }, s.k * intensity, "sd") };
     }
     case "variance_scale": {
       const src = numericColumn(table, s.column, s.kind);
       const { mean } = scale(s.column);
       const f = s.factor ** intensity;
       out[s.column] = src.map((v) => mean + (v - mean) * f);
-      return { table: out, truth: truth([s.column], n, { factor: f }) };
+      return { table: out, truth: truth([s.column], n, { factor: f }, f, "factor") };
     }
     case "noise": {
       const src = numericColumn(table, s.column, s.kind);
       const sd = s.k * intensity * scale(s.column).std;
       out[s.column] = src.map((v) => v + sd * rng.normal());
-      return { table: out, truth: truth([s.column], n, { noiseStd: sd }) };
+      return { table: out, truth: truth([s.column], n, { noiseStd: sd }, s.k * intensity, "sd") };
     }
     case "missing": {
       const c = copyColumn(table[s.column] ?? numericColumn(table, s.column, s.kind));
@@ -240,7 +270,16 @@ export function injectDrift(
         }
       }
       out[s.column] = c;
-      return { table: out, truth: truth([s.column], hit, { share: s.share * intensity }) };
+      return {
+        table: out,
+        truth: truth(
+          [s.column],
+          hit,
+          { share: s.share * intensity },
+          hit / Math.max(1, n),
+          "share",
+        ),
+      };
     }
     case "outliers": {
       const src = numericColumn(table, s.column, s.kind).slice();
@@ -253,7 +292,16 @@ export function injectDrift(
         }
       }
       out[s.column] = src;
-      return { table: out, truth: truth([s.column], hit, { share: s.share * intensity, k: s.k }) };
+      return {
+        table: out,
+        truth: truth(
+          [s.column],
+          hit,
+          { share: s.share * intensity, k: s.k },
+          hit / Math.max(1, n),
+          "share",
+        ),
+      };
     }
     case "category_swap": {
       const c = stringColumn(table, s.column, s.kind);
@@ -265,7 +313,10 @@ export function injectDrift(
         hit++;
       }
       out[s.column] = c;
-      return { table: out, truth: truth([s.column], hit, { a: s.a, b: s.b }) };
+      return {
+        table: out,
+        truth: truth([s.column], hit, { a: s.a, b: s.b }, hit / Math.max(1, n), "share"),
+      };
     }
     case "unseen_category": {
       const c = stringColumn(table, s.column, s.kind);
@@ -279,7 +330,13 @@ export function injectDrift(
       out[s.column] = c;
       return {
         table: out,
-        truth: truth([s.column], hit, { label: s.label, share: s.share * intensity }),
+        truth: truth(
+          [s.column],
+          hit,
+          { label: s.label, share: s.share * intensity },
+          hit / Math.max(1, n),
+          "share",
+        ),
       };
     }
     case "prior_shift": {
@@ -287,7 +344,7 @@ export function injectDrift(
       if (y === undefined) {
         throw new RangeError(`prior_shift: the table has no target column "${s.target}"`);
       }
-      const [, pos] = binaryLabels(y, s.positiveLabel);
+      const [neg, pos] = binaryLabels(y, s.positiveLabel);
       const posRows: number[] = [], negRows: number[] = [];
       for (let i = 0; i < n; i++) (y[i] === pos ? posRows : negRows).push(i);
       const before = posRows.length / Math.max(1, n);
@@ -298,6 +355,7 @@ export function injectDrift(
         );
       }
       const nPos = Math.round(n * target);
+      assertBothClasses(s.kind, n, nPos, neg, pos);
       const rows = new Uint32Array(n);
       for (let i = 0; i < n; i++) {
         rows[i] = i < nPos ? posRows[rng.int(posRows.length)] : negRows[rng.int(negRows.length)];
@@ -305,69 +363,267 @@ export function injectDrift(
       const order = rng.permutation(n).map((i) => rows[i]);
       return {
         table: takeRows(table, order),
-        truth: truth([s.target], n, { positiveShareBefore: before, positiveShare: target }),
+        truth: truth(
+          [s.target],
+          n,
+          { positiveShareBefore: before, positiveShare: nPos / Math.max(1, n) },
+          Math.abs(nPos / Math.max(1, n) - before),
+          "share",
+        ),
       };
     }
     case "label_flip": {
       const x = numericColumn(table, s.column, s.kind);
-      const y = copyColumn(table[s.target] ?? numericColumn(table, s.target, s.kind));
-      const [neg, pos] = binaryLabels(y);
-      let hit = 0;
+      const lab = labelsOf(table, s.target, s.kind, s.positiveLabel);
+      const flip = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        if (!(x[i] >= s.min && x[i] <= s.max)) continue;
-        if (rng.next() >= s.share * intensity) continue;
-        setLabel(y, i, y[i] === pos ? neg : pos);
-        hit++;
+        if (lab.y[i] < 0 || !(x[i] >= s.min && x[i] <= s.max)) continue;
+        if (rng.next() < s.share * intensity) flip[i] = 1;
       }
-      out[s.target] = y;
-      return { table: out, truth: truth([s.target, s.column], hit, { min: s.min, max: s.max }) };
+      const next = Float64Array.from(lab.y, (v, i) => (flip[i] ? 1 - v : v));
+      const want = wantedPositives(s.kind, lab, s.positiveShare);
+      let compensated = 0;
+      if (want !== null) {
+        // restore the share outside the region: flip random rows of the class that grew
+        let diff = count(next, 1) - want;
+        const from = diff > 0 ? 1 : 0;
+        const candidates = Array.from(rng.permutation(n)).filter((i) =>
+          !flip[i] && next[i] === from && !(x[i] >= s.min && x[i] <= s.max)
+        );
+        if (Math.abs(diff) > candidates.length) {
+          throw new RangeError(
+            `label_flip: keeping the positive share needs ${
+              Math.abs(diff)
+            } label changes outside [${s.min}, ${s.max}] of "${s.column}", but only ${candidates.length} rows can take one; narrow the region, lower share, or pass positiveShare: "free"`,
+          );
+        }
+        for (const i of candidates) {
+          if (diff === 0) break;
+          next[i] = 1 - from;
+          diff += from === 1 ? -1 : 1;
+          compensated++;
+        }
+      }
+      return finishLabels(s.kind, table, s.target, lab, next, {
+        columns: [s.target, s.column],
+        details: { min: s.min, max: s.max, share: s.share * intensity, compensated },
+        magnitude: (n: number, changed: number) => changed / Math.max(1, n),
+        unit: "share",
+        truth,
+      });
     }
     case "boundary_rotation": {
       const [fa, fb] = s.features;
       const a = numericColumn(table, fa, s.kind), b = numericColumn(table, fb, s.kind);
-      const y = copyColumn(table[s.target] ?? numericColumn(table, s.target, s.kind));
-      const [neg, pos] = binaryLabels(y);
+      const lab = labelsOf(table, s.target, s.kind, s.positiveLabel);
       const sa = scale(fa), sb = scale(fb);
-      const x = new Float64Array(n * 2);
-      const labels = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        x[2 * i] = Number.isFinite(a[i]) ? (a[i] - sa.mean) / sa.std : 0;
-        x[2 * i + 1] = Number.isFinite(b[i]) ? (b[i] - sb.mean) / sb.std : 0;
-        labels[i] = y[i] === pos ? 1 : 0;
-      }
+      const rows = labelledRows(lab.y);
+      const x = new Float64Array(rows.length * 2);
+      const labels = new Float64Array(rows.length);
+      rows.forEach((i, r) => {
+        x[2 * r] = Number.isFinite(a[i]) ? (a[i] - sa.mean) / sa.std : 0;
+        x[2 * r + 1] = Number.isFinite(b[i]) ? (b[i] - sb.mean) / sb.std : 0;
+        labels[r] = lab.y[i];
+      });
       const fit = fitLogistic(x, 2, labels, { l2: 1e-3 });
       const theta = (s.degrees * intensity * Math.PI) / 180;
       const [w0, w1] = fit.weights;
       const r0 = w0 * Math.cos(theta) - w1 * Math.sin(theta);
       const r1 = w0 * Math.sin(theta) + w1 * Math.cos(theta);
-      let hit = 0;
-      for (let i = 0; i < n; i++) {
-        const label = fit.intercept + r0 * x[2 * i] + r1 * x[2 * i + 1] > 0 ? pos : neg;
-        if (label !== y[i]) hit++;
-        setLabel(y, i, label);
+      // Each row keeps its own noise: a latent uniform u consistent with its label under the fitted
+      // model (u < p for positives), then its new label is u < σ(rotated score + b'). At 0° nothing
+      // changes; b' = the fitted intercept ("free") or the quantile that keeps the share.
+      const latent = new Float64Array(rows.length);
+      rows.forEach((i, r) => {
+        const z = fit.intercept + w0 * x[2 * r] + w1 * x[2 * r + 1];
+        const p = 1 / (1 + Math.exp(-z));
+        const u = lab.y[i] === 1 ? p * rng.next() : p + (1 - p) * rng.next();
+        latent[r] = Math.log(u) - Math.log1p(-u) - (r0 * x[2 * r] + r1 * x[2 * r + 1]);
+      });
+      const want = wantedPositives(s.kind, lab, s.positiveShare);
+      const next = Float64Array.from(lab.y);
+      const order = Array.from(rows.keys()).sort((p, q) => latent[p] - latent[q] || p - q);
+      let cut = fit.intercept;
+      if (want === null) rows.forEach((i, r) => (next[i] = latent[r] < fit.intercept ? 1 : 0));
+      else {
+        order.forEach((r, rank) => (next[rows[r]] = rank < want ? 1 : 0));
+        cut = want > 0 ? latent[order[want - 1]] : -Infinity;
       }
-      out[s.target] = y;
-      return {
-        table: out,
-        truth: truth([s.target, fa, fb], hit, { degrees: s.degrees * intensity }),
-      };
+      return finishLabels(s.kind, table, s.target, lab, next, {
+        columns: [s.target, fa, fb],
+        details: { degrees: s.degrees * intensity, intercept: fit.intercept, cut },
+        magnitude: () => s.degrees * intensity,
+        unit: "degrees",
+        truth,
+      });
     }
     case "rule_replacement": {
       const x = numericColumn(table, s.column, s.kind);
-      const y = copyColumn(table[s.target] ?? numericColumn(table, s.target, s.kind));
-      const [neg, pos] = binaryLabels(y);
-      const [hi, lo] = s.above === "positive" ? [pos, neg] : [neg, pos];
-      let hit = 0;
-      for (let i = 0; i < n; i++) {
-        if (intensity < 1 && rng.next() >= intensity) continue;
-        const label = x[i] > s.threshold ? hi : lo;
-        if (label !== y[i]) hit++;
-        setLabel(y, i, label);
+      const lab = labelsOf(table, s.target, s.kind, s.positiveLabel);
+      const mode = s.positiveShare ?? (s.threshold === undefined ? "keep" : undefined);
+      if (mode === undefined) {
+        throw new RangeError(
+          `rule_replacement: a fixed threshold (${s.threshold}) sets the positive share itself; ` +
+            `pass positiveShare: "free" to use it, or drop threshold to cut "${s.column}" at the quantile that keeps the share`,
+        );
       }
-      out[s.target] = y;
-      return { table: out, truth: truth([s.target, s.column], hit, { threshold: s.threshold }) };
+      if (mode === "free" && s.threshold === undefined) {
+        throw new RangeError(`rule_replacement: positiveShare "free" needs a threshold`);
+      }
+      // the relabelled rows: all, or a random `intensity` share of them
+      const chosen = labelledRows(lab.y).filter(() => intensity >= 1 || rng.next() < intensity);
+      const picked = new Uint8Array(n);
+      for (const i of chosen) picked[i] = 1;
+      const next = Float64Array.from(lab.y);
+      const [hi, lo] = s.above === "positive" ? [1, 0] : [0, 1];
+      let threshold = s.threshold ?? NaN;
+      if (mode === "free") { for (const i of chosen) next[i] = x[i] > threshold ? hi : lo; }
+      else {
+        // positives among the chosen rows: enough to reach the wanted count overall
+        const want = wantedPositives(s.kind, lab, mode)!;
+        let others = 0;
+        for (let i = 0; i < n; i++) if (!picked[i] && lab.y[i] === 1) others++;
+        const k = Math.min(chosen.length, Math.max(0, want - others));
+        const finite = (v: number) => (Number.isFinite(v) ? v : -Infinity);
+        // rank by x, the side labelled positive first; missing x ranks last
+        const ranked = [...chosen].sort((p, q) =>
+          s.above === "positive"
+            ? finite(x[q]) - finite(x[p]) || p - q
+            : finite(-x[q]) - finite(-x[p]) || p - q
+        );
+        ranked.forEach((i, rank) => (next[i] = rank < k ? 1 : 0));
+        threshold = k > 0 ? x[ranked[k - 1]] : NaN;
+      }
+      return finishLabels(s.kind, table, s.target, lab, next, {
+        columns: [s.target, s.column],
+        details: { threshold, relabelled: chosen.length },
+        magnitude: (n: number, changed: number) => changed / Math.max(1, n),
+        unit: "share",
+        truth,
+      });
     }
   }
+}
+
+/** A binary target as 0/1 (−1 where the label is missing) with its two label values. */
+interface Labels {
+  y: Float64Array;
+  neg: string | number;
+  pos: string | number;
+  positives: number;
+  labelled: number;
+}
+
+function labelsOf(table: Table, target: string, kind: string, positive?: string): Labels {
+  const col = table[target];
+  if (col === undefined) {
+    throw new RangeError(
+      `${kind}: the table has no target column "${target}" (it has ${
+        Object.keys(table).join(", ")
+      })`,
+    );
+  }
+  const [neg, pos] = binaryLabels(col, positive);
+  let positives = 0, labelled = 0;
+  const y = Float64Array.from({ length: col.length }, (_, i) => {
+    const v = col[i];
+    if (v === null || (typeof v === "number" && Number.isNaN(v))) return -1;
+    labelled++;
+    if (v === pos) {
+      positives++;
+      return 1;
+    }
+    return 0;
+  });
+  return { y, neg, pos, positives, labelled };
+}
+
+function labelledRows(y: Float64Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < y.length; i++) if (y[i] >= 0) out.push(i);
+  return out;
+}
+
+function count(y: Float64Array, v: number): number {
+  let c = 0;
+  for (const x of y) if (x === v) c++;
+  return c;
+}
+
+/** The positive count a label change must end with, or null when the rule decides ("free"). */
+function wantedPositives(kind: string, lab: Labels, mode: PositiveShare): number | null {
+  if (mode === "free") return null;
+  const want = mode === "keep" ? lab.positives : Math.round(mode * lab.labelled);
+  if (lab.positives === 0 || lab.positives === lab.labelled) {
+    throw new RangeError(
+      `${kind}: the batch's labels are one class only (${lab.positives} positive of ${lab.labelled}); a label change needs both classes`,
+    );
+  }
+  return want;
+}
+
+function assertBothClasses(
+  kind: string,
+  labelled: number,
+  positives: number,
+  neg: string | number,
+  pos: string | number,
+): void {
+  if (labelled > 0 && (positives === 0 || positives === labelled)) {
+    throw new RangeError(
+      `${kind}: the injected labels would all be "${
+        positives === 0 ? neg : pos
+      }" (${labelled} rows); a binary target needs both classes — keep the positive share (positiveShare: "keep") or ask for a share strictly between 0 and 1`,
+    );
+  }
+}
+
+/** Writes the new 0/1 labels back as the target's values, checks both classes, and builds the truth. */
+function finishLabels(
+  kind: Spec["kind"],
+  table: Table,
+  target: string,
+  lab: Labels,
+  next: Float64Array,
+  o: {
+    columns: string[];
+    details: Record<string, number | string>;
+    magnitude: (n: number, changed: number) => number;
+    unit: InjectionTruth["unit"];
+    truth: (
+      columns: string[],
+      rowsAffected: number,
+      details: Record<string, number | string>,
+      magnitude: number,
+      unit: InjectionTruth["unit"],
+    ) => InjectionTruth;
+  },
+): { table: Table; truth: InjectionTruth } {
+  const positives = count(next, 1);
+  assertBothClasses(kind, lab.labelled, positives, lab.neg, lab.pos);
+  const out = copyColumn(table[target]);
+  let changed = 0;
+  for (let i = 0; i < next.length; i++) {
+    if (next[i] < 0) continue;
+    if (next[i] !== lab.y[i]) changed++;
+    setLabel(out, i, next[i] === 1 ? lab.pos : lab.neg);
+  }
+  const share = (k: number) => k / Math.max(1, lab.labelled);
+  return {
+    table: { ...table, [target]: out },
+    truth: o.truth(
+      o.columns,
+      changed,
+      {
+        ...o.details,
+        positiveShareBefore: share(lab.positives),
+        positiveShare: share(positives),
+        labelsChanged: share(changed),
+      },
+      o.magnitude(lab.labelled, changed),
+      o.unit,
+    ),
+  };
 }
 
 /** A scheduled drift in a batch stream. */

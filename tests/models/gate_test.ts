@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { compareChallenger } from "../../models/gate.ts";
-import { trainModel } from "../../models/model.ts";
+import { compareChallenger, gateDecision } from "../../models/gate.ts";
+import { predictModel, trainModel } from "../../models/model.ts";
+import { refitMetrics, sampleSd } from "../../models/retrain_noise.ts";
 import { fingerprintTable, loadModel, registerModel } from "../../models/package.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
@@ -8,14 +9,22 @@ import type { Table } from "../../tasks/data/table.ts";
 import { Random } from "../../tasks/random.ts";
 import { storeTest } from "../runner/helpers.ts";
 
-function data(n: number, seed: number): Table {
+function data(n: number, seed: number, noise = 0.5): Table {
   const rng = new Random(seed);
   const a = new Float64Array(n), b = new Float64Array(n), y = new Float64Array(n);
+  const date = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     a[i] = rng.normal();
     b[i] = rng.normal();
-    y[i] = a[i] + b[i] + 0.5 * rng.normal() > 0 ? 1 : 0;
+    y[i] = a[i] + b[i] + noise * rng.normal() > 0 ? 1 : 0;
+    date[i] = Date.UTC(2001, 0, 1) + i * 3_600_000;
   }
+  return { a, b, y, date };
+}
+
+/** Training rows: no time column (it is not a feature). */
+function trainSet(n: number, seed: number, noise = 0.5): Table {
+  const { a, b, y } = data(n, seed, noise);
   return { a, b, y };
 }
 
@@ -25,7 +34,7 @@ storeTest(
     const registry = await ModelRegistry.open(store.db);
     const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
     const deps = { registry, artifacts };
-    const train = data(3000, 1), holdout = data(2000, 2);
+    const train = trainSet(3000, 1), holdout = data(2000, 2);
     // a weak model that sees only `a`, then a strong one that sees both
     const weak =
       trainModel({ a: train.a, y: train.y }, { target: "y", seed: 1, params: { nEstimators: 30 } })
@@ -63,6 +72,17 @@ storeTest(
     );
     assert.equal((await registry.resolve("m@champion")).version, 2);
     assert.equal((await registry.resolve("m@previous_champion")).version, 1);
+    // the verdict says what it was decided on
+    assert.equal(better.data.rows, 2000);
+    assert.equal(better.data.from, "2001-01-01T00:00:00.000Z");
+    assert.equal(better.data.to, new Date(Date.UTC(2001, 0, 1) + 1999 * 3_600_000).toISOString());
+    assert.match(better.data.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(better.errorRate, 0.05);
+    assert.equal(better.method, "paired bootstrap");
+    assert.ok(better.champion!.value < better.challenger.value);
+    assert.ok(better.improvement!.bootstrap.se > 0 && better.improvement!.retrainSd === 0);
+    assert.match(better.reason, /on 2000 rows from 2001-01-01T00:00:00.000Z to .* \(sha256 /);
+    assert.match(better.reason, /promoted at most 5% of the time/);
 
     await registry.setAlias("m", "challenger", v1.version, { reason: "try the weak one again" });
     const worse = await compareChallenger("m", holdout, "roc_auc", {
@@ -90,3 +110,56 @@ storeTest(
     assert.equal(loaded.version!.lineage!.taskId, "train");
   },
 );
+
+Deno.test("gate: a challenger that is the champion retrained on another seed is promoted at most at the stated rate", () => {
+  // the same configuration and data, different seeds (bagging and the subsample of refits): any
+  // difference is noise, so the gate may promote at most alpha = 5 % of them — 1 of 20
+  const train = trainSet(2500, 1, 1.5);
+  const options = { target: "y", validFraction: 0, params: { nEstimators: 30, rowSubsample: 0.7 } };
+  const seeds = 20;
+  let promoted = 0, promotedWithoutRetrainNoise = 0;
+  for (let s = 0; s < seeds; s++) {
+    const fit = (seed: number) => trainModel(train, { ...options, seed }).model;
+    const champion = fit(2 * s + 10), challenger = fit(2 * s + 11);
+    const test = data(2000, 100 + s, 1.5);
+    const score = (m: typeof champion) => predictModel(m, test).probabilities![1];
+    // what `training` measures for each version: the metric's SD over refits on subsamples
+    const sd = (seed: number) =>
+      sampleSd(refitMetrics(train, test, options, { fits: 3, seed }).roc_auc);
+    const retrainSd = Math.hypot(sd(2 * s + 10), sd(2 * s + 11));
+    const y = test.y as Float64Array;
+    const opts = { metric: "roc_auc" as const, margin: 0, alpha: 0.05, rounds: 200, seed: s };
+    const d = gateDecision(y, score(champion), score(challenger), { ...opts, retrainSd });
+    assert.equal(d.errorRate, 0.05);
+    if (d.wouldPromote) promoted++;
+    if (gateDecision(y, score(champion), score(challenger), opts).wouldPromote) {
+      promotedWithoutRetrainNoise++;
+    }
+  }
+  assert.ok(promoted <= 0.05 * seeds, `${promoted} of ${seeds} seed-only retrains promoted`);
+  // the test has teeth: the test rows' noise alone lets more of them through
+  assert.ok(
+    promotedWithoutRetrainNoise > promoted,
+    `without the retraining term: ${promotedWithoutRetrainNoise} of ${seeds}`,
+  );
+});
+
+Deno.test("gate: a really better challenger is still promoted with the retraining term", () => {
+  const train = trainSet(2500, 1, 1.5);
+  const test = data(2000, 7, 1.5);
+  const options = { target: "y", validFraction: 0, params: { nEstimators: 30 } };
+  const weak = trainModel({ a: train.a, y: train.y }, options).model;
+  const strong = trainModel(train, options).model;
+  const retrainSd = Math.hypot(
+    sampleSd(refitMetrics({ a: train.a, y: train.y }, test, options, { fits: 3 }).roc_auc),
+    sampleSd(refitMetrics(train, test, options, { fits: 3 }).roc_auc),
+  );
+  const d = gateDecision(
+    test.y as Float64Array,
+    predictModel(weak, test).probabilities![1],
+    predictModel(strong, test).probabilities![1],
+    { metric: "roc_auc", margin: 0.002, retrainSd, rounds: 200 },
+  );
+  assert.ok(d.wouldPromote, JSON.stringify(d.improvement));
+  assert.ok(d.improvement!.ciLow > 0 && d.improvement!.retrainSd === retrainSd);
+});

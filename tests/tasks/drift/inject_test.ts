@@ -76,7 +76,14 @@ Deno.test("prior and concept injections change labels, not features", () => {
   });
   assert.ok(Math.abs(share(prior.table.y, 1) - 0.8) < 1e-3);
   assert.equal(prior.truth.family, "prior");
-  const flip = injectDrift(t, { kind: "label_flip", target: "y", column: "x", min: 11, max: 100 });
+  const flip = injectDrift(t, {
+    kind: "label_flip",
+    target: "y",
+    column: "x",
+    min: 11,
+    max: 100,
+    positiveShare: "free",
+  });
   assert.deepEqual(flip.table.x, t.x);
   for (let i = 0; i < 4000; i++) {
     const x = (t.x as Float64Array)[i];
@@ -97,11 +104,147 @@ Deno.test("prior and concept injections change labels, not features", () => {
     degrees: 0,
   });
   assert.ok(none.truth.rowsAffected < 200, `0°: ${none.truth.rowsAffected} changed`);
-  const rule = injectDrift(t, { kind: "rule_replacement", target: "y", column: "z", threshold: 0 });
+  const rule = injectDrift(t, {
+    kind: "rule_replacement",
+    target: "y",
+    column: "z",
+    threshold: 0,
+    positiveShare: "free",
+  });
   assert.equal(rule.truth.family, "concept");
   for (let i = 0; i < 50; i++) {
     assert.equal((rule.table.y as Float64Array)[i], (t.z as Float64Array)[i] > 0 ? 1 : 0);
   }
+});
+
+/** A flights-like batch: 19.5 % positives, two weak numeric features, string labels. */
+function lateBatch(n = 5000, seed = 3): Table {
+  const rng = new Random(seed);
+  const distance = new Float64Array(n), hour = new Float64Array(n);
+  const late: (string | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    distance[i] = 200 + rng.next() * 2200;
+    hour[i] = 5 + rng.int(18);
+    const z = -0.8 + 0.08 * (hour[i] - 13) + (distance[i] - 1300) / 5000 + rng.normal() * 0.9;
+    late.push(z > 0 ? "yes" : "no");
+  }
+  return { distance, hour, late };
+}
+
+Deno.test("label changes keep the positive share by default, and record their magnitude", () => {
+  const t = lateBatch();
+  const before = share(t.late, "yes");
+  assert.ok(before > 0.1 && before < 0.3, `base rate ${before}`);
+  for (const degrees of [0, 30, 90, 180]) {
+    const rot = injectDrift(t, {
+      kind: "boundary_rotation",
+      target: "late",
+      features: ["distance", "hour"],
+      degrees,
+    }, { seed: 4 });
+    const after = share(rot.table.late, "yes");
+    assert.equal(after, before, `${degrees}°: the positive share is kept exactly`);
+    assert.equal(rot.truth.magnitude, degrees);
+    assert.equal(rot.truth.unit, "degrees");
+    assert.equal(rot.truth.details.positiveShareBefore, before);
+    assert.equal(rot.truth.details.positiveShare, after);
+    assert.equal(rot.truth.details.labelsChanged, rot.truth.rowsAffected / 5000);
+    if (degrees === 0) assert.equal(rot.truth.rowsAffected, 0, "0° changes nothing");
+    else assert.ok(rot.truth.rowsAffected > 50, `${degrees}°: ${rot.truth.rowsAffected} changed`);
+  }
+  // more rotation, more labels changed
+  const changed = [15, 45, 90, 180].map((degrees) =>
+    injectDrift(t, {
+      kind: "boundary_rotation",
+      target: "late",
+      features: ["distance", "hour"],
+      degrees,
+    }, { seed: 4 }).truth.rowsAffected
+  );
+  assert.ok(changed.every((c, i) => i === 0 || c > changed[i - 1]), changed.join(" < "));
+  // asked otherwise: a number sets the share; "free" lets the rotated rule decide
+  const half = injectDrift(t, {
+    kind: "boundary_rotation",
+    target: "late",
+    features: ["distance", "hour"],
+    degrees: 45,
+    positiveShare: 0.5,
+  });
+  assert.equal(share(half.table.late, "yes"), 0.5);
+  const flip = injectDrift(t, {
+    kind: "label_flip",
+    target: "late",
+    column: "distance",
+    min: 1800,
+  }, { seed: 1 });
+  assert.equal(share(flip.table.late, "yes"), before);
+  assert.ok((flip.truth.details.compensated as number) > 0);
+  assert.equal(flip.truth.magnitude, flip.truth.rowsAffected / 5000);
+  const free = injectDrift(t, {
+    kind: "label_flip",
+    target: "late",
+    column: "distance",
+    min: 1800,
+    positiveShare: "free",
+  }, { seed: 1 });
+  assert.ok(share(free.table.late, "yes") > before + 0.1, "flipping a region moves the share");
+  const rule = injectDrift(t, { kind: "rule_replacement", target: "late", column: "hour" });
+  assert.equal(share(rule.table.late, "yes"), before);
+  const thr = rule.truth.details.threshold as number;
+  const hour = t.hour as Float64Array, late = rule.table.late as string[];
+  for (let i = 0; i < 5000; i++) {
+    if (hour[i] > thr) assert.equal(late[i], "yes", `row ${i}: hour ${hour[i]} > cut ${thr}`);
+    if (hour[i] < thr) assert.equal(late[i], "no", `row ${i}: hour ${hour[i]} < cut ${thr}`);
+  }
+  assert.throws(
+    () =>
+      injectDrift(t, { kind: "rule_replacement", target: "late", column: "hour", threshold: 3 }),
+    /sets the positive share itself; pass positiveShare: "free"/,
+  );
+  const prior = injectDrift(t, { kind: "prior_shift", target: "late", positiveShare: 0.4 });
+  assert.ok(Math.abs(prior.truth.magnitude - (0.4 - before)) < 1e-3);
+});
+
+Deno.test("an injection that would leave one class only fails, saying so", () => {
+  const t = lateBatch(2000);
+  // the old behaviour of a rotation at a 19.5 % base rate: the rule alone gives every row "no"
+  assert.throws(
+    () =>
+      injectDrift(t, {
+        kind: "rule_replacement",
+        target: "late",
+        column: "hour",
+        threshold: 100,
+        positiveShare: "free",
+      }),
+    /labels would all be "no" \(2000 rows\); a binary target needs both classes/,
+  );
+  assert.throws(
+    () =>
+      injectDrift(t, {
+        kind: "boundary_rotation",
+        target: "late",
+        features: ["distance", "hour"],
+        degrees: 30,
+        positiveShare: 0,
+      }),
+    /labels would all be "no"/,
+  );
+  assert.throws(
+    () => injectDrift(t, { kind: "prior_shift", target: "late", positiveShare: 1 }),
+    /labels would all be "yes"/,
+  );
+  const oneClass = { ...t, late: (t.late as string[]).map(() => "no") };
+  assert.throws(
+    () =>
+      injectDrift(oneClass, {
+        kind: "boundary_rotation",
+        target: "late",
+        features: ["distance", "hour"],
+        degrees: 30,
+      }),
+    /one class only/,
+  );
 });
 
 Deno.test("temporalBatches: time order, sudden / gradual / incremental / recurring patterns", () => {

@@ -1,0 +1,302 @@
+/**
+ * Recalibration to a new class prior (the `prior` grade's `recalibrate` action). Under a pure label
+ * shift P(x | y) holds and only P(y) moves, so the Bayes-optimal posterior is the old one with its
+ * log-odds shifted by the prior ratio (Saerens, Latinne & Decaestecker 2002, "Adjusting the outputs
+ * of a classifier to new a priori probabilities"):
+ *
+ *   logit p_new(x) = logit p(x) + logit(π_new) − logit(π_ref).
+ *
+ * π_new comes from the labels of the latest batch, a given number, or — without labels — the EM
+ * estimate of the same paper ({@link estimatePriorEm}). {@link recalibrateChampion} makes a new
+ * version of the champion = its own ONNX graph plus an Add before the Sigmoid (so every runtime
+ * serves it), registers it with its reason and lineage (parent version, priors, shift), and puts it
+ * through the champion/challenger gate on the labelled batch by log loss (ROC AUC cannot move under
+ * a monotone shift; the refit noise term is 0 since nothing is refitted).
+ *
+ * @example
+ * ```ts
+ * import { estimatePriorEm, recalibrateChampion } from "./recalibrate.ts";
+ * const r = await recalibrateChampion({
+ *   registry, artifacts, model: "flights_delay", newPrior: "labels", labelledBatch: batch,
+ *   reason: "prior shift graded at batch 7",
+ * });
+ * r.version; r.promoted; r.verdict.reason;
+ * estimatePriorEm(scores, 0.2).prior; // π_new from unlabelled scores
+ * ```
+ */
+import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
+import { rowCount, type Table } from "../tasks/data/table.ts";
+import { classIndex } from "./columns.ts";
+import { compareChallenger, type GateVerdict } from "./gate.ts";
+import { brier, logLoss } from "./metrics.ts";
+import type { TrainedModel } from "./model.ts";
+import { shiftLogitsOnnx } from "./onnx/calibrate.ts";
+import { runOnnx } from "./onnx/runtime.ts";
+import { loadModel, registerModel } from "./package.ts";
+import { readReference } from "./reference.ts";
+import type { ModelRegistry } from "./registry/registry.ts";
+
+/** log(p / (1 − p)). */
+export const logit = (p: number): number => Math.log(p) - Math.log1p(-p);
+/** 1 / (1 + e^−z). */
+export const sigmoid = (z: number): number =>
+  z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+
+function checkPrior(name: string, p: number): void {
+  if (!(p > 0 && p < 1)) {
+    throw new RangeError(`${name} must be a share strictly between 0 and 1, got ${p}`);
+  }
+}
+
+/** The log-odds shift from the reference prior to the new one: logit(π_new) − logit(π_ref). */
+export function priorShift(priorReference: number, priorNew: number): number {
+  checkPrior("the reference prior", priorReference);
+  checkPrior("the new prior", priorNew);
+  return logit(priorNew) - logit(priorReference);
+}
+
+/** sigmoid(logit(p) + shift) for each probability. */
+export function shiftProbabilities(p: ArrayLike<number>, shift: number): Float64Array {
+  return Float64Array.from({ length: p.length }, (_, i) => sigmoid(logit(p[i]) + shift));
+}
+
+/** The EM estimate of the new prior. */
+export interface PriorEstimate {
+  prior: number;
+  iterations: number;
+  converged: boolean;
+  /** logit(prior) − logit(priorReference). */
+  shift: number;
+}
+
+/**
+ * Saerens et al. (2002) EM: the new prior from unlabelled scores of a model calibrated to
+ * `priorReference`. E-step: each row's posterior under the current prior estimate (the scores
+ * reweighted by π/π_ref and (1 − π)/(1 − π_ref)); M-step: the prior is their mean.
+ */
+export function estimatePriorEm(
+  scores: ArrayLike<number>,
+  priorReference: number,
+  { maxIterations = 1000, tolerance = 1e-9 }: { maxIterations?: number; tolerance?: number } = {},
+): PriorEstimate {
+  checkPrior("the reference prior", priorReference);
+  const n = scores.length;
+  if (n === 0) throw new RangeError("EM prior estimation needs at least one score");
+  let prior = priorReference, iterations = 0, converged = false;
+  while (iterations < maxIterations) {
+    iterations++;
+    const w1 = prior / priorReference, w0 = (1 - prior) / (1 - priorReference);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const p = scores[i];
+      const num = w1 * p, den = num + w0 * (1 - p);
+      sum += den > 0 ? num / den : prior;
+    }
+    const next = Math.min(1 - 1e-12, Math.max(1e-12, sum / n));
+    const delta = Math.abs(next - prior);
+    prior = next;
+    if (delta < tolerance) {
+      converged = true;
+      break;
+    }
+  }
+  return { prior, iterations, converged, shift: logit(prior) - logit(priorReference) };
+}
+
+/** A copy of the model whose class-1 log-odds are shifted by `shift` more. */
+export function recalibratedModel(
+  model: TrainedModel,
+  shift: number,
+  params: Record<string, unknown> = {},
+): TrainedModel {
+  if (model.spec.target.task !== "classification" || model.spec.target.classes!.length !== 2) {
+    throw new Error("only a binary classifier can be recalibrated to a new prior");
+  }
+  return {
+    ...model,
+    params: { ...model.params, ...params },
+    calibration: { logitShift: (model.calibration?.logitShift ?? 0) + shift },
+  };
+}
+
+/** What recalibrating the champion takes. */
+export interface RecalibrateOptions {
+  registry: ModelRegistry;
+  artifacts: ArtifactStore;
+  /** The registered model's name (its `champion` is recalibrated). */
+  model: string;
+  /**
+   * The new positive-label share: a number, "labels" (the labelled batch's share) or "em"
+   * (Saerens EM on the champion's scores of the batch; labels not needed for the estimate).
+   */
+  newPrior: number | "labels" | "em";
+  /** The latest labelled batch: the gate's test set (and the prior's source for "labels"/"em"). */
+  labelledBatch: Table;
+  /** Why (e.g. the severity grade and its reasons); recorded with the version and the alias. */
+  reason: string;
+  /** The reference prior; default the champion's `params.reference.positiveShare`. */
+  priorReference?: number;
+  runId?: number | null;
+  taskId?: string;
+  /** Promote when the gate says so (default true). */
+  promote?: boolean;
+  /** Gate settings: log-loss margin (default 0), error rate (0.05), bootstrap rounds (500). */
+  margin?: number;
+  alpha?: number;
+  rounds?: number;
+  seed?: number;
+  timeColumn?: string | null;
+}
+
+/** Proper scoring rules of probabilities on labelled rows (lower is better). */
+export interface ProperScores {
+  logLoss: number;
+  brier: number;
+}
+
+/** What recalibrating did. */
+export interface RecalibrationResult {
+  version: number;
+  parentVersion: number;
+  /** The log-odds shift added (on top of any earlier one). */
+  shift: number;
+  prior: {
+    positiveLabel: string;
+    reference: number;
+    new: number;
+    method: "given" | "labels" | "em";
+    em?: { iterations: number; converged: boolean };
+  };
+  /** The batch's log loss and Brier score of the champion and of the recalibrated version. */
+  batch: { rows: number; before: ProperScores; after: ProperScores };
+  promoted: boolean;
+  verdict: GateVerdict;
+}
+
+/**
+ * Makes, registers and gates a recalibrated version of `model`'s champion (see the module doc).
+ * The new version's `params.recalibration` holds the lineage (parent, priors, shift, reason, the
+ * batch's fingerprint), its `params.reference` is the parent's with the new positive share.
+ */
+export async function recalibrateChampion(o: RecalibrateOptions): Promise<RecalibrationResult> {
+  const deps = { registry: o.registry, artifacts: o.artifacts };
+  const parent = await loadModel(`${o.model}@champion`, deps);
+  const pv = parent.version!;
+  const classes = parent.model.spec.target.classes;
+  if (parent.model.spec.target.task !== "classification" || classes?.length !== 2) {
+    throw new Error(
+      `${o.model} v${pv.version} is not a binary classifier; it cannot be recalibrated`,
+    );
+  }
+  const reference = readReference(pv);
+  const positiveLabel = reference?.positiveLabel ?? classes[1];
+  // the ONNX graph's Sigmoid gives P(classes[1]); priors are handled as shares of classes[1]
+  const toClass1 = (share: number) => (positiveLabel === classes[1] ? share : 1 - share);
+  const refShare = o.priorReference ?? reference?.positiveShare ?? pv.metrics.positive_share;
+  if (refShare === undefined || !Number.isFinite(refShare)) {
+    throw new Error(
+      `${o.model} v${pv.version} records no reference positive share (params.reference); ` +
+        "retrain it with the current training DAG or pass priorReference",
+    );
+  }
+  const piRef = toClass1(refShare);
+  const n = rowCount(o.labelledBatch);
+  if (n === 0) throw new RangeError("recalibration: the labelled batch has no rows");
+  const out = await runOnnx(parent.onnx, o.labelledBatch, parent.model.spec);
+  const p = Float64Array.from({ length: n }, (_, i) => out.probabilities![i * 2 + 1]);
+  const yAll = classIndex(o.labelledBatch[parent.model.spec.target.names[0]], classes);
+  let method: RecalibrationResult["prior"]["method"], piNew: number;
+  let em: PriorEstimate | undefined;
+  if (typeof o.newPrior === "number") {
+    method = "given";
+    piNew = toClass1(o.newPrior);
+  } else if (o.newPrior === "em") {
+    method = "em";
+    em = estimatePriorEm(p, piRef);
+    piNew = em.prior;
+  } else {
+    method = "labels";
+    const labelled = yAll.filter((v) => v >= 0);
+    if (labelled.length === 0) {
+      throw new RangeError(
+        'recalibration: newPrior "labels" needs labels in the batch; it has none (use "em")',
+      );
+    }
+    piNew = labelled.reduce((s, v) => s + v, 0) / labelled.length;
+  }
+  const shift = priorShift(piRef, piNew);
+  // the batch's proper scores before and after, on its labelled rows
+  const ys: number[] = [], ps: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (yAll[i] < 0) continue;
+    ys.push(yAll[i]);
+    ps.push(p[i]);
+  }
+  const shifted = shiftProbabilities(ps, shift);
+  const batch = {
+    rows: ys.length,
+    before: { logLoss: logLoss(ys, ps), brier: brier(ys, ps) },
+    after: { logLoss: logLoss(ys, shifted), brier: brier(ys, shifted) },
+  };
+  const newShare = positiveLabel === classes[1] ? piNew : 1 - piNew;
+  const recalibration = {
+    parentVersion: pv.version,
+    shift,
+    totalShift: (parent.model.calibration?.logitShift ?? 0) + shift,
+    positiveLabel,
+    priorReference: refShare,
+    priorNew: newShare,
+    method,
+    ...(em ? { em: { iterations: em.iterations, converged: em.converged } } : {}),
+    reason: o.reason,
+    batch,
+  };
+  const model = recalibratedModel(parent.model, shift, {
+    recalibration,
+    ...(reference
+      ? { reference: { ...reference, positiveShare: newShare, recalibratedFrom: pv.version } }
+      : {}),
+  });
+  model.metrics = { ...parent.model.metrics, positive_share: newShare };
+  const version = await registerModel(deps, model, {
+    name: o.model,
+    fingerprint: pv.fingerprint,
+    lineage: o.runId != null ? { runId: o.runId, taskId: o.taskId ?? "recalibrate" } : null,
+    onnx: shiftLogitsOnnx(parent.onnx, shift),
+  });
+  const why = `recalibration of v${pv.version} to a ${positiveLabel} share of ${
+    newShare.toFixed(4)
+  } (from ${refShare.toFixed(4)}, ${method}; log-odds ${shift >= 0 ? "+" : ""}${
+    shift.toFixed(4)
+  }): ${o.reason}`;
+  await o.registry.setAlias(o.model, "challenger", version.version, {
+    reason: why,
+    runId: o.runId ?? null,
+  });
+  const verdict = await compareChallenger(o.model, o.labelledBatch, "log_loss", {
+    ...deps,
+    margin: o.margin ?? 0,
+    alpha: o.alpha,
+    rounds: o.rounds,
+    seed: o.seed,
+    promote: o.promote ?? true,
+    runId: o.runId ?? null,
+    timeColumn: o.timeColumn,
+    retrainSd: 0, // nothing is refitted: the two versions differ by the shift only
+  });
+  return {
+    version: version.version,
+    parentVersion: pv.version,
+    shift,
+    prior: {
+      positiveLabel,
+      reference: refShare,
+      new: newShare,
+      method,
+      ...(em ? { em: { iterations: em.iterations, converged: em.converged } } : {}),
+    },
+    batch,
+    promoted: verdict.promoted,
+    verdict,
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The out-of-time split: the latest part of a window in time is held out, so the holdout is scored
+ * on days the model never saw (a random split of the same weeks shares each day's weather between
+ * training and holdout and flatters the model). The cut moves to a UTC day boundary when that keeps
+ * the holdout within a quarter of the asked size, so no day is split across the two sides.
+ *
+ * @example
+ * ```ts
+ * import { outOfTimeSplit } from "./split.ts";
+ * const { train, holdout, cutoff } = outOfTimeSplit(table, { timeColumn: "date", fraction: 0.2 });
+ * ```
+ */
+import { z } from "zod";
+import { type Column, rowCount, type Table, takeRows } from "../tasks/data/table.ts";
+
+/** How to split. */
+export const SplitOptions = z.object({
+  /** The time column (epoch ms or ISO text); null = the table's row order is its time order. */
+  timeColumn: z.string().nullable().default("date"),
+  /** Share of rows held out (the latest). */
+  fraction: z.number().gt(0).lt(1).default(0.2),
+  /** Rows held out; overrides `fraction`. */
+  rows: z.number().int().positive().optional(),
+  /** Move the cut to a UTC day boundary when the size stays within 25 % of the asked one. */
+  align: z.enum(["day", "none"]).default("day"),
+}).strict();
+export type SplitOptions = z.input<typeof SplitOptions>;
+
+const DAY = 86_400_000;
+
+function times(col: Column, name: string): Float64Array {
+  return Float64Array.from({ length: col.length }, (_, i) => {
+    const v = col[i];
+    const t = typeof v === "number" ? v : v === null ? NaN : Date.parse(v);
+    if (!Number.isFinite(t)) {
+      throw new RangeError(
+        `out-of-time split: row ${i} of time column "${name}" is ${
+          JSON.stringify(v)
+        }, not a time (epoch ms or ISO date)`,
+      );
+    }
+    return t;
+  });
+}
+
+/** The split: training rows (earlier), holdout rows (latest), and the cut. */
+export function outOfTimeSplit(table: Table, options: SplitOptions = {}): {
+  train: Table;
+  holdout: Table;
+  /** First holdout time (epoch ms), or null when split by row order. */
+  cutoff: number | null;
+} {
+  const o = SplitOptions.parse(options);
+  const n = rowCount(table);
+  const want = o.rows ?? Math.round(n * o.fraction);
+  if (n < 2 || want < 1 || want >= n) {
+    throw new RangeError(
+      `out-of-time split: cannot hold out ${want} of ${n} rows (both sides need at least one row)`,
+    );
+  }
+  if (o.timeColumn === null) {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    return {
+      train: takeRows(table, idx.slice(0, n - want)),
+      holdout: takeRows(table, idx.slice(n - want)),
+      cutoff: null,
+    };
+  }
+  const col = table[o.timeColumn];
+  if (col === undefined) {
+    throw new RangeError(
+      `out-of-time split: the data has no time column "${o.timeColumn}" (it has ${
+        Object.keys(table).join(", ")
+      }); name the time column, or pass timeColumn: null to hold out the last rows in file order`,
+    );
+  }
+  const t = times(col, o.timeColumn);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => t[a] - t[b] || a - b);
+  const sorted = order.map((i) => t[i]);
+  // rows at or after `cut` are held out; count them by binary search on the sorted times
+  const countFrom = (cut: number) => {
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < cut) lo = mid + 1;
+      else hi = mid;
+    }
+    return n - lo;
+  };
+  let cutoff = sorted[n - want];
+  if (o.align === "day") {
+    const floor = Math.floor(cutoff / DAY) * DAY;
+    const candidates = [floor, floor + DAY].map((c) => ({ c, k: countFrom(c) }))
+      .filter(({ k }) => k >= 1 && k < n && Math.abs(k - want) <= want / 4)
+      .sort((a, b) => Math.abs(a.k - want) - Math.abs(b.k - want));
+    if (candidates.length) cutoff = candidates[0].c;
+  }
+  const k = countFrom(cutoff);
+  if (k < 1 || k >= n) {
+    throw new RangeError(
+      `out-of-time split: every row of "${o.timeColumn}" has the same time; nothing to hold out`,
+    );
+  }
+  return {
+    train: takeRows(table, order.slice(0, n - k)),
+    holdout: takeRows(table, order.slice(n - k)),
+    cutoff,
+  };
+}

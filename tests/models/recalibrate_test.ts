@@ -1,0 +1,238 @@
+import assert from "node:assert/strict";
+import { brier, logLoss } from "../../models/metrics.ts";
+import { predictModel, trainModel } from "../../models/model.ts";
+import { shiftLogitsOnnx } from "../../models/onnx/calibrate.ts";
+import { exportOnnx } from "../../models/onnx/export.ts";
+import { decodeModel } from "../../models/onnx/proto.ts";
+import { runOnnx } from "../../models/onnx/runtime.ts";
+import { fingerprintTable, loadModel, registerModel } from "../../models/package.ts";
+import {
+  estimatePriorEm,
+  logit,
+  priorShift,
+  recalibrateChampion,
+  recalibratedModel,
+  sigmoid,
+} from "../../models/recalibrate.ts";
+import { measureReference, readReference, referenceMetrics } from "../../models/reference.ts";
+import { ModelRegistry } from "../../models/registry/registry.ts";
+import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+import type { Table } from "../../tasks/data/table.ts";
+import { Random } from "../../tasks/random.ts";
+import { storeTest } from "../runner/helpers.ts";
+
+/**
+ * A pure label shift: y ~ Bernoulli(prior), then the features from class-conditional laws that do
+ * not change (a ~ N(±0.8, 1), b ~ N(±0.5, 1), a category more often "x" for positives).
+ */
+function labelShifted(n: number, prior: number, seed: number, startDay = 0): Table {
+  const rng = new Random(seed);
+  const a = new Float64Array(n), b = new Float64Array(n), date = new Float64Array(n);
+  const c: string[] = [], y: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const pos = rng.next() < prior;
+    const s = pos ? 1 : -1;
+    a[i] = 0.8 * s + rng.normal();
+    b[i] = 0.5 * s + rng.normal();
+    c.push(rng.next() < (pos ? 0.6 : 0.4) ? "x" : "y");
+    y.push(pos ? "yes" : "no");
+    date[i] = Date.UTC(2001, 0, 1 + startDay) + i * 60_000;
+  }
+  return { a, b, c, y, date };
+}
+
+const features = (t: Table): Table => ({ a: t.a, b: t.b, c: t.c, y: t.y });
+
+Deno.test("the ONNX graph of a recalibrated model gives sigmoid(logit(p) + shift), as TypeScript does", async () => {
+  const t = features(labelShifted(3000, 0.2, 1));
+  for (const algo of ["gbdt", "logistic"] as const) {
+    const { model } = trainModel(t, {
+      target: "y",
+      algo,
+      validFraction: 0,
+      params: algo === "gbdt" ? { nEstimators: 20 } : {},
+    });
+    const shift = priorShift(0.2, 0.5);
+    assert.ok(Math.abs(shift - (Math.log(1) - Math.log(0.25))) < 1e-12);
+    const parentOnnx = exportOnnx(model);
+    const base = await runOnnx(parentOnnx, t, model.spec);
+    const surgery = await runOnnx(shiftLogitsOnnx(parentOnnx, shift), t, model.spec);
+    const recal = recalibratedModel(model, shift);
+    const exported = await runOnnx(exportOnnx(recal), t, model.spec);
+    const ts = predictModel(recal, t).probabilities!;
+    const tsBase = predictModel(model, t).probabilities![1];
+    let worst = 0;
+    for (let i = 0; i < 3000; i++) {
+      // the TypeScript computation on the parent's own ONNX output
+      const want = sigmoid(logit(base.probabilities![2 * i + 1]) + shift);
+      worst = Math.max(
+        worst,
+        Math.abs(surgery.probabilities![2 * i + 1] - want),
+        Math.abs(exported.probabilities![2 * i + 1] - want),
+        Math.abs(ts[1][i] - sigmoid(logit(tsBase[i]) + shift)),
+        Math.abs(surgery.probabilities![2 * i] + surgery.probabilities![2 * i + 1] - 1),
+      );
+      assert.equal(Number(surgery.label![i]), surgery.probabilities![2 * i + 1] >= 0.5 ? 1 : 0);
+    }
+    assert.ok(worst < 1e-5, `${algo}: worst difference ${worst}`);
+    // the parent's graph plus one Add (and its constant) before the Sigmoid; the shift recorded
+    const decoded = decodeModel(shiftLogitsOnnx(parentOnnx, shift)) as {
+      graph: { node: { op_type: string; input: string[]; output: string[] }[] };
+      metadata_props: { key: string; value: string }[];
+    };
+    const parentNodes = (decodeModel(parentOnnx) as typeof decoded).graph.node;
+    assert.equal(decoded.graph.node.length, parentNodes.length + 1);
+    const at = decoded.graph.node.findIndex((n) => n.op_type === "Sigmoid");
+    assert.equal(decoded.graph.node[at - 1].op_type, "Add");
+    assert.deepEqual(decoded.graph.node[at].input, decoded.graph.node[at - 1].output);
+    assert.equal(
+      Number(decoded.metadata_props.find((m) => m.key === "logit_shift")!.value),
+      shift,
+    );
+    // shifts compose: twice by s is once by 2s
+    const twice = await runOnnx(
+      shiftLogitsOnnx(shiftLogitsOnnx(parentOnnx, shift), shift),
+      t,
+      model.spec,
+    );
+    const once = await runOnnx(shiftLogitsOnnx(parentOnnx, 2 * shift), t, model.spec);
+    for (let i = 0; i < 50; i++) {
+      assert.ok(Math.abs(twice.probabilities![2 * i + 1] - once.probabilities![2 * i + 1]) < 1e-5);
+    }
+  }
+  const regression = trainModel({ a: t.a, z: t.b }, { target: "z", validFraction: 0 }).model;
+  assert.throws(() => shiftLogitsOnnx(exportOnnx(regression), 1), /exactly one Sigmoid/);
+});
+
+Deno.test("EM recovers a known prior from the scores of a calibrated model (Saerens et al. 2002)", () => {
+  // the exact posterior under the training prior 0.2: log-odds = logit(0.2) + the likelihood ratio
+  const posterior = (t: Table, prior: number) => {
+    const a = t.a as Float64Array, b = t.b as Float64Array, c = t.c as string[];
+    return Float64Array.from(a, (_, i) =>
+      sigmoid(
+        logit(prior) + 2 * 0.8 * a[i] + 2 * 0.5 * b[i] +
+          (c[i] === "x" ? Math.log(0.6 / 0.4) : Math.log(0.4 / 0.6)),
+      ));
+  };
+  for (const truePrior of [0.05, 0.2, 0.4, 0.7]) {
+    const batch = labelShifted(20_000, truePrior, 11);
+    const realized = (batch.y as string[]).filter((v) => v === "yes").length / 20_000;
+    const est = estimatePriorEm(posterior(batch, 0.2), 0.2);
+    assert.ok(est.converged, `${truePrior}: ${est.iterations} iterations`);
+    assert.ok(
+      Math.abs(est.prior - realized) < 0.015,
+      `prior ${truePrior} (realized ${realized}): EM ${est.prior}`,
+    );
+    assert.ok(Math.abs(est.shift - (logit(est.prior) - logit(0.2))) < 1e-12);
+  }
+  // the naive estimate (the mean score) is biased toward the training prior; EM is not
+  const batch = labelShifted(20_000, 0.6, 12);
+  const p = posterior(batch, 0.2);
+  const naive = p.reduce((s, v) => s + v, 0) / p.length;
+  assert.ok(naive < 0.55, `mean score ${naive}`);
+  assert.ok(Math.abs(estimatePriorEm(p, 0.2).prior - 0.6) < 0.015);
+  assert.throws(() => estimatePriorEm(p, 1), /strictly between 0 and 1/);
+});
+
+storeTest(
+  "recalibrateChampion: a new version with its lineage, better log loss and Brier on a prior-shifted batch, promoted by the gate",
+  async (store) => {
+    const registry = await ModelRegistry.open(store.db);
+    const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+    const deps = { registry, artifacts };
+    const train = labelShifted(6000, 0.2, 1), holdout = labelShifted(3000, 0.2, 2, 10);
+    const { model } = trainModel(features(train), {
+      target: "y",
+      validFraction: 0,
+      params: { nEstimators: 40 },
+    });
+    const holdoutKey = await artifacts.put(new TextEncoder().encode("holdout"));
+    const reference = await measureReference(model, holdout, {
+      data: holdoutKey,
+      timeColumn: "date",
+    });
+    assert.ok(Math.abs(reference.positiveShare - 0.2) < 0.03);
+    model.params = { ...model.params, reference, holdoutData: holdoutKey };
+    model.metrics = referenceMetrics(reference);
+    const v1 = await registerModel(deps, model, {
+      name: "m",
+      fingerprint: await fingerprintTable(features(train)),
+    });
+    await registry.setAlias("m", "champion", v1.version, { reason: "first" });
+
+    // the late share rose from 20 % to 50 %; nothing else changed
+    const batch = labelShifted(4000, 0.5, 3, 20);
+    const r = await recalibrateChampion({
+      ...deps,
+      model: "m",
+      newPrior: "labels",
+      labelledBatch: batch,
+      reason: "prior grade at batch 7",
+      runId: 42,
+      rounds: 200,
+    });
+    assert.equal(r.parentVersion, 1);
+    assert.equal(r.version, 2);
+    assert.equal(r.prior.method, "labels");
+    assert.equal(r.prior.positiveLabel, "yes");
+    assert.equal(r.prior.reference, reference.positiveShare);
+    assert.ok(Math.abs(r.prior.new - 0.5) < 0.03, `${r.prior.new}`);
+    assert.ok(Math.abs(r.shift - priorShift(reference.positiveShare, r.prior.new)) < 1e-12);
+    assert.ok(r.batch.after.logLoss < r.batch.before.logLoss - 0.02, JSON.stringify(r.batch));
+    assert.ok(r.batch.after.brier < r.batch.before.brier - 0.005, JSON.stringify(r.batch));
+    assert.equal(r.promoted, true, r.verdict.reason);
+    assert.equal(r.verdict.metric, "log_loss");
+    assert.equal(r.verdict.data.rows, 4000);
+    assert.ok(r.verdict.improvement!.ciLow > 0);
+    assert.equal((await registry.resolve("m@champion")).version, 2);
+    assert.equal((await registry.resolve("m@previous_champion")).version, 1);
+
+    // the version: lineage, reason, the reference's new prior, the same training fingerprint
+    const v2 = await registry.resolve("m@2");
+    const rec = v2.params.recalibration as Record<string, unknown>;
+    assert.equal(rec.parentVersion, 1);
+    assert.equal(rec.reason, "prior grade at batch 7");
+    assert.equal(rec.priorNew, r.prior.new);
+    assert.deepEqual(v2.lineage, { runId: 42, taskId: "recalibrate" });
+    assert.equal(v2.fingerprint.sha256, (await registry.resolve("m@1")).fingerprint.sha256);
+    const ref2 = readReference(v2)!;
+    assert.equal(ref2.positiveShare, r.prior.new);
+    assert.equal(ref2.recalibratedFrom, 1);
+    assert.equal(ref2.rocAuc.value, reference.rocAuc.value, "a monotone shift keeps the AUC");
+    assert.equal(v2.metrics.positive_share, r.prior.new);
+    const history = await registry.aliasHistory("m");
+    assert.match(
+      history.find((h) => h.alias === "challenger" && h.toVersion === 2)!.reason,
+      /recalibration of v1 to a yes share of 0\.\d+ .*prior grade at batch 7/,
+    );
+
+    // the served model is the shifted one: ONNX = TypeScript on the loaded model.json
+    const loaded = await loadModel("m@champion", deps);
+    const onnx = await runOnnx(loaded.onnx, batch, loaded.model.spec);
+    const ts = predictModel(loaded.model, batch).probabilities![1];
+    const parentTs = predictModel(model, batch).probabilities![1];
+    const y = (batch.y as string[]).map((v) => (v === "yes" ? 1 : 0));
+    for (let i = 0; i < 4000; i++) {
+      assert.ok(Math.abs(onnx.probabilities![2 * i + 1] - ts[i]) < 1e-5, `row ${i}`);
+    }
+    assert.ok(logLoss(y, ts) < logLoss(y, parentTs) && brier(y, ts) < brier(y, parentTs));
+
+    // a batch at the new prior without labels: EM on the recalibrated champion finds no shift
+    const again = labelShifted(4000, 0.5, 4, 30);
+    const em = await recalibrateChampion({
+      ...deps,
+      model: "m",
+      newPrior: "em",
+      labelledBatch: again,
+      reason: "check",
+      rounds: 200,
+    });
+    assert.equal(em.prior.method, "em");
+    assert.ok(em.prior.em!.converged);
+    assert.ok(Math.abs(em.prior.reference - r.prior.new) < 1e-12, "v2 is calibrated to π_new");
+    assert.ok(Math.abs(em.prior.new - 0.5) < 0.04, `EM ${em.prior.new}`);
+    assert.ok(Math.abs(em.shift) < 0.2, `shift ${em.shift}`);
+    // a near-zero shift is not a proven improvement unless the gate's bound says so
+    if (!em.promoted) assert.equal((await registry.resolve("m@champion")).version, 2);
+  },
+);
