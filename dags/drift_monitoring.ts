@@ -18,6 +18,7 @@
  */
 import { dag, type SqlClient, z } from "driftflow";
 import { loadModel } from "../models/package.ts";
+import { recalibrateChampion } from "../models/recalibrate.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";

@@ -8,8 +8,9 @@
  * the grade's default action: `retrain` fits a challenger on the latest labelled batches (a
  * sliding window) and gates it against the champion on the newest batch (its out-of-time holdout)
  * by ROC AUC; `recalibrate` shifts the champion's log-odds by logit(π_batch) − logit(π_reference)
- * (Saerens et al. 2002) and gates that on the batch by log loss. The gate promotes when the paired
- * bootstrap's one-sided 95 % lower bound of the improvement is above zero (as `training`'s gate).
+ * (Saerens et al. 2002) and gates that on the batch by log loss. Both use `training`'s gate
+ * ({@link gateDecision}: the improvement's one-sided 95 % lower bound, with the retraining noise
+ * measured by refits, must be above zero).
  * The in-process loop replaces the DAG runs (and their training search) to keep the benchmark
  * within minutes; the judgement and the actions are the same functions.
  *
@@ -21,12 +22,13 @@
  * ```
  */
 import { z } from "zod";
-import { higherIsBetter, type MetricName, METRICS } from "../../models/metrics.ts";
+import { gateDecision } from "../../models/gate.ts";
+import { refitMetrics, sampleSd } from "../../models/retrain_noise.ts";
 import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { concatTables, rowCount, type Table, takeRows } from "../data/table.ts";
 import { applyEvents, DriftEvent } from "../drift/inject.ts";
 import { fnv1a, Random } from "../random.ts";
-import { type BenchSetup, SCORE_COLUMN, withScores } from "./detection.ts";
+import { BENCH_POLICY, type BenchSetup, SCORE_COLUMN, withScores } from "./detection.ts";
 import { type Action, actionFor, Grade, judgeBatch, type JudgePolicy } from "./judge.ts";
 import type { SeverityResult } from "../drift/schema.ts";
 
@@ -152,33 +154,6 @@ interface Champion {
   reference: Table;
 }
 
-/** The gate's rule on scores of both sides (until models/gate.ts exports its pure core). */
-function gateDecision(
-  y: Float64Array,
-  champion: Float64Array,
-  challenger: Float64Array,
-  o: { metric: MetricName; margin?: number; rounds: number; seed?: number },
-): { improvement: { value: number; ciLow: number } | null; wouldPromote: boolean } {
-  const fn = METRICS[o.metric], sign = higherIsBetter(o.metric) ? 1 : -1;
-  const value = sign * (fn(y, challenger) - fn(y, champion));
-  const rng = new Random(o.seed ?? 0);
-  const n = y.length, ys = new Float64Array(n), a = new Float64Array(n), b = new Float64Array(n);
-  const diffs: number[] = [];
-  for (let r = 0; r < o.rounds; r++) {
-    for (let i = 0; i < n; i++) {
-      const k = rng.int(n);
-      ys[i] = y[k];
-      a[i] = challenger[k];
-      b[i] = champion[k];
-    }
-    const d = sign * (fn(ys, a) - fn(ys, b));
-    if (Number.isFinite(d)) diffs.push(d);
-  }
-  diffs.sort((x, z) => x - z);
-  const ciLow = diffs[Math.floor(0.05 * diffs.length)] ?? NaN;
-  return { improvement: { value, ciLow }, wouldPromote: value >= (o.margin ?? 0.005) && ciLow > 0 };
-}
-
 const logit = (p: number) => Math.log(p / (1 - p));
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
@@ -214,7 +189,7 @@ export function runStream(
   setup: BenchSetup,
   scenarioInput: Scenario,
   options: StreamOptions = {},
-  policy: JudgePolicy = {},
+  policy: JudgePolicy = BENCH_POLICY,
   progress?: (done: number, total: number) => void,
 ): { batches: StreamBatch[]; summary: StreamSummary } {
   const scenario = Scenario.parse(scenarioInput);
@@ -298,11 +273,19 @@ export function runStream(
         reference: withScores(model, table, setup.positiveLabel),
       };
       const challengerScores = challenger.reference[SCORE_COLUMN] as Float64Array;
+      // retraining noise, as `training` measures it: refits on subsamples, scored on the holdout
+      const refits = refitMetrics(trainOn, table, {
+        target: setup.target,
+        seed: base + b,
+        validFraction: 0,
+        params: { nEstimators: o.rounds },
+      }, { fits: 3, seed: base + b });
       const d = gateDecision(y, championScores, challengerScores, {
         metric: "roc_auc",
         margin: o.gateMargin,
         rounds: 200,
         seed: base + b,
+        retrainSd: Math.SQRT2 * sampleSd(refits.roc_auc ?? []),
       });
       if (d.wouldPromote) {
         pending = { previous: champion, at: b, metric: "roc_auc" };
