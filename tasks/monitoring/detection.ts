@@ -203,12 +203,7 @@ export function setupBench(
       later.push({ name: `week of ${from}`, rows: columnsOf(rows, columns, "stream") });
     }
   }
-  const scales: Record<string, ColumnScale> = {};
-  for (const c of o.features) {
-    const col = reference[c];
-    if (isNumericColumn(col)) scales[c] = scaleOf(col);
-  }
-  return {
+  return benchSetupOf({
     features: o.features,
     target: o.target,
     positiveLabel: o.positiveLabel,
@@ -216,8 +211,17 @@ export function setupBench(
     reference,
     pool,
     later,
-    scales,
-  };
+  });
+}
+
+/** A setup from its parts (e.g. read back from artifacts): measures the scales on the reference. */
+export function benchSetupOf(parts: Omit<BenchSetup, "scales">): BenchSetup {
+  const scales: Record<string, ColumnScale> = {};
+  for (const c of parts.features) {
+    const col = parts.reference[c];
+    if (col !== undefined && isNumericColumn(col)) scales[c] = scaleOf(col);
+  }
+  return { ...parts, scales };
 }
 
 /** Every detector's verdict on one batch, the grade and the action it calls for. */

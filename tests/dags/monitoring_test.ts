@@ -154,3 +154,55 @@ storeTest(
     }
   },
 );
+
+storeTest(
+  "drift_monitoring: a prior shift is graded prior and recalibrated (a new version), not retrained",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "prior",
+        batchSize: 3000,
+        batchDir: `${s.dir}/batches-prior`,
+        alerts: s.alerts,
+        events: [{
+          atBatch: 1,
+          drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
+        }],
+      };
+      const runs = [];
+      for (let b = 0; b < 2; b++) {
+        runs.push(
+          await runDag(store, driftMonitoring, params, {
+            dags: DAGS,
+            artifactsDir: `${s.dir}/a`,
+            logicalDate: new Date(Date.UTC(2026, 1, 1, b)),
+          }),
+        );
+      }
+      assert.equal(runs[0].stateOf("log_only"), "success");
+      assert.equal(runs[1].state, "success");
+      const rows = await (await MonitoringTable.open(store.db)).list("prior");
+      assert.equal(rows[1].severity, "prior", rows[1].reasons.join("; "));
+      assert.equal(rows[1].action, "recalibrate");
+      assert.equal(runs[1].stateOf("recalibrate"), "success");
+      assert.equal(runs[1].stateOf("retrain"), "skipped");
+      assert.equal(rows[1].retrained, false);
+      const registry = await ModelRegistry.open(store.db);
+      const versions = (await registry.models()).find((m) => m.name === "flights_delay")!.versions;
+      const recal = versions.find((v) => v.params.recalibration !== undefined);
+      assert.ok(recal, "a recalibrated version is registered");
+      assert.equal(
+        (recal.params.recalibration as { parentVersion: number }).parentVersion,
+        1,
+      );
+      const champion = await registry.resolve("flights_delay@champion");
+      assert.equal(champion.version, recal.version, "the log loss on the batch improved: promoted");
+      assert.equal(rows[1].promoted, true);
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
