@@ -87,12 +87,13 @@ function fprRows(s: DetectionSummary): string[][] {
 
 function laterRows(s: DetectionSummary): string[][] {
   return [
-    ["n", "batches", "flagged (≥ minor)", "escalated (≥ moderate)", "retrains"],
+    ["n", "batches", "flagged (≥ minor)", "escalated (moderate+)", "prior", "retrains"],
     ...s.later.map((l) => [
       String(l.n),
       String(l.runs),
       pct(l.flagged),
       pct(l.escalated),
+      pct(l.prior),
       String(l.retrains),
     ]),
   ];
@@ -117,6 +118,7 @@ function streamRows(streams: readonly StreamRun[]): string[][] {
       r.onset === null ? "–" : String(r.onset),
       String(r.flaggedBeforeOnset),
       String(r.escalatedBeforeOnset),
+      String(r.priorBeforeOnset),
       r.onset === null ? "–" : r.delay === null ? "missed" : String(r.delay),
       String(r.retrains),
       String(r.needlessRetrains),

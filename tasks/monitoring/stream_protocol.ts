@@ -28,7 +28,7 @@ import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { concatTables, rowCount, type Table, takeRows } from "../data/table.ts";
 import { applyEvents, DriftEvent } from "../drift/inject.ts";
 import { fnv1a, Random } from "../random.ts";
-import { BENCH_POLICY, type BenchSetup, SCORE_COLUMN, withScores } from "./detection.ts";
+import { BENCH_POLICY, type BenchSetup, ESCALATED, SCORE_COLUMN, withScores } from "./detection.ts";
 import { type Action, actionFor, Grade, judgeBatch, type JudgePolicy } from "./judge.ts";
 import type { SeverityResult } from "../drift/schema.ts";
 
@@ -121,9 +121,10 @@ export interface StreamSummary {
   scenario: string;
   batches: number;
   onset: number | null;
-  /** Batches before the onset graded minor or above / moderate or above. */
+  /** Batches before the onset graded minor or above / moderate, major or concept / prior. */
   flaggedBeforeOnset: number;
   escalatedBeforeOnset: number;
+  priorBeforeOnset: number;
   /** Batches from the onset to the first detecting grade (null: never detected). */
   delay: number | null;
   retrains: number;
@@ -342,8 +343,8 @@ export function summariseStream(scenarioInput: Scenario, batches: StreamBatch[])
     batches: batches.length,
     onset,
     flaggedBeforeOnset: before.filter((b) => b.severity !== "none").length,
-    escalatedBeforeOnset: before.filter((b) => b.severity !== "none" && b.severity !== "minor")
-      .length,
+    escalatedBeforeOnset: before.filter((b) => ESCALATED.has(b.severity)).length,
+    priorBeforeOnset: before.filter((b) => b.severity === "prior").length,
     delay: first ? first.batch - onset! : null,
     retrains: retrains.length,
     needlessRetrains:

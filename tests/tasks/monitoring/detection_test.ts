@@ -118,8 +118,9 @@ Deno.test("stream summary: flags before onset, delay, needless retrains, promoti
     b(4, "none", { promoted: true }),
   ]);
   assert.deepEqual(
-    [s.flaggedBeforeOnset, s.escalatedBeforeOnset, s.delay, s.retrains, s.needlessRetrains],
-    [2, 1, 1, 3, 1],
+    [s.flaggedBeforeOnset, s.escalatedBeforeOnset, s.priorBeforeOnset, s.delay, s.retrains],
+    [2, 1, 0, 1, 3],
   );
+  assert.equal(s.needlessRetrains, 1, "the retrain before the onset");
   assert.deepEqual([s.promotions, s.promotionsJudged, s.promotionsImproved], [3, 2, 1]);
 });
