@@ -106,6 +106,7 @@ function streamRows(streams: readonly StreamRun[]): string[][] {
       "onset",
       "flagged before",
       "escalated before",
+      "prior before",
       "delay",
       "retrains",
       "needless",

@@ -68,6 +68,14 @@ Deno.test("stream protocol: a clean stream is not retrained; a concept change is
   assert.equal(clean.batches.length, 4);
   assert.equal(clean.summary.retrains, 0, JSON.stringify(clean.batches.map((b) => b.severity)));
   assert.equal(clean.summary.needlessRetrains, 0);
+  const table = renderDetectionText({ power: [], fpr: [], later: [], meanPower: [] }, [clean])
+    .split("\n");
+  const header = table.findIndex((l) => l.startsWith("stream "));
+  assert.equal(
+    table[header].trim().split(/\s{2,}/).length,
+    table[header + 2].trim().split(/\s{2,}/).length,
+    "every stream column has a header",
+  );
   const concept = runStream(setup, {
     name: "concept",
     onset: 2,
