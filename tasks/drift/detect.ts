@@ -8,9 +8,9 @@
  * with rare categories pooled — and data-quality checks: the missing share (every feature) and the
  * unseen-category share (categorical). The champion's scores (prediction drift, "BBSD"), text
  * columns and the domain classifier are decided by p-values too. All these p-values form one family
- * and are corrected together (Holm by default; Bonferroni or Benjamini–Hochberg on request), so a
- * report flags anything on clean data with probability at most α (0.05): the family-wise error rate
- * (FDR for `bh`). Every check reports its adjusted p-value and an effect size for severity.
+ * and are corrected together with the label-share test and the ROC AUC drop test when labels exist
+ * (Holm by default; Bonferroni or Benjamini–Hochberg on request), so a report flags anything on
+ * clean data with probability at most α (0.05): the family-wise error rate (FDR for `bh`). Every check reports its adjusted p-value and an effect size for severity.
  *
  * `preset: "evidently"`: Evidently's rules with their numbers — reference ≤ 1000 rows: numeric with
  * > 5 distinct values KS (p < 0.05), otherwise χ² (> 2 values) or two-proportion z; reference >
@@ -39,6 +39,7 @@ import { domainClassifier, type FeatureColumn } from "./domain_classifier.ts";
 import { performanceDrift } from "./performance.ts";
 import {
   chiSquarePooledTest,
+  ksNullEffect,
   missingShareTest,
   twoProportionTest,
   unseenShareTest,
@@ -49,6 +50,7 @@ import {
   ruleVerdict,
   type Samples,
   STAT_TESTS,
+  type StatOutcome,
 } from "./registry.ts";
 import { CategoricalSample, NumericSample } from "./sample.ts";
 import {
@@ -157,10 +159,7 @@ export function policyTest(kind: "numeric" | "categorical", refDistinct: number)
   return kind === "numeric" && refDistinct > 5 ? "ks" : "chisquare_pooled";
 }
 
-function runTest(
-  test: RegisteredTest,
-  s: Samples,
-): { statistic: number; pValue: number | null; effect?: number } {
+function runTest(test: RegisteredTest, s: Samples): StatOutcome {
   const t = STAT_TESTS[test];
   if (!appliesTo(test, s.kind)) {
     throw new TypeError(
@@ -185,11 +184,23 @@ function ksDistance(a: Float64Array, b: Float64Array): number {
   return d;
 }
 
-/** Effect size of a column on a 0–1 scale: KS D for numbers, total variation (pooled) for categories. */
-function effectOf(s: Samples): number {
-  return s.kind === "numeric"
-    ? ksDistance(s.ref.sorted, s.cur.sorted)
-    : chiSquarePooledTest(s.ref, s.cur).effect;
+/**
+ * Effect size of a column on a 0–1 scale — KS D for numbers, total variation of the pooled shares
+ * for categories — less its expected value when nothing changed (clipped at 0), so a small batch's
+ * sampling noise does not read as a large change.
+ */
+function effectOf(s: Samples, r: { effect?: number; nullEffect?: number }): number {
+  if (r.effect !== undefined && r.nullEffect !== undefined) {
+    return Math.max(0, r.effect - r.nullEffect);
+  }
+  if (s.kind === "numeric") {
+    return Math.max(
+      0,
+      ksDistance(s.ref.sorted, s.cur.sorted) - ksNullEffect(s.ref.n, s.cur.n),
+    );
+  }
+  const c = chiSquarePooledTest(s.ref, s.cur);
+  return Math.max(0, c.effect - c.nullEffect);
 }
 
 const TOP_CATEGORIES = 20;
@@ -386,8 +397,9 @@ export function detectDrift(
 
 /**
  * The default preset's correction: every p-value of the report (columns with a p-value test,
- * informative quality checks, prediction drift, the domain classifier) is adjusted in one family and
- * each verdict becomes adjusted p < α. A missing-share check with no missing value on either side
+ * informative quality checks, prediction drift, the domain classifier, the label share and the ROC
+ * AUC drop) is adjusted in one family and each verdict becomes adjusted p < α — so on clean data
+ * the whole report (and any grade ≥ minor) alarms with probability at most α. A missing-share check with no missing value on either side
  * stays out of the family: given that total its null distribution is a point (it cannot reject).
  */
 function correct(report: DriftReport, opts: Opts): NonNullable<DriftReport["policy"]> {
@@ -428,6 +440,10 @@ function correct(report: DriftReport, opts: Opts): NonNullable<DriftReport["poli
       },
     });
   }
+  const labels = report.labels;
+  if (labels) members.push({ p: labels.pValue, set: (adj) => (labels.adjustedPValue = adj) });
+  const auc = report.performance?.aucTest;
+  if (auc) members.push({ p: auc.pValue, set: (adj) => (auc.adjustedPValue = adj) });
   const mv = report.multivariate;
   if (mv) {
     members.push({
@@ -532,7 +548,7 @@ function compareColumn(
       `detectDrift: column "${name}" has more than two values; the ${test} test needs a binary column (use chisquare)`,
     );
   }
-  let r: { statistic: number; pValue: number | null; effect?: number };
+  let r: { statistic: number; pValue: number | null; effect?: number; nullEffect?: number };
   try {
     r = runTest(test, samples);
   } catch (e) {
@@ -552,7 +568,7 @@ function compareColumn(
   }
   const histogram = opts.histograms ? histogramOf(samples) : undefined;
   const counts = { nRef: samples.ref.n, nCur: samples.cur.n };
-  const effect = honest ? r.effect ?? effectOf(samples) : undefined;
+  const effect = honest ? effectOf(samples, r) : undefined;
   missingCheck(ref.length, cur.length);
   if (honest && opts.quality && samples.kind === "categorical") {
     const u = unseenShareTest(samples.ref, samples.cur);

@@ -48,13 +48,15 @@ export const MIN_EXPECTED = 5;
 
 /**
  * Two-sample χ² test of homogeneity with rare categories pooled; effect = total variation distance
- * between the pooled shares. Result also says how many cells were tested.
+ * between the pooled shares; nullEffect = its expected value when nothing changed (normal
+ * approximation: ½·Σ √(2/π · p(1 − p) · (1/n_ref + 1/n_cur)) over the cells), which severity
+ * subtracts so a small sample's noise is not read as a large change. Also how many cells were tested.
  */
 export function chiSquarePooledTest(
   refCats: CategoricalInput | NumericInput,
   curCats: CategoricalInput | NumericInput,
   minExpected = MIN_EXPECTED,
-): PolicyTestResult & { cells: number; df: number } {
+): PolicyTestResult & { cells: number; df: number; nullEffect: number } {
   const r = asCategories(refCats), c = asCategories(curCats);
   const nR = r.n, nC = c.n, N = nR + nC;
   if (nR === 0 || nC === 0) {
@@ -85,16 +87,28 @@ export function chiSquarePooledTest(
       cells[at] = [cells[at][0] + otherR, cells[at][1] + otherC];
     }
   }
-  if (cells.length < 2) return { statistic: 0, pValue: 1, effect: 0, cells: cells.length, df: 0 };
-  let stat = 0, tv = 0;
+  if (cells.length < 2) {
+    return { statistic: 0, pValue: 1, effect: 0, cells: cells.length, df: 0, nullEffect: 0 };
+  }
+  let stat = 0, tv = 0, nullTv = 0;
+  const spread = Math.sqrt((2 / Math.PI) * (1 / nR + 1 / nC));
   for (const [a, b] of cells) {
     const total = a + b;
     const eR = (nR * total) / N, eC = (nC * total) / N;
     stat += (a - eR) ** 2 / eR + (b - eC) ** 2 / eC;
     tv += Math.abs(a / nR - b / nC);
+    const share = total / N;
+    nullTv += spread * Math.sqrt(share * (1 - share));
   }
   const df = cells.length - 1;
-  return { statistic: stat, pValue: chi2Sf(stat, df), effect: tv / 2, cells: cells.length, df };
+  return {
+    statistic: stat,
+    pValue: chi2Sf(stat, df),
+    effect: tv / 2,
+    cells: cells.length,
+    df,
+    nullEffect: nullTv / 2,
+  };
 }
 
 /** Missing and total counts of one side. */
@@ -169,6 +183,14 @@ export function unseenShareTest(
     unseen,
     bound,
   };
+}
+
+/** E[sup|B|] of the Brownian bridge, √(π/2)·ln 2: the mean of the Kolmogorov distribution. */
+const KOLMOGOROV_MEAN = Math.sqrt(Math.PI / 2) * Math.LN2;
+
+/** Expected two-sample KS statistic D when nothing changed (asymptotic): 0.8687·√(1/n + 1/m). */
+export function ksNullEffect(nRef: number, nCur: number): number {
+  return KOLMOGOROV_MEAN * Math.sqrt(1 / nRef + 1 / nCur);
 }
 
 /** Pooled two-proportion z-test, two-sided: x1 of n1 against x2 of n2. statistic = z (p2 − p1). */

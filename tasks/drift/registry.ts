@@ -14,6 +14,7 @@
  */
 import {
   chiSquarePooledTest,
+  ksNullEffect,
   missingShareTest,
   type PolicyTestResult,
   unseenShareTest,
@@ -38,6 +39,8 @@ export interface StatOutcome {
   pValue: number | null;
   /** 0–1 effect size (total-variation scale) where the test defines one. */
   effect?: number;
+  /** The effect's expected value when nothing changed (its small-sample bias). */
+  nullEffect?: number;
 }
 
 /** One registered test. */
@@ -91,7 +94,7 @@ export const STAT_TESTS = {
     description: "two-sample Kolmogorov–Smirnov (scipy ks_2samp); effect = the KS statistic D",
     run: (s) => {
       const r = st.ksTest(...num(s, "ks"));
-      return { ...withP(r), effect: r.statistic };
+      return { ...withP(r), effect: r.statistic, nullEffect: ksNullEffect(r.nRef, r.nCur) };
     },
   }),
   chisquare: record("chisquare", {
@@ -108,7 +111,10 @@ export const STAT_TESTS = {
     defaultThreshold: 0.05,
     description:
       "two-sample χ² test of homogeneity, rare categories pooled; effect = total variation",
-    run: (s) => policy(chiSquarePooledTest(...asCats(s))),
+    run: (s) => {
+      const r = chiSquarePooledTest(...asCats(s));
+      return { ...policy(r), nullEffect: r.nullEffect };
+    },
   }),
   z: record("z", {
     kinds: NC,

@@ -89,6 +89,7 @@ const SEVERITY_COLOUR: Record<string, string> = {
   minor: "#9e9d24",
   moderate: "#ef6c00",
   major: "#c62828",
+  prior: "#1565c0",
   concept: "#6a1b9a",
 };
 
@@ -103,6 +104,8 @@ export function renderDriftReportHtml(
       esc(c.column)
     }</a></td><td>${c.type}</td><td>${c.test}</td><td>${num(c.statistic)}</td><td>${
       num(c.pValue)
+    }</td><td>${c.adjustedPValue === undefined ? "—" : num(c.adjustedPValue)}</td><td>${
+      c.effect === undefined || c.effect === null ? "—" : num(c.effect)
     }</td><td>${num(c.threshold)}</td><td>${c.drifted ? "drift" : "ok"}</td><td>${
       (c.nullShareRef * 100).toFixed(1)
     }% → ${(c.nullShareCur * 100).toFixed(1)}%</td></tr>`
@@ -136,6 +139,39 @@ export function renderDriftReportHtml(
       report.multivariate.topFeatures.map((f) => esc(f.feature)).join(", ") || "—"
     }</p>`
     : "";
+  const policy = report.policy
+    ? `<p>Policy: <b>${report.policy.preset}</b> preset — ${
+      report.policy.correction === "none"
+        ? esc(report.policy.controls)
+        : `${esc(report.policy.controls)} at ${
+          num(report.policy.alpha)
+        } over ${report.policy.tests} checks`
+    }${sev?.errorRate ? `; this grade: ${esc(sev.errorRate)}` : ""}.</p>`
+    : "";
+  const quality = report.quality?.length
+    ? `<h2>Data quality</h2><table><tr><th>column</th><th>check</th><th>reference</th><th>current</th><th>p-value</th><th>adjusted p</th><th>verdict</th></tr>${
+      report.quality.map((q) =>
+        `<tr class="${q.drifted ? "drift" : ""}"><td>${esc(q.column)}</td><td>${q.check}</td><td>${
+          (q.reference * 100).toFixed(2)
+        }%</td><td>${(q.current * 100).toFixed(2)}%</td><td>${num(q.pValue)}</td><td>${
+          num(q.adjustedPValue)
+        }</td><td>${q.drifted ? "drift" : "ok"}</td></tr>`
+      ).join("")
+    }</table>`
+    : "";
+  const labels = report.labels
+    ? `<p>Label share (${esc(report.labels.positiveLabel ?? "1")}): ${
+      num(report.labels.reference)
+    } → ${num(report.labels.current)}, p ${num(report.labels.pValue)}${
+      report.performance?.aucTest
+        ? `; ROC AUC ${num(report.performance.aucTest.reference)} → ${
+          num(report.performance.aucTest.current)
+        } (DeLong z ${num(report.performance.aucTest.z)}, one-sided p ${
+          num(report.performance.aucTest.pValue)
+        })`
+        : ""
+    }.</p>`
+    : "";
   const skipped = report.skipped.length
     ? `<p>Not compared: ${
       report.skipped.map((s) => `${esc(s.column)} (${esc(s.reason)})`).join("; ")
@@ -166,12 +202,15 @@ ${
       }</ul>`
       : ""
   }
+${policy}
+${labels}
 ${multi}
 ${skipped}
 <h2>Columns</h2>
-<table><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th><th>threshold</th><th>verdict</th><th>missing ref → cur</th></tr>
+<table><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th><th>adjusted p</th><th>effect</th><th>threshold</th><th>verdict</th><th>missing ref → cur</th></tr>
 ${rows}
 </table>
+${quality}
 ${perf}
 ${
     report.prediction

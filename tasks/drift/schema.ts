@@ -107,6 +107,8 @@ export const AucDropTest = z.object({
   drop: z.number(),
   z: z.number(),
   pValue: z.number().min(0).max(1),
+  /** After the report's correction (default preset: the AUC test is one check of the family). */
+  adjustedPValue: z.number().min(0).max(1).optional(),
 });
 export type AucDropTest = z.infer<typeof AucDropTest>;
 
@@ -151,6 +153,8 @@ export const LabelShift = z.object({
   nCur: z.number().int().nonnegative(),
   statistic: z.number(),
   pValue: z.number().min(0).max(1),
+  /** After the report's correction (default preset: the label share is one check of the family). */
+  adjustedPValue: z.number().min(0).max(1).optional(),
 });
 export type LabelShift = z.infer<typeof LabelShift>;
 

@@ -3,7 +3,8 @@
  * `none | minor | moderate | major | prior | concept`, the reasons, the error rate the grade controls
  * and the default action. Policies are zod-validated data (a DAG's conf can carry one).
  *
- * Default preset (the report's own preset unless the policy names one):
+ * Default preset (the report's own preset unless the policy names one; a report without `policy`
+ * predates presets and is judged by the evidently rules):
  * - `minor`: at least one check is significant after the report's multiple-testing correction
  *   (columns, data-quality checks, prediction drift, domain classifier), whatever its size: the
  *   family-wise error rate (Holm) is ≤ α on clean data.
@@ -11,13 +12,18 @@
  *   significant findings (weights scaled so the most important feature weighs 1; prediction drift
  *   weighs 1). Effect sizes are on a 0–1 total-variation scale: KS statistic D (numbers), total
  *   variation of the pooled shares (categories), |Δ share| (missing), excess share (unseen), KS D
- *   of the champion's scores, 2·(AUC − ½) of the domain classifier. impact ≥ 0.1 is moderate (KS D
+ *   of the champion's scores, 2·(AUC − ½) of the domain classifier; D and total variation less
+ *   their expected value when nothing changed (detect.ts), so a small batch's noise does not
+ *   escalate. impact ≥ 0.1 is moderate (KS D
  *   0.1 ≈ a 0.25σ mean shift of a normal, Cohen's d between small and medium); ≥ 0.25 is major
  *   (≈ 0.64σ, between medium and large). A large sample's tiny real change stays minor.
- * - `prior`: the label's positive share moved (two-proportion z-test, two-sided, at α) while the
+ * - `prior`: the label's positive share moved (two-proportion z-test, two-sided; like the AUC test
+ *   it is one check of the report's corrected family, so every grade ≥ minor alarms on clean data
+ *   with probability ≤ α) while the
  *   champion's ROC AUC held (no significant drop): recalibrate, do not retrain. Covariate findings
- *   are listed among its reasons (under a label shift the covariates move with the labels).
- * - `concept`: ROC AUC dropped significantly — one-sided test at α on the difference with both
+ *   are listed among its reasons (under a label shift the covariates move with the labels). Without
+ *   the AUC test (no scores) a moved label share is one more finding, effect |Δ share|.
+ * - `concept`: ROC AUC dropped significantly — one-sided test on the difference with both
  *   sides' DeLong standard errors, z = (ref − cur)/√(se_ref² + se_cur²) — and the drop either
  *   persisted (the previous `persistence − 1` batches also showed a significant drop; pass their
  *   verdicts as `history`) or is large (≥ `largeDrop`, 0.05 AUC by default). A significant drop that
@@ -57,7 +63,7 @@ export const DEFAULT_EFFECT_THRESHOLDS = { moderate: 0.1, major: 0.25 } as const
 
 /** A severity policy. */
 export const SeverityPolicy = z.object({
-  /** Which rules: the report's preset when not given. */
+  /** Which rules: the report's preset when not given (evidently for reports without a policy). */
   preset: Preset.optional(),
   sensitivity: z.enum(["low", "medium", "high"]).default("medium"),
   /** Evidently preset: shares of drifted columns. */
@@ -78,7 +84,7 @@ export const SeverityPolicy = z.object({
   }),
   /** Weights per column (e.g. feature importance); columns not named weigh 0 when any is given. */
   featureImportance: z.record(z.string(), z.number().nonnegative()).optional(),
-  /** α of the label-share and AUC-drop tests (default preset). */
+  /** α of the label-share and AUC-drop tests when the report did not correct them in its family. */
   alpha: z.number().gt(0).lt(1).default(0.05),
   /** Batches in a row with a significant AUC drop before `concept` (this one included). */
   persistence: z.number().int().min(1).default(2),
@@ -101,7 +107,8 @@ export function evaluateSeverity(
   history: SeverityHistory = [],
 ): SeverityResult {
   const p = SeverityPolicy.parse(policy);
-  const preset = p.preset ?? report.policy?.preset ?? "default";
+  // a report without a policy was made before presets existed, by Evidently's rules
+  const preset = p.preset ?? report.policy?.preset ?? "evidently";
   return preset === "evidently" ? evidentlySeverity(report, p) : honestSeverity(report, p, history);
 }
 
@@ -153,7 +160,25 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
       adjustedPValue: mv.adjustedPValue ?? null,
     });
   }
-  // a finding without an effect size (a user-chosen distance test) weighs in at its statistic
+  // label share and AUC drop: in the report's family when it corrected them, else each at α
+  const significant = (t: { pValue: number; adjustedPValue?: number }) =>
+    t.adjustedPValue !== undefined
+      ? t.adjustedPValue < (report.policy?.alpha ?? p.alpha)
+      : t.pValue < p.alpha;
+  const labels = report.labels;
+  const labelShift = labels !== undefined && significant(labels);
+  const auc = report.performance?.aucTest;
+  if (labelShift && auc === undefined) {
+    // without the champion's AUC a prior shift cannot be told from concept drift: a finding
+    findings.push({
+      check: "label_share",
+      column: "(label)",
+      effect: Math.abs(labels!.current - labels!.reference),
+      weight: 1,
+      adjustedPValue: labels!.adjustedPValue ?? labels!.pValue,
+    });
+  }
+  // a finding without an effect size (a user-chosen distance test) adds no impact
   const impactOf = (f: SeveritySignals["findings"][number]) => f.weight * (f.effect ?? 0);
   findings.sort((a, b) => impactOf(b) - impactOf(a));
   const impact = findings.length ? impactOf(findings[0]) : 0;
@@ -167,7 +192,12 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
     }, adjusted p ${f.adjustedPValue === null ? "n/a" : fmt(f.adjustedPValue)})`;
   const reasons: string[] = [];
   let severity: Severity = "none";
-  let errorRate = `covariate checks: ${family}`;
+  let errorRate = `all checks of the report: ${family}`;
+  const inFamily = (t: { adjustedPValue?: number } | undefined) => t?.adjustedPValue !== undefined;
+  const pText = (t: { pValue: number; adjustedPValue?: number }) =>
+    t.adjustedPValue !== undefined
+      ? `adjusted p ${fmt(t.adjustedPValue)} < α ${fmt(report.policy?.alpha ?? p.alpha)}`
+      : `p ${fmt(t.pValue)} < α ${fmt(p.alpha)}`;
   if (findings.length > 0) {
     severity = impact >= majorAt ? "major" : impact >= moderateAt ? "moderate" : "minor";
     reasons.push(
@@ -186,12 +216,8 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
     reasons.push(`no check significant after correction (${family})`);
   }
 
-  // label share: prior shift
-  const labels = report.labels;
-  const labelShift = labels !== undefined && labels.pValue < p.alpha;
   // threshold-free performance: ROC AUC drop
-  const auc = report.performance?.aucTest;
-  const aucDrop = auc !== undefined && auc.pValue < p.alpha;
+  const aucDrop = auc !== undefined && significant(auc);
   const aucDropLarge = aucDrop && auc!.drop >= p.largeDrop;
   const previous = history.slice(-(p.persistence - 1));
   const persisted = p.persistence <= 1 ||
@@ -204,25 +230,27 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
   if (aucDrop && (aucDropLarge || persisted)) {
     severity = "concept";
     reasons.unshift(
-      `${aucText} fell significantly at α ${fmt(p.alpha)} and ${
+      `${aucText} fell significantly (${pText(auc!)}) and ${
         aucDropLarge
           ? `by at least the large-drop margin ${fmt(p.largeDrop)}`
           : `persisted for ${p.persistence} batches`
       }`,
     );
-    errorRate = `AUC-drop test: per-batch false-alarm rate ≤ ${fmt(p.alpha)} (one-sided)${
-      aucDropLarge ? "" : `, and ${p.persistence} batches in a row`
-    }; ${errorRate}`;
-  } else if (labelShift && !aucDrop) {
+    errorRate = `AUC-drop test (one-sided) ${
+      inFamily(auc) ? `in the family — ${family}` : `at α ${fmt(p.alpha)} per batch`
+    }${aucDropLarge ? "" : `, and significant ${p.persistence} batches in a row`}`;
+  } else if (labelShift && auc !== undefined && !aucDrop) {
     severity = "prior";
     reasons.unshift(
       `label share ${fmt(labels!.reference)} → ${fmt(labels!.current)} (z ${
         fmt(labels!.statistic)
-      }, p ${fmt(labels!.pValue)} < α ${fmt(p.alpha)}) while ROC AUC held${
+      }, ${pText(labels!)}) while ROC AUC held${
         auc ? ` (${aucText.replace(/^ROC AUC /, "")})` : ""
       }: a prior shift, recalibrate`,
     );
-    errorRate = `label-share test: false-alarm rate ≤ ${fmt(p.alpha)} (two-sided); ${errorRate}`;
+    errorRate = `label-share test (two-sided) ${
+      inFamily(labels) ? `in the family — ${family}` : `at α ${fmt(p.alpha)}`
+    }`;
   } else {
     if (aucDrop) {
       if (severity === "none" || severity === "minor") severity = "moderate";

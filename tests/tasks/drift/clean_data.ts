@@ -42,3 +42,30 @@ export function cleanTable(n: number, seed: number): Table {
   }
   return { normal, lognormal, uniform, count, gappy, level, city };
 }
+
+/**
+ * A labelled batch with the champion's scores: y ~ Bernoulli(prior); x | y ~ N(signal·y, 1); noise
+ * features; the champion scores by the posterior it learned on the reference (prior 0.2, signal
+ * 0.8). A prior shift changes `prior` only (P(x | y) and so ROC AUC stay); a concept change lowers
+ * `signal` (the champion's ROC AUC falls).
+ */
+export function labelledBatch(
+  n: number,
+  seed: number,
+  { prior = 0.2, signal = 0.8 }: { prior?: number; signal?: number } = {},
+): Table {
+  const rng = new Random(seed);
+  const x = new Float64Array(n), noise = new Float64Array(n);
+  const label = new Float64Array(n), score = new Float64Array(n);
+  const kind: string[] = [];
+  const logitPrior = Math.log(0.2 / 0.8);
+  for (let i = 0; i < n; i++) {
+    label[i] = rng.next() < prior ? 1 : 0;
+    x[i] = signal * label[i] + rng.normal();
+    noise[i] = rng.normal();
+    kind.push(["a", "b", "c", "d"][rng.int(4)]);
+    // log-likelihood ratio of N(0.8, 1) against N(0, 1), plus the reference's prior log-odds
+    score[i] = 1 / (1 + Math.exp(-(0.8 * x[i] - 0.32 + logitPrior)));
+  }
+  return { x, noise, kind, label, score };
+}

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { detectDrift } from "../../../tasks/drift/detect.ts";
+import { DEFAULT_THRESHOLDS, detectDrift } from "../../../tasks/drift/detect.ts";
 import { injectDrift } from "../../../tasks/drift/inject.ts";
 import { DriftReport } from "../../../tasks/drift/schema.ts";
+import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
 import type { Table } from "../../../tasks/data/table.ts";
 import { Random } from "../../../tasks/random.ts";
 
@@ -190,4 +191,162 @@ Deno.test("detectDrift performance drift for regression: RMSE and MAE with inter
   assert.ok(Math.abs(rmse.reference.value - 1) < 0.1 && Math.abs(rmse.current.value - 3) < 0.3);
   assert.ok(rmse.current.ciLow < rmse.current.value && rmse.current.value < rmse.current.ciHigh);
   assert.ok(mae.change > 1);
+});
+
+Deno.test("default preset: corrected p-values, data-quality checks and the policy in the report", () => {
+  const ref = makeTable(1500, 21);
+  const cur = injectDrift(
+    injectDrift(makeTable(1000, 22), { kind: "missing", column: "x", share: 0.1 }, { seed: 2 })
+      .table,
+    { kind: "unseen_category", column: "cat", share: 0.05 },
+    { seed: 3 },
+  ).table;
+  const r = detectDrift(ref, cur);
+  assert.equal(r.policy?.preset, "default");
+  assert.equal(r.policy?.correction, "holm");
+  assert.equal(r.policy?.alpha, 0.05);
+  assert.match(r.policy!.controls, /family-wise/);
+  const by = Object.fromEntries(r.columns.map((c) => [c.column, c.test]));
+  assert.deepEqual(by, {
+    x: "ks",
+    small: "chisquare_pooled",
+    bin: "chisquare_pooled",
+    cat: "chisquare_pooled",
+    flag: "chisquare_pooled",
+  });
+  for (const c of r.columns) {
+    assert.ok(c.adjustedPValue! >= c.pValue!, `${c.column}: adjusted ≥ raw`);
+    assert.equal(c.drifted, c.adjustedPValue! < 0.05);
+    assert.ok(c.effect! >= 0 && c.effect! <= 1);
+  }
+  const q = (column: string, check: string) =>
+    r.quality!.find((x) => x.column === column && x.check === check)!;
+  assert.equal(q("x", "missing_share").drifted, true, "10 % missing is caught");
+  assert.ok(Math.abs(q("x", "missing_share").current - 0.1) < 0.03);
+  assert.equal(q("cat", "unseen_share").drifted, true, "5 % unseen categories are caught");
+  assert.equal(q("small", "missing_share").drifted, false);
+  // family: 5 columns + missing of x (the only informative missing check) + unseen of cat and flag
+  assert.equal(r.policy!.tests, 5 + 1 + 2);
+  DriftReport.parse(JSON.parse(JSON.stringify(r)));
+});
+
+Deno.test("default preset: corrections change the verdicts as documented", () => {
+  const ref = makeTable(1500, 31), cur = makeTable(1500, 32, 0.12);
+  const none = detectDrift(ref, cur, { correction: "none", quality: false });
+  const holm = detectDrift(ref, cur, { correction: "holm", quality: false });
+  const bonf = detectDrift(ref, cur, { correction: "bonferroni", quality: false });
+  const x = (r: typeof none) => r.columns.find((c) => c.column === "x")!;
+  assert.equal(x(none).adjustedPValue, x(none).pValue);
+  assert.ok(Math.abs(x(bonf).adjustedPValue! - Math.min(1, 5 * x(bonf).pValue!)) < 1e-12);
+  assert.ok(x(holm).adjustedPValue! <= x(bonf).adjustedPValue!);
+  assert.equal(holm.policy!.tests, 5);
+});
+
+Deno.test("default preset: prediction drift (KS on scores) joins the family; labels and AUC are tested", () => {
+  const rng = new Random(9);
+  const make = (n: number, pos: number, noise: number, scoreShift: number) => {
+    const y = new Float64Array(n), s = new Float64Array(n), x = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = rng.next() < pos ? 1 : 0;
+      x[i] = rng.normal();
+      s[i] = 1 / (1 + Math.exp(-((y[i] ? 1 : -1) + noise * rng.normal() + scoreShift)));
+    }
+    return { x, label: y, score: s };
+  };
+  const ref = make(3000, 0.2, 1, 0);
+  const r = detectDrift(ref, make(2000, 0.4, 1, 0), { target: "label", prediction: "score" });
+  assert.equal(r.prediction!.test, "ks");
+  assert.ok(r.prediction!.adjustedPValue !== undefined && r.prediction!.adjustedPValue !== null);
+  assert.equal(r.prediction!.drifted, true, "the label shift moves the scores");
+  assert.ok(r.labels!.pValue < 1e-10 && Math.abs(r.labels!.current - 0.4) < 0.03);
+  assert.ok(r.performance!.aucTest!.pValue > 0.01, "AUC held under a prior shift");
+  const worse = detectDrift(ref, make(2000, 0.2, 3, 0), { target: "label", prediction: "score" });
+  assert.ok(worse.performance!.aucTest!.drop > 0.1);
+  assert.ok(worse.performance!.aucTest!.pValue < 1e-6, "a noisier model's AUC drop is significant");
+  assert.equal(r.policy!.tests, 4, "x, the prediction, the label share and the AUC drop");
+  assert.ok(r.labels!.adjustedPValue! >= r.labels!.pValue);
+  assert.ok(r.performance!.aucTest!.adjustedPValue! >= r.performance!.aucTest!.pValue);
+});
+
+Deno.test("default preset: the domain classifier decides by its permutation p-value and sees every category", () => {
+  const rng = new Random(12);
+  const make = (n: number, rare: string) => ({
+    city: Array.from({ length: n }, () => (rng.next() < 0.1 ? rare : `c${rng.int(100)}`)),
+  });
+  const ref = make(3000, "r0");
+  const same = detectDrift(ref, make(3000, "r0"), { multivariate: true, seed: 1, quality: false });
+  assert.equal(same.multivariate!.drifted, false, `p ${same.multivariate!.pValue}`);
+  // 10 % of rows move to a category the old top-10 one-hot encoding would never have seen
+  const moved = detectDrift(ref, make(3000, "r1"), { multivariate: true, seed: 1, quality: false });
+  assert.ok(moved.multivariate!.pValue < 0.01, `p ${moved.multivariate!.pValue}`);
+  assert.equal(moved.multivariate!.drifted, true);
+  assert.ok(moved.multivariate!.adjustedPValue! >= moved.multivariate!.pValue);
+});
+
+Deno.test("default preset on data: a large sample's tiny real change is minor, a 1σ shift major", () => {
+  const rng = new Random(17);
+  const make = (n: number, shift: number) => ({
+    a: Float64Array.from({ length: n }, () => rng.normal() + shift),
+    b: Float64Array.from({ length: n }, () => rng.normal()),
+    c: Array.from({ length: n }, () => ["x", "y", "z"][rng.int(3)]),
+  });
+  const ref = make(20_000, 0);
+  const tiny = detectDrift(ref, make(20_000, 0.08), { histograms: false });
+  const a = tiny.columns.find((c) => c.column === "a")!;
+  assert.equal(a.drifted, true, `p ${a.adjustedPValue}`);
+  assert.ok(a.effect! < a.statistic, "the effect is D less its null expectation");
+  const minor = evaluateSeverity(tiny);
+  assert.equal(minor.severity, "minor", minor.reasons.join("; "));
+  const big = evaluateSeverity(detectDrift(ref, make(2000, 1), { histograms: false }));
+  assert.equal(big.severity, "major", big.reasons.join("; "));
+  // a small batch's noise is not an effect: clean n = 100 effects stay near 0
+  const small = detectDrift(ref, make(100, 0), { histograms: false });
+  for (const c of small.columns) assert.ok(c.effect! < 0.1, `${c.column}: effect ${c.effect}`);
+});
+
+Deno.test("evidently preset: Evidently's thresholds unchanged, no correction, no quality checks", () => {
+  assert.deepEqual(
+    Object.fromEntries(
+      [
+        "ks",
+        "chisquare",
+        "z",
+        "cramer_von_mises",
+        "mannw",
+        "t_test",
+        "anderson",
+        "wasserstein",
+        "jensenshannon",
+        "psi",
+        "kl_div",
+        "hellinger",
+        "energy_distance",
+        "domain_classifier",
+      ].map((t) => [t, DEFAULT_THRESHOLDS[t as keyof typeof DEFAULT_THRESHOLDS]]),
+    ),
+    {
+      ks: 0.05,
+      chisquare: 0.05,
+      z: 0.05,
+      cramer_von_mises: 0.05,
+      mannw: 0.05,
+      t_test: 0.05,
+      anderson: 0.05,
+      wasserstein: 0.1,
+      jensenshannon: 0.1,
+      psi: 0.1,
+      kl_div: 0.1,
+      hellinger: 0.1,
+      energy_distance: 0.1,
+      domain_classifier: 0.55,
+    },
+  );
+  const r = detectDrift(makeTable(800, 41), makeTable(800, 42), { preset: "evidently" });
+  assert.equal(r.policy?.preset, "evidently");
+  assert.equal(r.policy?.correction, "none");
+  assert.equal(r.quality, undefined);
+  for (const c of r.columns) {
+    assert.equal(c.adjustedPValue, undefined);
+    assert.equal(c.drifted, c.pValue! < 0.05, `${c.column}: p < 0.05 decides`);
+  }
 });

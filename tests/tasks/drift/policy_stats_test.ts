@@ -8,12 +8,14 @@ import { aucDropTest, aucWithSe } from "../../../tasks/drift/auc_delong.ts";
 import { adjustPValues } from "../../../tasks/drift/correction.ts";
 import {
   chiSquarePooledTest,
+  ksNullEffect,
   missingShareTest,
   twoProportionTest,
   unseenShareTest,
 } from "../../../tasks/drift/policy_stats.ts";
 import { ruleVerdict, STAT_TESTS, TEST_NAMES } from "../../../tasks/drift/registry.ts";
 import { TestName } from "../../../tasks/drift/schema.ts";
+import { Random } from "../../../tasks/random.ts";
 
 const rep = (label: string, n: number): string[] => Array.from({ length: n }, () => label);
 const near = (a: number, b: number, tol: number, what: string) =>
@@ -28,6 +30,12 @@ Deno.test("chiSquarePooledTest: a 2×2 table equals scipy chi2_contingency (no c
   near(r.pValue, 4.455709060405612e-05, 1e-12, "p");
   assert.equal(r.df, 1);
   near(r.effect, 0.4, 1e-12, "total variation");
+  // expected TV under no change: ½·Σ √(2/π·p(1−p)·(1/50 + 1/50)) over the cells p = 0.4, 0.6
+  near(r.nullEffect, 0.07817640190446719, 1e-12, "null total variation");
+});
+
+Deno.test("ksNullEffect: the Kolmogorov mean √(π/2)·ln 2 times √(1/n + 1/m)", () => {
+  near(ksNullEffect(100, 5000), 0.08773754646953907, 1e-12, "E[D] at n = 100, m = 5000");
 });
 
 Deno.test("chiSquarePooledTest: a category absent from the reference gives a finite statistic", () => {
@@ -137,4 +145,36 @@ Deno.test("registry: one record per test drives TestName, rules and thresholds",
     assert.equal(t.name, name);
     assert.ok(t.kinds.length > 0 && t.description.length > 0, name);
   }
+});
+
+Deno.test("null calibration: pooled χ², missing share and unseen share reject ≤ α on fresh samples", () => {
+  // 400 independent reference/current pairs from one distribution: 250 Zipf-like categories (many
+  // rare: unseen values happen under the null) and 5 % missing values
+  const rng = new Random(77);
+  const weights = Array.from({ length: 250 }, (_, i) => 1 / (i + 1) ** 1.1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const draw = (n: number) =>
+    Array.from({ length: n }, () => {
+      if (rng.next() < 0.05) return null;
+      let u = rng.next() * total, k = 0;
+      while (u > weights[k] && k < weights.length - 1) u -= weights[k++];
+      return `c${k}`;
+    });
+  const rejected = { chi2: 0, missing: 0, unseen: 0 };
+  const runs = 400;
+  for (let i = 0; i < runs; i++) {
+    const ref = draw(1000), cur = draw(i % 2 ? 1000 : 200);
+    if (chiSquarePooledTest(ref, cur).pValue < 0.05) rejected.chi2++;
+    const miss = (v: (string | null)[]) => ({
+      missing: v.filter((x) => x === null).length,
+      total: v.length,
+    });
+    if (missingShareTest(miss(ref), miss(cur)).pValue < 0.05) rejected.missing++;
+    if (unseenShareTest(ref, cur).pValue < 0.05) rejected.unseen++;
+  }
+  // α = 0.05 plus 2.5 Monte-Carlo standard errors (√(0.05·0.95/400) ≈ 0.011)
+  for (const [name, k] of Object.entries(rejected)) {
+    assert.ok(k / runs <= 0.078, `${name} rejects ${k / runs} of clean pairs`);
+  }
+  assert.ok(rejected.chi2 / runs >= 0.02, "χ² is not degenerate");
 });

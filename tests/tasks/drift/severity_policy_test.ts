@@ -159,12 +159,31 @@ Deno.test("grade prior: the label share moved while ROC AUC held; covariates lis
   assert.equal(r.action, "recalibrate");
   assert.match(r.reasons[0], /label share 0\.200 → 0\.300 .* while ROC AUC held/);
   assert.ok(r.reasons.some((x) => /c \(ks/.test(x)), "covariate findings among its reasons");
-  assert.match(r.errorRate!, /label-share test: false-alarm rate ≤ 0\.050/);
+  assert.match(r.errorRate!, /label-share test \(two-sided\) at α 0\.050/);
+  // corrected in the report's family: the grade states the family's error rate
+  const fam = labelled(1e-8, 0.002, 0.45);
+  fam.labels!.adjustedPValue = 1e-7;
+  fam.performance!.aucTest!.adjustedPValue = 1;
+  const inFamily = evaluateSeverity(report(calm, fam));
+  assert.equal(inFamily.severity, "prior");
+  assert.match(
+    inFamily.errorRate!,
+    /label-share test \(two-sided\) in the family — family-wise error rate \(Holm\) ≤ 0\.050 over 8 checks/,
+  );
+  fam.labels!.adjustedPValue = 0.2; // significant alone, not after the correction
+  assert.equal(evaluateSeverity(report(calm, fam)).severity, "none");
   // no label shift: the covariate grade stands
   assert.equal(
     evaluateSeverity(report([...calm, col("c", 0.3, 1e-5)], labelled(0.4, 0.002, 0.45))).severity,
     "major",
   );
+});
+
+Deno.test("a moved label share without the champion's AUC is a finding, not prior", () => {
+  const labels = { ...labelled(1e-9, 0, 0.5).labels!, current: 0.4 };
+  const r = evaluateSeverity(report(calm, { labels }));
+  assert.equal(r.severity, "moderate", "effect |0.4 − 0.2| = 0.2");
+  assert.equal(r.signals!.findings[0].check, "label_share");
 });
 
 Deno.test("grade concept: a significant AUC drop that persists for 2 batches or is large", () => {
@@ -179,7 +198,10 @@ Deno.test("grade concept: a significant AUC drop that persists for 2 batches or 
   assert.equal(second.severity, "concept");
   assert.equal(second.action, "retrain");
   assert.match(second.reasons[0], /persisted for 2 batches/);
-  assert.match(second.errorRate!, /AUC-drop test: per-batch false-alarm rate ≤ 0\.050/);
+  assert.match(
+    second.errorRate!,
+    /AUC-drop test \(one-sided\) at α 0\.050 per batch, and significant 2 batches in a row/,
+  );
   // large and significant: concept at once
   const large = evaluateSeverity(report(calm, labelled(0.5, 0.08, 1e-6)));
   assert.equal(large.severity, "concept");
