@@ -18,7 +18,13 @@ import { higherIsBetter, type MetricName, METRICS } from "../models/metrics.ts";
 import { scoreModel, trainModel } from "../models/model.ts";
 import { fingerprintTable, registerModel } from "../models/package.ts";
 import { refitMetrics, retrainSdMetrics } from "../models/retrain_noise.ts";
-import { measureReference, referenceMetrics, timeRange } from "../models/reference.ts";
+import {
+  labelShare,
+  measureReference,
+  positiveClass,
+  referenceMetrics,
+  timeRange,
+} from "../models/reference.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { GBDT_SPACE, sampleTrials } from "../models/search.ts";
 import { outOfTimeSplit } from "../models/split.ts";
@@ -186,7 +192,8 @@ export default dag({
       const best = bestTrial(ctx.xcom("trial"), p.metric);
       const noise = ctx.xcom("retrain_noise");
       const load = ctx.xcom("load");
-      const { model } = trainModel(await getTable(ctx, load.train), {
+      const train = await getTable(ctx, load.train);
+      const { model } = trainModel(train, {
         target: p.target,
         algo: best.algo,
         seed: p.seed,
@@ -198,6 +205,8 @@ export default dag({
       const reference = await measureReference(model, holdout, {
         data: load.holdout,
         timeColumn: p.timeColumn,
+        // the prior the probabilities are calibrated to: the training rows' share
+        trainingShare: labelShare(train[p.target], positiveClass(model.spec.target.classes!)),
       });
       model.metrics = {
         ...scoreModel(model, holdout),

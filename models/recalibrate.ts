@@ -134,7 +134,10 @@ export interface RecalibrateOptions {
   labelledBatch: Table;
   /** Why (e.g. the severity grade and its reasons); recorded with the version and the alias. */
   reason: string;
-  /** The reference prior; default the champion's `params.reference.positiveShare`. */
+  /**
+   * The prior the champion is calibrated to; default its `params.reference.calibratedShare` (the
+   * training rows' positive share, or the prior of an earlier recalibration).
+   */
   priorReference?: number;
   runId?: number | null;
   taskId?: string;
@@ -192,10 +195,12 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
   const positiveLabel = reference?.positiveLabel ?? classes[1];
   // the ONNX graph's Sigmoid gives P(classes[1]); priors are handled as shares of classes[1]
   const toClass1 = (share: number) => (positiveLabel === classes[1] ? share : 1 - share);
-  const refShare = o.priorReference ?? reference?.positiveShare ?? pv.metrics.positive_share;
+  // π_ref is the share the probabilities are calibrated to (the training rows'), not the
+  // holdout's: out of time the two differ, and EM from the wrong one runs away
+  const refShare = o.priorReference ?? reference?.calibratedShare ?? pv.metrics.calibrated_share;
   if (refShare === undefined || !Number.isFinite(refShare)) {
     throw new Error(
-      `${o.model} v${pv.version} records no reference positive share (params.reference); ` +
+      `${o.model} v${pv.version} records no calibrated positive share (params.reference); ` +
         "retrain it with the current training DAG or pass priorReference",
     );
   }
@@ -254,10 +259,21 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
   const model = recalibratedModel(parent.model, shift, {
     recalibration,
     ...(reference
-      ? { reference: { ...reference, positiveShare: newShare, recalibratedFrom: pv.version } }
+      ? {
+        reference: {
+          ...reference,
+          positiveShare: newShare,
+          calibratedShare: newShare,
+          recalibratedFrom: pv.version,
+        },
+      }
       : {}),
   });
-  model.metrics = { ...parent.model.metrics, positive_share: newShare };
+  model.metrics = {
+    ...parent.model.metrics,
+    positive_share: newShare,
+    calibrated_share: newShare,
+  };
   const version = await registerModel(deps, model, {
     name: o.model,
     fingerprint: pv.fingerprint,

@@ -1,9 +1,9 @@
 /**
  * The monitoring reference of a model version: what drift monitoring compares a batch with and
  * what the champion/challenger gate scored on — the out-of-time holdout's identity (artifact key,
- * rows, content hash, time range), its positive-label share (the prior the model's probabilities
- * are calibrated to) and the model's ROC AUC there with its DeLong standard error, plus log loss
- * and Brier score. Training stores it in the version's `params.reference`; {@link readReference}
+ * rows, content hash, time range), its positive-label share, the share the model's probabilities
+ * are calibrated to (the training rows'), and the model's ROC AUC there with its DeLong standard
+ * error, plus log loss and Brier score. Training stores it in the version's `params.reference`; {@link readReference}
  * reads it back, checked.
  *
  * @example
@@ -32,8 +32,14 @@ export const MonitoringReference = z.object({
   from: z.string().nullable(),
   to: z.string().nullable(),
   positiveLabel: z.string(),
-  /** The positive-label share the model's probabilities are calibrated to. */
+  /** The positive-label share of the holdout (what a batch's label share is compared with). */
   positiveShare: z.number().min(0).max(1),
+  /**
+   * The positive share the model's probabilities are calibrated to: its training rows' share (a
+   * recalibrated version's new prior). Recalibration's π_ref. Out of time it can differ from the
+   * holdout's share (the season moves), so it is kept apart.
+   */
+  calibratedShare: z.number().min(0).max(1),
   rocAuc: z.object({ value: z.number(), se: z.number(), ciLow: z.number(), ciHigh: z.number() }),
   logLoss: z.number(),
   brier: z.number(),
@@ -79,11 +85,28 @@ export function positiveClass(classes: string[]): string {
   return classes.find((c) => /^(yes|1|true|positive)$/i.test(c)) ?? classes[classes.length - 1];
 }
 
+/** The share of `positive` among the labelled values of a target column. */
+export function labelShare(col: Column, positive: string): number {
+  let pos = 0, labelled = 0;
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    if (v === null || (typeof v === "number" && !Number.isFinite(v))) continue;
+    labelled++;
+    if (String(v) === positive) pos++;
+  }
+  return labelled ? pos / labelled : NaN;
+}
+
 /** Measures a binary classifier's monitoring reference on its (out-of-time) holdout. */
 export async function measureReference(
   model: TrainedModel,
   holdout: Table,
-  info: { data: string; timeColumn: string | null },
+  info: {
+    data: string;
+    timeColumn: string | null;
+    /** The positive share of the training rows (default: the holdout's). */
+    trainingShare?: number;
+  },
 ): Promise<MonitoringReference> {
   const classes = model.spec.target.classes;
   if (model.spec.target.task !== "classification" || !classes || classes.length !== 2) {
@@ -109,6 +132,7 @@ export async function measureReference(
     ...timeRange(holdout, info.timeColumn),
     positiveLabel,
     positiveShare: y.length ? positives / y.length : NaN,
+    calibratedShare: info.trainingShare ?? (y.length ? positives / y.length : NaN),
     rocAuc: aucWithSe(y, p),
     logLoss: logLoss(y, p),
     brier: brier(y, p),
@@ -123,6 +147,7 @@ export function referenceMetrics(ref: MonitoringReference): Record<string, numbe
     roc_auc_ci_low: ref.rocAuc.ciLow,
     roc_auc_ci_high: ref.rocAuc.ciHigh,
     positive_share: ref.positiveShare,
+    calibrated_share: ref.calibratedShare,
     log_loss: ref.logLoss,
     brier: ref.brier,
     rows: ref.rows,

@@ -2,7 +2,7 @@
  * The out-of-time split: the latest part of a window in time is held out, so the holdout is scored
  * on days the model never saw (a random split of the same weeks shares each day's weather between
  * training and holdout and flatters the model). The cut moves to a UTC day boundary when that keeps
- * the holdout within a quarter of the asked size, so no day is split across the two sides.
+ * the holdout within half of the asked size either way, so no day is split across the two sides.
  *
  * @example
  * ```ts
@@ -21,7 +21,7 @@ export const SplitOptions = z.object({
   fraction: z.number().gt(0).lt(1).default(0.2),
   /** Rows held out; overrides `fraction`. */
   rows: z.number().int().positive().optional(),
-  /** Move the cut to a UTC day boundary when the size stays within 25 % of the asked one. */
+  /** Move the cut to a UTC day boundary when the size stays within 50 % of the asked one. */
   align: z.enum(["day", "none"]).default("day"),
 }).strict();
 export type SplitOptions = z.input<typeof SplitOptions>;
@@ -91,7 +91,7 @@ export function outOfTimeSplit(table: Table, options: SplitOptions = {}): {
   if (o.align === "day") {
     const floor = Math.floor(cutoff / DAY) * DAY;
     const candidates = [floor, floor + DAY].map((c) => ({ c, k: countFrom(c) }))
-      .filter(({ k }) => k >= 1 && k < n && Math.abs(k - want) <= want / 4)
+      .filter(({ k }) => k >= 1 && k < n && Math.abs(k - want) <= want / 2)
       .sort((a, b) => Math.abs(a.k - want) - Math.abs(b.k - want));
     if (candidates.length) cutoff = candidates[0].c;
   }

@@ -43,6 +43,8 @@ function labelShifted(n: number, prior: number, seed: number, startDay = 0): Tab
 
 const features = (t: Table): Table => ({ a: t.a, b: t.b, c: t.c, y: t.y });
 
+const PYTHON = Deno.env.get("DRIFTFLOW_PYTHON") ?? ".venv/bin/python";
+
 Deno.test("the ONNX graph of a recalibrated model gives sigmoid(logit(p) + shift), as TypeScript does", async () => {
   const t = features(labelShifted(3000, 0.2, 1));
   for (const algo of ["gbdt", "logistic"] as const) {
@@ -104,6 +106,36 @@ Deno.test("the ONNX graph of a recalibrated model gives sigmoid(logit(p) + shift
   assert.throws(() => shiftLogitsOnnx(exportOnnx(regression), 1), /exactly one Sigmoid/);
 });
 
+Deno.test("the recalibrated graph serves the same shifted probabilities in Python's onnxruntime", async () => {
+  const t = features(labelShifted(400, 0.2, 5));
+  const { model } = trainModel(t, { target: "y", validFraction: 0, params: { nEstimators: 20 } });
+  const shift = priorShift(0.2, 0.45);
+  const bytes = shiftLogitsOnnx(exportOnnx(model), shift);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/model.onnx`, bytes);
+  await Deno.writeTextFile(
+    `${dir}/inputs.json`,
+    JSON.stringify({
+      a: { type: "float", values: Array.from(t.a as Float64Array) },
+      b: { type: "float", values: Array.from(t.b as Float64Array) },
+      c: { type: "string", values: t.c },
+    }),
+  );
+  const out = await new Deno.Command(PYTHON, {
+    args: ["tests/models/score_onnx.py", `${dir}/model.onnx`, `${dir}/inputs.json`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const py = JSON.parse(new TextDecoder().decode(out.stdout)) as { probabilities: number[][] };
+  const base = predictModel(model, t).probabilities![1];
+  let worst = 0;
+  py.probabilities.forEach((row, i) => {
+    worst = Math.max(worst, Math.abs(row[1] - sigmoid(logit(base[i]) + shift)));
+  });
+  assert.ok(worst < 1e-5, `Python onnxruntime vs sigmoid(logit(p) + shift): ${worst}`);
+});
+
 Deno.test("EM recovers a known prior from the scores of a calibrated model (Saerens et al. 2002)", () => {
   // the exact posterior under the training prior 0.2: log-odds = logit(0.2) + the likelihood ratio
   const posterior = (t: Table, prior: number) => {
@@ -140,18 +172,22 @@ storeTest(
     const registry = await ModelRegistry.open(store.db);
     const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
     const deps = { registry, artifacts };
-    const train = labelShifted(6000, 0.2, 1), holdout = labelShifted(3000, 0.2, 2, 10);
+    // the holdout's season has fewer positives (12 %) than the training rows (20 %)
+    const train = labelShifted(6000, 0.2, 1), holdout = labelShifted(3000, 0.12, 2, 10);
     const { model } = trainModel(features(train), {
       target: "y",
       validFraction: 0,
       params: { nEstimators: 40 },
     });
     const holdoutKey = await artifacts.put(new TextEncoder().encode("holdout"));
+    const trainShare = (train.y as string[]).filter((v) => v === "yes").length / 6000;
     const reference = await measureReference(model, holdout, {
       data: holdoutKey,
       timeColumn: "date",
+      trainingShare: trainShare,
     });
-    assert.ok(Math.abs(reference.positiveShare - 0.2) < 0.03);
+    assert.ok(Math.abs(reference.positiveShare - 0.12) < 0.03);
+    assert.equal(reference.calibratedShare, trainShare);
     model.params = { ...model.params, reference, holdoutData: holdoutKey };
     model.metrics = referenceMetrics(reference);
     const v1 = await registerModel(deps, model, {
@@ -159,6 +195,23 @@ storeTest(
       fingerprint: await fingerprintTable(features(train)),
     });
     await registry.setAlias("m", "champion", v1.version, { reason: "first" });
+
+    // EM from unlabelled scores of a batch at the training prior: π_ref is the calibrated share,
+    // so it finds no shift though the holdout's share differs (not promoted: asked not to)
+    const atTraining = labelShifted(4000, 0.2, 9, 15);
+    const check = await recalibrateChampion({
+      ...deps,
+      model: "m",
+      newPrior: "em",
+      labelledBatch: atTraining,
+      reason: "EM check",
+      promote: false,
+      rounds: 100,
+    });
+    assert.equal(check.prior.reference, trainShare);
+    assert.ok(Math.abs(check.prior.new - 0.2) < 0.03, `EM ${check.prior.new}`);
+    assert.equal(check.promoted, false);
+    assert.equal(check.version, 2);
 
     // the late share rose from 20 % to 50 %; nothing else changed
     const batch = labelShifted(4000, 0.5, 3, 20);
@@ -172,23 +225,23 @@ storeTest(
       rounds: 200,
     });
     assert.equal(r.parentVersion, 1);
-    assert.equal(r.version, 2);
+    assert.equal(r.version, 3);
     assert.equal(r.prior.method, "labels");
     assert.equal(r.prior.positiveLabel, "yes");
-    assert.equal(r.prior.reference, reference.positiveShare);
+    assert.equal(r.prior.reference, trainShare, "π_ref: the share the model is calibrated to");
     assert.ok(Math.abs(r.prior.new - 0.5) < 0.03, `${r.prior.new}`);
-    assert.ok(Math.abs(r.shift - priorShift(reference.positiveShare, r.prior.new)) < 1e-12);
+    assert.ok(Math.abs(r.shift - priorShift(trainShare, r.prior.new)) < 1e-12);
     assert.ok(r.batch.after.logLoss < r.batch.before.logLoss - 0.02, JSON.stringify(r.batch));
     assert.ok(r.batch.after.brier < r.batch.before.brier - 0.005, JSON.stringify(r.batch));
     assert.equal(r.promoted, true, r.verdict.reason);
     assert.equal(r.verdict.metric, "log_loss");
     assert.equal(r.verdict.data.rows, 4000);
     assert.ok(r.verdict.improvement!.ciLow > 0);
-    assert.equal((await registry.resolve("m@champion")).version, 2);
+    assert.equal((await registry.resolve("m@champion")).version, 3);
     assert.equal((await registry.resolve("m@previous_champion")).version, 1);
 
     // the version: lineage, reason, the reference's new prior, the same training fingerprint
-    const v2 = await registry.resolve("m@2");
+    const v2 = await registry.resolve("m@3");
     const rec = v2.params.recalibration as Record<string, unknown>;
     assert.equal(rec.parentVersion, 1);
     assert.equal(rec.reason, "prior grade at batch 7");
@@ -197,12 +250,13 @@ storeTest(
     assert.equal(v2.fingerprint.sha256, (await registry.resolve("m@1")).fingerprint.sha256);
     const ref2 = readReference(v2)!;
     assert.equal(ref2.positiveShare, r.prior.new);
+    assert.equal(ref2.calibratedShare, r.prior.new);
     assert.equal(ref2.recalibratedFrom, 1);
     assert.equal(ref2.rocAuc.value, reference.rocAuc.value, "a monotone shift keeps the AUC");
     assert.equal(v2.metrics.positive_share, r.prior.new);
     const history = await registry.aliasHistory("m");
     assert.match(
-      history.find((h) => h.alias === "challenger" && h.toVersion === 2)!.reason,
+      history.find((h) => h.alias === "challenger" && h.toVersion === 3)!.reason,
       /recalibration of v1 to a yes share of 0\.\d+ .*prior grade at batch 7/,
     );
 
@@ -229,10 +283,10 @@ storeTest(
     });
     assert.equal(em.prior.method, "em");
     assert.ok(em.prior.em!.converged);
-    assert.ok(Math.abs(em.prior.reference - r.prior.new) < 1e-12, "v2 is calibrated to π_new");
+    assert.ok(Math.abs(em.prior.reference - r.prior.new) < 1e-12, "v3 is calibrated to π_new");
     assert.ok(Math.abs(em.prior.new - 0.5) < 0.04, `EM ${em.prior.new}`);
     assert.ok(Math.abs(em.shift) < 0.2, `shift ${em.shift}`);
     // a near-zero shift is not a proven improvement unless the gate's bound says so
-    if (!em.promoted) assert.equal((await registry.resolve("m@champion")).version, 2);
+    if (!em.promoted) assert.equal((await registry.resolve("m@champion")).version, 3);
   },
 );

@@ -99,6 +99,14 @@ Deno.test("measureReference: the holdout's identity, positive share and AUC ± S
   const yes = (ho.late as string[]).filter((v) => v === "yes").length / rowCount(ho);
   assert.equal(ref.positiveLabel, "yes");
   assert.equal(ref.positiveShare, yes);
+  assert.equal(ref.calibratedShare, yes, "without the training share: the holdout's");
+  const withTraining = await measureReference(model, ho, {
+    data: "sha256:abc",
+    timeColumn: "date",
+    trainingShare: 0.25,
+  });
+  assert.equal(withTraining.calibratedShare, 0.25);
+  assert.equal(referenceMetrics(withTraining).calibrated_share, 0.25);
   assert.equal(ref.rows, rowCount(ho));
   assert.equal(ref.from, new Date(Math.min(...(holdout.date as Float64Array))).toISOString());
   assert.ok(ref.rocAuc.value > 0.65 && ref.rocAuc.se > 0 && ref.rocAuc.se < 0.03);
