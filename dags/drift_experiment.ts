@@ -77,6 +77,7 @@ export default dag({
       ctx.log(`model trained; reference ${p.referenceRows} rows; ${s.later.length} later periods`);
       return {
         model: await ctx.putArtifact(JSON.stringify(s.model)),
+        calibratedShare: s.calibratedShare,
         reference: await putTable(ctx, s.reference),
         pool: await putTable(ctx, s.pool),
         later: await Promise.all(
@@ -161,7 +162,13 @@ export default dag({
 /** The setup read back from the artifacts the `setup` task stored. */
 async function loadSetup(
   ctx: Parameters<typeof getTable>[0] & { params: z.infer<typeof params> },
-  keys: { model: string; reference: string; pool: string; later: { name: string; rows: string }[] },
+  keys: {
+    model: string;
+    calibratedShare: number;
+    reference: string;
+    pool: string;
+    later: { name: string; rows: string }[];
+  },
 ) {
   const p = ctx.params;
   const model = JSON.parse(
@@ -172,6 +179,7 @@ async function loadSetup(
     target: p.target,
     positiveLabel: p.positiveLabel,
     model,
+    calibratedShare: keys.calibratedShare,
     reference: await getTable(ctx, keys.reference),
     pool: await getTable(ctx, keys.pool),
     later: await Promise.all(

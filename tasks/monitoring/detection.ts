@@ -116,6 +116,8 @@ export interface BenchSetup {
   target: string;
   positiveLabel: string;
   model: TrainedModel;
+  /** The positive share of the model's training rows: the prior its probabilities are calibrated to. */
+  calibratedShare: number;
   /** The monitoring reference, scored (column {@link SCORE_COLUMN}). */
   reference: Table;
   /** Rows of the reference period not in the reference (unscored): the true null. */
@@ -205,11 +207,15 @@ export function setupBench(
       later.push({ name: `week of ${from}`, rows: columnsOf(rows, columns, "stream") });
     }
   }
+  const y = train[o.target];
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) if (y[i] === o.positiveLabel) positives++;
   return benchSetupOf({
     features: o.features,
     target: o.target,
     positiveLabel: o.positiveLabel,
     model,
+    calibratedShare: positives / Math.max(1, y.length),
     reference,
     pool,
     later,

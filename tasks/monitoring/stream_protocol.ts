@@ -7,7 +7,8 @@
  * Each batch is judged by {@link judgeBatch} with the previous verdicts as history and acted on by
  * the grade's default action: `retrain` fits a challenger on the latest labelled batches (a
  * sliding window) and gates it against the champion on the newest batch (its out-of-time holdout)
- * by ROC AUC; `recalibrate` shifts the champion's log-odds by logit(π_batch) − logit(π_reference)
+ * by ROC AUC; `recalibrate` shifts the champion's log-odds by logit(π_batch) − logit(π_calibrated)
+ * (π_calibrated: the positive share of the rows it was trained on, as `recalibrateChampion` does)
  * (Saerens et al. 2002) and gates that on the batch by log loss. Both use `training`'s gate
  * ({@link gateDecision}: the improvement's one-sided 95 % lower bound, with the retraining noise
  * measured by refits, must be above zero).
@@ -152,6 +153,8 @@ interface Champion {
   model: TrainedModel;
   /** Log-odds added to the model's score (recalibration). */
   shift: number;
+  /** The prior its probabilities are calibrated to (its training rows' positive share). */
+  calibratedShare: number;
   reference: Table;
 }
 
@@ -201,6 +204,7 @@ export function runStream(
     version: 1,
     model: setup.model,
     shift: 0,
+    calibratedShare: setup.calibratedShare,
     reference: setup.reference,
   };
   let versions = 1;
@@ -271,6 +275,7 @@ export function runStream(
         version: ++versions,
         model,
         shift: 0,
+        calibratedShare: positiveShare(setup, trainOn),
         reference: withScores(model, table, setup.positiveLabel),
       };
       const challengerScores = challenger.reference[SCORE_COLUMN] as Float64Array;
@@ -297,12 +302,12 @@ export function runStream(
     } else if (action === "recalibrate") {
       row.recalibrated = true;
       const prior = positiveShare(setup, table);
-      const priorRef = positiveShare(setup, champion.reference);
-      const shift = champion.shift + logit(clamp(prior)) - logit(clamp(priorRef));
+      const shift = champion.shift + logit(clamp(prior)) - logit(clamp(champion.calibratedShare));
       const candidate: Champion = {
         version: ++versions,
         model: champion.model,
         shift,
+        calibratedShare: prior,
         reference: { ...stripScores(table) },
       };
       const candidateScores = scoresOf(setup, candidate, table)[SCORE_COLUMN] as Float64Array;
