@@ -30,7 +30,7 @@ import { DriftEvent } from "../tasks/drift/inject.ts";
 import { renderDriftReportHtml } from "../tasks/drift/report_html.ts";
 import { DriftReport } from "../tasks/drift/schema.ts";
 import { streamBatch } from "../tasks/monitoring/batches.ts";
-import { championReference, scoreTable } from "../tasks/monitoring/champion.ts";
+import { championReference, referenceAtPrior, scoreTable } from "../tasks/monitoring/champion.ts";
 import { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
 import {
   actionFor,
@@ -184,9 +184,15 @@ export default dag({
       const columns = [...p.features, p.target];
       const score = (t: Parameters<typeof scoreTable>[2]) =>
         scoreTable(onnx, model, t, p.positiveLabel, SCORE);
-      const reference = sampleRows(
-        pick(await getTable(ctx, champion.reference), columns, "reference"),
-        p.referenceRows,
+      const reference = referenceAtPrior(
+        sampleRows(
+          pick(await getTable(ctx, champion.reference), columns, "reference"),
+          p.referenceRows,
+          p.seed,
+        ),
+        p.target,
+        p.positiveLabel,
+        champion.positiveShare,
         p.seed,
       );
       const current = pick(await getTable(ctx, batch.path), columns, batch.path);

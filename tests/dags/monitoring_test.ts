@@ -173,7 +173,7 @@ storeTest(
         }],
       };
       const runs = [];
-      for (let b = 0; b < 2; b++) {
+      for (let b = 0; b < 3; b++) {
         runs.push(
           await runDag(store, driftMonitoring, params, {
             dags: DAGS,
@@ -201,6 +201,12 @@ storeTest(
       const champion = await registry.resolve("flights_delay@champion");
       assert.equal(champion.version, recal.version, "the log loss on the batch improved: promoted");
       assert.equal(rows[1].promoted, true);
+      // the next batch at the same prior is judged against the recalibrated champion's prior
+      assert.equal(rows[2].championVersion, recal.version);
+      assert.ok(
+        ["none", "minor"].includes(rows[2].severity ?? ""),
+        `${rows[2].severity}: ${rows[2].reasons.join("; ")}`,
+      );
     } finally {
       await s.hook.close();
     }
