@@ -49,7 +49,7 @@ const params = z.object({
   periods: z.number().int().nonnegative().default(12),
   shifts: z.array(BenchShift).default(DEFAULT_SHIFTS as never),
   sizes: z.array(z.number().int().positive()).default([100, 1000, 10_000]),
-  seeds: z.number().int().min(1).default(5),
+  seeds: z.number().int().min(1).default(20),
   /** Clean same-period batches per size and seed. */
   clean: z.number().int().nonnegative().default(2),
   scenarios: z.array(Scenario).default(DEFAULT_SCENARIOS as never),

@@ -29,6 +29,7 @@ import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { concatTables, rowCount, type Table, takeRows } from "../data/table.ts";
 import { applyEvents, DriftEvent } from "../drift/inject.ts";
 import { fnv1a, Random } from "../random.ts";
+import { referenceAtPrior } from "./champion.ts";
 import { BENCH_POLICY, type BenchSetup, ESCALATED, SCORE_COLUMN, withScores } from "./detection.ts";
 import { type Action, actionFor, Grade, judgeBatch, type JudgePolicy } from "./judge.ts";
 import type { SeverityResult } from "../drift/schema.ts";
@@ -308,7 +309,14 @@ export function runStream(
         model: champion.model,
         shift,
         calibratedShare: prior,
-        reference: { ...stripScores(table) },
+        // as drift_monitoring: the same reference rows, at the new prior
+        reference: referenceAtPrior(
+          stripScores(champion.reference),
+          setup.target,
+          setup.positiveLabel,
+          prior,
+          base + b,
+        ),
       };
       const candidateScores = scoresOf(setup, candidate, table)[SCORE_COLUMN] as Float64Array;
       const d = gateDecision(y, championScores, candidateScores, {
@@ -318,7 +326,7 @@ export function runStream(
         seed: base + b,
       });
       if (d.wouldPromote) {
-        candidate.reference = scoresOf(setup, candidate, table);
+        candidate.reference = scoresOf(setup, candidate, candidate.reference);
         pending = { previous: champion, at: b, metric: "log_loss" };
         champion = candidate;
         history = [];

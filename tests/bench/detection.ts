@@ -12,7 +12,8 @@
  *
  * @example
  * ```sh
- * deno task bench detection [--seeds 20] [--sizes 100,1000,10000] [--clean 2] [--quick] [--html out.html]
+ * deno task bench detection [--seeds 20] [--sizes 100,1000,10000] [--clean 2] [--stream-batch 10000]
+ *   [--quick] [--no-grid] [--no-streams] [--html out.html]
  * ```
  */
 import { parseArgs } from "node:util";
@@ -61,6 +62,7 @@ export async function main(args: string[]): Promise<void> {
       "stream-batch": { type: "string" },
       streams: { type: "boolean", default: true },
       "no-streams": { type: "boolean", default: false },
+      "no-grid": { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
       html: { type: "string" },
       data: { type: "string" },
@@ -91,7 +93,7 @@ export async function main(args: string[]): Promise<void> {
   console.error("training the benchmark's model on the earliest half of the reference…");
   const setup = setupBench(reference, stream, { seed: 1, periods: quick ? 6 : 12 });
 
-  const grid = benchGrid({ sizes, seeds, clean });
+  const grid = values["no-grid"] ? [] : benchGrid({ sizes, seeds, clean });
   const verdicts: CellVerdict[] = [];
   for (let i = 0; i < grid.length; i++) {
     progress("detection grid: batches", i, grid.length);
