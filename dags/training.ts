@@ -3,10 +3,11 @@
  * batches named in conf — cumulative, or a sliding window of the latest), holding out the LATEST
  * part of the window in time (`timeColumn`, `holdoutFraction` or `holdoutRows`: out-of-time, so no
  * day is on both sides), searches hyperparameters (one mapped task per trial, GBDT and logistic) on
- * the earlier part, evaluates the best on the out-of-time holdout, registers it as `challenger`
- * with its monitoring reference (`params.reference`: the holdout's identity, positive share, ROC
- * AUC ± DeLong SE), compares it with the champion through the gate on that same holdout, promotes
- * it only if it wins, and notifies.
+ * the earlier part, measures the retraining noise (`noiseFits` refits of the best configuration on
+ * 80 % subsamples: `retrain_sd_<metric>`), evaluates the best on the out-of-time holdout, registers
+ * it as `challenger` with its monitoring reference (`params.reference`: the holdout's identity,
+ * positive share, calibrated share, ROC AUC ± DeLong SE), compares it with the champion through the
+ * gate on that same holdout (error rate `alpha`), promotes it only if it wins, and notifies.
  *
  * Conf (all optional): `{ "batches": ["data/batches/…parquet"], "window": "sliding", "windowBatches": 3,
  * "holdoutFraction": 0.2 }`.
@@ -115,11 +116,10 @@ export default dag({
       const train = pick(split.train, [...p.features, p.target], "training rows");
       const nHold = rowCount(split.holdout);
       const range = timeRange(split.holdout, time);
+      const held = range.from ? `from ${range.from} to ${range.to}` : "(the last rows in order)";
       ctx.log(
-        `training rows ${n - nHold}, out-of-time holdout ${nHold} from ${
-          range.from ?? "row order"
-        } ` +
-          `to ${range.to ?? "the end"} (${chosen.length} batches, ${p.window})`,
+        `training rows ${n - nHold}, out-of-time holdout ${nHold} ${held} ` +
+          `(${chosen.length} batches, ${p.window})`,
       );
       return {
         train: await putTable(ctx, train),

@@ -67,6 +67,11 @@ export interface PriorEstimate {
   converged: boolean;
   /** logit(prior) − logit(priorReference). */
   shift: number;
+  /**
+   * The mean score (the naive estimate, biased toward priorReference). EM trusts the scores: with
+   * a weak or miscalibrated model, or a batch whose P(x | y) moved too, it can run far from it.
+   */
+  meanScore: number;
 }
 
 /**
@@ -82,7 +87,8 @@ export function estimatePriorEm(
   checkPrior("the reference prior", priorReference);
   const n = scores.length;
   if (n === 0) throw new RangeError("EM prior estimation needs at least one score");
-  let prior = priorReference, iterations = 0, converged = false;
+  let prior = priorReference, iterations = 0, converged = false, meanScore = 0;
+  for (let i = 0; i < n; i++) meanScore += scores[i] / n;
   while (iterations < maxIterations) {
     iterations++;
     const w1 = prior / priorReference, w0 = (1 - prior) / (1 - priorReference);
@@ -100,7 +106,13 @@ export function estimatePriorEm(
       break;
     }
   }
-  return { prior, iterations, converged, shift: logit(prior) - logit(priorReference) };
+  return {
+    prior,
+    iterations,
+    converged,
+    shift: logit(prior) - logit(priorReference),
+    meanScore,
+  };
 }
 
 /** A copy of the model whose class-1 log-odds are shifted by `shift` more. */
@@ -168,7 +180,7 @@ export interface RecalibrationResult {
     reference: number;
     new: number;
     method: "given" | "labels" | "em";
-    em?: { iterations: number; converged: boolean };
+    em?: { iterations: number; converged: boolean; meanScore: number };
   };
   /** The batch's log loss and Brier score of the champion and of the recalibrated version. */
   batch: { rows: number; before: ProperScores; after: ProperScores };
@@ -252,7 +264,9 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
     priorReference: refShare,
     priorNew: newShare,
     method,
-    ...(em ? { em: { iterations: em.iterations, converged: em.converged } } : {}),
+    ...(em
+      ? { em: { iterations: em.iterations, converged: em.converged, meanScore: em.meanScore } }
+      : {}),
     reason: o.reason,
     batch,
   };
@@ -309,7 +323,9 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
       reference: refShare,
       new: newShare,
       method,
-      ...(em ? { em: { iterations: em.iterations, converged: em.converged } } : {}),
+      ...(em
+        ? { em: { iterations: em.iterations, converged: em.converged, meanScore: em.meanScore } }
+        : {}),
     },
     batch,
     promoted: verdict.promoted,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { compareChallenger, gateDecision } from "../../models/gate.ts";
+import { compareChallenger, gateDecision, tiedOrder, weightedAuc } from "../../models/gate.ts";
+import { rocAuc } from "../../models/metrics.ts";
 import { predictModel, trainModel } from "../../models/model.ts";
 import { refitMetrics, sampleSd } from "../../models/retrain_noise.ts";
 import { fingerprintTable, loadModel, registerModel } from "../../models/package.ts";
@@ -162,4 +163,24 @@ Deno.test("gate: a really better challenger is still promoted with the retrainin
   );
   assert.ok(d.wouldPromote, JSON.stringify(d.improvement));
   assert.ok(d.improvement!.ciLow > 0 && d.improvement!.retrainSd === retrainSd);
+});
+
+Deno.test("gate: the bootstrap's weighted AUC equals rocAuc on the materialized resample, ties included", () => {
+  const rng = new Random(5);
+  const n = 500;
+  const y = Float64Array.from({ length: n }, () => (rng.next() < 0.3 ? 1 : 0));
+  const s = Float64Array.from(y, (v) => Math.round((v + rng.normal()) * 3) / 3); // many ties
+  const sorted = tiedOrder(s);
+  for (let r = 0; r < 30; r++) {
+    const counts = new Float64Array(n), ys: number[] = [], ss: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = rng.int(n);
+      counts[k]++;
+      ys.push(y[k]);
+      ss.push(s[k]);
+    }
+    assert.ok(Math.abs(weightedAuc(sorted, y, counts) - rocAuc(ys, ss)) < 1e-12, `round ${r}`);
+  }
+  assert.ok(Math.abs(weightedAuc(sorted, y, new Float64Array(n).fill(1)) - rocAuc(y, s)) < 1e-12);
+  assert.ok(Number.isNaN(weightedAuc(sorted, new Float64Array(n), new Float64Array(n).fill(1))));
 });

@@ -162,7 +162,9 @@ Deno.test("EM recovers a known prior from the scores of a calibrated model (Saer
   const p = posterior(batch, 0.2);
   const naive = p.reduce((s, v) => s + v, 0) / p.length;
   assert.ok(naive < 0.55, `mean score ${naive}`);
-  assert.ok(Math.abs(estimatePriorEm(p, 0.2).prior - 0.6) < 0.015);
+  const est = estimatePriorEm(p, 0.2);
+  assert.ok(Math.abs(est.prior - 0.6) < 0.015);
+  assert.ok(Math.abs(est.meanScore - naive) < 1e-12);
   assert.throws(() => estimatePriorEm(p, 1), /strictly between 0 and 1/);
 });
 
