@@ -15,8 +15,8 @@
 import type { ModelRegistry, ModelVersion } from "../../models/registry/registry.ts";
 import type { TrainedModel } from "../../models/model.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
-import { rowCount, type Table } from "../data/table.ts";
-import { injectDrift } from "../drift/inject.ts";
+import { rowCount, type Table, takeRows } from "../data/table.ts";
+import { Random } from "../random.ts";
 
 /** The champion's version and the key or path of its reference data. */
 export interface ChampionReference {
@@ -84,8 +84,10 @@ export async function scoreTable(
 
 /**
  * The reference at the prior the champion is monitored against: a recalibrated version keeps its
- * parent's holdout but records the new prior, so the holdout's rows are resampled (seeded, within
- * each class — a label shift) to that positive share. Unchanged when the share already matches.
+ * parent's holdout but records the new prior, so rows of the class that must grow are added again
+ * (seeded copies; a label shift moves the covariates with the labels) until the positive share is
+ * the recorded one. Every original row stays, so no rare category is lost from the reference (the
+ * unseen-category check would count it). Unchanged when the share already matches.
  */
 export function referenceAtPrior(
   t: Table,
@@ -97,9 +99,17 @@ export function referenceAtPrior(
   const y = t[target];
   const n = rowCount(t);
   if (positiveShare === null || y === undefined || n === 0) return t;
-  let positives = 0;
-  for (let i = 0; i < n; i++) if (y[i] === positiveLabel) positives++;
-  if (Math.abs(positives / n - positiveShare) * n < 1) return t;
-  return injectDrift(t, { kind: "prior_shift", target, positiveShare, positiveLabel }, { seed })
-    .table;
+  const pos: number[] = [], neg: number[] = [];
+  for (let i = 0; i < n; i++) (y[i] === positiveLabel ? pos : neg).push(i);
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, positiveShare));
+  if (Math.abs(pos.length / n - q) * n < 1) return t;
+  const grow = q > pos.length / n ? pos : neg;
+  if (grow.length === 0) return t;
+  // (P + k) / (n + k) = q for positives; P / (n + k) = q for negatives
+  const k = Math.round(q > pos.length / n ? (q * n - pos.length) / (1 - q) : pos.length / q - n);
+  const rng = new Random(seed);
+  const rows = new Uint32Array(n + k);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  for (let j = 0; j < k; j++) rows[n + j] = grow[rng.int(grow.length)];
+  return takeRows(t, rows);
 }

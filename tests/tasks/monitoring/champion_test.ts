@@ -18,16 +18,23 @@ Deno.test("referenceOf: the recorded reference, else the holdout, else the train
   assert.throws(() => referenceOf(version({})), /m v3 records no reference data/);
 });
 
-Deno.test("referenceAtPrior: resamples to the recorded share; unchanged when it matches", () => {
+Deno.test("referenceAtPrior: adds rows of the growing class to the recorded share; keeps every row", () => {
   const n = 1000;
   const late = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? "yes" : "no"));
   const t = { x: Float64Array.from({ length: n }, (_, i) => i), late };
   assert.equal(referenceAtPrior(t, "late", "yes", 0.2, 1), t);
   assert.equal(referenceAtPrior(t, "late", "yes", null, 1), t);
-  const moved = referenceAtPrior(t, "late", "yes", 0.5, 1);
-  const share = (moved.late as string[]).filter((v) => v === "yes").length / n;
-  assert.equal(share, 0.5);
-  // a label shift: every row is one of the reference's rows
-  const xs = moved.x as Float64Array;
-  for (let i = 0; i < n; i++) assert.equal(late[xs[i]], (moved.late as string[])[i]);
+  const share = (u: typeof t | ReturnType<typeof referenceAtPrior>) =>
+    (u.late as string[]).filter((v) => v === "yes").length / (u.late as string[]).length;
+  for (const q of [0.5, 0.1]) {
+    const moved = referenceAtPrior(t, "late", "yes", q, 1);
+    assert.ok(Math.abs(share(moved) - q) < 1e-3, `${share(moved)} vs ${q}`);
+    const xs = moved.x as Float64Array;
+    // the original rows first, all of them; the added ones are copies of the growing class
+    for (let i = 0; i < n; i++) assert.equal(xs[i], i);
+    for (let i = n; i < xs.length; i++) {
+      assert.equal((moved.late as string[])[i], q > 0.2 ? "yes" : "no");
+      assert.equal(late[xs[i]], (moved.late as string[])[i]);
+    }
+  }
 });
