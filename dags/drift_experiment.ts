@@ -1,127 +1,143 @@
 /**
- * `drift_experiment`: which drifts do the monitors catch, and which do they miss? A grid of
- * injection × batch size × seed, one mapped task per cell, each judging a clean control batch and
- * a drifted batch with every detector; then power and false-positive rate per cell as CSV and an
- * HTML page with heatmaps ("Failing Loudly", Rabanser et al., 2019).
+ * `drift_experiment`: the detection benchmark as a DAG — which drifts do the monitors catch, how
+ * often do they cry wolf, and what does the monitoring loop do about it? The same implementation
+ * as `deno task bench detection` (tasks/monitoring/detection.ts, stream_protocol.ts):
  *
- * Run it: `deno task run drift_experiment` (conf can replace the injections, batch sizes, detectors and seeds).
+ * setup (model on the earliest half of the data, reference and same-period pool from the rest,
+ * later periods from the stream) → grid → cells (one mapped task per batch size × seed: every
+ * shift, clean batches, a later period, judged by every detector) and streams (one mapped task per
+ * scenario: the monitoring loop over the later periods) → summarise (power, false-positive rates,
+ * later periods, stream protocol: tables, an HTML page with heatmaps, CSV; the Experiments page
+ * shows the page).
+ *
+ * Run it: `deno task run drift_experiment` (conf can change shifts, sizes, seeds and scenarios).
  */
 import { dag, z } from "driftflow";
+import type { TrainedModel } from "../models/model.ts";
 import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
-import { sampleRows, type Table } from "../tasks/data/table.ts";
 import {
-  type CellResult,
-  type Detector,
-  renderExperimentHtml,
-  runCell,
-  summarise,
-  summaryCsv,
-} from "../tasks/drift/experiment.ts";
-import { DriftSpec } from "../tasks/drift/inject.ts";
-import { TestName } from "../tasks/drift/schema.ts";
-import { FLIGHT_FEATURES } from "../tasks/monitoring/flights.ts";
-import { getTable, pick, putTable } from "../tasks/monitoring/tables.ts";
-
-const DEFAULT_INJECTIONS = [
-  { name: "distance +0.1σ", drift: { kind: "mean_shift", column: "distance", k: 0.1 } },
-  { name: "distance +0.5σ", drift: { kind: "mean_shift", column: "distance", k: 0.5 } },
-  {
-    name: "distance variance ×1.5",
-    drift: { kind: "variance_scale", column: "distance", factor: 1.5 },
-  },
-  { name: "hour noise 1σ", drift: { kind: "noise", column: "hour", k: 1 } },
-  { name: "distance 10% missing", drift: { kind: "missing", column: "distance", share: 0.1 } },
-  { name: "origin 5% unseen", drift: { kind: "unseen_category", column: "origin", share: 0.05 } },
-  { name: "origin 20% unseen", drift: { kind: "unseen_category", column: "origin", share: 0.2 } },
-  { name: "late share → 50%", drift: { kind: "prior_shift", target: "late", positiveShare: 0.5 } },
-];
-
-const Detector = z.union([
-  TestName.exclude(["domain_classifier"]),
-  z.enum(["default", "domain_classifier", "severity"]),
-]);
+  BENCH_POLICY,
+  benchGrid,
+  benchSetupOf,
+  BenchShift,
+  type CellVerdict,
+  DEFAULT_SHIFTS,
+  runGridCell,
+  setupBench,
+  summariseDetection,
+} from "../tasks/monitoring/detection.ts";
+import {
+  detectionCsv,
+  detectionFigures,
+  renderDetectionHtml,
+  renderDetectionText,
+} from "../tasks/monitoring/detection_report.ts";
+import { FLIGHT_FEATURES, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
+import { JudgePolicy } from "../tasks/monitoring/judge.ts";
+import { DEFAULT_SCENARIOS, runStream, Scenario } from "../tasks/monitoring/stream_protocol.ts";
+import { getTable, putTable } from "../tasks/monitoring/tables.ts";
 
 const params = z.object({
   data: z.string().default(dataPaths().flightsReference),
+  /** Later periods and the stream protocol's batches come from here; null: none. */
+  stream: z.string().nullable().default(dataPaths().flightsStream),
   features: z.array(z.string()).default(FLIGHT_FEATURES),
-  extraColumns: z.array(z.string()).default(["late"]),
-  referenceRows: z.number().int().positive().default(5000),
-  poolRows: z.number().int().positive().default(20_000),
-  injections: z.array(z.object({ name: z.string(), drift: DriftSpec })).default(
-    DEFAULT_INJECTIONS as never,
-  ),
-  batchSizes: z.array(z.number().int().positive()).default([200, 1000]),
-  detectors: z.array(Detector).default([
-    "ks",
-    "wasserstein",
-    "psi",
-    "jensenshannon",
-    "chisquare",
-    "default",
-    "domain_classifier",
-    "severity",
-  ]),
-  seeds: z.number().int().min(1).default(3),
+  target: z.string().default(FLIGHT_TARGET),
+  positiveLabel: z.string().default("yes"),
+  referenceRows: z.number().int().positive().default(20_000),
+  trainRows: z.number().int().positive().default(40_000),
+  periodRows: z.number().int().positive().default(116_000),
+  periods: z.number().int().nonnegative().default(12),
+  shifts: z.array(BenchShift).default(DEFAULT_SHIFTS as never),
+  sizes: z.array(z.number().int().positive()).default([100, 1000, 10_000]),
+  seeds: z.number().int().min(1).default(20),
+  /** Clean same-period batches per size and seed. */
+  clean: z.number().int().nonnegative().default(2),
+  scenarios: z.array(Scenario).default(DEFAULT_SCENARIOS as never),
+  streamBatch: z.number().int().positive().default(10_000),
+  policy: JudgePolicy.default(BENCH_POLICY as never),
   out: z.string().default(`${dataDir()}/experiments`),
 });
 
 export default dag({
   id: "drift_experiment",
-  description: "Injection × magnitude × batch size × detector grid: power and false positives",
+  description:
+    "Detection benchmark: detectors × shifts × batch sizes, false alarms, stream protocol",
   schedule: null,
   params,
-  defaults: { retries: 0, timeout: "1h" },
+  defaults: { retries: 0, timeout: "2h" },
 })
-  .task("sample", {
+  .task("setup", {
     run: async (ctx) => {
       const p = ctx.params;
-      const all = pick(await getTable(ctx, p.data), [...p.features, ...p.extraColumns], p.data);
-      // reference and pool are disjoint draws of the same data: clean batches are truly clean
-      const both = sampleRows(all, p.referenceRows + p.poolRows, 1);
-      const idx = (from: number, to: number): Table =>
-        Object.fromEntries(Object.entries(both).map(([k, c]) => [k, c.slice(from, to)])) as Table;
+      const s = setupBench(
+        await getTable(ctx, p.data),
+        p.stream && p.periods > 0 ? await getTable(ctx, p.stream) : null,
+        { ...p, seed: 1 },
+      );
+      ctx.log(`model trained; reference ${p.referenceRows} rows; ${s.later.length} later periods`);
       return {
-        reference: await putTable(ctx, idx(0, p.referenceRows)),
-        pool: await putTable(ctx, idx(p.referenceRows, p.referenceRows + p.poolRows)),
+        model: await ctx.putArtifact(JSON.stringify(s.model)),
+        calibratedShare: s.calibratedShare,
+        reference: await putTable(ctx, s.reference),
+        pool: await putTable(ctx, s.pool),
+        later: await Promise.all(
+          s.later.map(async (l) => ({ name: l.name, rows: await putTable(ctx, l.rows) })),
+        ),
       };
     },
   })
   .task("grid", {
     run: (ctx) =>
-      ctx.params.injections.flatMap((injection) =>
-        ctx.params.batchSizes.flatMap((batchSize) =>
-          Array.from(
-            { length: ctx.params.seeds },
-            (_, seed) => ({ injection: injection.name, batchSize, seed }),
-          )
-        )
+      ctx.params.sizes.flatMap((n) =>
+        Array.from({ length: ctx.params.seeds }, (_, seed) => ({ n, seed }))
       ),
   })
-  .task("cell", {
-    deps: ["sample", "grid"],
+  .task("cells", {
+    deps: ["setup", "grid"],
     expand: (ctx) => ctx.xcom("grid"),
-    run: async (ctx, cell): Promise<CellResult[]> => {
+    run: async (ctx, chunk): Promise<CellVerdict[]> => {
       const p = ctx.params;
-      const s = ctx.xcom("sample");
-      const injection = p.injections.find((i) => i.name === cell.injection)!;
-      return runCell(await getTable(ctx, s.reference), await getTable(ctx, s.pool), {
-        injection,
-        batchSize: cell.batchSize,
-        seed: cell.seed,
-        detectors: p.detectors as Detector[],
-        features: p.features,
-      });
+      const setup = await loadSetup(ctx, ctx.xcom("setup"));
+      const cells = benchGrid({
+        shifts: p.shifts,
+        sizes: [chunk.n],
+        seeds: 1,
+        clean: p.clean,
+        later: setup.later.length > 0,
+      }).map((c) => ({ ...c, seed: chunk.seed }));
+      return cells.map((c) => runGridCell(setup, c, { shifts: p.shifts, policy: p.policy }));
+    },
+  })
+  .task("streams", {
+    deps: ["setup"],
+    expand: (ctx) => (ctx.xcom("setup").later.length ? ctx.params.scenarios : []),
+    run: async (ctx, scenario) => {
+      const setup = await loadSetup(ctx, ctx.xcom("setup"));
+      return runStream(
+        setup,
+        scenario,
+        { batchSize: ctx.params.streamBatch, seed: 1 },
+        ctx.params.policy,
+      );
     },
   })
   .task("summarise", {
-    deps: ["cell"],
+    deps: ["cells", "streams"],
     run: async (ctx) => {
-      const summary = summarise(ctx.xcom("cell").flat());
+      const summary = summariseDetection(ctx.xcom("cells").flat());
+      const streams = ctx.xcom("streams");
       const dir = `${ctx.params.out}/run-${ctx.runId}`;
       await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeTextFile(`${dir}/summary.csv`, summaryCsv(summary));
-      const html = renderExperimentHtml(summary, {
-        title: `Drift detection experiment (run ${ctx.runId})`,
+      const text = renderDetectionText(summary, streams);
+      ctx.log(text);
+      const csv = detectionCsv(summary);
+      await Deno.writeTextFile(`${dir}/summary.csv`, csv);
+      const html = renderDetectionHtml(summary, streams, {
+        title: `Drift detection benchmark (run ${ctx.runId})`,
+        note: `drift_experiment run ${ctx.runId}: ${ctx.params.seeds} seeds, sizes ${
+          ctx.params.sizes.join(", ")
+        }`,
       });
       await Deno.writeTextFile(`${dir}/report.html`, html);
       const key = await ctx.putArtifact(html);
@@ -130,7 +146,38 @@ export default dag({
         csv: `${dir}/summary.csv`,
         html: `${dir}/report.html`,
         artifact: key,
-        cells: summary.length,
+        csvArtifact: await ctx.putArtifact(csv),
+        cells: ctx.xcom("cells").flat().length,
+        figures: detectionFigures(summary, streams),
       };
     },
   });
+
+/** The setup read back from the artifacts the `setup` task stored. */
+async function loadSetup(
+  ctx: Parameters<typeof getTable>[0] & { params: z.infer<typeof params> },
+  keys: {
+    model: string;
+    calibratedShare: number;
+    reference: string;
+    pool: string;
+    later: { name: string; rows: string }[];
+  },
+) {
+  const p = ctx.params;
+  const model = JSON.parse(
+    new TextDecoder().decode(await ctx.getArtifact(keys.model)),
+  ) as TrainedModel;
+  return benchSetupOf({
+    features: p.features,
+    target: p.target,
+    positiveLabel: p.positiveLabel,
+    model,
+    calibratedShare: keys.calibratedShare,
+    reference: await getTable(ctx, keys.reference),
+    pool: await getTable(ctx, keys.pool),
+    later: await Promise.all(
+      keys.later.map(async (l) => ({ name: l.name, rows: await getTable(ctx, l.rows) })),
+    ),
+  });
+}

@@ -2,35 +2,51 @@
  * `drift_monitoring`: one batch of the stream per run (scheduled hourly, or one-off).
  *
  * get_iteration_state → simulate_batch (the next `batchSize` rows of the stream, drift events from
- * conf injected and recorded) → has_data? no: end_pipeline; yes: get_champion → detect_drift (data,
- * prediction and performance drift of the champion; HTML + JSON report as artifacts; a row in the
- * monitoring table) → evaluate_severity → route by severity: none → log_only; minor → warn;
- * moderate / major / concept → alert → retrain (triggers `training` with the batches seen so far
- * and waits) → record_outcome (did the champion change?).
+ * conf injected and recorded) → has_data? no: end_pipeline; yes: get_champion (and its honest
+ * reference: the out-of-time holdout `training` recorded) → detect_drift (data, data quality,
+ * prediction and performance drift of the champion under the policy; HTML + JSON report; a row in
+ * the monitoring table) → evaluate_severity (the grade with its reasons, given the earlier verdicts
+ * of the same champion) → route by the grade's action: log → log_only; warn → warn; retrain →
+ * alert → retrain (triggers `training` with the batches seen so far and waits) → record_outcome;
+ * recalibrate → recalibrate (the champion's log-odds shifted to the batch's prior, gated on it).
+ *
+ * Default actions: none/minor → log, moderate → warn, major → retrain, prior → recalibrate,
+ * concept → retrain. The business logic lives in tasks/monitoring/ (batches, champion, judge).
  *
  * Conf: `{ "events": [{ "atBatch": 6, "drift": { "kind": "mean_shift", "column": "distance", "k": 1.5 } }],
- * "policy": { "sensitivity": "medium" }, "actions": { "minor": "warn", "moderate": "retrain" } }`.
+ * "policy": { "alpha": 0.05, "severity": { "persistence": 2 } }, "actions": { "moderate": "log" } }`.
  */
 import { dag, type SqlClient, z } from "driftflow";
 import { loadModel } from "../models/package.ts";
-import { runOnnx } from "../models/onnx/runtime.ts";
+import { recalibrateChampion } from "../models/recalibrate.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
-import { parquetRowCount, readParquet } from "../tasks/data/parquet.ts";
 import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
-import { rowCount, sampleRows, type Table } from "../tasks/data/table.ts";
-import { ColumnOptions, detectDrift } from "../tasks/drift/detect.ts";
-import { applyEvents, DriftEvent } from "../tasks/drift/inject.ts";
+import { sampleRows } from "../tasks/data/table.ts";
+import { ColumnOptions } from "../tasks/drift/detect.ts";
+import { DriftEvent } from "../tasks/drift/inject.ts";
 import { renderDriftReportHtml } from "../tasks/drift/report_html.ts";
-import { DriftReport, Severity } from "../tasks/drift/schema.ts";
-import { evaluateSeverity, SeverityPolicy } from "../tasks/drift/severity.ts";
+import { DriftReport } from "../tasks/drift/schema.ts";
+import { streamBatch } from "../tasks/monitoring/batches.ts";
+import { championReference, referenceAtPrior, scoreTable } from "../tasks/monitoring/champion.ts";
 import { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
+import {
+  actionFor,
+  ActionOverrides,
+  batchReport,
+  driftedColumns,
+  gradeReport,
+  historyFrom,
+  JudgePolicy,
+  metricPairs,
+} from "../tasks/monitoring/judge.ts";
 import { MonitoringTable } from "../tasks/monitoring/metrics_table.ts";
 import { getTable, pick } from "../tasks/monitoring/tables.ts";
 
-const Action = z.enum(["log", "warn", "retrain"]);
+const SCORE = "p_late";
+
 const params = z.object({
   stream: z.string().default(dataPaths().flightsStream),
   streamName: z.string().default("flights"),
@@ -46,30 +62,22 @@ const params = z.object({
   batchDir: z.string().default(`${dataDir()}/batches`),
   features: z.array(z.string()).default(FLIGHT_FEATURES),
   target: z.string().default(FLIGHT_TARGET),
+  positiveLabel: z.string().default("yes"),
   model: z.string().default(FLIGHT_MODEL),
   referenceRows: z.number().int().positive().default(20_000),
-  /** Per-column drift settings (test, threshold, skip), as detectDrift's `columns` option. */
+  /** Per-column drift settings (test, threshold, skip); shorthand for policy.columns. */
   columns: z.record(z.string(), ColumnOptions).default({}),
   events: z.array(DriftEvent).default([]),
   /** Start again from batch 0 instead of after the previous run's batch. */
   restart: z.boolean().default(false),
   seed: z.number().int().default(0),
-  policy: SeverityPolicy.prefault({}),
-  actions: z.partialRecord(Severity, Action).default({}),
+  /** The judgement policy: preset (default | evidently), α, correction, severity policy. */
+  policy: JudgePolicy.prefault({}),
+  actions: ActionOverrides.default({}),
   alerts: AlertConfig.default(AlertConfig.parse({ channels: [{ type: "log" }] })),
   /** Conf passed on to `training` when it is triggered (window, trials…). */
   training: z.record(z.string(), z.unknown()).default({}),
 });
-
-const DEFAULT_ACTIONS: Record<Severity, z.infer<typeof Action>> = {
-  none: "log",
-  minor: "warn",
-  moderate: "retrain",
-  major: "retrain",
-  // no recalibration route here yet: a prior shift warns (tasks/drift DEFAULT_ACTIONS says recalibrate)
-  prior: "warn",
-  concept: "retrain",
-};
 
 type State = { index: number; batches: string[] };
 
@@ -125,30 +133,24 @@ export default dag({
     run: async (ctx) => {
       const p = ctx.params;
       const { index } = ctx.xcom("get_iteration_state");
-      const total = await parquetRowCount(p.stream);
-      const start = index * (p.stride ?? p.batchSize);
-      if (start >= total) return { done: true as const, index, rows: 0 };
-      const end = Math.min(total, start + (p.window ?? p.batchSize));
-      const slice = (await readParquet(p.stream, { rowStart: start, rowEnd: end })).table;
-      const raw = sampleRows(slice, p.batchSize, p.seed * 7919 + index);
-      const { table, truth } = applyEvents(raw, p.events, index, p.seed);
+      const b = await streamBatch({ ...p, index });
+      if (!b) return { done: true as const, index, rows: 0 };
       await Deno.mkdir(p.batchDir, { recursive: true });
       const path = `${p.batchDir}/${p.streamName}-batch-${String(index).padStart(4, "0")}.parquet`;
-      await writeParquet(path, table);
-      const dates = table.date as Float64Array | undefined;
+      await writeParquet(path, b.table);
       ctx.log(
-        `rows ${start}..${end} → ${path}; injected: ${
-          truth.events.map((e) => e.kind).join(", ") || "nothing"
+        `rows ${b.start}..${b.end} → ${path}; injected: ${
+          b.truth.events.map((e) => e.kind).join(", ") || "nothing"
         }`,
       );
       return {
         done: false as const,
         index,
-        rows: rowCount(table),
+        rows: b.rows,
         path,
-        truth,
-        from: dates ? new Date(dates[0]).toISOString() : null,
-        to: dates ? new Date(dates[dates.length - 1]).toISOString() : null,
+        truth: b.truth,
+        from: b.from,
+        to: b.to,
       };
     },
   })
@@ -163,15 +165,9 @@ export default dag({
   .task("get_champion", {
     deps: ["has_data"],
     run: async (ctx) => {
-      const registry = await ModelRegistry.open(ctx.db);
-      const v = await registry.resolve(`${ctx.params.model}@champion`);
-      const reference = String(v.params.holdoutData ?? v.params.trainingData ?? "");
-      if (!reference) {
-        throw new Error(
-          `${ctx.params.model} v${v.version} records no holdoutData or trainingData to compare with`,
-        );
-      }
-      return { version: v.version, reference };
+      const c = await championReference(await ModelRegistry.open(ctx.db), ctx.params.model);
+      ctx.log(`champion v${c.version}; reference: its ${c.kind} data ${c.reference}`);
+      return c;
     },
   })
   .task("detect_drift", {
@@ -181,46 +177,43 @@ export default dag({
       const batch = ctx.xcom("simulate_batch");
       if (batch.done) throw new Error("unreachable: no batch");
       const champion = ctx.xcom("get_champion");
-      const registry = await ModelRegistry.open(ctx.db);
       const { model, onnx } = await loadModel(`${p.model}@${champion.version}`, {
-        registry,
+        registry: await ModelRegistry.open(ctx.db),
         artifacts: ctx.artifacts,
       });
       const columns = [...p.features, p.target];
-      const reference = sampleRows(
-        pick(await getTable(ctx, champion.reference), columns, "reference"),
-        p.referenceRows,
+      const score = (t: Parameters<typeof scoreTable>[2]) =>
+        scoreTable(onnx, model, t, p.positiveLabel, SCORE);
+      const reference = referenceAtPrior(
+        sampleRows(
+          pick(await getTable(ctx, champion.reference), columns, "reference"),
+          p.referenceRows,
+          p.seed,
+        ),
+        p.target,
+        p.positiveLabel,
+        champion.positiveShare,
         p.seed,
       );
       const current = pick(await getTable(ctx, batch.path), columns, batch.path);
-      const withScores = async (t: Table): Promise<Table> => {
-        const out = await runOnnx(onnx, t, model.spec);
-        const k = model.spec.target.classes!.indexOf("yes");
-        return {
-          ...t,
-          p_late: Float64Array.from(
-            { length: rowCount(t) },
-            (_, i) => out.probabilities![i * out.width + k],
-          ),
-        };
-      };
-      const report = detectDrift(await withScores(reference), await withScores(current), {
-        only: p.features,
+      const report = batchReport({
+        reference: await score(reference),
+        current: await score(current),
+        features: p.features,
         target: p.target,
-        prediction: "p_late",
-        positiveLabel: "yes",
+        prediction: SCORE,
+        positiveLabel: p.positiveLabel,
         seed: p.seed,
-        columns: p.columns,
+        policy: { ...p.policy, columns: { ...p.policy.columns, ...p.columns } },
       });
       const title = `${p.streamName} batch ${batch.index} (${
         batch.from?.slice(0, 10) ?? ""
       }) vs ${p.model} v${champion.version}`;
       const html = await ctx.putArtifact(renderDriftReportHtml(report, { title }));
       const json = await ctx.putArtifact(JSON.stringify(report));
-      const auc = report.performance?.metrics.find((m) => m.name === "roc_auc")?.current.value ??
-        null;
-      const metrics = await MonitoringTable.open(ctx.db);
-      const row = await metrics.insert({
+      const metrics = metricPairs(report);
+      const drifted = driftedColumns(report);
+      const row = await (await MonitoringTable.open(ctx.db)).insert({
         dagId: ctx.dagId,
         runId: ctx.runId,
         stream: p.streamName,
@@ -230,47 +223,67 @@ export default dag({
         datasetDrift: report.datasetDrift,
         model: p.model,
         championVersion: champion.version,
-        rocAuc: auc,
+        rocAuc: metrics.roc_auc?.realized ?? null,
         reportHtml: html,
         reportJson: json,
+        metrics,
         details: {
           truth: batch.truth,
-          drifted: report.columns.filter((c) => c.drifted).map((c) => c.column),
+          drifted,
           from: batch.from,
           to: batch.to,
           columns: Object.fromEntries(
-            report.columns.map((
-              c,
-            ) => [c.column, { test: c.test, statistic: c.statistic, drifted: c.drifted }]),
+            report.columns.map((c) => [c.column, {
+              test: c.test,
+              statistic: c.statistic,
+              pValue: c.adjustedPValue ?? c.pValue,
+              drifted: c.drifted,
+            }]),
           ),
         },
       });
       ctx.log(
-        `drifted ${
-          report.columns.filter((c) => c.drifted).map((c) => c.column).join(", ") || "nothing"
-        }; ROC AUC ${auc?.toFixed(4)}`,
+        `significant: ${drifted.join(", ") || "nothing"}; ROC AUC ${
+          metrics.roc_auc?.realized?.toFixed(4)
+        } (reference ${metrics.roc_auc?.reference?.toFixed(4)})`,
       );
-      return { report: json, html, row, rocAuc: auc, driftedShare: report.driftedShare };
+      return { report: json, html, row, rocAuc: metrics.roc_auc?.realized ?? null };
     },
   })
   .task("evaluate_severity", {
     deps: ["detect_drift"],
     run: async (ctx) => {
+      const p = ctx.params;
       const d = ctx.xcom("detect_drift");
       const report = DriftReport.parse(
         JSON.parse(new TextDecoder().decode(await ctx.getArtifact(d.report))),
       );
-      const s = evaluateSeverity(report, ctx.params.policy);
-      const action = { ...DEFAULT_ACTIONS, ...ctx.params.actions }[s.severity];
-      await (await MonitoringTable.open(ctx.db)).update(d.row, { severity: s.severity, action });
-      for (const r of s.reasons) ctx.log(r);
-      return { ...s, action };
+      const table = await MonitoringTable.open(ctx.db);
+      const history = historyFrom(
+        await table.list(p.streamName),
+        ctx.xcom("get_champion").version,
+        ctx.xcom("get_iteration_state").index,
+      );
+      const j = gradeReport(report, p.policy, history);
+      const action = actionFor(j.severity, p.actions);
+      const row = (await table.list(p.streamName)).find((r) => r.id === d.row);
+      await table.update(d.row, {
+        severity: j.severity,
+        action,
+        reasons: j.reasons,
+        details: { ...row?.details, verdict: j.verdict },
+      });
+      for (const r of j.reasons) ctx.log(r);
+      ctx.log(`${j.severity} → ${action} (${j.verdict.errorRate ?? ""})`);
+      return { severity: j.severity, reasons: j.reasons, errorRate: j.verdict.errorRate, action };
     },
   })
   .branch("route", {
     deps: ["evaluate_severity"],
     run: (ctx) =>
-      ({ log: "log_only", warn: "warn", retrain: "alert" })[ctx.xcom("evaluate_severity").action],
+      ({ log: "log_only", warn: "warn", retrain: "alert", recalibrate: "recalibrate" } as const)[
+        ctx.xcom("evaluate_severity").action
+      ],
   })
   .task("log_only", {
     deps: ["route"],
@@ -299,14 +312,37 @@ export default dag({
         (await (await ModelRegistry.open(ctx.db)).resolve(`${ctx.params.model}@champion`)).version;
       const changed = after !== before;
       await (await MonitoringTable.open(ctx.db)).update(ctx.xcom("detect_drift").row, {
-        action: changed ? `retrained: v${after} promoted` : `retrained: v${before} kept`,
+        retrained: true,
+        promoted: changed,
       });
       ctx.log(changed ? `champion changed: v${before} → v${after}` : `champion kept: v${before}`);
       return { before, after, changed, training: ctx.xcom("retrain") };
     },
   })
+  .task("recalibrate", {
+    deps: ["route"],
+    run: async (ctx) => {
+      const p = ctx.params;
+      const batch = ctx.xcom("simulate_batch");
+      if (batch.done) throw new Error("unreachable: no batch");
+      const r = await recalibrateChampion({
+        registry: await ModelRegistry.open(ctx.db),
+        artifacts: ctx.artifacts,
+        model: p.model,
+        newPrior: "labels",
+        labelledBatch: pick(await getTable(ctx, batch.path), [...p.features, p.target], batch.path),
+        reason: `${p.streamName} batch ${batch.index}: ${ctx.xcom("evaluate_severity").reasons[0]}`,
+        runId: ctx.runId,
+      });
+      await (await MonitoringTable.open(ctx.db)).update(ctx.xcom("detect_drift").row, {
+        promoted: r.promoted,
+      });
+      ctx.log(r.verdict.reason);
+      return { version: r.version, promoted: r.promoted, shift: r.shift, prior: r.prior };
+    },
+  })
   .task("save_state", {
-    deps: ["log_only", "warn", "record_outcome", "end_pipeline"],
+    deps: ["log_only", "warn", "record_outcome", "recalibrate", "end_pipeline"],
     triggerRule: "none_failed_min_one_success",
     run: (ctx): State => {
       const s = ctx.xcom("get_iteration_state");

@@ -21,8 +21,6 @@ import { ParamsError, paramsJsonSchema } from "../runner/params.ts";
 import { createDagRun } from "../runner/runs.ts";
 import { parseSchedule } from "../runner/schedule.ts";
 import { apiRoutes } from "./api/routes.ts";
-import { decodeXcom } from "../runner/xcom.ts";
-import { type CellResult, summarise, summaryCsv } from "../tasks/drift/experiment.ts";
 import type { WebDeps } from "./deps.ts";
 import { prometheusText } from "./metrics.ts";
 import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring_data.ts";
@@ -436,18 +434,15 @@ export function createApp(deps: WebDeps): Hono {
     "/experiments",
     async (c) => c.html(<ExperimentsPage runs={await experimentRuns(store.db)} />),
   );
-  // An experiment's summary.csv, rebuilt from its cells' XComs (the file itself is on the disk of
-  // whichever worker ran it).
+  // An experiment's summary.csv: the artifact its summarise task stored (the file itself is on the
+  // disk of whichever worker ran it).
   app.get("/experiments/:runId/summary.csv", async (c) => {
     const id = runId(c.req.param("runId"));
     const run = id === null ? null : await store.getRun(id);
     if (!run || run.dagId !== "drift_experiment") return c.notFound();
-    const cells = (await store.xcoms(run.id)).filter((x) => x.taskId === "cell" && x.mapIndex >= 0)
-      .sort((a, b) => a.mapIndex - b.mapIndex);
-    if (cells.length === 0) return c.json({ error: `run ${run.id} has no finished cells` }, 404);
-    const results: CellResult[] = [];
-    for (const x of cells) results.push(...(await decodeXcom(x, deps.artifacts) as CellResult[]));
-    return c.body(summaryCsv(summarise(results)), 200, {
+    const key = (await experimentRuns(store.db, 1, run.id))[0]?.csvArtifact;
+    if (!key) return c.json({ error: `run ${run.id} has no summary yet` }, 404);
+    return c.body(new TextDecoder().decode(await deps.artifacts.get(key)), 200, {
       "content-type": "text/csv; charset=utf-8",
       "content-disposition": `attachment; filename="drift_experiment-${run.id}-summary.csv"`,
     });

@@ -172,15 +172,17 @@ export async function monitoringCounts(db: SqlClient) {
 }
 
 /** Runs of drift_experiment with their summary artifacts, newest first. */
-export async function experimentRuns(db: SqlClient, limit = 20) {
+export async function experimentRuns(db: SqlClient, limit = 20, onlyRun?: number) {
   const rows = await db.query<{ run_id: number; value: unknown; logical_date: string }>(
     `select x.run_id, x.value, r.logical_date from xcom x join dag_runs r on r.id = x.run_id
-     where r.dag_id = 'drift_experiment' and x.task_id = 'summarise' and x.map_index = -1 order by x.run_id desc limit $1`,
-    [limit],
+     where r.dag_id = 'drift_experiment' and x.task_id = 'summarise' and x.map_index = -1
+       and ($2::bigint is null or x.run_id = $2) order by x.run_id desc limit $1`,
+    [limit, onlyRun ?? null],
   );
   return rows.map((r) => {
     const v = (typeof r.value === "string" ? JSON.parse(r.value) : r.value) as {
       artifact?: string;
+      csvArtifact?: string;
       cells?: number;
       csv?: string;
     };
@@ -188,6 +190,7 @@ export async function experimentRuns(db: SqlClient, limit = 20) {
       runId: r.run_id,
       at: new Date(r.logical_date).toISOString(),
       artifact: v?.artifact ?? null,
+      csvArtifact: v?.csvArtifact ?? null,
       cells: v?.cells ?? 0,
       csv: v?.csv ?? null,
     };

@@ -18,6 +18,7 @@ import { createDagRun } from "../../runner/runs.ts";
 import { dataHome } from "../../runner/store/open.ts";
 import { dataDir, dataPaths, prepareAll } from "../../tasks/data/prepare.ts";
 import { parquetRowCount } from "../../tasks/data/parquet.ts";
+import { monitoringDocument, monitoringTableRows } from "../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 
 const WEEK_OF_FLIGHTS = 116_000; // ≈ 3M flights / 181 days × 7
@@ -108,33 +109,13 @@ export async function demo(args: string[]): Promise<void> {
     console.log(
       `\nDriftflow demo: ${rows.length} weekly batches of ${batchSize} flights${span}, distance +1σ injected from batch 6\n`,
     );
-    console.log(renderTable([
-      [
-        "batch",
-        "week of",
-        "rows",
-        "drifted share",
-        "drifted columns",
-        "severity",
-        "action",
-        "champion",
-        "ROC AUC",
-      ],
-      ...rows.map((r) => {
-        const truth = r.details.truth as { events?: unknown[] } | undefined;
-        return [
-          String(r.batch) + (truth?.events?.length ? "*" : ""),
-          String((r.details.from as string | undefined)?.slice(0, 10) ?? ""),
-          String(r.rows),
-          r.driftedShare === null ? "" : r.driftedShare.toFixed(2),
-          ((r.details.drifted as string[]) ?? []).join(", "),
-          r.severity ?? "",
-          r.action ?? "",
-          r.championVersion === null ? "" : `v${r.championVersion}`,
-          r.rocAuc === null ? "" : r.rocAuc.toFixed(3),
-        ];
-      }),
-    ]));
+    const doc = monitoringDocument("flights", rows);
+    console.log(renderTable(monitoringTableRows(doc, { width: 90 })));
+    const retrained = doc.batches.filter((b) => b.retrained).length;
+    const promoted = doc.batches.filter((b) => b.promoted).length;
+    console.log(
+      `\n${retrained} retrained, ${promoted} promoted; every batch's reasons: \`deno task monitoring flights\` (--json for the document)`,
+    );
     // Reports as .html files a browser opens (the artifact store keeps them by content key).
     const reports = resolve(dataHome(), "reports");
     await Deno.mkdir(reports, { recursive: true });

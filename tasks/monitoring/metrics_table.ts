@@ -1,6 +1,8 @@
 /**
- * The monitoring table: one row per monitored batch — its size, drift share, severity, the action
- * taken, the champion that scored it and its quality, and the keys of the HTML and JSON reports.
+ * The monitoring table: one row per monitored batch — its size, drift share, severity and its
+ * reasons, the action taken (retrained? promoted?), the champion that scored it and its quality
+ * (each metric on the reference and realized on the batch), and the keys of the HTML and JSON
+ * reports.
  * It lives in the engine's store (created on first use), so the UI can chart a model's history.
  *
  * @example
@@ -39,7 +41,23 @@ create table drift_metrics (
 );
 create index drift_metrics_stream_idx on drift_metrics (stream, id desc);
 `,
+}, {
+  version: 2,
+  name: "drift_metrics_judgement",
+  sql: `
+alter table drift_metrics add column reasons jsonb not null default '[]';
+alter table drift_metrics add column metrics jsonb not null default '{}';
+alter table drift_metrics add column retrained boolean not null default false;
+alter table drift_metrics add column promoted boolean not null default false;
+`,
 }];
+
+/** One metric of the champion: its value on the reference (out-of-time holdout) and on the batch. */
+export interface MetricPair {
+  reference: number | null;
+  /** null where the batch has no labels (yet). */
+  realized: number | null;
+}
 
 /** One monitored batch. */
 export interface MetricsRow {
@@ -60,6 +78,14 @@ export interface MetricsRow {
   reportHtml: string | null;
   reportJson: string | null;
   details: Record<string, unknown>;
+  /** Why the batch got its severity and action. */
+  reasons: string[];
+  /** Performance of the champion by metric name (roc_auc, log_loss, …). */
+  metrics: Record<string, MetricPair>;
+  /** A retraining ran for this batch. */
+  retrained: boolean;
+  /** A new champion (retrained or recalibrated) was promoted for this batch. */
+  promoted: boolean;
 }
 
 type NewRow =
@@ -82,7 +108,14 @@ const COLUMNS: Record<keyof Omit<MetricsRow, "id" | "at">, string> = {
   reportHtml: "report_html",
   reportJson: "report_json",
   details: "details",
+  reasons: "reasons",
+  metrics: "metrics",
+  retrained: "retrained",
+  promoted: "promoted",
 };
+
+const JSON_COLUMNS = new Set<string>(["details", "reasons", "metrics"]);
+const parseJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
 
 export class MonitoringTable {
   private constructor(readonly db: SqlClient) {}
@@ -100,11 +133,11 @@ export class MonitoringTable {
       unknown,
     ][];
     const cols = entries.map(([k]) => COLUMNS[k]);
-    const values = entries.map(([k, v]) => (k === "details" ? JSON.stringify(v) : v));
+    const values = entries.map(([k, v]) => (JSON_COLUMNS.has(k) ? JSON.stringify(v) : v));
     const marks = entries.map((
       [k],
       i,
-    ) => (k === "details" ? `$${i + 1}::text::jsonb` : `$${i + 1}`));
+    ) => (JSON_COLUMNS.has(k) ? `$${i + 1}::text::jsonb` : `$${i + 1}`));
     const r = await this.db.query<{ id: number }>(
       `insert into drift_metrics (${cols.join(", ")}) values (${marks.join(", ")}) returning id`,
       values,
@@ -120,11 +153,11 @@ export class MonitoringTable {
     ][];
     if (entries.length === 0) return;
     const sets = entries.map(([k], i) =>
-      `${COLUMNS[k]} = $${i + 2}${k === "details" ? "::text::jsonb" : ""}`
+      `${COLUMNS[k]} = $${i + 2}${JSON_COLUMNS.has(k) ? "::text::jsonb" : ""}`
     );
     await this.db.query(
       `update drift_metrics set ${sets.join(", ")} where id = $1`,
-      [id, ...entries.map(([k, v]) => (k === "details" ? JSON.stringify(v) : v))],
+      [id, ...entries.map(([k, v]) => (JSON_COLUMNS.has(k) ? JSON.stringify(v) : v))],
     );
   }
 
@@ -153,10 +186,11 @@ export class MonitoringTable {
       rocAuc: r.roc_auc as number | null,
       reportHtml: r.report_html as string | null,
       reportJson: r.report_json as string | null,
-      details: (typeof r.details === "string" ? JSON.parse(r.details) : r.details) as Record<
-        string,
-        unknown
-      >,
+      details: parseJson(r.details) as Record<string, unknown>,
+      reasons: (parseJson(r.reasons) ?? []) as string[],
+      metrics: (parseJson(r.metrics) ?? {}) as Record<string, MetricPair>,
+      retrained: Boolean(r.retrained),
+      promoted: Boolean(r.promoted),
     }));
   }
 }

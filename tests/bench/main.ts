@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   engine: "./engine.ts",
   drift: "./drift.ts",
   estimation: "./estimation.ts",
+  detection: "./detection.ts",
   models: "./models.ts",
   web: "./web.ts",
   "dag-build": "./dag_build.ts",

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import driftMonitoring from "../../dags/drift_monitoring.ts";
 import training from "../../dags/training.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
+import { monitoringReport } from "../../tasks/monitoring/cli.ts";
+import { MonitoringDocument } from "../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { storeTest } from "../runner/helpers.ts";
 import { runDag, webhookReceiver, writeFakeFlights } from "./helpers.ts";
@@ -90,10 +92,31 @@ storeTest(
       assert.equal(routes[6], "end_pipeline", "12k rows / 2k per batch: batch 6 finds no rows");
       const rows = await (await MonitoringTable.open(store.db)).list("flights");
       assert.equal(rows.length, 6);
-      assert.equal(rows[3].severity !== "none", true);
-      assert.match(rows[3].action ?? "", /^retrained: v\d+ (promoted|kept)$/);
-      assert.deepEqual(rows[3].details.drifted as string[], ["distance"]);
+      assert.equal(rows[3].severity, "major", rows[3].reasons.join("; "));
+      assert.equal(rows[3].action, "retrain");
+      assert.equal(rows[3].retrained, true);
+      assert.ok((rows[3].details.drifted as string[]).includes("distance"));
+      assert.ok(rows[3].reasons.some((r) => /distance/.test(r)), rows[3].reasons.join("; "));
+      for (const r of rows.slice(0, 3)) {
+        assert.ok(["none", "minor"].includes(r.severity ?? ""), `${r.batch}: ${r.reasons}`);
+        assert.equal(r.action, "log");
+      }
       assert.ok(rows.every((r) => r.reportHtml?.startsWith("sha256:")));
+      // the document `deno task monitoring flights --json` prints, on this small stream
+      const doc = MonitoringDocument.parse(
+        JSON.parse(await monitoringReport(store.db, "flights", { json: true })),
+      );
+      assert.equal(doc.version, 1);
+      assert.deepEqual(doc.batches.map((b) => b.batch), [0, 1, 2, 3, 4, 5]);
+      const b3 = doc.batches[3];
+      assert.equal(b3.retrained, true);
+      assert.ok(b3.truth !== null && doc.batches[0].truth === null);
+      assert.ok(b3.reasons.length > 0);
+      for (const b of doc.batches) {
+        const auc = b.metrics.roc_auc;
+        assert.ok(auc && auc.reference! > 0.5 && auc.realized! > 0.5, JSON.stringify(b.metrics));
+        assert.ok(b.championVersion! >= 1);
+      }
       assert.ok(s.hook.received.some((a) => a.level === "CRITICAL" && /retraining/.test(a.title)));
     } finally {
       await s.hook.close();
@@ -121,13 +144,69 @@ storeTest(
             artifactsDir: `${s.dir}/a`,
             logicalDate: new Date(Date.UTC(2026, 0, seed, b)),
           });
-          assert.equal(
-            r.stateOf("retrain"),
-            "skipped",
-            `seed ${seed} batch ${b}: severity ${r.stateOf("alert")}`,
-          );
+          assert.equal(r.state, "success");
+          assert.equal(r.stateOf("retrain"), "skipped", `seed ${seed} batch ${b}`);
+          assert.equal(r.stateOf("recalibrate"), "skipped", `seed ${seed} batch ${b}`);
         }
       }
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
+
+storeTest(
+  "drift_monitoring: a prior shift is graded prior and recalibrated (a new version), not retrained",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "prior",
+        batchSize: 3000,
+        batchDir: `${s.dir}/batches-prior`,
+        alerts: s.alerts,
+        events: [{
+          atBatch: 1,
+          drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
+        }],
+      };
+      const runs = [];
+      for (let b = 0; b < 3; b++) {
+        runs.push(
+          await runDag(store, driftMonitoring, params, {
+            dags: DAGS,
+            artifactsDir: `${s.dir}/a`,
+            logicalDate: new Date(Date.UTC(2026, 1, 1, b)),
+          }),
+        );
+      }
+      assert.equal(runs[0].stateOf("log_only"), "success");
+      assert.equal(runs[1].state, "success");
+      const rows = await (await MonitoringTable.open(store.db)).list("prior");
+      assert.equal(rows[1].severity, "prior", rows[1].reasons.join("; "));
+      assert.equal(rows[1].action, "recalibrate");
+      assert.equal(runs[1].stateOf("recalibrate"), "success");
+      assert.equal(runs[1].stateOf("retrain"), "skipped");
+      assert.equal(rows[1].retrained, false);
+      const registry = await ModelRegistry.open(store.db);
+      const versions = (await registry.models()).find((m) => m.name === "flights_delay")!.versions;
+      const recal = versions.find((v) => v.params.recalibration !== undefined);
+      assert.ok(recal, "a recalibrated version is registered");
+      assert.equal(
+        (recal.params.recalibration as { parentVersion: number }).parentVersion,
+        1,
+      );
+      const champion = await registry.resolve("flights_delay@champion");
+      assert.equal(champion.version, recal.version, "the log loss on the batch improved: promoted");
+      assert.equal(rows[1].promoted, true);
+      // the next batch at the same prior is judged against the recalibrated champion's prior
+      assert.equal(rows[2].championVersion, recal.version);
+      assert.ok(
+        ["none", "minor"].includes(rows[2].severity ?? ""),
+        `${rows[2].severity}: ${rows[2].reasons.join("; ")}`,
+      );
     } finally {
       await s.hook.close();
     }

@@ -147,40 +147,54 @@ storeTest(
 );
 
 storeTest(
-  "drift_experiment: a small grid gives power and false-positive rates as CSV and heatmaps",
+  "drift_experiment: a small benchmark gives power, false-positive rates, the stream protocol and heatmaps",
   async (store) => {
     const dir = await Deno.makeTempDir({ prefix: "driftflow-exp-" });
-    const data = await writeFakeFlights(`${dir}/data`, 6000, 10);
+    const data = await writeFakeFlights(`${dir}/data`, 8000, 6000);
     const r = await runDag(store, driftExperiment, {
       data: data.reference,
+      stream: data.stream,
       referenceRows: 2000,
-      poolRows: 3000,
-      injections: [
+      trainRows: 3000,
+      periodRows: 1500,
+      periods: 4,
+      shifts: [
         { name: "distance +1σ", drift: { kind: "mean_shift", column: "distance", k: 1 } },
         { name: "nothing", drift: { kind: "mean_shift", column: "distance", k: 0 } },
       ],
-      batchSizes: [500],
-      detectors: ["ks", "default", "domain_classifier"],
+      sizes: [500],
       seeds: 2,
+      clean: 2,
+      scenarios: [{ name: "clean" }],
+      streamBatch: 1000,
       out: `${dir}/out`,
     }, { artifactsDir: `${dir}/a` });
     assert.equal(r.state, "success");
-    assert.equal(r.taskInstances.filter((t) => t.taskId === "cell" && t.mapIndex >= 0).length, 4);
+    assert.equal(r.taskInstances.filter((t) => t.taskId === "cells" && t.mapIndex >= 0).length, 2);
+    assert.equal(
+      r.taskInstances.filter((t) => t.taskId === "streams" && t.mapIndex >= 0).length,
+      1,
+    );
     const csv = await Deno.readTextFile(`${dir}/out/run-${r.run.id}/summary.csv`);
-    const row = (inj: string, det: string) =>
-      csv.split("\n").find((l) => l.startsWith(`"${inj}",500,${det},`))!.split(",");
+    const rate = (kind: string, shift: string, det: string) =>
+      Number(
+        csv.split("\n").find((l) => l.startsWith(`${kind},${shift},500,${det},`))!.split(",")[5],
+      );
     assert.equal(
-      row("distance +1σ", "ks")[4],
-      "1.0000",
-      "a 1σ shift is always caught by KS at 500 rows",
+      rate("power", '"distance +1σ"', "policy"),
+      1,
+      "a 1σ shift is always caught at 500 rows",
     );
-    assert.equal(
-      row("nothing", "ks")[4],
-      row("nothing", "ks")[5],
-      "a zero shift is a second control",
-    );
+    assert.equal(rate("power", '"distance +1σ"', "per_column"), 1);
+    assert.ok(rate("fpr", "", "severity") <= 0.25, csv);
+    assert.ok(rate("power", '"nothing"', "policy") <= 0.5, "a zero shift is a second control");
     const html = await Deno.readTextFile(`${dir}/out/run-${r.run.id}/report.html`);
-    assert.equal((html.match(/<svg /g) ?? []).length, 2);
+    assert.equal(
+      (html.match(/<svg /g) ?? []).length,
+      2,
+      "a power heatmap per size and the FPR map",
+    );
+    assert.match(html, /Stream protocol/);
   },
 );
 

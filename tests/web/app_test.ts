@@ -392,24 +392,13 @@ storeSuite("web", {
 
   "the experiments page links each run's HTML report and its summary.csv": async (store) => {
     const { app, artifacts } = await setup(store);
-    const cells = [[1, 0], [0, 1]];
+    const csvText =
+      'kind,shift,n,detector,runs,rate\npower,"distance +0.5σ, ""far""",200,ks,2,1.0000\n';
     const experiment = dag({ id: "drift_experiment" })
-      .task("cell", {
-        expand: () => cells,
-        run: (_ctx, [detected, falsePositive]) =>
-          ["psi", "ks"].map((detector) => ({
-            injection: "distance +0.5σ",
-            batchSize: 200,
-            seed: detected,
-            detector,
-            detected: detector === "ks" || detected === 1,
-            falsePositive: detector === "psi" && falsePositive === 1,
-          })),
-      })
       .task("summarise", {
-        deps: ["cell"],
         run: async (ctx) => ({
           artifact: await ctx.putArtifact("<html>heatmaps</html>"),
+          csvArtifact: await ctx.putArtifact(csvText),
           cells: 2,
           csv: "/somewhere/summary.csv",
         }),
@@ -423,11 +412,7 @@ storeSuite("web", {
     const csv = await app.request(`/experiments/${run.id}/summary.csv`);
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
-    assert.deepEqual((await csv.text()).trim().split("\n"), [
-      "injection,batch_size,detector,runs,power,false_positive_rate",
-      '"distance +0.5σ",200,psi,2,0.5000,0.5000',
-      '"distance +0.5σ",200,ks,2,1.0000,0.0000',
-    ]);
+    assert.equal(await csv.text(), csvText);
     const other = await createDagRun(store, demo);
     assert.equal((await app.request(`/experiments/${other.id}/summary.csv`)).status, 404);
   },

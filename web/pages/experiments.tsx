@@ -1,6 +1,7 @@
 /**
- * The experiments page: each drift_experiment run, with its heatmaps of detection and false-positive
- * rates (the run's HTML report, sandboxed) and its CSV.
+ * The experiments page: each drift_experiment run (the detection benchmark), with its tables and
+ * heatmaps of power, false-positive rates, later periods and the stream protocol (the run's HTML
+ * report, sandboxed) and its CSV.
  *
  * @example
  * ```tsx
@@ -14,11 +15,12 @@ export const ExperimentsPage: FC<{
   runs: { runId: number; at: string; artifact: string | null; cells: number; csv: string | null }[];
 }> = (p) => (
   <Layout title="Experiments">
-    <h1>Drift detection experiments</h1>
+    <h1>Drift detection benchmark</h1>
     {p.runs.length === 0
       ? (
         <p class="muted">
-          No experiment yet: <code>deno task run drift_experiment</code>.
+          No experiment yet: <code>deno task run drift_experiment</code> (the same benchmark as{" "}
+          <code>deno task bench detection</code>).
         </p>
       )
       : (

@@ -1,0 +1,61 @@
+/**
+ * The batches `drift_monitoring` reads from a stream file: batch k starts at k·stride rows and is
+ * drawn (seeded) from a window of rows, with the scheduled drift events injected and recorded.
+ *
+ * @example
+ * ```ts
+ * import { streamBatch } from "./batches.ts";
+ * const b = await streamBatch({ stream: "data/flights/stream.parquet", index: 3, batchSize: 5000 });
+ * if (b) b.truth.drifted;
+ * ```
+ */
+import { parquetRowCount, readParquet } from "../data/parquet.ts";
+import { rowCount, sampleRows, type Table } from "../data/table.ts";
+import { applyEvents, type BatchTruth, type DriftEvent } from "../drift/inject.ts";
+
+/** Where batch `index` comes from. */
+export interface StreamBatchOptions {
+  stream: string;
+  index: number;
+  batchSize: number;
+  /** Rows between batch starts (default batchSize: contiguous batches). */
+  stride?: number;
+  /** Rows a batch is drawn from (default batchSize). */
+  window?: number;
+  events?: DriftEvent[];
+  seed?: number;
+}
+
+/** A batch with its ground truth and time range. */
+export interface StreamBatch {
+  table: Table;
+  truth: BatchTruth;
+  rows: number;
+  start: number;
+  end: number;
+  from: string | null;
+  to: string | null;
+}
+
+/** Batch `index` of the stream, or null when the stream has no rows there. */
+export async function streamBatch(o: StreamBatchOptions): Promise<StreamBatch | null> {
+  const total = await parquetRowCount(o.stream);
+  const start = o.index * (o.stride ?? o.batchSize);
+  if (start >= total) return null;
+  const end = Math.min(total, start + (o.window ?? o.batchSize));
+  const slice = (await readParquet(o.stream, { rowStart: start, rowEnd: end })).table;
+  const seed = o.seed ?? 0;
+  const raw = sampleRows(slice, o.batchSize, seed * 7919 + o.index);
+  const { table, truth } = applyEvents(raw, o.events ?? [], o.index, seed);
+  const dates = table.date as Float64Array | undefined;
+  const iso = (i: number) => (dates && dates.length ? new Date(dates[i]).toISOString() : null);
+  return {
+    table,
+    truth,
+    rows: rowCount(table),
+    start,
+    end,
+    from: iso(0),
+    to: dates ? iso(dates.length - 1) : null,
+  };
+}

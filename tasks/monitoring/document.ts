@@ -1,0 +1,128 @@
+/**
+ * The monitoring document of a stream: its monitored batches as a stable JSON contract (version 1,
+ * only ever extended) and as a table for people. Built from the monitoring table's rows; a metric's
+ * `realized` value is null where the batch had no labels.
+ *
+ * @example
+ * ```ts
+ * import { monitoringDocument, monitoringTableRows } from "./document.ts";
+ * const doc = monitoringDocument("flights", await (await MonitoringTable.open(db)).list("flights"));
+ * doc.batches[0].metrics.roc_auc?.realized;
+ * ```
+ */
+import { z } from "zod";
+import type { MetricsRow } from "./metrics_table.ts";
+
+/** One metric of the champion on the reference and realized on the batch. */
+export const MetricPairSchema = z.object({
+  reference: z.number().nullable(),
+  realized: z.number().nullable(),
+});
+
+/** One monitored batch. */
+export const MonitoredBatch = z.object({
+  batch: z.number().int().nonnegative(),
+  /** First timestamp of the batch (ISO), when the data has dates. */
+  from: z.string().nullable(),
+  rows: z.number().int().nonnegative(),
+  severity: z.string().nullable(),
+  action: z.string().nullable(),
+  retrained: z.boolean(),
+  promoted: z.boolean(),
+  championVersion: z.number().int().nullable(),
+  driftedColumns: z.array(z.string()),
+  reasons: z.array(z.string()),
+  metrics: z.record(z.string(), MetricPairSchema),
+  /** What was injected into the batch (ground truth), or null for a batch as it came. */
+  truth: z.unknown().nullable(),
+});
+export type MonitoredBatch = z.infer<typeof MonitoredBatch>;
+
+/** The document `deno task monitoring <stream> --json` prints. */
+export const MonitoringDocument = z.object({
+  version: z.literal(1),
+  stream: z.string(),
+  batches: z.array(MonitoredBatch),
+});
+export type MonitoringDocument = z.infer<typeof MonitoringDocument>;
+
+/**
+ * The rows of the latest pass over the stream: a run with `restart` starts the batches again at 0,
+ * so only the rows after the last restart are kept (all of them with `all`).
+ */
+export function latestPass(rows: readonly MetricsRow[]): MetricsRow[] {
+  let start = 0;
+  for (let i = 1; i < rows.length; i++) if (rows[i].batch <= rows[i - 1].batch) start = i;
+  return rows.slice(start);
+}
+
+const asStrings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+
+/** One row as a document batch. */
+export function monitoredBatch(r: MetricsRow): MonitoredBatch {
+  const metrics: MonitoredBatch["metrics"] = { ...r.metrics };
+  // rows written before the metrics column existed: the AUC alone, reference unknown
+  if (!metrics.roc_auc && r.rocAuc !== null) {
+    metrics.roc_auc = { reference: null, realized: r.rocAuc };
+  }
+  const truth = r.details.truth as { drifted?: boolean } | undefined;
+  return {
+    batch: r.batch,
+    from: typeof r.details.from === "string" ? r.details.from : null,
+    rows: r.rows,
+    severity: r.severity,
+    action: r.action,
+    retrained: r.retrained,
+    promoted: r.promoted,
+    championVersion: r.championVersion,
+    driftedColumns: asStrings(r.details.drifted),
+    reasons: r.reasons,
+    metrics,
+    truth: truth && truth.drifted !== false ? truth : null,
+  };
+}
+
+/** The document of a stream from its monitoring rows (oldest first). */
+export function monitoringDocument(
+  stream: string,
+  rows: readonly MetricsRow[],
+  { all = false } = {},
+): MonitoringDocument {
+  const own = rows.filter((r) => r.stream === stream);
+  return { version: 1, stream, batches: (all ? own : latestPass(own)).map(monitoredBatch) };
+}
+
+const num = (v: number | null | undefined, digits = 3) =>
+  v === null || v === undefined ? "–" : v.toFixed(digits);
+
+/** The document as table rows (header first): AUC, the action and its first reason. */
+export function monitoringTableRows(doc: MonitoringDocument, { width = 70 } = {}): string[][] {
+  const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
+  return [
+    [
+      "batch",
+      "from",
+      "rows",
+      "severity",
+      "action",
+      "champion",
+      "AUC ref",
+      "AUC realized",
+      "drifted columns",
+      "reason",
+    ],
+    ...doc.batches.map((b) => [
+      String(b.batch) + (b.truth ? "*" : ""),
+      b.from?.slice(0, 10) ?? "",
+      String(b.rows),
+      b.severity ?? "",
+      (b.action ?? "") + (b.promoted ? " (promoted)" : b.retrained ? " (kept)" : ""),
+      b.championVersion === null ? "" : `v${b.championVersion}`,
+      num(b.metrics.roc_auc?.reference),
+      num(b.metrics.roc_auc?.realized),
+      b.driftedColumns.join(", "),
+      cut(b.reasons[0] ?? ""),
+    ]),
+  ];
+}
