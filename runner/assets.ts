@@ -17,7 +17,7 @@ import { z } from "zod";
 import type { DagDefinition } from "./dag.ts";
 import { createDagRun, type CreateRunOptions } from "./runs.ts";
 import type { SqlClient } from "./store/sql_client.ts";
-import { RunExistsError, type Store } from "./store/store.ts";
+import { RunExistsError, Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 
 /** An asset's URI: a scheme, "://", and a path (`s3://bucket/inbox/`, `file:///data/inbox/`). */
@@ -117,8 +117,8 @@ export async function assetEvents(
  * ids are taken at insert but seen at commit, so an event can appear below ids already consumed,
  * and it still counts. The marks are bounded: events written by transactions older than the
  * oldest one in progress at a consumption (the DAG's floor) are all final and consumed, so they
- * are not looked at again. The DAG's cursor row is locked for the check, so two schedulers take
- * turns.
+ * are not looked at again. The run is created and its events marked in one transaction, with the
+ * DAG's cursor row locked, so two schedulers take turns and a crash leaves neither half.
  */
 export async function createAssetTriggeredRun(
   store: Store,
@@ -134,7 +134,11 @@ export async function createAssetTriggeredRun(
      on conflict (dag_id) do nothing`,
     [dag.id],
   );
-  return await consumeAssetEvents(store, dag, uris, opts.executor ?? "distributed");
+  // The run and the marks of the events it consumes commit together: a process dying between
+  // them would leave a run whose events a later run consumes again.
+  return await store.db.transaction((tx) =>
+    consumeAssetEvents(new Store(tx), dag, uris, opts.executor ?? "distributed")
+  );
 }
 
 /** Makes the run of `dag` from its unconsumed events, if every one of `uris` has one. */

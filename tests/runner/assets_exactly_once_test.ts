@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import { createAssetTriggeredRun, recordAssetEvent } from "../../runner/assets.ts";
 import { dag } from "../../runner/dag.ts";
 import { openPostgres } from "../../runner/store/postgres.ts";
+import type { SqlClient } from "../../runner/store/sql_client.ts";
 import { Store } from "../../runner/store/store.ts";
 import type { DagRun } from "../../runner/store/types.ts";
-import { freshDatabase } from "./helpers.ts";
+import { freshDatabase, storeTest } from "./helpers.ts";
 
 let seq = 0;
 const id = (name: string) => `${name}_${++seq}`;
@@ -63,3 +64,46 @@ Deno.test({
     }
   },
 });
+
+/** `db`, whose statements matching `fail` throw (a process dying at that statement). */
+function failing(db: SqlClient, fail: RegExp): SqlClient {
+  const wrap = (c: SqlClient): SqlClient => ({
+    kind: c.kind,
+    query: (text, params) =>
+      fail.test(text)
+        ? Promise.reject(new Error(`simulated crash before: ${text.trim().split("\n")[0]}`))
+        : c.query(text, params),
+    exec: (text) => c.exec(text),
+    transaction: (fn) => c.transaction((tx) => fn(wrap(tx))),
+    listen: (channel, fn) => c.listen(channel, fn),
+    close: () => c.close(),
+  });
+  return wrap(db);
+}
+
+storeTest(
+  "a crash between making a run and consuming its events neither loses nor repeats them",
+  async (store) => {
+    const a = `s3://bucket/${id("a")}/`, b = `s3://bucket/${id("b")}/`;
+    const d = dag({ id: id("crash"), onAssets: [a, b] }).task("t", { run: () => 1 });
+    assert.equal(await createAssetTriggeredRun(store, d), null, "first sight");
+    const e1 = await recordAssetEvent(store.db, { uri: a, source: "cli" });
+    const e2 = await recordAssetEvent(store.db, { uri: b, source: "cli" });
+    // The statement that records what the run consumed fails, after the run's insert.
+    const crashing = new Store(
+      failing(store.db, /^\s*(update asset_dag_cursors|insert into asset_event_consumptions)/),
+    );
+    await assert.rejects(() => createAssetTriggeredRun(crashing, d), /simulated crash/);
+    assert.deepEqual(await store.listRuns(d.id), [], "the crash left no run behind");
+    const e3 = await recordAssetEvent(store.db, { uri: a, source: "cli" });
+    const e4 = await recordAssetEvent(store.db, { uri: b, source: "cli" });
+    while (await createAssetTriggeredRun(store, d));
+    const runs = await consumedBy(store, d.id);
+    const all = runs.flat().sort((x, y) => x - y);
+    assert.deepEqual(
+      all,
+      [e1.id, e2.id, e3.id, e4.id],
+      `each event in one run: ${JSON.stringify(runs)}`,
+    );
+  },
+);
