@@ -2,7 +2,7 @@
  * The tables of data-aware scheduling (Airflow's assets), as migrations of their own component
  * ("assets"), so they are numbered apart from the engine's: asset events (an asset was updated, by
  * a task's outlet, the CLI, the API or a watcher), each asset-scheduled DAG's cursor (where its
- * consumption starts) and the events its runs consumed, and each watched prefix's watermark.
+ * consumption starts) and the events its runs consumed, and each watched folder's files.
  *
  * @example
  * ```ts
@@ -61,6 +61,24 @@ create table asset_event_consumptions (
   primary key (dag_id, event_id)
 );
 create index asset_event_consumptions_xid_idx on asset_event_consumptions (dag_id, event_xid);
+`,
+  },
+  {
+    // A watermark of the newest mtime seen misses files stamped at or before it (the same
+    // millisecond, an mtime preserved by mv, cp -p or rsync -t, an S3 multipart upload stamped at
+    // its start). A watched folder now keeps the files it holds, each with its version (mtime and
+    // size, or ETag), and reports those not seen in that version; `generation` orders the passes.
+    version: 3,
+    name: "asset watch files",
+    sql: `
+alter table asset_watermarks add column listed boolean not null default false;
+alter table asset_watermarks add column generation bigint not null default 0;
+create table asset_watch_files (
+  uri text not null,
+  name text not null,
+  version text not null,
+  primary key (uri, name)
+);
 `,
   },
 ];
