@@ -30,7 +30,8 @@ export interface Landed {
   version: string;
 }
 
-let s3: S3Client | null = null;
+/** The S3 client, made once per endpoint (`DRIFTFLOW_S3_ENDPOINT`, read at each listing). */
+let s3: { endpoint: string | undefined; client: S3Client } | null = null;
 
 /** The files of a folder URI with their modification times. */
 export async function listFolder(uri: string): Promise<Landed[]> {
@@ -56,15 +57,23 @@ export async function listFolder(uri: string): Promise<Landed[]> {
     return out;
   }
   if (url.protocol === "s3:") {
-    s3 ??= new S3Client({
-      endpoint: Deno.env.get("DRIFTFLOW_S3_ENDPOINT"),
-      region: Deno.env.get("AWS_REGION") ?? "us-east-1",
-      forcePathStyle: true,
-    });
+    const endpoint = Deno.env.get("DRIFTFLOW_S3_ENDPOINT");
+    if (s3 === null || s3.endpoint !== endpoint) {
+      s3?.client.destroy();
+      s3 = {
+        endpoint,
+        client: new S3Client({
+          endpoint,
+          region: Deno.env.get("AWS_REGION") ?? "us-east-1",
+          forcePathStyle: true,
+        }),
+      };
+    }
+    const client: S3Client = s3.client;
     const out: Landed[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(
+      const page = await client.send(
         new ListObjectsV2Command({
           Bucket: url.host,
           Prefix: url.pathname.slice(1),

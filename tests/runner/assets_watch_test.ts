@@ -1,12 +1,14 @@
 // The folder watcher reports every file that lands, whatever its modification time says: files
 // stamped in the same millisecond as one already seen, and files moved or copied in with an older
 // preserved mtime (mv, cp -p, rsync -t; S3 multipart uploads are stamped when they start).
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import { assetEvents } from "../../runner/assets.ts";
 import { watchAssetFolders } from "../../runner/assets_watch.ts";
 import { dag } from "../../runner/dag.ts";
 import { storeTest } from "./helpers.ts";
+import { startS3 } from "./moto.ts";
 
 let seq = 0;
 
@@ -83,6 +85,51 @@ storeTest(
       assert.equal(await watchAssetFolders(store.db, [d]), 1, "then by name");
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+storeTest(
+  "an S3 folder: objects by key and ETag, whatever their second-precision stamps",
+  async (store) => {
+    const s3 = await startS3("watch-bucket");
+    const env = ["DRIFTFLOW_S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const;
+    const saved = env.map((k) => Deno.env.get(k));
+    try {
+      Deno.env.set("DRIFTFLOW_S3_ENDPOINT", s3.endpoint);
+      Deno.env.set("AWS_ACCESS_KEY_ID", "test");
+      Deno.env.set("AWS_SECRET_ACCESS_KEY", "test");
+      const client = new S3Client({
+        endpoint: s3.endpoint,
+        region: "us-east-1",
+        forcePathStyle: true,
+        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      });
+      const put = (key: string, body: string) =>
+        client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
+      const prefix = `inbox_${++seq}/`;
+      const uri = `s3://${s3.bucket}/${prefix}`;
+      const d = dag({ id: `s3_${seq}`, onAssets: [uri], watchAssets: true })
+        .task("t", { run: () => 1 });
+      const landed = async () => {
+        const n = await watchAssetFolders(store.db, [d]);
+        if (n === 0) return null;
+        const [e] = await assetEvents(store.db, { uri, limit: 1 });
+        return (e.extra.files as string[]).toSorted();
+      };
+      await put(`${prefix}a.eml`, "a");
+      assert.equal(await landed(), null, "first look");
+      // S3 stamps to the second: these most likely share a.eml's stamp, and count all the same
+      await put(`${prefix}b.eml`, "b");
+      assert.deepEqual(await landed(), [`${prefix}b.eml`]);
+      await put(`${prefix}a.eml`, "a, uploaded again");
+      assert.deepEqual(await landed(), [`${prefix}a.eml`], "an object overwritten (a new ETag)");
+      assert.equal(await landed(), null, "each version once");
+    } finally {
+      env.forEach((k, i) =>
+        saved[i] === undefined ? Deno.env.delete(k) : Deno.env.set(k, saved[i]!)
+      );
+      await s3.stop();
     }
   },
 );
