@@ -117,7 +117,8 @@ export async function assetEvents(
  * ids are taken at insert but seen at commit, so an event can appear below ids already consumed,
  * and it still counts. The marks are bounded: events written by transactions older than the
  * oldest one in progress at a consumption (the DAG's floor) are all final and consumed, so they
- * are not looked at again. The run is created and its events marked in one transaction, with the
+ * are not looked at again (a long transaction anywhere on the server holds the floor back: marks
+ * accumulate until it ends, events are not delayed). The run is created and its events marked in one transaction, with the
  * DAG's cursor row locked, so two schedulers take turns and a crash leaves neither half.
  */
 export async function createAssetTriggeredRun(

@@ -3,6 +3,9 @@
 import assert from "node:assert/strict";
 import { createAssetTriggeredRun, recordAssetEvent } from "../../runner/assets.ts";
 import { dag } from "../../runner/dag.ts";
+import { ASSET_MIGRATIONS } from "../../runner/store/assets_schema.ts";
+import { migrate } from "../../runner/store/migrations.ts";
+import { openPglite } from "../../runner/store/pglite.ts";
 import { openPostgres } from "../../runner/store/postgres.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
 import { Store } from "../../runner/store/store.ts";
@@ -107,3 +110,90 @@ storeTest(
     );
   },
 );
+
+Deno.test({
+  name: "two schedulers on one DAG's events make one run of each",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const fresh = await freshDatabase();
+    const one = new Store(await openPostgres(fresh.url, 2));
+    const two = new Store(await openPostgres(fresh.url, 2));
+    try {
+      await one.migrate();
+      const uri = `s3://bucket/${id("both")}/`;
+      const d = dag({ id: id("twice"), onAssets: [uri] }).task("t", { run: () => 1 });
+      assert.equal(await createAssetTriggeredRun(one, d), null);
+      const ids: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        ids.push((await recordAssetEvent(one.db, { uri, source: "cli" })).id);
+        await Promise.all([createAssetTriggeredRun(one, d), createAssetTriggeredRun(two, d)]);
+      }
+      const runs = await consumedBy(one, d.id);
+      assert.deepEqual(runs.flat().sort((x, y) => x - y), ids, JSON.stringify(runs));
+    } finally {
+      await one.close();
+      await two.close();
+      await fresh.drop();
+    }
+  },
+});
+
+Deno.test({
+  // PGlite: no other transaction anywhere (on a shared server, another database's long
+  // transaction holds the floor back: the marks wait for it, the events are not delayed).
+  name: "the consumption marks stay bounded: those below the floor are dropped",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const store = new Store(await openPglite());
+    try {
+      await store.migrate();
+      const uri = "s3://bucket/bounded/";
+      const d = dag({ id: "bounded", onAssets: [uri] }).task("t", { run: () => 1 });
+      assert.equal(await createAssetTriggeredRun(store, d), null);
+      for (let i = 0; i < 5; i++) {
+        await recordAssetEvent(store.db, { uri, source: "cli" });
+        assert.ok(await createAssetTriggeredRun(store, d));
+      }
+      const [{ n }] = await store.db.query<{ n: number }>(
+        "select count(*)::int as n from asset_event_consumptions where dag_id = $1",
+        [d.id],
+      );
+      // no transaction was open at any consumption: every event was final, so no mark is kept
+      assert.equal(n, 0, `${n} marks kept after 5 runs`);
+      assert.equal((await consumedBy(store, d.id)).length, 5);
+    } finally {
+      await store.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a database from assets migration 1: the id cursor's unconsumed events still count",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const db = await openPglite();
+    const store = new Store(db);
+    try {
+      await migrate(db);
+      await migrate(db, ASSET_MIGRATIONS.slice(0, 1), "assets");
+      const uri = "s3://bucket/legacy/";
+      const d = dag({ id: "legacy", onAssets: [uri] }).task("t", { run: () => 1 });
+      const consumed = await recordAssetEvent(db, { uri, source: "cli" });
+      await db.query(
+        `insert into asset_dag_cursors (dag_id, last_event_id, last_event_at)
+         values ($1, $2, $3::timestamptz)`,
+        [d.id, consumed.id, consumed.createdAt.toISOString()],
+      );
+      const pending = await recordAssetEvent(db, { uri, source: "cli" });
+      await store.migrate();
+      assert.ok(await createAssetTriggeredRun(store, d));
+      assert.deepEqual(await consumedBy(store, d.id), [[pending.id]]);
+      assert.equal(await createAssetTriggeredRun(store, d), null);
+    } finally {
+      await store.close();
+    }
+  },
+});
