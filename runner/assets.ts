@@ -15,9 +15,9 @@
  */
 import { z } from "zod";
 import type { DagDefinition } from "./dag.ts";
-import { createDagRun } from "./runs.ts";
+import { createDagRun, type CreateRunOptions } from "./runs.ts";
 import type { SqlClient } from "./store/sql_client.ts";
-import { RunExistsError, type Store } from "./store/store.ts";
+import { RunExistsError, Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 
 /** An asset's URI: a scheme, "://", and a path (`s3://bucket/inbox/`, `file:///data/inbox/`). */
@@ -110,10 +110,16 @@ export async function assetEvents(
 
 /**
  * Makes the run an asset-scheduled DAG is due, if it is: every asset in `onAssets` has an event
- * newer than the DAG's cursor. A DAG seen for the first time starts its cursor at the latest event
- * (events from before it existed do not trigger it). Two schedulers cannot make two runs of one
- * batch: the run's logical date is its latest event's time (runs are unique on it), and the
- * cursor moves only from the value it was read at.
+ * the DAG has not consumed yet. A DAG seen for the first time ignores the events already there
+ * (events from before it existed do not trigger it).
+ *
+ * Every event is consumed exactly once. Consumption is a mark per (DAG, event), not an id cursor:
+ * ids are taken at insert but seen at commit, so an event can appear below ids already consumed,
+ * and it still counts. The marks are bounded: events written by transactions older than the
+ * oldest one in progress at a consumption (the DAG's floor) are all final and consumed, so they
+ * are not looked at again (a long transaction anywhere on the server holds the floor back: marks
+ * accumulate until it ends, events are not delayed). The run is created and its events marked in one transaction, with the
+ * DAG's cursor row locked, so two schedulers take turns and a crash leaves neither half.
  */
 export async function createAssetTriggeredRun(
   store: Store,
@@ -122,53 +128,100 @@ export async function createAssetTriggeredRun(
 ): Promise<DagRun | null> {
   const uris = dag.options.onAssets ?? [];
   if (uris.length === 0) return null;
-  const db = store.db;
-  await db.query(
-    `insert into asset_dag_cursors (dag_id, last_event_id, last_event_at)
-     select $1, coalesce(max(id), 0), clock_timestamp() from asset_events
+  await store.db.query(
+    `insert into asset_dag_cursors (dag_id, last_event_id, last_event_at, floor_xid)
+     select $1, coalesce(max(id), 0), clock_timestamp(), pg_snapshot_xmin(pg_current_snapshot())
+     from asset_events
      on conflict (dag_id) do nothing`,
     [dag.id],
   );
+  // The run and the marks of the events it consumes commit together: a process dying between
+  // them would leave a run whose events a later run consumes again.
+  return await store.db.transaction((tx) =>
+    consumeAssetEvents(new Store(tx), dag, uris, opts.executor ?? "distributed")
+  );
+}
+
+/** Makes the run of `dag` from its unconsumed events, if every one of `uris` has one. */
+async function consumeAssetEvents(
+  store: Store,
+  dag: DagDefinition,
+  uris: readonly string[],
+  executor: "local" | "distributed",
+): Promise<DagRun | null> {
+  const db = store.db;
+  // The snapshot's xmin: every transaction below it has ended, so its events are final.
   const [cursor] = await db.query<Row>(
-    "select last_event_id, last_event_at from asset_dag_cursors where dag_id = $1",
+    `select last_event_id, last_event_at, floor_xid::text as floor_xid,
+       pg_snapshot_xmin(pg_current_snapshot())::text as xmin
+     from asset_dag_cursors where dag_id = $1 for update`,
     [dag.id],
   );
-  const from = Number(cursor.last_event_id);
   const fromAt = cursor.last_event_at instanceof Date
     ? cursor.last_event_at
     : new Date(String(cursor.last_event_at));
   const events = (await db.query<Row>(
-    "select * from asset_events where uri = any($1::text[]) and id > $2 order by id",
-    [[...uris], from],
+    `select e.* from asset_events e
+     where e.uri = any($1::text[]) and e.id > $2 and e.xid >= $3::xid8
+       and not exists (
+         select 1 from asset_event_consumptions c where c.dag_id = $4 and c.event_id = e.id)
+     order by e.id`,
+    [[...uris], Number(cursor.last_event_id), String(cursor.floor_xid), dag.id],
   )).map(toEvent);
   const updated = new Set(events.map((e) => e.uri));
   if (!uris.every((u) => updated.has(u))) return null;
-  const last = events[events.length - 1];
-  let run: DagRun | null = null;
-  try {
-    run = await createDagRun(store, dag, {
-      logicalDate: last.createdAt,
-      dataInterval: { start: fromAt, end: last.createdAt },
-      runType: "asset_triggered",
-      conf: {
-        assetEvents: events.map((e) => ({
-          id: e.id,
-          uri: e.uri,
-          source: e.source,
-          createdAt: e.createdAt.toISOString(),
-          ...(e.sourceDagId ? { dagId: e.sourceDagId, runId: e.sourceRunId } : {}),
-          ...(Object.keys(e.extra).length ? { extra: e.extra } : {}),
-        })),
-      },
-      executor: opts.executor ?? "distributed",
-    });
-  } catch (e) {
-    if (!(e instanceof RunExistsError)) throw e;
-  }
+  const times = events.map((e) => e.createdAt.getTime());
+  const end = new Date(Math.max(...times));
+  // An event that committed late may be older than the previous run's last one.
+  const start = new Date(Math.min(fromAt.getTime(), ...times));
+  const run = await createRunAtFreeDate(store, dag, {
+    logicalDate: end,
+    dataInterval: { start, end },
+    runType: "asset_triggered",
+    conf: {
+      assetEvents: events.map((e) => ({
+        id: e.id,
+        uri: e.uri,
+        source: e.source,
+        createdAt: e.createdAt.toISOString(),
+        ...(e.sourceDagId ? { dagId: e.sourceDagId, runId: e.sourceRunId } : {}),
+        ...(Object.keys(e.extra).length ? { extra: e.extra } : {}),
+      })),
+    },
+    executor,
+  });
   await db.query(
-    `update asset_dag_cursors set last_event_id = $2, last_event_at = $3::timestamptz
-     where dag_id = $1 and last_event_id = $4`,
-    [dag.id, last.id, last.createdAt.toISOString(), from],
+    `insert into asset_event_consumptions (dag_id, event_id, event_xid, run_id)
+     select $1, e.id, e.xid, $2 from asset_events e where e.id = any($3::bigint[])`,
+    [dag.id, run.id, events.map((e) => e.id)],
+  );
+  await db.query(
+    `update asset_dag_cursors set floor_xid = $2::xid8,
+       last_event_at = greatest(last_event_at, $3::timestamptz)
+     where dag_id = $1`,
+    [dag.id, String(cursor.xmin), end.toISOString()],
+  );
+  await db.query(
+    "delete from asset_event_consumptions where dag_id = $1 and event_xid < $2::xid8",
+    [dag.id, String(cursor.xmin)],
   );
   return run;
+}
+
+/** Creates the run, a millisecond later per clash with an existing logical date. */
+async function createRunAtFreeDate(
+  store: Store,
+  dag: DagDefinition,
+  opts: CreateRunOptions & { logicalDate: Date },
+): Promise<DagRun> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await createDagRun(store, dag, {
+        ...opts,
+        logicalDate: new Date(opts.logicalDate.getTime() + attempt),
+      });
+    } catch (e) {
+      if (!(e instanceof RunExistsError) || attempt >= 100) throw e;
+    }
+  }
 }

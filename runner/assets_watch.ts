@@ -1,9 +1,13 @@
 /**
  * Asset watchers (Airflow 3's AssetWatcher, for folders): for a DAG with `watchAssets`, each of its
  * `onAssets` URIs that names a folder — `file:///data/inbox/` or `s3://bucket/inbox/` — is listed
- * on every scheduler pass; when files newer than the last one seen have landed, one asset event is
- * recorded (its `extra.files` names them) and the watermark moves to the newest. A folder seen for
- * the first time starts at its newest file, so what was there before does not count.
+ * on every scheduler pass; when files have landed that were not there in that version on the last
+ * pass (a new name, or a new mtime, size or ETag), one asset event is recorded (its `extra.files`
+ * names them). The folder's files are remembered by name, not by a watermark of the newest mtime:
+ * a file stamped in the same millisecond as one seen, or moved in with an older preserved mtime
+ * (mv, cp -p, rsync -t, an S3 multipart upload stamped when it started), still counts. Removed
+ * files are forgotten (no event), so the memory is as large as the folder's listing. A folder
+ * seen for the first time is remembered as it is, so what was there before does not count.
  *
  * @example
  * ```ts
@@ -19,12 +23,15 @@ import type { DagDefinition } from "./dag.ts";
 import type { SqlClient } from "./store/sql_client.ts";
 
 /** A file in a watched folder. */
-interface Landed {
+export interface Landed {
   name: string;
   modified: Date;
+  /** Changes when the file does: its mtime and size (a local file), its ETag and size (S3). */
+  version: string;
 }
 
-let s3: S3Client | null = null;
+/** The S3 client, made once per endpoint (`DRIFTFLOW_S3_ENDPOINT`, read at each listing). */
+let s3: { endpoint: string | undefined; client: S3Client } | null = null;
 
 /** The files of a folder URI with their modification times. */
 export async function listFolder(uri: string): Promise<Landed[]> {
@@ -36,7 +43,13 @@ export async function listFolder(uri: string): Promise<Landed[]> {
       for await (const e of Deno.readDir(dir)) {
         if (!e.isFile) continue;
         const info = await Deno.stat(join(dir, e.name));
-        if (info.mtime) out.push({ name: e.name, modified: info.mtime });
+        if (info.mtime) {
+          out.push({
+            name: e.name,
+            modified: info.mtime,
+            version: `${info.mtime.getTime()}:${info.size}`,
+          });
+        }
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -44,15 +57,23 @@ export async function listFolder(uri: string): Promise<Landed[]> {
     return out;
   }
   if (url.protocol === "s3:") {
-    s3 ??= new S3Client({
-      endpoint: Deno.env.get("DRIFTFLOW_S3_ENDPOINT"),
-      region: Deno.env.get("AWS_REGION") ?? "us-east-1",
-      forcePathStyle: true,
-    });
+    const endpoint = Deno.env.get("DRIFTFLOW_S3_ENDPOINT");
+    if (s3 === null || s3.endpoint !== endpoint) {
+      s3?.client.destroy();
+      s3 = {
+        endpoint,
+        client: new S3Client({
+          endpoint,
+          region: Deno.env.get("AWS_REGION") ?? "us-east-1",
+          forcePathStyle: true,
+        }),
+      };
+    }
+    const client: S3Client = s3.client;
     const out: Landed[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(
+      const page = await client.send(
         new ListObjectsV2Command({
           Bucket: url.host,
           Prefix: url.pathname.slice(1),
@@ -60,7 +81,13 @@ export async function listFolder(uri: string): Promise<Landed[]> {
         }),
       );
       for (const c of page.Contents ?? []) {
-        if (c.Key && c.LastModified) out.push({ name: c.Key, modified: c.LastModified });
+        if (c.Key && c.LastModified) {
+          out.push({
+            name: c.Key,
+            modified: c.LastModified,
+            version: `${c.ETag ?? c.LastModified.getTime()}:${c.Size ?? ""}`,
+          });
+        }
       }
       token = page.NextContinuationToken;
     } while (token);
@@ -87,6 +114,12 @@ export async function watchAssetFolders(
 ): Promise<number> {
   let events = 0;
   for (const uri of watchedFolders(dags)) {
+    // Read before listing: a pass that another scheduler overtook while listing writes nothing.
+    const [mark] = await db.query<Row>(
+      `select seen_until, listed, generation::text as generation from asset_watermarks
+       where uri = $1`,
+      [uri],
+    );
     let files: Landed[];
     try {
       files = await listFolder(uri);
@@ -94,32 +127,42 @@ export async function watchAssetFolders(
       log(`cannot list watched asset ${uri}: ${(e as Error).message}`);
       continue;
     }
-    const newest = files.reduce((m, f) => Math.max(m, f.modified.getTime()), 0);
-    const [mark] = await db.query<{ seen_until: unknown }>(
-      "select seen_until from asset_watermarks where uri = $1",
-      [uri],
-    );
+    const newest = new Date(files.reduce((m, f) => Math.max(m, f.modified.getTime()), 0));
     if (!mark) {
-      await db.query(
-        `insert into asset_watermarks (uri, seen_until) values ($1, $2::timestamptz)
-         on conflict (uri) do nothing`,
-        [uri, new Date(newest).toISOString()],
-      );
+      await db.transaction(async (tx) => {
+        const created = await tx.query(
+          `insert into asset_watermarks (uri, seen_until, listed) values ($1, $2::timestamptz, true)
+           on conflict (uri) do nothing returning 1`,
+          [uri, newest.toISOString()],
+        );
+        if (created.length) await remember(tx, uri, files);
+      });
       continue;
     }
-    const seen = new Date(
-      String(mark.seen_until instanceof Date ? mark.seen_until.toISOString() : mark.seen_until),
+    const change = mark.listed
+      ? diff(files, await known(db, uri))
+      // A folder watched before this version: its watermark decides one last time.
+      : { landed: files.filter((f) => f.modified > asDate(mark.seen_until)), gone: [] };
+    if (mark.listed && change.landed.length === 0 && change.gone.length === 0) continue;
+    const landed = change.landed.toSorted((a, b) =>
+      a.modified.getTime() - b.modified.getTime() || a.name.localeCompare(b.name)
     );
-    const landed = files.filter((f) => f.modified > seen)
-      .sort((a, b) => a.modified.getTime() - b.modified.getTime());
-    if (landed.length === 0) continue;
     const recorded = await db.transaction(async (tx) => {
       const moved = await tx.query(
-        `update asset_watermarks set seen_until = $2::timestamptz
-         where uri = $1 and seen_until = $3::timestamptz returning 1`,
-        [uri, new Date(newest).toISOString(), seen.toISOString()],
+        `update asset_watermarks set generation = generation + 1, listed = true,
+           seen_until = greatest(seen_until, $2::timestamptz)
+         where uri = $1 and generation = $3::bigint returning 1`,
+        [uri, newest.toISOString(), String(mark.generation)],
       );
       if (moved.length === 0) return false;
+      await remember(tx, uri, mark.listed ? landed : files);
+      if (change.gone.length) {
+        await tx.query("delete from asset_watch_files where uri = $1 and name = any($2::text[])", [
+          uri,
+          change.gone,
+        ]);
+      }
+      if (landed.length === 0) return false;
       await recordAssetEvent(tx, {
         uri,
         source: "watcher",
@@ -133,4 +176,39 @@ export async function watchAssetFolders(
     }
   }
   return events;
+}
+
+type Row = Record<string, unknown>;
+const asDate = (v: unknown): Date => v instanceof Date ? v : new Date(String(v));
+
+/** The files of `uri` remembered from the last pass: version by name. */
+async function known(db: SqlClient, uri: string): Promise<Map<string, string>> {
+  const rows = await db.query<{ name: string; version: string }>(
+    "select name, version from asset_watch_files where uri = $1",
+    [uri],
+  );
+  return new Map(rows.map((r) => [r.name, r.version]));
+}
+
+/** The files that are new or changed since `before`, and the names no longer there. */
+export function diff(
+  files: readonly Landed[],
+  before: ReadonlyMap<string, string>,
+): { landed: Landed[]; gone: string[] } {
+  const names = new Set(files.map((f) => f.name));
+  return {
+    landed: files.filter((f) => before.get(f.name) !== f.version),
+    gone: [...before.keys()].filter((n) => !names.has(n)),
+  };
+}
+
+/** Remembers `files` (their current versions) as seen in `uri`. */
+async function remember(db: SqlClient, uri: string, files: readonly Landed[]): Promise<void> {
+  if (files.length === 0) return;
+  await db.query(
+    `insert into asset_watch_files (uri, name, version)
+     select $1, f.name, f.version from jsonb_to_recordset($2::text::jsonb) as f(name text, version text)
+     on conflict (uri, name) do update set version = excluded.version`,
+    [uri, JSON.stringify(files.map((f) => ({ name: f.name, version: f.version })))],
+  );
 }
