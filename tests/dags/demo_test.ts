@@ -19,7 +19,10 @@ Deno.test({
     const rows = text.split("\n").filter((l) => /^\d+\*?\s+2001-/.test(l));
     assert.equal(rows.length, 7, text);
     assert.match(rows[6], /^6\*\s.*distance/, `the injected batch: ${rows[6]}`);
-    assert.match(text, /HTML reports:\n\s+batch 0: .*artifacts/);
+    // Reports are printed as .html paths a browser opens, and they exist.
+    const report = /HTML reports \(open in a browser\):\n\s+batch 0: (\S+\.html)/.exec(text);
+    assert.ok(report, text);
+    assert.match(await Deno.readTextFile(report[1]), /<html/i);
     assert.ok((await Deno.stat(`${dir}/data/LICENSES.md`)).isFile);
   },
 });
