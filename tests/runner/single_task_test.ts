@@ -108,6 +108,45 @@ storeSuite("single task", {
     assert.deepEqual((await store.tries(run.id, "t")).map((t) => t.state), ["success", "success"]);
     assert.deepEqual((await store.xcoms(run.id, ["t"]))[0].value, 2);
   },
+
+  "record refuses an instance queued or running elsewhere, unless forced": async (store) => {
+    let calls = 0;
+    const d = dag({ id: id("busy") }).task("t", { run: () => ++calls });
+    const run = await createDagRun(store, d);
+    const key = { runId: run.id, taskId: "t", mapIndex: -1 };
+    const record = (force = false) =>
+      runSingleTask({
+        store,
+        artifacts,
+        dag: d,
+        taskId: "t",
+        fromRun: run.id,
+        record: true,
+        force,
+        log: quiet,
+      });
+    // a worker's claim (queued), then its try (running)
+    await store.setTaskState(key, "queued", { at: new Date() });
+    await assert.rejects(
+      record(),
+      (e: unknown) =>
+        e instanceof SingleTaskError &&
+        /task "t" of run \d+ is queued: .* or pass --force/.test(e.message),
+    );
+    await store.startTry(key, 1, new Date(), "worker-host");
+    await assert.rejects(record(), /is running on worker-host/);
+    assert.equal(calls, 0, "the task did not run beside the worker's try");
+    assert.deepEqual((await store.tries(run.id, "t")).map((t) => [t.tryNumber, t.state]), [
+      [1, "running"],
+    ]);
+    // forced: a new try is recorded over it
+    const forced = await record(true);
+    assert.deepEqual(forced, { state: "success", value: 1, error: undefined });
+    assert.deepEqual((await store.tries(run.id, "t")).map((t) => [t.tryNumber, t.state]), [
+      [1, "running"],
+      [2, "success"],
+    ]);
+  },
 });
 
 Deno.test({
