@@ -19,6 +19,7 @@ import { endLeftovers, processStartTime } from "./leftovers.ts";
 import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
+import { isFinished } from "./states.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
 import { TaskQueue } from "./store/queue.ts";
 import { isTransient, untilWritten } from "./store/transient.ts";
@@ -163,7 +164,7 @@ export async function runTry(
     // A reschedule-mode sensor whose condition does not hold yet: within its timeout it waits as
     // up_for_reschedule (no slot held; the poke does not use a retry), else it times out.
     const s = task.sensor!;
-    const first = await firstPokeAt(t, key, tryNumber, startedAt);
+    const first = (await sensorHistory(t, key, tryNumber, startedAt)).first;
     const pokes = tryNumber - first.try + 1;
     if (endedAt - first.at + s.intervalMs <= s.timeoutMs) {
       const at = endedAt + s.intervalMs;
@@ -285,10 +286,15 @@ export async function runTry(
   const released = env.signal?.aborted === true &&
     (env.signal.reason as Error)?.name === "ReleaseError";
   const retry = released || (!final && tryNumber <= ti.maxTries && !env.signal?.aborted);
+  // A reschedule-mode sensor's pokes are tries of their own but not attempts (as Airflow, whose
+  // reschedules keep the try number): its backoff counts the tries that were not reschedules.
+  const attempt = retry && !released && task.sensor?.mode === "reschedule"
+    ? (await sensorHistory(t, key, tryNumber, startedAt)).attempts
+    : tryNumber;
   const nextRetryAt = released ? endedAt : retry
     ? endedAt + retryDelayMs(
       { ...t.defaults, ...task.settings },
-      tryNumber,
+      attempt,
       `${t.dag.id}#${ti.taskId}#${t.run.id}#${ti.mapIndex}`,
     )
     : null;
@@ -333,24 +339,28 @@ export async function runTry(
 }
 
 /**
- * The first poke of a reschedule-mode sensor's current wait: the earliest of the tries just before
- * this one that ended up_for_reschedule (this try when there are none).
+ * A reschedule-mode sensor's history before try `tryNumber`: `first`, the first try since the
+ * task instance was created or last cleared (the tries after the latest one that ended it for
+ * good: success, failed, skipped), from which its timeout runs whatever retries came between (as
+ * Airflow's, from its first try since a clear); `attempts`, the tries that were not reschedules,
+ * this one included (the try number Airflow would give it).
  */
-async function firstPokeAt(
+async function sensorHistory(
   t: RunTracker,
   key: TiKey,
   tryNumber: number,
   startedAt: number,
-): Promise<{ try: number; at: number }> {
+): Promise<{ first: { try: number; at: number }; attempts: number }> {
   const tries = (await t.store.tries(key.runId, key.taskId))
     .filter((x) => x.mapIndex === key.mapIndex && x.tryNumber < tryNumber)
     .sort((a, b) => b.tryNumber - a.tryNumber);
+  const attempts = 1 + tries.filter((x) => x.state !== "up_for_reschedule").length;
   let first = { try: tryNumber, at: startedAt };
   for (const x of tries) {
-    if (x.state !== "up_for_reschedule" || x.tryNumber !== first.try - 1) break;
+    if (isFinished(x.state)) break;
     first = { try: x.tryNumber, at: x.startDate.getTime() };
   }
-  return first;
+  return { first, attempts };
 }
 
 async function execute(
