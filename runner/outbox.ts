@@ -14,9 +14,34 @@
  * ```
  */
 import { join } from "node:path";
+import { recordAssetEvent } from "./assets.ts";
 import { processStartTime } from "./leftovers.ts";
-import type { Store } from "./store/store.ts";
+import { Store } from "./store/store.ts";
 import type { TiKey } from "./store/types.ts";
+
+/** An asset event a successful try writes for one of its task's outlets. */
+export type OutletEvent = Parameters<typeof recordAssetEvent>[1];
+
+/**
+ * Records a try's end ({@link Store.finishTry}) and, only if that was recorded, the asset events of
+ * its outlets in the same transaction: a try whose task instance moved on meanwhile (a run timed
+ * out and skipped it, a zombie reaped it, a clear) announces no update, and a recorded success
+ * never lacks its events. True when the end was recorded.
+ */
+export async function finishWithEvents(
+  store: Store,
+  key: TiKey,
+  tryNumber: number,
+  end: Parameters<Store["finishTry"]>[2],
+  events: readonly OutletEvent[] = [],
+): Promise<boolean> {
+  if (events.length === 0) return await store.finishTry(key, tryNumber, end);
+  return await store.db.transaction(async (tx) => {
+    const recorded = await new Store(tx).finishTry(key, tryNumber, end);
+    if (recorded) { for (const e of events) await recordAssetEvent(tx, e); }
+    return recorded;
+  });
+}
 
 /** One held outcome: the try's end and the branch skips stored before it. */
 export interface HeldOutcome {
@@ -31,6 +56,8 @@ export interface HeldOutcome {
     xcom?: { value: unknown; artifact: string | null; sizeBytes: number } | null;
   };
   skips: TiKey[];
+  /** A success's asset events, written with it. */
+  events?: OutletEvent[];
   /** The process that holds it in memory (pid and start time, so a reused pid is not taken for it). */
   owner: { pid: number; start: number | null };
 }
@@ -147,11 +174,11 @@ export class Outbox {
           }
         }
         const ok = open &&
-          await store.finishTry(h.key, h.tryNumber, {
+          await finishWithEvents(store, h.key, h.tryNumber, {
             ...h.end,
             at: new Date(h.end.at),
             nextRetryAt: h.end.nextRetryAt ? new Date(h.end.nextRetryAt) : null,
-          });
+          }, h.events);
         if (ok) {
           recorded++;
           log(`outbox: recorded the ${h.end.state} of ${name}, left by process ${h.owner.pid}`);

@@ -11,10 +11,9 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { recordAssetEvent } from "./assets.ts";
 import { runCommand } from "./command_task.ts";
 import type { IsolatePool } from "./isolated_task.ts";
-import type { HeldOutcome, Outbox } from "./outbox.ts";
+import { finishWithEvents, type HeldOutcome, type Outbox } from "./outbox.ts";
 import { endLeftovers, processStartTime } from "./leftovers.ts";
 import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
@@ -219,11 +218,20 @@ export async function runTry(
     if (error === null) {
       const skips = task.kind === "branch" ? t.notFollowed(task, value as string[]) : [];
       let recorded = false;
+      const events = (task.outlets ?? []).map((uri) => ({
+        uri,
+        source: "task" as const,
+        sourceDagId: t.dag.id,
+        sourceRunId: t.run.id,
+        sourceTaskId: ti.taskId,
+        ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
+      }));
       const hold = holder({
         key,
         tryNumber,
         end: { state: "success", at: new Date(endedAt).toISOString(), durationMs, xcom },
         skips: skips.map((s) => ({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 })),
+        events,
       });
       // In a worker the outcome goes to the outbox before anything else is written: if the worker
       // dies from here on, the next worker here records it instead of running the task again.
@@ -240,26 +248,16 @@ export async function runTry(
               { at: new Date(endedAt) },
             ), hold);
         }
-        // The asset events go first: a process that dies between the two leaves an event and a try
-        // that runs again (an extra downstream run at worst), never an update nobody hears of.
-        for (const uri of task.outlets ?? []) {
-          await write("an asset event", () =>
-            recordAssetEvent(t.store.db, {
-              uri,
-              source: "task",
-              sourceDagId: t.dag.id,
-              sourceRunId: t.run.id,
-              sourceTaskId: ti.taskId,
-              ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
-            }), hold);
-        }
+        // The asset events are written with the success, in one transaction, and only if the
+        // success is recorded: a try whose instance moved on meanwhile (skipped by a run's
+        // dagrunTimeout, reaped, cleared) announces no update.
         recorded = await write("the success", () =>
-          t.store.finishTry(key, tryNumber, {
+          finishWithEvents(t.store, key, tryNumber, {
             state: "success",
             at: new Date(endedAt),
             durationMs,
             xcom,
-          }), hold);
+          }, events), hold);
         await release();
       } catch (e) {
         // A worker giving up at shutdown: the success stays in the outbox for the next worker.
