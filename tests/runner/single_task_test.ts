@@ -5,8 +5,11 @@ import { dag } from "../../runner/dag.ts";
 import { Executor } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { runSingleTask, SingleTaskError } from "../../runner/single_task.ts";
+import { loadDags } from "../../runner/loader.ts";
+import { openPostgres } from "../../runner/store/postgres.ts";
+import { Store } from "../../runner/store/store.ts";
 import { z } from "zod";
-import { storeSuite } from "./helpers.ts";
+import { freshDatabase, storeSuite } from "./helpers.ts";
 
 const artifacts = new LocalArtifactStore(await Deno.makeTempDir({ prefix: "driftflow-single-" }));
 let seq = 0;
@@ -182,6 +185,62 @@ Deno.test({
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--from-run and --record go with --task/);
     } finally {
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "cli: run --task --record exits 2 on an instance a worker runs, and --force takes it over",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const db = await freshDatabase();
+    const store = new Store(await openPostgres(db.url, 2));
+    const home = await Deno.makeTempDir({ prefix: "driftflow-record-cli-" });
+    const cli = async (args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "runner/cli/main.ts", ...args],
+        env: {
+          DATABASE_URL: db.url,
+          DRIFTFLOW_HOME: home,
+          DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics",
+          NO_COLOR: "1",
+        },
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      const text = (b: Uint8Array) => new TextDecoder().decode(b);
+      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+    };
+    try {
+      await store.migrate();
+      const daily = (await loadDags("tests/fixtures/dags_semantics")).dags.get("daily")!;
+      const run = await createDagRun(store, daily, { executor: "distributed" });
+      await store.startTry(
+        { runId: run.id, taskId: "interval", mapIndex: -1 },
+        1,
+        new Date(),
+        "w1",
+      );
+      const args = ["run", "daily", "--task", "interval", "--from-run", String(run.id), "--record"];
+      const refused = await cli(args);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /task "interval" of run \d+ is running on w1: .*--force/);
+      assert.equal((await store.tries(run.id)).length, 1, "no try recorded");
+      const forced = await cli([...args, "--force"]);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.deepEqual((await store.tries(run.id)).map((t) => [t.tryNumber, t.state]), [
+        [1, "running"],
+        [2, "success"],
+      ]);
+      const bad = await cli(["run", "daily", "--task", "interval", "--force"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--force goes with --record/);
+    } finally {
+      await store.close();
+      await db.drop();
       await Deno.remove(home, { recursive: true });
     }
   },
