@@ -100,7 +100,12 @@ export class Outbox {
    * file the moment it ends): if this process dies after the command succeeded and before the
    * outcome is kept, the replay still records the success instead of running the command again.
    */
-  commandStarted(key: TiKey, tryNumber: number, startedAt: number): string {
+  commandStarted(
+    key: TiKey,
+    tryNumber: number,
+    startedAt: number,
+    events: readonly OutletEvent[] = [],
+  ): string {
     if (!this.#made) {
       Deno.mkdirSync(this.dir, { recursive: true });
       this.#made = true;
@@ -108,7 +113,7 @@ export class Outbox {
     const base = this.#file({ key, tryNumber }).replace(/\.json$/, "");
     Deno.writeTextFileSync(
       `${base}.cmd`,
-      JSON.stringify({ key, tryNumber, startedAt, owner: SELF }),
+      JSON.stringify({ key, tryNumber, startedAt, events, owner: SELF }),
     );
     return `${base}.exit`;
   }
@@ -204,7 +209,13 @@ export class Outbox {
    * with its runner) is left to the zombie reaper; without a status yet it is looked at again.
    */
   async #replayCommand(path: string, store: Store, log: (line: string) => void): Promise<number> {
-    let note: { key: TiKey; tryNumber: number; startedAt: number; owner: HeldOutcome["owner"] };
+    let note: {
+      key: TiKey;
+      tryNumber: number;
+      startedAt: number;
+      events?: OutletEvent[];
+      owner: HeldOutcome["owner"];
+    };
     try {
       note = JSON.parse(await Deno.readTextFile(path));
     } catch {
@@ -236,7 +247,7 @@ export class Outbox {
         l.mapIndex === key.mapIndex && l.stream === "stdout" && l.line.trim() !== ""
       ).at(-1)?.line ?? "";
       const value = { exitCode: 0, lastLine };
-      const ok = open && await store.finishTry(key, tryNumber, {
+      const ok = open && await finishWithEvents(store, key, tryNumber, {
         state: "success",
         at: new Date(endedAt),
         durationMs: endedAt - note.startedAt,
@@ -245,7 +256,7 @@ export class Outbox {
           artifact: null,
           sizeBytes: new TextEncoder().encode(JSON.stringify(value)).length,
         },
-      });
+      }, note.events);
       if (ok) {
         recorded++;
       }

@@ -111,9 +111,18 @@ export async function runTry(
     t.clock,
   );
 
+  // The asset events a success writes (with it, see finishWithEvents).
+  const events = (task.outlets ?? []).map((uri) => ({
+    uri,
+    source: "task" as const,
+    sourceDagId: t.dag.id,
+    sourceRunId: t.run.id,
+    sourceTaskId: ti.taskId,
+    ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
+  }));
   // A worker notes a command try in the outbox; its supervisor writes the exit status there.
   const exitFile = task.kind === "command" && opts.outbox
-    ? opts.outbox.commandStarted(key, tryNumber, startedAt)
+    ? opts.outbox.commandStarted(key, tryNumber, startedAt, events)
     : undefined;
   let value: unknown;
   let error: string | null = null;
@@ -218,14 +227,6 @@ export async function runTry(
     if (error === null) {
       const skips = task.kind === "branch" ? t.notFollowed(task, value as string[]) : [];
       let recorded = false;
-      const events = (task.outlets ?? []).map((uri) => ({
-        uri,
-        source: "task" as const,
-        sourceDagId: t.dag.id,
-        sourceRunId: t.run.id,
-        sourceTaskId: ti.taskId,
-        ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
-      }));
       const hold = holder({
         key,
         tryNumber,
