@@ -14,9 +14,34 @@
  * ```
  */
 import { join } from "node:path";
+import { recordAssetEvent } from "./assets.ts";
 import { processStartTime } from "./leftovers.ts";
-import type { Store } from "./store/store.ts";
+import { Store } from "./store/store.ts";
 import type { TiKey } from "./store/types.ts";
+
+/** An asset event a successful try writes for one of its task's outlets. */
+export type OutletEvent = Parameters<typeof recordAssetEvent>[1];
+
+/**
+ * Records a try's end ({@link Store.finishTry}) and, only if that was recorded, the asset events of
+ * its outlets in the same transaction: a try whose task instance moved on meanwhile (a run timed
+ * out and skipped it, a zombie reaped it, a clear) announces no update, and a recorded success
+ * never lacks its events. True when the end was recorded.
+ */
+export async function finishWithEvents(
+  store: Store,
+  key: TiKey,
+  tryNumber: number,
+  end: Parameters<Store["finishTry"]>[2],
+  events: readonly OutletEvent[] = [],
+): Promise<boolean> {
+  if (events.length === 0) return await store.finishTry(key, tryNumber, end);
+  return await store.db.transaction(async (tx) => {
+    const recorded = await new Store(tx).finishTry(key, tryNumber, end);
+    if (recorded) { for (const e of events) await recordAssetEvent(tx, e); }
+    return recorded;
+  });
+}
 
 /** One held outcome: the try's end and the branch skips stored before it. */
 export interface HeldOutcome {
@@ -31,6 +56,8 @@ export interface HeldOutcome {
     xcom?: { value: unknown; artifact: string | null; sizeBytes: number } | null;
   };
   skips: TiKey[];
+  /** A success's asset events, written with it. */
+  events?: OutletEvent[];
   /** The process that holds it in memory (pid and start time, so a reused pid is not taken for it). */
   owner: { pid: number; start: number | null };
 }
@@ -73,7 +100,12 @@ export class Outbox {
    * file the moment it ends): if this process dies after the command succeeded and before the
    * outcome is kept, the replay still records the success instead of running the command again.
    */
-  commandStarted(key: TiKey, tryNumber: number, startedAt: number): string {
+  commandStarted(
+    key: TiKey,
+    tryNumber: number,
+    startedAt: number,
+    events: readonly OutletEvent[] = [],
+  ): string {
     if (!this.#made) {
       Deno.mkdirSync(this.dir, { recursive: true });
       this.#made = true;
@@ -81,7 +113,7 @@ export class Outbox {
     const base = this.#file({ key, tryNumber }).replace(/\.json$/, "");
     Deno.writeTextFileSync(
       `${base}.cmd`,
-      JSON.stringify({ key, tryNumber, startedAt, owner: SELF }),
+      JSON.stringify({ key, tryNumber, startedAt, events, owner: SELF }),
     );
     return `${base}.exit`;
   }
@@ -147,11 +179,11 @@ export class Outbox {
           }
         }
         const ok = open &&
-          await store.finishTry(h.key, h.tryNumber, {
+          await finishWithEvents(store, h.key, h.tryNumber, {
             ...h.end,
             at: new Date(h.end.at),
             nextRetryAt: h.end.nextRetryAt ? new Date(h.end.nextRetryAt) : null,
-          });
+          }, h.events);
         if (ok) {
           recorded++;
           log(`outbox: recorded the ${h.end.state} of ${name}, left by process ${h.owner.pid}`);
@@ -177,7 +209,13 @@ export class Outbox {
    * with its runner) is left to the zombie reaper; without a status yet it is looked at again.
    */
   async #replayCommand(path: string, store: Store, log: (line: string) => void): Promise<number> {
-    let note: { key: TiKey; tryNumber: number; startedAt: number; owner: HeldOutcome["owner"] };
+    let note: {
+      key: TiKey;
+      tryNumber: number;
+      startedAt: number;
+      events?: OutletEvent[];
+      owner: HeldOutcome["owner"];
+    };
     try {
       note = JSON.parse(await Deno.readTextFile(path));
     } catch {
@@ -209,7 +247,7 @@ export class Outbox {
         l.mapIndex === key.mapIndex && l.stream === "stdout" && l.line.trim() !== ""
       ).at(-1)?.line ?? "";
       const value = { exitCode: 0, lastLine };
-      const ok = open && await store.finishTry(key, tryNumber, {
+      const ok = open && await finishWithEvents(store, key, tryNumber, {
         state: "success",
         at: new Date(endedAt),
         durationMs: endedAt - note.startedAt,
@@ -218,7 +256,7 @@ export class Outbox {
           artifact: null,
           sizeBytes: new TextEncoder().encode(JSON.stringify(value)).length,
         },
-      });
+      }, note.events);
       if (ok) {
         recorded++;
       }

@@ -191,7 +191,7 @@ export class Scheduler implements RunEnv {
       await tracker.load("observe");
       if (dagrunTimedOut(dag, run, now)) {
         // Airflow's dagrun_timeout: unfinished tasks are skipped and the run fails. (A try already
-        // running on a worker runs on to its own end or timeout.)
+        // running on a worker is stopped at its next heartbeat; its outcome is not recorded.)
         await tracker.skipUnfinished(
           `the run exceeded its dagrunTimeout of ${dag.options.dagrunTimeout}`,
         );

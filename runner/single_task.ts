@@ -40,6 +40,8 @@ export interface SingleTaskOptions {
   logicalDate?: Date;
   /** Record the try in `fromRun` (required then). Default false: nothing is written. */
   record?: boolean;
+  /** With `record`: take over an instance that is queued or running elsewhere (default false). */
+  force?: boolean;
   clock?: Clock;
   /** Where the task's log lines go (default stderr). */
   log?: (line: string) => void;
@@ -132,8 +134,31 @@ export async function runSingleTask(opts: SingleTaskOptions): Promise<SingleTask
     const ti = tracker.tis.get(tiKey(task.id, -1));
     if (!ti) throw new SingleTaskError(`run ${run.id} has no instance of task "${task.id}"`);
     if (task.mapped) throw new SingleTaskError("--record of a mapped task is not supported");
-    ti.maxTries = ti.tryNumber; // one try: a failure is final here
-    await runTry(tracker, task, ti);
+    // One try: a failure is final here. The instance is claimed first, as a worker claims it, and
+    // only if no one else has it queued or running (unless forced): the try starts only under that
+    // claim, never beside a worker's.
+    const claim = `run-task:${Deno.hostname()}:${Deno.pid}:${crypto.randomUUID()}`;
+    const taken = await store.db.query(
+      `update task_instances set state = 'queued', worker_id = $4
+       where run_id = $1 and task_id = $2 and map_index = $3
+         and ($5::boolean or state is null or state not in ('queued', 'running'))
+       returning try_number`,
+      [run.id, task.id, -1, claim, opts.force === true],
+    );
+    if (!taken.length) {
+      const now = (await store.taskInstances(run.id, [task.id]))[0];
+      throw new SingleTaskError(
+        `task "${task.id}" of run ${run.id} is ${now?.state ?? "gone"}` +
+          (now?.hostname ? ` on ${now.hostname}` : "") +
+          `: a worker or another process has it, and a recorded try would run beside theirs; ` +
+          `wait until it ends, or pass --force to take it over`,
+      );
+    }
+    ti.tryNumber = Number(taken[0].try_number); // a try recorded since the run was read counts
+    ti.maxTries = ti.tryNumber;
+    if (!(await runTry(tracker, task, ti, { workerId: claim }))) {
+      throw new SingleTaskError(`task "${task.id}" of run ${run.id} was taken over meanwhile`);
+    }
     const state = ti.state === "success" || ti.state === "skipped" ? ti.state : "failed";
     const instance = (await store.taskInstances(run.id, [task.id]))[0];
     return {

@@ -11,14 +11,14 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { recordAssetEvent } from "./assets.ts";
 import { runCommand } from "./command_task.ts";
 import type { IsolatePool } from "./isolated_task.ts";
-import type { HeldOutcome, Outbox } from "./outbox.ts";
+import { finishWithEvents, type HeldOutcome, type Outbox } from "./outbox.ts";
 import { endLeftovers, processStartTime } from "./leftovers.ts";
 import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
+import { isFinished } from "./states.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
 import { TaskQueue } from "./store/queue.ts";
 import { isTransient, untilWritten } from "./store/transient.ts";
@@ -111,9 +111,18 @@ export async function runTry(
     t.clock,
   );
 
+  // The asset events a success writes (with it, see finishWithEvents).
+  const events = (task.outlets ?? []).map((uri) => ({
+    uri,
+    source: "task" as const,
+    sourceDagId: t.dag.id,
+    sourceRunId: t.run.id,
+    sourceTaskId: ti.taskId,
+    ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
+  }));
   // A worker notes a command try in the outbox; its supervisor writes the exit status there.
   const exitFile = task.kind === "command" && opts.outbox
-    ? opts.outbox.commandStarted(key, tryNumber, startedAt)
+    ? opts.outbox.commandStarted(key, tryNumber, startedAt, events)
     : undefined;
   let value: unknown;
   let error: string | null = null;
@@ -163,7 +172,7 @@ export async function runTry(
     // A reschedule-mode sensor whose condition does not hold yet: within its timeout it waits as
     // up_for_reschedule (no slot held; the poke does not use a retry), else it times out.
     const s = task.sensor!;
-    const first = await firstPokeAt(t, key, tryNumber, startedAt);
+    const first = (await sensorHistory(t, key, tryNumber, startedAt)).first;
     const pokes = tryNumber - first.try + 1;
     if (endedAt - first.at + s.intervalMs <= s.timeoutMs) {
       const at = endedAt + s.intervalMs;
@@ -223,6 +232,7 @@ export async function runTry(
         tryNumber,
         end: { state: "success", at: new Date(endedAt).toISOString(), durationMs, xcom },
         skips: skips.map((s) => ({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 })),
+        events,
       });
       // In a worker the outcome goes to the outbox before anything else is written: if the worker
       // dies from here on, the next worker here records it instead of running the task again.
@@ -239,26 +249,16 @@ export async function runTry(
               { at: new Date(endedAt) },
             ), hold);
         }
-        // The asset events go first: a process that dies between the two leaves an event and a try
-        // that runs again (an extra downstream run at worst), never an update nobody hears of.
-        for (const uri of task.outlets ?? []) {
-          await write("an asset event", () =>
-            recordAssetEvent(t.store.db, {
-              uri,
-              source: "task",
-              sourceDagId: t.dag.id,
-              sourceRunId: t.run.id,
-              sourceTaskId: ti.taskId,
-              ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
-            }), hold);
-        }
+        // The asset events are written with the success, in one transaction, and only if the
+        // success is recorded: a try whose instance moved on meanwhile (skipped by a run's
+        // dagrunTimeout, reaped, cleared) announces no update.
         recorded = await write("the success", () =>
-          t.store.finishTry(key, tryNumber, {
+          finishWithEvents(t.store, key, tryNumber, {
             state: "success",
             at: new Date(endedAt),
             durationMs,
             xcom,
-          }), hold);
+          }, events), hold);
         await release();
       } catch (e) {
         // A worker giving up at shutdown: the success stays in the outbox for the next worker.
@@ -285,10 +285,15 @@ export async function runTry(
   const released = env.signal?.aborted === true &&
     (env.signal.reason as Error)?.name === "ReleaseError";
   const retry = released || (!final && tryNumber <= ti.maxTries && !env.signal?.aborted);
+  // A reschedule-mode sensor's pokes are tries of their own but not attempts (as Airflow, whose
+  // reschedules keep the try number): its backoff counts the tries that were not reschedules.
+  const attempt = retry && !released && task.sensor?.mode === "reschedule"
+    ? (await sensorHistory(t, key, tryNumber, startedAt)).attempts
+    : tryNumber;
   const nextRetryAt = released ? endedAt : retry
     ? endedAt + retryDelayMs(
       { ...t.defaults, ...task.settings },
-      tryNumber,
+      attempt,
       `${t.dag.id}#${ti.taskId}#${t.run.id}#${ti.mapIndex}`,
     )
     : null;
@@ -333,24 +338,28 @@ export async function runTry(
 }
 
 /**
- * The first poke of a reschedule-mode sensor's current wait: the earliest of the tries just before
- * this one that ended up_for_reschedule (this try when there are none).
+ * A reschedule-mode sensor's history before try `tryNumber`: `first`, the first try since the
+ * task instance was created or last cleared (the tries after the latest one that ended it for
+ * good: success, failed, skipped), from which its timeout runs whatever retries came between (as
+ * Airflow's, from its first try since a clear); `attempts`, the tries that were not reschedules,
+ * this one included (the try number Airflow would give it).
  */
-async function firstPokeAt(
+async function sensorHistory(
   t: RunTracker,
   key: TiKey,
   tryNumber: number,
   startedAt: number,
-): Promise<{ try: number; at: number }> {
+): Promise<{ first: { try: number; at: number }; attempts: number }> {
   const tries = (await t.store.tries(key.runId, key.taskId))
     .filter((x) => x.mapIndex === key.mapIndex && x.tryNumber < tryNumber)
     .sort((a, b) => b.tryNumber - a.tryNumber);
+  const attempts = 1 + tries.filter((x) => x.state !== "up_for_reschedule").length;
   let first = { try: tryNumber, at: startedAt };
   for (const x of tries) {
-    if (x.state !== "up_for_reschedule" || x.tryNumber !== first.try - 1) break;
+    if (isFinished(x.state)) break;
     first = { try: x.tryNumber, at: x.startDate.getTime() };
   }
-  return first;
+  return { first, attempts };
 }
 
 async function execute(

@@ -25,7 +25,7 @@ import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./sto
 import { dataHome } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
 import { untilWritten } from "./store/transient.ts";
-import type { DagRun } from "./store/types.ts";
+import type { DagRun, TiKey } from "./store/types.ts";
 import { runTry } from "./try_runner.ts";
 
 /** How a worker is set up. */
@@ -71,6 +71,8 @@ export class Worker implements RunEnv {
   readonly #abort = new AbortController();
   readonly signal: AbortSignal = this.#abort.signal;
   readonly #running = new Set<Promise<void>>();
+  /** Stops each claimed try whose task instance leaves `queued`/`running` without it. */
+  readonly #tries = new Map<string, AbortController>();
   /** Aborted when a stopping worker stops waiting for the database to take held outcomes. */
   readonly #giveUp = new AbortController();
   /** Isolates for function tasks, while `run` runs (null: no isolation). */
@@ -132,9 +134,19 @@ export class Worker implements RunEnv {
     const beat = setInterval(() => {
       void alive.beat(`${this.#running.size} running of ${concurrency}`);
       if (this.#running.size === 0) return;
-      this.queue.heartbeat(this.workerId, new Date(this.clock.now())).catch((e) =>
-        this.#log(`heartbeat failed: ${(e as Error).message}`)
-      );
+      // Tries claimed before the heartbeat whose instance it did not find queued or running: the
+      // instance moved on without them (its run timed out, a clear): they are stopped.
+      const mine = [...this.#tries];
+      this.queue.heartbeat(this.workerId, new Date(this.clock.now())).then((alive) => {
+        const live = new Set(alive.map((k) => tiId(k)));
+        for (const [id, ended] of mine) {
+          if (live.has(id) || this.#tries.get(id) !== ended) continue;
+          this.#log(`stopping ${id}: its task instance is no longer queued or running here`);
+          ended.abort(
+            new Error("the task instance left running (its run timed out, or it was cleared)"),
+          );
+        }
+      }).catch((e) => this.#log(`heartbeat failed: ${(e as Error).message}`));
     }, this.options.heartbeatMs ?? 5000);
     stop.addEventListener("abort", () => this.#notify(), { once: true });
     const isolation = this.options.isolation ?? isolationFromEnv();
@@ -234,7 +246,9 @@ export class Worker implements RunEnv {
   }
 
   #start(c: Claimed): void {
-    const p: Promise<void> = this.#execute(c)
+    const ended = new AbortController();
+    this.#tries.set(tiId(c), ended);
+    const p: Promise<void> = this.#execute(c, ended.signal)
       .catch(async (e) => {
         this.#log(
           `internal error on ${c.taskId}[${c.mapIndex}] of run ${c.runId}: ${(e as Error).stack}`,
@@ -246,6 +260,7 @@ export class Worker implements RunEnv {
         ).catch(() => {});
       })
       .finally(() => {
+        if (this.#tries.get(tiId(c)) === ended) this.#tries.delete(tiId(c));
         this.#running.delete(p);
         this.#notify();
       });
@@ -257,7 +272,7 @@ export class Worker implements RunEnv {
     return untilWritten(what, op, { log: (l) => this.#log(l), giveUp: this.#giveUp.signal });
   }
 
-  async #execute(c: Claimed): Promise<void> {
+  async #execute(c: Claimed, ended: AbortSignal): Promise<void> {
     const dag = this.options.dags.get(c.dagId);
     const what = `the claim of ${c.taskId}[${c.mapIndex}] of run ${c.runId}`;
     let run = this.#runs.get(c.runId) ?? null;
@@ -275,6 +290,7 @@ export class Worker implements RunEnv {
       return;
     }
     const tracker = new RunTracker(this, dag, run);
+    tracker.signal = AbortSignal.any([this.signal, ended]);
     await this.#write(what, () => tracker.load("observe", c));
     const ti = tracker.tis.get(tiKey(c.taskId, c.mapIndex));
     const task = tracker.tasks.get(c.taskId);
@@ -343,4 +359,9 @@ export class Worker implements RunEnv {
       await this.clock.sleep(500, this.signal);
     }
   }
+}
+
+/** A task instance's key as one string. */
+function tiId(k: TiKey): string {
+  return `${k.taskId}[${k.mapIndex}] of run ${k.runId}`;
 }

@@ -33,7 +33,8 @@ import { LiveView } from "./live.ts";
 export const USAGE =
   `usage: deno task run <dag_id> [--conf JSON] [--param key=value]... [--date ISO]
        deno task run --resume <run_id>
-       deno task run <dag_id> --task <task_id> [--from-run <run_id>] [--record] [--param k=v]...`;
+       deno task run <dag_id> --task <task_id> [--from-run <run_id>] [--record [--force]]
+           [--param k=v]...`;
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -45,10 +46,12 @@ export async function runCommand(args: string[]): Promise<number> {
     task: { type: "string" },
     "from-run": { type: "string" },
     record: { type: "boolean" },
+    force: { type: "boolean" },
   });
   if (values.task === undefined && (values["from-run"] !== undefined || values.record)) {
     throw new UsageError("--from-run and --record go with --task <task_id>");
   }
+  if (values.force && !values.record) throw new UsageError("--force goes with --record");
   if (values.task !== undefined && values.resume !== undefined) {
     throw new UsageError("--task and --resume do not go together");
   }
@@ -114,6 +117,7 @@ export async function runCommand(args: string[]): Promise<number> {
           ? undefined
           : intOption("from-run", values["from-run"], 0),
         record: values.record ?? false,
+        force: values.force ?? false,
         params,
         conf,
         logicalDate,
@@ -174,7 +178,10 @@ async function testOneTask(
   artifacts: ArtifactStore,
   dag: DagDefinition,
   taskId: string,
-  opts: Pick<SingleTaskOptions, "fromRun" | "record" | "params" | "conf" | "logicalDate">,
+  opts: Pick<
+    SingleTaskOptions,
+    "fromRun" | "record" | "force" | "params" | "conf" | "logicalDate"
+  >,
 ): Promise<number> {
   let result;
   try {

@@ -131,12 +131,21 @@ export class TaskQueue {
     });
   }
 
-  /** Marks every try this worker runs as alive. */
-  async heartbeat(workerId: string, now: Date): Promise<void> {
-    await this.db.query(
-      "update task_instances set heartbeat_at = $2::timestamptz where worker_id = $1 and state in ('queued', 'running')",
+  /**
+   * Marks every try this worker runs as alive; returns their instances (one the worker runs that is
+   * not among them has left `queued`/`running` meanwhile: skipped by a run's timeout, cleared).
+   */
+  async heartbeat(workerId: string, now: Date): Promise<TiKey[]> {
+    const rows = await this.db.query<Row>(
+      `update task_instances set heartbeat_at = $2::timestamptz where worker_id = $1 and state in ('queued', 'running')
+       returning run_id, task_id, map_index`,
       [workerId, now.toISOString()],
     );
+    return rows.map((r) => ({
+      runId: Number(r.run_id),
+      taskId: String(r.task_id),
+      mapIndex: Number(r.map_index),
+    }));
   }
 
   /**

@@ -392,10 +392,23 @@ storeSuite("executor", {
   "pools, the per-run limit and the process limit cap concurrent tries": async (store) => {
     await store.setPool("tiny", 2);
     let now = 0, peak = 0, peakRun = 0, nowRun = 0;
+    // The first tries wait at a gate until `cap` of them run at once, so the cap is reached
+    // whatever the machine's load; a cap that is not enforced shows as a peak above it. The gate
+    // opens anyway after 60 s so a broken executor fails the assertion instead of hanging.
+    let cap = 0, open = () => {}, gate = Promise.resolve();
+    const arm = (n: number) => {
+      cap = n, peak = peakRun = 0;
+      gate = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 60_000);
+        open = () => (clearTimeout(timer), resolve());
+      });
+    };
     const track = async () => {
       now++, nowRun++;
       peak = Math.max(peak, now);
       peakRun = Math.max(peakRun, nowRun);
+      if (now >= cap) open();
+      await gate;
       await new Promise((r) => setTimeout(r, 5));
       now--, nowRun--;
     };
@@ -404,16 +417,17 @@ storeSuite("executor", {
       expand: () => [...Array(8).keys()],
       run: track,
     });
+    arm(2);
     await runDag(store, pooled);
     assert.equal(peak, 2, "pool tiny has 2 slots");
-    peak = peakRun = 0;
     const limited = dag({ id: id("limited"), maxActiveTasks: 3 }).task("each", {
       expand: () => [...Array(9).keys()],
       run: track,
     });
+    arm(3);
     await runDag(store, limited);
     assert.equal(peakRun, 3, "maxActiveTasks 3");
-    peak = 0;
+    arm(1);
     await runDag(store, limited, { concurrency: 1 });
     assert.equal(peak, 1, "process concurrency 1");
     const tooBig = dag({ id: id("toobig") }).task("a", {

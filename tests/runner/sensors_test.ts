@@ -102,6 +102,72 @@ storeSuite("sensors", {
     assert.match(tries.at(-1)!.error!, /sensor timed out/);
   },
 
+  "a reschedule-mode sensor's backoff counts failures, not pokes": async (store) => {
+    const clock = new FakeClock();
+    const pokedAt: number[] = [];
+    const d = dag({ id: id("resched_backoff") }).sensor("s", {
+      mode: "reschedule",
+      retries: 1,
+      retryDelay: "1s",
+      retryBackoff: "exponential",
+      interval: "1s",
+      timeout: "1d",
+      poke: () => {
+        pokedAt.push(clock.now());
+        if (pokedAt.length === 13) throw new Error("the source answered 503");
+        return pokedAt.length > 13 && "ready";
+      },
+    });
+    const r = await runDag(store, d, { clock });
+    assert.equal(r.state, "success", JSON.stringify(r.tries));
+    assert.deepEqual(
+      r.tries.map((t) => t.state),
+      [...Array(12).fill("up_for_reschedule"), "up_for_retry", "success"],
+    );
+    // The first failure waits the first retry's delay, 1 s (jittered into [1 s, 2 s)), not the
+    // 13th try's 2^12 s.
+    const wait = pokedAt[13] - r.tries[12].endDate!.getTime();
+    assert.ok(wait >= 1000 && wait < 2000, `waited ${wait} ms after the first failure`);
+  },
+
+  "a failed poke does not restart a reschedule-mode sensor's timeout; a clear does": async (
+    store,
+  ) => {
+    const clock = new FakeClock();
+    let pokes = 0, flaky = true;
+    const d = dag({ id: id("resched_window") }).sensor("s", {
+      mode: "reschedule",
+      retries: 3,
+      retryDelay: "1m",
+      interval: "1m",
+      timeout: "10m",
+      poke: () => {
+        if (++pokes % 3 === 0 && flaky) throw new Error("flaky source");
+        return false;
+      },
+    });
+    const r = await runDag(store, d, { clock });
+    assert.equal(r.state, "failed");
+    const span = (tries: typeof r.tries) =>
+      tries.at(-1)!.startDate.getTime() - tries[0].startDate.getTime();
+    assert.ok(r.tries.some((t) => t.state === "up_for_retry"), "some pokes failed");
+    assert.match(r.tries.at(-1)!.error!, /sensor timed out/);
+    assert.ok(
+      span(r.tries) <= 10 * 60_000,
+      `the last poke came ${span(r.tries)} ms after the first`,
+    );
+
+    // cleared: a new window of 10 minutes from its next try
+    flaky = false;
+    await store.clear(r.run.id, ["s"]);
+    const again = await new Executor({ store, artifacts, clock }).runToEnd(d, r.run.id);
+    assert.equal(again.state, "failed");
+    const after = (await store.tries(r.run.id, "s")).slice(r.tries.length);
+    assert.ok(after.length > 5, `${after.length} tries after the clear`);
+    assert.match(after.at(-1)!.error!, /sensor timed out/);
+    assert.ok(span(after) >= 9 * 60_000 && span(after) <= 10 * 60_000, `${span(after)} ms`);
+  },
+
   "externalTask waits for another DAG's task at the same logical date": async (store) => {
     const at = new Date("2026-04-01T00:00:00Z");
     const etl = dag({ id: id("etl") }).task("load", { run: () => 1 });

@@ -5,8 +5,11 @@ import { dag } from "../../runner/dag.ts";
 import { Executor } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { runSingleTask, SingleTaskError } from "../../runner/single_task.ts";
+import { loadDags } from "../../runner/loader.ts";
+import { openPostgres } from "../../runner/store/postgres.ts";
+import { Store } from "../../runner/store/store.ts";
 import { z } from "zod";
-import { storeSuite } from "./helpers.ts";
+import { freshDatabase, storeSuite } from "./helpers.ts";
 
 const artifacts = new LocalArtifactStore(await Deno.makeTempDir({ prefix: "driftflow-single-" }));
 let seq = 0;
@@ -108,6 +111,45 @@ storeSuite("single task", {
     assert.deepEqual((await store.tries(run.id, "t")).map((t) => t.state), ["success", "success"]);
     assert.deepEqual((await store.xcoms(run.id, ["t"]))[0].value, 2);
   },
+
+  "record refuses an instance queued or running elsewhere, unless forced": async (store) => {
+    let calls = 0;
+    const d = dag({ id: id("busy") }).task("t", { run: () => ++calls });
+    const run = await createDagRun(store, d);
+    const key = { runId: run.id, taskId: "t", mapIndex: -1 };
+    const record = (force = false) =>
+      runSingleTask({
+        store,
+        artifacts,
+        dag: d,
+        taskId: "t",
+        fromRun: run.id,
+        record: true,
+        force,
+        log: quiet,
+      });
+    // a worker's claim (queued), then its try (running)
+    await store.setTaskState(key, "queued", { at: new Date() });
+    await assert.rejects(
+      record(),
+      (e: unknown) =>
+        e instanceof SingleTaskError &&
+        /task "t" of run \d+ is queued: .* or pass --force/.test(e.message),
+    );
+    await store.startTry(key, 1, new Date(), "worker-host");
+    await assert.rejects(record(), /is running on worker-host/);
+    assert.equal(calls, 0, "the task did not run beside the worker's try");
+    assert.deepEqual((await store.tries(run.id, "t")).map((t) => [t.tryNumber, t.state]), [
+      [1, "running"],
+    ]);
+    // forced: a new try is recorded over it
+    const forced = await record(true);
+    assert.deepEqual(forced, { state: "success", value: 1, error: undefined });
+    assert.deepEqual((await store.tries(run.id, "t")).map((t) => [t.tryNumber, t.state]), [
+      [1, "running"],
+      [2, "success"],
+    ]);
+  },
 });
 
 Deno.test({
@@ -143,6 +185,62 @@ Deno.test({
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--from-run and --record go with --task/);
     } finally {
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "cli: run --task --record exits 2 on an instance a worker runs, and --force takes it over",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const db = await freshDatabase();
+    const store = new Store(await openPostgres(db.url, 2));
+    const home = await Deno.makeTempDir({ prefix: "driftflow-record-cli-" });
+    const cli = async (args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "runner/cli/main.ts", ...args],
+        env: {
+          DATABASE_URL: db.url,
+          DRIFTFLOW_HOME: home,
+          DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics",
+          NO_COLOR: "1",
+        },
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      const text = (b: Uint8Array) => new TextDecoder().decode(b);
+      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+    };
+    try {
+      await store.migrate();
+      const daily = (await loadDags("tests/fixtures/dags_semantics")).dags.get("daily")!;
+      const run = await createDagRun(store, daily, { executor: "distributed" });
+      await store.startTry(
+        { runId: run.id, taskId: "interval", mapIndex: -1 },
+        1,
+        new Date(),
+        "w1",
+      );
+      const args = ["run", "daily", "--task", "interval", "--from-run", String(run.id), "--record"];
+      const refused = await cli(args);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /task "interval" of run \d+ is running on w1: .*--force/);
+      assert.equal((await store.tries(run.id)).length, 1, "no try recorded");
+      const forced = await cli([...args, "--force"]);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.deepEqual((await store.tries(run.id)).map((t) => [t.tryNumber, t.state]), [
+        [1, "running"],
+        [2, "success"],
+      ]);
+      const bad = await cli(["run", "daily", "--task", "interval", "--force"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--force goes with --record/);
+    } finally {
+      await store.close();
+      await db.drop();
       await Deno.remove(home, { recursive: true });
     }
   },
