@@ -257,6 +257,7 @@ export async function runEstimationBench(
     /** Covered by the interval without τ (sampling and calibration parts only). */
     coveredBare: boolean;
     tau: number;
+    bareHalfWidth: number;
     floor: number;
     ciLow: number;
     ciHigh: number;
@@ -275,6 +276,7 @@ export async function runEstimationBench(
       covered: real >= e.ciLow && real <= e.ciHigh,
       coveredBare: Math.abs(real - e.estimated) <= bare,
       tau: e.seShift,
+      bareHalfWidth: bare,
       floor: Math.sqrt(2 / Math.PI) * e.seSampling,
       ciLow: e.ciLow,
       ciHigh: e.ciHigh,
@@ -357,7 +359,9 @@ export async function runEstimationBench(
   console.log(
     `  calibration-shift τ (out-of-time on the reference, ${cbpe.shift.blocks} time blocks): ${
       cbpe.shift.roc_auc.toFixed(4)
-    } AUC`,
+    } AUC; mean interval half-width ${
+      mean(rows.map((r) => (r.ciHigh - r.ciLow) / 2)).toFixed(4)
+    } with τ, ${mean(rows.map((r) => r.bareHalfWidth)).toFixed(4)} without`,
   );
   for (const g of ["covariate", "clean", "natural"]) {
     console.log(
