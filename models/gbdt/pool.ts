@@ -193,6 +193,20 @@ export function lastPoolStats(): PoolStats | null {
   return lastStats;
 }
 
+let waitForWorkersMs = 0;
+
+/**
+ * TEST HOOK: when `ms` > 0, `WorkerPool.start` blocks until every worker has come up (or `ms` have
+ * passed), so a test of the parallel path knows the workers were there to claim chunks (workers
+ * otherwise join lazily and a fast training may never see one). 0 (the default) restores lazy
+ * joining. Returns the previous value.
+ */
+export function setWaitForWorkers(ms: number): number {
+  const previous = waitForWorkersMs;
+  waitForWorkersMs = Math.max(0, ms);
+  return previous;
+}
+
 /** Whether this process may read the file (workers load their module from it). */
 function canRead(url: URL): boolean {
   try {
@@ -261,6 +275,15 @@ export class WorkerPool {
         })`,
       );
       return null;
+    }
+    if (waitForWorkersMs > 0) {
+      const deadline = performance.now() + waitForWorkersMs;
+      for (;;) {
+        const ready = Atomics.load(ctrl, READY);
+        const left = deadline - performance.now();
+        if (ready >= workers.length || left <= 0) break;
+        Atomics.wait(ctrl, READY, ready, left);
+      }
     }
     return new WorkerPool(workers, ctrl, state);
   }

@@ -67,6 +67,11 @@ export const BatchMonitorOptions = z.object({
   prediction: z.string().min(1),
   /** The positive class of a text target (default: the last label in sorted order). */
   positiveLabel: z.string().optional(),
+  /**
+   * The reference's time column (a date, timestamp or number): CBPE's calibration-shift τ is
+   * measured on time blocks in its order. Without it the reference's row order is its time order.
+   */
+  time: z.string().min(1).optional(),
   /** Feature columns watched by sequential detectors. */
   columns: z.array(z.string()).default([]),
   alpha: z.number().gt(0).lt(1).default(0.05),
@@ -177,7 +182,28 @@ export function fitReferenceCbpe(reference: Table, options: BatchMonitorOptions)
   const o = BatchMonitorOptions.parse(options);
   const y = labels(column(reference, o.target, "reference"), positiveOf(reference, o));
   const s = scores(column(reference, o.prediction, "reference"), "reference", o.prediction);
-  return fitCbpe(s, y, { bootstrapRounds: o.calibrationRounds, seed: o.seed });
+  const order = o.time === undefined ? null : timeOrder(column(reference, o.time, "reference"));
+  const inTime = (v: Float64Array) => (order ? Float64Array.from(order, (i) => v[i]) : v);
+  return fitCbpe(inTime(s), inTime(y), {
+    bootstrapRounds: o.calibrationRounds,
+    seed: o.seed,
+    threshold: o.threshold,
+  });
+}
+
+/** Row indices in time order (stable; missing times last). */
+function timeOrder(c: Column): Uint32Array {
+  const key = (i: number): number => {
+    const v = c[i];
+    if (typeof v === "number") return Number.isFinite(v) ? v : Infinity;
+    if (v === null || v === undefined) return Infinity;
+    const t = Date.parse(String(v));
+    return Number.isFinite(t) ? t : Infinity;
+  };
+  const keys = Float64Array.from({ length: c.length }, (_, i) => key(i));
+  return Uint32Array.from({ length: c.length }, (_, i) => i).sort((a, b) =>
+    keys[a] === keys[b] ? a - b : keys[a] < keys[b] ? -1 : 1
+  );
 }
 
 /** Realized ROC AUC, accuracy and F1 on the labelled rows; null without both classes. */

@@ -13,20 +13,28 @@
  * - Interval: a prediction interval for the REALIZED metric once labels arrive. Its sampling part is
  *   the spread of the metric when the labels are drawn as Bernoulli(pᵢ) (`simulations` draws: the
  *   batch's own sampling error at its size), its calibration part the spread of the estimate over
- *   calibrators refitted on bootstrap weights of the reference; se = √(sampling² + calibration²),
- *   interval = estimate ± z(1 − α/2)·se.
+ *   calibrators refitted on bootstrap weights of the reference, and its calibration-shift part τ
+ *   the drift of P(y | score) from one period to the next, measured out-of-time on the reference:
+ *   the calibrator is fitted on K − 1 contiguous time blocks (the reference's row order is its time
+ *   order: pass it sorted by date), the metric estimated on the held-out block and compared with
+ *   its realized value, r = realized − estimated; τ² = max(0, mean r² − mean se²) with se² the
+ *   block's own sampling² + calibration² (so τ is the error the two bootstrap parts do not
+ *   explain). se = √(sampling² + calibration² + τ²), interval = estimate ± z(1 − α/2)·se.
  *
- * Valid under covariate shift (P(x) moves, P(y | x) holds): the calibrated probabilities stay true.
- * NOT valid under concept shift (P(y | x) moves): the estimate keeps the reference's relation and
- * parts from the realized value — `compareEstimate` tests that difference once labels arrive, and a
- * departure is itself a concept (or calibration) signal.
+ * What it assumes: P(y | score) on the batch is the reference's. A shift in x leaves that intact
+ * only insofar as the score captures it — a shift onto rows the score summarises poorly (features
+ * the model under-uses) bends P(y | score) even when P(y | x) holds, and a concept shift
+ * (P(y | x) moves) breaks it outright. τ widens the interval by the calibration drift the
+ * reference itself showed between its periods; a larger bend than that is not covered, and
+ * `compareEstimate` tests the difference once labels arrive — a departure is itself a concept (or
+ * calibration) signal.
  *
  * @example
  * ```ts
  * import { estimatePerformance, fitCbpe } from "./cbpe.ts";
- * const cbpe = fitCbpe(referenceScores, referenceLabels);
+ * const cbpe = fitCbpe(referenceScores, referenceLabels); // reference rows in time order
  * const est = estimatePerformance(cbpe, batchScores);
- * est.metrics.roc_auc; // { estimated, se, ciLow, ciHigh, … }
+ * est.metrics.roc_auc; // { estimated, se, seShift, ciLow, ciHigh, … }
  * ```
  */
 import { z } from "zod";
@@ -38,24 +46,50 @@ import {
   fitIsotonic,
   IsotonicCalibrator,
 } from "./calibration.ts";
-import { normalSf } from "./special.ts";
+import { normalSf, tTwoSidedP } from "./special.ts";
 
 /** What CBPE assumes, stated in every result. */
 export const CBPE_ASSUMPTION =
-  "valid under covariate shift (P(y | x) unchanged); not under concept shift — compare with the realized value once labels arrive";
+  "valid while P(y | score) is the reference's: covariate shift in x is fine only insofar as the score captures it (a shift onto rows the score summarises poorly bends P(y | score), and concept shift breaks it); the interval covers the calibration drift seen between the reference's own periods (τ), no more — compare with the realized value once labels arrive";
 
-/** A CBPE model: the reference calibrator and its bootstrap refits. */
+/**
+ * The calibration-shift sd τ of each metric, measured out-of-time on the reference (`blocks`
+ * held-out time blocks gave a residual; 0 blocks: too small a reference, τ unmeasured and 0).
+ */
+export const CalibrationShift = z.object({
+  blocks: z.number().int().nonnegative(),
+  threshold: z.number(),
+  roc_auc: z.number().nonnegative(),
+  accuracy: z.number().nonnegative(),
+  f1: z.number().nonnegative(),
+});
+export type CalibrationShift = z.infer<typeof CalibrationShift>;
+
+/** A CBPE model: the reference calibrator, its bootstrap refits and the calibration-shift τ. */
 export interface CbpeModel {
   calibrator: IsotonicCalibrator;
   bootstrap: IsotonicCalibrator[];
   referenceRows: number;
+  shift: CalibrationShift;
 }
 
-/** Fits CBPE on the reference's raw scores and 0/1 labels (rows with a missing one dropped). */
+/** Fewest held-out blocks with a residual for τ to be estimated (else it is 0, and says so). */
+const MIN_SHIFT_BLOCKS = 3;
+
+/**
+ * Fits CBPE on the reference's raw scores and 0/1 labels (rows with a missing one dropped), IN
+ * TIME ORDER: `shiftBlocks` contiguous blocks of that order measure τ (0 turns τ off).
+ * `threshold` is the one accuracy and F1 will be estimated at (τ is measured at it).
+ */
 export function fitCbpe(
   score: ArrayLike<number>,
   y: ArrayLike<number>,
-  { bootstrapRounds = 20, seed = 0 }: { bootstrapRounds?: number; seed?: number } = {},
+  { bootstrapRounds = 20, seed = 0, shiftBlocks = 10, threshold = 0.5 }: {
+    bootstrapRounds?: number;
+    seed?: number;
+    shiftBlocks?: number;
+    threshold?: number;
+  } = {},
 ): CbpeModel {
   const s: number[] = [], l: number[] = [];
   for (let i = 0; i < score.length; i++) {
@@ -70,10 +104,92 @@ export function fitCbpe(
       `fitCbpe: the reference has ${pos} positive of ${l.length} labelled rows; calibration needs both classes`,
     );
   }
+  const bootstrap = bootstrapCalibrators(s, l, { rounds: bootstrapRounds, seed });
   return {
     calibrator: fitIsotonic(s, l),
-    bootstrap: bootstrapCalibrators(s, l, { rounds: bootstrapRounds, seed }),
+    bootstrap,
     referenceRows: l.length,
+    shift: calibrationShift(s, l, bootstrap, shiftBlocks, threshold, seed),
+  };
+}
+
+const NO_SHIFT = (threshold: number, blocks = 0): CalibrationShift => ({
+  blocks,
+  threshold,
+  roc_auc: 0,
+  accuracy: 0,
+  f1: 0,
+});
+
+/** Realized AUC, accuracy and F1 of 0/1 labels at `threshold` on the raw scores. */
+function realized(y: number[], score: Float64Array, threshold: number) {
+  let tp = 0, fp = 0, fn = 0, tn = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (score[i] >= threshold) {
+      if (y[i]) tp++;
+      else fp++;
+    } else if (y[i]) fn++;
+    else tn++;
+  }
+  return {
+    roc_auc: aucFromRanks(y, midranks(score)),
+    accuracy: (tp + tn) / y.length,
+    f1: tp > 0 ? (2 * tp) / (2 * tp + fp + fn) : 0,
+  };
+}
+
+/**
+ * τ per metric, out-of-time: for each of `blocks` contiguous blocks, the calibrator fitted on the
+ * others estimates the block and its realized value gives r = realized − estimated; τ² =
+ * max(0, mean r² − mean se²), se² the block's sampling² + calibration² (the reference's bootstrap
+ * spread scaled by K/(K−1) to the smaller fitting set).
+ */
+function calibrationShift(
+  s: number[],
+  l: number[],
+  bootstrap: IsotonicCalibrator[],
+  blocks: number,
+  threshold: number,
+  seed: number,
+): CalibrationShift {
+  if (blocks < 2) return NO_SHIFT(threshold);
+  const n = s.length;
+  const sums = { roc_auc: [0, 0], accuracy: [0, 0], f1: [0, 0] };
+  let used = 0;
+  for (let k = 0; k < blocks; k++) {
+    const lo = Math.floor((k * n) / blocks), hi = Math.floor(((k + 1) * n) / blocks);
+    const heldY = l.slice(lo, hi);
+    const trainY = [...l.slice(0, lo), ...l.slice(hi)];
+    const heldPos = heldY.reduce((a, b) => a + b, 0);
+    const trainPos = trainY.reduce((a, b) => a + b, 0);
+    if (heldPos === 0 || heldPos === heldY.length || trainPos === 0) continue;
+    if (trainPos === trainY.length || heldY.length < 2) continue;
+    const fold: CbpeModel = {
+      calibrator: fitIsotonic([...s.slice(0, lo), ...s.slice(hi)], trainY),
+      bootstrap,
+      referenceRows: trainY.length,
+      shift: NO_SHIFT(threshold),
+    };
+    const heldS = Float64Array.from(s.slice(lo, hi));
+    const est = estimatePerformance(fold, heldS, { threshold, seed: seed + 1 + k });
+    const real = realized(heldY, heldS, threshold);
+    for (const m of ESTIMATED_METRICS) {
+      const e = est.metrics[m];
+      const r = real[m] - e.estimated;
+      if (!Number.isFinite(r)) continue;
+      sums[m][0] += r * r;
+      sums[m][1] += e.seSampling ** 2 + (e.seCalibration ** 2 * blocks) / (blocks - 1);
+    }
+    used++;
+  }
+  if (used < MIN_SHIFT_BLOCKS) return NO_SHIFT(threshold, 0);
+  const tau = (m: EstimatedMetric) => Math.sqrt(Math.max(0, (sums[m][0] - sums[m][1]) / used));
+  return {
+    blocks: used,
+    threshold,
+    roc_auc: tau("roc_auc"),
+    accuracy: tau("accuracy"),
+    f1: tau("f1"),
   };
 }
 
@@ -83,6 +199,13 @@ export const MetricEstimate = z.object({
   se: z.number(),
   seSampling: z.number(),
   seCalibration: z.number(),
+  /** τ: the calibration drift between periods, measured out-of-time on the reference. */
+  seShift: z.number(),
+  /**
+   * Effective degrees of freedom of se (Welch–Satterthwaite: τ² is estimated from the reference's
+   * held-out blocks, the other parts count as known); null when τ = 0 (a normal interval).
+   */
+  df: z.number().positive().nullable(),
   ciLow: z.number(),
   ciHigh: z.number(),
 });
@@ -101,6 +224,8 @@ export const PerformanceEstimate = z.object({
   expectedPositiveShare: z.number(),
   threshold: z.number(),
   alpha: z.number(),
+  /** Held-out time blocks of the reference τ was measured on (0: not measured, τ = 0). */
+  shiftBlocks: z.number().int().nonnegative(),
   metrics: z.object({
     roc_auc: MetricEstimate,
     accuracy: MetricEstimate,
@@ -181,6 +306,17 @@ export function normalUpper(alphaTail: number): number {
   return (lo + hi) / 2;
 }
 
+/** The two-sided (1 − α) quantile of Student's t with `df` degrees of freedom (bisection). */
+export function tUpper(alpha: number, df: number): number {
+  let lo = 0, hi = 1e6;
+  for (let i = 0; i < 200 && hi - lo > 1e-10; i++) {
+    const mid = (lo + hi) / 2;
+    if (tTwoSidedP(mid, df) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
 /** CBPE's point estimate of ROC AUC alone (no interval): cheap enough for null resampling. */
 export function estimateAuc(model: CbpeModel, score: ArrayLike<number>): number {
   return expectedAuc(ranking(score), applyCalibrator(model.calibrator, score));
@@ -237,16 +373,28 @@ export function estimatePerformance(
     calF1.push(m.f1);
   }
   const z = normalUpper(alpha / 2);
-  const one = (estimated: number, sim: number[], cal: number[]): MetricEstimate => {
+  // τ was measured at the model's threshold; at another one accuracy and F1 have none measured
+  const sameCut = model.shift.threshold === threshold;
+  const tauDf = Math.max(1, model.shift.blocks - 1);
+  const one = (
+    estimated: number,
+    sim: number[],
+    cal: number[],
+    seShift: number,
+  ): MetricEstimate => {
     const seSampling = sd(sim), seCalibration = sd(cal);
-    const se = Math.sqrt(seSampling ** 2 + seCalibration ** 2);
+    const se = Math.sqrt(seSampling ** 2 + seCalibration ** 2 + seShift ** 2);
+    const df = seShift > 0 ? se ** 4 / (seShift ** 4 / tauDf) : null;
+    const q = df === null ? z : tUpper(alpha, df);
     return {
       estimated,
       se,
       seSampling,
       seCalibration,
-      ciLow: Math.max(0, estimated - z * se),
-      ciHigh: Math.min(1, estimated + z * se),
+      seShift,
+      df,
+      ciLow: Math.max(0, estimated - q * se),
+      ciHigh: Math.min(1, estimated + q * se),
     };
   };
   let share = 0;
@@ -259,10 +407,11 @@ export function estimatePerformance(
     expectedPositiveShare: share / s.length,
     threshold,
     alpha,
+    shiftBlocks: model.shift.blocks,
     metrics: {
-      roc_auc: one(auc, simAuc, calAuc),
-      accuracy: one(accuracy, simAcc, calAcc),
-      f1: one(f1, simF1, calF1),
+      roc_auc: one(auc, simAuc, calAuc, model.shift.roc_auc),
+      accuracy: one(accuracy, simAcc, calAcc, sameCut ? model.shift.accuracy : 0),
+      f1: one(f1, simF1, calF1, sameCut ? model.shift.f1 : 0),
     },
     assumption: CBPE_ASSUMPTION,
   };
@@ -276,7 +425,7 @@ export const EstimateComparison = z.object({
   difference: z.number(),
   se: z.number(),
   z: z.number(),
-  /** Two-sided p-value of "the realized value is what CBPE predicted". */
+  /** Two-sided p-value of "the realized value is what CBPE predicted" (t with the se's df). */
   pValue: z.number(),
   alpha: z.number(),
   /** p < alpha: the estimate and the realized value parted (concept shift or miscalibration). */
@@ -285,9 +434,11 @@ export const EstimateComparison = z.object({
 export type EstimateComparison = z.infer<typeof EstimateComparison>;
 
 /**
- * Tests realized = estimated with the estimate's prediction-interval se (which already holds the
- * batch's sampling error and the calibration's). Under covariate shift with a calibrated champion
- * it flags at rate alpha; a departure means P(y | x) or the calibration moved.
+ * Tests realized = estimated with the estimate's prediction-interval se (the batch's sampling
+ * error, the calibration's, and the calibration drift τ the reference showed between its
+ * periods). It flags at about rate alpha while P(y | score) moves no more than it did within the
+ * reference; a departure means P(y | score) moved further — a concept shift, or a covariate shift
+ * the score does not capture.
  */
 export function compareEstimate(
   estimate: MetricEstimate,
@@ -296,7 +447,11 @@ export function compareEstimate(
 ): EstimateComparison {
   const difference = realized - estimate.estimated;
   const zv = estimate.se > 0 ? difference / estimate.se : (difference === 0 ? 0 : Infinity);
-  const pValue = Number.isFinite(difference) ? Math.min(1, 2 * normalSf(Math.abs(zv))) : NaN;
+  const pValue = !Number.isFinite(difference)
+    ? NaN
+    : estimate.df === null
+    ? Math.min(1, 2 * normalSf(Math.abs(zv)))
+    : tTwoSidedP(zv, estimate.df);
   return {
     estimated: estimate.estimated,
     realized,

@@ -201,7 +201,7 @@ export function nextDetector(
       threshold: state.h,
     };
   }
-  const ph = phStep(state, zv);
+  const ph = phStep(state, zv, state.minBatches);
   return {
     state: {
       ...state,
@@ -220,7 +220,7 @@ export function nextDetector(
 function phStep(
   st: { n: number; mean: number; sum: number; min: number; delta: number; lambda: number },
   zv: number,
-  minBatches = 0,
+  minBatches: number,
 ) {
   const n = st.n + 1;
   const mean = st.mean + (zv - st.mean) / n;

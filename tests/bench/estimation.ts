@@ -3,6 +3,7 @@
  * flights data (vega-datasets flights-3m.parquet, in time order). A GBDT champion is trained on
  * the first 300k flights (1–19 January) with the monitored features; the next 300k (19 January –
  * 6 February) are the honest out-of-time reference, split at random into the calibration reference
+ * (kept in time order: CBPE measures its calibration-shift τ on contiguous time blocks of it)
  * and a pool of same-period batches (the true null).
  *
  * - Estimation: CBPE's estimated ROC AUC against the realized one on batches of `--batch` rows:
@@ -21,13 +22,16 @@
  *
  * Figures: estimation.auc_mae (covariate-shifted), estimation.auc_mae_clean,
  * estimation.auc_mae_natural, estimation.auc_mae_baseline (shifted, reference AUC as estimate),
- * estimation.interval_coverage (clean + shifted), detection.sequential_delay (median batches),
+ * estimation.interval_coverage (covariate-shifted batches, 5 × `--batches-per-shift`, with its
+ * Clopper–Pearson 95% interval: estimation.interval_coverage_cp_low / _cp_high),
+ * estimation.interval_coverage_clean, detection.sequential_delay (median batches),
  * detection.sequential_false_alarms (per 100 clean batches), detection.per_batch_delay (median
  * first flag of the per-batch tests at the same false-alarm rate, Holm at 1/200).
  *
  * @example
  * ```sh
- * deno task bench estimation [--batch 20000] [--stream-batch 1000] [--seeds 12] [--svg out.svg]
+ * deno task bench estimation [--batch 20000] [--stream-batch 1000] [--seeds 12]
+ *   [--batches-per-shift 20] [--svg out.svg]
  * ```
  */
 import { parseArgs } from "node:util";
@@ -42,7 +46,8 @@ import {
   monitorBatch,
   type SequentialState,
 } from "../../tasks/drift/batch_monitor.ts";
-import { estimatePerformance, fitCbpe } from "../../tasks/drift/cbpe.ts";
+import { estimatePerformance, fitCbpe, normalUpper } from "../../tasks/drift/cbpe.ts";
+import { binomialCdf, binomialSf } from "../../tasks/drift/special.ts";
 import { adjustPValues } from "../../tasks/drift/correction.ts";
 import { chiSquarePooledTest } from "../../tasks/drift/policy_stats.ts";
 import { ksTest } from "../../tasks/drift/stattests.ts";
@@ -121,6 +126,33 @@ function perBatchFlag(reference: Table, batch: Table, alpha = 0.05): boolean {
   return adjustPValues(ps, "holm").some((p) => p < alpha);
 }
 
+const Z95 = normalUpper(0.025);
+
+/**
+ * The Clopper–Pearson (exact) two-sided interval of a binomial share k / n at level 1 − alpha:
+ * the p where P(X ≥ k) = alpha/2 and where P(X ≤ k) = alpha/2 (bisection on the binomial tails).
+ */
+export function clopperPearson(k: number, n: number, alpha = 0.05): { low: number; high: number } {
+  if (!(n > 0) || k < 0 || k > n) {
+    throw new RangeError(`clopperPearson: ${k} of ${n}; pass 0 ≤ k ≤ n with n > 0`);
+  }
+  // f rises with p: the p where it crosses `target`
+  const solve = (f: (p: number) => number, target: number) => {
+    let lo = 0, hi = 1;
+    for (let i = 0; i < 100; i++) {
+      const mid = (lo + hi) / 2;
+      if (f(mid) < target) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  return {
+    low: k === 0 ? 0 : solve((p) => binomialSf(k, n, p), alpha / 2),
+    // P(X ≤ k) = alpha/2 ⇔ P(X > k) = 1 − alpha/2
+    high: k === n ? 1 : solve((p) => 1 - binomialCdf(k, n, p), 1 - alpha / 2),
+  };
+}
+
 /** One batch's estimate beside its realized AUC, for the chart. */
 export interface EstimatedBatch {
   group: string;
@@ -176,7 +208,7 @@ ${parts.join("\n")}
 
 /** Runs the benchmark; returns the figures (and prints the tables). */
 export async function runEstimationBench(
-  { batch = 20_000, streamBatch = 1000, seeds = 12, batchesPerShift = 10, svg }: {
+  { batch = 20_000, streamBatch = 1000, seeds = 12, batchesPerShift = 20, svg }: {
     batch?: number;
     streamBatch?: number;
     seeds?: number;
@@ -207,7 +239,8 @@ export async function runEstimationBench(
     takeRows(early, Uint32Array.from({ length: 300_000 }, (_, i) => 300_000 + i)),
   );
   const order = new Random(2).permutation(300_000);
-  const reference = takeRows(honest, order.subarray(0, 150_000));
+  // the reference keeps its time order: CBPE's τ is measured on its contiguous time blocks
+  const reference = takeRows(honest, order.slice(0, 150_000).sort());
   const pool = takeRows(honest, order.subarray(150_000));
   const cbpeRef = reference;
   const cbpe = fitCbpe(cbpeRef.p_late as Float64Array, y01(cbpeRef), { seed: 3 });
@@ -221,6 +254,10 @@ export async function runEstimationBench(
     est: number;
     real: number;
     covered: boolean;
+    /** Covered by the interval without τ (sampling and calibration parts only). */
+    coveredBare: boolean;
+    tau: number;
+    bareHalfWidth: number;
     floor: number;
     ciLow: number;
     ciHigh: number;
@@ -230,12 +267,16 @@ export async function runEstimationBench(
     const s = t.p_late as Float64Array;
     const e = estimatePerformance(cbpe, s, { simulations: 100, seed }).metrics.roc_auc;
     const real = rocAuc(y01(t), s);
+    const bare = Math.hypot(e.seSampling, e.seCalibration) * Z95;
     rows.push({
       group,
       name,
       est: e.estimated,
       real,
       covered: real >= e.ciLow && real <= e.ciHigh,
+      coveredBare: Math.abs(real - e.estimated) <= bare,
+      tau: e.seShift,
+      bareHalfWidth: bare,
       floor: Math.sqrt(2 / Math.PI) * e.seSampling,
       ciLow: e.ciLow,
       ciHigh: e.ciHigh,
@@ -275,7 +316,12 @@ export async function runEstimationBench(
     mean(rows.filter((r) => r.group === g).map((r) => Math.abs(r.est - r.real)));
   const baseMae = (g: string) =>
     mean(rows.filter((r) => r.group === g).map((r) => Math.abs(refAuc - r.real)));
-  const coverage = mean(rows.filter((r) => r.group !== "natural").map((r) => (r.covered ? 1 : 0)));
+  const covered = (g: string, bare = false) => {
+    const rs = rows.filter((r) => r.group === g);
+    const k = rs.filter((r) => (bare ? r.coveredBare : r.covered)).length;
+    return { k, n: rs.length, share: k / rs.length, ...clopperPearson(k, rs.length) };
+  };
+  const coverage = covered("covariate");
 
   console.log(
     `\nCBPE on flights: champion GBDT, reference ${rowCount(cbpeRef)} out-of-time rows (AUC ${
@@ -306,11 +352,24 @@ export async function runEstimationBench(
       mae("clean").toFixed(4)
     }, natural drift ${mae("natural").toFixed(4)} (concept change breaks CBPE's assumption)`,
   );
+  const cp = (c: ReturnType<typeof covered>) =>
+    `${c.k}/${c.n} = ${c.share.toFixed(2)} (Clopper–Pearson 95%: ${c.low.toFixed(2)}–${
+      c.high.toFixed(2)
+    })`;
   console.log(
-    `  95% interval holds the realized AUC in ${
-      (100 * coverage).toFixed(0)
-    }% of clean and shifted batches`,
+    `  calibration-shift τ (out-of-time on the reference, ${cbpe.shift.blocks} time blocks): ${
+      cbpe.shift.roc_auc.toFixed(4)
+    } AUC; mean interval half-width ${
+      mean(rows.map((r) => (r.ciHigh - r.ciLow) / 2)).toFixed(4)
+    } with τ, ${mean(rows.map((r) => r.bareHalfWidth)).toFixed(4)} without`,
   );
+  for (const g of ["covariate", "clean", "natural"]) {
+    console.log(
+      `  95% interval holds the realized AUC on ${g} batches: ${cp(covered(g))}; without τ ${
+        cp(covered(g, true))
+      }`,
+    );
+  }
 
   if (svg) {
     await Deno.mkdir(svg.replace(/\/[^/]*$/, "") || ".", { recursive: true });
@@ -426,7 +485,20 @@ export async function runEstimationBench(
     { metric: "estimation.auc_mae_clean", value: mae("clean"), unit: "roc_auc" },
     { metric: "estimation.auc_mae_natural", value: mae("natural"), unit: "roc_auc" },
     { metric: "estimation.auc_mae_baseline", value: baseMae("covariate"), unit: "roc_auc" },
-    { metric: "estimation.interval_coverage", value: coverage, unit: "share" },
+    {
+      metric: "estimation.interval_coverage",
+      value: coverage.share,
+      unit: `share of ${coverage.n} covariate-shifted batches (Clopper–Pearson 95%: ${
+        coverage.low.toFixed(3)
+      }–${coverage.high.toFixed(3)})`,
+    },
+    { metric: "estimation.interval_coverage_cp_low", value: coverage.low, unit: "share" },
+    { metric: "estimation.interval_coverage_cp_high", value: coverage.high, unit: "share" },
+    {
+      metric: "estimation.interval_coverage_clean",
+      value: covered("clean").share,
+      unit: `share of ${covered("clean").n} same-period batches`,
+    },
     { metric: "detection.sequential_delay", value: median(seqDelays), unit: "batches" },
     { metric: "detection.sequential_false_alarms", value: falseAlarms, unit: "per 100 batches" },
     { metric: "detection.per_batch_delay", value: median(matchedDelays), unit: "batches" },
@@ -440,6 +512,7 @@ export async function main(args: string[]): Promise<void> {
       batch: { type: "string", default: "20000" },
       "stream-batch": { type: "string", default: "1000" },
       seeds: { type: "string", default: "12" },
+      "batches-per-shift": { type: "string", default: "20" },
       svg: { type: "string" },
     },
   });
@@ -447,6 +520,7 @@ export async function main(args: string[]): Promise<void> {
     batch: Number(values.batch),
     streamBatch: Number(values["stream-batch"]),
     seeds: Number(values.seeds),
+    batchesPerShift: Number(values["batches-per-shift"]),
     svg: values.svg ?? `${dataDir()}/experiments/estimation.svg`,
   });
   printFigures(figures);

@@ -17,6 +17,7 @@ import {
   MAX_CHUNKS,
   partitionRows,
 } from "../../models/gbdt/kernels.ts";
+import { lastPoolStats, setWaitForWorkers } from "../../models/gbdt/pool.ts";
 import {
   DEFAULT_THREADS_CAP,
   type GbdtData,
@@ -107,8 +108,21 @@ for (const objective of ["binary", "multiclass", "regression"] as const) {
     const d = data(CHUNK_ROWS * (objective === "binary" ? MAX_CHUNKS : 2) + 1234, 3, objective);
     const params = { nEstimators: 6, numLeaves: 15, seed: 2 };
     const one = trainGbdt(d, { ...params, threads: 1 });
-    assert.deepEqual(trainGbdt(d, { ...params, threads: 2 }), one);
-    assert.deepEqual(trainGbdt(d, { ...params, threads: 3 }), one);
+    // workers join lazily: wait for them to come up, and check they ran chunks, so the same trees
+    // come from more than one thread (the comparison is not vacuous)
+    const previous = setWaitForWorkers(30_000);
+    try {
+      for (const threads of [2, 3]) {
+        assert.deepEqual(trainGbdt(d, { ...params, threads }), one, `${threads} threads`);
+        const stats = lastPoolStats();
+        assert.ok(stats, `${threads} threads: no pool ran`);
+        assert.equal(stats.threads, threads);
+        assert.equal(stats.started, threads - 1, `${threads} threads: workers up ${stats.started}`);
+        assert.ok(stats.workerChunks > 0, `${threads} threads: no worker ran a chunk`);
+      }
+    } finally {
+      setWaitForWorkers(previous);
+    }
     if (objective === "binary") {
       // subsampled rows and features take the other paths of the kernels
       const sub = { ...params, rowSubsample: 0.8, colSubsample: 0.6 };

@@ -200,3 +200,39 @@ Deno.test("monitorBatch: a column typed differently on the two sides fails with 
     /column "cat" is text in the reference but numeric in the current batch/,
   );
 });
+
+Deno.test("fitReferenceCbpe: τ's time blocks follow the `time` column, else the row order", () => {
+  // two periods: the first with slope 0.6, the second 1.8 — P(y | score) moves between them
+  const a = table(40, 3000, { slope: 0.6 }), b = table(41, 3000, { slope: 1.8 });
+  const num = (k: string) =>
+    Float64Array.from([...(a[k] as Float64Array), ...(b[k] as Float64Array)]);
+  const text = (k: string) => [...(a[k] as (string | null)[]), ...(b[k] as (string | null)[])];
+  const inOrder: Table = {
+    x: num("x"),
+    cat: text("cat"),
+    p_late: num("p_late"),
+    late: text("late"),
+    day: Float64Array.from({ length: 6000 }, (_, i) => i),
+  };
+  // the same rows shuffled, with their day kept: ordered by `time`, the model is the same
+  const perm = new Random(3).permutation(6000);
+  const shuffled: Table = Object.fromEntries(
+    Object.entries(inOrder).map(([k, c]) => [
+      k,
+      c instanceof Float64Array
+        ? Float64Array.from(perm, (i) => c[i])
+        : Array.from(perm, (i) => (c as (string | null)[])[i]),
+    ]),
+  );
+  const opts = { ...OPTS, calibrationRounds: 5 };
+  const byRow = fitReferenceCbpe(inOrder, opts);
+  const byTime = fitReferenceCbpe(shuffled, { ...opts, time: "day" });
+  assert.deepEqual(byTime.shift, byRow.shift);
+  // held-out blocks of another period than the rest: τ sees the drift; shuffled rows hide it
+  const hidden = fitReferenceCbpe(shuffled, opts);
+  assert.ok(
+    byRow.shift.roc_auc > 2 * hidden.shift.roc_auc,
+    JSON.stringify([byRow, hidden].map((m) => m.shift)),
+  );
+  assert.throws(() => fitReferenceCbpe(shuffled, { ...opts, time: "nope" }), /no column "nope"/);
+});

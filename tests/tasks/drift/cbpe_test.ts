@@ -130,6 +130,76 @@ Deno.test("cbpe: on a calibrated model the interval holds the realized AUC, accu
   assert(absErr / seeds < 0.012, `mean |estimate − population AUC| ${absErr / seeds}`);
 });
 
+/** Ten reference periods then one batch period, each with its own slope B·e^(sd·N(0, 1)). */
+function periods(rng: Random, sd: number, blockRows: number, batchRows: number) {
+  const draw = (n: number, score: number[], y: number[]) => {
+    const slope = B * Math.exp(sd * rng.normal()); // P(y | score) moves from period to period
+    for (let i = 0; i < n; i++) {
+      const x = rng.normal();
+      score.push(rawScore(x));
+      y.push(rng.next() < truth(x, slope) ? 1 : 0);
+    }
+  };
+  const ref = { score: [] as number[], y: [] as number[] };
+  for (let k = 0; k < 10; k++) draw(blockRows, ref.score, ref.y);
+  const cur = { score: [] as number[], y: [] as number[] };
+  draw(batchRows, cur.score, cur.y);
+  return { ref, cur };
+}
+
+Deno.test("cbpe: calibration drift between periods is measured out-of-time (τ) and the interval covers it", () => {
+  const seeds = 120, alpha = 0.05;
+  let wide = 0, narrow = 0, tau = 0, departed = 0, departedNarrow = 0;
+  for (let seed = 0; seed < seeds; seed++) {
+    const { ref, cur } = periods(new Random(7000 + seed), 0.15, 1000, 3000);
+    const model = fitCbpe(ref.score, ref.y, { seed });
+    assertEquals(model.shift.blocks, 10);
+    const est = estimatePerformance(model, cur.score, { alpha, seed });
+    const auc = est.metrics.roc_auc;
+    // without τ (shiftBlocks 0): the sampling and calibration parts alone
+    const bare =
+      estimatePerformance(fitCbpe(ref.score, ref.y, { seed, shiftBlocks: 0 }), cur.score, {
+        alpha,
+        seed,
+      }).metrics.roc_auc;
+    assertEquals(bare.seShift, 0);
+    assertEquals(bare.df, null);
+    assertAlmostEquals(
+      auc.se ** 2,
+      auc.seSampling ** 2 + auc.seCalibration ** 2 + auc.seShift ** 2,
+      1e-12,
+    );
+    const real = rocAuc(cur.y, cur.score);
+    if (real >= auc.ciLow && real <= auc.ciHigh) wide++;
+    if (real >= bare.ciLow && real <= bare.ciHigh) narrow++;
+    if (compareEstimate(auc, real, alpha).departed) departed++;
+    if (compareEstimate(bare, real, alpha).departed) departedNarrow++;
+    tau += auc.seShift;
+  }
+  // without τ the interval misses the period's own calibration most of the time; with it, near
+  // its rate (τ is estimated from 10 blocks: the t quantile on its df pays for that)
+  assert(narrow / seeds < 0.7, `coverage without τ ${narrow / seeds}`);
+  assert(wide / seeds >= 0.88, `coverage with τ ${wide / seeds} (τ mean ${tau / seeds})`);
+  assert(tau / seeds > 0.01, `mean τ ${tau / seeds}`);
+  // the departure test uses the same se: it fires at ≈ 1 − coverage, near alpha with τ
+  assert(departed / seeds <= 0.12, `departures with τ ${departed / seeds}`);
+  assert(departedNarrow / seeds > 0.3, `departures without τ ${departedNarrow / seeds}`);
+});
+
+Deno.test("cbpe: τ is 0 and says so when the reference is too small to measure it", () => {
+  const model = fitCbpe([0.1, 0.2, 0.8, 0.9, 0.3, 0.7], [0, 1, 0, 1, 0, 1]);
+  assertEquals(model.shift.blocks, 0);
+  const est = estimatePerformance(model, [0.1, 0.5, 0.9]);
+  assertEquals(est.shiftBlocks, 0);
+  assertEquals(est.metrics.roc_auc.seShift, 0);
+  // at another threshold than τ was measured at, accuracy and F1 carry none
+  const { ref } = periods(new Random(1), 0.15, 1000, 10);
+  const m = fitCbpe(ref.score, ref.y, { threshold: 0.5 });
+  const other = estimatePerformance(m, ref.score.slice(0, 2000), { threshold: 0.3 });
+  assertEquals(other.metrics.accuracy.seShift, 0);
+  assert(other.metrics.roc_auc.seShift === m.shift.roc_auc);
+});
+
 Deno.test("cbpe: under a covariate shift the estimate tracks the realized AUC; the departure test stays at alpha", () => {
   const seeds = 100;
   let absErr = 0, departed = 0, estMean = 0;

@@ -112,7 +112,11 @@ Deno.test("sequential: a one-batch blip never alarms on its own and barely moves
     }
     // only where chance evidence had already accumulated (S > 0 before the blip)
     assert.ok(atBlip / seeds <= 0.05, `${kind} alarmed on the blip ${atBlip / seeds}`);
-    const fresh = nextDetector(initDetector(kind, { minBatches: 0 }), 1e6);
+    // a blip from a clean state, with the default settings, once past Page–Hinkley's minBatches
+    // (so it is the clipping that keeps it silent, not the warm-up)
+    let clean = initDetector(kind);
+    for (let t = 0; t < 5; t++) clean = nextDetector(clean, 0).state;
+    const fresh = nextDetector(clean, 1e6);
     assert.equal(fresh.alarm, false, `${kind}: a blip from a clean state alarmed`);
     assert.ok(
       after / seeds <= 0.15,
@@ -137,4 +141,36 @@ Deno.test("sequential: state is plain JSON — a stream resumed from stored JSON
     assert.ok(live.alarms >= 1);
   }
   assert.throws(() => nextDetector(initDetector("cusum"), NaN), /z is NaN/);
+});
+
+Deno.test("sequential page_hinkley: no alarm before minBatches, fresh or after a reset", () => {
+  // the reviewer's repro: ARL0 20, minBatches 5, z = −2.5 then +2.5 alarmed at batch 2
+  let st = initDetector("page_hinkley", { arl0: 20, minBatches: 5 });
+  st = nextDetector(st, -2.5).state;
+  assert.equal(nextDetector(st, 2.5).alarm, false, "alarmed at batch 2 of minBatches 5");
+  for (const minBatches of [3, 5, 8]) {
+    let alarmsAfterWarmUp = 0;
+    for (let seed = 0; seed < 100; seed++) {
+      // a hard stream for the rule: a sharp drop then extreme drift, alternating
+      const rng = new Random(4000 + seed);
+      let state = initDetector("page_hinkley", { arl0: 20, minBatches });
+      let sinceReset = 0;
+      for (let t = 0; t < 60; t++) {
+        const zv = t % 10 === 0 ? -2.5 : 2.5 * rng.next() + (t % 10 < 3 ? 0 : 1);
+        const r = nextDetector(state, zv);
+        sinceReset++;
+        assert.ok(
+          !r.alarm || sinceReset >= minBatches,
+          `seed ${seed}: alarm ${sinceReset} batches after a reset, minBatches ${minBatches}`,
+        );
+        if (r.alarm) {
+          alarmsAfterWarmUp++;
+          sinceReset = 0;
+        }
+        state = r.state;
+      }
+    }
+    // the stream does drift: the rule delays alarms, it does not silence the detector
+    assert.ok(alarmsAfterWarmUp > 0, `minBatches ${minBatches}: no alarm at all`);
+  }
 });
