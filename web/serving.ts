@@ -35,6 +35,22 @@ export function openOnce<T>(open: () => Promise<T>): () => Promise<T> {
     });
 }
 
+/**
+ * Waits for `work` (the HTTP server, scheduler, worker); however it ends — a rejection included —
+ * the prediction log then writes the rows it holds (bounded by its close) before the caller
+ * closes the store, so a failing scheduler never drops queued predictions without a word.
+ */
+export async function runThenClose(
+  work: Promise<unknown>[],
+  serving: Pick<Serving, "close">,
+): Promise<void> {
+  try {
+    await Promise.all(work);
+  } finally {
+    await serving.close();
+  }
+}
+
 /** A lazy, shared { service, log } for the app. */
 export function servingFor(deps: Omit<WebDeps, "serving">): Serving {
   let made: Promise<{ service: PredictionService; log: PredictionLog }> | undefined;
