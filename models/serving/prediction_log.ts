@@ -8,9 +8,13 @@
  * one (one statement, one transaction per group). So an answered prediction is stored (a crash
  * loses none that were acknowledged) and the throughput stays that of batched inserts.
  *
- * Failures: a group that fails for a transient reason (connection lost, server restarting) stays
- * queued and is retried with backoff — never dropped — while {@link PredictionLog.health} reports
- * the log "degraded"; it is "ok" again after the next successful commit. A caller that waits longer
+ * Failures: a group that fails for a transient reason (connection lost, server restarting, a
+ * commit that outlasts `commitTimeoutMs`) stays queued and is retried with backoff — never
+ * dropped — while {@link PredictionLog.health} reports the log "degraded"; it is "ok" again after
+ * the next successful commit. Every commit is bounded: on PostgreSQL by a `statement_timeout` set
+ * for its transaction, and on both backends by a timer (a commit that never returns — a hung
+ * connection, a lock — is given up and retried, not awaited forever). The log is also "degraded"
+ * while its oldest queued row has waited longer than `ackTimeoutMs`, whatever the cause. A caller that waits longer
  * than `ackTimeoutMs` gets {@link PredictionLogUnavailable} (its rows stay queued and are stored
  * once the database is back). A group the database rejects for its data (SQLSTATE class 22/23) is
  * split so only the offending request fails ({@link PredictionRejected}); the others are stored.
@@ -92,10 +96,15 @@ export class PredictionRejected extends Error {
 
 /** What /health shows about the log. */
 export interface PredictionLogHealth {
-  /** "degraded" from a failed commit until the next successful one. */
+  /**
+   * "degraded" from a failed commit until the next successful one, and while the oldest queued row
+   * has waited longer than `ackTimeoutMs`.
+   */
   state: "ok" | "degraded";
   /** Rows waiting to be committed. */
   queued: number;
+  /** How long the oldest queued row has waited (ms), or null when none waits. */
+  oldestQueuedMs: number | null;
   /** Rows committed since the process started. */
   written: number;
   /** Commits that failed and were retried. */
@@ -110,6 +119,11 @@ export interface PredictionLogHealth {
 export interface PredictionLogOptions {
   /** How long a writer waits for its group's commit before giving up (default 10 s). */
   ackTimeoutMs?: number;
+  /**
+   * The longest one commit may take before it is given up and retried (default `ackTimeoutMs`):
+   * PostgreSQL's `statement_timeout` for the insert, and a timer on both backends.
+   */
+  commitTimeoutMs?: number;
   /** Rows a single statement carries at most (default 2,000). */
   maxGroupRows?: number;
   /** Queued rows beyond which new writes are refused at once (default 100,000). */
@@ -125,6 +139,8 @@ export interface PredictionLogOptions {
 
 interface Pending {
   rows: LoggedPrediction[];
+  /** When it was queued (Date.now() ms). */
+  at: number;
   /** When the writer stops waiting (Date.now() ms). */
   deadline: number;
   resolve(): void;
@@ -141,8 +157,18 @@ function isDataError(e: unknown): boolean {
   return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
+/** A commit that did not finish within `commitTimeoutMs` (transient: it is retried). */
+export class CommitTimeout extends Error {
+  readonly code = "COMMIT_TIMEOUT";
+  constructor(readonly timeoutMs: number) {
+    super(`a commit did not finish within ${timeoutMs} ms`);
+  }
+}
+
 export class PredictionLog {
   readonly #queue: Pending[] = [];
+  /** Every write not yet committed or refused, oldest first (insertion order). */
+  readonly #unfinished = new Set<Pending>();
   #queuedRows = 0;
   #writers = 0;
   /** Writers still waiting for their answer (queued or in a commit in flight). */
@@ -152,6 +178,7 @@ export class PredictionLog {
   #health: PredictionLogHealth = {
     state: "ok",
     queued: 0,
+    oldestQueuedMs: null,
     written: 0,
     failedCommits: 0,
     rejected: 0,
@@ -163,6 +190,7 @@ export class PredictionLog {
   private constructor(readonly db: SqlClient, opts: PredictionLogOptions) {
     this.#opts = {
       ackTimeoutMs: opts.ackTimeoutMs ?? 10_000,
+      commitTimeoutMs: opts.commitTimeoutMs ?? opts.ackTimeoutMs ?? 10_000,
       maxGroupRows: opts.maxGroupRows ?? 2_000,
       maxQueuedRows: opts.maxQueuedRows ?? 100_000,
       retryMs: opts.retryMs ?? 50,
@@ -177,7 +205,19 @@ export class PredictionLog {
 
   /** The log's state for /health. */
   health(): PredictionLogHealth {
-    return { ...this.#health, queued: this.#queuedRows };
+    const h = { ...this.#health, queued: this.#queuedRows };
+    const oldest = this.#unfinished.values().next().value;
+    if (oldest === undefined) return h;
+    const now = Date.now();
+    h.oldestQueuedMs = now - oldest.at;
+    // a commit that hangs throws nothing: what shows it is a row waiting longer than any caller
+    if (h.state === "ok" && h.oldestQueuedMs > this.#opts.ackTimeoutMs) {
+      h.state = "degraded";
+      h.degradedSince = new Date(oldest.at + this.#opts.ackTimeoutMs).toISOString();
+      h.lastError = `the oldest queued row has waited ${h.oldestQueuedMs} ms for its commit ` +
+        `(longer than ${this.#opts.ackTimeoutMs} ms); last error: ${this.#health.lastError}`;
+    }
+    return h;
   }
 
   /**
@@ -197,9 +237,11 @@ export class PredictionLog {
       );
     }
     return new Promise<void>((resolve, reject) => {
+      const now = Date.now();
       const p: Pending = {
         rows,
-        deadline: Date.now() + this.#opts.ackTimeoutMs,
+        at: now,
+        deadline: now + this.#opts.ackTimeoutMs,
         settled: false,
         done: false,
         resolve: () => {
@@ -216,6 +258,7 @@ export class PredictionLog {
       this.#waiting.add(p);
       this.#watch();
       this.#queue.push(p);
+      this.#unfinished.add(p);
       this.#queuedRows += rows.length;
       this.#spawn();
     });
@@ -307,7 +350,7 @@ export class PredictionLog {
   /** Commits a group; splits it when the database refuses its content. Throws when transient. */
   async #commit(group: Pending[]): Promise<void> {
     try {
-      await this.log(group.flatMap((p) => p.rows));
+      await this.#bounded(group.flatMap((p) => p.rows));
     } catch (e) {
       if (!isDataError(e)) throw e;
       if (group.length === 1) {
@@ -333,8 +376,38 @@ export class PredictionLog {
     for (const p of group) p.resolve();
   }
 
+  /**
+   * {@link log} within `commitTimeoutMs`: on PostgreSQL in a transaction whose `statement_timeout`
+   * ends the insert on the server; on both backends a timer gives up on a commit that never
+   * returns (its late outcome is ignored: the retry's `on conflict do nothing` makes a late landing
+   * harmless).
+   */
+  async #bounded(rows: LoggedPrediction[]): Promise<void> {
+    const ms = this.#opts.commitTimeoutMs;
+    const insert = this.db.kind === "postgres"
+      ? this.db.transaction(async (tx) => {
+        await tx.query(`set local statement_timeout = ${Math.max(1, Math.round(ms))}`);
+        await this.#insert(tx, rows);
+      })
+      : this.#insert(this.db, rows);
+    insert.catch(() => {}); // given up on: its rejection must not go unhandled
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // the server's timeout should answer first; the timer is for a commit nothing answers
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CommitTimeout(ms)), ms + Math.min(ms, 1_000));
+    });
+    try {
+      await Promise.race([insert, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   #dequeued(group: Pending[]): void {
-    for (const p of group) p.done = true;
+    for (const p of group) {
+      p.done = true;
+      this.#unfinished.delete(p);
+    }
     this.#queuedRows -= group.reduce((n, p) => n + p.rows.length, 0);
   }
 
@@ -356,8 +429,12 @@ export class PredictionLog {
    * stored is skipped, so a retried commit whose first attempt did land is not an error.
    */
   async log(rows: LoggedPrediction[]): Promise<void> {
+    await this.#insert(this.db, rows);
+  }
+
+  async #insert(db: SqlClient, rows: LoggedPrediction[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.query(
+    await db.query(
       `insert into predictions (id, model, version, input, label, score, output)
        select * from jsonb_to_recordset($1::text::jsonb)
          as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)

@@ -10,13 +10,19 @@ import {
   PredictionRejected,
 } from "../../models/serving/prediction_log.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
-import { storeTest } from "../runner/helpers.ts";
+import postgres from "postgres";
+import { openPostgres } from "../../runner/store/postgres.ts";
+import { Store } from "../../runner/store/store.ts";
+import { freshDatabase, storeTest } from "../runner/helpers.ts";
 import { eventually } from "../runner/processes.ts";
 
-/** The store's client, with inserts into predictions that fail while `down` is set. */
+/**
+ * The store's client, with inserts into predictions that fail while `down` is set and hang (never
+ * answer) while `hang` is set — in a transaction too. A hung insert goes on once `hang` is cleared.
+ */
 function flaky(db: SqlClient) {
-  const state = { down: false, inserts: 0, failures: 0 };
-  const client: SqlClient = {
+  const state = { down: false, hang: false, inserts: 0, failures: 0, hung: 0 };
+  const wrap = (db: SqlClient): SqlClient => ({
     kind: db.kind,
     async query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
       if (text.includes("insert into predictions")) {
@@ -25,15 +31,17 @@ function flaky(db: SqlClient) {
           state.failures++;
           throw Object.assign(new Error("connection refused (injected)"), { code: "ECONNREFUSED" });
         }
+        if (state.hang) state.hung++;
+        while (state.hang) await new Promise((r) => setTimeout(r, 20));
       }
       return await db.query<T>(text, params);
     },
     exec: (t) => db.exec(t),
-    transaction: (fn) => db.transaction(fn),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     listen: (c, fn) => db.listen(c, fn),
     close: () => db.close(),
-  };
-  return { client, state };
+  });
+  return { client: wrap(db), state };
 }
 
 const row = (input: Record<string, unknown> = { x: 1 }): LoggedPrediction => ({
@@ -139,3 +147,104 @@ storeTest(
     await assert.rejects(() => log.write([row()]), /closed/);
   },
 );
+
+storeTest(
+  "prediction log: a commit that never returns is given up, shown degraded, and retried",
+  async (store) => {
+    const { client, state } = flaky(store.db);
+    const log = await PredictionLog.open(client, { ackTimeoutMs: 200, retryMs: 10 });
+    state.hang = true;
+    const rows = [row(), row()];
+    try {
+      for (const r of await Promise.allSettled(rows.map((r) => log.write([r])))) {
+        assert.ok(
+          r.status === "rejected" && r.reason instanceof PredictionLogUnavailable,
+          `${r.status}`,
+        );
+      }
+      // nothing threw, yet nothing commits: the log must not say "ok"
+      const h = log.health();
+      assert.equal(h.state, "degraded", JSON.stringify(h));
+      assert.equal(h.queued, 2);
+      assert.ok((h.oldestQueuedMs ?? 0) > 200, JSON.stringify(h));
+      // the hung commit is given up and retried (not awaited forever)
+      await eventually(
+        "a hung commit given up and retried",
+        () =>
+          Promise.resolve(state.hung >= 2 && log.health().failedCommits >= 1 ? true : undefined),
+        10_000,
+      );
+      assert.match(log.health().lastError ?? "", /did not finish within 200 ms|statement timeout/);
+    } finally {
+      state.hang = false;
+    }
+    // the writers recover by themselves once commits return again
+    await eventually(
+      "the queued rows stored",
+      async () => (await stored(store.db, rows.map((r) => r.id))) === 2 ? true : undefined,
+      10_000,
+    );
+    await eventually(
+      "the log ok again",
+      () => Promise.resolve(log.health().state === "ok" ? true : undefined),
+      10_000,
+    );
+    assert.equal(log.health().queued, 0);
+    const later = row();
+    await log.write([later]);
+    assert.equal(await stored(store.db, [later.id]), 1);
+    await log.close();
+  },
+);
+
+Deno.test({
+  name: "prediction log: PostgreSQL ends a commit blocked on a lock (statement_timeout)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const db = await freshDatabase();
+    const store = new Store(await openPostgres(db.url, 4));
+    const locker = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      await store.migrate();
+      const log = await PredictionLog.open(store.db, {
+        ackTimeoutMs: 5_000,
+        commitTimeoutMs: 300,
+        retryMs: 10,
+      });
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const holding = new Promise<void>((r) => (locked = r));
+      const tx = locker.begin(async (sql) => {
+        await sql`lock table predictions in access exclusive mode`;
+        locked();
+        await released;
+      });
+      await holding;
+      const r = row();
+      const written = log.write([r]);
+      try {
+        await eventually(
+          "the blocked commit ended by the server's statement_timeout",
+          () =>
+            Promise.resolve(
+              /statement timeout/.test(log.health().lastError ?? "") ? log.health() : undefined,
+            ),
+          10_000,
+        );
+        assert.equal(log.health().state, "degraded");
+      } finally {
+        release();
+        await tx;
+      }
+      await written;
+      assert.equal(await stored(store.db, [r.id]), 1);
+      assert.equal(log.health().state, "ok");
+    } finally {
+      await locker.end();
+      await store.close();
+      await db.drop();
+    }
+  },
+});
