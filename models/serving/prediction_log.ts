@@ -151,6 +151,12 @@ interface Pending {
   done: boolean;
 }
 
+/** Inserts the rows of a JSON array ($1); an id already stored is skipped. */
+const INSERT = `insert into predictions (id, model, version, input, label, score, output)
+  select * from jsonb_to_recordset($1::text::jsonb)
+    as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)
+  on conflict (id) do nothing`;
+
 /** SQLSTATE class 22 (data exception) or 23 (integrity violation): retrying will not help. */
 function isDataError(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
@@ -377,18 +383,14 @@ export class PredictionLog {
   }
 
   /**
-   * {@link log} within `commitTimeoutMs`: on PostgreSQL in a transaction whose `statement_timeout`
-   * ends the insert on the server; on both backends a timer gives up on a commit that never
-   * returns (its late outcome is ignored: the retry's `on conflict do nothing` makes a late landing
-   * harmless).
+   * {@link log} within `commitTimeoutMs`: on PostgreSQL a `statement_timeout` for the insert ends it
+   * on the server; on both backends a timer gives up on a commit that never returns (its late
+   * outcome is ignored: the retry's `on conflict do nothing` makes a late landing harmless).
    */
   async #bounded(rows: LoggedPrediction[]): Promise<void> {
     const ms = this.#opts.commitTimeoutMs;
     const insert = this.db.kind === "postgres"
-      ? this.db.transaction(async (tx) => {
-        await tx.query(`set local statement_timeout = ${Math.max(1, Math.round(ms))}`);
-        await this.#insert(tx, rows);
-      })
+      ? this.#insertWithin(rows, ms)
       : this.#insert(this.db, rows);
     insert.catch(() => {}); // given up on: its rejection must not go unhandled
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -401,6 +403,24 @@ export class PredictionLog {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The insert with `set local statement_timeout`, sent as one simple-protocol message (its
+   * statements are one implicit transaction, so the setting ends with it). Not an explicit
+   * transaction: postgres.js sends a ROLLBACK on a connection that was just lost and crashes the
+   * process (postgres 3.4.9, connection.js nextWrite on a null socket). The rows go in as a
+   * dollar-quoted literal with a random tag that does not occur in them (no escaping needed).
+   */
+  async #insertWithin(rows: LoggedPrediction[], ms: number): Promise<void> {
+    if (rows.length === 0) return;
+    const json = JSON.stringify(rows);
+    let tag: string;
+    do tag = `$r${crypto.randomUUID().replaceAll("-", "")}$`; while (json.includes(tag));
+    await this.db.exec(
+      `set local statement_timeout = ${Math.max(1, Math.round(ms))};
+       ${INSERT.replace("$1", `${tag}${json}${tag}`)}`,
+    );
   }
 
   #dequeued(group: Pending[]): void {
@@ -434,13 +454,7 @@ export class PredictionLog {
 
   async #insert(db: SqlClient, rows: LoggedPrediction[]): Promise<void> {
     if (rows.length === 0) return;
-    await db.query(
-      `insert into predictions (id, model, version, input, label, score, output)
-       select * from jsonb_to_recordset($1::text::jsonb)
-         as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)
-       on conflict (id) do nothing`,
-      [JSON.stringify(rows)],
-    );
+    await db.query(INSERT, [JSON.stringify(rows)]);
   }
 
   /** Records the true label of a prediction; false when the id is unknown. Later labels replace earlier ones. */

@@ -19,24 +19,43 @@ import { eventually } from "../runner/processes.ts";
 /**
  * The store's client, with inserts into predictions that fail while `down` is set and hang (never
  * answer) while `hang` is set — in a transaction too. A hung insert goes on once `hang` is cleared.
+ * An insert whose rows contain a key of `poison` fails with that SQLSTATE.
  */
 function flaky(db: SqlClient) {
-  const state = { down: false, hang: false, inserts: 0, failures: 0, hung: 0 };
+  const state = {
+    down: false,
+    hang: false,
+    inserts: 0,
+    failures: 0,
+    hung: 0,
+    poison: new Map<string, string>(),
+  };
+  /** Applies the faults to an insert into predictions (`payload`: its rows, as sent). */
+  async function intercept(text: string, payload: string): Promise<void> {
+    if (!text.includes("insert into predictions")) return;
+    state.inserts++;
+    if (state.down) {
+      state.failures++;
+      throw Object.assign(new Error("connection refused (injected)"), { code: "ECONNREFUSED" });
+    }
+    for (const [marker, code] of state.poison) {
+      if (payload.includes(marker)) {
+        throw Object.assign(new Error(`injected SQLSTATE ${code} for ${marker}`), { code });
+      }
+    }
+    if (state.hang) state.hung++;
+    while (state.hang) await new Promise((r) => setTimeout(r, 20));
+  }
   const wrap = (db: SqlClient): SqlClient => ({
     kind: db.kind,
     async query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
-      if (text.includes("insert into predictions")) {
-        state.inserts++;
-        if (state.down) {
-          state.failures++;
-          throw Object.assign(new Error("connection refused (injected)"), { code: "ECONNREFUSED" });
-        }
-        if (state.hang) state.hung++;
-        while (state.hang) await new Promise((r) => setTimeout(r, 20));
-      }
+      await intercept(text, JSON.stringify(params ?? []));
       return await db.query<T>(text, params);
     },
-    exec: (t) => db.exec(t),
+    async exec(text) {
+      await intercept(text, text);
+      await db.exec(text);
+    },
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     listen: (c, fn) => db.listen(c, fn),
     close: () => db.close(),
