@@ -16,8 +16,12 @@
  * connection, a lock — is given up and retried, not awaited forever). The log is also "degraded"
  * while its oldest queued row has waited longer than `ackTimeoutMs`, whatever the cause. A caller that waits longer
  * than `ackTimeoutMs` gets {@link PredictionLogUnavailable} (its rows stay queued and are stored
- * once the database is back). A group the database rejects for its data (SQLSTATE class 22/23) is
- * split so only the offending request fails ({@link PredictionRejected}); the others are stored.
+ * once the database is back). A group the database rejects for its data (SQLSTATE class 22, 23,
+ * or 54 — a value beyond a limit) is split so only the offending request fails
+ * ({@link PredictionRejected}); the others are stored. Any other error that retrying may not cure
+ * (e.g. class 42: a missing table, a privilege) splits the group too, and a request that keeps
+ * failing alone is given up after `maxAttempts` tries, loudly ({@link PredictionLogFailed} and a
+ * line on stderr), so it cannot block the queue: the others go on being stored.
  *
  * @example
  * ```ts
@@ -87,6 +91,18 @@ export class PredictionLogUnavailable extends Error {
   }
 }
 
+/**
+ * The rows failed `attempts` times alone with an error retrying did not cure; they were not stored
+ * and are no longer retried (a 503 with this message, like {@link PredictionLogUnavailable}).
+ */
+export class PredictionLogFailed extends PredictionLogUnavailable {
+  constructor(readonly attempts: number, reason: string) {
+    super(0, reason);
+    this.message = `the prediction log could not store the prediction: ${reason} ` +
+      `(${attempts} attempts); it was not stored and is no longer retried`;
+  }
+}
+
 /** The database refused the rows for their content (not a transient failure). */
 export class PredictionRejected extends Error {
   constructor(readonly reason: string) {
@@ -109,8 +125,10 @@ export interface PredictionLogHealth {
   written: number;
   /** Commits that failed and were retried. */
   failedCommits: number;
-  /** Requests refused for their content (SQLSTATE class 22/23). */
+  /** Requests refused for their content (SQLSTATE class 22/23/54). */
   rejected: number;
+  /** Requests given up after `maxAttempts` failures retrying did not cure (not stored). */
+  failed: number;
   /** When the current degradation began (ISO time), or null. */
   degradedSince: string | null;
   lastError: string | null;
@@ -128,6 +146,11 @@ export interface PredictionLogOptions {
   maxGroupRows?: number;
   /** Queued rows beyond which new writes are refused at once (default 100,000). */
   maxQueuedRows?: number;
+  /**
+   * Tries of a request that fails alone with an error that is neither transient nor about its
+   * content (default 8, about 5 s with the default backoff) before it is given up.
+   */
+  maxAttempts?: number;
   /** First retry delay after a failed commit; doubles up to 2 s (default 50 ms). */
   retryMs?: number;
   /**
@@ -149,6 +172,8 @@ interface Pending {
   settled: boolean;
   /** Committed or refused: no longer queued (a timed-out write stays queued). */
   done: boolean;
+  /** Times it failed alone with a "permanent" error. */
+  attempts: number;
 }
 
 /** Inserts the rows of a JSON array ($1); an id already stored is skipped. */
@@ -157,10 +182,24 @@ const INSERT = `insert into predictions (id, model, version, input, label, score
     as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)
   on conflict (id) do nothing`;
 
-/** SQLSTATE class 22 (data exception) or 23 (integrity violation): retrying will not help. */
-function isDataError(e: unknown): boolean {
+/**
+ * What a failed commit means:
+ * - "content": SQLSTATE class 22 (data exception), 23 (integrity violation) or 54 (a value beyond
+ *   a limit) — the rows themselves; split the group, refuse the offending request at once;
+ * - "transient": the connection, the server's state or a timeout (classes 08, 40, 53, 55, 57, 58,
+ *   network codes, errors without a code) — retry the whole group;
+ * - "permanent": any other SQLSTATE (e.g. 42: a missing table), or a TypeError/RangeError in
+ *   making the statement — split the group and retry each request alone a bounded number of times.
+ */
+export function failureKind(e: unknown): "content" | "transient" | "permanent" {
   const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+    if (/^(22|23|54)/.test(code)) return "content";
+    if (/^(08|40|53|55|57|58)/.test(code)) return "transient";
+    return "permanent";
+  }
+  if (typeof code === "string") return "transient"; // ECONNREFUSED, CONNECTION_CLOSED, ...
+  return e instanceof TypeError || e instanceof RangeError ? "permanent" : "transient";
 }
 
 /** A commit that did not finish within `commitTimeoutMs` (transient: it is retried). */
@@ -188,6 +227,7 @@ export class PredictionLog {
     written: 0,
     failedCommits: 0,
     rejected: 0,
+    failed: 0,
     degradedSince: null,
     lastError: null,
   };
@@ -200,6 +240,7 @@ export class PredictionLog {
       maxGroupRows: opts.maxGroupRows ?? 2_000,
       maxQueuedRows: opts.maxQueuedRows ?? 100_000,
       retryMs: opts.retryMs ?? 50,
+      maxAttempts: opts.maxAttempts ?? 8,
       maxInFlight: opts.maxInFlight ?? 4,
     };
   }
@@ -250,6 +291,7 @@ export class PredictionLog {
         deadline: now + this.#opts.ackTimeoutMs,
         settled: false,
         done: false,
+        attempts: 0,
         resolve: () => {
           if (!p.settled) resolve();
           p.settled = true;
@@ -353,21 +395,29 @@ export class PredictionLog {
     }
   }
 
-  /** Commits a group; splits it when the database refuses its content. Throws when transient. */
+  /**
+   * Commits a group; splits it when the database refuses it for other than a transient reason, so
+   * the requests that can be stored are. Throws when transient, or when a request alone failed for
+   * a permanent reason and has tries left (after its other half was committed).
+   */
   async #commit(group: Pending[]): Promise<void> {
     try {
       await this.#bounded(group.flatMap((p) => p.rows));
     } catch (e) {
-      if (!isDataError(e)) throw e;
-      if (group.length === 1) {
-        this.#dequeued(group);
-        this.#health.rejected++;
-        group[0].reject(new PredictionRejected((e as Error).message));
-        return;
-      }
+      const kind = failureKind(e);
+      if (kind === "transient") throw e;
+      if (group.length === 1) return this.#refused(group[0], e, kind);
       const half = Math.ceil(group.length / 2);
-      await this.#commit(group.slice(0, half));
-      await this.#commit(group.slice(half));
+      let first: unknown;
+      for (const part of [group.slice(0, half), group.slice(half)]) {
+        try {
+          await this.#commit(part);
+        } catch (err) {
+          if (failureKind(err) === "transient") throw err;
+          first ??= err;
+        }
+      }
+      if (first !== undefined) throw first;
       return;
     }
     this.#dequeued(group);
@@ -421,6 +471,30 @@ export class PredictionLog {
       `set local statement_timeout = ${Math.max(1, Math.round(ms))};
        ${INSERT.replace("$1", `${tag}${json}${tag}`)}`,
     );
+  }
+
+  /**
+   * One request failed alone: refused at once for its content; for a permanent error thrown again
+   * (retried after the backoff) until its `maxAttempts`-th try, then given up loudly.
+   */
+  #refused(p: Pending, e: unknown, kind: "content" | "permanent"): void {
+    const message = (e as Error)?.message ?? String(e);
+    if (kind === "content") {
+      this.#dequeued([p]);
+      this.#health.rejected++;
+      p.reject(new PredictionRejected(message));
+      return;
+    }
+    p.attempts++;
+    if (p.attempts < this.#opts.maxAttempts) throw e;
+    this.#dequeued([p]);
+    this.#health.failed++;
+    console.error(
+      `prediction log: gave up ${p.rows.length} rows (ids ${
+        p.rows.slice(0, 3).map((r) => r.id).join(", ")
+      }${p.rows.length > 3 ? ", ..." : ""}) after ${p.attempts} tries: ${message}; NOT stored`,
+    );
+    p.reject(new PredictionLogFailed(p.attempts, message));
   }
 
   #dequeued(group: Pending[]): void {

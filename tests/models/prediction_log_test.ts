@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   type LoggedPrediction,
   PredictionLog,
+  PredictionLogFailed,
   PredictionLogUnavailable,
   PredictionRejected,
 } from "../../models/serving/prediction_log.ts";
@@ -266,4 +267,83 @@ Deno.test({
       await db.drop();
     }
   },
+});
+
+for (const [code, what] of [["42883", "a permanent error"], ["54000", "a limit exceeded"]]) {
+  storeTest(
+    `prediction log: ${what} (${code}) fails only its own request, later writes go on`,
+    async (store) => {
+      const { client, state } = flaky(store.db);
+      const log = await PredictionLog.open(client, {
+        ackTimeoutMs: 5_000,
+        retryMs: 10,
+        maxAttempts: 3,
+      });
+      state.poison.set("POISON", code);
+      const poison = row({ x: "POISON" });
+      const before = Array.from({ length: 4 }, () => row());
+      const after = Array.from({ length: 5 }, () => row());
+      const results = await Promise.allSettled([
+        ...before.map((r) => log.write([r])),
+        log.write([poison]),
+        ...after.map((r) => log.write([r])),
+      ]);
+      const failed = results[4];
+      assert.equal(failed.status, "rejected");
+      const reason = (failed as PromiseRejectedResult).reason;
+      if (code === "54000") {
+        assert.ok(reason instanceof PredictionRejected, `${reason}`);
+        assert.equal(log.health().rejected, 1);
+      } else {
+        // not stored, said so (503 with the reason), and no longer retried
+        assert.ok(reason instanceof PredictionLogFailed, `${reason}`);
+        assert.ok(reason instanceof PredictionLogUnavailable);
+        assert.match(reason.message, /42883.*3 attempts.*not stored/);
+        assert.equal(log.health().failed, 1);
+      }
+      for (const [i, r] of results.entries()) {
+        if (i !== 4) assert.equal(r.status, "fulfilled", `write ${i}: ${r.status}`);
+      }
+      const ids = [...before, ...after].map((r) => r.id);
+      assert.equal(await stored(store.db, ids), 9);
+      assert.equal(await stored(store.db, [poison.id]), 0);
+      assert.equal(log.health().queued, 0);
+      // the queue is not blocked: a later write is stored and the log is ok
+      const later = row();
+      await log.write([later]);
+      assert.equal(await stored(store.db, [later.id]), 1);
+      assert.equal(log.health().state, "ok");
+      await log.close();
+    },
+  );
+}
+
+storeTest("prediction log: a poisoned request at the head does not block later writes", async (
+  store,
+) => {
+  const { client, state } = flaky(store.db);
+  // about 8 s of tries (10 ms doubling to 2 s) before the poisoned request is given up
+  const log = await PredictionLog.open(client, {
+    ackTimeoutMs: 60_000,
+    retryMs: 10,
+    maxAttempts: 12,
+  });
+  state.poison.set("POISON", "42501");
+  const poison = row({ x: "POISON" });
+  let settled = false;
+  const stuck = log.write([poison]).catch((e) => e).finally(() => (settled = true));
+  // while it is being retried, later writes are committed (split around it)
+  await eventually(
+    "the poisoned request retried",
+    () => Promise.resolve(log.health().failedCommits >= 2 ? true : undefined),
+    10_000,
+  );
+  const later = Array.from({ length: 5 }, () => row());
+  await Promise.all(later.map((r) => log.write([r])));
+  assert.equal(await stored(store.db, later.map((r) => r.id)), 5);
+  assert.equal(settled, false, "the later writes went past the request still being retried");
+  const outcome = await stuck;
+  assert.ok(outcome instanceof PredictionLogFailed, `${outcome}`);
+  assert.equal(log.health().queued, 0);
+  await log.close();
 });
