@@ -22,7 +22,7 @@ import { CHANNEL_SCHEDULER, TaskQueue } from "../runner/store/queue.ts";
 import { Worker } from "../runner/worker.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { createApp } from "./app.tsx";
-import { servingFor } from "./serving.ts";
+import { openOnce, runThenClose, servingFor } from "./serving.ts";
 
 export const USAGE =
   "usage: deno task serve [--host 127.0.0.1] [--port 8080] [--scheduler] [--concurrency N]";
@@ -104,10 +104,9 @@ async function serve(args: string[], signal: AbortSignal): Promise<number> {
     if (!loaded) return 0;
     for (const p of loaded.problems) console.error(`warning: ${p}`);
     const queue = new TaskQueue(store.db);
-    let registry: Promise<ModelRegistry> | undefined;
     const deps = {
       store,
-      registry: () => (registry ??= ModelRegistry.open(store.db)),
+      registry: openOnce(() => ModelRegistry.open(store.db)),
       dags: () => loaded.dags,
       token,
       artifacts,
@@ -139,9 +138,9 @@ async function serve(args: string[], signal: AbortSignal): Promise<number> {
       }, true);
       work.push(scheduler.run(signal), worker.run(signal));
     }
-    await Promise.all(work);
-    // every answered prediction is committed; this writes what requests that gave up left queued
-    await serving.close();
+    // every answered prediction is committed; this writes what requests that gave up left queued,
+    // also when the scheduler or the worker fails (before the store closes)
+    await runThenClose(work, serving);
     return 0;
   } finally {
     await store.close();

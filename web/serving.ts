@@ -22,20 +22,50 @@ export interface Serving {
   logHealth(): PredictionLogHealth | undefined;
 }
 
+/**
+ * `open` made once and shared — but a failed attempt is forgotten, so the next call tries again
+ * (a database that was down at the first request must not stop serving until a restart).
+ */
+export function openOnce<T>(open: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () =>
+    made ??= open().catch((e) => {
+      made = undefined;
+      throw e;
+    });
+}
+
+/**
+ * Waits for `work` (the HTTP server, scheduler, worker); however it ends — a rejection included —
+ * the prediction log then writes the rows it holds (bounded by its close) before the caller
+ * closes the store, so a failing scheduler never drops queued predictions without a word.
+ */
+export async function runThenClose(
+  work: Promise<unknown>[],
+  serving: Pick<Serving, "close">,
+): Promise<void> {
+  try {
+    await Promise.all(work);
+  } finally {
+    await serving.close();
+  }
+}
+
 /** A lazy, shared { service, log } for the app. */
 export function servingFor(deps: Omit<WebDeps, "serving">): Serving {
   let made: Promise<{ service: PredictionService; log: PredictionLog }> | undefined;
   let opened: PredictionLog | undefined;
-  const serving = (() =>
-    made ??= (async () => {
-      const log = opened = await PredictionLog.open(deps.store.db);
-      const service = new PredictionService({
-        registry: await deps.registry(),
-        artifacts: deps.artifacts,
-        log,
-      });
-      return { service, log };
-    })()) as Serving;
+  const open = openOnce(async () => {
+    const log = await PredictionLog.open(deps.store.db);
+    const service = new PredictionService({
+      registry: await deps.registry(),
+      artifacts: deps.artifacts,
+      log,
+    });
+    opened = log;
+    return { service, log };
+  });
+  const serving = (() => made = open()) as Serving;
   serving.logHealth = () => opened?.health();
   serving.close = async (timeoutMs = 5_000) => {
     const opened = await made?.catch(() => undefined);

@@ -8,12 +8,20 @@
  * one (one statement, one transaction per group). So an answered prediction is stored (a crash
  * loses none that were acknowledged) and the throughput stays that of batched inserts.
  *
- * Failures: a group that fails for a transient reason (connection lost, server restarting) stays
- * queued and is retried with backoff — never dropped — while {@link PredictionLog.health} reports
- * the log "degraded"; it is "ok" again after the next successful commit. A caller that waits longer
+ * Failures: a group that fails for a transient reason (connection lost, server restarting, a
+ * commit that outlasts `commitTimeoutMs`) stays queued and is retried with backoff — never
+ * dropped — while {@link PredictionLog.health} reports the log "degraded"; it is "ok" again after
+ * the next successful commit. Every commit is bounded: on PostgreSQL by a `statement_timeout` set
+ * for its transaction, and on both backends by a timer (a commit that never returns — a hung
+ * connection, a lock — is given up and retried, not awaited forever). The log is also "degraded"
+ * while its oldest queued row has waited longer than `ackTimeoutMs`, whatever the cause. A caller that waits longer
  * than `ackTimeoutMs` gets {@link PredictionLogUnavailable} (its rows stay queued and are stored
- * once the database is back). A group the database rejects for its data (SQLSTATE class 22/23) is
- * split so only the offending request fails ({@link PredictionRejected}); the others are stored.
+ * once the database is back). A group the database rejects for its data (SQLSTATE class 22, 23,
+ * or 54 — a value beyond a limit) is split so only the offending request fails
+ * ({@link PredictionRejected}); the others are stored. Any other error that retrying may not cure
+ * (e.g. class 42: a missing table, a privilege) splits the group too, and a request that keeps
+ * failing alone is given up after `maxAttempts` tries, loudly ({@link PredictionLogFailed} and a
+ * line on stderr), so it cannot block the queue: the others go on being stored.
  *
  * @example
  * ```ts
@@ -83,6 +91,18 @@ export class PredictionLogUnavailable extends Error {
   }
 }
 
+/**
+ * The rows failed `attempts` times alone with an error retrying did not cure; they were not stored
+ * and are no longer retried (a 503 with this message, like {@link PredictionLogUnavailable}).
+ */
+export class PredictionLogFailed extends PredictionLogUnavailable {
+  constructor(readonly attempts: number, reason: string) {
+    super(0, reason);
+    this.message = `the prediction log could not store the prediction: ${reason} ` +
+      `(${attempts} attempts); it was not stored and is no longer retried`;
+  }
+}
+
 /** The database refused the rows for their content (not a transient failure). */
 export class PredictionRejected extends Error {
   constructor(readonly reason: string) {
@@ -92,16 +112,23 @@ export class PredictionRejected extends Error {
 
 /** What /health shows about the log. */
 export interface PredictionLogHealth {
-  /** "degraded" from a failed commit until the next successful one. */
+  /**
+   * "degraded" from a failed commit until the next successful one, and while the oldest queued row
+   * has waited longer than `ackTimeoutMs`.
+   */
   state: "ok" | "degraded";
   /** Rows waiting to be committed. */
   queued: number;
+  /** How long the oldest queued row has waited (ms), or null when none waits. */
+  oldestQueuedMs: number | null;
   /** Rows committed since the process started. */
   written: number;
   /** Commits that failed and were retried. */
   failedCommits: number;
-  /** Requests refused for their content (SQLSTATE class 22/23). */
+  /** Requests refused for their content (SQLSTATE class 22/23/54). */
   rejected: number;
+  /** Requests given up after `maxAttempts` failures retrying did not cure (not stored). */
+  failed: number;
   /** When the current degradation began (ISO time), or null. */
   degradedSince: string | null;
   lastError: string | null;
@@ -110,10 +137,20 @@ export interface PredictionLogHealth {
 export interface PredictionLogOptions {
   /** How long a writer waits for its group's commit before giving up (default 10 s). */
   ackTimeoutMs?: number;
+  /**
+   * The longest one commit may take before it is given up and retried (default `ackTimeoutMs`):
+   * PostgreSQL's `statement_timeout` for the insert, and a timer on both backends.
+   */
+  commitTimeoutMs?: number;
   /** Rows a single statement carries at most (default 2,000). */
   maxGroupRows?: number;
   /** Queued rows beyond which new writes are refused at once (default 100,000). */
   maxQueuedRows?: number;
+  /**
+   * Tries of a request that fails alone with an error that is neither transient nor about its
+   * content (default 8, about 5 s with the default backoff) before it is given up.
+   */
+  maxAttempts?: number;
   /** First retry delay after a failed commit; doubles up to 2 s (default 50 ms). */
   retryMs?: number;
   /**
@@ -125,6 +162,8 @@ export interface PredictionLogOptions {
 
 interface Pending {
   rows: LoggedPrediction[];
+  /** When it was queued (Date.now() ms). */
+  at: number;
   /** When the writer stops waiting (Date.now() ms). */
   deadline: number;
   resolve(): void;
@@ -133,16 +172,48 @@ interface Pending {
   settled: boolean;
   /** Committed or refused: no longer queued (a timed-out write stays queued). */
   done: boolean;
+  /** Times it failed alone with a "permanent" error. */
+  attempts: number;
 }
 
-/** SQLSTATE class 22 (data exception) or 23 (integrity violation): retrying will not help. */
-function isDataError(e: unknown): boolean {
+/** Inserts the rows of a JSON array ($1); an id already stored is skipped. */
+const INSERT = `insert into predictions (id, model, version, input, label, score, output)
+  select * from jsonb_to_recordset($1::text::jsonb)
+    as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)
+  on conflict (id) do nothing`;
+
+/**
+ * What a failed commit means:
+ * - "content": SQLSTATE class 22 (data exception), 23 (integrity violation) or 54 (a value beyond
+ *   a limit) — the rows themselves; split the group, refuse the offending request at once;
+ * - "transient": the connection, the server's state or a timeout (classes 08, 40, 53, 55, 57, 58,
+ *   network codes, errors without a code) — retry the whole group;
+ * - "permanent": any other SQLSTATE (e.g. 42: a missing table), or a TypeError/RangeError in
+ *   making the statement — split the group and retry each request alone a bounded number of times.
+ */
+export function failureKind(e: unknown): "content" | "transient" | "permanent" {
   const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+    if (/^(22|23|54)/.test(code)) return "content";
+    if (/^(08|40|53|55|57|58)/.test(code)) return "transient";
+    return "permanent";
+  }
+  if (typeof code === "string") return "transient"; // ECONNREFUSED, CONNECTION_CLOSED, ...
+  return e instanceof TypeError || e instanceof RangeError ? "permanent" : "transient";
+}
+
+/** A commit that did not finish within `commitTimeoutMs` (transient: it is retried). */
+export class CommitTimeout extends Error {
+  readonly code = "COMMIT_TIMEOUT";
+  constructor(readonly timeoutMs: number) {
+    super(`a commit did not finish within ${timeoutMs} ms`);
+  }
 }
 
 export class PredictionLog {
   readonly #queue: Pending[] = [];
+  /** Every write not yet committed or refused, oldest first (insertion order). */
+  readonly #unfinished = new Set<Pending>();
   #queuedRows = 0;
   #writers = 0;
   /** Writers still waiting for their answer (queued or in a commit in flight). */
@@ -152,9 +223,11 @@ export class PredictionLog {
   #health: PredictionLogHealth = {
     state: "ok",
     queued: 0,
+    oldestQueuedMs: null,
     written: 0,
     failedCommits: 0,
     rejected: 0,
+    failed: 0,
     degradedSince: null,
     lastError: null,
   };
@@ -163,9 +236,11 @@ export class PredictionLog {
   private constructor(readonly db: SqlClient, opts: PredictionLogOptions) {
     this.#opts = {
       ackTimeoutMs: opts.ackTimeoutMs ?? 10_000,
+      commitTimeoutMs: opts.commitTimeoutMs ?? opts.ackTimeoutMs ?? 10_000,
       maxGroupRows: opts.maxGroupRows ?? 2_000,
       maxQueuedRows: opts.maxQueuedRows ?? 100_000,
       retryMs: opts.retryMs ?? 50,
+      maxAttempts: opts.maxAttempts ?? 8,
       maxInFlight: opts.maxInFlight ?? 4,
     };
   }
@@ -177,7 +252,19 @@ export class PredictionLog {
 
   /** The log's state for /health. */
   health(): PredictionLogHealth {
-    return { ...this.#health, queued: this.#queuedRows };
+    const h = { ...this.#health, queued: this.#queuedRows };
+    const oldest = this.#unfinished.values().next().value;
+    if (oldest === undefined) return h;
+    const now = Date.now();
+    h.oldestQueuedMs = now - oldest.at;
+    // a commit that hangs throws nothing: what shows it is a row waiting longer than any caller
+    if (h.state === "ok" && h.oldestQueuedMs > this.#opts.ackTimeoutMs) {
+      h.state = "degraded";
+      h.degradedSince = new Date(oldest.at + this.#opts.ackTimeoutMs).toISOString();
+      h.lastError = `the oldest queued row has waited ${h.oldestQueuedMs} ms for its commit ` +
+        `(longer than ${this.#opts.ackTimeoutMs} ms); last error: ${this.#health.lastError}`;
+    }
+    return h;
   }
 
   /**
@@ -197,11 +284,14 @@ export class PredictionLog {
       );
     }
     return new Promise<void>((resolve, reject) => {
+      const now = Date.now();
       const p: Pending = {
         rows,
-        deadline: Date.now() + this.#opts.ackTimeoutMs,
+        at: now,
+        deadline: now + this.#opts.ackTimeoutMs,
         settled: false,
         done: false,
+        attempts: 0,
         resolve: () => {
           if (!p.settled) resolve();
           p.settled = true;
@@ -216,6 +306,7 @@ export class PredictionLog {
       this.#waiting.add(p);
       this.#watch();
       this.#queue.push(p);
+      this.#unfinished.add(p);
       this.#queuedRows += rows.length;
       this.#spawn();
     });
@@ -304,21 +395,29 @@ export class PredictionLog {
     }
   }
 
-  /** Commits a group; splits it when the database refuses its content. Throws when transient. */
+  /**
+   * Commits a group; splits it when the database refuses it for other than a transient reason, so
+   * the requests that can be stored are. Throws when transient, or when a request alone failed for
+   * a permanent reason and has tries left (after its other half was committed).
+   */
   async #commit(group: Pending[]): Promise<void> {
     try {
-      await this.log(group.flatMap((p) => p.rows));
+      await this.#bounded(group.flatMap((p) => p.rows));
     } catch (e) {
-      if (!isDataError(e)) throw e;
-      if (group.length === 1) {
-        this.#dequeued(group);
-        this.#health.rejected++;
-        group[0].reject(new PredictionRejected((e as Error).message));
-        return;
-      }
+      const kind = failureKind(e);
+      if (kind === "transient") throw e;
+      if (group.length === 1) return this.#refused(group[0], e, kind);
       const half = Math.ceil(group.length / 2);
-      await this.#commit(group.slice(0, half));
-      await this.#commit(group.slice(half));
+      let first: unknown;
+      for (const part of [group.slice(0, half), group.slice(half)]) {
+        try {
+          await this.#commit(part);
+        } catch (err) {
+          if (failureKind(err) === "transient") throw err;
+          first ??= err;
+        }
+      }
+      if (first !== undefined) throw first;
       return;
     }
     this.#dequeued(group);
@@ -333,8 +432,76 @@ export class PredictionLog {
     for (const p of group) p.resolve();
   }
 
+  /**
+   * {@link log} within `commitTimeoutMs`: on PostgreSQL a `statement_timeout` for the insert ends it
+   * on the server; on both backends a timer gives up on a commit that never returns (its late
+   * outcome is ignored: the retry's `on conflict do nothing` makes a late landing harmless).
+   */
+  async #bounded(rows: LoggedPrediction[]): Promise<void> {
+    const ms = this.#opts.commitTimeoutMs;
+    const insert = this.db.kind === "postgres"
+      ? this.#insertWithin(rows, ms)
+      : this.#insert(this.db, rows);
+    insert.catch(() => {}); // given up on: its rejection must not go unhandled
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // the server's timeout should answer first; the timer is for a commit nothing answers
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CommitTimeout(ms)), ms + Math.min(ms, 1_000));
+    });
+    try {
+      await Promise.race([insert, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The insert with `set local statement_timeout`, sent as one simple-protocol message (its
+   * statements are one implicit transaction, so the setting ends with it). Not an explicit
+   * transaction: postgres.js sends a ROLLBACK on a connection that was just lost and crashes the
+   * process (postgres 3.4.9, connection.js nextWrite on a null socket). The rows go in as a
+   * dollar-quoted literal with a random tag that does not occur in them (no escaping needed).
+   */
+  async #insertWithin(rows: LoggedPrediction[], ms: number): Promise<void> {
+    if (rows.length === 0) return;
+    const json = JSON.stringify(rows);
+    let tag: string;
+    do tag = `$r${crypto.randomUUID().replaceAll("-", "")}$`; while (json.includes(tag));
+    await this.db.exec(
+      `set local statement_timeout = ${Math.max(1, Math.round(ms))};
+       ${INSERT.replace("$1", `${tag}${json}${tag}`)}`,
+    );
+  }
+
+  /**
+   * One request failed alone: refused at once for its content; for a permanent error thrown again
+   * (retried after the backoff) until its `maxAttempts`-th try, then given up loudly.
+   */
+  #refused(p: Pending, e: unknown, kind: "content" | "permanent"): void {
+    const message = (e as Error)?.message ?? String(e);
+    if (kind === "content") {
+      this.#dequeued([p]);
+      this.#health.rejected++;
+      p.reject(new PredictionRejected(message));
+      return;
+    }
+    p.attempts++;
+    if (p.attempts < this.#opts.maxAttempts) throw e;
+    this.#dequeued([p]);
+    this.#health.failed++;
+    console.error(
+      `prediction log: gave up ${p.rows.length} rows (ids ${
+        p.rows.slice(0, 3).map((r) => r.id).join(", ")
+      }${p.rows.length > 3 ? ", ..." : ""}) after ${p.attempts} tries: ${message}; NOT stored`,
+    );
+    p.reject(new PredictionLogFailed(p.attempts, message));
+  }
+
   #dequeued(group: Pending[]): void {
-    for (const p of group) p.done = true;
+    for (const p of group) {
+      p.done = true;
+      this.#unfinished.delete(p);
+    }
     this.#queuedRows -= group.reduce((n, p) => n + p.rows.length, 0);
   }
 
@@ -356,14 +523,12 @@ export class PredictionLog {
    * stored is skipped, so a retried commit whose first attempt did land is not an error.
    */
   async log(rows: LoggedPrediction[]): Promise<void> {
+    await this.#insert(this.db, rows);
+  }
+
+  async #insert(db: SqlClient, rows: LoggedPrediction[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.query(
-      `insert into predictions (id, model, version, input, label, score, output)
-       select * from jsonb_to_recordset($1::text::jsonb)
-         as t(id text, model text, version int, input jsonb, label text, score double precision, output jsonb)
-       on conflict (id) do nothing`,
-      [JSON.stringify(rows)],
-    );
+    await db.query(INSERT, [JSON.stringify(rows)]);
   }
 
   /** Records the true label of a prediction; false when the id is unknown. Later labels replace earlier ones. */
