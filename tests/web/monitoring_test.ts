@@ -222,13 +222,15 @@ storeSuite("web monitoring", {
       assert.match(chart, /batch 5 \(2001-03-13\): estimated 0\.690 \[0\.660, 0\.720\]/);
       assert.match(chart, /fill="#0277bd"/, "the prior grade has its colour in the severity strip");
       // the table: AUC reference / realized / estimated, the action as the CLI prints it, reasons
-      for (const h of ["AUC reference", "AUC realized", "AUC estimated", "reasons", "action"]) {
+      for (const h of ["AUC reference", "AUC realized", "AUC estimated", "action"]) {
         assert.match(page, new RegExp(`>${h}</th>`), h);
       }
       assert.match(page, /class="action">retrain \(promoted\)</);
       assert.match(page, /class="action">recalibrate \(kept\)</);
       assert.match(page, /ROC AUC fell 0\.120 below the reference \(DeLong p = 0\.001\)/);
       assert.match(page, /\(\+1 more\)/);
+      assert.match(page, /class="reasons-row"/, "reasons sit under their batch, across the table");
+      assert.match(page, /no labels yet/, "batch 5's realized AUC is pending, and says so");
       assert.match(page, /late share moved 19% → 30% while ROC AUC held/);
       assert.match(page, /distance, late_prob \(prediction\)/);
       assert.match(page, />0\.720</);

@@ -27,7 +27,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * The x-axis: by batch date (the batch's `from`) when every batch has one, else by batch number.
- * Returns each batch's position in [0, 1] and about `n` labelled ticks.
+ * Returns each batch's position in [0, 1] and about `n` labelled ticks, each on a batch.
  */
 export function batchAxis(rows: DriftRow[], n = 8): {
   at: (i: number) => number;
@@ -38,11 +38,13 @@ export function batchAxis(rows: DriftRow[], n = 8): {
   if (rows.length > 0 && times.every((t) => Number.isFinite(t))) {
     const lo = Math.min(...times), hi = Math.max(...times);
     const span = Math.max(hi - lo, DAY_MS);
-    const step = Math.max(DAY_MS, Math.ceil(span / n / DAY_MS) * DAY_MS);
-    const ticks: { pos: number; label: string }[] = [];
-    for (let t = lo; t <= hi + 1; t += step) {
-      ticks.push({ pos: (t - lo) / span, label: new Date(t).toISOString().slice(0, 10) });
-    }
+    // ticks sit on batches (every few), so a label names a point's own date
+    const every = Math.max(1, Math.ceil(rows.length / n));
+    const ticks = times.flatMap((t, i) =>
+      i % every === 0
+        ? [{ pos: (t - lo) / span, label: new Date(t).toISOString().slice(0, 10) }]
+        : []
+    );
     return { at: (i) => (times[i] - lo) / span, ticks, title: "batch date (start of batch)" };
   }
   const last = Math.max(1, rows.length - 1);
@@ -449,7 +451,16 @@ const AucChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
               stroke-width="1.5"
               stroke-dasharray="5 2"
             />
-            <text x={cx + 3} y={t + 8} fill={AUC_COLOURS.champion}>{`v${c.from}→v${c.to}`}</text>
+            <text
+              x={cx + 3}
+              y={t + 8}
+              fill={AUC_COLOURS.champion}
+              stroke="#fff"
+              stroke-width="3"
+              paint-order="stroke"
+            >
+              {`v${c.from}→v${c.to}`}
+            </text>
             <title>
               {`champion changed from v${c.from} to v${c.to} before batch ${rows[c.i].batch}`}
             </title>
@@ -466,7 +477,14 @@ const AucChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
             stroke={AUC_COLOURS.injected}
             stroke-width="2"
           />
-          <text x={half(i, -1) + 3} y={pb - 6} fill={AUC_COLOURS.injected}>
+          <text
+            x={half(i, -1) + 3}
+            y={pb - 6}
+            fill={AUC_COLOURS.injected}
+            stroke="#fff"
+            stroke-width="3"
+            paint-order="stroke"
+          >
             {`injected: ${rows[i].injected.join(", ")}`}
           </text>
         </g>
@@ -740,16 +758,19 @@ export function foldAlerts(alerts: readonly AlertRow[]): AlertGroup[] {
 
 const when = (iso: string) => iso.replace("T", " ").slice(0, 19);
 
-/** The first reason, the rest behind a disclosure. */
+/** "why:" and the first reason (as `deno task monitoring` prints it), the rest behind a disclosure. */
 const Reasons: FC<{ reasons: string[] }> = ({ reasons }) =>
-  reasons.length === 0
-    ? <span class="muted">–</span>
-    : reasons.length === 1
-    ? <span>{reasons[0]}</span>
+  reasons.length === 0 ? <span class="muted">–</span> : reasons.length === 1
+    ? (
+      <span>
+        <span class="muted">why:</span> {reasons[0]}
+      </span>
+    )
     : (
       <details>
         <summary>
-          {reasons[0]} <span class="muted">(+{reasons.length - 1} more)</span>
+          <span class="muted">why:</span> {reasons[0]}{" "}
+          <span class="muted">(+{reasons.length - 1} more)</span>
         </summary>
         <ul style="margin:4px 0;padding-left:18px">
           {reasons.slice(1).map((x, k) => <li key={k}>{x}</li>)}
@@ -769,9 +790,11 @@ const SeverityLegend: FC = () => (
   </p>
 );
 
-const AucCell: FC<{ v: number | null; iv?: [number, number] | null }> = ({ v, iv }) => (
+const AucCell: FC<{ v: number | null; iv?: [number, number] | null; none?: string }> = (
+  { v, iv, none },
+) => (
   <td style="text-align:right;white-space:nowrap">
-    {v === null ? <span class="muted">–</span> : v.toFixed(3)}
+    {v === null ? <span class="muted" style="font-size:12px">{none ?? "–"}</span> : v.toFixed(3)}
     {iv ? <div class="muted" style="font-size:11px">{fmtInterval(iv)}</div> : null}
   </td>
 );
@@ -838,74 +861,91 @@ export const DriftPage: FC<
             <h2>Per-column statistics over batches</h2>
             <ColumnHeatmaps rows={rows} />
             <h2>Batches</h2>
-            <table class="batches">
-              <thead>
-                <tr>
-                  <th>batch</th>
-                  <th>from</th>
-                  <th>rows</th>
-                  <th>severity</th>
-                  <th>action</th>
-                  <th>champion</th>
-                  <th title="the champion's ROC AUC on its out-of-time holdout">AUC reference</th>
-                  <th title="the champion's ROC AUC on the batch's labels">AUC realized</th>
-                  <th title="estimated without labels, with its interval">AUC estimated</th>
-                  <th>drifted share</th>
-                  <th>significant changes</th>
-                  <th>reasons</th>
-                  <th>injected (truth)</th>
-                  <th>report</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...rows].reverse().map((r) => {
-                  const auc = r.metrics.roc_auc;
-                  return (
-                    <tr>
-                      <td>
-                        <a href={`/runs/${r.runId}`}>{r.batch}</a>
-                      </td>
-                      <td style="white-space:nowrap">{r.from?.slice(0, 10) ?? ""}</td>
-                      <td>{r.rows}</td>
-                      <td>
-                        {r.severity
-                          ? (
-                            <span
-                              class="state"
-                              style={`background:${SEVERITY_COLOUR[r.severity] ?? "#999"}`}
-                            >
-                              {r.severity}
-                            </span>
-                          )
-                          : null}
-                      </td>
-                      <td class="action">{actionText(r)}</td>
-                      <td>
-                        {r.championVersion === null ? "" : `${r.model} v${r.championVersion}`}
-                      </td>
-                      <AucCell v={auc?.reference ?? null} iv={auc?.referenceInterval} />
-                      <AucCell v={auc?.realized ?? null} />
-                      <AucCell v={auc?.estimated ?? null} iv={auc?.estimatedInterval} />
-                      <td>
-                        {r.driftedShare === null ? "" : `${(r.driftedShare * 100).toFixed(0)}%`}
-                      </td>
-                      <td>{r.driftedColumns.join(", ")}</td>
-                      <td class="reasons" style="max-width:360px">
-                        <Reasons reasons={r.reasons} />
-                      </td>
-                      <td>{r.injected.join(", ")}</td>
-                      <td>
-                        {r.reportHtml
-                          ? <a href={`/artifacts/${r.reportHtml}?type=html`}>HTML</a>
-                          : null} {r.reportJson
-                          ? <a href={`/artifacts/${r.reportJson}?type=json`}>JSON</a>
-                          : null}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <style>
+              {"table.batches{font-size:13px}table.batches th,table.batches td{padding:5px 7px}" +
+                "table.batches tr.has-why td{border-bottom:0}"}
+            </style>
+            <div style="overflow-x:auto">
+              <table class="batches">
+                <thead>
+                  <tr>
+                    <th>batch</th>
+                    <th>from</th>
+                    <th>severity</th>
+                    <th>action</th>
+                    <th title="the champion's version when the batch was judged">champion</th>
+                    <th title="the champion's ROC AUC on its out-of-time holdout">AUC reference</th>
+                    <th title="the champion's ROC AUC on the batch's labels">AUC realized</th>
+                    <th title="estimated without labels, with its interval">AUC estimated</th>
+                    <th title="share of columns that drifted">drifted</th>
+                    <th title="columns, data-quality checks and the prediction that changed significantly">
+                      changed
+                    </th>
+                    <th title="ground truth: drift injected into the batch">injected</th>
+                    <th>report</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {[...rows].reverse().map((r) => {
+                    const auc = r.metrics.roc_auc;
+                    const why = r.reasons.length > 0;
+                    const main = (
+                      <tr key={`b${r.id}`} class={why ? "has-why" : ""}>
+                        <td>
+                          <a href={`/runs/${r.runId}`} title={`${r.rows} rows; its run`}>
+                            {r.batch}
+                          </a>
+                        </td>
+                        <td style="white-space:nowrap">{r.from?.slice(0, 10) ?? ""}</td>
+                        <td>
+                          {r.severity
+                            ? (
+                              <span
+                                class="state"
+                                style={`background:${SEVERITY_COLOUR[r.severity] ?? "#999"}`}
+                              >
+                                {r.severity}
+                              </span>
+                            )
+                            : null}
+                        </td>
+                        <td class="action">{actionText(r)}</td>
+                        <td style="white-space:nowrap" title={r.model ?? ""}>
+                          {r.championVersion === null ? "" : `v${r.championVersion}`}
+                        </td>
+                        <AucCell v={auc?.reference ?? null} iv={auc?.referenceInterval} />
+                        <AucCell v={auc?.realized ?? null} none="no labels yet" />
+                        <AucCell v={auc?.estimated ?? null} iv={auc?.estimatedInterval} />
+                        <td>
+                          {r.driftedShare === null ? "" : `${(r.driftedShare * 100).toFixed(0)}%`}
+                        </td>
+                        <td>{r.driftedColumns.join(", ")}</td>
+                        <td>{r.injected.join(", ")}</td>
+                        <td>
+                          {r.reportHtml
+                            ? <a href={`/artifacts/${r.reportHtml}?type=html`}>HTML</a>
+                            : null} {r.reportJson
+                            ? <a href={`/artifacts/${r.reportJson}?type=json`}>JSON</a>
+                            : null}
+                        </td>
+                      </tr>
+                    );
+                    // the reasons under their batch, across the table (they are sentences)
+                    return why
+                      ? [
+                        main,
+                        <tr key={`r${r.id}`} class="reasons-row">
+                          <td></td>
+                          <td colspan={11} class="reasons" style="font-size:13px;padding-top:0">
+                            <Reasons reasons={r.reasons} />
+                          </td>
+                        </tr>,
+                      ]
+                      : main;
+                  })}
+                </tbody>
+              </table>
+            </div>
           </div>
         )}
       <h2>Alerts</h2>
@@ -932,7 +972,7 @@ export const DriftPage: FC<
                 <td title={g.latest.message}>{g.latest.title}</td>
                 <td>
                   {g.latest.runId ? <a href={`/runs/${g.latest.runId}`}>{g.latest.runId}</a> : ""}
-                  {g.count > 1 ? <span class="muted">(latest)</span> : null}
+                  {g.count > 1 && g.latest.runId ? <span class="muted">(latest)</span> : null}
                 </td>
                 <td class="muted">
                   {g.suppressed
