@@ -82,6 +82,8 @@ export interface DriftRow {
   promoted: boolean;
   /** The significant changes (columns, data-quality checks, the prediction). */
   driftedColumns: string[];
+  /** The error rate the grade controls, in words (from the stored verdict), or null. */
+  errorRate: string | null;
 }
 
 const strings = (v: unknown): string[] =>
@@ -142,6 +144,9 @@ export function driftRow(r: Record<string, unknown>): DriftRow {
     metrics: metricViews(jsonValue(r.metrics), rocAuc),
     retrained: Boolean(r.retrained),
     promoted: Boolean(r.promoted),
+    errorRate: typeof (d.verdict as { errorRate?: unknown } | undefined)?.errorRate === "string"
+      ? (d.verdict as { errorRate: string }).errorRate
+      : null,
     driftedColumns: Array.isArray(d.drifted)
       ? strings(d.drifted)
       : Object.entries(columns).filter(([, c]) => c.drifted).map(([n]) => n),

@@ -182,6 +182,7 @@ storeSuite("web monitoring", {
               ? { drifted: true, events: [{ kind: "boundary_rotation" }] }
               : { drifted: false, events: [] },
             drifted: b === 3 ? ["distance", "late_prob (prediction)"] : [],
+            verdict: { errorRate: "family-wise error rate (Holm) ≤ 0.05 over 12 checks" },
           },
         });
       }
@@ -230,6 +231,11 @@ storeSuite("web monitoring", {
       assert.match(page, /ROC AUC fell 0\.120 below the reference \(DeLong p = 0\.001\)/);
       assert.match(page, /\(\+1 more\)/);
       assert.match(page, /class="reasons-row"/, "reasons sit under their batch, across the table");
+      assert.match(
+        page,
+        /the grade&#39;s error rate: family-wise error rate \(Holm\) ≤ 0\.05 over 12 checks|the grade's error rate: family-wise error rate \(Holm\) ≤ 0\.05 over 12 checks/,
+        "the grade states the error rate it controls",
+      );
       assert.match(page, /no labels yet/, "batch 5's realized AUC is pending, and says so");
       assert.match(page, /late share moved 19% → 30% while ROC AUC held/);
       assert.match(page, /distance, late_prob \(prediction\)/);

@@ -902,6 +902,7 @@ export const DriftPage: FC<
                             ? (
                               <span
                                 class="state"
+                                title={r.errorRate ?? ""}
                                 style={`background:${SEVERITY_COLOUR[r.severity] ?? "#999"}`}
                               >
                                 {r.severity}
@@ -938,6 +939,13 @@ export const DriftPage: FC<
                           <td></td>
                           <td colspan={11} class="reasons" style="font-size:13px;padding-top:0">
                             <Reasons reasons={r.reasons} />
+                            {r.errorRate
+                              ? (
+                                <div class="muted error-rate">
+                                  {`the grade's error rate: ${r.errorRate}`}
+                                </div>
+                              )
+                              : null}
                           </td>
                         </tr>,
                       ]
