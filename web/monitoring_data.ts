@@ -40,7 +40,18 @@ export const StoredMetric = z.object({
   realized: num,
   estimated: num,
   estimatedInterval: interval,
+  departed: z.boolean().nullable().optional().catch(null),
 });
+
+/** One verdict a batch got: when it came (`batch`), again when its labels landed (`labels`). */
+const StoredVerdict = z.object({
+  at: z.string().optional().catch(undefined),
+  kind: z.string(),
+  severity: z.string(),
+  action: z.string(),
+  reasons: z.array(z.string()).catch([]),
+});
+export type VerdictView = z.infer<typeof StoredVerdict>;
 
 /** One metric of one batch, every field present (null where not stored). */
 export interface MetricView {
@@ -49,6 +60,8 @@ export interface MetricView {
   realized: number | null;
   estimated: number | null;
   estimatedInterval: [number, number] | null;
+  /** The estimated-vs-realized test said they parted (a concept signal); null: not tested. */
+  departed: boolean | null;
 }
 
 /** One monitored batch as the UI shows it. */
@@ -84,6 +97,10 @@ export interface DriftRow {
   driftedColumns: string[];
   /** The error rate the grade controls, in words (from the stored verdict), or null. */
   errorRate: string | null;
+  /** The sequential detectors' alarms after this batch (empty when none or not recorded). */
+  sequentialAlarms: string[];
+  /** Every verdict, oldest first: a second one when the labels came late (empty: not recorded). */
+  verdicts: VerdictView[];
 }
 
 const strings = (v: unknown): string[] =>
@@ -102,6 +119,7 @@ function metricViews(raw: unknown, rocAuc: number | null): Record<string, Metric
       realized: m.data.realized ?? null,
       estimated: m.data.estimated ?? null,
       estimatedInterval: m.data.estimatedInterval ?? null,
+      departed: m.data.departed ?? null,
     };
   }
   if (!out.roc_auc && rocAuc !== null) {
@@ -111,6 +129,7 @@ function metricViews(raw: unknown, rocAuc: number | null): Record<string, Metric
       realized: rocAuc,
       estimated: null,
       estimatedInterval: null,
+      departed: null,
     };
   }
   return out;
@@ -147,6 +166,13 @@ export function driftRow(r: Record<string, unknown>): DriftRow {
     errorRate: typeof (d.verdict as { errorRate?: unknown } | undefined)?.errorRate === "string"
       ? (d.verdict as { errorRate: string }).errorRate
       : null,
+    sequentialAlarms: strings((d.sequential as { alarms?: unknown } | undefined)?.alarms),
+    verdicts: Array.isArray(d.verdicts)
+      ? d.verdicts.flatMap((v) => {
+        const parsed = StoredVerdict.safeParse(v);
+        return parsed.success ? [parsed.data] : [];
+      })
+      : [],
     driftedColumns: Array.isArray(d.drifted)
       ? strings(d.drifted)
       : Object.entries(columns).filter(([, c]) => c.drifted).map(([n]) => n),

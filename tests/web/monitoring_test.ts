@@ -168,7 +168,9 @@ storeSuite("web monitoring", {
             roc_auc: {
               reference,
               realized: b === 5 ? null : 0.7 - (b === 3 ? 0.1 : 0),
-              ...(estimated ? { estimated: 0.69, estimatedInterval: [0.66, 0.72] } : {}),
+              ...(estimated
+                ? { estimated: 0.69, estimatedInterval: [0.66, 0.72], departed: b === 3 }
+                : {}),
             } as { reference: number; realized: number | null },
           },
           reasons: b === 3
@@ -183,6 +185,15 @@ storeSuite("web monitoring", {
               : { drifted: false, events: [] },
             drifted: b === 3 ? ["distance", "late_prob (prediction)"] : [],
             verdict: { errorRate: "family-wise error rate (Holm) ≤ 0.05 over 12 checks" },
+            ...(b === 3
+              ? {
+                sequential: { alarms: ["roc_auc_departure"], falseAlarmRate: "ARL0 500" },
+                verdicts: [
+                  { at: "x", kind: "batch", severity: "none", action: "log", reasons: [] },
+                  { at: "y", kind: "labels", severity: "concept", action: "retrain", reasons: [] },
+                ],
+              }
+              : {}),
           },
         });
       }
@@ -218,6 +229,12 @@ storeSuite("web monitoring", {
       assert.equal([...chart.matchAll(/class="marker injected"/g)].length, 1);
       assert.match(chart, /injected: boundary_rotation/);
       assert.equal([...chart.matchAll(/class="estimated-interval"/g)].length, 3);
+      // batch 3: the estimate and the realized value parted; the sequential detector alarmed
+      assert.equal([...chart.matchAll(/class="marker departed"/g)].length, 1);
+      assert.equal([...chart.matchAll(/class="marker sequential-alarm"/g)].length, 1);
+      assert.match(chart, /class="legend-item departed"/);
+      assert.match(chart, /class="legend-item sequential-alarm"/);
+      assert.match(chart, /sequential alarm — roc_auc_departure/);
       // realized: five points (batch 5 has no labels), the line broken nowhere else
       assert.equal([...chart.matchAll(/class="realized-point"/g)].length, 5);
       assert.match(chart, /batch 5 \(2001-03-13\): estimated 0\.690 \[0\.660, 0\.720\]/);
@@ -236,6 +253,9 @@ storeSuite("web monitoring", {
         /the grade&#39;s error rate: family-wise error rate \(Holm\) ≤ 0\.05 over 12 checks|the grade's error rate: family-wise error rate \(Holm\) ≤ 0\.05 over 12 checks/,
         "the grade states the error rate it controls",
       );
+      // both verdicts of the batch whose labels came late
+      assert.match(page, /when the batch came \(no labels\):<\/span> none → log/);
+      assert.match(page, /when its labels landed:<\/span> concept → retrain/);
       assert.match(page, /no labels yet/, "batch 5's realized AUC is pending, and says so");
       assert.match(page, /late share moved 19% → 30% while ROC AUC held/);
       assert.match(page, /distance, late_prob \(prediction\)/);
@@ -253,6 +273,7 @@ storeSuite("web monitoring", {
         realized: null,
         estimated: 0.69,
         estimatedInterval: [0.66, 0.72],
+        departed: false,
       });
       assert.equal(api.batches[3].metrics.roc_auc.estimated, null, "batch 2: no estimate");
     },
@@ -283,7 +304,8 @@ storeSuite("web monitoring", {
     assert.equal([...chart.matchAll(/class="realized-point"/g)].length, 3);
     assert.doesNotMatch(chart, /class="legend-item estimated"/);
     assert.doesNotMatch(chart, /class="estimated-interval"/);
-    assert.doesNotMatch(chart, /class="marker/);
+    assert.doesNotMatch(chart, /class="marker/, "no champion change, injection, alarm or parting");
+    assert.doesNotMatch(page, /when its labels landed/);
     assert.match(chart, /class="axis-title">batch</, "no dates: the x-axis is the batch number");
     assert.match(page, /No label-free estimate stored/);
   },

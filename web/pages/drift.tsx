@@ -77,6 +77,7 @@ const AUC_COLOURS = {
   champion: "#37474f",
   injected: "#c62828",
   injectedFill: "#fdecea",
+  alarm: "#ef6c00",
 };
 
 /** The y range of the AUC chart: every stored value, padded, on a 0.05 grid within [0, 1]. */
@@ -159,6 +160,10 @@ const AucChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
   const injected = rows.flatMap((row, i) => (row.injected.length > 0 ? [i] : []));
   const onsets = injected.filter((i) => !injected.includes(i - 1));
   const showChance = lo <= 0.5 && hi >= 0.5;
+  const departed = rows.flatMap((_, i) =>
+    auc[i]?.departed === true && auc[i]?.realized !== null ? [i] : []
+  );
+  const alarms = rows.flatMap((row, i) => (row.sequentialAlarms.length > 0 ? [i] : []));
   const legend: { key: string; label: string; symbol: unknown }[] = [
     {
       key: "realized",
@@ -217,6 +222,22 @@ const AucChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
             stroke-dasharray="2 2"
           />
         ),
+      }]
+      : []),
+    ...(departed.length > 0
+      ? [{
+        key: "departed",
+        label: "estimate and realized parted",
+        symbol: (
+          <circle cx="11" cy="0" r="6" fill="none" stroke={AUC_COLOURS.injected} stroke-width="2" />
+        ),
+      }]
+      : []),
+    ...(alarms.length > 0
+      ? [{
+        key: "sequential-alarm",
+        label: "sequential alarm",
+        symbol: <path d="M5,-5 L17,-5 L11,5 Z" fill={AUC_COLOURS.alarm} />,
       }]
       : []),
     ...(changes.length > 0
@@ -438,6 +459,38 @@ const AucChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
           </circle>
         );
       })}
+      {departed.map((i) => (
+        <circle
+          class="marker departed"
+          cx={x(i)}
+          cy={y(auc[i]!.realized!)}
+          r="8"
+          fill="none"
+          stroke={AUC_COLOURS.injected}
+          stroke-width="2"
+        >
+          <title>
+            {`batch ${rows[i].batch}${day(rows[i])}: realized ${
+              fmt3(auc[i]!.realized)
+            } outside what the estimate ${
+              fmt3(auc[i]!.estimated)
+            } allowed — the estimate assumes no concept change`}
+          </title>
+        </circle>
+      ))}
+      {alarms.map((i) => (
+        <path
+          class="marker sequential-alarm"
+          d={`M${x(i) - 6},${t - 10} L${x(i) + 6},${t - 10} L${x(i)},${t - 1} Z`}
+          fill={AUC_COLOURS.alarm}
+        >
+          <title>
+            {`batch ${rows[i].batch}${day(rows[i])}: sequential alarm — ${
+              rows[i].sequentialAlarms.join(", ")
+            }`}
+          </title>
+        </path>
+      ))}
       {changes.map((c) => {
         const cx = (x(c.i - 1) + x(c.i)) / 2;
         return (
@@ -888,7 +941,8 @@ export const DriftPage: FC<
                 <tbody>
                   {[...rows].reverse().map((r) => {
                     const auc = r.metrics.roc_auc;
-                    const why = r.reasons.length > 0;
+                    const why = r.reasons.length > 0 || r.verdicts.length > 1 ||
+                      r.sequentialAlarms.length > 0;
                     const main = (
                       <tr key={`b${r.id}`} class={why ? "has-why" : ""}>
                         <td>
@@ -939,6 +993,30 @@ export const DriftPage: FC<
                           <td></td>
                           <td colspan={11} class="reasons" style="font-size:13px;padding-top:0">
                             <Reasons reasons={r.reasons} />
+                            {r.verdicts.length > 1
+                              ? (
+                                <div class="verdicts">
+                                  {r.verdicts.map((v, k) => (
+                                    <span key={k} style="margin-right:14px">
+                                      <span class="muted">
+                                        {v.kind === "labels"
+                                          ? "when its labels landed:"
+                                          : "when the batch came (no labels):"}
+                                      </span>{" "}
+                                      {`${v.severity} → ${v.action}`}
+                                    </span>
+                                  ))}
+                                </div>
+                              )
+                              : null}
+                            {r.sequentialAlarms.length > 0
+                              ? (
+                                <div class="sequential-alarms">
+                                  <span class="muted">sequential alarm:</span>{" "}
+                                  {r.sequentialAlarms.join(", ")}
+                                </div>
+                              )
+                              : null}
                             {r.errorRate
                               ? (
                                 <div class="muted error-rate">
