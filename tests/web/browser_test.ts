@@ -108,6 +108,7 @@ export async function seedDrift(home: string) {
               ? {
                 estimated: b === 7 ? 0.69 : (realized[b] ?? 0.68) + 0.005,
                 estimatedInterval: [0.66 + (b % 2) / 100, 0.72 + (b % 2) / 100],
+                departed: realized[b] === null ? null : b === 7,
               }
               : {}),
           } as { reference: number; realized: number | null },
@@ -130,6 +131,18 @@ export async function seedDrift(home: string) {
             ? { drifted: true, events: [{ kind: "boundary_rotation" }] }
             : { drifted: false, events: [] },
           drifted: b === 4 ? ["distance", "hour"] : b === 7 ? ["late_prob (prediction)"] : [],
+          sequential: {
+            alarms: b === 7 ? ["roc_auc_departure", "score_ks"] : [],
+            falseAlarmRate: "ARL0 ≥ 500 batches",
+          },
+          ...(b === 7
+            ? {
+              verdicts: [
+                { at: "t1", kind: "batch", severity: "none", action: "log", reasons: [] },
+                { at: "t2", kind: "labels", severity: "concept", action: "retrain", reasons: [] },
+              ],
+            }
+            : {}),
           columns: Object.fromEntries(
             ["distance", "hour"].map((
               c,
@@ -280,12 +293,25 @@ Deno.test({
       assert.ok(await auc.locator("text.axis-title", { hasText: "batch date" }).isVisible());
       assert.ok(await auc.locator("text.axis-title", { hasText: "ROC AUC" }).isVisible());
       assert.ok(await auc.locator("g.x-tick >> text=2001-02-06").isVisible(), "dates on x");
-      for (const item of ["realized", "estimated", "reference", "champion-change", "injected"]) {
+      for (
+        const item of [
+          "realized",
+          "estimated",
+          "reference",
+          "champion-change",
+          "injected",
+          "departed",
+          "sequential-alarm",
+        ]
+      ) {
         assert.ok(await auc.locator(`g.legend-item.${item}`).isVisible(), `legend: ${item}`);
       }
       assert.equal(await auc.locator("g.marker.champion-change").count(), 2);
       assert.ok(await auc.locator("text=v1→v2").isVisible());
       assert.ok(await auc.locator("text=injected: boundary_rotation").isVisible());
+      assert.equal(await auc.locator("circle.marker.departed").count(), 1);
+      assert.equal(await auc.locator("path.marker.sequential-alarm").count(), 1);
+      assert.ok(await page.isVisible("text=when its labels landed:"));
       // the markers and points sit inside the plot, left to right in batch order
       const xs = await auc.locator("circle.realized-point").evaluateAll((cs) =>
         cs.map((c) => Number(c.getAttribute("cx")))

@@ -116,7 +116,7 @@ const AucChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
     );
   }
   const [lo, hi] = range;
-  const w = 820, h = 330, l = 52, r = 24, t = 52, b = 74;
+  const w = 820, h = 346, l = 52, r = 24, t = 66, b = 74; // t: room for two legend rows
   const pb = h - b; // bottom of the plot area
   const axis = batchAxis(rows);
   const x = (i: number) => l + axis.at(i) * (w - l - r);
