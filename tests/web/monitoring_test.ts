@@ -308,6 +308,21 @@ storeSuite("web monitoring", {
     assert.doesNotMatch(page, /when its labels landed/);
     assert.match(chart, /class="axis-title">batch</, "no dates: the x-axis is the batch number");
     assert.match(page, /No label-free estimate stored/);
+    // one batch with neither labels nor an estimate: the page says what the chart needs
+    await table.insert({
+      dagId: "drift_monitoring",
+      runId: 31,
+      stream: "unlabelled",
+      batch: 0,
+      rows: 10,
+      severity: "minor",
+      action: "log",
+      details: { from: "2001-02-06T00:00:00.000Z" },
+    });
+    const lone = await (await app.request("/drift?stream=unlabelled")).text();
+    assert.doesNotMatch(lone, /aria-label="champion ROC AUC per batch over time"/);
+    assert.match(lone, /No ROC AUC recorded for these batches/);
+    assert.match(lone, /aria-label="drifted share per batch"/);
   },
 
   "foldAlerts: suppressed repeats of one key fold until a sent alert of that key": () => {
