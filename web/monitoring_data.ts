@@ -9,6 +9,7 @@
  * const rows = await driftRows(store.db, { stream: "flights", limit: 200 });
  * ```
  */
+import { z } from "zod";
 import type { SqlClient } from "../runner/store/sql_client.ts";
 
 /** A jsonb value as an object (postgres.js parses it; PGlite may hand over text). */
@@ -16,9 +17,51 @@ function details(v: unknown): Record<string, unknown> {
   return (typeof v === "string" ? JSON.parse(v) : v ?? {}) as Record<string, unknown>;
 }
 
+/** A jsonb value of any shape (PGlite may hand over text). */
+const jsonValue = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
+
 async function exists(db: SqlClient, table: string): Promise<boolean> {
   const r = await db.query<{ t: string | null }>("select to_regclass($1)::text as t", [table]);
   return r[0]?.t !== null && r[0]?.t !== undefined;
+}
+
+const num = z.number().nullable().optional().catch(null);
+const interval = z.tuple([z.number(), z.number()]).nullable().optional().catch(null);
+
+/**
+ * One metric of the champion as the monitoring table stores it (`metrics` column): the reference
+ * (out-of-time holdout) value, the value realized on the batch (null without labels), and — when
+ * the loop estimated it without labels — the estimate and its interval. Any field may be absent in
+ * older rows; a malformed value reads as null rather than failing the page.
+ */
+export const StoredMetric = z.object({
+  reference: num,
+  referenceInterval: interval,
+  realized: num,
+  estimated: num,
+  estimatedInterval: interval,
+  departed: z.boolean().nullable().optional().catch(null),
+});
+
+/** One verdict a batch got: when it came (`batch`), again when its labels landed (`labels`). */
+const StoredVerdict = z.object({
+  at: z.string().optional().catch(undefined),
+  kind: z.string(),
+  severity: z.string(),
+  action: z.string(),
+  reasons: z.array(z.string()).catch([]),
+});
+export type VerdictView = z.infer<typeof StoredVerdict>;
+
+/** One metric of one batch, every field present (null where not stored). */
+export interface MetricView {
+  reference: number | null;
+  referenceInterval: [number, number] | null;
+  realized: number | null;
+  estimated: number | null;
+  estimatedInterval: [number, number] | null;
+  /** The estimated-vs-realized test said they parted (a concept signal); null: not tested. */
+  departed: boolean | null;
 }
 
 /** One monitored batch as the UI shows it. */
@@ -34,12 +77,116 @@ export interface DriftRow {
   action: string | null;
   model: string | null;
   championVersion: number | null;
+  /** The champion's realized ROC AUC on the batch (the column; also in `metrics.roc_auc`). */
   rocAuc: number | null;
   reportHtml: string | null;
   reportJson: string | null;
   columns: Record<string, { test: string; statistic: number; drifted: boolean }>;
+  /** Kinds of drift injected into the batch (ground truth); empty for a batch as it came. */
   injected: string[];
   from: string | null;
+  /** Why the batch got its severity and action. */
+  reasons: string[];
+  /** The champion's metrics by name (roc_auc, log_loss, …). */
+  metrics: Record<string, MetricView>;
+  /** A retraining (or recalibration) ran for this batch. */
+  retrained: boolean;
+  /** A new champion was promoted for this batch. */
+  promoted: boolean;
+  /** The significant changes (columns, data-quality checks, the prediction). */
+  driftedColumns: string[];
+  /** The error rate the grade controls, in words (from the stored verdict), or null. */
+  errorRate: string | null;
+  /** The sequential detectors' alarms after this batch (empty when none or not recorded). */
+  sequentialAlarms: string[];
+  /** Every verdict, oldest first: a second one when the labels came late (empty: not recorded). */
+  verdicts: VerdictView[];
+}
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+
+/** The `metrics` column as views; rows from before it existed get the AUC column as realized. */
+function metricViews(raw: unknown, rocAuc: number | null): Record<string, MetricView> {
+  const out: Record<string, MetricView> = {};
+  const obj = raw && typeof raw === "object" ? raw as Record<string, unknown> : {};
+  for (const [name, v] of Object.entries(obj)) {
+    const m = StoredMetric.safeParse(v);
+    if (!m.success) continue;
+    out[name] = {
+      reference: m.data.reference ?? null,
+      referenceInterval: m.data.referenceInterval ?? null,
+      realized: m.data.realized ?? null,
+      estimated: m.data.estimated ?? null,
+      estimatedInterval: m.data.estimatedInterval ?? null,
+      departed: m.data.departed ?? null,
+    };
+  }
+  if (!out.roc_auc && rocAuc !== null) {
+    out.roc_auc = {
+      reference: null,
+      referenceInterval: null,
+      realized: rocAuc,
+      estimated: null,
+      estimatedInterval: null,
+      departed: null,
+    };
+  }
+  return out;
+}
+
+/** The one mapping from a `drift_metrics` row to what the UI and API show. */
+export function driftRow(r: Record<string, unknown>): DriftRow {
+  const d = details(r.details);
+  const truth = d.truth as { drifted?: boolean; events?: { kind: string }[] } | undefined;
+  const columns = (d.columns ?? {}) as DriftRow["columns"];
+  const rocAuc = r.roc_auc === null || r.roc_auc === undefined ? null : Number(r.roc_auc);
+  return {
+    id: r.id as number,
+    at: new Date(r.at as string).toISOString(),
+    runId: r.run_id as number,
+    stream: r.stream as string,
+    batch: r.batch as number,
+    rows: r.rows as number,
+    driftedShare: r.drifted_share as number | null,
+    severity: r.severity as string | null,
+    action: r.action as string | null,
+    model: r.model as string | null,
+    championVersion: r.champion_version as number | null,
+    rocAuc,
+    reportHtml: r.report_html as string | null,
+    reportJson: r.report_json as string | null,
+    columns,
+    injected: truth && truth.drifted !== false ? truth.events?.map((e) => e.kind) ?? [] : [],
+    from: (d.from as string | undefined) ?? null,
+    reasons: strings(jsonValue(r.reasons)),
+    metrics: metricViews(jsonValue(r.metrics), rocAuc),
+    retrained: Boolean(r.retrained),
+    promoted: Boolean(r.promoted),
+    errorRate: typeof (d.verdict as { errorRate?: unknown } | undefined)?.errorRate === "string"
+      ? (d.verdict as { errorRate: string }).errorRate
+      : null,
+    sequentialAlarms: strings((d.sequential as { alarms?: unknown } | undefined)?.alarms),
+    verdicts: Array.isArray(d.verdicts)
+      ? d.verdicts.flatMap((v) => {
+        const parsed = StoredVerdict.safeParse(v);
+        return parsed.success ? [parsed.data] : [];
+      })
+      : [],
+    driftedColumns: Array.isArray(d.drifted)
+      ? strings(d.drifted)
+      : Object.entries(columns).filter(([, c]) => c.drifted).map(([n]) => n),
+  };
+}
+
+/**
+ * The rows of the latest pass over the stream (a run with `restart` starts the batches again at
+ * 0), as `deno task monitoring` shows them; the earlier passes are the rows before.
+ */
+export function latestPass<T extends { batch: number }>(rows: readonly T[]): T[] {
+  let start = 0;
+  for (let i = 1; i < rows.length; i++) if (rows[i].batch <= rows[i - 1].batch) start = i;
+  return rows.slice(start);
 }
 
 /** Monitored batches, oldest first (the latest `limit`). */
@@ -53,29 +200,7 @@ export async function driftRows(
        order by id desc limit $1) t order by id`,
     opts.stream ? [opts.limit ?? 500, opts.stream] : [opts.limit ?? 500],
   );
-  return rows.map((r) => {
-    const d = details(r.details);
-    const truth = d.truth as { events?: { kind: string }[] } | undefined;
-    return {
-      id: r.id as number,
-      at: new Date(r.at as string).toISOString(),
-      runId: r.run_id as number,
-      stream: r.stream as string,
-      batch: r.batch as number,
-      rows: r.rows as number,
-      driftedShare: r.drifted_share as number | null,
-      severity: r.severity as string | null,
-      action: r.action as string | null,
-      model: r.model as string | null,
-      championVersion: r.champion_version as number | null,
-      rocAuc: r.roc_auc as number | null,
-      reportHtml: r.report_html as string | null,
-      reportJson: r.report_json as string | null,
-      columns: (d.columns ?? {}) as DriftRow["columns"],
-      injected: truth?.events?.map((e) => e.kind) ?? [],
-      from: (d.from as string | undefined) ?? null,
-    };
-  });
+  return rows.map(driftRow);
 }
 
 /** The JSON report key of one monitored batch row, or null. */

@@ -5,6 +5,7 @@ import { chromium } from "playwright-core";
 import { freePort, waitForHttp } from "../net.ts";
 import { openStore } from "../../runner/store/open.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
+import { Alerter } from "../../tasks/alert/alerter.ts";
 import { syncDag } from "../../runner/cli/common.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
@@ -68,36 +69,99 @@ export function segmentEntersBox(a: Pt, b: Pt, box: Box, inset = 2): boolean {
 
 const CHROMIUM = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 
-/** Six monitored batches in the home's PGlite store, as drift_monitoring leaves them. */
-async function seedDrift(home: string) {
+/**
+ * Ten weekly monitored batches in the home's PGlite store, as drift_monitoring leaves them: a prior
+ * shift injected at batches 4–5 (recalibrated: v2), a concept change at 7 (retrained: v3), the
+ * label-free estimate from batch 2 on, the last batch's labels not in yet; and an alert sent once
+ * then suppressed three times.
+ */
+export async function seedDrift(home: string) {
   const store = await openStore({ pgliteDir: `${home}/pgdata` });
   try {
     const table = await MonitoringTable.open(store.db);
-    for (let b = 0; b < 6; b++) {
+    const grade = ["none", "none", "minor", "none", "prior", "none", "none", "concept", "none"];
+    const action = ["log", "log", "log", "log", "recalibrate", "log", "log", "retrain", "log"];
+    const realized = [0.70, 0.69, 0.71, 0.70, 0.69, 0.70, 0.68, 0.58, 0.67, null];
+    for (let b = 0; b < 10; b++) {
+      const version = b <= 4 ? 1 : b <= 7 ? 2 : 3;
+      const reference = version === 3 ? 0.68 : 0.7;
       await table.insert({
         dagId: "drift_monitoring",
         runId: 1,
         stream: "flights",
         batch: b,
         rows: 5000,
-        driftedShare: b < 3 ? 0 : 0.4,
-        severity: b < 3 ? "none" : "major",
-        action: b === 3 ? "retrained: v2 promoted" : "log",
+        driftedShare: b === 4 || b === 5 ? 0.4 : b === 7 ? 0.2 : 0,
+        severity: grade[b] ?? "none",
+        action: action[b] ?? "log",
+        retrained: b === 4 || b === 7,
+        promoted: b === 4 || b === 7,
         model: "flights_delay",
-        championVersion: b > 3 ? 2 : 1,
-        rocAuc: 0.64,
+        championVersion: version,
+        rocAuc: realized[b],
+        metrics: {
+          roc_auc: {
+            reference,
+            referenceInterval: [reference - 0.015, reference + 0.015],
+            realized: realized[b],
+            ...(b >= 2
+              ? {
+                estimated: b === 7 ? 0.69 : (realized[b] ?? 0.68) + 0.005,
+                estimatedInterval: [0.66 + (b % 2) / 100, 0.72 + (b % 2) / 100],
+                departed: realized[b] === null ? null : b === 7,
+              }
+              : {}),
+          } as { reference: number; realized: number | null },
+        },
+        reasons: b === 4
+          ? [
+            "late share moved 19.5% → 31.0% (two-sample test, p < 0.001) while ROC AUC held",
+            "covariates moved with the labels: distance, hour",
+          ]
+          : b === 7
+          ? ["ROC AUC fell 0.120 below the reference (DeLong p < 0.001, both sides' uncertainty)"]
+          : b === 2
+          ? ["hour: KS p = 0.003 after Holm (significant, small effect)"]
+          : [],
         details: {
           from: new Date(Date.UTC(2001, 1, 6 + 7 * b)).toISOString(),
+          truth: b === 4 || b === 5
+            ? { drifted: true, events: [{ kind: "prior_shift" }] }
+            : b === 7
+            ? { drifted: true, events: [{ kind: "boundary_rotation" }] }
+            : { drifted: false, events: [] },
+          drifted: b === 4 ? ["distance", "hour"] : b === 7 ? ["late_prob (prediction)"] : [],
+          sequential: {
+            alarms: b === 7 ? ["roc_auc_departure", "score_ks"] : [],
+            falseAlarmRate: "ARL0 ≥ 500 batches",
+          },
+          ...(b === 7
+            ? {
+              verdicts: [
+                { at: "t1", kind: "batch", severity: "none", action: "log", reasons: [] },
+                { at: "t2", kind: "labels", severity: "concept", action: "retrain", reasons: [] },
+              ],
+            }
+            : {}),
           columns: Object.fromEntries(
             ["distance", "hour"].map((
               c,
             ) => [c, {
-              test: "wasserstein",
-              statistic: b * 0.05,
-              drifted: b >= 3 && c === "distance",
+              test: "ks",
+              statistic: b === 4 || b === 5 ? 0.12 : 0.01 + b * 0.002,
+              drifted: (b === 4 && c === "distance") || (b === 2 && c === "hour"),
             }]),
           ),
         },
+      });
+    }
+    const alerter = await Alerter.open(store.db, { channels: [] });
+    for (let k = 0; k < 4; k++) {
+      await alerter.send({
+        level: "WARNING",
+        key: "drift:flights",
+        title: "flights: prior shift, recalibrating",
+        message: "late share moved",
       });
     }
   } finally {
@@ -221,21 +285,62 @@ Deno.test({
       // the drift dashboard, on the batches seeded before the server started
       await page.click("nav a[href='/drift']");
       await page.waitForURL(`${base}/drift`);
-      const chart = await page.locator("svg[aria-label='drifted share per batch']").boundingBox();
-      assert.ok(chart && chart.width > 500, "the share chart is drawn");
+      const auc = page.locator("svg[aria-label='champion ROC AUC per batch over time']");
+      const aucBox = await auc.boundingBox();
+      assert.ok(aucBox && aucBox.width > 600, "the AUC chart is drawn");
+      assert.equal(await auc.locator("circle.realized-point").count(), 9, "batch 9: no labels");
+      assert.equal(await auc.locator("line.estimated-interval").count(), 8);
+      assert.ok(await auc.locator("text.axis-title", { hasText: "batch date" }).isVisible());
+      assert.ok(await auc.locator("text.axis-title", { hasText: "ROC AUC" }).isVisible());
+      assert.ok(await auc.locator("g.x-tick >> text=2001-02-06").isVisible(), "dates on x");
+      for (
+        const item of [
+          "realized",
+          "estimated",
+          "reference",
+          "champion-change",
+          "injected",
+          "departed",
+          "sequential-alarm",
+        ]
+      ) {
+        assert.ok(await auc.locator(`g.legend-item.${item}`).isVisible(), `legend: ${item}`);
+      }
+      assert.equal(await auc.locator("g.marker.champion-change").count(), 2);
+      assert.ok(await auc.locator("text=v1→v2").isVisible());
+      assert.ok(await auc.locator("text=injected: boundary_rotation").isVisible());
+      assert.equal(await auc.locator("circle.marker.departed").count(), 1);
+      assert.equal(await auc.locator("path.marker.sequential-alarm").count(), 1);
+      assert.ok(await page.isVisible("text=when its labels landed:"));
+      // the markers and points sit inside the plot, left to right in batch order
+      const xs = await auc.locator("circle.realized-point").evaluateAll((cs) =>
+        cs.map((c) => Number(c.getAttribute("cx")))
+      );
+      assert.deepEqual(xs, [...xs].sort((a, b) => a - b));
       assert.equal(
         await page.locator("svg[aria-label='drifted share per batch'] circle").count(),
-        6,
+        10,
       );
       assert.ok(
         await page.locator("svg[aria-label^='per-column drift over batches'] rect.cell").count() >=
-          12,
+          20,
       );
-      assert.ok(await page.isVisible("text=retrained: v2 promoted"));
+      assert.ok(await page.isVisible("td.action:text('retrain (promoted)')"));
+      assert.ok(await page.isVisible("td.action:text('recalibrate (promoted)')"));
+      assert.ok(await page.isVisible("text=ROC AUC fell 0.120 below the reference"));
+      assert.ok(await page.isVisible("text=no labels yet"));
       assert.ok(
         await page.isVisible("svg[aria-label='drifted share per batch'] >> text=2001-02-06"),
       );
       assert.ok(await page.isVisible("svg[aria-label^='per-column drift'] g.legend"));
+      // the batch table fits the window: nothing a person needs is scrolled out of sight
+      const table = await page.locator("table.batches").boundingBox();
+      assert.ok(table && table.x + table.width <= 1200, `the table fits (${table?.width} px)`);
+      // the alerts: labelled columns, the three suppressed repeats folded into one row
+      assert.ok(await page.isVisible("table.alerts th:text('time (UTC)')"));
+      assert.equal(await page.locator("table.alerts tbody tr").count(), 2);
+      assert.ok(await page.isVisible("text=suppressed ×3 (cooldown: repeats folded)"));
+      await auc.screenshot({ path: `${SHOTS}/drift-auc.png` });
       await page.screenshot({ path: `${SHOTS}/drift.png`, fullPage: true });
 
       // Models: promote v2 with a reason; the page says so, offers the roll-back, keeps the move

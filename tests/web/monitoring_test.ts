@@ -9,6 +9,8 @@ import type { Store } from "../../runner/store/store.ts";
 import { Alerter } from "../../tasks/alert/alerter.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { createApp } from "../../web/app.tsx";
+import type { AlertRow } from "../../web/monitoring_data.ts";
+import { foldAlerts } from "../../web/pages/drift.tsx";
 import { fakeFlights } from "../dags/helpers.ts";
 import { storeSuite } from "../runner/helpers.ts";
 
@@ -130,6 +132,230 @@ storeSuite("web monitoring", {
     assert.match(metricsText, /4 prior, 5 concept/);
     assert.match(metricsText, /driftflow_alerts_total\{level="WARNING"\} 1/);
     assert.equal((await app.request("/experiments")).status, 200);
+  },
+
+  "drift page: the champion's AUC over time, with and without estimates; action, reasons; folded alerts":
+    async (store) => {
+      const { app } = await setup(store);
+      const table = await MonitoringTable.open(store.db);
+      // a first pass that a restart replaced: not charted, but said
+      await table.insert({
+        dagId: "drift_monitoring",
+        runId: 9,
+        stream: "delays",
+        batch: 0,
+        rows: 50,
+        details: {},
+      });
+      const reference = 0.72;
+      for (let b = 0; b < 6; b++) {
+        const estimated = b >= 3; // the later batches were also estimated without labels
+        await table.insert({
+          dagId: "drift_monitoring",
+          runId: 10 + b,
+          stream: "delays",
+          batch: b,
+          rows: 1000,
+          driftedShare: b === 3 ? 0.4 : 0,
+          severity: ["none", "minor", "none", "concept", "none", "prior"][b],
+          action: ["log", "log", "log", "retrain", "log", "recalibrate"][b],
+          retrained: b === 3 || b === 5,
+          promoted: b === 3,
+          model: "flights_delay",
+          championVersion: b <= 3 ? 1 : 2,
+          rocAuc: b === 5 ? null : 0.7 - (b === 3 ? 0.1 : 0),
+          metrics: {
+            roc_auc: {
+              reference,
+              realized: b === 5 ? null : 0.7 - (b === 3 ? 0.1 : 0),
+              ...(estimated
+                ? { estimated: 0.69, estimatedInterval: [0.66, 0.72], departed: b === 3 }
+                : {}),
+            } as { reference: number; realized: number | null },
+          },
+          reasons: b === 3
+            ? ["ROC AUC fell 0.120 below the reference (DeLong p = 0.001)", "persisted 2 batches"]
+            : b === 5
+            ? ["late share moved 19% → 30% while ROC AUC held"]
+            : [],
+          details: {
+            from: new Date(Date.UTC(2001, 1, 6 + 7 * b)).toISOString(),
+            truth: b === 3
+              ? { drifted: true, events: [{ kind: "boundary_rotation" }] }
+              : { drifted: false, events: [] },
+            drifted: b === 3 ? ["distance", "late_prob (prediction)"] : [],
+            verdict: { errorRate: "family-wise error rate (Holm) ≤ 0.05 over 12 checks" },
+            ...(b === 3
+              ? {
+                sequential: { alarms: ["roc_auc_departure"], falseAlarmRate: "ARL0 500" },
+                verdicts: [
+                  { at: "x", kind: "batch", severity: "none", action: "log", reasons: [] },
+                  { at: "y", kind: "labels", severity: "concept", action: "retrain", reasons: [] },
+                ],
+              }
+              : {}),
+          },
+        });
+      }
+      const alerter = await Alerter.open(store.db, { channels: [{ type: "log" }] });
+      for (let k = 0; k < 4; k++) {
+        await alerter.send({
+          level: "WARNING",
+          key: "drift:delays",
+          title: "concept drift on delays",
+          message: "m",
+        });
+      }
+      const res = await app.request("/drift?stream=delays");
+      assert.equal(res.status, 200);
+      const page = await res.text();
+      const chart = page.match(
+        /<svg[^>]*aria-label="champion ROC AUC per batch over time"[^>]*>(.*?)<\/svg>/s,
+      )?.[1];
+      assert.ok(chart, "the AUC chart is on the page");
+      // axes with labels, a legend naming every series shown, dates on the x-axis
+      assert.match(chart, /class="axis-title">batch date \(start of batch\)</);
+      assert.match(chart, /class="axis-title">champion&#39;s ROC AUC<|champion's ROC AUC</);
+      assert.match(chart, />2001-02-06</);
+      assert.match(chart, />0\.70</, "y ticks");
+      for (const item of ["realized", "estimated", "reference", "champion-change", "injected"]) {
+        assert.match(chart, new RegExp(`class="legend-item ${item}"`), item);
+      }
+      assert.match(chart, /realized \(labels\)/);
+      assert.match(chart, /estimated \(no labels\) ± interval/);
+      // markers: one champion change (v1→v2), one injection onset; three estimate intervals
+      assert.equal([...chart.matchAll(/class="marker champion-change"/g)].length, 1);
+      assert.match(chart, /v1→v2/);
+      assert.equal([...chart.matchAll(/class="marker injected"/g)].length, 1);
+      assert.match(chart, /injected: boundary_rotation/);
+      assert.equal([...chart.matchAll(/class="estimated-interval"/g)].length, 3);
+      // batch 3: the estimate and the realized value parted; the sequential detector alarmed
+      assert.equal([...chart.matchAll(/class="marker departed"/g)].length, 1);
+      assert.equal([...chart.matchAll(/class="marker sequential-alarm"/g)].length, 1);
+      assert.match(chart, /class="legend-item departed"/);
+      assert.match(chart, /class="legend-item sequential-alarm"/);
+      assert.match(chart, /sequential alarm — roc_auc_departure/);
+      // realized: five points (batch 5 has no labels), the line broken nowhere else
+      assert.equal([...chart.matchAll(/class="realized-point"/g)].length, 5);
+      assert.match(chart, /batch 5 \(2001-03-13\): estimated 0\.690 \[0\.660, 0\.720\]/);
+      assert.match(chart, /fill="#0277bd"/, "the prior grade has its colour in the severity strip");
+      // the table: AUC reference / realized / estimated, the action as the CLI prints it, reasons
+      for (const h of ["AUC reference", "AUC realized", "AUC estimated", "action"]) {
+        assert.match(page, new RegExp(`>${h}</th>`), h);
+      }
+      assert.match(page, /class="action">retrain \(promoted\)</);
+      assert.match(page, /class="action">recalibrate \(kept\)</);
+      assert.match(page, /ROC AUC fell 0\.120 below the reference \(DeLong p = 0\.001\)/);
+      assert.match(page, /\(\+1 more\)/);
+      assert.match(page, /class="reasons-row"/, "reasons sit under their batch, across the table");
+      assert.match(
+        page,
+        /the grade&#39;s error rate: family-wise error rate \(Holm\) ≤ 0\.05 over 12 checks|the grade's error rate: family-wise error rate \(Holm\) ≤ 0\.05 over 12 checks/,
+        "the grade states the error rate it controls",
+      );
+      // both verdicts of the batch whose labels came late
+      assert.match(page, /when the batch came \(no labels\):<\/span> none → log/);
+      assert.match(page, /when its labels landed:<\/span> concept → retrain/);
+      assert.match(page, /no labels yet/, "batch 5's realized AUC is pending, and says so");
+      assert.match(page, /late share moved 19% → 30% while ROC AUC held/);
+      assert.match(page, /distance, late_prob \(prediction\)/);
+      assert.match(page, />0\.720</);
+      assert.match(page, />0\.600</);
+      assert.match(page, /1 rows of earlier passes/);
+      // the alerts: one sent, three suppressed repeats folded into one row with their span
+      assert.match(page, /<th>time \(UTC\)<\/th>/);
+      assert.match(page, /suppressed ×3 \(cooldown: repeats folded\)/);
+      assert.equal([...page.matchAll(/concept drift on delays/g)].length, 2);
+      const api = await (await app.request("/api/v1/drift?stream=delays")).json();
+      assert.deepEqual(api.batches[6].metrics.roc_auc, {
+        reference,
+        referenceInterval: null,
+        realized: null,
+        estimated: 0.69,
+        estimatedInterval: [0.66, 0.72],
+        departed: false,
+      });
+      assert.equal(api.batches[3].metrics.roc_auc.estimated, null, "batch 2: no estimate");
+    },
+
+  "drift page: rows without estimates or references still chart the realized AUC": async (
+    store,
+  ) => {
+    const { app } = await setup(store);
+    const table = await MonitoringTable.open(store.db);
+    for (let b = 0; b < 3; b++) {
+      await table.insert({
+        dagId: "drift_monitoring",
+        runId: 30,
+        stream: "old",
+        batch: b,
+        rows: 10,
+        severity: "none",
+        action: "log",
+        championVersion: 1,
+        rocAuc: 0.6 + b / 100, // a row from before the metrics column: the AUC alone
+        details: {},
+      });
+    }
+    const page = await (await app.request("/drift?stream=old")).text();
+    const chart = page.match(/aria-label="champion ROC AUC per batch over time"[^>]*>(.*?)<\/svg>/s)
+      ?.[1];
+    assert.ok(chart);
+    assert.equal([...chart.matchAll(/class="realized-point"/g)].length, 3);
+    assert.doesNotMatch(chart, /class="legend-item estimated"/);
+    assert.doesNotMatch(chart, /class="estimated-interval"/);
+    assert.doesNotMatch(chart, /class="marker/, "no champion change, injection, alarm or parting");
+    assert.doesNotMatch(page, /when its labels landed/);
+    assert.match(chart, /class="axis-title">batch</, "no dates: the x-axis is the batch number");
+    assert.match(page, /No label-free estimate stored/);
+    // one batch with neither labels nor an estimate: the page says what the chart needs
+    await table.insert({
+      dagId: "drift_monitoring",
+      runId: 31,
+      stream: "unlabelled",
+      batch: 0,
+      rows: 10,
+      severity: "minor",
+      action: "log",
+      details: { from: "2001-02-06T00:00:00.000Z" },
+    });
+    const lone = await (await app.request("/drift?stream=unlabelled")).text();
+    assert.doesNotMatch(lone, /aria-label="champion ROC AUC per batch over time"/);
+    assert.match(lone, /No ROC AUC recorded for these batches/);
+    assert.match(lone, /aria-label="drifted share per batch"/);
+  },
+
+  "foldAlerts: suppressed repeats of one key fold until a sent alert of that key": () => {
+    const a = (id: number, key: string, suppressed: boolean): AlertRow => ({
+      id,
+      at: `2026-01-01T00:00:${String(id).padStart(2, "0")}.000Z`,
+      level: "WARNING",
+      key,
+      title: `t ${key}`,
+      message: "",
+      dagId: null,
+      runId: id,
+      suppressed,
+    });
+    // newest first: x suppressed ×2 (with a y between), x sent, x suppressed, x sent
+    const groups = foldAlerts([
+      a(9, "x", true),
+      a(8, "y", true),
+      a(7, "x", true),
+      a(6, "x", false),
+      a(5, "x", true),
+      a(4, "x", false),
+    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.latest.id, g.count, g.firstAt.slice(17, 19), g.suppressed]),
+      [[9, 2, "07", true], [8, 1, "08", true], [6, 1, "06", false], [5, 1, "05", true], [
+        4,
+        1,
+        "04",
+        false,
+      ]],
+    );
+    return Promise.resolve();
   },
 
   "predict: validated rows, ids, logged; feedback and evaluation; health checks the champion":

@@ -1,7 +1,9 @@
 /**
- * The drift dashboard: per stream, the drifted share and severity of each batch over time (SVG),
- * a heatmap of per-column statistics over batches, the batch table with links to each HTML report,
- * and the latest alerts.
+ * The drift dashboard: per stream, the champion's ROC AUC over time (realized, estimated with its
+ * interval, the reference band; markers where the champion changed and where drift was injected),
+ * the drifted share and severity of each batch (SVG), a heatmap per statistic of per-column drift
+ * over batches, the batch table (AUC, action and its reasons, links to each HTML report) — the same
+ * as `deno task monitoring` and the demo's table — and the alerts with suppressed repeats folded.
  *
  * @example
  * ```tsx
@@ -9,7 +11,7 @@
  * ```
  */
 import type { FC } from "hono/jsx";
-import type { AlertRow, DriftRow } from "../monitoring_data.ts";
+import { type AlertRow, type DriftRow, latestPass } from "../monitoring_data.ts";
 import { Layout } from "./layout.tsx";
 
 export const SEVERITY_COLOUR: Record<string, string> = {
@@ -25,7 +27,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * The x-axis: by batch date (the batch's `from`) when every batch has one, else by batch number.
- * Returns each batch's position in [0, 1] and about `n` labelled ticks.
+ * Returns each batch's position in [0, 1] and about `n` labelled ticks, each on a batch.
  */
 export function batchAxis(rows: DriftRow[], n = 8): {
   at: (i: number) => number;
@@ -36,11 +38,13 @@ export function batchAxis(rows: DriftRow[], n = 8): {
   if (rows.length > 0 && times.every((t) => Number.isFinite(t))) {
     const lo = Math.min(...times), hi = Math.max(...times);
     const span = Math.max(hi - lo, DAY_MS);
-    const step = Math.max(DAY_MS, Math.ceil(span / n / DAY_MS) * DAY_MS);
-    const ticks: { pos: number; label: string }[] = [];
-    for (let t = lo; t <= hi + 1; t += step) {
-      ticks.push({ pos: (t - lo) / span, label: new Date(t).toISOString().slice(0, 10) });
-    }
+    // ticks sit on batches (every few), so a label names a point's own date
+    const every = Math.max(1, Math.ceil(rows.length / n));
+    const ticks = times.flatMap((t, i) =>
+      i % every === 0
+        ? [{ pos: (t - lo) / span, label: new Date(t).toISOString().slice(0, 10) }]
+        : []
+    );
     return { at: (i) => (times[i] - lo) / span, ticks, title: "batch date (start of batch)" };
   }
   const last = Math.max(1, rows.length - 1);
@@ -53,6 +57,520 @@ export function batchAxis(rows: DriftRow[], n = 8): {
     title: "batch",
   };
 }
+
+/** The action as the monitoring table prints it: "retrain (promoted)", "retrain (kept)", "log". */
+export function actionText(r: Pick<DriftRow, "action" | "retrained" | "promoted">): string {
+  return (r.action ?? "") + (r.promoted ? " (promoted)" : r.retrained ? " (kept)" : "");
+}
+
+const fmt3 = (v: number | null | undefined) => v === null || v === undefined ? "–" : v.toFixed(3);
+const fmtInterval = (iv: [number, number] | null) =>
+  iv ? `[${iv[0].toFixed(3)}, ${iv[1].toFixed(3)}]` : "";
+const day = (r: DriftRow) => (r.from ? ` (${r.from.slice(0, 10)})` : "");
+
+const AUC_COLOURS = {
+  realized: "#17324d",
+  estimated: "#00838f",
+  reference: "#8d6e63",
+  band: "#efe6e1",
+  chance: "#9e9e9e",
+  champion: "#37474f",
+  injected: "#c62828",
+  injectedFill: "#fdecea",
+  alarm: "#ef6c00",
+};
+
+/** The y range of the AUC chart: every stored value, padded, on a 0.05 grid within [0, 1]. */
+export function aucRange(rows: DriftRow[]): [number, number] | null {
+  const vs = rows.flatMap((r) => {
+    const m = r.metrics.roc_auc;
+    if (!m) return [];
+    return [
+      m.realized,
+      m.reference,
+      m.estimated,
+      ...(m.referenceInterval ?? []),
+      ...(m.estimatedInterval ?? []),
+    ].filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  });
+  if (vs.length === 0) return null;
+  const lo = Math.max(0, Math.floor((Math.min(...vs) - 0.02) / 0.05) * 0.05);
+  const hi = Math.min(1, Math.ceil((Math.max(...vs) + 0.02) / 0.05) * 0.05);
+  return [lo, Math.max(hi, lo + 0.05)];
+}
+
+/**
+ * The champion's ROC AUC per batch over time: realized (solid), estimated without labels with its
+ * interval (dashed, when stored), the reference (out-of-time holdout) as a line or band per batch,
+ * the chance level, markers where the champion changed and where drift was injected, and a strip
+ * of each batch's severity under the x-axis.
+ */
+const AucChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
+  const range = aucRange(rows);
+  if (!range) {
+    return (
+      <p class="muted">
+        No ROC AUC recorded for these batches (no labels and no estimate): the chart needs the
+        champion's realized or estimated AUC.
+      </p>
+    );
+  }
+  const [lo, hi] = range;
+  const w = 820, h = 346, l = 52, r = 24, t = 66, b = 74; // t: room for two legend rows
+  const pb = h - b; // bottom of the plot area
+  const axis = batchAxis(rows);
+  const x = (i: number) => l + axis.at(i) * (w - l - r);
+  const y = (v: number) => t + (hi - v) / (hi - lo) * (pb - t);
+  // each batch owns the span halfway to its neighbours (one batch: a fixed width)
+  const half = (i: number, dir: -1 | 1) => {
+    const j = i + dir;
+    const d = j >= 0 && j < rows.length
+      ? Math.abs(x(j) - x(i)) / 2
+      : rows.length > 1
+      ? Math.abs(x(i) - x(i - dir)) / 2
+      : 20;
+    return Math.max(l, Math.min(w - r, x(i) + dir * d));
+  };
+  const auc = rows.map((row) => row.metrics.roc_auc);
+  const step = hi - lo > 0.3 ? 0.1 : 0.05;
+  const yTicks: number[] = [];
+  for (let v = lo; v <= hi + 1e-9; v += step) yTicks.push(Math.round(v * 100) / 100);
+  const segments = (get: (i: number) => number | null | undefined) => {
+    const out: string[] = [];
+    let cur: string[] = [];
+    rows.forEach((_, i) => {
+      const v = get(i);
+      if (v === null || v === undefined) {
+        if (cur.length > 1) out.push(cur.join(" "));
+        cur = [];
+      } else cur.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+    });
+    if (cur.length > 1) out.push(cur.join(" "));
+    return out;
+  };
+  const hasEstimate = auc.some((m) => m?.estimated !== null && m?.estimated !== undefined);
+  const hasReference = auc.some((m) => m?.reference !== null && m?.reference !== undefined);
+  const hasBand = auc.some((m) => m?.referenceInterval);
+  const changes = rows.flatMap((row, i) =>
+    i > 0 && row.championVersion !== null && rows[i - 1].championVersion !== null &&
+      row.championVersion !== rows[i - 1].championVersion
+      ? [{ i, from: rows[i - 1].championVersion, to: row.championVersion }]
+      : []
+  );
+  const injected = rows.flatMap((row, i) => (row.injected.length > 0 ? [i] : []));
+  const onsets = injected.filter((i) => !injected.includes(i - 1));
+  const showChance = lo <= 0.5 && hi >= 0.5;
+  const departed = rows.flatMap((_, i) =>
+    auc[i]?.departed === true && auc[i]?.realized !== null ? [i] : []
+  );
+  const alarms = rows.flatMap((row, i) => (row.sequentialAlarms.length > 0 ? [i] : []));
+  const legend: { key: string; label: string; symbol: unknown }[] = [
+    {
+      key: "realized",
+      label: "realized (labels)",
+      symbol: (
+        <g>
+          <line x1="0" x2="22" y1="0" y2="0" stroke={AUC_COLOURS.realized} stroke-width="2" />
+          <circle cx="11" cy="0" r="3.5" fill={AUC_COLOURS.realized} />
+        </g>
+      ),
+    },
+    ...(hasEstimate
+      ? [{
+        key: "estimated",
+        label: "estimated (no labels) ± interval",
+        symbol: (
+          <g>
+            <line
+              x1="0"
+              x2="22"
+              y1="0"
+              y2="0"
+              stroke={AUC_COLOURS.estimated}
+              stroke-width="2"
+              stroke-dasharray="4 3"
+            />
+            <line x1="11" x2="11" y1="-6" y2="6" stroke={AUC_COLOURS.estimated} />
+            <circle cx="11" cy="0" r="3.5" fill="#fff" stroke={AUC_COLOURS.estimated} />
+          </g>
+        ),
+      }]
+      : []),
+    ...(hasReference
+      ? [{
+        key: "reference",
+        label: hasBand ? "reference ± interval" : "reference (holdout)",
+        symbol: (
+          <g>
+            {hasBand ? <rect x="0" y="-6" width="22" height="12" fill={AUC_COLOURS.band} /> : null}
+            <line x1="0" x2="22" y1="0" y2="0" stroke={AUC_COLOURS.reference} stroke-width="2" />
+          </g>
+        ),
+      }]
+      : []),
+    ...(showChance
+      ? [{
+        key: "chance",
+        label: "chance (0.5)",
+        symbol: (
+          <line
+            x1="0"
+            x2="22"
+            y1="0"
+            y2="0"
+            stroke={AUC_COLOURS.chance}
+            stroke-dasharray="2 2"
+          />
+        ),
+      }]
+      : []),
+    ...(departed.length > 0
+      ? [{
+        key: "departed",
+        label: "estimate and realized parted",
+        symbol: (
+          <circle cx="11" cy="0" r="6" fill="none" stroke={AUC_COLOURS.injected} stroke-width="2" />
+        ),
+      }]
+      : []),
+    ...(alarms.length > 0
+      ? [{
+        key: "sequential-alarm",
+        label: "sequential alarm",
+        symbol: <path d="M5,-5 L17,-5 L11,5 Z" fill={AUC_COLOURS.alarm} />,
+      }]
+      : []),
+    ...(changes.length > 0
+      ? [{
+        key: "champion-change",
+        label: "champion changed",
+        symbol: (
+          <line
+            x1="11"
+            x2="11"
+            y1="-7"
+            y2="7"
+            stroke={AUC_COLOURS.champion}
+            stroke-width="2"
+            stroke-dasharray="5 2"
+          />
+        ),
+      }]
+      : []),
+    ...(injected.length > 0
+      ? [{
+        key: "injected",
+        label: "drift injected",
+        symbol: (
+          <g>
+            <rect x="2" y="-7" width="18" height="14" fill={AUC_COLOURS.injectedFill} />
+            <line x1="2" x2="2" y1="-7" y2="7" stroke={AUC_COLOURS.injected} stroke-width="2" />
+          </g>
+        ),
+      }]
+      : []),
+  ];
+  // legend items laid out left to right, wrapping onto a second row
+  let lx = l, ly = 14;
+  const placed = legend.map((item) => {
+    const width = 30 + item.label.length * 6 + 14;
+    if (lx + width > w - r) {
+      lx = l;
+      ly += 18;
+    }
+    const at = { ...item, x: lx, y: ly };
+    lx += width;
+    return at;
+  });
+  const stripY = pb + 46;
+  return (
+    <svg
+      width={w}
+      height={h}
+      viewBox={`0 0 ${w} ${h}`}
+      role="img"
+      aria-label="champion ROC AUC per batch over time"
+      font-size="11"
+      class="auc-chart"
+    >
+      {injected.map((i) => (
+        <rect
+          class="marker injected"
+          x={half(i, -1)}
+          y={t}
+          width={half(i, 1) - half(i, -1)}
+          height={pb - t}
+          fill={AUC_COLOURS.injectedFill}
+        >
+          <title>
+            {`batch ${rows[i].batch}${day(rows[i])}: injected ${rows[i].injected.join(", ")}`}
+          </title>
+        </rect>
+      ))}
+      {yTicks.map((v) => (
+        <g class="y-tick">
+          <line x1={l} x2={w - r} y1={y(v)} y2={y(v)} stroke="#e5e8ec" />
+          <text x={l - 5} y={y(v) + 4} text-anchor="end">{v.toFixed(2)}</text>
+        </g>
+      ))}
+      {rows.map((_, i) => {
+        const ref = auc[i];
+        if (!ref || ref.reference === null) return null;
+        const [x0, x1] = [half(i, -1), half(i, 1)];
+        return (
+          <g class="reference">
+            {ref.referenceInterval
+              ? (
+                <rect
+                  x={x0}
+                  width={x1 - x0}
+                  y={y(Math.min(hi, ref.referenceInterval[1]))}
+                  height={Math.max(
+                    0,
+                    y(Math.max(lo, ref.referenceInterval[0])) -
+                      y(Math.min(hi, ref.referenceInterval[1])),
+                  )}
+                  fill={AUC_COLOURS.band}
+                />
+              )
+              : null}
+            <line
+              x1={x0}
+              x2={x1}
+              y1={y(ref.reference)}
+              y2={y(ref.reference)}
+              stroke={AUC_COLOURS.reference}
+              stroke-width="2"
+            >
+              <title>
+                {`batch ${rows[i].batch}${day(rows[i])}: reference ${fmt3(ref.reference)} ${
+                  fmtInterval(ref.referenceInterval)
+                }`}
+              </title>
+            </line>
+          </g>
+        );
+      })}
+      {showChance
+        ? (
+          <g class="threshold chance">
+            <line
+              x1={l}
+              x2={w - r}
+              y1={y(0.5)}
+              y2={y(0.5)}
+              stroke={AUC_COLOURS.chance}
+              stroke-dasharray="2 2"
+            />
+            <text x={w - r - 2} y={y(0.5) - 3} text-anchor="end" fill="#757575">
+              chance 0.5
+            </text>
+          </g>
+        )
+        : null}
+      <line x1={l} x2={w - r} y1={pb} y2={pb} stroke="#6b7785" />
+      <line x1={l} x2={l} y1={t} y2={pb} stroke="#6b7785" />
+      {axis.ticks.map((tk) => (
+        <g class="x-tick">
+          <line
+            x1={l + tk.pos * (w - l - r)}
+            x2={l + tk.pos * (w - l - r)}
+            y1={pb}
+            y2={pb + 4}
+            stroke="#6b7785"
+          />
+          <text x={l + tk.pos * (w - l - r)} y={pb + 16} text-anchor="middle">{tk.label}</text>
+        </g>
+      ))}
+      <text x={(w + l - r) / 2} y={pb + 32} text-anchor="middle" class="axis-title">
+        {axis.title}
+      </text>
+      <text
+        x={14}
+        y={(t + pb) / 2}
+        text-anchor="middle"
+        transform={`rotate(-90 14 ${(t + pb) / 2})`}
+        class="axis-title"
+      >
+        champion's ROC AUC
+      </text>
+      {segments((i) => auc[i]?.estimated).map((pts) => (
+        <polyline
+          class="estimated"
+          points={pts}
+          fill="none"
+          stroke={AUC_COLOURS.estimated}
+          stroke-width="1.5"
+          stroke-dasharray="4 3"
+        />
+      ))}
+      {segments((i) => auc[i]?.realized).map((pts) => (
+        <polyline
+          class="realized"
+          points={pts}
+          fill="none"
+          stroke={AUC_COLOURS.realized}
+          stroke-width="2"
+        />
+      ))}
+      {rows.map((row, i) => {
+        const m = auc[i];
+        if (!m || m.estimated === null) return null;
+        const iv = m.estimatedInterval;
+        return (
+          <g class="estimated-point">
+            {iv
+              ? (
+                <line
+                  class="estimated-interval"
+                  x1={x(i)}
+                  x2={x(i)}
+                  y1={y(Math.min(hi, iv[1]))}
+                  y2={y(Math.max(lo, iv[0]))}
+                  stroke={AUC_COLOURS.estimated}
+                  stroke-width="1.5"
+                />
+              )
+              : null}
+            <circle cx={x(i)} cy={y(m.estimated)} r="4" fill="#fff" stroke={AUC_COLOURS.estimated}>
+              <title>
+                {`batch ${row.batch}${day(row)}: estimated ${fmt3(m.estimated)} ${fmtInterval(iv)}`}
+              </title>
+            </circle>
+          </g>
+        );
+      })}
+      {rows.map((row, i) => {
+        const m = auc[i];
+        if (!m || m.realized === null) return null;
+        return (
+          <circle
+            class="realized-point"
+            cx={x(i)}
+            cy={y(m.realized)}
+            r="4"
+            fill={AUC_COLOURS.realized}
+          >
+            <title>
+              {`batch ${row.batch}${day(row)}: realized ${fmt3(m.realized)}, reference ${
+                fmt3(m.reference)
+              }; ${row.severity ?? "?"} → ${actionText(row)}`}
+            </title>
+          </circle>
+        );
+      })}
+      {departed.map((i) => (
+        <circle
+          class="marker departed"
+          cx={x(i)}
+          cy={y(auc[i]!.realized!)}
+          r="8"
+          fill="none"
+          stroke={AUC_COLOURS.injected}
+          stroke-width="2"
+        >
+          <title>
+            {`batch ${rows[i].batch}${day(rows[i])}: realized ${
+              fmt3(auc[i]!.realized)
+            } outside what the estimate ${
+              fmt3(auc[i]!.estimated)
+            } allowed — the estimate assumes no concept change`}
+          </title>
+        </circle>
+      ))}
+      {alarms.map((i) => (
+        <path
+          class="marker sequential-alarm"
+          d={`M${x(i) - 6},${t - 10} L${x(i) + 6},${t - 10} L${x(i)},${t - 1} Z`}
+          fill={AUC_COLOURS.alarm}
+        >
+          <title>
+            {`batch ${rows[i].batch}${day(rows[i])}: sequential alarm — ${
+              rows[i].sequentialAlarms.join(", ")
+            }`}
+          </title>
+        </path>
+      ))}
+      {changes.map((c) => {
+        const cx = (x(c.i - 1) + x(c.i)) / 2;
+        return (
+          <g class="marker champion-change">
+            <line
+              x1={cx}
+              x2={cx}
+              y1={t - 4}
+              y2={pb}
+              stroke={AUC_COLOURS.champion}
+              stroke-width="1.5"
+              stroke-dasharray="5 2"
+            />
+            <text
+              x={cx + 3}
+              y={t + 8}
+              fill={AUC_COLOURS.champion}
+              stroke="#fff"
+              stroke-width="3"
+              paint-order="stroke"
+            >
+              {`v${c.from}→v${c.to}`}
+            </text>
+            <title>
+              {`champion changed from v${c.from} to v${c.to} before batch ${rows[c.i].batch}`}
+            </title>
+          </g>
+        );
+      })}
+      {onsets.map((i) => (
+        <g class="marker injected-onset">
+          <line
+            x1={half(i, -1)}
+            x2={half(i, -1)}
+            y1={t - 4}
+            y2={pb}
+            stroke={AUC_COLOURS.injected}
+            stroke-width="2"
+          />
+          <text
+            x={half(i, -1) + 3}
+            y={pb - 6}
+            fill={AUC_COLOURS.injected}
+            stroke="#fff"
+            stroke-width="3"
+            paint-order="stroke"
+          >
+            {`injected: ${rows[i].injected.join(", ")}`}
+          </text>
+        </g>
+      ))}
+      <g class="severity-strip">
+        <text x={l - 5} y={stripY + 9} text-anchor="end">severity</text>
+        {rows.map((row, i) => (
+          <rect
+            x={half(i, -1) + 0.5}
+            y={stripY}
+            width={Math.max(1, half(i, 1) - half(i, -1) - 1)}
+            height="12"
+            fill={SEVERITY_COLOUR[row.severity ?? "none"] ?? "#999"}
+          >
+            <title>
+              {`batch ${row.batch}${day(row)}: ${row.severity ?? "not graded"} → ${
+                actionText(row) || "no action"
+              }`}
+            </title>
+          </rect>
+        ))}
+      </g>
+      <g class="legend">
+        {placed.map((item) => (
+          <g class={`legend-item ${item.key}`} transform={`translate(${item.x} ${item.y})`}>
+            {item.symbol}
+            <text x="28" y="4">{item.label}</text>
+          </g>
+        ))}
+      </g>
+    </svg>
+  );
+};
 
 /** Drifted share per batch over time, points coloured by severity. */
 const ShareChart: FC<{ rows: DriftRow[] }> = ({ rows }) => {
@@ -255,128 +773,305 @@ const ColumnHeatmaps: FC<{ rows: DriftRow[] }> = ({ rows }) => {
   );
 };
 
+/** Alerts as the page lists them: a sent alert alone, repeated suppressed ones folded into one. */
+export interface AlertGroup {
+  /** The newest alert of the group. */
+  latest: AlertRow;
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  suppressed: boolean;
+}
+
+/**
+ * Folds suppressed repeats (same key, level and title, with no sent alert of that key between
+ * them) into one group with their count and first/last time. Input and output newest first.
+ */
+export function foldAlerts(alerts: readonly AlertRow[]): AlertGroup[] {
+  const out: AlertGroup[] = [];
+  const open = new Map<string, AlertGroup>();
+  for (const a of alerts) {
+    if (!a.suppressed) {
+      open.delete(a.key);
+      out.push({ latest: a, count: 1, firstAt: a.at, lastAt: a.at, suppressed: false });
+      continue;
+    }
+    const g = open.get(a.key);
+    if (g && g.latest.level === a.level && g.latest.title === a.title) {
+      g.count++;
+      g.firstAt = a.at < g.firstAt ? a.at : g.firstAt;
+      continue;
+    }
+    const fresh = { latest: a, count: 1, firstAt: a.at, lastAt: a.at, suppressed: true };
+    open.set(a.key, fresh);
+    out.push(fresh);
+  }
+  return out;
+}
+
+const when = (iso: string) => iso.replace("T", " ").slice(0, 19);
+
+/** "why:" and the first reason (as `deno task monitoring` prints it), the rest behind a disclosure. */
+const Reasons: FC<{ reasons: string[] }> = ({ reasons }) =>
+  reasons.length === 0 ? <span class="muted">–</span> : reasons.length === 1
+    ? (
+      <span>
+        <span class="muted">why:</span> {reasons[0]}
+      </span>
+    )
+    : (
+      <details>
+        <summary>
+          <span class="muted">why:</span> {reasons[0]}{" "}
+          <span class="muted">(+{reasons.length - 1} more)</span>
+        </summary>
+        <ul style="margin:4px 0;padding-left:18px">
+          {reasons.slice(1).map((x, k) => <li key={k}>{x}</li>)}
+        </ul>
+      </details>
+    );
+
+const SeverityLegend: FC = () => (
+  <p class="severity-legend">
+    <span class="muted" style="margin-right:8px">severity:</span>
+    {Object.entries(SEVERITY_COLOUR).map(([s, c]) => (
+      <span style="margin-right:10px">
+        <span class="sq" style={`background:${c}`}></span>
+        {s}
+      </span>
+    ))}
+  </p>
+);
+
+const AucCell: FC<{ v: number | null; iv?: [number, number] | null; none?: string }> = (
+  { v, iv, none },
+) => (
+  <td style="text-align:right;white-space:nowrap">
+    {v === null ? <span class="muted" style="font-size:12px">{none ?? "–"}</span> : v.toFixed(3)}
+    {iv ? <div class="muted" style="font-size:11px">{fmtInterval(iv)}</div> : null}
+  </td>
+);
+
 export const DriftPage: FC<
   { streams: string[]; stream: string | null; rows: DriftRow[]; alerts: AlertRow[] }
-> = (p) => (
-  <Layout title="Drift">
-    <h1>Drift {p.stream ? `· ${p.stream}` : ""}</h1>
-    {p.streams.length > 1
-      ? (
-        <p>
-          {p.streams.map((s) => (
-            <a href={`/drift?stream=${encodeURIComponent(s)}`} style="margin-right:12px">{s}</a>
-          ))}
-        </p>
-      )
-      : null}
-    {p.rows.length === 0
-      ? (
-        <p class="muted">
-          No monitored batch yet: run <code>drift_monitoring</code> (or{" "}
-          <code>deno task demo</code>).
-        </p>
-      )
-      : (
-        <div>
-          <h2>Drifted share and severity per batch</h2>
-          <ShareChart rows={p.rows} />
+> = (p) => {
+  const rows = latestPass(p.rows);
+  const alerts = foldAlerts(p.alerts);
+  return (
+    <Layout title="Drift">
+      <h1>Drift {p.stream ? `· ${p.stream}` : ""}</h1>
+      {p.streams.length > 1
+        ? (
           <p>
-            {Object.entries(SEVERITY_COLOUR).map(([s, c]) => (
-              <span style="margin-right:10px">
-                <span class="sq" style={`background:${c}`}></span>
-                {s}
-              </span>
+            {p.streams.map((s) => (
+              <a href={`/drift?stream=${encodeURIComponent(s)}`} style="margin-right:12px">{s}</a>
             ))}
           </p>
-          <h2>Per-column statistics over batches</h2>
-          <ColumnHeatmaps rows={p.rows} />
-          <h2>Batches</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>batch</th>
-                <th>from</th>
-                <th>rows</th>
-                <th>drifted share</th>
-                <th>drifted columns</th>
-                <th>severity</th>
-                <th>action</th>
-                <th>champion</th>
-                <th>ROC AUC</th>
-                <th>injected</th>
-                <th>report</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...p.rows].reverse().map((r) => (
-                <tr>
-                  <td>
-                    <a href={`/runs/${r.runId}`}>{r.batch}</a>
-                  </td>
-                  <td>{r.from?.slice(0, 10) ?? ""}</td>
-                  <td>{r.rows}</td>
-                  <td>{r.driftedShare === null ? "" : `${(r.driftedShare * 100).toFixed(0)}%`}</td>
-                  <td>
-                    {Object.entries(r.columns).filter(([, c]) => c.drifted).map(([n]) => n).join(
-                      ", ",
-                    )}
-                  </td>
-                  <td>
-                    {r.severity
-                      ? (
-                        <span
-                          class="state"
-                          style={`background:${SEVERITY_COLOUR[r.severity] ?? "#999"}`}
-                        >
-                          {r.severity}
-                        </span>
-                      )
-                      : null}
-                  </td>
-                  <td>{r.action ?? ""}</td>
-                  <td>{r.championVersion === null ? "" : `${r.model} v${r.championVersion}`}</td>
-                  <td>{r.rocAuc === null ? "" : r.rocAuc.toFixed(3)}</td>
-                  <td>{r.injected.join(", ")}</td>
-                  <td>
-                    {r.reportHtml
-                      ? <a href={`/artifacts/${r.reportHtml}?type=html`}>HTML</a>
-                      : null}{" "}
-                    {r.reportJson
-                      ? <a href={`/artifacts/${r.reportJson}?type=json`}>JSON</a>
-                      : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    <h2>Alerts</h2>
-    {p.alerts.length === 0 ? <p class="muted">No alerts.</p> : (
-      <table>
-        <thead>
-          <tr>
-            <th>when</th>
-            <th>level</th>
-            <th>key</th>
-            <th>title</th>
-            <th>run</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.alerts.map((a) => (
+        )
+        : null}
+      {p.rows.length === 0
+        ? (
+          <p class="muted">
+            No monitored batch yet: run <code>drift_monitoring</code> (or{" "}
+            <code>deno task demo</code>).
+          </p>
+        )
+        : (
+          <div>
+            {p.rows.length > rows.length
+              ? (
+                <p class="muted">
+                  The latest pass over the stream ({rows.length} batches);{" "}
+                  {p.rows.length - rows.length}{" "}
+                  rows of earlier passes (a restarted stream starts again at batch 0) are in the API
+                  (<a href={`/api/v1/drift?stream=${encodeURIComponent(p.stream ?? "")}`}>JSON</a>).
+                </p>
+              )
+              : null}
+            <h2>The champion's ROC AUC over time</h2>
+            <AucChart rows={rows} />
+            <SeverityLegend />
+            {rows.some((r) =>
+                r.metrics.roc_auc?.estimated !== null &&
+                r.metrics.roc_auc?.estimated !== undefined
+              )
+              ? (
+                <p class="muted">
+                  The estimate (confidence-based, from the champion's calibrated scores) needs no
+                  labels; it holds under covariate shift, not under a concept change — where it
+                  parts from the realized AUC, the relation between features and label moved.
+                </p>
+              )
+              : (
+                <p class="muted">
+                  No label-free estimate stored for these batches: the chart shows the realized AUC
+                  where labels were available.
+                </p>
+              )}
+            <h2>Drifted share and severity per batch</h2>
+            <ShareChart rows={rows} />
+            <SeverityLegend />
+            <h2>Per-column statistics over batches</h2>
+            <ColumnHeatmaps rows={rows} />
+            <h2>Batches</h2>
+            <style>
+              {"table.batches{font-size:13px}table.batches th,table.batches td{padding:5px 7px}" +
+                "table.batches tr.has-why td{border-bottom:0}"}
+            </style>
+            <div style="overflow-x:auto">
+              <table class="batches">
+                <thead>
+                  <tr>
+                    <th>batch</th>
+                    <th>from</th>
+                    <th>severity</th>
+                    <th>action</th>
+                    <th title="the champion's version when the batch was judged">champion</th>
+                    <th title="the champion's ROC AUC on its out-of-time holdout">AUC reference</th>
+                    <th title="the champion's ROC AUC on the batch's labels">AUC realized</th>
+                    <th title="estimated without labels, with its interval">AUC estimated</th>
+                    <th title="share of columns that drifted">drifted</th>
+                    <th title="columns, data-quality checks and the prediction that changed significantly">
+                      changed
+                    </th>
+                    <th title="ground truth: drift injected into the batch">injected</th>
+                    <th>report</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {[...rows].reverse().map((r) => {
+                    const auc = r.metrics.roc_auc;
+                    const why = r.reasons.length > 0 || r.verdicts.length > 1 ||
+                      r.sequentialAlarms.length > 0;
+                    const main = (
+                      <tr key={`b${r.id}`} class={why ? "has-why" : ""}>
+                        <td>
+                          <a href={`/runs/${r.runId}`} title={`${r.rows} rows; its run`}>
+                            {r.batch}
+                          </a>
+                        </td>
+                        <td style="white-space:nowrap">{r.from?.slice(0, 10) ?? ""}</td>
+                        <td>
+                          {r.severity
+                            ? (
+                              <span
+                                class="state"
+                                title={r.errorRate ?? ""}
+                                style={`background:${SEVERITY_COLOUR[r.severity] ?? "#999"}`}
+                              >
+                                {r.severity}
+                              </span>
+                            )
+                            : null}
+                        </td>
+                        <td class="action">{actionText(r)}</td>
+                        <td style="white-space:nowrap" title={r.model ?? ""}>
+                          {r.championVersion === null ? "" : `v${r.championVersion}`}
+                        </td>
+                        <AucCell v={auc?.reference ?? null} iv={auc?.referenceInterval} />
+                        <AucCell v={auc?.realized ?? null} none="no labels yet" />
+                        <AucCell v={auc?.estimated ?? null} iv={auc?.estimatedInterval} />
+                        <td>
+                          {r.driftedShare === null ? "" : `${(r.driftedShare * 100).toFixed(0)}%`}
+                        </td>
+                        <td>{r.driftedColumns.join(", ")}</td>
+                        <td>{r.injected.join(", ")}</td>
+                        <td>
+                          {r.reportHtml
+                            ? <a href={`/artifacts/${r.reportHtml}?type=html`}>HTML</a>
+                            : null} {r.reportJson
+                            ? <a href={`/artifacts/${r.reportJson}?type=json`}>JSON</a>
+                            : null}
+                        </td>
+                      </tr>
+                    );
+                    // the reasons under their batch, across the table (they are sentences)
+                    return why
+                      ? [
+                        main,
+                        <tr key={`r${r.id}`} class="reasons-row">
+                          <td></td>
+                          <td colspan={11} class="reasons" style="font-size:13px;padding-top:0">
+                            <Reasons reasons={r.reasons} />
+                            {r.verdicts.length > 1
+                              ? (
+                                <div class="verdicts">
+                                  {r.verdicts.map((v, k) => (
+                                    <span key={k} style="margin-right:14px">
+                                      <span class="muted">
+                                        {v.kind === "labels"
+                                          ? "when its labels landed:"
+                                          : "when the batch came (no labels):"}
+                                      </span>{" "}
+                                      {`${v.severity} → ${v.action}`}
+                                    </span>
+                                  ))}
+                                </div>
+                              )
+                              : null}
+                            {r.sequentialAlarms.length > 0
+                              ? (
+                                <div class="sequential-alarms">
+                                  <span class="muted">sequential alarm:</span>{" "}
+                                  {r.sequentialAlarms.join(", ")}
+                                </div>
+                              )
+                              : null}
+                            {r.errorRate
+                              ? (
+                                <div class="muted error-rate">
+                                  {`the grade's error rate: ${r.errorRate}`}
+                                </div>
+                              )
+                              : null}
+                          </td>
+                        </tr>,
+                      ]
+                      : main;
+                  })}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        )}
+      <h2>Alerts</h2>
+      {alerts.length === 0 ? <p class="muted">No alerts.</p> : (
+        <table class="alerts">
+          <thead>
             <tr>
-              <td>{a.at.replace("T", " ").slice(0, 19)}</td>
-              <td>{a.level}</td>
-              <td>{a.key}</td>
-              <td title={a.message}>{a.title}</td>
-              <td>{a.runId ? <a href={`/runs/${a.runId}`}>{a.runId}</a> : ""}</td>
-              <td class="muted">{a.suppressed ? "suppressed (cooldown)" : ""}</td>
+              <th>time (UTC)</th>
+              <th>level</th>
+              <th>alert key</th>
+              <th>title</th>
+              <th>run</th>
+              <th>delivery</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    )}
-  </Layout>
-);
+          </thead>
+          <tbody>
+            {alerts.map((g) => (
+              <tr class={g.suppressed ? "suppressed" : "sent"}>
+                <td style="white-space:nowrap">
+                  {g.count > 1 ? `${when(g.firstAt)} – ${when(g.lastAt)}` : when(g.lastAt)}
+                </td>
+                <td>{g.latest.level}</td>
+                <td>{g.latest.key}</td>
+                <td title={g.latest.message}>{g.latest.title}</td>
+                <td>
+                  {g.latest.runId ? <a href={`/runs/${g.latest.runId}`}>{g.latest.runId}</a> : ""}
+                  {g.count > 1 && g.latest.runId ? <span class="muted">(latest)</span> : null}
+                </td>
+                <td class="muted">
+                  {g.suppressed
+                    ? g.count > 1
+                      ? `suppressed ×${g.count} (cooldown: repeats folded)`
+                      : "suppressed (cooldown)"
+                    : "sent"}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Layout>
+  );
+};
