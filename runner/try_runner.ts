@@ -237,7 +237,9 @@ export async function runTry(
       // In a worker the outcome goes to the outbox before anything else is written: if the worker
       // dies from here on, the next worker here records it instead of running the task again.
       if (opts.outbox) await hold();
-      await log.close();
+      // The last log lines are written beside the outcome, not before it: while the database is
+      // down the outcome is what must be held first (and said so), the log follows it.
+      const logClosed = log.close();
       try {
         // Skips are stored before the success, so no other process sees the branch done while the
         // tasks it did not follow still look undecided.
@@ -268,6 +270,8 @@ export async function runTry(
         error = `the try succeeded but its outcome could not be stored: ${(e as Error).message}`;
         log0(`${name}: ${error}`);
         await release();
+      } finally {
+        await logClosed;
       }
       if (error === null) {
         if (!recorded) lost("success");
