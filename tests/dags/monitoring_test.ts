@@ -212,3 +212,81 @@ storeTest(
     }
   },
 );
+
+storeTest(
+  "drift_monitoring: labelsDelay 2 — judged first without labels, again when they land",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "late",
+        batchSize: 2000,
+        labelsDelay: 2,
+        batchDir: `${s.dir}/batches-late`,
+        alerts: s.alerts,
+      };
+      const table = await MonitoringTable.open(store.db);
+      const runBatch = async (b: number) => {
+        const r = await runDag(store, driftMonitoring, params, {
+          dags: DAGS,
+          artifactsDir: `${s.dir}/a`,
+          logicalDate: new Date(Date.UTC(2026, 2, 1, b)),
+        });
+        assert.equal(r.state, "success", `batch ${b}`);
+        return r;
+      };
+      await runBatch(0);
+      let rows = await table.list("late");
+      // first verdict: no labels — estimate with interval, realized null, no concept/prior grade
+      const first = rows[0].metrics.roc_auc;
+      assert.equal(first.realized, null);
+      assert.equal(rows[0].rocAuc, null);
+      assert.ok(first.estimated! > 0.5 && first.estimated! < 1, JSON.stringify(first));
+      const [lo, hi] = first.estimatedInterval!;
+      assert.ok(lo < first.estimated! && first.estimated! < hi, JSON.stringify(first));
+      assert.ok(first.reference! > 0.5, "the reference AUC is known");
+      assert.ok(!["concept", "prior"].includes(rows[0].severity ?? ""), rows[0].severity ?? "");
+      await runBatch(1);
+      await runBatch(2);
+      rows = await table.list("late");
+      // batch 0's labels landed with batch 2: realized filled, a second verdict beside the first
+      const b0 = rows[0].metrics.roc_auc;
+      assert.ok(b0.realized! > 0.5, JSON.stringify(b0));
+      assert.equal(rows[0].rocAuc, b0.realized);
+      assert.equal(typeof b0.departed, "boolean");
+      const v0 = rows[0].details.verdicts as { kind: string; reasons: string[] }[];
+      assert.deepEqual(v0.map((v) => v.kind), ["batch", "labels"]);
+      assert.ok(v0[1].reasons.some((r) => /estimated .* vs realized/.test(r)), v0[1].reasons[0]);
+      assert.equal(rows[1].metrics.roc_auc.realized, null, "batch 1's labels land with batch 3");
+      assert.equal(rows[2].metrics.roc_auc.realized, null);
+      await runBatch(3);
+      const doc = MonitoringDocument.parse(
+        JSON.parse(await monitoringReport(store.db, "late", { json: true })),
+      );
+      assert.equal(doc.version, 1);
+      assert.deepEqual(doc.batches.map((b) => b.batch), [0, 1, 2, 3]);
+      for (const [i, b] of doc.batches.entries()) {
+        const auc = b.metrics.roc_auc!;
+        assert.ok(auc.estimated! > 0.5 && auc.estimatedInterval!.length === 2, JSON.stringify(auc));
+        assert.equal(auc.realized === null, i >= 2, `batch ${i}: ${JSON.stringify(auc)}`);
+        assert.equal(b.verdicts!.length, i >= 2 ? 1 : 2, `batch ${i}`);
+        // the detectors' state carried from batch to batch through the store (one run each)
+        assert.equal(b.sequential!.batches, i + 1, `batch ${i}`);
+        assert.ok(b.sequential!.detectors.roc_auc_estimated, JSON.stringify(b.sequential));
+        assert.match(b.sequential!.falseAlarmRate, /ARL0/);
+      }
+      // the departure detector saw the two labelled batches (0 and 1), stored with batch 3
+      const dep = doc.batches[3].sequential!.detectors.roc_auc_departure;
+      assert.equal(dep.kind, "page_hinkley");
+      const state = (await table.list("late"))[3].details.sequentialState as {
+        detectors: Record<string, { batches: number }>;
+      };
+      assert.equal(state.detectors.roc_auc_departure.batches, 2);
+      assert.equal(state.detectors.prediction.batches, 4);
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
