@@ -290,3 +290,68 @@ storeTest(
     }
   },
 );
+
+storeTest(
+  "drift_monitoring: a concept change is caught when the labels land, and that verdict retrains",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "late-concept",
+        batchSize: 2000,
+        labelsDelay: 1,
+        batchDir: `${s.dir}/batches-late-concept`,
+        alerts: s.alerts,
+        training: { data: s.data.reference, initialRows: 7000, trials: 1, rounds: 20 },
+        events: [{
+          atBatch: 1,
+          // finite bounds: the defaults (±Infinity) do not survive the params' JSON
+          drift: {
+            kind: "label_flip",
+            target: "late",
+            column: "distance",
+            min: 0,
+            max: 1e9,
+            share: 0.5,
+            positiveShare: "free",
+          },
+        }],
+      };
+      const runs = [];
+      for (let b = 0; b < 3; b++) {
+        runs.push(
+          await runDag(store, driftMonitoring, params, {
+            dags: DAGS,
+            artifactsDir: `${s.dir}/a`,
+            logicalDate: new Date(Date.UTC(2026, 3, 1, b)),
+          }),
+        );
+        assert.equal(
+          runs[b].state,
+          "success",
+          `batch ${b}: ${
+            JSON.stringify(runs[b].taskInstances.filter((t) => t.state === "failed"))
+          }`,
+        );
+      }
+      const rows = await (await MonitoringTable.open(store.db)).list("late-concept");
+      // batch 1 came with the same covariates and no labels: nothing to see on its first verdict
+      assert.equal(runs[1].stateOf("retrain"), "skipped", rows[1].reasons.join("; "));
+      assert.notEqual(rows[1].severity, "concept");
+      // its labels landed with batch 2: the second verdict is a concept change and retrains
+      const v1 = rows[1].details.verdicts as { kind: string; severity: string; action: string }[];
+      assert.deepEqual(v1.map((v) => v.kind), ["batch", "labels"]);
+      assert.equal(v1[1].severity, "concept", JSON.stringify(v1[1]));
+      assert.equal(v1[1].action, "retrain");
+      assert.equal(runs[2].stateOf("alert"), "success");
+      assert.equal(runs[2].stateOf("retrain"), "success");
+      assert.equal(rows[1].retrained, true, "the outcome is recorded on the batch it concerns");
+      const auc = rows[1].metrics.roc_auc;
+      assert.ok(auc.realized! < auc.estimated!, JSON.stringify(auc));
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
