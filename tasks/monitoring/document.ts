@@ -137,7 +137,10 @@ export function monitoringDocument(
 const num = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined ? "–" : v.toFixed(digits);
 
-/** The document as table rows (header first): AUC, the action and its first reason. */
+/**
+ * The document as table rows (header first): AUC (reference, estimated without labels, realized),
+ * the action and its first reason.
+ */
 export function monitoringTableRows(doc: MonitoringDocument, { width = 70 } = {}): string[][] {
   const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
   return [
@@ -149,6 +152,7 @@ export function monitoringTableRows(doc: MonitoringDocument, { width = 70 } = {}
       "action",
       "champion",
       "AUC ref",
+      "AUC est",
       "AUC realized",
       "drifted columns",
       "reason",
@@ -161,6 +165,7 @@ export function monitoringTableRows(doc: MonitoringDocument, { width = 70 } = {}
       (b.action ?? "") + (b.promoted ? " (promoted)" : b.retrained ? " (kept)" : ""),
       b.championVersion === null ? "" : `v${b.championVersion}`,
       num(b.metrics.roc_auc?.reference),
+      num(b.metrics.roc_auc?.estimated),
       num(b.metrics.roc_auc?.realized),
       b.driftedColumns.join(", "),
       cut(b.reasons[0] ?? ""),
