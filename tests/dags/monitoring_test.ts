@@ -355,3 +355,49 @@ storeTest(
     }
   },
 );
+
+storeTest(
+  "drift_monitoring: a prior shift seen when the labels land recalibrates on that batch",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "late-prior",
+        batchSize: 3000,
+        labelsDelay: 1,
+        batchDir: `${s.dir}/batches-late-prior`,
+        alerts: s.alerts,
+        events: [{
+          atBatch: 1,
+          drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
+        }],
+      };
+      const runs = [];
+      for (let b = 0; b < 3; b++) {
+        runs.push(
+          await runDag(store, driftMonitoring, params, {
+            dags: DAGS,
+            artifactsDir: `${s.dir}/a`,
+            logicalDate: new Date(Date.UTC(2026, 4, 1, b)),
+          }),
+        );
+        assert.equal(runs[b].state, "success", `batch ${b}`);
+      }
+      const rows = await (await MonitoringTable.open(store.db)).list("late-prior");
+      assert.notEqual(rows[1].severity, "prior", "no labels on the first verdict: no prior grade");
+      const v1 = rows[1].details.verdicts as { kind: string; severity: string; action: string }[];
+      assert.deepEqual(v1.map((v) => v.kind), ["batch", "labels"]);
+      assert.equal(v1[1].severity, "prior", JSON.stringify(v1[1]));
+      assert.equal(runs[2].stateOf("recalibrate"), "success");
+      assert.equal(runs[2].stateOf("retrain"), "skipped");
+      const registry = await ModelRegistry.open(store.db);
+      const versions = (await registry.models()).find((m) => m.name === "flights_delay")!.versions;
+      const recal = versions.find((v) => v.params.recalibration !== undefined);
+      assert.ok(recal, "a recalibrated version is registered from batch 1's labels");
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
