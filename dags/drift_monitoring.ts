@@ -28,7 +28,13 @@ import { sampleRows } from "../tasks/data/table.ts";
 import { ColumnOptions } from "../tasks/drift/detect.ts";
 import { DriftEvent } from "../tasks/drift/inject.ts";
 import { renderDriftReportHtml } from "../tasks/drift/report_html.ts";
-import { DriftReport } from "../tasks/drift/schema.ts";
+import { type Action, DriftReport } from "../tasks/drift/schema.ts";
+import {
+  fitReferenceCbpe,
+  judgeLateLabels,
+  monitorBatch,
+  monitoringFields,
+} from "../tasks/drift/batch_monitor.ts";
 import { streamBatch } from "../tasks/monitoring/batches.ts";
 import { championReference, referenceAtPrior, scoreTable } from "../tasks/monitoring/champion.ts";
 import { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
@@ -42,6 +48,21 @@ import {
   JudgePolicy,
   metricPairs,
 } from "../tasks/monitoring/judge.ts";
+import {
+  departureReasons,
+  labelledBatchIndex,
+  labelledHistoryFrom,
+  type MonitoredMetricPair,
+  previousSequentialState,
+  referenceAuc,
+  rowOfBatch,
+  sequentialSummary,
+  strongerAction,
+  verdictsOf,
+  withEstimates,
+  withRealized,
+  withSequentialAlarms,
+} from "../tasks/monitoring/late_labels.ts";
 import { MonitoringTable } from "../tasks/monitoring/metrics_table.ts";
 import { getTable, pick } from "../tasks/monitoring/tables.ts";
 
@@ -75,11 +96,28 @@ const params = z.object({
   policy: JudgePolicy.prefault({}),
   actions: ActionOverrides.default({}),
   alerts: AlertConfig.default(AlertConfig.parse({ channels: [{ type: "log" }] })),
+  /**
+   * Batches until a batch's labels arrive (0: with the batch). Batch t is judged first without
+   * its labels (covariates, scores, CBPE's estimated performance; no concept or prior grade), and
+   * again when batch t + labelsDelay runs: realized metrics, estimated vs realized, the labelled
+   * grade — a second verdict that can retrain or recalibrate through the same routes.
+   */
+  labelsDelay: z.number().int().nonnegative().default(0),
+  /** The sequential detectors: family ARL0 (batches between false alarms) and the detector. */
+  sequential: z.object({
+    arl0: z.number().min(2).default(200),
+    detector: z.enum(["cusum", "page_hinkley"]).default("cusum"),
+  }).prefault({}),
   /** Conf passed on to `training` when it is triggered (window, trials…). */
   training: z.record(z.string(), z.unknown()).default({}),
 });
 
 type State = { index: number; batches: string[] };
+
+/** Where batch `index` of a stream is written. */
+function batchPath(p: { batchDir: string; streamName: string }, index: number): string {
+  return `${p.batchDir}/${p.streamName}-batch-${String(index).padStart(4, "0")}.parquet`;
+}
 
 /** Sends the batch's drift alert at `level`. */
 async function driftAlert(
@@ -136,7 +174,7 @@ export default dag({
       const b = await streamBatch({ ...p, index });
       if (!b) return { done: true as const, index, rows: 0 };
       await Deno.mkdir(p.batchDir, { recursive: true });
-      const path = `${p.batchDir}/${p.streamName}-batch-${String(index).padStart(4, "0")}.parquet`;
+      const path = batchPath(p, index);
       await writeParquet(path, b.table);
       ctx.log(
         `rows ${b.start}..${b.end} → ${path}; injected: ${
@@ -184,7 +222,7 @@ export default dag({
       const columns = [...p.features, p.target];
       const score = (t: Parameters<typeof scoreTable>[2]) =>
         scoreTable(onnx, model, t, p.positiveLabel, SCORE);
-      const reference = referenceAtPrior(
+      const reference = await score(referenceAtPrior(
         sampleRows(
           pick(await getTable(ctx, champion.reference), columns, "reference"),
           p.referenceRows,
@@ -194,26 +232,103 @@ export default dag({
         p.positiveLabel,
         champion.positiveShare,
         p.seed,
+      ));
+      // with labelsDelay the batch is judged on what it has: no target column until it lands
+      const labelsNow = p.labelsDelay === 0;
+      const current = await score(
+        pick(await getTable(ctx, batch.path), labelsNow ? columns : p.features, batch.path),
       );
-      const current = pick(await getTable(ctx, batch.path), columns, batch.path);
-      const report = batchReport({
-        reference: await score(reference),
-        current: await score(current),
-        features: p.features,
-        target: p.target,
-        prediction: SCORE,
-        positiveLabel: p.positiveLabel,
-        seed: p.seed,
-        policy: { ...p.policy, columns: { ...p.policy.columns, ...p.columns } },
-      });
+      const policy = { ...p.policy, columns: { ...p.policy.columns, ...p.columns } };
+      const judgeAgainst = (t: typeof current, target: string | undefined) =>
+        batchReport({
+          reference,
+          current: t,
+          features: p.features,
+          target,
+          prediction: SCORE,
+          positiveLabel: p.positiveLabel,
+          seed: p.seed,
+          policy,
+        });
+      const report = judgeAgainst(current, labelsNow ? p.target : undefined);
       const title = `${p.streamName} batch ${batch.index} (${
         batch.from?.slice(0, 10) ?? ""
       }) vs ${p.model} v${champion.version}`;
       const html = await ctx.putArtifact(renderDriftReportHtml(report, { title }));
       const json = await ctx.putArtifact(JSON.stringify(report));
-      const metrics = metricPairs(report);
       const drifted = driftedColumns(report);
-      const row = await (await MonitoringTable.open(ctx.db)).insert({
+
+      // performance without labels (CBPE on the champion's scored reference) and the sequential
+      // detectors, resumed from the state stored with the previous batch of this champion
+      const table = await MonitoringTable.open(ctx.db);
+      const before = await table.list(p.streamName);
+      const monitorOptions = {
+        target: p.target,
+        prediction: SCORE,
+        positiveLabel: p.positiveLabel,
+        columns: p.features,
+        alpha: p.policy.alpha,
+        arl0: p.sequential.arl0,
+        detector: p.sequential.detector,
+        seed: p.seed,
+      };
+      const cbpe = fitReferenceCbpe(reference, monitorOptions);
+      const monitored = monitorBatch(
+        reference,
+        current,
+        monitorOptions,
+        previousSequentialState(before, batch.index, champion.version),
+        cbpe,
+      );
+      let state = monitored.sequential.state;
+      const metrics = withEstimates(
+        metricPairs(report),
+        monitoringFields(monitored),
+        referenceAuc(reference, p.target, p.positiveLabel, SCORE),
+      );
+
+      // the labels of batch t = index − labelsDelay land now: realized metrics on its row, the
+      // estimated-vs-realized test and the departure detector, its labelled report to grade
+      const t = labelledBatchIndex(batch.index, p.labelsDelay);
+      const lateRow = t === null ? undefined : rowOfBatch(before, t);
+      let late = null;
+      if (t !== null && lateRow) {
+        const path = typeof lateRow.details.path === "string"
+          ? lateRow.details.path
+          : batchPath(p, t);
+        const labelled = await score(pick(await getTable(ctx, path), columns, path));
+        const lateReport = judgeAgainst(labelled, p.target);
+        const j = judgeLateLabels(reference, labelled, monitorOptions, state, cbpe);
+        state = j.state;
+        await table.update(lateRow.id, {
+          rocAuc: j.realized?.roc_auc ?? null,
+          metrics: withRealized(
+            lateRow.metrics as Record<string, MonitoredMetricPair>,
+            j.realized,
+            j.comparison,
+          ),
+        });
+        late = {
+          batch: t,
+          row: lateRow.id,
+          path,
+          report: await ctx.putArtifact(JSON.stringify(lateReport)),
+          realized: j.realized?.roc_auc ?? null,
+          reasons: departureReasons(j.comparison),
+          alarms: j.signal?.alarm ? [j.signal.detector] : [],
+        };
+        ctx.log(
+          `labels of batch ${t} landed: ROC AUC realized ${
+            j.realized?.roc_auc.toFixed(4) ?? "–"
+          } (estimated ${j.comparison?.roc_auc.estimated.toFixed(4) ?? "–"})`,
+        );
+      }
+      const summary = sequentialSummary(
+        state,
+        monitored.sequential.alarms,
+        monitored.sequential.falseAlarmRate,
+      );
+      const row = await table.insert({
         dagId: ctx.dagId,
         runId: ctx.runId,
         stream: p.streamName,
@@ -232,6 +347,10 @@ export default dag({
           drifted,
           from: batch.from,
           to: batch.to,
+          path: batch.path,
+          labelsDelay: p.labelsDelay,
+          sequential: summary,
+          sequentialState: state,
           columns: Object.fromEntries(
             report.columns.map((c) => [c.column, {
               test: c.test,
@@ -242,12 +361,25 @@ export default dag({
           ),
         },
       });
+      const auc = metrics.roc_auc;
       ctx.log(
-        `significant: ${drifted.join(", ") || "nothing"}; ROC AUC ${
-          metrics.roc_auc?.realized?.toFixed(4)
-        } (reference ${metrics.roc_auc?.reference?.toFixed(4)})`,
+        `significant: ${drifted.join(", ") || "nothing"}; ROC AUC estimated ${
+          auc?.estimated?.toFixed(4)
+        } [${auc?.estimatedInterval?.map((v) => v.toFixed(4)).join(", ")}], realized ${
+          auc?.realized?.toFixed(4) ?? "(labels later)"
+        } (reference ${auc?.reference?.toFixed(4)}); sequential alarms: ${
+          summary.alarms.join(", ") || "none"
+        }`,
       );
-      return { report: json, html, row, rocAuc: metrics.roc_auc?.realized ?? null };
+      return {
+        report: json,
+        html,
+        row,
+        rocAuc: auc?.realized ?? null,
+        alarms: summary.alarms,
+        falseAlarmRate: summary.falseAlarmRate,
+        late,
+      };
     },
   })
   .task("evaluate_severity", {
@@ -255,27 +387,98 @@ export default dag({
     run: async (ctx) => {
       const p = ctx.params;
       const d = ctx.xcom("detect_drift");
-      const report = DriftReport.parse(
-        JSON.parse(new TextDecoder().decode(await ctx.getArtifact(d.report))),
-      );
+      const batch = ctx.xcom("simulate_batch");
+      const version = ctx.xcom("get_champion").version;
+      const readReport = async (key: string) =>
+        DriftReport.parse(JSON.parse(new TextDecoder().decode(await ctx.getArtifact(key))));
       const table = await MonitoringTable.open(ctx.db);
-      const history = historyFrom(
-        await table.list(p.streamName),
-        ctx.xcom("get_champion").version,
-        ctx.xcom("get_iteration_state").index,
+      const rows = await table.list(p.streamName);
+      const index = ctx.xcom("get_iteration_state").index;
+      const j = gradeReport(
+        await readReport(d.report),
+        p.policy,
+        historyFrom(rows, version, index),
       );
-      const j = gradeReport(report, p.policy, history);
-      const action = actionFor(j.severity, p.actions);
-      const row = (await table.list(p.streamName)).find((r) => r.id === d.row);
+      const first = withSequentialAlarms(j.severity, j.reasons, d.alarms, d.falseAlarmRate);
+      const action = actionFor(first.severity, p.actions);
+      const at = new Date().toISOString();
+      const row = rows.find((r) => r.id === d.row);
       await table.update(d.row, {
-        severity: j.severity,
+        severity: first.severity,
         action,
-        reasons: j.reasons,
-        details: { ...row?.details, verdict: j.verdict },
+        reasons: first.reasons,
+        details: {
+          ...row?.details,
+          verdict: j.verdict,
+          verdicts: [{
+            at,
+            kind: "batch",
+            severity: first.severity,
+            action,
+            reasons: first.reasons,
+          }],
+        },
       });
-      for (const r of j.reasons) ctx.log(r);
-      ctx.log(`${j.severity} → ${action} (${j.verdict.errorRate ?? ""})`);
-      return { severity: j.severity, reasons: j.reasons, errorRate: j.verdict.errorRate, action };
+      // the run acts on the stronger of this batch's verdict and the late-labelled one's
+      let outcome = {
+        severity: first.severity as string,
+        reasons: first.reasons,
+        errorRate: j.verdict.errorRate,
+        action: action as Action,
+        // the batch whose row records the outcome, and its labelled data (recalibration)
+        actedOn: {
+          batch: index,
+          row: d.row,
+          path: batch.done || p.labelsDelay ? null : batch.path,
+        },
+      };
+      if (d.late) {
+        const lj = gradeReport(
+          await readReport(d.late.report),
+          p.policy,
+          labelledHistoryFrom(rows, version, d.late.batch),
+        );
+        const second = withSequentialAlarms(
+          lj.severity,
+          [...lj.reasons, ...d.late.reasons],
+          d.late.alarms,
+          d.falseAlarmRate,
+        );
+        const lateAction = actionFor(second.severity, p.actions);
+        const lateRow = rows.find((r) => r.id === d.late!.row);
+        await table.update(d.late.row, {
+          details: {
+            ...lateRow?.details,
+            labelledVerdict: lj.verdict,
+            verdicts: [...(lateRow ? verdictsOf(lateRow) : []), {
+              at,
+              kind: "labels",
+              severity: second.severity,
+              action: lateAction,
+              reasons: second.reasons,
+            }],
+          },
+        });
+        const lateReasons = second.reasons.map((r) =>
+          `batch ${d.late!.batch} (labels landed): ${r}`
+        );
+        for (const r of lateReasons) ctx.log(r);
+        const stronger = strongerAction(action, lateAction) !== action;
+        outcome = {
+          severity: stronger ? second.severity : first.severity,
+          reasons: stronger
+            ? [...lateReasons, ...first.reasons]
+            : [...first.reasons, ...lateReasons],
+          errorRate: stronger ? lj.verdict.errorRate : j.verdict.errorRate,
+          action: strongerAction(action, lateAction),
+          actedOn: stronger
+            ? { batch: d.late.batch, row: d.late.row, path: d.late.path }
+            : outcome.actedOn,
+        };
+      }
+      for (const r of first.reasons) ctx.log(r);
+      ctx.log(`${outcome.severity} → ${outcome.action} (${outcome.errorRate ?? ""})`);
+      return outcome;
     },
   })
   .branch("route", {
@@ -297,10 +500,9 @@ export default dag({
     wait: true,
     conf: (ctx) => {
       const batch = ctx.xcom("simulate_batch");
-      const seen = [
-        ...ctx.xcom("get_iteration_state").batches,
-        ...(batch.done ? [] : [batch.path]),
-      ];
+      // only the batches whose labels have landed (all of them when labelsDelay is 0)
+      const all = [...ctx.xcom("get_iteration_state").batches, ...(batch.done ? [] : [batch.path])];
+      const seen = all.slice(0, Math.max(0, all.length - ctx.params.labelsDelay));
       return { ...ctx.params.training, batches: seen, model: ctx.params.model };
     },
   })
@@ -311,7 +513,7 @@ export default dag({
       const after =
         (await (await ModelRegistry.open(ctx.db)).resolve(`${ctx.params.model}@champion`)).version;
       const changed = after !== before;
-      await (await MonitoringTable.open(ctx.db)).update(ctx.xcom("detect_drift").row, {
+      await (await MonitoringTable.open(ctx.db)).update(ctx.xcom("evaluate_severity").actedOn.row, {
         retrained: true,
         promoted: changed,
       });
@@ -323,18 +525,23 @@ export default dag({
     deps: ["route"],
     run: async (ctx) => {
       const p = ctx.params;
-      const batch = ctx.xcom("simulate_batch");
-      if (batch.done) throw new Error("unreachable: no batch");
+      const acted = ctx.xcom("evaluate_severity").actedOn;
+      if (acted.path === null) {
+        throw new Error(
+          `recalibrate: batch ${acted.batch} has no labels yet (labelsDelay ${p.labelsDelay}); ` +
+            "only a verdict given with labels can recalibrate",
+        );
+      }
       const r = await recalibrateChampion({
         registry: await ModelRegistry.open(ctx.db),
         artifacts: ctx.artifacts,
         model: p.model,
         newPrior: "labels",
-        labelledBatch: pick(await getTable(ctx, batch.path), [...p.features, p.target], batch.path),
-        reason: `${p.streamName} batch ${batch.index}: ${ctx.xcom("evaluate_severity").reasons[0]}`,
+        labelledBatch: pick(await getTable(ctx, acted.path), [...p.features, p.target], acted.path),
+        reason: `${p.streamName} batch ${acted.batch}: ${ctx.xcom("evaluate_severity").reasons[0]}`,
         runId: ctx.runId,
       });
-      await (await MonitoringTable.open(ctx.db)).update(ctx.xcom("detect_drift").row, {
+      await (await MonitoringTable.open(ctx.db)).update(acted.row, {
         promoted: r.promoted,
       });
       ctx.log(r.verdict.reason);

@@ -17,6 +17,39 @@ import type { MetricsRow } from "./metrics_table.ts";
 export const MetricPairSchema = z.object({
   reference: z.number().nullable(),
   realized: z.number().nullable(),
+  /** CBPE's estimate from the batch's scores, without labels. */
+  estimated: z.number().optional(),
+  /** The estimate's (1 − α) prediction interval for the realized value. */
+  estimatedInterval: z.tuple([z.number(), z.number()]).optional(),
+  /** The estimated-vs-realized test said they parted (a concept signal); null without labels. */
+  departed: z.boolean().nullable().optional(),
+});
+
+/** The sequential detectors' state after the batch: alarms, and each detector's evidence. */
+export const SequentialSummary = z.object({
+  alarms: z.array(z.string()),
+  falseAlarmRate: z.string(),
+  /** Batches the detectors have seen since the stream (or the champion) started. */
+  batches: z.number().int().nonnegative(),
+  detectors: z.record(
+    z.string(),
+    z.object({
+      kind: z.string(),
+      cumulative: z.number(),
+      threshold: z.number(),
+      alarms: z.number().int(),
+      lastAlarm: z.number().nullable(),
+    }),
+  ),
+});
+
+/** One verdict of a batch: when it came (`batch`), and again when its labels landed (`labels`). */
+export const BatchVerdict = z.object({
+  at: z.string(),
+  kind: z.enum(["batch", "labels"]),
+  severity: z.string(),
+  action: z.string(),
+  reasons: z.array(z.string()),
 });
 
 /** One monitored batch. */
@@ -35,6 +68,10 @@ export const MonitoredBatch = z.object({
   metrics: z.record(z.string(), MetricPairSchema),
   /** What was injected into the batch (ground truth), or null for a batch as it came. */
   truth: z.unknown().nullable(),
+  /** The sequential detectors after this batch (absent on rows written before them). */
+  sequential: SequentialSummary.nullable().optional(),
+  /** Every verdict, oldest first: a second one when the labels came late. */
+  verdicts: z.array(BatchVerdict).optional(),
 });
 export type MonitoredBatch = z.infer<typeof MonitoredBatch>;
 
@@ -67,6 +104,8 @@ export function monitoredBatch(r: MetricsRow): MonitoredBatch {
     metrics.roc_auc = { reference: null, realized: r.rocAuc };
   }
   const truth = r.details.truth as { drifted?: boolean } | undefined;
+  const seq = SequentialSummary.safeParse(r.details.sequential);
+  const verdicts = z.array(BatchVerdict).safeParse(r.details.verdicts ?? []);
   return {
     batch: r.batch,
     from: typeof r.details.from === "string" ? r.details.from : null,
@@ -80,6 +119,8 @@ export function monitoredBatch(r: MetricsRow): MonitoredBatch {
     reasons: r.reasons,
     metrics,
     truth: truth && truth.drifted !== false ? truth : null,
+    sequential: seq.success ? seq.data : null,
+    verdicts: verdicts.success ? verdicts.data : [],
   };
 }
 
@@ -96,7 +137,10 @@ export function monitoringDocument(
 const num = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined ? "–" : v.toFixed(digits);
 
-/** The document as table rows (header first): AUC, the action and its first reason. */
+/**
+ * The document as table rows (header first): AUC (reference, estimated without labels, realized),
+ * the action and its first reason.
+ */
 export function monitoringTableRows(doc: MonitoringDocument, { width = 70 } = {}): string[][] {
   const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
   return [
@@ -108,6 +152,7 @@ export function monitoringTableRows(doc: MonitoringDocument, { width = 70 } = {}
       "action",
       "champion",
       "AUC ref",
+      "AUC est",
       "AUC realized",
       "drifted columns",
       "reason",
@@ -120,6 +165,7 @@ export function monitoringTableRows(doc: MonitoringDocument, { width = 70 } = {}
       (b.action ?? "") + (b.promoted ? " (promoted)" : b.retrained ? " (kept)" : ""),
       b.championVersion === null ? "" : `v${b.championVersion}`,
       num(b.metrics.roc_auc?.reference),
+      num(b.metrics.roc_auc?.estimated),
       num(b.metrics.roc_auc?.realized),
       b.driftedColumns.join(", "),
       cut(b.reasons[0] ?? ""),

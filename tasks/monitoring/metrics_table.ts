@@ -57,6 +57,12 @@ export interface MetricPair {
   reference: number | null;
   /** null where the batch has no labels (yet). */
   realized: number | null;
+  /** CBPE's estimate without labels (drift_monitoring's batches). */
+  estimated?: number;
+  /** Its (1 − α) prediction interval for the realized value. */
+  estimatedInterval?: [number, number];
+  /** The estimated-vs-realized test said they parted (null without labels). */
+  departed?: boolean | null;
 }
 
 /** One monitored batch. */

@@ -212,3 +212,192 @@ storeTest(
     }
   },
 );
+
+storeTest(
+  "drift_monitoring: labelsDelay 2 — judged first without labels, again when they land",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "late",
+        batchSize: 2000,
+        labelsDelay: 2,
+        batchDir: `${s.dir}/batches-late`,
+        alerts: s.alerts,
+      };
+      const table = await MonitoringTable.open(store.db);
+      const runBatch = async (b: number) => {
+        const r = await runDag(store, driftMonitoring, params, {
+          dags: DAGS,
+          artifactsDir: `${s.dir}/a`,
+          logicalDate: new Date(Date.UTC(2026, 2, 1, b)),
+        });
+        assert.equal(r.state, "success", `batch ${b}`);
+        return r;
+      };
+      await runBatch(0);
+      let rows = await table.list("late");
+      // first verdict: no labels — estimate with interval, realized null, no concept/prior grade
+      const first = rows[0].metrics.roc_auc;
+      assert.equal(first.realized, null);
+      assert.equal(rows[0].rocAuc, null);
+      assert.ok(first.estimated! > 0.5 && first.estimated! < 1, JSON.stringify(first));
+      const [lo, hi] = first.estimatedInterval!;
+      assert.ok(lo < first.estimated! && first.estimated! < hi, JSON.stringify(first));
+      assert.ok(first.reference! > 0.5, "the reference AUC is known");
+      assert.ok(!["concept", "prior"].includes(rows[0].severity ?? ""), rows[0].severity ?? "");
+      await runBatch(1);
+      await runBatch(2);
+      rows = await table.list("late");
+      // batch 0's labels landed with batch 2: realized filled, a second verdict beside the first
+      const b0 = rows[0].metrics.roc_auc;
+      assert.ok(b0.realized! > 0.5, JSON.stringify(b0));
+      assert.equal(rows[0].rocAuc, b0.realized);
+      assert.equal(typeof b0.departed, "boolean");
+      const v0 = rows[0].details.verdicts as { kind: string; reasons: string[] }[];
+      assert.deepEqual(v0.map((v) => v.kind), ["batch", "labels"]);
+      assert.ok(v0[1].reasons.some((r) => /estimated .* vs realized/.test(r)), v0[1].reasons[0]);
+      assert.equal(rows[1].metrics.roc_auc.realized, null, "batch 1's labels land with batch 3");
+      assert.equal(rows[2].metrics.roc_auc.realized, null);
+      await runBatch(3);
+      const doc = MonitoringDocument.parse(
+        JSON.parse(await monitoringReport(store.db, "late", { json: true })),
+      );
+      assert.equal(doc.version, 1);
+      assert.deepEqual(doc.batches.map((b) => b.batch), [0, 1, 2, 3]);
+      for (const [i, b] of doc.batches.entries()) {
+        const auc = b.metrics.roc_auc!;
+        assert.ok(auc.estimated! > 0.5 && auc.estimatedInterval!.length === 2, JSON.stringify(auc));
+        assert.equal(auc.realized === null, i >= 2, `batch ${i}: ${JSON.stringify(auc)}`);
+        assert.equal(b.verdicts!.length, i >= 2 ? 1 : 2, `batch ${i}`);
+        // the detectors' state carried from batch to batch through the store (one run each)
+        assert.equal(b.sequential!.batches, i + 1, `batch ${i}`);
+        assert.ok(b.sequential!.detectors.roc_auc_estimated, JSON.stringify(b.sequential));
+        assert.match(b.sequential!.falseAlarmRate, /ARL0/);
+      }
+      // the departure detector saw the two labelled batches (0 and 1), stored with batch 3
+      const dep = doc.batches[3].sequential!.detectors.roc_auc_departure;
+      assert.equal(dep.kind, "page_hinkley");
+      const state = (await table.list("late"))[3].details.sequentialState as {
+        detectors: Record<string, { batches: number }>;
+      };
+      assert.equal(state.detectors.roc_auc_departure.batches, 2);
+      assert.equal(state.detectors.prediction.batches, 4);
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
+
+storeTest(
+  "drift_monitoring: a concept change is caught when the labels land, and that verdict retrains",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "late-concept",
+        batchSize: 2000,
+        labelsDelay: 1,
+        batchDir: `${s.dir}/batches-late-concept`,
+        alerts: s.alerts,
+        training: { data: s.data.reference, initialRows: 7000, trials: 1, rounds: 20 },
+        events: [{
+          atBatch: 1,
+          // finite bounds: the defaults (±Infinity) do not survive the params' JSON
+          drift: {
+            kind: "label_flip",
+            target: "late",
+            column: "distance",
+            min: 0,
+            max: 1e9,
+            share: 0.5,
+            positiveShare: "free",
+          },
+        }],
+      };
+      const runs = [];
+      for (let b = 0; b < 3; b++) {
+        runs.push(
+          await runDag(store, driftMonitoring, params, {
+            dags: DAGS,
+            artifactsDir: `${s.dir}/a`,
+            logicalDate: new Date(Date.UTC(2026, 3, 1, b)),
+          }),
+        );
+        assert.equal(
+          runs[b].state,
+          "success",
+          `batch ${b}: ${
+            JSON.stringify(runs[b].taskInstances.filter((t) => t.state === "failed"))
+          }`,
+        );
+      }
+      const rows = await (await MonitoringTable.open(store.db)).list("late-concept");
+      // batch 1 came with the same covariates and no labels: nothing to see on its first verdict
+      assert.equal(runs[1].stateOf("retrain"), "skipped", rows[1].reasons.join("; "));
+      assert.notEqual(rows[1].severity, "concept");
+      // its labels landed with batch 2: the second verdict is a concept change and retrains
+      const v1 = rows[1].details.verdicts as { kind: string; severity: string; action: string }[];
+      assert.deepEqual(v1.map((v) => v.kind), ["batch", "labels"]);
+      assert.equal(v1[1].severity, "concept", JSON.stringify(v1[1]));
+      assert.equal(v1[1].action, "retrain");
+      assert.equal(runs[2].stateOf("alert"), "success");
+      assert.equal(runs[2].stateOf("retrain"), "success");
+      assert.equal(rows[1].retrained, true, "the outcome is recorded on the batch it concerns");
+      const auc = rows[1].metrics.roc_auc;
+      assert.ok(auc.realized! < auc.estimated!, JSON.stringify(auc));
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
+
+storeTest(
+  "drift_monitoring: a prior shift seen when the labels land recalibrates on that batch",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "late-prior",
+        batchSize: 3000,
+        labelsDelay: 1,
+        batchDir: `${s.dir}/batches-late-prior`,
+        alerts: s.alerts,
+        events: [{
+          atBatch: 1,
+          drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
+        }],
+      };
+      const runs = [];
+      for (let b = 0; b < 3; b++) {
+        runs.push(
+          await runDag(store, driftMonitoring, params, {
+            dags: DAGS,
+            artifactsDir: `${s.dir}/a`,
+            logicalDate: new Date(Date.UTC(2026, 4, 1, b)),
+          }),
+        );
+        assert.equal(runs[b].state, "success", `batch ${b}`);
+      }
+      const rows = await (await MonitoringTable.open(store.db)).list("late-prior");
+      assert.notEqual(rows[1].severity, "prior", "no labels on the first verdict: no prior grade");
+      const v1 = rows[1].details.verdicts as { kind: string; severity: string; action: string }[];
+      assert.deepEqual(v1.map((v) => v.kind), ["batch", "labels"]);
+      assert.equal(v1[1].severity, "prior", JSON.stringify(v1[1]));
+      assert.equal(runs[2].stateOf("recalibrate"), "success");
+      assert.equal(runs[2].stateOf("retrain"), "skipped");
+      const registry = await ModelRegistry.open(store.db);
+      const versions = (await registry.models()).find((m) => m.name === "flights_delay")!.versions;
+      const recal = versions.find((v) => v.params.recalibration !== undefined);
+      assert.ok(recal, "a recalibrated version is registered from batch 1's labels");
+    } finally {
+      await s.hook.close();
+    }
+  },
+);

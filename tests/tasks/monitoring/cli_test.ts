@@ -103,9 +103,14 @@ Deno.test({
         "reasons",
         "retrained",
         "rows",
+        "sequential",
         "severity",
         "truth",
+        "verdicts",
       ]);
+      // rows written without the detectors or verdicts: null and [] (the document only grows)
+      assert.equal(b1.sequential, null);
+      assert.deepEqual(b1.verdicts, []);
       assert.equal(b0.truth, null, "a batch with nothing injected has no truth");
       assert.deepEqual(b1.driftedColumns, ["distance"]);
       assert.equal(b1.retrained && b1.promoted, true);
@@ -117,7 +122,7 @@ Deno.test({
       assert.equal(table.code, 0, table.stderr);
       assert.match(
         table.stdout,
-        /1\*\s+2001-02-08\s+500\s+major\s+retrain \(promoted\)\s+v1\s+0\.700\s+0\.660/,
+        /1\*\s+2001-02-08\s+500\s+major\s+retrain \(promoted\)\s+v1\s+0\.700\s+–\s+0\.660/,
       );
       assert.match(table.stdout, /3 batches of "small": 1 retrained, 1 promoted/);
 
