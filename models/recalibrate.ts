@@ -176,10 +176,11 @@ export function gateRecalibration(
     seed?: number;
     margin?: number;
     /**
-     * SD of the positive share between batches (weeks) beyond sampling noise (default 0). The
-     * shift's log-loss gain on a batch moves by exactly `shift` per unit of its positive share, so
-     * a batch-to-batch SD σ adds |shift|·σ to the gain's SE: the gate then asks whether the shift
-     * beats the champion on the next batch *to come*, not only on the one it is tested on.
+     * SD of the positive share between batches (weeks) beyond sampling noise (default 0). Under a
+     * label shift the gain on a batch is linear in its positive share, with slope
+     * {@link gainPerShare}, so a batch-to-batch SD σ adds |slope|·σ to the gain's SE: the gate then
+     * asks whether the shift beats the champion on the next batch *to come*, not only on the one it
+     * is tested on.
      */
     shareSd?: number;
   } = {},
@@ -202,27 +203,53 @@ export function gateRecalibration(
     alpha: o.alpha ?? 0.05,
     rounds: o.rounds ?? 500,
     seed: o.seed ?? 0,
-    retrainSd: Math.abs(shift) * (o.shareSd ?? 0),
+    retrainSd: Math.abs(gainPerShare(yGate, pGate, shift)) * (o.shareSd ?? 0),
   });
   return { prior, shift, decision };
 }
 
 /**
- * The batch-to-batch SD of a positive share from its history, robust to a trend: the SD of
- * successive differences over √2, less the binomial sampling variance (null with < 3 batches).
+ * How the log-loss gain of shifting scores `p` by `shift` moves with a batch's positive share under
+ * a label shift (P(x | y) fixed): gain(π) = π·G₁ + (1 − π)·G₀, with G₁ the positives' mean
+ * log(q/p) and G₀ the negatives' mean log((1 − q)/(1 − p)) (q the shifted score); returns G₁ − G₀.
+ */
+export function gainPerShare(y: ArrayLike<number>, p: ArrayLike<number>, shift: number): number {
+  let g1 = 0, g0 = 0, n1 = 0, n0 = 0;
+  for (let i = 0; i < y.length; i++) {
+    const pi = Math.min(1 - 1e-12, Math.max(1e-12, p[i]));
+    const q = sigmoid(logit(pi) + shift);
+    if (y[i] === 1) {
+      g1 += Math.log(q / pi);
+      n1++;
+    } else if (y[i] === 0) {
+      g0 += Math.log((1 - q) / (1 - pi));
+      n0++;
+    }
+  }
+  return (n1 ? g1 / n1 : 0) - (n0 ? g0 / n0 : 0);
+}
+
+/**
+ * The batch-to-batch SD of a positive share from its history, robust to a trend and to one real
+ * step: the median absolute deviation of successive differences, scaled to an SD (÷ 0.6745·√2),
+ * less the binomial sampling variance of `rows` rows (null with < 3 batches: no SD to state).
  *
  * @example
  * ```ts
- * shareSdBetweenBatches([0.2, 0.23, 0.19, 0.22], 10_000); // ≈ 0.02
+ * shareSdBetweenBatches([0.2, 0.23, 0.19, 0.22], 10_000); // ≈ 0.03
  * ```
  */
 export function shareSdBetweenBatches(shares: readonly number[], rows: number): number | null {
   if (shares.length < 3) return null;
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b), h = v.length >> 1;
+    return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+  };
   const d = shares.slice(1).map((v, i) => v - shares[i]);
-  const mean = d.reduce((a, b) => a + b, 0) / d.length;
-  const v = d.reduce((a, b) => a + (b - mean) ** 2, 0) / (d.length - 1) / 2;
+  const mid = median(d);
+  const sd = median(d.map((x) => Math.abs(x - mid))) / (0.6745 * Math.SQRT2);
   const m = shares.reduce((a, b) => a + b, 0) / shares.length;
-  return Math.sqrt(Math.max(0, v - (m * (1 - m)) / Math.max(1, rows)));
+  return Math.sqrt(Math.max(0, sd * sd - (m * (1 - m)) / Math.max(1, rows)));
 }
 
 /**
@@ -267,8 +294,9 @@ export interface RecalibrateOptions {
   /** The share of `labelledBatch`'s latest rows held out for the gate (default 0.5). */
   gateShare?: number;
   /**
-   * SD of the positive share between batches ({@link shareSdBetweenBatches}); adds |shift|·SD to
-   * the gate's SE (see {@link gateRecalibration}). Default 0: the gate's batch stands for the next.
+   * SD of the positive share between batches ({@link shareSdBetweenBatches}); adds
+   * |{@link gainPerShare}|·SD to the gate's SE (see {@link gateRecalibration}). Default 0: the
+   * gate's batch stands for the next.
    */
   shareSd?: number;
   /** Why (e.g. the severity grade and its reasons); recorded with the version and the alias. */
@@ -472,7 +500,7 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
     runId: o.runId ?? null,
     timeColumn: o.timeColumn,
     // nothing is refitted: the versions differ by the shift only; its gain's batch-to-batch SD
-    retrainSd: Math.abs(shift) * (o.shareSd ?? 0),
+    retrainSd: Math.abs(gainPerShare(ys, ps, shift)) * (o.shareSd ?? 0),
   });
   return {
     version: version.version,

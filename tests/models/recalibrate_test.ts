@@ -398,7 +398,9 @@ Deno.test("splitByTime holds out the latest rows by the time column, else by row
   // a steady trend has no batch-to-batch SD; alternating shares do
   assert.equal(shareSdBetweenBatches([0.2, 0.25, 0.3, 0.35], 1e9), 0);
   const sd = shareSdBetweenBatches([0.2, 0.24, 0.2, 0.24, 0.2], 1e9)!;
-  assert.ok(sd > 0.02 && sd < 0.04, `${sd}`);
+  assert.ok(sd > 0.03 && sd < 0.05, `${sd}`);
+  // one real step does not make the weeks look noisy
+  assert.ok(shareSdBetweenBatches([0.2, 0.2, 0.2, 0.5, 0.5], 1e9)! < 0.01);
 });
 
 Deno.test("gated on the next batch, a week's noisy late share is refused at the gate's rate; gated on its own week it is promoted", () => {
@@ -433,5 +435,6 @@ Deno.test("gated on the next batch, a week's noisy late share is refused at the 
     });
     if (g.decision.wouldPromote) real++;
   }
-  assert.ok(real / 50 >= 0.9, `real shifts promoted ${real}/50`);
+  // power with one week of 2,000 rows against a week-to-week SD of 0.03: ~0.8
+  assert.ok(real / 50 >= 0.75, `real shifts promoted ${real}/50`);
 });
