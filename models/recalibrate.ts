@@ -230,26 +230,23 @@ export function gainPerShare(y: ArrayLike<number>, p: ArrayLike<number>, shift: 
 }
 
 /**
- * The batch-to-batch SD of a positive share from its history, robust to a trend and to one real
- * step: the median absolute deviation of successive differences, scaled to an SD (÷ 0.6745·√2),
- * less the binomial sampling variance of `rows` rows (null with < 3 batches: no SD to state).
+ * The batch-to-batch SD of a positive share from its history: the SD of successive differences
+ * (centred, so a steady trend does not count) over √2 — von Neumann's estimator — less the binomial
+ * sampling variance of `rows` rows. Null with fewer than 4 batches: 2 differences cannot state it.
+ * A real step inflates it, which makes the gate wait for the move to persist (conservative).
  *
  * @example
  * ```ts
- * shareSdBetweenBatches([0.2, 0.23, 0.19, 0.22], 10_000); // ≈ 0.03
+ * shareSdBetweenBatches([0.2, 0.23, 0.19, 0.22], 10_000); // ≈ 0.04
  * ```
  */
 export function shareSdBetweenBatches(shares: readonly number[], rows: number): number | null {
-  if (shares.length < 3) return null;
-  const median = (xs: number[]) => {
-    const v = [...xs].sort((a, b) => a - b), h = v.length >> 1;
-    return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
-  };
+  if (shares.length < 4) return null;
   const d = shares.slice(1).map((v, i) => v - shares[i]);
-  const mid = median(d);
-  const sd = median(d.map((x) => Math.abs(x - mid))) / (0.6745 * Math.SQRT2);
+  const mean = d.reduce((a, b) => a + b, 0) / d.length;
+  const v = d.reduce((a, b) => a + (b - mean) ** 2, 0) / (d.length - 1) / 2;
   const m = shares.reduce((a, b) => a + b, 0) / shares.length;
-  return Math.sqrt(Math.max(0, sd * sd - (m * (1 - m)) / Math.max(1, rows)));
+  return Math.sqrt(Math.max(0, v - (m * (1 - m)) / Math.max(1, rows)));
 }
 
 /**

@@ -14,7 +14,7 @@
  * at batch t + 1 only if it beats the champion there, so a week's noisy late share is not taken for
  * the next week's (gating on batch t itself, where the shift is the maximum-likelihood intercept,
  * promotes noise). The gain's SE also carries the week-to-week SD of the late share
- * ({@link shareSdBetweenBatches} over the labelled batches so far; no gate before 3 batches), so
+ * ({@link shareSdBetweenBatches} over the labelled batches so far; no gate before 4 batches), so
  * one week wobbling the same way as the last is not taken for a move. A proposal is dropped when
  * the champion changes meanwhile. Both gates are
  * `training`'s ({@link gateDecision}: the improvement's one-sided 95 % lower bound, with the
