@@ -10,8 +10,18 @@
  * estimate of the same paper ({@link estimatePriorEm}). {@link recalibrateChampion} makes a new
  * version of the champion = its own ONNX graph plus an Add before the Sigmoid (so every runtime
  * serves it), registers it with its reason and lineage (parent version, priors, shift), and puts it
- * through the champion/challenger gate on the labelled batch by log loss (ROC AUC cannot move under
- * a monotone shift; the refit noise term is 0 since nothing is refitted).
+ * through the champion/challenger gate by log loss (ROC AUC cannot move under a monotone shift; the
+ * refit noise term is 0 since nothing is refitted).
+ *
+ * The gate is out of sample ({@link gateRecalibration}): a prior fitted on a batch always lowers
+ * that batch's log loss (it is the batch's maximum-likelihood intercept), so gating on the rows it
+ * was fitted on promotes noise. By default the prior is fitted on the earliest half of the labelled
+ * batch (by its time column, else row order) and the gate tests the shift on the latest half; with
+ * `gateBatch` (the next labelled batch) it is fitted on the whole batch and gated on that one.
+ * Error rate: a shift no better than the champion on the held-out rows is promoted with
+ * probability ≤ `alpha` (0.05; the paired bootstrap's one-sided bound) — tested on clean batches
+ * in tests/models/recalibrate_test.ts. The held-out rows stand in for the next batch; when the
+ * label share moves from week to week (a season), only `gateBatch` measures that forecast error.
  *
  * @example
  * ```ts
@@ -26,9 +36,9 @@
  */
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
 import { parquetBytes } from "../tasks/data/parquet.ts";
-import { rowCount, type Table } from "../tasks/data/table.ts";
+import { isNumericColumn, rowCount, type Table, takeRows } from "../tasks/data/table.ts";
 import { classIndex } from "./columns.ts";
-import { compareChallenger, type GateVerdict } from "./gate.ts";
+import { compareChallenger, type Decision, gateDecision, type GateVerdict } from "./gate.ts";
 import { brier, logLoss } from "./metrics.ts";
 import type { TrainedModel } from "./model.ts";
 import { shiftLogitsOnnx } from "./onnx/calibrate.ts";
@@ -132,6 +142,131 @@ export function recalibratedModel(
   };
 }
 
+/** What {@link gateRecalibration} decided. */
+export interface RecalibrationGate {
+  /** π_new: the positive share of the fitting rows' labels. */
+  prior: number;
+  /** logit(π_new) − logit(π_ref). */
+  shift: number;
+  /** The paired bootstrap gate on the held-out rows, shifted scores vs the unshifted ones. */
+  decision: Decision;
+}
+
+/**
+ * The out-of-sample recalibration gate, with no registry: π_new from the fitting rows' labels, the
+ * shift applied to the held-out rows' scores, promoted when the one-sided (1 − alpha) lower bound
+ * of the log-loss improvement on the held-out rows is above zero (and the improvement ≥ `margin`). A clean batch (π_new = π_ref
+ * up to noise) is promoted with probability ≤ alpha; fitting and gating on the same rows would
+ * promote most clean batches.
+ *
+ * @example
+ * ```ts
+ * const g = gateRecalibration(yEarly, yLate, scoresLate, 0.2, { seed: 1 });
+ * g.decision.wouldPromote; // false on a clean batch but for an `alpha` share of them
+ * ```
+ */
+export function gateRecalibration(
+  yFit: ArrayLike<number>,
+  yGate: ArrayLike<number>,
+  pGate: ArrayLike<number>,
+  priorReference: number,
+  o: {
+    alpha?: number;
+    rounds?: number;
+    seed?: number;
+    margin?: number;
+    /**
+     * SD of the positive share between batches (weeks) beyond sampling noise (default 0). Under a
+     * label shift the gain on a batch is linear in its positive share, with slope
+     * {@link gainPerShare}, so a batch-to-batch SD σ adds |slope|·σ to the gain's SE: the gate then
+     * asks whether the shift beats the champion on the next batch *to come*, not only on the one it
+     * is tested on.
+     */
+    shareSd?: number;
+  } = {},
+): RecalibrationGate {
+  if (yFit.length === 0) throw new RangeError("recalibration gate: no labelled rows to fit on");
+  if (yGate.length === 0 || yGate.length !== pGate.length) {
+    throw new RangeError(
+      `recalibration gate: ${yGate.length} held-out labels and ${pGate.length} scores; ` +
+        "both must be the same non-zero length",
+    );
+  }
+  let pos = 0;
+  for (let i = 0; i < yFit.length; i++) pos += yFit[i];
+  // a share of 0 or 1 has no log-odds: pull it half a row inside
+  const prior = Math.min(1 - 0.5 / yFit.length, Math.max(0.5 / yFit.length, pos / yFit.length));
+  const shift = priorShift(priorReference, prior);
+  const decision = gateDecision(yGate, pGate, shiftProbabilities(pGate, shift), {
+    metric: "log_loss",
+    margin: o.margin ?? 0,
+    alpha: o.alpha ?? 0.05,
+    rounds: o.rounds ?? 500,
+    seed: o.seed ?? 0,
+    retrainSd: Math.abs(gainPerShare(yGate, pGate, shift)) * (o.shareSd ?? 0),
+  });
+  return { prior, shift, decision };
+}
+
+/**
+ * How the log-loss gain of shifting scores `p` by `shift` moves with a batch's positive share under
+ * a label shift (P(x | y) fixed): gain(π) = π·G₁ + (1 − π)·G₀, with G₁ the positives' mean
+ * log(q/p) and G₀ the negatives' mean log((1 − q)/(1 − p)) (q the shifted score); returns G₁ − G₀.
+ */
+export function gainPerShare(y: ArrayLike<number>, p: ArrayLike<number>, shift: number): number {
+  let g1 = 0, g0 = 0, n1 = 0, n0 = 0;
+  for (let i = 0; i < y.length; i++) {
+    const pi = Math.min(1 - 1e-12, Math.max(1e-12, p[i]));
+    const q = sigmoid(logit(pi) + shift);
+    if (y[i] === 1) {
+      g1 += Math.log(q / pi);
+      n1++;
+    } else if (y[i] === 0) {
+      g0 += Math.log((1 - q) / (1 - pi));
+      n0++;
+    }
+  }
+  return (n1 ? g1 / n1 : 0) - (n0 ? g0 / n0 : 0);
+}
+
+/**
+ * The batch-to-batch SD of a positive share from its history: the SD of successive differences
+ * (centred, so a steady trend does not count) over √2 — von Neumann's estimator — less the binomial
+ * sampling variance of `rows` rows. Null with fewer than 4 batches: 2 differences cannot state it.
+ * A real step inflates it, which makes the gate wait for the move to persist (conservative).
+ *
+ * @example
+ * ```ts
+ * shareSdBetweenBatches([0.2, 0.23, 0.19, 0.22], 10_000); // ≈ 0.04
+ * ```
+ */
+export function shareSdBetweenBatches(shares: readonly number[], rows: number): number | null {
+  if (shares.length < 4) return null;
+  const d = shares.slice(1).map((v, i) => v - shares[i]);
+  const mean = d.reduce((a, b) => a + b, 0) / d.length;
+  const v = d.reduce((a, b) => a + (b - mean) ** 2, 0) / (d.length - 1) / 2;
+  const m = shares.reduce((a, b) => a + b, 0) / shares.length;
+  return Math.sqrt(Math.max(0, v - (m * (1 - m)) / Math.max(1, rows)));
+}
+
+/**
+ * Splits row indices into the earliest `1 − gateShare` (fit) and the latest `gateShare` (gate), by
+ * `time` when given (ties kept in row order), else by row order.
+ */
+export function splitByTime(
+  n: number,
+  time: ArrayLike<number> | null,
+  gateShare = 0.5,
+): { fit: number[]; gate: number[] } {
+  if (!(gateShare > 0 && gateShare < 1)) {
+    throw new RangeError(`the held-out share must be strictly between 0 and 1, got ${gateShare}`);
+  }
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (time) order.sort((a, b) => (time[a] - time[b]) || a - b);
+  const cut = Math.round(n * (1 - gateShare));
+  return { fit: order.slice(0, cut), gate: order.slice(cut) };
+}
+
 /** What recalibrating the champion takes. */
 export interface RecalibrateOptions {
   registry: ModelRegistry;
@@ -143,8 +278,24 @@ export interface RecalibrateOptions {
    * (Saerens EM on the champion's scores of the batch; labels not needed for the estimate).
    */
   newPrior: number | "labels" | "em";
-  /** The latest labelled batch: the gate's test set (and the prior's source for "labels"/"em"). */
+  /**
+   * The latest labelled batch: the prior's source for "labels"/"em" (its earliest rows) and the
+   * gate's test set (its latest rows), unless `gateBatch` is given.
+   */
   labelledBatch: Table;
+  /**
+   * The next labelled batch: when given, the prior is fitted on all of `labelledBatch` and the
+   * gate tests the shift on this batch (the honest test of a forecast of the next week's share).
+   */
+  gateBatch?: Table;
+  /** The share of `labelledBatch`'s latest rows held out for the gate (default 0.5). */
+  gateShare?: number;
+  /**
+   * SD of the positive share between batches ({@link shareSdBetweenBatches}); adds
+   * |{@link gainPerShare}|·SD to the gate's SE (see {@link gateRecalibration}). Default 0: the
+   * gate's batch stands for the next.
+   */
+  shareSd?: number;
   /** Why (e.g. the severity grade and its reasons); recorded with the version and the alias. */
   reason: string;
   /**
@@ -185,6 +336,11 @@ export interface RecalibrationResult {
   };
   /** The batch's log loss and Brier score of the champion and of the recalibrated version. */
   batch: { rows: number; before: ProperScores; after: ProperScores };
+  /**
+   * Which rows the prior was fitted on and which the gate tested (never the same rows when the
+   * prior is estimated): "held-out rows" of the batch, or "next batch".
+   */
+  split: { fitRows: number; gateRows: number; gateOn: "held-out rows" | "next batch" | "batch" };
   promoted: boolean;
   verdict: GateVerdict;
 }
@@ -224,6 +380,17 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
   const out = await runOnnx(parent.onnx, o.labelledBatch, parent.model.spec);
   const p = Float64Array.from({ length: n }, (_, i) => out.probabilities![i * 2 + 1]);
   const yAll = classIndex(o.labelledBatch[parent.model.spec.target.names[0]], classes);
+  // out of sample: the prior from the earliest rows, the gate on the latest (or the next batch)
+  const timeColumn = o.timeColumn ?? reference?.timeColumn ?? null;
+  const gateOn: RecalibrationResult["split"]["gateOn"] = o.gateBatch
+    ? "next batch"
+    : typeof o.newPrior === "number"
+    ? "batch" // nothing is fitted: the whole batch tests the given prior
+    : "held-out rows";
+  const split = gateOn === "held-out rows"
+    ? splitByTime(n, timeValues(o.labelledBatch, timeColumn), o.gateShare ?? 0.5)
+    : { fit: Array.from({ length: n }, (_, i) => i), gate: [] };
+  const fitIdx = split.fit;
   let method: RecalibrationResult["prior"]["method"], piNew: number;
   let em: PriorEstimate | undefined;
   if (typeof o.newPrior === "number") {
@@ -231,11 +398,11 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
     piNew = toClass1(o.newPrior);
   } else if (o.newPrior === "em") {
     method = "em";
-    em = estimatePriorEm(p, piRef);
+    em = estimatePriorEm(Float64Array.from(fitIdx, (i) => p[i]), piRef);
     piNew = em.prior;
   } else {
     method = "labels";
-    const labelled = yAll.filter((v) => v >= 0);
+    const labelled = fitIdx.map((i) => yAll[i]).filter((v) => v >= 0);
     if (labelled.length === 0) {
       throw new RangeError(
         'recalibration: newPrior "labels" needs labels in the batch; it has none (use "em")',
@@ -318,7 +485,9 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
     reason: why,
     runId: o.runId ?? null,
   });
-  const verdict = await compareChallenger(o.model, o.labelledBatch, "log_loss", {
+  const gateTable = o.gateBatch ??
+    (gateOn === "held-out rows" ? takeRows(o.labelledBatch, split.gate) : o.labelledBatch);
+  const verdict = await compareChallenger(o.model, gateTable, "log_loss", {
     ...deps,
     margin: o.margin ?? 0,
     alpha: o.alpha,
@@ -327,7 +496,8 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
     promote: o.promote ?? true,
     runId: o.runId ?? null,
     timeColumn: o.timeColumn,
-    retrainSd: 0, // nothing is refitted: the two versions differ by the shift only
+    // nothing is refitted: the versions differ by the shift only; its gain's batch-to-batch SD
+    retrainSd: Math.abs(gainPerShare(ys, ps, shift)) * (o.shareSd ?? 0),
   });
   return {
     version: version.version,
@@ -343,7 +513,17 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
         : {}),
     },
     batch,
+    split: { fitRows: fitIdx.length, gateRows: rowCount(gateTable), gateOn },
     promoted: verdict.promoted,
     verdict,
   };
+}
+
+/** The time column's values as numbers (epoch ms or parsed dates), or null when there is none. */
+function timeValues(t: Table, column: string | null): Float64Array | null {
+  const c = column === null ? undefined : t[column];
+  if (c === undefined) return null;
+  if (isNumericColumn(c)) return Float64Array.from(c);
+  const parsed = Float64Array.from(c, (v) => (v === null ? NaN : Date.parse(String(v))));
+  return parsed.some((v) => Number.isNaN(v)) ? null : parsed;
 }

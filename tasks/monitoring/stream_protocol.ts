@@ -7,11 +7,23 @@
  * Each batch is judged by {@link judgeBatch} with the previous verdicts as history and acted on by
  * the grade's default action: `retrain` fits a challenger on the latest labelled batches (a
  * sliding window) and gates it against the champion on the newest batch (its out-of-time holdout)
- * by ROC AUC; `recalibrate` shifts the champion's log-odds by logit(π_batch) − logit(π_calibrated)
- * (π_calibrated: the positive share of the rows it was trained on, as `recalibrateChampion` does)
- * (Saerens et al. 2002) and gates that on the batch by log loss. Both use `training`'s gate
- * ({@link gateDecision}: the improvement's one-sided 95 % lower bound, with the retraining noise
- * measured by refits, must be above zero).
+ * by ROC AUC; `recalibrate` proposes the champion with its log-odds shifted by
+ * logit(π_batch) − logit(π_calibrated) (π_calibrated: the positive share of the rows it was trained
+ * on, as `recalibrateChampion` does; Saerens et al. 2002) and gates it out of sample, on the NEXT
+ * labelled batch, by log loss ({@link gateRecalibration}): the shift fitted on batch t is promoted
+ * at batch t + 1 only if it beats the champion there, so a week's noisy late share is not taken for
+ * the next week's (gating on batch t itself, where the shift is the maximum-likelihood intercept,
+ * promotes noise). The gain's SE also carries the week-to-week SD of the late share
+ * ({@link shareSdBetweenBatches} over the labelled batches so far; no gate before 4 batches), so
+ * one week wobbling the same way as the last is not taken for a move. A proposal is dropped when
+ * the champion changes meanwhile. Both gates are
+ * `training`'s ({@link gateDecision}: the improvement's one-sided 95 % lower bound, with the
+ * retraining noise measured by refits, must be above zero): a candidate no better than the
+ * champion on the test batch is promoted with probability ≤ 0.05.
+ *
+ * `improvedNext` compares the new champion with the one it replaced on the batch after the
+ * promotion (never the gate's batch): ROC AUC for a retrain, log loss for a recalibration (a pure
+ * shift cannot change AUC).
  * The in-process loop replaces the DAG runs (and their training search) to keep the benchmark
  * within minutes; the judgement and the actions are the same functions.
  *
@@ -24,6 +36,7 @@
  */
 import { z } from "zod";
 import { gateDecision } from "../../models/gate.ts";
+import { gateRecalibration, shareSdBetweenBatches } from "../../models/recalibrate.ts";
 import { refitMetrics, sampleSd } from "../../models/retrain_noise.ts";
 import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { concatTables, rowCount, type Table, takeRows } from "../data/table.ts";
@@ -213,6 +226,8 @@ export function runStream(
   const labelled: Table[] = [];
   const out: StreamBatch[] = [];
   let pending: { previous: Champion; at: number; metric: "roc_auc" | "log_loss" } | null = null;
+  // a recalibration fitted on an earlier batch, waiting for the next labelled batch's gate
+  let proposal: { candidate: Champion; of: number; fitLabels: Float64Array } | null = null;
   const total = setup.later.length;
   for (let b = 0; b < total; b++) {
     progress?.(b, total);
@@ -228,6 +243,28 @@ export function runStream(
       out[pending.at].improvedNext = (d.improvement?.value ?? 0) > 0;
       pending = null;
     }
+    let promotedHere = false;
+    const shares = [...labelled, table].map((t) => positiveShare(setup, t));
+    const shareSd = shareSdBetweenBatches(shares, o.batchSize);
+    if (proposal && proposal.of === champion.version && shareSd !== null) {
+      const y = labels(setup, table);
+      const g = gateRecalibration(
+        proposal.fitLabels,
+        y,
+        scoresOf(setup, champion, table)[SCORE_COLUMN] as Float64Array,
+        clamp(champion.calibratedShare),
+        { rounds: 200, seed: base + b, shareSd },
+      );
+      if (g.decision.wouldPromote) {
+        const candidate = proposal.candidate;
+        candidate.reference = scoresOf(setup, candidate, candidate.reference);
+        pending = { previous: champion, at: b, metric: "log_loss" };
+        champion = candidate;
+        history = []; // a new champion and reference: persistence starts again
+        promotedHere = true;
+      }
+    }
+    proposal = null;
     const current = scoresOf(setup, champion, table);
     const j = judgeBatch({
       reference: champion.reference,
@@ -249,7 +286,7 @@ export function runStream(
       action,
       retrained: false,
       recalibrated: false,
-      promoted: false,
+      promoted: promotedHere,
       championVersion: champion.version,
       aucReference: j.metrics.roc_auc?.reference ?? null,
       aucRealized: j.metrics.roc_auc?.realized ?? null,
@@ -295,7 +332,10 @@ export function runStream(
         retrainSd: Math.SQRT2 * sampleSd(refits.roc_auc ?? []),
       });
       if (d.wouldPromote) {
-        pending = { previous: champion, at: b, metric: "roc_auc" };
+        // a promotion gated on this batch is judged on the next one (a recalibration promoted
+        // here is superseded: the retrain's champion is the one to compare)
+        if (!promotedHere) pending = { previous: champion, at: b, metric: "roc_auc" };
+        else pending = { previous: pending!.previous, at: b, metric: "roc_auc" };
         champion = challenger;
         history = []; // a new champion and reference: persistence starts again
         row.promoted = true;
@@ -304,34 +344,24 @@ export function runStream(
       row.recalibrated = true;
       const prior = positiveShare(setup, table);
       const shift = champion.shift + logit(clamp(prior)) - logit(clamp(champion.calibratedShare));
-      const candidate: Champion = {
-        version: ++versions,
-        model: champion.model,
-        shift,
-        calibratedShare: prior,
-        // as drift_monitoring: the same reference rows, at the new prior
-        reference: referenceAtPrior(
-          stripScores(champion.reference),
-          setup.target,
-          setup.positiveLabel,
-          prior,
-          base + b,
-        ),
+      proposal = {
+        of: champion.version,
+        fitLabels: y,
+        candidate: {
+          version: ++versions,
+          model: champion.model,
+          shift,
+          calibratedShare: prior,
+          // as drift_monitoring: the same reference rows, at the new prior
+          reference: referenceAtPrior(
+            stripScores(champion.reference),
+            setup.target,
+            setup.positiveLabel,
+            prior,
+            base + b,
+          ),
+        },
       };
-      const candidateScores = scoresOf(setup, candidate, table)[SCORE_COLUMN] as Float64Array;
-      const d = gateDecision(y, championScores, candidateScores, {
-        metric: "log_loss",
-        margin: 0,
-        rounds: 200,
-        seed: base + b,
-      });
-      if (d.wouldPromote) {
-        candidate.reference = scoresOf(setup, candidate, candidate.reference);
-        pending = { previous: champion, at: b, metric: "log_loss" };
-        champion = candidate;
-        history = [];
-        row.promoted = true;
-      }
     }
     out.push(row);
   }

@@ -8,11 +8,14 @@ import { runOnnx } from "../../models/onnx/runtime.ts";
 import { fingerprintTable, loadModel, registerModel } from "../../models/package.ts";
 import {
   estimatePriorEm,
+  gateRecalibration,
   logit,
   priorShift,
   recalibrateChampion,
   recalibratedModel,
+  shareSdBetweenBatches,
   sigmoid,
+  splitByTime,
 } from "../../models/recalibrate.ts";
 import { measureReference, readReference, referenceMetrics } from "../../models/reference.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
@@ -239,7 +242,9 @@ storeTest(
     assert.ok(r.batch.after.brier < r.batch.before.brier - 0.005, JSON.stringify(r.batch));
     assert.equal(r.promoted, true, r.verdict.reason);
     assert.equal(r.verdict.metric, "log_loss");
-    assert.equal(r.verdict.data.rows, 4000);
+    // out of sample: the prior from the earliest 2,000 rows, the gate on the latest 2,000
+    assert.deepEqual(r.split, { fitRows: 2000, gateRows: 2000, gateOn: "held-out rows" });
+    assert.equal(r.verdict.data.rows, 2000);
     assert.ok(r.verdict.improvement!.ciLow > 0);
     assert.equal((await registry.resolve("m@champion")).version, 3);
     assert.equal((await registry.resolve("m@previous_champion")).version, 1);
@@ -324,3 +329,118 @@ storeTest(
     if (em.promoted) assert.ok(em.verdict.improvement!.ciLow > 0, "promoted only on a proven gain");
   },
 );
+
+/**
+ * Scores of a model calibrated to `priorReference` on rows drawn at `prior`: x | y ~ N(±1, 1), so
+ * the posterior at π_ref is sigmoid(logit(π_ref) + 2x) exactly.
+ */
+function calibratedBatch(n: number, prior: number, priorReference: number, rng: Random) {
+  const y = new Float64Array(n), p = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = rng.next() < prior ? 1 : 0;
+    const x = (y[i] ? 1 : -1) + rng.normal();
+    p[i] = sigmoid(logit(priorReference) + 2 * x);
+  }
+  return { y, p };
+}
+
+Deno.test("the out-of-sample recalibration gate promotes a clean batch's noise at most at its rate (0.05) and a real prior shift nearly always", () => {
+  const seeds = 200, n = 2000, piRef = 0.2, alpha = 0.05;
+  const rng = new Random(11);
+  let outOfSample = 0, inSample = 0, shifted = 0;
+  for (let s = 0; s < seeds; s++) {
+    // a clean batch: the label share is π_ref up to sampling noise
+    const clean = calibratedBatch(n, piRef, piRef, rng);
+    const { fit, gate } = splitByTime(n, null, 0.5);
+    const pick = (a: Float64Array, idx: number[]) => Float64Array.from(idx, (i) => a[i]);
+    const g = gateRecalibration(
+      pick(clean.y, fit),
+      pick(clean.y, gate),
+      pick(clean.p, gate),
+      piRef,
+      { alpha, rounds: 200, seed: s },
+    );
+    if (g.decision.wouldPromote) outOfSample++;
+    // the old, in-sample gate: fitted and tested on the same rows
+    const same = gateRecalibration(clean.y, clean.y, clean.p, piRef, {
+      alpha,
+      rounds: 200,
+      seed: s,
+    });
+    if (same.decision.wouldPromote) inSample++;
+    // a real prior shift, 20 % → 35 %
+    const moved = calibratedBatch(n, 0.35, piRef, rng);
+    const m = gateRecalibration(
+      pick(moved.y, fit),
+      pick(moved.y, gate),
+      pick(moved.p, gate),
+      piRef,
+      { alpha, rounds: 200, seed: s },
+    );
+    if (m.decision.wouldPromote) shifted++;
+    assert.ok(Math.abs(m.prior - 0.35) < 0.06, `fitted prior ${m.prior}`);
+  }
+  // at most the stated rate, with three binomial SEs of slack for 200 seeds
+  const bound = alpha + 3 * Math.sqrt(alpha * (1 - alpha) / seeds);
+  assert.ok(outOfSample / seeds <= bound, `clean batches promoted ${outOfSample}/${seeds}`);
+  assert.ok(shifted / seeds >= 0.95, `real shifts promoted ${shifted}/${seeds}`);
+  // i.i.d. rows: the in-sample gate is about as strict (its bootstrap bound is wide); the week's
+  // own noise is what it misses (next test)
+  assert.ok(inSample / seeds <= 0.15, `in-sample ${inSample}/${seeds}`);
+});
+
+Deno.test("splitByTime holds out the latest rows by the time column, else by row order", () => {
+  assert.deepEqual(splitByTime(4, null, 0.5), { fit: [0, 1], gate: [2, 3] });
+  assert.deepEqual(splitByTime(4, [40, 10, 30, 20], 0.5), { fit: [1, 3], gate: [2, 0] });
+  assert.throws(() => splitByTime(4, null, 1), /strictly between 0 and 1/);
+  assert.throws(() => gateRecalibration([], [1], [0.5], 0.2), /no labelled rows/);
+  assert.equal(shareSdBetweenBatches([0.2, 0.3, 0.25], 1000), null, "2 differences: no SD");
+  // a steady trend has no batch-to-batch SD; alternating shares do
+  assert.ok(shareSdBetweenBatches([0.2, 0.25, 0.3, 0.35], 1e9)! < 1e-9);
+  const sd = shareSdBetweenBatches([0.2, 0.24, 0.2, 0.24, 0.2], 1e9)!;
+  assert.ok(sd > 0.03 && sd < 0.05, `${sd}`);
+  // the binomial part is taken off: shares that vary by sampling alone have none
+  const rng = new Random(5);
+  const sampled = Array.from({ length: 30 }, () => {
+    let k = 0;
+    for (let i = 0; i < 2000; i++) k += rng.next() < 0.2 ? 1 : 0;
+    return k / 2000;
+  });
+  assert.ok(shareSdBetweenBatches(sampled, 2000)! < 0.005, "binomial noise only");
+});
+
+Deno.test("gated on the next batch, a week's noisy late share is refused at the gate's rate; gated on its own week it is promoted", () => {
+  // the late share wobbles from week to week around π_ref (SD 0.03) and never really moves
+  const seeds = 200, n = 2000, piRef = 0.2, alpha = 0.05;
+  const rng = new Random(12);
+  const week = () => calibratedBatch(n, piRef + 0.03 * rng.normal(), piRef, rng);
+  let nextBatch = 0, ownWeek = 0, noSd = 0;
+  for (let s = 0; s < seeds; s++) {
+    const t = week(), next = week();
+    const o = { alpha, rounds: 100, seed: s };
+    const gated = gateRecalibration(t.y, next.y, next.p, piRef, { ...o, shareSd: 0.03 });
+    if (gated.decision.wouldPromote) nextBatch++;
+    // without the week-to-week SD the next batch is one draw: promoted when it wobbles the same way
+    if (gateRecalibration(t.y, next.y, next.p, piRef, o).decision.wouldPromote) noSd++;
+    if (gateRecalibration(t.y, t.y, t.p, piRef, o).decision.wouldPromote) ownWeek++;
+  }
+  const bound = alpha + 3 * Math.sqrt(alpha * (1 - alpha) / seeds);
+  assert.ok(nextBatch / seeds <= bound, `next-batch gate promoted ${nextBatch}/${seeds}`);
+  assert.ok(ownWeek / seeds >= 0.2, `own-week gate promoted ${ownWeek}/${seeds}`);
+  assert.ok(noSd > nextBatch, `without the SD ${noSd}/${seeds}, with it ${nextBatch}/${seeds}`);
+  // a real move persists into the next week: the next-batch gate accepts it
+  let real = 0;
+  for (let s = 0; s < 50; s++) {
+    const t = calibratedBatch(n, 0.35 + 0.03 * rng.normal(), piRef, rng);
+    const next = calibratedBatch(n, 0.35 + 0.03 * rng.normal(), piRef, rng);
+    const g = gateRecalibration(t.y, next.y, next.p, piRef, {
+      alpha,
+      rounds: 100,
+      seed: s,
+      shareSd: 0.03,
+    });
+    if (g.decision.wouldPromote) real++;
+  }
+  // power with one week of 2,000 rows against a week-to-week SD of 0.03: ~0.8
+  assert.ok(real / 50 >= 0.75, `real shifts promoted ${real}/50`);
+});

@@ -132,3 +132,31 @@ Deno.test("stream summary: flags before onset, delay, needless retrains, promoti
   assert.equal(s.needlessRetrains, 1, "the retrain before the onset");
   assert.deepEqual([s.promotions, s.promotionsJudged, s.promotionsImproved], [3, 2, 1]);
 });
+
+Deno.test("stream protocol: a recalibration is fitted on one batch and gated on the next (out of sample), and judged on the one after", () => {
+  const long = setupBench(
+    fakeFlights(12_000, 1),
+    concatTables([fakeFlights(14_000, 3, Date.UTC(2001, 1, 1))]),
+    { referenceRows: 3000, trainRows: 5000, rounds: 30, periodRows: 2000, periods: 7 },
+  );
+  const run = runStream(long, {
+    name: "prior step",
+    onset: 3,
+    detectedBy: ["prior"],
+    events: [{ atBatch: 3, drift: { kind: "prior_shift", target: "late", positiveShare: 0.5 } }],
+  }, { batchSize: 1500, seed: 1 });
+  const b = run.batches;
+  const trace = JSON.stringify(b.map((x) => [x.severity, x.recalibrated, x.promoted]));
+  assert.equal(b[3].severity, "prior", trace);
+  assert.ok(b[3].recalibrated && !b[3].promoted, `proposed at 3, not promoted there: ${trace}`);
+  // promoted by a later batch's gate (the step itself makes the weeks look noisy, so the gate
+  // may wait for the move to persist one more batch), then judged on the batch after that
+  const first = b.find((x) => x.promoted && !x.retrained);
+  assert.ok(first && first.batch >= 4 && first.batch < 6, `promoted at 4 or 5: ${trace}`);
+  assert.equal(first.improvedNext, true, "the shift still beats the old champion a batch later");
+  for (const x of b) {
+    // a recalibration is never promoted on the batch its prior was fitted on
+    if (x.promoted && !x.retrained) assert.ok(b[x.batch - 1]?.recalibrated, trace);
+  }
+  assert.equal(run.summary.promotionsImproved, run.summary.promotionsJudged, trace);
+});
