@@ -1,5 +1,6 @@
 // Data-aware scheduling (issue 15): outlets, asset-scheduled DAGs, watchers, the CLI and the API.
 import assert from "node:assert/strict";
+import { runCli } from "./processes.ts";
 import { pathToFileURL } from "node:url";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { assetEvents, createAssetTriggeredRun, recordAssetEvent } from "../../runner/assets.ts";
@@ -147,21 +148,8 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const home = await Deno.makeTempDir({ prefix: "driftflow-assets-cli-" });
-    const cli = async (args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "runner/cli/main.ts", ...args],
-        env: {
-          DRIFTFLOW_HOME: home,
-          DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics",
-          NO_COLOR: "1",
-        },
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(120_000),
-      }).output();
-      const text = (b: Uint8Array) => new TextDecoder().decode(b);
-      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-    };
+    const cli = (args: string[]) =>
+      runCli(args, { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics" });
     try {
       const touch = await cli(["assets", "touch", "s3://bucket/inbox/", "--extra", '{"n":1}']);
       assert.equal(touch.code, 0, touch.stderr);

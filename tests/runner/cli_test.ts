@@ -1,5 +1,6 @@
 // Spawns the CLI as a user would and checks exit codes, tables and the --json document.
 import assert from "node:assert/strict";
+import { runCli } from "./processes.ts";
 import { RunsJson } from "../../runner/cli/runs_json.ts";
 import { freshDatabase } from "./helpers.ts";
 import { freePort, waitForHttp } from "../net.ts";
@@ -7,17 +8,8 @@ import { lockPgliteFolder } from "../../runner/store/pglite_lock.ts";
 
 const home = await Deno.makeTempDir({ prefix: "driftflow-cli-" });
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "runner/cli/main.ts", ...args],
-    env: { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_ok", NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000), // every process a test starts is bounded
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_ok", ...env });
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 

@@ -110,3 +110,31 @@ export async function eventually<T>(
     `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`,
   );
 }
+
+/** What a command printed and how it exited. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a Driftflow command as a user would (`deno run -A <entry> …args`, default the runner's CLI)
+ * with `env`, bounded by `timeoutMs` (every process a test starts is bounded), and returns what it
+ * printed.
+ */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  { entry = "runner/cli/main.ts", timeoutMs = 120_000 } = {},
+): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", entry, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}

@@ -1,19 +1,11 @@
 // The CLI at the edges (issue 15 items 3, 5, 6): backfill's range, the README's own example on a
 // fresh setup, and unknown params. Spawns the CLI as a user would, each on a fresh PGlite home.
 import assert from "node:assert/strict";
+import { runCli } from "./processes.ts";
 import { join } from "node:path";
 
-async function cli(home: string, dags: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "runner/cli/main.ts", ...args],
-    env: { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: dags, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const cli = (home: string, dags: string, args: string[]) =>
+  runCli(args, { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: dags });
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 

@@ -1,5 +1,6 @@
 // `deno task run <dag> --task <task> [--from-run <run_id>]`: Airflow's `tasks test` (issue 15).
 import assert from "node:assert/strict";
+import { runCli } from "./processes.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { dag } from "../../runner/dag.ts";
 import { Executor } from "../../runner/executor.ts";
@@ -158,21 +159,8 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const home = await Deno.makeTempDir({ prefix: "driftflow-task-cli-" });
-    const cli = async (args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "runner/cli/main.ts", ...args],
-        env: {
-          DRIFTFLOW_HOME: home,
-          DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics",
-          NO_COLOR: "1",
-        },
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(120_000),
-      }).output();
-      const text = (b: Uint8Array) => new TextDecoder().decode(b);
-      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-    };
+    const cli = (args: string[]) =>
+      runCli(args, { DRIFTFLOW_HOME: home, DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics" });
     try {
       const r = await cli(["run", "daily", "--task", "interval", "--date", "2026-03-10T07:45:00Z"]);
       assert.equal(r.code, 0, r.stderr);
@@ -198,22 +186,12 @@ Deno.test({
     const db = await freshDatabase();
     const store = new Store(await openPostgres(db.url, 2));
     const home = await Deno.makeTempDir({ prefix: "driftflow-record-cli-" });
-    const cli = async (args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "runner/cli/main.ts", ...args],
-        env: {
-          DATABASE_URL: db.url,
-          DRIFTFLOW_HOME: home,
-          DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics",
-          NO_COLOR: "1",
-        },
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(120_000),
-      }).output();
-      const text = (b: Uint8Array) => new TextDecoder().decode(b);
-      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-    };
+    const cli = (args: string[]) =>
+      runCli(args, {
+        DATABASE_URL: db.url,
+        DRIFTFLOW_HOME: home,
+        DRIFTFLOW_DAGS: "tests/fixtures/dags_semantics",
+      });
     try {
       await store.migrate();
       const daily = (await loadDags("tests/fixtures/dags_semantics")).dags.get("daily")!;

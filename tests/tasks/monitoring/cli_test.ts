@@ -1,21 +1,13 @@
 // `deno task monitoring`: the stable JSON document and the table, from the monitoring table of a
 // PGlite home, spawned as a user would run it (bounded by a timeout).
 import assert from "node:assert/strict";
+import { runCli } from "../../runner/processes.ts";
 import { openStore } from "../../../runner/store/open.ts";
 import { MonitoringDocument, monitoringDocument } from "../../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../../tasks/monitoring/metrics_table.ts";
 
-async function cli(home: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/monitoring/cli.ts", ...args],
-    env: { DRIFTFLOW_HOME: home, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const cli = (home: string, args: string[]) =>
+  runCli(args, { DRIFTFLOW_HOME: home }, { entry: "tasks/monitoring/cli.ts", timeoutMs: 60_000 });
 
 const base = { dagId: "drift_monitoring", stream: "small", model: "m" };
 
