@@ -2,35 +2,23 @@
 // schedulers killed and doubled.
 import assert from "node:assert/strict";
 import { loadDags } from "../../runner/loader.ts";
-import { createDagRun } from "../../runner/runs.ts";
-import { CHANNEL_SCHEDULER, TaskQueue } from "../../runner/store/queue.ts";
 import type { Store } from "../../runner/store/store.ts";
 import { startPostgres } from "../pg_server.ts";
-import { cluster, eventually, type Proc } from "./processes.ts";
+import {
+  cluster,
+  dump,
+  eventually,
+  FAST_SCHEDULER,
+  FAST_WORKER,
+  finished,
+  startRun as startDistributedRun,
+} from "./processes.ts";
 
 const { dags } = await loadDags("tests/fixtures/dags_dist");
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const FAST_SCHEDULER = ["scheduler", "--tick-ms", "100", "--zombie-after-s", "2"];
-const FAST_WORKER = ["worker", "--heartbeat-ms", "200", "--poll-ms", "100", "--concurrency", "2"];
 
-async function startRun(store: Store, dagId: string, params: Record<string, unknown> = {}) {
-  const run = await createDagRun(store, dags.get(dagId)!, { params, executor: "distributed" });
-  await new TaskQueue(store.db).notify(CHANNEL_SCHEDULER, String(run.id));
-  return run;
-}
-
-async function finished(store: Store, runId: number) {
-  return await eventually(`run ${runId} to finish`, async () => {
-    const r = await store.getRun(runId);
-    return r?.state === "success" || r?.state === "failed" ? r : undefined;
-  });
-}
-
-async function dump(procs: Proc[]): Promise<string> {
-  return (await Promise.all(
-    procs.map(async (p) => `--- ${p.name}\n${(await p.output()).slice(-3000)}`),
-  )).join("\n");
-}
+const startRun = (store: Store, dagId: string, params: Record<string, unknown> = {}) =>
+  startDistributedRun(store, dags.get(dagId)!, params);
 
 /** Every task instance has at most one successful try. */
 async function assertSingleSuccess(store: Store, runId: number) {

@@ -5,6 +5,10 @@
 import { freshDatabase } from "./helpers.ts";
 import { openPostgres } from "../../runner/store/postgres.ts";
 import { Store } from "../../runner/store/store.ts";
+import type { DagDefinition } from "../../runner/dag.ts";
+import { createDagRun } from "../../runner/runs.ts";
+import { CHANNEL_SCHEDULER, TaskQueue } from "../../runner/store/queue.ts";
+import type { DagRun } from "../../runner/store/types.ts";
 
 export interface Proc {
   name: string;
@@ -137,4 +141,42 @@ export async function runCli(
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** The worker and scheduler options the fault tests use: quick heartbeats, quick reaping. */
+export const FAST_SCHEDULER = ["scheduler", "--tick-ms", "100", "--zombie-after-s", "2"];
+export const FAST_WORKER = [
+  "worker",
+  "--heartbeat-ms",
+  "200",
+  "--poll-ms",
+  "100",
+  "--concurrency",
+  "2",
+];
+
+/** A distributed run of `dag`, announced to the scheduler. */
+export async function startRun(
+  store: Store,
+  dag: DagDefinition,
+  params: Record<string, unknown> = {},
+): Promise<DagRun> {
+  const run = await createDagRun(store, dag, { params, executor: "distributed" });
+  await new TaskQueue(store.db).notify(CHANNEL_SCHEDULER, String(run.id));
+  return run;
+}
+
+/** The run once it has ended (success or failed), polled; fails after `timeoutMs`. */
+export async function finished(store: Store, runId: number, timeoutMs = 60_000): Promise<DagRun> {
+  return await eventually(`run ${runId} to finish`, async () => {
+    const r = await store.getRun(runId);
+    return r?.state === "success" || r?.state === "failed" ? r : undefined;
+  }, timeoutMs);
+}
+
+/** The last lines each process wrote, for an assertion's message. */
+export async function dump(procs: Proc[]): Promise<string> {
+  return (await Promise.all(
+    procs.map(async (p) => `--- ${p.name}\n${(await p.output().catch(() => "")).slice(-3000)}`),
+  )).join("\n");
 }
