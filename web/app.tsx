@@ -20,7 +20,8 @@ import { tasksToClear } from "../runner/clear.ts";
 import { ParamsError, paramsJsonSchema } from "../runner/params.ts";
 import { createDagRun } from "../runner/runs.ts";
 import { parseSchedule } from "../runner/schedule.ts";
-import { apiRoutes } from "./api/routes.ts";
+import { apiRoutes, OPENAPI_CONFIG } from "./api/routes.ts";
+import { ApiDocument, ApiReferencePage } from "./pages/api_reference.tsx";
 import type { WebDeps } from "./deps.ts";
 import { prometheusText } from "./metrics.ts";
 import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring_data.ts";
@@ -177,7 +178,18 @@ export function createApp(deps: WebDeps): Hono {
     c.res = undefined;
     c.res = new Response(html.replace("<main>", `<main>${banner}`), { status, headers });
   });
-  app.route("/api/v1", apiRoutes(deps, serving));
+  const api = apiRoutes(deps, serving);
+  app.route("/api/v1", api);
+  // the readable reference, rendered from the same document /api/v1/openapi.json serves
+  app.get("/api", (c) =>
+    c.html(
+      <ApiReferencePage
+        doc={ApiDocument.parse(
+          JSON.parse(JSON.stringify(api.getOpenAPI31Document(OPENAPI_CONFIG))),
+        )}
+        docUrl="/api/v1/openapi.json"
+      />,
+    ));
 
   app.get("/", async (c) => {
     const loaded = deps.dags();

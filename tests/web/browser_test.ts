@@ -361,6 +361,15 @@ Deno.test({
       await page.click("nav a[href='/experiments']");
       await page.waitForURL(`${base}/experiments`);
       await page.screenshot({ path: `${SHOTS}/experiments.png`, fullPage: true });
+
+      await page.click("nav a[href='/api']");
+      await page.waitForURL(`${base}/api`);
+      assert.ok(await page.isVisible("h1:text('Driftflow API')"), "the API page renders");
+      assert.ok(
+        await page.isVisible("#post-predict .summary:text('Predict rows with a model version')"),
+        "POST /api/v1/predict is listed with its summary",
+      );
+      await page.screenshot({ path: `${SHOTS}/api.png`, fullPage: true });
     } finally {
       await browser.close();
       server.kill("SIGTERM");

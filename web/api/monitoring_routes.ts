@@ -76,6 +76,9 @@ export function monitoringRoutes(
     createRoute({
       method: "post",
       path: "/predict",
+      summary: "Predict rows with a model version or alias",
+      tags: ["Monitoring"],
+      security: [{ bearer: [] }],
       request: { body: { content: { "application/json": { schema: PredictRequest } } } },
       responses: {
         200: json(PredictResponse, "One result (with an id for feedback) per row"),
@@ -115,6 +118,9 @@ export function monitoringRoutes(
     createRoute({
       method: "post",
       path: "/feedback",
+      summary: "Record the true label of a served prediction",
+      tags: ["Monitoring"],
+      security: [{ bearer: [] }],
       request: { body: { content: { "application/json": { schema: FeedbackRequest } } } },
       responses: {
         201: json(z.object({ predictionId: z.string(), label: z.string() }), "Stored"),
@@ -155,6 +161,8 @@ export function monitoringRoutes(
     createRoute({
       method: "get",
       path: "/evaluation",
+      summary: "Served predictions against their feedback labels",
+      tags: ["Monitoring"],
       request: { query: z.object({ model: z.string().optional() }) },
       responses: {
         200: json(
@@ -183,6 +191,8 @@ export function monitoringRoutes(
     createRoute({
       method: "get",
       path: "/alerts",
+      summary: "List alerts, newest first",
+      tags: ["Monitoring"],
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -219,6 +229,8 @@ export function monitoringRoutes(
     createRoute({
       method: "get",
       path: "/drift",
+      summary: "List monitored batches with drift statistics",
+      tags: ["Monitoring"],
       request: {
         query: z.object({
           stream: z.string().optional(),
@@ -245,6 +257,8 @@ export function monitoringRoutes(
     createRoute({
       method: "get",
       path: "/drift/{id}/report",
+      summary: "Get a batch's drift report",
+      tags: ["Monitoring"],
       request: {
         params: z.object({
           id: ID.openapi({ param: { name: "id", in: "path" } }),

@@ -64,6 +64,26 @@ const dagIdParam = z.object({
   dagId: z.string().min(1).openapi({ param: { name: "dagId", in: "path" } }),
 });
 
+/** How mutating routes authenticate (GET, HEAD and OPTIONS need no token). */
+const BEARER_SCHEME = {
+  type: "http" as const,
+  scheme: "bearer",
+  description: "The server's DRIFTFLOW_TOKEN as `Authorization: Bearer <token>`, or the session " +
+    "cookie set by signing in at /login. Needed by every mutating request; reads are open.",
+};
+
+/** The document's header; the paths and components come from the routes. */
+export const OPENAPI_CONFIG: Parameters<OpenAPIHono["getOpenAPI31Document"]>[0] = {
+  openapi: "3.1.0",
+  info: {
+    title: "Driftflow API",
+    version: "1",
+    description:
+      "DAGs, runs, task instances, logs, XCom, models, drift batches and reports, alerts, predictions and feedback",
+  },
+  servers: [{ url: "/api/v1" }],
+};
+
 /** The API app; mount it at /api/v1. */
 export function apiRoutes(
   deps: WebDeps,
@@ -106,6 +126,8 @@ export function apiRoutes(
     createRoute({
       method: "get",
       path: "/dags",
+      summary: "List the loaded DAGs with their last run and params schema",
+      tags: ["DAGs"],
       responses: { 200: json(z.object({ dags: z.array(DagJson) }), "The DAGs") },
     }),
     async (c) => {
@@ -119,6 +141,9 @@ export function apiRoutes(
     createRoute({
       method: "patch",
       path: "/dags/{dagId}",
+      summary: "Pause or unpause a DAG",
+      tags: ["DAGs"],
+      security: [{ bearer: [] }],
       request: {
         params: dagIdParam,
         body: { content: { "application/json": { schema: z.object({ isPaused: z.boolean() }) } } },
@@ -142,6 +167,8 @@ export function apiRoutes(
     createRoute({
       method: "get",
       path: "/dags/{dagId}/runs",
+      summary: "List a DAG's runs, newest first",
+      tags: ["Runs"],
       request: {
         params: dagIdParam,
         query: z.object({
@@ -171,6 +198,9 @@ export function apiRoutes(
     createRoute({
       method: "post",
       path: "/dags/{dagId}/runs",
+      summary: "Trigger a run with params and conf",
+      tags: ["Runs"],
+      security: [{ bearer: [] }],
       request: {
         params: dagIdParam,
         body: {
@@ -226,6 +256,8 @@ export function apiRoutes(
     createRoute({
       method: "get",
       path: "/runs/{runId}",
+      summary: "Get a run with its task instances, tries and graph",
+      tags: ["Runs"],
       request: { params: runIdParam },
       responses: {
         ...badRequest,
@@ -243,6 +275,8 @@ export function apiRoutes(
     createRoute({
       method: "get",
       path: "/runs/{runId}/tasks",
+      summary: "List a run's task instances with their tries",
+      tags: ["Runs"],
       request: { params: runIdParam },
       responses: {
         ...badRequest,
@@ -260,6 +294,9 @@ export function apiRoutes(
     createRoute({
       method: "post",
       path: "/runs/{runId}/clear",
+      summary: "Clear tasks (and optionally downstream or failed ones) to run again",
+      tags: ["Runs"],
+      security: [{ bearer: [] }],
       request: {
         params: runIdParam,
         body: {
@@ -318,6 +355,8 @@ export function apiRoutes(
     createRoute({
       method: "get",
       path: "/runs/{runId}/tasks/{taskId}/logs",
+      summary: "Read a task try's log",
+      tags: ["Runs"],
       request: {
         params: runIdParam.extend({
           taskId: z.string().openapi({ param: { name: "taskId", in: "path" } }),
@@ -353,6 +392,8 @@ export function apiRoutes(
     createRoute({
       method: "get",
       path: "/runs/{runId}/xcom",
+      summary: "List a run's XComs",
+      tags: ["Runs"],
       request: { params: runIdParam },
       responses: {
         ...badRequest,
@@ -396,6 +437,8 @@ export function apiRoutes(
     createRoute({
       method: "get",
       path: "/models",
+      summary: "List registered models, versions, aliases and alias moves",
+      tags: ["Models"],
       responses: {
         200: json(
           z.object({
@@ -446,6 +489,8 @@ export function apiRoutes(
     createRoute({
       method: "post",
       path: "/models/{name}/aliases",
+      tags: ["Models"],
+      security: [{ bearer: [] }],
       summary: "Point an alias at a version (promote, roll back) or remove it",
       request: {
         params: z.object({
@@ -518,6 +563,9 @@ export function apiRoutes(
     createRoute({
       method: "post",
       path: "/assets/events",
+      summary: "Record an asset event (wakes DAGs scheduled on the asset)",
+      tags: ["Assets"],
+      security: [{ bearer: [] }],
       request: {
         body: {
           content: {
@@ -554,16 +602,7 @@ export function apiRoutes(
 
   if (serving) monitoringRoutes(api, deps, serving);
 
-  api.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Driftflow API",
-      version: "1",
-      description:
-        "DAGs, runs, task instances, logs, XCom, models, drift batches and reports, alerts, predictions and feedback",
-    },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-    security: [{ bearer: [] }],
-  } as never);
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", BEARER_SCHEME);
+  api.doc31("/openapi.json", OPENAPI_CONFIG);
   return api;
 }

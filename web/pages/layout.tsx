@@ -52,7 +52,7 @@ export const Layout: FC<{ title: string; children?: Child; refreshWhile?: string
         <a href="/drift">Drift</a>
         <a href="/models">Models</a>
         <a href="/experiments">Experiments</a>
-        <a href="/api/v1/openapi.json">API</a>
+        <a href="/api">API</a>
       </nav>
       <main>{props.children}</main>
     </body>
