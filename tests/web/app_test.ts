@@ -106,7 +106,7 @@ storeSuite("web", {
       .map((m) => ({ task: m[1], took: m[2], width: Number(m[3]) }));
     assert.equal(widths.length, 2, "a bar per task instance");
     const bar = (task: string) => widths.find((w) => w.task === task)!;
-    assert.equal(bar("slow").width, 24, "the longest task fills the cell");
+    assert.equal(bar("slow").width, 32, "the longest task fills the cell");
     assert.ok(bar("quick").width < bar("slow").width, "a shorter task has a shorter bar");
     assert.equal(
       bar("slow").took,

@@ -16,7 +16,7 @@ import type { DagRun, TaskInstance } from "../../runner/store/types.ts";
 import { Layout, Square, STATE_COLOUR, StateBadge } from "./layout.tsx";
 
 /** Widest duration bar in a grid cell, in pixels. */
-const BAR_PX = 24;
+const BAR_PX = 32;
 
 /** Milliseconds a run took (so far, when it is still running), or null before it started. */
 export function runDurationMs(r: DagRun, now: Date): number | null {

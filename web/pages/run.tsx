@@ -179,13 +179,13 @@ export const LogsPage: FC<
   const tabStyle = (on: boolean) =>
     `display:inline-block;padding:4px 12px;margin-right:4px;border:1px solid #ccc;` +
     `border-bottom:none;border-radius:4px 4px 0 0;text-decoration:none;` +
-    (on ? "background:#fff;font-weight:bold;color:#000" : "background:#f0f0f0");
+    (on ? "background:#fff;font-weight:bold;color:#111" : "background:#eceff1;color:#1565c0");
   return (
     <Layout title={`log ${p.taskId}`}>
       <h1>
         <a href={`/runs/${p.runId}`}>run {p.runId}</a> · {p.taskId} · try {selected ?? "latest"}
       </h1>
-      <nav class="tabs" aria-label="tries" style="border-bottom:1px solid #ccc">
+      <div class="tabs" role="tablist" aria-label="tries" style="border-bottom:1px solid #ccc">
         {numbers.map((n) => {
           const t = p.tries.find((x) => x.tryNumber === n);
           return (
@@ -200,14 +200,17 @@ export const LogsPage: FC<
               {t
                 ? (
                   <span style="margin-left:6px">
-                    <StateBadge state={t.state} />
+                    <StateBadge state={t.state} />{" "}
+                    <span class="host" style="font-weight:normal;font-size:12px;color:#555">
+                      {t.hostname ?? "unknown host"}
+                    </span>
                   </span>
                 )
                 : null}
             </a>
           );
         })}
-      </nav>
+      </div>
       {selected === null
         ? <p class="muted">This task has not run yet.</p>
         : (
