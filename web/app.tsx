@@ -371,12 +371,16 @@ export function createApp(deps: WebDeps): Hono {
     const t = c.req.query("try");
     const tryNumber = t === undefined || t === "" ? undefined : intId(t);
     if (tryNumber === null) return c.text(`try is a whole number from 1 to ${INT4_MAX}`, 400);
-    const lines = await store.logs(id, c.req.param("taskId"), tryNumber);
+    const [lines, tries] = await Promise.all([
+      store.logs(id, c.req.param("taskId"), tryNumber),
+      store.tries(id, c.req.param("taskId")),
+    ]);
     return c.html(
       <LogsPage
         runId={id}
         taskId={c.req.param("taskId")}
         tryNumber={tryNumber ?? null}
+        tries={tries}
         lines={lines}
       />,
     );

@@ -7,6 +7,7 @@ import { createDagRun } from "../../runner/runs.ts";
 import { syncDag } from "../../runner/cli/common.ts";
 import { z } from "zod";
 import { createApp } from "../../web/app.tsx";
+import { formatDuration } from "../../runner/duration.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { storeSuite } from "../runner/helpers.ts";
 import { Heartbeat } from "../../runner/liveness.ts";
@@ -65,6 +66,82 @@ storeSuite("web", {
     }
     assert.equal((await app.request("/runs/999999")).status, 404);
     assert.equal((await app.request("/dags/nope")).status, 404);
+  },
+
+  "the grid draws duration bars and a summary; the log view has a tab per try": async (store) => {
+    let calls = 0;
+    const flaky = dag({ id: "web_flaky", defaults: { retries: 1, retryDelay: "0s" } })
+      .task("quick", { run: () => 1 })
+      .task("slow", {
+        deps: ["quick"],
+        run: async (ctx) => {
+          calls++;
+          ctx.log(`attempt ${ctx.tryNumber}`);
+          await new Promise((r) => setTimeout(r, 60));
+          if (ctx.tryNumber === 1) throw new Error("first try fails");
+          return 2;
+        },
+      });
+    await syncDag(store, flaky);
+    const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+    const app = createApp({
+      store,
+      registry: () => ModelRegistry.open(store.db),
+      dags: () => new Map([[flaky.id, flaky]]),
+      token: TOKEN,
+      artifacts,
+    });
+    const run = await createDagRun(store, flaky, {});
+    await new Executor({ store, artifacts }).runToEnd(flaky, run.id);
+    assert.equal(calls, 2, "slow ran twice");
+    const tis = await store.taskInstances(run.id);
+    const slow = tis.find((t) => t.taskId === "slow")!;
+    const quick = tis.find((t) => t.taskId === "quick")!;
+    assert.ok(slow.durationMs! > quick.durationMs!);
+
+    const grid = await (await app.request("/dags/web_flaky")).text();
+    const widths = [
+      ...grid.matchAll(/class="bar" title="(\w+): ([^"]+)" style="[^"]*;width:(\d+)px/g),
+    ]
+      .map((m) => ({ task: m[1], took: m[2], width: Number(m[3]) }));
+    assert.equal(widths.length, 2, "a bar per task instance");
+    const bar = (task: string) => widths.find((w) => w.task === task)!;
+    assert.equal(bar("slow").width, 32, "the longest task fills the cell");
+    assert.ok(bar("quick").width < bar("slow").width, "a shorter task has a shorter bar");
+    assert.equal(
+      bar("slow").took,
+      formatDuration(slow.durationMs!),
+      "the tooltip has the duration",
+    );
+    const run1 = (await store.getRun(run.id))!;
+    const median = formatDuration(run1.endDate!.getTime() - run1.startDate!.getTime());
+    assert.match(
+      grid,
+      new RegExp(`1 run shown · 1 success · 0 failed · 0 running · median duration ${median}`),
+    );
+    assert.match(grid, /aria-label="state colours"/, "the legend stays");
+    assert.match(grid, /<time datetime="[^"]+" title="[^"]+">(just now|\d+ min ago)<\/time>/);
+    assert.match(grid, /<th>duration<\/th>/);
+
+    const latest = await (await app.request(`/runs/${run.id}/tasks/slow/logs`)).text();
+    const tabs = [...latest.matchAll(/<a class="(tab[^"]*)" href="([^"]+)"/g)];
+    assert.deepEqual(tabs.map((t) => t[2]), [
+      `/runs/${run.id}/tasks/slow/logs?try=1`,
+      `/runs/${run.id}/tasks/slow/logs?try=2`,
+    ]);
+    assert.deepEqual(tabs.map((t) => t[1]), ["tab", "tab selected"], "the latest try is selected");
+    const host = slow.hostname!;
+    assert.ok(host.length > 0);
+    assert.match(latest, new RegExp(`try 2 · host <strong class="host">${host}</strong>`));
+    assert.match(latest, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z attempt 2/);
+    assert.doesNotMatch(latest, /attempt 1/);
+    const first = await (await app.request(`/runs/${run.id}/tasks/slow/logs?try=1`)).text();
+    assert.match(first, /<a class="tab selected" href="[^"]+\?try=1" aria-current="page"/);
+    assert.match(first, /try 1 · host/);
+    assert.match(first, /Z attempt 1/);
+    assert.doesNotMatch(first, /attempt 2/);
+    const none = await (await app.request(`/runs/${run.id}/tasks/slow/logs?try=5`)).text();
+    assert.match(none, /No log lines for try 5/);
   },
 
   "user text stays inert in params, XCom, logs and errors": async (store) => {

@@ -1,6 +1,8 @@
 /**
  * A DAG's grid (Airflow's grid view): runs as columns, oldest left, tasks as rows, each cell the
- * task instance's state; click through to the run. Paginated.
+ * task instance's state with a bar whose length is its duration relative to the longest in view;
+ * click through to the run. A summary line counts the runs shown by state with their median
+ * duration; the runs table gives durations and relative start times. Paginated.
  *
  * @example
  * ```tsx
@@ -8,8 +10,59 @@
  * ```
  */
 import type { FC } from "hono/jsx";
+import { median } from "simple-statistics";
+import { formatDuration } from "../../runner/duration.ts";
 import type { DagRun, TaskInstance } from "../../runner/store/types.ts";
 import { Layout, Square, STATE_COLOUR, StateBadge } from "./layout.tsx";
+
+/** Widest duration bar in a grid cell, in pixels. */
+const BAR_PX = 32;
+
+/** Milliseconds a run took (so far, when it is still running), or null before it started. */
+export function runDurationMs(r: DagRun, now: Date): number | null {
+  if (!r.startDate) return null;
+  return (r.endDate ?? now).getTime() - r.startDate.getTime();
+}
+
+/**
+ * `then` relative to `now` as a person says it: "just now", "3 min ago", "2 h ago", "5 d ago"
+ * (or "in 3 min" for a time ahead).
+ *
+ * @example
+ * ```ts
+ * relativeTime(new Date(0), new Date(180_000)); // "3 min ago"
+ * ```
+ */
+export function relativeTime(then: Date, now: Date): string {
+  const s = Math.round((now.getTime() - then.getTime()) / 1000);
+  const a = Math.abs(s);
+  const text = a < 45
+    ? null
+    : a < 3600
+    ? `${Math.round(a / 60)} min`
+    : a < 86_400
+    ? `${Math.round(a / 3600)} h`
+    : `${Math.round(a / 86_400)} d`;
+  if (text === null) return "just now";
+  return s >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** The summary line: how many runs are shown, by state, and their median duration. */
+function summary(runs: DagRun[], now: Date): string {
+  const count = (s: string) => runs.filter((r) => r.state === s).length;
+  const done = runs.filter((r) => r.startDate && r.endDate).map((r) => runDurationMs(r, now)!);
+  const parts = [
+    `${runs.length} run${runs.length === 1 ? "" : "s"} shown`,
+    `${count("success")} success`,
+    `${count("failed")} failed`,
+    `${count("running")} running`,
+  ];
+  if (count("queued") > 0) parts.push(`${count("queued")} queued`);
+  parts.push(
+    done.length === 0 ? "median duration -" : `median duration ${formatDuration(median(done))}`,
+  );
+  return parts.join(" · ");
+}
 
 export const GridPage: FC<
   {
@@ -19,12 +72,15 @@ export const GridPage: FC<
     taskIds: string[];
     page: number;
     pageSize: number;
+    /** The time relative times are measured from (now by default). */
+    now?: Date;
   }
 > = (p) => {
+  const now = p.now ?? new Date();
   const runs = p.runs.slice().reverse();
-  const cell = new Map(
-    p.tis.filter((t) => t.mapIndex === -1).map((t) => [`${t.runId}|${t.taskId}`, t.state]),
-  );
+  const tis = p.tis.filter((t) => t.mapIndex === -1);
+  const cell = new Map(tis.map((t) => [`${t.runId}|${t.taskId}`, t]));
+  const longest = Math.max(0, ...tis.map((t) => t.durationMs ?? 0));
   const base = `/dags/${encodeURIComponent(p.dagId)}`;
   return (
     <Layout title={p.dagId}>
@@ -32,6 +88,7 @@ export const GridPage: FC<
       <p>
         <a href={`${base}/trigger`}>trigger a run</a>
       </p>
+      {runs.length === 0 ? null : <p class="summary">{summary(p.runs, now)}</p>}
       {runs.length === 0 ? <p class="muted">No runs yet.</p> : (
         <table class="grid">
           <thead>
@@ -56,15 +113,30 @@ export const GridPage: FC<
             {p.taskIds.map((id) => (
               <tr>
                 <td>{id}</td>
-                {runs.map((r) => (
-                  <td>
-                    <Square
-                      state={cell.get(`${r.id}|${id}`) ?? null}
-                      href={`/runs/${r.id}#task-${id}`}
-                      title={id}
-                    />
-                  </td>
-                ))}
+                {runs.map((r) => {
+                  const ti = cell.get(`${r.id}|${id}`);
+                  const ms = ti?.durationMs ?? null;
+                  const width = ms === null || longest === 0
+                    ? 0
+                    : Math.max(1, Math.round((ms / longest) * BAR_PX));
+                  const took = ms === null ? "" : ` · ${formatDuration(ms)}`;
+                  return (
+                    <td style="white-space:nowrap">
+                      <Square
+                        state={ti?.state ?? null}
+                        href={`/runs/${r.id}#task-${id}`}
+                        title={`${id}${took}`}
+                      />
+                      <span
+                        class="bar"
+                        title={ms === null ? `${id}: no duration` : `${id}: ${formatDuration(ms)}`}
+                        style={`display:inline-block;vertical-align:middle;height:6px;margin-left:2px;width:${width}px;max-width:${BAR_PX}px;background:${
+                          STATE_COLOUR[ti?.state ?? "none"] ?? "#999"
+                        };opacity:0.6`}
+                      />
+                    </td>
+                  );
+                })}
               </tr>
             ))}
           </tbody>
@@ -93,7 +165,7 @@ export const GridPage: FC<
             <th>type</th>
             <th>logical date</th>
             <th>started</th>
-            <th>ended</th>
+            <th>duration</th>
           </tr>
         </thead>
         <tbody>
@@ -107,8 +179,22 @@ export const GridPage: FC<
               </td>
               <td>{r.runType}</td>
               <td>{r.logicalDate.toISOString()}</td>
-              <td>{r.startDate?.toISOString() ?? "-"}</td>
-              <td>{r.endDate?.toISOString() ?? "-"}</td>
+              <td>
+                {r.startDate
+                  ? (
+                    <time datetime={r.startDate.toISOString()} title={r.startDate.toISOString()}>
+                      {relativeTime(r.startDate, now)}
+                    </time>
+                  )
+                  : "-"}
+              </td>
+              <td>
+                {(() => {
+                  const ms = runDurationMs(r, now);
+                  if (ms === null) return "-";
+                  return r.endDate ? formatDuration(ms) : `${formatDuration(ms)} so far`;
+                })()}
+              </td>
             </tr>
           ))}
         </tbody>

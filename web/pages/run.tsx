@@ -151,18 +151,79 @@ export const RunPage: FC<
   );
 };
 
+/**
+ * A task's log: a tab per try (try 1, try 2, …; the latest selected unless `?try=` names one), the
+ * selected try's state, host and start in the tab's header, and each line with its timestamp.
+ *
+ * @example
+ * ```tsx
+ * <LogsPage runId={1} taskId="extract" tryNumber={null} tries={tries} lines={lines} />
+ * ```
+ */
 export const LogsPage: FC<
   {
     runId: number;
     taskId: string;
+    /** The try asked for; null for the latest. */
     tryNumber: number | null;
-    lines: { ts: Date; stream: string; line: string; mapIndex: number }[];
+    /** Every try of the task (each map index), oldest first. */
+    tries: TaskTry[];
+    lines: { ts: Date; stream: string; line: string; mapIndex: number; tryNumber?: number }[];
   }
-> = (p) => (
-  <Layout title={`log ${p.taskId}`}>
-    <h1>
-      <a href={`/runs/${p.runId}`}>run {p.runId}</a> · {p.taskId} · try {p.tryNumber ?? "latest"}
-    </h1>
-    <pre>{p.lines.map((l) => `${l.ts.toISOString()} ${l.mapIndex >= 0 ? `[${l.mapIndex}] ` : ""}${l.stream === "log" ? "" : `${l.stream}: `}${l.line}\n`).join("")}</pre>
-  </Layout>
-);
+> = (p) => {
+  const numbers = [...new Set(p.tries.map((t) => t.tryNumber))].sort((a, b) => a - b);
+  const selected = p.tryNumber ?? p.lines[0]?.tryNumber ?? numbers.at(-1) ?? null;
+  const ofTry = p.tries.filter((t) => t.tryNumber === selected);
+  const hosts = [...new Set(ofTry.map((t) => t.hostname ?? "unknown host"))];
+  const base = `/runs/${p.runId}/tasks/${encodeURIComponent(p.taskId)}/logs`;
+  const tabStyle = (on: boolean) =>
+    `display:inline-block;padding:4px 12px;margin-right:4px;border:1px solid #ccc;` +
+    `border-bottom:none;border-radius:4px 4px 0 0;text-decoration:none;` +
+    (on ? "background:#fff;font-weight:bold;color:#111" : "background:#eceff1;color:#1565c0");
+  return (
+    <Layout title={`log ${p.taskId}`}>
+      <h1>
+        <a href={`/runs/${p.runId}`}>run {p.runId}</a> · {p.taskId} · try {selected ?? "latest"}
+      </h1>
+      <div class="tabs" role="tablist" aria-label="tries" style="border-bottom:1px solid #ccc">
+        {numbers.map((n) => {
+          const t = p.tries.find((x) => x.tryNumber === n);
+          return (
+            <a
+              class={n === selected ? "tab selected" : "tab"}
+              href={`${base}?try=${n}`}
+              aria-current={n === selected ? "page" : undefined}
+              title={t ? `${t.state} on ${t.hostname ?? "unknown host"}` : undefined}
+              style={tabStyle(n === selected)}
+            >
+              {`try ${n}`}
+              {t
+                ? (
+                  <span style="margin-left:6px">
+                    <StateBadge state={t.state} />{" "}
+                    <span class="host" style="font-weight:normal;font-size:12px;color:#555">
+                      {t.hostname ?? "unknown host"}
+                    </span>
+                  </span>
+                )
+                : null}
+            </a>
+          );
+        })}
+      </div>
+      {selected === null
+        ? <p class="muted">This task has not run yet.</p>
+        : (
+          <p class="try-header" style="margin-top:8px">
+            try {selected} · host <strong class="host">{hosts.join(", ") || "unknown host"}</strong>
+            {ofTry[0] ? ` · started ${ofTry[0].startDate.toISOString()}` : ""}
+            {ofTry[0]?.durationMs != null ? ` · took ${formatDuration(ofTry[0].durationMs)}` : ""}
+          </p>
+        )}
+      {selected !== null && p.lines.length === 0
+        ? <p class="muted">No log lines for try {selected}.</p>
+        : null}
+      <pre class="log">{p.lines.map((l) => `${l.ts.toISOString()} ${l.mapIndex >= 0 ? `[${l.mapIndex}] ` : ""}${l.stream === "log" ? "" : `${l.stream}: `}${l.line}\n`).join("")}</pre>
+    </Layout>
+  );
+};
