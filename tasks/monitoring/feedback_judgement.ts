@@ -70,7 +70,7 @@ export interface FeedbackJudgement {
 
 /** Judges the labelled feedback as a late-labelled batch and records it in `table`. */
 export async function judgeFeedback(
-  table: MonitoringTable,
+  table: Pick<MonitoringTable, "list" | "insert">,
   input: FeedbackInput,
 ): Promise<FeedbackJudgement> {
   const { options, reference, labelled } = input;
