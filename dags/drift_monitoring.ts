@@ -64,6 +64,7 @@ import {
   withSequentialAlarms,
 } from "../tasks/monitoring/late_labels.ts";
 import { MonitoringTable } from "../tasks/monitoring/metrics_table.ts";
+import { aucHistory } from "../tasks/monitoring/auc_history.ts";
 import { getTable, pick } from "../tasks/monitoring/tables.ts";
 
 const SCORE = "p_late";
@@ -254,7 +255,6 @@ export default dag({
       const title = `${p.streamName} batch ${batch.index} (${
         batch.from?.slice(0, 10) ?? ""
       }) vs ${p.model} v${champion.version}`;
-      const html = await ctx.putArtifact(renderDriftReportHtml(report, { title }));
       const json = await ctx.putArtifact(JSON.stringify(report));
       const drifted = driftedColumns(report);
 
@@ -328,6 +328,17 @@ export default dag({
         monitored.sequential.alarms,
         monitored.sequential.falseAlarmRate,
       );
+      // the report charts the stream's estimated vs realized ROC AUC so far (late labels included)
+      const auc = metrics.roc_auc;
+      const history = aucHistory(await table.list(p.streamName), {
+        batch: batch.index,
+        estimated: auc?.estimated ?? null,
+        ciLow: auc?.estimatedInterval?.[0] ?? null,
+        ciHigh: auc?.estimatedInterval?.[1] ?? null,
+        realized: auc?.realized ?? null,
+        alarms: summary.alarms,
+      });
+      const html = await ctx.putArtifact(renderDriftReportHtml(report, { title, history }));
       const row = await table.insert({
         dagId: ctx.dagId,
         runId: ctx.runId,
@@ -361,7 +372,6 @@ export default dag({
           ),
         },
       });
-      const auc = metrics.roc_auc;
       ctx.log(
         `significant: ${drifted.join(", ") || "nothing"}; ROC AUC estimated ${
           auc?.estimated?.toFixed(4)

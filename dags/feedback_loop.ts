@@ -7,6 +7,11 @@
  * Feedback comes from a CSV or Parquet file of labelled rows (the model's features and its label),
  * or from the web API (`feedback=served:<model>`: predictions served by /api/v1/predict with the
  * labels sent to /api/v1/feedback); rows past the previous run's offset are new. Run it: `deno task run feedback_loop --param feedback=data/feedback.csv`.
+ *
+ * The new labelled rows also go through `drift_monitoring`'s late-labels judgement
+ * (tasks/monitoring/feedback_judgement.ts): CBPE's estimate vs the realized ROC AUC and the
+ * departure detector, recorded under the stream `served:<model>` (`feedback:<model>` for a file;
+ * `deno task monitoring served:<model> --json`); when they part (a concept signal), it retrains.
  */
 import { dag, type SqlClient, z } from "driftflow";
 import { accuracy, f1 } from "../models/metrics.ts";
@@ -17,8 +22,11 @@ import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
 import { dataDir } from "../tasks/data/prepare.ts";
-import { rowCount, sliceRows, type Table } from "../tasks/data/table.ts";
+import { rowCount, sampleRows, sliceRows, type Table } from "../tasks/data/table.ts";
+import { championReference, referenceAtPrior, scoreTable } from "../tasks/monitoring/champion.ts";
+import { judgeFeedback } from "../tasks/monitoring/feedback_judgement.ts";
 import { FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
+import { MonitoringTable } from "../tasks/monitoring/metrics_table.ts";
 import { getTable, putTable } from "../tasks/monitoring/tables.ts";
 import { PredictionLog } from "../models/serving/prediction_log.ts";
 
@@ -59,10 +67,19 @@ const params = z.object({
   /** …or below the previous evaluation by more than this. */
   maxDrop: z.number().min(0).max(1).default(0.05),
   minRows: z.number().int().positive().default(200),
+  /** The monitoring stream the judgement is recorded under (default `served:<model>` or `feedback:<model>`). */
+  stream: z.string().optional(),
+  /** Rows of the champion's reference the estimate is calibrated on, and its seed. */
+  referenceRows: z.number().int().positive().default(20_000),
+  seed: z.number().int().default(0),
+  /** The estimated-vs-realized test's level. */
+  alpha: z.number().gt(0).lt(1).default(0.05),
   batchDir: z.string().default(`${dataDir()}/batches`),
   training: z.record(z.string(), z.unknown()).default({}),
   alerts: AlertConfig.default(AlertConfig.parse({ channels: [{ type: "log" }] })),
 });
+
+const SCORE = "p_positive";
 
 type Evaluation = { offset: number; accuracy: number | null; version: number | null };
 
@@ -137,6 +154,39 @@ export default dag({
         else cm.tn++;
       }
       const acc = accuracy(y, score), f = f1(y, score);
+      // the late-labels judgement: estimate vs realized, departure detector, a monitoring row
+      const champion = await championReference(registry, p.model);
+      const reference = await scoreTable(
+        onnx,
+        model,
+        referenceAtPrior(
+          sampleRows(await getTable(ctx, champion.reference), p.referenceRows, p.seed),
+          p.target,
+          p.positiveLabel,
+          champion.positiveShare,
+          p.seed,
+        ),
+        p.positiveLabel,
+        SCORE,
+      );
+      const late = await judgeFeedback(await MonitoringTable.open(ctx.db), {
+        stream: p.stream ??
+          (p.feedback.startsWith("served:") ? p.feedback : `feedback:${p.model}`),
+        dagId: ctx.dagId,
+        runId: ctx.runId,
+        model: p.model,
+        championVersion: version!.version,
+        reference,
+        labelled: { ...rows, [SCORE]: score },
+        options: {
+          target: p.target,
+          prediction: SCORE,
+          positiveLabel: p.positiveLabel,
+          alpha: p.alpha,
+          seed: p.seed,
+        },
+      });
+      for (const r of late.reasons) ctx.log(`late labels: ${r}`);
       const belowThreshold = acc < p.minAccuracy;
       const belowPrevious = c.previous !== null && acc < c.previous - p.maxDrop;
       // the new labelled rows become a training batch
@@ -154,9 +204,12 @@ export default dag({
         f1: f,
         confusion: cm,
         version: version!.version,
-        degraded: belowThreshold || belowPrevious,
+        degraded: belowThreshold || belowPrevious || late.retrain,
         belowThreshold,
         belowPrevious,
+        concept: late.retrain,
+        conceptReasons: late.reasons,
+        monitoringRow: late.row,
         batch,
       };
     },
@@ -194,7 +247,9 @@ export default dag({
         }`,
         message: e.belowThreshold
           ? `accuracy below ${ctx.params.minAccuracy} on ${e.rows} new labels`
-          : `accuracy dropped more than ${ctx.params.maxDrop} since the last evaluation`,
+          : e.belowPrevious
+          ? `accuracy dropped more than ${ctx.params.maxDrop} since the last evaluation`
+          : `estimated and realized ROC AUC parted: ${e.conceptReasons.join("; ")}`,
         dagId: ctx.dagId,
         runId: ctx.runId,
         details: { ...e, after },

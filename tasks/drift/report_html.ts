@@ -9,6 +9,7 @@
  * await Deno.writeTextFile("drift.html", renderDriftReportHtml(report, { title: "Batch 12" }));
  * ```
  */
+import { type AucHistoryPoint, aucHistorySvg } from "./auc_history_svg.ts";
 import type { ColumnDrift, DriftReport } from "./schema.ts";
 
 const esc = (s: string) =>
@@ -93,12 +94,25 @@ const SEVERITY_COLOUR: Record<string, string> = {
   concept: "#6a1b9a",
 };
 
-/** The whole report as an HTML document. */
+/**
+ * The whole report as an HTML document. With `history` (the stream's batches so far, this one
+ * included), a chart of estimated vs realized ROC AUC with intervals and the sequential alarms.
+ */
 export function renderDriftReportHtml(
   report: DriftReport,
-  { title = "Drift report" } = {},
+  { title = "Drift report", history = [] }: {
+    title?: string;
+    history?: readonly AucHistoryPoint[];
+  } = {},
 ): string {
   const sev = report.severity;
+  const historySvg = aucHistorySvg(history);
+  const trend = historySvg
+    ? "<h2>ROC AUC over the stream</h2><p>CBPE's estimate from calibrated scores (shaded: its " +
+      "prediction interval for the realized value) beside the realized value once a batch's " +
+      "labels land; dashed lines mark the sequential detectors' alarms. The estimate holds under " +
+      `covariate shift only: where the two part, P(y | x) changed.</p>${historySvg}`
+    : "";
   const rows = report.columns.map((c) =>
     `<tr class="${c.drifted ? "drift" : ""}"><td><a href="#col-${esc(c.column)}">${
       esc(c.column)
@@ -212,6 +226,7 @@ ${rows}
 </table>
 ${quality}
 ${perf}
+${trend}
 ${
     report.prediction
       ? `<h2>Prediction drift</h2><p>${report.prediction.test} ${

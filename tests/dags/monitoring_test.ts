@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import driftMonitoring from "../../dags/drift_monitoring.ts";
 import training from "../../dags/training.ts";
+import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { monitoringReport } from "../../tasks/monitoring/cli.ts";
 import { MonitoringDocument } from "../../tasks/monitoring/document.ts";
@@ -285,6 +286,14 @@ storeTest(
       };
       assert.equal(state.detectors.roc_auc_departure.batches, 2);
       assert.equal(state.detectors.prediction.batches, 4);
+      // batch 3's HTML report charts the stream's estimated vs realized ROC AUC so far
+      const html = new TextDecoder().decode(
+        await new LocalArtifactStore(`${s.dir}/a`).get((await table.list("late"))[3].reportHtml!),
+      );
+      assert.match(html, /ROC AUC over the stream/);
+      assert.match(html, /aria-label="estimated vs realized ROC AUC by batch"/);
+      assert.equal((html.match(/batch \d: realized /g) ?? []).length, 2, "batches 0 and 1 landed");
+      assert.equal((html.match(/batch \d: estimated /g) ?? []).length, 4);
     } finally {
       await s.hook.close();
     }

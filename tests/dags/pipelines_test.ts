@@ -14,6 +14,9 @@ import { writeCsv } from "../../tasks/data/csv.ts";
 import { loadEmails } from "../../tasks/data/emails.ts";
 import { writeParquet } from "../../tasks/data/parquet.ts";
 import { concatTables, sliceRows } from "../../tasks/data/table.ts";
+import { monitoringReport } from "../../tasks/monitoring/cli.ts";
+import { MonitoringDocument } from "../../tasks/monitoring/document.ts";
+import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { storeTest } from "../runner/helpers.ts";
 import { fakeFlights, runDag, webhookReceiver, writeFakeFlights } from "./helpers.ts";
 
@@ -217,31 +220,87 @@ storeTest(
       artifacts: new LocalArtifactStore(`${dir}/a`),
       log,
     });
-    const live = fakeFlights(120, 9);
-    const rows = Array.from({ length: 120 }, (_, i) => ({
-      day_of_week: (live.day_of_week as Float64Array)[i],
-      hour: (live.hour as Float64Array)[i],
-      distance: (live.distance as Float64Array)[i],
-      origin: (live.origin as string[])[i],
-      destination: (live.destination as string[])[i],
-    }));
-    const served = await service.predict("flights_delay@champion", rows);
-    for (const [i, r] of served.results.entries()) {
-      await log.feedback(
-        r.id,
-        (live.late as string[])[i],
-      );
-    }
-    const r = await runDag(
-      store,
-      feedbackLoop,
-      { feedback: "served:flights_delay", minRows: 100 },
-      {
+    // serve 120 predictions and send their labels (flipped: the world changed, P(y | x) too)
+    const serve = async (seed: number, flip: boolean) => {
+      const live = fakeFlights(120, seed);
+      const rows = Array.from({ length: 120 }, (_, i) => ({
+        day_of_week: (live.day_of_week as Float64Array)[i],
+        hour: (live.hour as Float64Array)[i],
+        distance: (live.distance as Float64Array)[i],
+        origin: (live.origin as string[])[i],
+        destination: (live.destination as string[])[i],
+      }));
+      const served = await service.predict("flights_delay@champion", rows);
+      for (const [i, r] of served.results.entries()) {
+        const late = (live.late as string[])[i];
+        await log.feedback(r.id, flip ? (late === "yes" ? "no" : "yes") : late);
+      }
+    };
+    // accuracy alone never retrains here: only the late-labels judgement can
+    const params = {
+      feedback: "served:flights_delay",
+      minRows: 100,
+      minAccuracy: 0,
+      maxDrop: 1,
+      batchDir: `${dir}/batches`,
+      // served rows carry no date: the retraining holds out without a time column
+      training: {
+        data: data.reference,
+        initialRows: 7000,
+        trials: 1,
+        rounds: 20,
+        timeColumn: null,
+      },
+    };
+    const run = (day: number) =>
+      runDag(store, feedbackLoop, params, {
         dags: [training, feedbackLoop],
         artifactsDir: `${dir}/a`,
-      },
-    );
+        logicalDate: new Date(Date.UTC(2026, 1, day)),
+      });
+    await serve(9, false);
+    const r = await run(1);
     assert.equal(r.stateOf("evaluate"), "success");
     assert.equal(r.stateOf("healthy"), "success");
+    // recorded as the stream served:<model>, as `deno task monitoring served:flights_delay --json`
+    const doc = () =>
+      monitoringReport(store.db, "served:flights_delay", { json: true }).then((t) =>
+        MonitoringDocument.parse(JSON.parse(t))
+      );
+    const first = (await doc()).batches;
+    assert.equal(first.length, 1);
+    const auc = first[0].metrics.roc_auc!;
+    assert.ok(auc.realized! > 0.5 && auc.reference! > 0.5, JSON.stringify(auc));
+    const [lo, hi] = auc.estimatedInterval!;
+    assert.ok(lo < auc.estimated! && auc.estimated! < hi, JSON.stringify(auc));
+    assert.equal(auc.departed, false, first[0].reasons.join("; "));
+    assert.equal(first[0].rows, 120);
+    assert.deepEqual(first[0].verdicts!.map((v) => [v.kind, v.action]), [["labels", "log"]]);
+    assert.match(first[0].reasons[0], /estimated .* vs realized .*: consistent/);
+    const dep = first[0].sequential!.detectors.roc_auc_departure;
+    assert.equal(dep.kind, "page_hinkley");
+    assert.match(first[0].sequential!.falseAlarmRate, /ARL0/);
+    // flipped labels: realized parts from the estimate — the second verdict retrains
+    await serve(10, true);
+    const bad = await run(2);
+    assert.equal(bad.stateOf("retrain"), "success");
+    assert.equal(bad.stateOf("notify"), "success");
+    const batches = (await doc()).batches;
+    assert.deepEqual(batches.map((b) => b.batch), [0, 1]);
+    const b1 = batches[1];
+    assert.equal(b1.metrics.roc_auc!.departed, true, JSON.stringify(b1.metrics.roc_auc));
+    assert.ok(b1.metrics.roc_auc!.realized! < 0.5);
+    assert.deepEqual(b1.verdicts!.map((v) => [v.kind, v.severity, v.action]), [[
+      "labels",
+      "concept",
+      "retrain",
+    ]]);
+    assert.match(b1.reasons[0], /they parted/);
+    // the departure detector resumed from the state stored with the first evaluation
+    const stored = await (await MonitoringTable.open(store.db)).list("served:flights_delay");
+    const state = stored[1].details.sequentialState as {
+      detectors: Record<string, { batches: number }>;
+    };
+    assert.equal(state.detectors.roc_auc_departure.batches, 2);
   },
 );
