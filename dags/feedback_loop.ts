@@ -42,6 +42,7 @@ async function feedbackRows(
   },
   ref: string,
   target: string,
+  timeColumn: string | null,
 ): Promise<Table> {
   if (!ref.startsWith("served:")) return await getTable(ctx, ref);
   const rows = await (await PredictionLog.open(ctx.db)).labelled(ref.slice("served:".length));
@@ -54,6 +55,10 @@ async function feedbackRows(
       : values.map((v) => (v === null ? null : String(v)));
   }
   out[target] = rows.map((r) => r.label);
+  // Served rows carry the time they were served, so retraining can hold out the latest in time.
+  if (timeColumn !== null && !(timeColumn in out)) {
+    out[timeColumn] = Float64Array.from(rows, (r) => r.at.getTime());
+  }
   return out;
 }
 
@@ -100,7 +105,12 @@ export default dag({
       const offset = prior?.offset ?? 0;
       let all: Table | null = null;
       try {
-        all = await feedbackRows(ctx, p.feedback, p.target);
+        all = await feedbackRows(
+          ctx,
+          p.feedback,
+          p.target,
+          p.training.timeColumn === null ? null : String(p.training.timeColumn ?? "date"),
+        );
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       }

@@ -570,13 +570,16 @@ export class PredictionLog {
     return { model, rows: total, accuracy: total ? right / total : null, confusion };
   }
 
-  /** Labelled served rows (inputs + true label) since a time, for retraining on live traffic. */
+  /**
+   * Labelled served rows (inputs, true label and when the prediction was served) since a time, for
+   * retraining on live traffic.
+   */
   async labelled(
     model: string,
     since = new Date(0),
-  ): Promise<{ input: Record<string, unknown>; label: string }[]> {
-    const rows = await this.db.query<{ input: unknown; label: string }>(
-      `select p.input, f.label from feedback f join predictions p on p.id = f.prediction_id
+  ): Promise<{ input: Record<string, unknown>; label: string; at: Date }[]> {
+    const rows = await this.db.query<{ input: unknown; label: string; at: string | Date }>(
+      `select p.input, f.label, p.at from feedback f join predictions p on p.id = f.prediction_id
        where p.model = $1 and f.at >= $2::timestamptz order by f.at`,
       [model, since.toISOString()],
     );
@@ -586,6 +589,7 @@ export class PredictionLog {
         unknown
       >,
       label: r.label,
+      at: new Date(r.at),
     }));
   }
 }

@@ -243,13 +243,12 @@ storeTest(
       minAccuracy: 0,
       maxDrop: 1,
       batchDir: `${dir}/batches`,
-      // served rows carry no date: the retraining holds out without a time column
+      // served rows carry the time they were served as `date`: the retraining holds out the latest
       training: {
         data: data.reference,
         initialRows: 7000,
         trials: 1,
         rounds: 20,
-        timeColumn: null,
       },
     };
     const run = (day: number) =>
