@@ -13,7 +13,7 @@
  * @example
  * ```sh
  * deno task bench detection [--seeds 20] [--sizes 100,1000,10000] [--clean 2] [--stream-batch 10000]
- *   [--quick] [--no-grid] [--no-streams] [--html out.html]
+ *   [--quick] [--no-grid] [--no-streams] [--no-estimation] [--html out.html]
  * ```
  */
 import { parseArgs } from "node:util";
@@ -63,6 +63,7 @@ export async function main(args: string[]): Promise<void> {
       streams: { type: "boolean", default: true },
       "no-streams": { type: "boolean", default: false },
       "no-grid": { type: "boolean", default: false },
+      "no-estimation": { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
       html: { type: "string" },
       data: { type: "string" },
@@ -149,4 +150,13 @@ export async function main(args: string[]): Promise<void> {
   );
   console.log(`\nHTML page: ${html}\nfinished in ${seconds.toFixed(0)} s (2 shared cores)\n`);
   printFigures(detectionFigures(summary, streams));
+  // Performance without labels and sequential detection (issue 14) belong to the same benchmark:
+  // estimation.auc_mae, detection.sequential_delay and detection.sequential_false_alarms. The same
+  // code runs alone as `deno task bench estimation`.
+  if (!values["no-estimation"]) {
+    console.log("\nPerformance without labels and sequential detection:");
+    await (await import("./estimation.ts")).main(
+      quick ? ["--seeds", "3", "--batches-per-shift", "5"] : [],
+    );
+  }
 }
