@@ -9,19 +9,16 @@
  * ```
  */
 import { parseArgs } from "node:util";
-import { dag, type DagDefinition, type TaskDef } from "../../runner/dag.ts";
+import { buildChain } from "../runner/processes.ts";
+import type { DagDefinition, TaskDef } from "../../runner/dag.ts";
 import { validateDag } from "../../runner/validate.ts";
 import { printFigures, progress } from "./report.ts";
 
 /** Builds the chain with the API; returns the DAG. */
 function buildShared(n: number): DagDefinition {
-  // deno-lint-ignore no-explicit-any
-  let d: any = dag({ id: "bench_build" }).task("t0", { run: () => 0 });
-  for (let i = 1; i < n; i++) {
-    d = d.task(`t${i}`, { deps: [`t${i - 1}`], run: () => i });
+  return buildChain("bench_build", n, (i) => {
     if (i % 5000 === 0) progress("shared builder", i, n);
-  }
-  return d as DagDefinition;
+  });
 }
 
 /** The reference: the same task records, the list copied on every add. */

@@ -5,7 +5,7 @@
 import { freshDatabase } from "./helpers.ts";
 import { openPostgres } from "../../runner/store/postgres.ts";
 import { Store } from "../../runner/store/store.ts";
-import type { DagDefinition } from "../../runner/dag.ts";
+import { dag, type DagDefinition } from "../../runner/dag.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { CHANNEL_SCHEDULER, TaskQueue } from "../../runner/store/queue.ts";
 import type { DagRun } from "../../runner/store/types.ts";
@@ -179,4 +179,27 @@ export async function dump(procs: Proc[]): Promise<string> {
   return (await Promise.all(
     procs.map(async (p) => `--- ${p.name}\n${(await p.output().catch(() => "")).slice(-3000)}`),
   )).join("\n");
+}
+
+/**
+ * A DAG builder seen through the one call a loop makes. The typed builder's type grows with every
+ * `.task` (each id joins the type), which a loop cannot express; tests that build thousands of tasks
+ * in a loop use this view instead of `any`.
+ */
+export interface LoopBuilder {
+  task(id: string, def: { deps?: string[]; run: () => number }): LoopBuilder;
+}
+
+/** Builds the chain t0 → t1 → … → t(n−1) with the real builder, calling `onTask` after each. */
+export function buildChain(
+  id: string,
+  n: number,
+  onTask: (i: number) => void = () => {},
+): DagDefinition {
+  let d = dag({ id }).task("t0", { run: () => 0 }) as unknown as LoopBuilder;
+  for (let i = 1; i < n; i++) {
+    d = d.task(`t${i}`, { deps: [`t${i - 1}`], run: () => i });
+    onTask(i);
+  }
+  return d as unknown as DagDefinition;
 }
