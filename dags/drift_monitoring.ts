@@ -251,7 +251,16 @@ export default dag({
           seed: p.seed,
           policy,
         });
-      const report = judgeAgainst(current, labelsNow ? p.target : undefined);
+      // A champion registered without an out-of-time holdout is monitored against its own training
+      // rows: their in-sample AUC and label share would make every batch look like concept or prior
+      // drift, so the label-based tests are left out and the log says why.
+      const honestReference = champion.kind === "holdout";
+      if (!honestReference) {
+        ctx.log(
+          `v${champion.version} records no out-of-time holdout (only its training rows): the ROC AUC and label-share tests are skipped; retrain it with \`deno task run training\` to monitor its performance`,
+        );
+      }
+      const report = judgeAgainst(current, labelsNow && honestReference ? p.target : undefined);
       const title = `${p.streamName} batch ${batch.index} (${
         batch.from?.slice(0, 10) ?? ""
       }) vs ${p.model} v${champion.version}`;

@@ -410,3 +410,44 @@ storeTest(
     }
   },
 );
+
+storeTest(
+  "drift_monitoring: a champion without an out-of-time holdout gets no label-based grade (its training rows are no honest reference)",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      // an older version: only its training rows are recorded
+      await store.db.query(
+        `update model_versions set params = params - 'reference' - 'holdoutData'
+         where params ? 'trainingData'`,
+      );
+      const params = {
+        stream: s.data.stream,
+        streamName: "legacy",
+        batchSize: 3000,
+        batchDir: `${s.dir}/batches-legacy`,
+        alerts: s.alerts,
+        events: [{
+          atBatch: 0,
+          drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
+        }],
+      };
+      const r = await runDag(store, driftMonitoring, params, {
+        dags: DAGS,
+        artifactsDir: `${s.dir}/a`,
+        logicalDate: new Date(Date.UTC(2026, 2, 1)),
+      });
+      assert.equal(r.state, "success");
+      const [row] = await (await MonitoringTable.open(store.db)).list("legacy");
+      assert.ok(
+        !["prior", "concept"].includes(row.severity ?? ""),
+        `${row.severity}: ${row.reasons.join("; ")}`,
+      );
+      assert.equal(r.stateOf("recalibrate"), "skipped");
+      assert.equal(r.stateOf("retrain"), "skipped");
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
