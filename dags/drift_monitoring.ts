@@ -24,7 +24,7 @@ import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
 import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
-import { sampleRows } from "../tasks/data/table.ts";
+import { sampleRows } from "../models/core/table.ts";
 import { ColumnOptions } from "../tasks/drift/detect.ts";
 import { DriftEvent } from "../tasks/drift/inject.ts";
 import { renderDriftReportHtml } from "../tasks/drift/report_html.ts";
@@ -65,7 +65,7 @@ import {
 } from "../tasks/monitoring/late_labels.ts";
 import { MonitoringTable } from "../tasks/monitoring/metrics_table.ts";
 import { aucHistory } from "../tasks/monitoring/auc_history.ts";
-import { getTable, pick } from "../tasks/monitoring/tables.ts";
+import { getTable, pick, putTable } from "../tasks/monitoring/tables.ts";
 
 const SCORE = "p_late";
 
@@ -551,12 +551,18 @@ export default dag({
             "only a verdict given with labels can recalibrate",
         );
       }
+      const labelledBatch = pick(
+        await getTable(ctx, acted.path),
+        [...p.features, p.target],
+        acted.path,
+      );
       const r = await recalibrateChampion({
         registry: await ModelRegistry.open(ctx.db),
         artifacts: ctx.artifacts,
         model: p.model,
         newPrior: "labels",
-        labelledBatch: pick(await getTable(ctx, acted.path), [...p.features, p.target], acted.path),
+        labelledBatch,
+        labelledBatchKey: await putTable(ctx, labelledBatch),
         reason: `${p.streamName} batch ${acted.batch}: ${ctx.xcom("evaluate_severity").reasons[0]}`,
         runId: ctx.runId,
       });

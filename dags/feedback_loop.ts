@@ -22,7 +22,7 @@ import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
 import { dataDir } from "../tasks/data/prepare.ts";
-import { rowCount, sampleRows, sliceRows, type Table } from "../tasks/data/table.ts";
+import { rowCount, sampleRows, sliceRows, type Table } from "../models/core/table.ts";
 import { championReference, referenceAtPrior, scoreTable } from "../tasks/monitoring/champion.ts";
 import { judgeFeedback } from "../tasks/monitoring/feedback_judgement.ts";
 import { FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";

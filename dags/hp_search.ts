@@ -21,7 +21,7 @@ import {
   type TrialResult,
 } from "../models/search.ts";
 import { readTable } from "../tasks/data/read_table.ts";
-import type { Table } from "../tasks/data/table.ts";
+import type { Table } from "../models/core/table.ts";
 
 const tables = new Map<string, Promise<Table>>();
 /** Trials of one process share the parsed file. */

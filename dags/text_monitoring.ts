@@ -26,7 +26,7 @@ import { list } from "../tasks/data/location.ts";
 import { writeParquet } from "../tasks/data/parquet.ts";
 import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
 import { TableSchema } from "../tasks/data/schema.ts";
-import { concatTables, rowCount, type Table } from "../tasks/data/table.ts";
+import { concatTables, rowCount, type Table } from "../models/core/table.ts";
 import { detectDrift } from "../tasks/drift/detect.ts";
 import { ksTest, psi } from "../tasks/drift/stattests.ts";
 import { embedMails, spamScores, trainTextModel } from "../tasks/monitoring/text.ts";

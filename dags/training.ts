@@ -32,7 +32,7 @@ import { outOfTimeSplit } from "../models/split.ts";
 import { Alerter } from "../tasks/alert/alerter.ts";
 import { AlertConfig } from "../tasks/alert/types.ts";
 import { dataPaths } from "../tasks/data/prepare.ts";
-import { concatTables, rowCount, sampleRows, type Table } from "../tasks/data/table.ts";
+import { concatTables, rowCount, sampleRows, type Table } from "../models/core/table.ts";
 import { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
 import { getTable, pick, putTable } from "../tasks/monitoring/tables.ts";
 

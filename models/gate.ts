@@ -21,9 +21,9 @@
  * ```
  */
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
-import { rowCount, type Table } from "../tasks/data/table.ts";
-import { Random } from "../tasks/random.ts";
-import { classIndex } from "./columns.ts";
+import { rowCount, type Table } from "./core/table.ts";
+import { Random } from "./core/random.ts";
+import { classIndex } from "./core/columns.ts";
 import { higherIsBetter, type MetricName, METRICS, normalQuantile } from "./metrics.ts";
 import { fingerprintTable, loadModel } from "./package.ts";
 import { runOnnx } from "./onnx/runtime.ts";

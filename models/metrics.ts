@@ -11,7 +11,7 @@
  */
 import erfc from "@stdlib/math-base-special-erfc";
 import { probit } from "simple-statistics";
-import { Random } from "../tasks/random.ts";
+import { Random } from "./core/random.ts";
 
 /** A metric of labels (0/1 or values) and scores (probabilities or predictions). */
 export type Metric = (y: ArrayLike<number>, score: ArrayLike<number>) => number;

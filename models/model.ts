@@ -11,8 +11,8 @@
  * ```
  */
 import { z } from "zod";
-import { rowCount, type Table, takeRows } from "../tasks/data/table.ts";
-import { Random } from "../tasks/random.ts";
+import { rowCount, type Table, takeRows } from "./core/table.ts";
+import { Random } from "./core/random.ts";
 import {
   classIndex,
   ColumnSpec,
@@ -21,7 +21,7 @@ import {
   fitTargetSpec,
   TrainingDataError,
   treeColumn,
-} from "./columns.ts";
+} from "./core/columns.ts";
 import { type GbdtModel, GbdtParams, predictGbdt, trainGbdt } from "./gbdt/train.ts";
 import { type LinearModel, trainLogistic } from "./linear/train_logistic.ts";
 import { accuracy, f1, logLoss, mae, rmse, rocAuc } from "./metrics.ts";

@@ -13,9 +13,9 @@
  */
 import { join } from "node:path";
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
-import { isNumericColumn, type Table } from "../tasks/data/table.ts";
+import { isNumericColumn, type Table } from "./core/table.ts";
 import type { TrainedModel } from "./model.ts";
-import { exportOnnx } from "./onnx/export.ts";
+import { exportOnnx } from "./export_onnx.ts";
 import { ModelNotFoundError, type ModelRegistry, type ModelVersion } from "./registry/registry.ts";
 
 /** The two files of a model. */

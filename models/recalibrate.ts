@@ -28,6 +28,7 @@
  * import { estimatePriorEm, recalibrateChampion } from "./recalibrate.ts";
  * const r = await recalibrateChampion({
  *   registry, artifacts, model: "flights_delay", newPrior: "labels", labelledBatch: batch,
+ *   labelledBatchKey: await artifacts.put(parquetBytes(batch)),
  *   reason: "prior shift graded at batch 7",
  * });
  * r.version; r.promoted; r.verdict.reason;
@@ -35,9 +36,8 @@
  * ```
  */
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
-import { parquetBytes } from "../tasks/data/parquet.ts";
-import { isNumericColumn, rowCount, type Table, takeRows } from "../tasks/data/table.ts";
-import { classIndex } from "./columns.ts";
+import { isNumericColumn, rowCount, type Table, takeRows } from "./core/table.ts";
+import { classIndex } from "./core/columns.ts";
 import { compareChallenger, type Decision, gateDecision, type GateVerdict } from "./gate.ts";
 import { brier, logLoss } from "./metrics.ts";
 import type { TrainedModel } from "./model.ts";
@@ -284,6 +284,12 @@ export interface RecalibrateOptions {
    */
   labelledBatch: Table;
   /**
+   * The artifact key under which the caller stored `labelledBatch` (e.g. as Parquet): it becomes
+   * the new version's reference data. The caller stores it because the file format belongs to the
+   * data layer above this library.
+   */
+  labelledBatchKey: string;
+  /**
    * The next labelled batch: when given, the prior is fitted on all of `labelledBatch` and the
    * gate tests the shift on this batch (the honest test of a forecast of the next week's share).
    */
@@ -451,7 +457,7 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
         `labelled rows, ${positives} of class ${classes[1]}`,
     );
   }
-  const batchKey = await o.artifacts.put(parquetBytes(o.labelledBatch));
+  const batchKey = o.labelledBatchKey;
   const shiftedModel = recalibratedModel(parent.model, shift, {});
   const newReference = {
     ...(await measureReference(shiftedModel, o.labelledBatch, {

@@ -15,8 +15,8 @@
  * ```
  */
 import { z } from "zod";
-import { type Column, rowCount, type Table } from "../tasks/data/table.ts";
-import { classIndex } from "./columns.ts";
+import { type Column, rowCount, type Table } from "./core/table.ts";
+import { classIndex } from "./core/columns.ts";
 import { aucWithSe, brier, logLoss } from "./metrics.ts";
 import { predictModel, type TrainedModel } from "./model.ts";
 import { fingerprintTable } from "./package.ts";

@@ -11,8 +11,8 @@
  * sampleSd(values.roc_auc);
  * ```
  */
-import { rowCount, type Table, takeRows } from "../tasks/data/table.ts";
-import { Random } from "../tasks/random.ts";
+import { rowCount, type Table, takeRows } from "./core/table.ts";
+import { Random } from "./core/random.ts";
 import { scoreModel, trainModel, type TrainOptions } from "./model.ts";
 
 /** A seeded subsample (without replacement) of `share` of the rows. */

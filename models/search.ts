@@ -11,8 +11,8 @@
  * ```
  */
 import { z } from "zod";
-import type { Table } from "../tasks/data/table.ts";
-import { Random } from "../tasks/random.ts";
+import type { Table } from "./core/table.ts";
+import { Random } from "./core/random.ts";
 import { higherIsBetter, type MetricName } from "./metrics.ts";
 import { trainModel } from "./model.ts";
 

@@ -13,7 +13,7 @@
  * ```
  */
 import { z } from "zod";
-import { type Column, rowCount, type Table, takeRows } from "../tasks/data/table.ts";
+import { type Column, rowCount, type Table, takeRows } from "./core/table.ts";
 
 /** How to split. */
 export const SplitOptions = z.object({

@@ -33,8 +33,9 @@
  */
 import type { z } from "zod";
 import { type Duration, parseDuration } from "./duration.ts";
-import type { TriggerRule } from "./trigger_rules.ts";
-import type { RunState, RunType } from "./states.ts";
+import type { TriggerRule } from "./core/trigger_rules.ts";
+import type { TaskKind } from "./core/dag_structure.ts";
+import type { RunState, RunType } from "./core/states.ts";
 import type { SqlClient } from "./store/sql_client.ts";
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 
@@ -261,8 +262,7 @@ export interface SensorSpec<P, X, R, D extends string = keyof X & string> extend
   softFail?: boolean;
 }
 
-/** The kinds of task. */
-export type TaskKind = "function" | "branch" | "command" | "trigger" | "sensor";
+export type { TaskKind } from "./core/dag_structure.ts";
 
 /** A task as the engine holds it, with the types erased. */
 export interface TaskDef {

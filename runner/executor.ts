@@ -20,7 +20,7 @@ import { type DagDefinition, SkipTask } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
-import type { RunState } from "./states.ts";
+import type { RunState } from "./core/states.ts";
 import type { Store } from "./store/store.ts";
 import type { DagRun, TaskInstance } from "./store/types.ts";
 import { runTry } from "./try_runner.ts";

@@ -29,8 +29,8 @@ export type {
   TriggerResult,
   TriggerSpec,
 } from "./dag.ts";
-export type { TriggerRule } from "./trigger_rules.ts";
+export type { TriggerRule } from "./core/trigger_rules.ts";
 export * from "./sensors/mod.ts";
-export type { RunState, RunType, TaskState } from "./states.ts";
+export type { RunState, RunType, TaskState } from "./core/states.ts";
 export type { SqlClient } from "./store/sql_client.ts";
 export type { ArtifactStore } from "./artifacts/artifact_store.ts";

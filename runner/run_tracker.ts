@@ -20,11 +20,11 @@ import {
   type TaskDef,
   type TaskSettings,
 } from "./dag.ts";
-import { isFinished, type RunState, type TaskState } from "./states.ts";
+import { isFinished, type RunState, type TaskState } from "./core/states.ts";
 import type { Store } from "./store/store.ts";
 import type { DagRun, TaskInstance } from "./store/types.ts";
 import { formatLogArgs } from "./task_log.ts";
-import { countUpstream, evaluateTriggerRule } from "./trigger_rules.ts";
+import { countUpstream, evaluateTriggerRule } from "./core/trigger_rules.ts";
 import { decodeXcom } from "./xcom.ts";
 
 /** What the executor reports as it works (for live displays). */

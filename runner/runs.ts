@@ -11,7 +11,7 @@
 import type { DagDefinition } from "./dag.ts";
 import { parseParams, rejectUnknownParams } from "./params.ts";
 import { parseSchedule } from "./schedule.ts";
-import type { RunType } from "./states.ts";
+import type { RunType } from "./core/states.ts";
 import { RunExistsError, type Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 import { dagStructure, structureHash } from "./structure.ts";

@@ -23,7 +23,7 @@ import { watchAssetFolders } from "./assets_watch.ts";
 import { Heartbeat } from "./liveness.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import { parseSchedule } from "./schedule.ts";
-import type { RunState } from "./states.ts";
+import type { RunState } from "./core/states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, TaskQueue } from "./store/queue.ts";
 import { RunExistsError, type Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";

@@ -23,7 +23,7 @@ import type { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 import { formatLogArgs } from "./task_log.ts";
 import { runTry } from "./try_runner.ts";
-import { pokeUntil } from "./sensors/poke.ts";
+import { pokeUntil } from "./sensor_poke.ts";
 
 /** What to run. */
 export interface SingleTaskOptions {

@@ -9,27 +9,10 @@
  * const hash = await structureHash(s); // "9f2c…" (sha256 hex)
  * ```
  */
-import type { DagDefinition, TaskKind } from "./dag.ts";
-import type { TriggerRule } from "./trigger_rules.ts";
+import type { DagDefinition } from "./dag.ts";
+import type { DagStructure } from "./core/dag_structure.ts";
 
-/** One task of a recorded structure. */
-export interface TaskStructure {
-  id: string;
-  kind: TaskKind;
-  deps: string[];
-  triggerRule: TriggerRule;
-  mapped: boolean;
-  doc?: string;
-  triggersDag?: string;
-  outlets?: string[];
-}
-
-/** The recorded structure of a DAG. */
-export interface DagStructure {
-  dagId: string;
-  schedule: string | null;
-  tasks: TaskStructure[];
-}
+export type { DagStructure, TaskStructure } from "./core/dag_structure.ts";
 
 /** The structure of `dag` as JSON-ready data. */
 export function dagStructure(dag: DagDefinition): DagStructure {

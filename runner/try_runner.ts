@@ -18,19 +18,13 @@ import { endLeftovers, processStartTime } from "./leftovers.ts";
 import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
-import { isFinished } from "./states.ts";
+import { isFinished } from "./core/states.ts";
 import type { RunTracker, Ti } from "./run_tracker.ts";
 import { TaskQueue } from "./store/queue.ts";
 import { isTransient, untilWritten } from "./store/transient.ts";
 import type { TiKey } from "./store/types.ts";
 import { TaskLog } from "./task_log.ts";
-import {
-  pokeUntil,
-  Reschedule,
-  sensorDone,
-  SensorTimeout,
-  timeoutMessage,
-} from "./sensors/poke.ts";
+import { pokeUntil, Reschedule, sensorDone, SensorTimeout, timeoutMessage } from "./sensor_poke.ts";
 import { encodeXcom } from "./xcom.ts";
 
 /** How a try is run in a worker (the in-process executor passes none of these). */

@@ -13,7 +13,7 @@ import { z } from "zod";
 import type { DagDefinition, TaskDef } from "./dag.ts";
 import { DurationSchema } from "./duration.ts";
 import { parseSchedule } from "./schedule.ts";
-import { TriggerRule } from "./trigger_rules.ts";
+import { TriggerRule } from "./core/trigger_rules.ts";
 import { AssetUri } from "./assets.ts";
 
 const fn = z.custom<(...args: never[]) => unknown>(

@@ -19,7 +19,7 @@ import { IsolatePool, isolationFromEnv, type IsolationMode } from "./isolated_ta
 import { Outbox } from "./outbox.ts";
 import { createTriggeredRun } from "./runs.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
-import type { RunState } from "./states.ts";
+import type { RunState } from "./core/states.ts";
 import { Heartbeat } from "./liveness.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
 import { dataHome } from "./store/open.ts";

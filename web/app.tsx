@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { createApp } from "./app.ts";
+ * import { createApp } from "./app.tsx";
  * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
  * ```
  */
@@ -22,12 +22,12 @@ import { createDagRun } from "../runner/runs.ts";
 import { parseSchedule } from "../runner/schedule.ts";
 import { apiRoutes, OPENAPI_CONFIG } from "./api/routes.ts";
 import { ApiDocument, ApiReferencePage } from "./pages/api_reference.tsx";
-import type { WebDeps } from "./deps.ts";
+import type { WebDeps } from "./services/deps.ts";
 import { prometheusText } from "./metrics.ts";
-import { alertRows, driftRows, driftStreams, experimentRuns } from "./monitoring_data.ts";
+import { alertRows, driftRows, driftStreams, experimentRuns } from "./services/monitoring_data.ts";
 import { DriftPage } from "./pages/drift.tsx";
 import { ExperimentsPage } from "./pages/experiments.tsx";
-import { servingFor } from "./serving.ts";
+import { servingFor } from "./services/serving.ts";
 import { isUnavailable } from "../models/serving/transient.ts";
 import { DagsPage } from "./pages/dags.tsx";
 import { ModelsPage } from "./pages/models.tsx";
@@ -51,7 +51,7 @@ import {
   pageNumber,
   storableUrl,
   unstorableText,
-} from "./input_guard.ts";
+} from "./services/input_guard.ts";
 
 export function createApp(deps: WebDeps): Hono {
   const { store } = deps;

@@ -12,7 +12,7 @@
  * ```
  */
 import type { Store } from "../runner/store/store.ts";
-import { monitoringCounts } from "./monitoring_data.ts";
+import { monitoringCounts } from "./services/monitoring_data.ts";
 
 /** Escapes a label value per the exposition format. */
 export function labelValue(v: string): string {

@@ -22,7 +22,7 @@ import { CHANNEL_SCHEDULER, TaskQueue } from "../runner/store/queue.ts";
 import { Worker } from "../runner/worker.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { createApp } from "./app.tsx";
-import { openOnce, runThenClose, servingFor } from "./serving.ts";
+import { openOnce, runThenClose, servingFor } from "./services/serving.ts";
 
 export const USAGE =
   "usage: deno task serve [--host 127.0.0.1] [--port 8080] [--scheduler] [--concurrency N]";

@@ -12,7 +12,7 @@
  * binColumn(Float64Array.of(2.5), edges); // Uint8Array [2]
  * ```
  */
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../core/random.ts";
 
 /** Float32 thresholds of a feature: bin b holds values ≤ thresholds[b] (and > thresholds[b−1]). */
 export type BinEdges = Float32Array;

@@ -20,7 +20,7 @@
  * ```
  */
 import { z } from "zod";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../core/random.ts";
 import { binColumn, type BinEdges, fitBins } from "./binning.ts";
 import {
   addHist,

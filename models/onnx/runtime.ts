@@ -11,8 +11,8 @@
  * ```
  */
 import * as ort from "onnxruntime-node";
-import { isNumericColumn, rowCount, type Table } from "../../tasks/data/table.ts";
-import { type ColumnSpec, ModelInputError } from "../columns.ts";
+import { isNumericColumn, rowCount, type Table } from "../core/table.ts";
+import { type ColumnSpec, ModelInputError } from "../core/columns.ts";
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 

@@ -12,8 +12,8 @@
  * ```
  */
 import type { ArtifactStore } from "../../runner/artifacts/artifact_store.ts";
-import type { Table } from "../../tasks/data/table.ts";
-import type { ColumnSpec } from "../columns.ts";
+import type { Table } from "../core/table.ts";
+import type { ColumnSpec } from "../core/columns.ts";
 import { type LoadedModel, loadModel } from "../package.ts";
 import { runOnnx } from "../onnx/runtime.ts";
 import type { ModelRegistry } from "../registry/registry.ts";

@@ -13,7 +13,7 @@
  * ```
  */
 import { env, type FeatureExtractionPipeline, pipeline } from "@huggingface/transformers";
-import type { Table } from "../../tasks/data/table.ts";
+import type { Table } from "../core/table.ts";
 
 /** Where and which text model to load. */
 export interface EmbeddingOptions {

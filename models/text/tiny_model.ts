@@ -13,7 +13,7 @@
  * ```
  */
 import { join } from "node:path";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../core/random.ts";
 import { DataType, encodeModel } from "../onnx/proto.ts";
 
 const SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];

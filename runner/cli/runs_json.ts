@@ -10,7 +10,7 @@
  * ```
  */
 import { z } from "zod";
-import { RunState, RunType, TaskState } from "../states.ts";
+import { RunState, RunType, TaskState } from "../core/states.ts";
 import type { DagRun, TaskInstance, TaskTry } from "../store/types.ts";
 
 const isoDate = z.string().datetime();

@@ -12,4 +12,4 @@
 export { pathExists } from "./file.ts";
 export { s3PrefixExists, type S3PrefixOptions } from "./s3.ts";
 export { externalTask, type ExternalTaskOptions } from "./external_task.ts";
-export { SensorTimeout } from "./poke.ts";
+export { SensorTimeout } from "../sensor_poke.ts";

@@ -9,8 +9,8 @@
  * const runs = await store.listRuns("example", { limit: 10 });
  * ```
  */
-import type { RunState, TaskState } from "../states.ts";
-import type { DagStructure } from "../structure.ts";
+import type { RunState, TaskState } from "../core/states.ts";
+import type { DagStructure } from "../core/dag_structure.ts";
 import { ASSET_MIGRATIONS } from "./assets_schema.ts";
 import { GroupWriter } from "./group_write.ts";
 import { migrate } from "./migrations.ts";

@@ -7,8 +7,8 @@
  * const describe = (r: DagRun) => `${r.dagId} #${r.id}: ${r.state}`;
  * ```
  */
-import type { RunState, RunType, TaskState } from "../states.ts";
-import type { DagStructure } from "../structure.ts";
+import type { RunState, RunType, TaskState } from "../core/states.ts";
+import type { DagStructure } from "../core/dag_structure.ts";
 
 /** A DAG as the store knows it. */
 export interface DagRecord {

@@ -24,7 +24,7 @@ import {
   type TableSchema,
   TypeTally,
 } from "./schema.ts";
-import { isNumericColumn, rowCount, type Table } from "./table.ts";
+import { isNumericColumn, rowCount, type Table } from "../../models/core/table.ts";
 
 /** What reading a file gives. */
 export interface ReadResult {

@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { npmPackageDir } from "./npm_files.ts";
 import { readParquet } from "./parquet.ts";
-import { rowCount, type Table } from "./table.ts";
+import { rowCount, type Table } from "../../models/core/table.ts";
 
 /** Where flights-3m.parquet is (in Deno's npm cache; fetched when absent). */
 export async function flightsFile(): Promise<string> {

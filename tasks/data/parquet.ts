@@ -27,7 +27,7 @@ import { parquetWriteBuffer } from "hyparquet-writer";
 import { type ReadOptions, type ReadResult, resolveSchema, writeQuarantine } from "./csv.ts";
 import { parseLocation, readBytes, writeBytes } from "./location.ts";
 import { FileFormatError, TableBuilder, TypeTally } from "./schema.ts";
-import { isNumericColumn, rowCount, type Table } from "./table.ts";
+import { isNumericColumn, rowCount, type Table } from "../../models/core/table.ts";
 
 async function open(uri: string | Uint8Array): Promise<AsyncBuffer> {
   if (uri instanceof Uint8Array) {

@@ -17,12 +17,12 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeTinyTextModel } from "../../models/text/tiny_model.ts";
-import { fnv1a } from "../random.ts";
+import { fnv1a } from "../../models/core/random.ts";
 import { loadEmails } from "./emails.ts";
 import { flightFeatures, loadFlights } from "./flights.ts";
 import { writeCsv } from "./csv.ts";
 import { writeParquet } from "./parquet.ts";
-import { rowCount, sliceRows, type Table, takeRows } from "./table.ts";
+import { rowCount, sliceRows, type Table, takeRows } from "../../models/core/table.ts";
 
 /** The default data directory (DRIFTFLOW_DATA or ./data). */
 export function dataDir(): string {

@@ -9,7 +9,7 @@
  */
 import { readCsv, type ReadOptions, type ReadResult, writeCsv } from "./csv.ts";
 import { readParquet, writeParquet } from "./parquet.ts";
-import type { Table } from "./table.ts";
+import type { Table } from "../../models/core/table.ts";
 
 /** A file name whose format is not known (neither .csv nor .parquet). */
 export class UnsupportedFormatError extends Error {

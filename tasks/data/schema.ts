@@ -20,7 +20,7 @@
  * ```
  */
 import { z } from "zod";
-import type { Column, Table } from "./table.ts";
+import type { Column, Table } from "../../models/core/table.ts";
 
 /** How a column is read. Datetimes become epoch milliseconds; booleans 0/1. */
 export const ColumnKind = z.enum(["numeric", "categorical", "text", "datetime", "boolean"]);

@@ -35,10 +35,10 @@
  * ```
  */
 import { z } from "zod";
-import { classLabels } from "../../models/columns.ts";
+import { classLabels } from "../../models/core/columns.ts";
 import { accuracy, f1, rocAuc } from "../../models/metrics.ts";
-import { type Column, isNumericColumn, type Table } from "../data/table.ts";
-import { Random } from "../random.ts";
+import { type Column, isNumericColumn, type Table } from "../../models/core/table.ts";
+import { Random } from "../../models/core/random.ts";
 import {
   CBPE_ASSUMPTION,
   type CbpeModel,

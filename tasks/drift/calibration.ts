@@ -23,7 +23,7 @@
  * ```
  */
 import { z } from "zod";
-import { Random } from "../random.ts";
+import { Random } from "../../models/core/random.ts";
 
 /** A fitted isotonic calibrator: increasing knots (x = score, y = calibrated probability). */
 export const IsotonicCalibrator = z.object({

@@ -39,7 +39,7 @@
  */
 import { z } from "zod";
 import { aucFromRanks, midranks } from "../../models/metrics.ts";
-import { Random } from "../random.ts";
+import { Random } from "../../models/core/random.ts";
 import {
   applyCalibrator,
   bootstrapCalibrators,

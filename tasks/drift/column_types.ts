@@ -10,7 +10,7 @@
  * inferColumnType("user_id", ["a", "b"]); // "id"
  * ```
  */
-import { type Column, isNumericColumn } from "../data/table.ts";
+import { type Column, isNumericColumn } from "../../models/core/table.ts";
 
 /** How detectDrift treats a column. */
 export type DriftColumnType = "numeric" | "categorical" | "text" | "datetime" | "id";

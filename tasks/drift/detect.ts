@@ -29,8 +29,8 @@
  * ```
  */
 import { z } from "zod";
-import { type Column, isNumericColumn, rowCount, type Table } from "../data/table.ts";
-import { classLabels } from "../../models/columns.ts";
+import { type Column, isNumericColumn, rowCount, type Table } from "../../models/core/table.ts";
+import { classLabels } from "../../models/core/columns.ts";
 import { aucDropTest, aucWithSe } from "./auc_delong.ts";
 import { binnedShares } from "./binning.ts";
 import { type DriftColumnType, inferColumnType } from "./column_types.ts";

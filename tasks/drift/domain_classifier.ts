@@ -19,8 +19,8 @@
  */
 import { fitLogistic, predictLogistic } from "../../models/linear/logistic.ts";
 import { aucFromRanks, midranks } from "../../models/metrics.ts";
-import type { Column, Table } from "../data/table.ts";
-import { fnv1a, Random } from "../random.ts";
+import type { Column, Table } from "../../models/core/table.ts";
+import { fnv1a, Random } from "../../models/core/random.ts";
 import { normalSf } from "./special.ts";
 
 /** A column the classifier may use. */

@@ -34,8 +34,8 @@ import {
   sliceRows,
   type Table,
   takeRows,
-} from "../data/table.ts";
-import { Random } from "../random.ts";
+} from "../../models/core/table.ts";
+import { Random } from "../../models/core/random.ts";
 
 const column = z.string().min(1);
 const share = z.number().min(0).max(1);

@@ -35,7 +35,7 @@
  */
 import { type CategoricalInput, CategoricalSample, type NumericInput } from "./sample.ts";
 import { binomialCdf, binomialSf, chi2Sf, gammaln } from "./special.ts";
-import { Random } from "../random.ts";
+import { Random } from "../../models/core/random.ts";
 
 /** A policy test's result: statistic, p-value and effect size (0 = no change, 1 = disjoint). */
 export interface PolicyTestResult {

@@ -42,7 +42,7 @@
  * ```
  */
 import { z } from "zod";
-import { Random } from "../random.ts";
+import { Random } from "../../models/core/random.ts";
 import { normalSf } from "./special.ts";
 
 const Common = {

@@ -10,7 +10,7 @@
  * ```
  */
 import { parquetRowCount, readParquet } from "../data/parquet.ts";
-import { rowCount, sampleRows, type Table } from "../data/table.ts";
+import { rowCount, sampleRows, type Table } from "../../models/core/table.ts";
 import { applyEvents, type BatchTruth, type DriftEvent } from "../drift/inject.ts";
 
 /** Where batch `index` comes from. */

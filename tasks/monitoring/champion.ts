@@ -15,8 +15,8 @@
 import type { ModelRegistry, ModelVersion } from "../../models/registry/registry.ts";
 import type { TrainedModel } from "../../models/model.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
-import { rowCount, type Table, takeRows } from "../data/table.ts";
-import { Random } from "../random.ts";
+import { rowCount, type Table, takeRows } from "../../models/core/table.ts";
+import { Random } from "../../models/core/random.ts";
 
 /** The champion's version and the key or path of its reference data. */
 export interface ChampionReference {

@@ -28,10 +28,16 @@
  */
 import { z } from "zod";
 import { predictModel, type TrainedModel, trainModel } from "../../models/model.ts";
-import { isNumericColumn, rowCount, sliceRows, type Table, takeRows } from "../data/table.ts";
+import {
+  isNumericColumn,
+  rowCount,
+  sliceRows,
+  type Table,
+  takeRows,
+} from "../../models/core/table.ts";
 import { domainClassifier, type FeatureColumn } from "../drift/domain_classifier.ts";
 import { type ColumnScale, DriftSpec, injectDrift, scaleOf } from "../drift/inject.ts";
-import { fnv1a, Random } from "../random.ts";
+import { fnv1a, Random } from "../../models/core/random.ts";
 import { type Action, actionFor, type Grade, judgeBatch, type JudgePolicy } from "./judge.ts";
 
 /** A named shift to inject. */

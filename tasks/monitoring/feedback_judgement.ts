@@ -26,7 +26,7 @@ import {
 } from "../drift/batch_monitor.ts";
 import { estimatePerformance } from "../drift/cbpe.ts";
 import { falseAlarmStatement } from "../drift/sequential.ts";
-import { rowCount, type Table } from "../data/table.ts";
+import { rowCount, type Table } from "../../models/core/table.ts";
 import { latestPass } from "./document.ts";
 import {
   departureReasons,

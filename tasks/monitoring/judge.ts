@@ -16,7 +16,7 @@
  * ```
  */
 import { z } from "zod";
-import type { Table } from "../data/table.ts";
+import type { Table } from "../../models/core/table.ts";
 import { ColumnOptions, detectDrift } from "../drift/detect.ts";
 import {
   Action,

@@ -19,7 +19,7 @@ import {
   realizedMetrics,
   SequentialState,
 } from "../drift/batch_monitor.ts";
-import { isNumericColumn, type Table } from "../data/table.ts";
+import { isNumericColumn, type Table } from "../../models/core/table.ts";
 import { Action, type Severity, SeverityHistory, SeverityResult } from "../drift/schema.ts";
 import { BatchVerdict, latestPass, SequentialSummary } from "./document.ts";
 import type { MetricPair, MetricsRow } from "./metrics_table.ts";

@@ -11,7 +11,7 @@
  */
 import { parquetBytes, readParquet } from "../data/parquet.ts";
 import { readTable } from "../data/read_table.ts";
-import type { Table } from "../data/table.ts";
+import type { Table } from "../../models/core/table.ts";
 
 interface ArtifactAccess {
   putArtifact(data: Uint8Array | string): Promise<string>;

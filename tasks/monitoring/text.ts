@@ -12,8 +12,8 @@
 import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
 import { embedColumn, type EmbeddingOptions } from "../../models/text/embeddings.ts";
-import { rowCount, type Table, takeRows } from "../data/table.ts";
-import { Random } from "../random.ts";
+import { rowCount, type Table, takeRows } from "../../models/core/table.ts";
+import { Random } from "../../models/core/random.ts";
 
 /** Embeds `text`, keeps `label` when present. */
 export async function embedMails(mails: Table, o: EmbeddingOptions): Promise<Table> {

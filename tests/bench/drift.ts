@@ -13,10 +13,10 @@
  * ```
  */
 import { parseArgs } from "node:util";
-import type { Table } from "../../tasks/data/table.ts";
+import type { Table } from "../../models/core/table.ts";
 import { detectDrift } from "../../tasks/drift/detect.ts";
 import { evaluateSeverity } from "../../tasks/drift/severity.ts";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../../models/core/random.ts";
 import { printFigures, progress, round } from "./report.ts";
 
 const CATEGORIES = [

@@ -39,7 +39,7 @@ import { predictModel, trainModel } from "../../models/model.ts";
 import { rocAuc } from "../../models/metrics.ts";
 import { flightFeatures, loadFlights } from "../../tasks/data/flights.ts";
 import { dataDir } from "../../tasks/data/prepare.ts";
-import { rowCount, sampleRows, type Table, takeRows } from "../../tasks/data/table.ts";
+import { rowCount, sampleRows, type Table, takeRows } from "../../models/core/table.ts";
 import {
   type BatchMonitorOptions,
   fitReferenceCbpe,
@@ -52,7 +52,7 @@ import { adjustPValues } from "../../tasks/drift/correction.ts";
 import { chiSquarePooledTest } from "../../tasks/drift/policy_stats.ts";
 import { ksTest } from "../../tasks/drift/stattests.ts";
 import { FLIGHT_FEATURES } from "../../tasks/monitoring/flights.ts";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../../models/core/random.ts";
 import { type Figure, printFigures, progress } from "./report.ts";
 
 const NUMERIC = new Set(["day_of_week", "hour", "distance"]);

@@ -23,10 +23,10 @@ import { parseArgs } from "node:util";
 import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { lastPoolStats } from "../../models/gbdt/pool.ts";
 import { rocAuc } from "../../models/metrics.ts";
-import { exportOnnx } from "../../models/onnx/export.ts";
+import { exportOnnx } from "../../models/export_onnx.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
 import { flightFeatures, loadFlights } from "../../tasks/data/flights.ts";
-import { rowCount, sampleRows, type Table, takeRows } from "../../tasks/data/table.ts";
+import { rowCount, sampleRows, type Table, takeRows } from "../../models/core/table.ts";
 import { printFigures, progress } from "./report.ts";
 
 const NUMERIC = ["month", "day_of_month", "day_of_week", "hour", "distance"];

@@ -9,8 +9,8 @@ import { Executor } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import type { Store } from "../../runner/store/store.ts";
 import { writeParquet } from "../../tasks/data/parquet.ts";
-import type { Table } from "../../tasks/data/table.ts";
-import { Random } from "../../tasks/random.ts";
+import type { Table } from "../../models/core/table.ts";
+import { Random } from "../../models/core/random.ts";
 
 const AIRPORTS = ["SEA", "SFO", "LAX", "ORD", "ATL", "DEN", "JFK", "BOS"];
 

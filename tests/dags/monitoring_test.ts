@@ -5,7 +5,7 @@ import driftMonitoring from "../../dags/drift_monitoring.ts";
 import training from "../../dags/training.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
-import { monitoringReport } from "../../tasks/monitoring/cli.ts";
+import { monitoringReport } from "../../tasks/cli/monitoring.ts";
 import { MonitoringDocument } from "../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { storeTest } from "../runner/helpers.ts";

@@ -6,9 +6,9 @@ import { refitMetrics, sampleSd } from "../../models/retrain_noise.ts";
 import { fingerprintTable, loadModel, registerModel } from "../../models/package.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
-import type { Table } from "../../tasks/data/table.ts";
+import type { Table } from "../../models/core/table.ts";
 import { binomialSf } from "../../tasks/drift/special.ts";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../../models/core/random.ts";
 import { storeTest } from "../runner/helpers.ts";
 
 function data(n: number, seed: number, noise = 0.5): Table {

@@ -24,7 +24,7 @@ import {
   threadCount,
   trainGbdt,
 } from "../../models/gbdt/train.ts";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../../models/core/random.ts";
 
 /** n rows, 5 features (one with NaNs, one constant), labels for the objective. */
 function data(n: number, seed: number, objective: GbdtData["objective"]): GbdtData {

@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { predictModel, type TrainedModel, trainModel } from "../../models/model.ts";
-import { exportOnnx } from "../../models/onnx/export.ts";
+import { exportOnnx } from "../../models/export_onnx.ts";
 import { decodeModel } from "../../models/onnx/proto.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
-import { TrainingDataError } from "../../models/columns.ts";
-import type { Table } from "../../tasks/data/table.ts";
-import { Random } from "../../tasks/random.ts";
+import { TrainingDataError } from "../../models/core/columns.ts";
+import type { Table } from "../../models/core/table.ts";
+import { Random } from "../../models/core/random.ts";
 
 const PYTHON = Deno.env.get("DRIFTFLOW_PYTHON") ?? ".venv/bin/python";
 

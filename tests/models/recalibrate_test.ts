@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { aucWithSe, brier, logLoss } from "../../models/metrics.ts";
 import { predictModel, trainModel } from "../../models/model.ts";
 import { shiftLogitsOnnx } from "../../models/onnx/calibrate.ts";
-import { exportOnnx } from "../../models/onnx/export.ts";
+import { exportOnnx } from "../../models/export_onnx.ts";
 import { decodeModel } from "../../models/onnx/proto.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
 import { fingerprintTable, loadModel, registerModel } from "../../models/package.ts";
@@ -20,10 +20,10 @@ import {
 import { measureReference, readReference, referenceMetrics } from "../../models/reference.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
-import { readParquet } from "../../tasks/data/parquet.ts";
-import type { Table } from "../../tasks/data/table.ts";
+import { parquetBytes, readParquet } from "../../tasks/data/parquet.ts";
+import type { Table } from "../../models/core/table.ts";
 import { detectDrift } from "../../tasks/drift/detect.ts";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../../models/core/random.ts";
 import { storeTest } from "../runner/helpers.ts";
 
 /**
@@ -211,6 +211,7 @@ storeTest(
       model: "m",
       newPrior: "em",
       labelledBatch: atTraining,
+      labelledBatchKey: await deps.artifacts.put(parquetBytes(atTraining)),
       reason: "EM check",
       promote: false,
       rounds: 100,
@@ -227,6 +228,7 @@ storeTest(
       model: "m",
       newPrior: "labels",
       labelledBatch: batch,
+      labelledBatchKey: await deps.artifacts.put(parquetBytes(batch)),
       reason: "prior grade at batch 7",
       runId: 42,
       rounds: 200,
@@ -310,6 +312,7 @@ storeTest(
       model: "m",
       newPrior: "em",
       labelledBatch: again,
+      labelledBatchKey: await deps.artifacts.put(parquetBytes(again)),
       reason: "check",
       rounds: 200,
     });

@@ -3,8 +3,8 @@ import { aucWithSe, bootstrapMetric, rocAuc } from "../../models/metrics.ts";
 import { trainModel } from "../../models/model.ts";
 import { measureReference, readReference, referenceMetrics } from "../../models/reference.ts";
 import { outOfTimeSplit } from "../../models/split.ts";
-import { rowCount, type Table } from "../../tasks/data/table.ts";
-import { Random } from "../../tasks/random.ts";
+import { rowCount, type Table } from "../../models/core/table.ts";
+import { Random } from "../../models/core/random.ts";
 
 const DAY = 86_400_000;
 

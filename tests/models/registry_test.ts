@@ -105,7 +105,7 @@ Deno.test({
     await store.close();
     const run = async (args: string[]) => {
       const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "models/cli/models.ts", ...args],
+        args: ["run", "-A", "tasks/cli/models.ts", ...args],
         env: { DRIFTFLOW_HOME: home },
         stdout: "piped",
       }).output();

@@ -6,7 +6,7 @@ import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { Executor } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { writeTable } from "../../tasks/data/read_table.ts";
-import { Random } from "../../tasks/random.ts";
+import { Random } from "../../models/core/random.ts";
 import { storeTest } from "../runner/helpers.ts";
 
 Deno.test("successive halving plan: fewer trials, more rounds per rung", () => {

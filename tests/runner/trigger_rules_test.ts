@@ -2,13 +2,13 @@
 // (https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/dags.html#trigger-rules)
 // and its TriggerRuleDep with flag_upstream_failed (early decisions and skip propagation).
 import assert from "node:assert/strict";
-import type { TaskState } from "../../runner/states.ts";
+import type { TaskState } from "../../runner/core/states.ts";
 import {
   countUpstream,
   type Decision,
   evaluateTriggerRule,
   type TriggerRule,
-} from "../../runner/trigger_rules.ts";
+} from "../../runner/core/trigger_rules.ts";
 
 const S = "success", F = "failed", U = "upstream_failed", K = "skipped", R = "running";
 type Up = (TaskState | null)[];

@@ -9,7 +9,7 @@ import { PredictionService } from "../../models/serving/service.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
 import { createApp } from "../../web/app.tsx";
-import type { Serving } from "../../web/serving.ts";
+import type { Serving } from "../../web/services/serving.ts";
 import { fakeFlights } from "../dags/helpers.ts";
 import { storeTest } from "../runner/helpers.ts";
 import { eventually } from "../runner/processes.ts";

@@ -7,7 +7,7 @@ import { dag } from "../../runner/dag.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import type { Store } from "../../runner/store/store.ts";
 import { createApp } from "../../web/app.tsx";
-import { intId, pageNumber } from "../../web/input_guard.ts";
+import { intId, pageNumber } from "../../web/services/input_guard.ts";
 import { sameSitePath } from "../../web/security.ts";
 import { storeSuite } from "../runner/helpers.ts";
 import { seedRuns } from "./seed.ts";

@@ -9,7 +9,7 @@ import type { Store } from "../../runner/store/store.ts";
 import { Alerter } from "../../tasks/alert/alerter.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { createApp } from "../../web/app.tsx";
-import type { AlertRow } from "../../web/monitoring_data.ts";
+import type { AlertRow } from "../../web/services/monitoring_data.ts";
 import { foldAlerts } from "../../web/pages/drift.tsx";
 import { fakeFlights } from "../dags/helpers.ts";
 import { storeSuite } from "../runner/helpers.ts";

@@ -6,7 +6,7 @@ import { ModelRegistry } from "../../models/registry/registry.ts";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
 import { Store } from "../../runner/store/store.ts";
-import { runThenClose, servingFor } from "../../web/serving.ts";
+import { runThenClose, servingFor } from "../../web/services/serving.ts";
 import { storeTest } from "../runner/helpers.ts";
 
 /** The client, with every insert into predictions held back `ms` first. */

@@ -21,9 +21,9 @@ import {
 import { ModelNotFoundError } from "../../models/registry/registry.ts";
 import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
-import type { WebDeps } from "../deps.ts";
-import { alertRows, driftReportKey, driftRows } from "../monitoring_data.ts";
-import { ID, OFFSET } from "../input_guard.ts";
+import type { WebDeps } from "../services/deps.ts";
+import { alertRows, driftReportKey, driftRows } from "../services/monitoring_data.ts";
+import { ID, OFFSET } from "../services/input_guard.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },

@@ -21,9 +21,9 @@ import { createDagRun } from "../../runner/runs.ts";
 import { RunExistsError } from "../../runner/store/store.ts";
 import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
-import type { WebDeps } from "../deps.ts";
+import type { WebDeps } from "../services/deps.ts";
 import { monitoringRoutes } from "./monitoring_routes.ts";
-import { ID, OFFSET, storableJson } from "../input_guard.ts";
+import { ID, OFFSET, storableJson } from "../services/input_guard.ts";
 
 /** A 422 body: one message per bad field. */
 export const ValidationError = z.object({

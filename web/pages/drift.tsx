@@ -11,7 +11,7 @@
  * ```
  */
 import type { FC } from "hono/jsx";
-import { type AlertRow, type DriftRow, latestPass } from "../monitoring_data.ts";
+import { type AlertRow, type DriftRow, latestPass } from "../services/monitoring_data.ts";
 import { Layout } from "./layout.tsx";
 
 export const SEVERITY_COLOUR: Record<string, string> = {

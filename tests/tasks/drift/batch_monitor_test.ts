@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { Table } from "../../../tasks/data/table.ts";
-import { Random } from "../../../tasks/random.ts";
+import type { Table } from "../../../models/core/table.ts";
+import { Random } from "../../../models/core/random.ts";
 import {
   BatchMonitorResult,
   fitReferenceCbpe,

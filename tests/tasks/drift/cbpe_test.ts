@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { rocAuc } from "../../../models/metrics.ts";
-import { Random } from "../../../tasks/random.ts";
+import { Random } from "../../../models/core/random.ts";
 import { applyCalibrator, fitIsotonic } from "../../../tasks/drift/calibration.ts";
 import {
   CBPE_ASSUMPTION,

@@ -3,8 +3,8 @@
  * shapes (normal, log-normal, uniform, integer-valued, normal with 5 % missing) and two categorical
  * columns (4 levels; 250 Zipf-distributed levels, many of them rare).
  */
-import type { Table } from "../../../tasks/data/table.ts";
-import { Random } from "../../../tasks/random.ts";
+import type { Table } from "../../../models/core/table.ts";
+import { Random } from "../../../models/core/random.ts";
 
 const ZIPF_LEVELS = 250;
 const zipfCdf = (() => {

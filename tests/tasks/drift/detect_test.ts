@@ -3,8 +3,8 @@ import { DEFAULT_THRESHOLDS, detectDrift } from "../../../tasks/drift/detect.ts"
 import { injectDrift } from "../../../tasks/drift/inject.ts";
 import { DriftReport } from "../../../tasks/drift/schema.ts";
 import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
-import type { Table } from "../../../tasks/data/table.ts";
-import { Random } from "../../../tasks/random.ts";
+import type { Table } from "../../../models/core/table.ts";
+import { Random } from "../../../models/core/random.ts";
 
 /** A table with numeric, few-valued, binary, categorical, id and date columns. */
 function makeTable(n: number, seed: number, shift = 0): Table {

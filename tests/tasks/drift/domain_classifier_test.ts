@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { detectDrift } from "../../../tasks/drift/detect.ts";
 import { domainClassifier, mannWhitneyP } from "../../../tasks/drift/domain_classifier.ts";
 import { aucFromRanks, midranks } from "../../../models/metrics.ts";
-import { Random } from "../../../tasks/random.ts";
+import { Random } from "../../../models/core/random.ts";
 
 Deno.test("mannWhitneyP equals scipy mannwhitneyu(alternative='greater') with ties", () => {
   const y = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0];

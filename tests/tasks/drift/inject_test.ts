@@ -5,8 +5,8 @@ import {
   injectDrift,
   temporalBatches,
 } from "../../../tasks/drift/inject.ts";
-import type { Table } from "../../../tasks/data/table.ts";
-import { Random } from "../../../tasks/random.ts";
+import type { Table } from "../../../models/core/table.ts";
+import { Random } from "../../../models/core/random.ts";
 
 function base(n = 4000, seed = 1): Table {
   const rng = new Random(seed);

@@ -7,7 +7,7 @@
  * Measured rates are printed to stderr (one JSON line per figure).
  */
 import assert from "node:assert/strict";
-import type { Table } from "../../../tasks/data/table.ts";
+import type { Table } from "../../../models/core/table.ts";
 import { detectDrift, type DriftOptions } from "../../../tasks/drift/detect.ts";
 import { type DriftSpec, injectDrift } from "../../../tasks/drift/inject.ts";
 import { evaluateSeverity } from "../../../tasks/drift/severity.ts";

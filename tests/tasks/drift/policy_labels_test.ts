@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { detectDrift, type DriftOptions } from "../../../tasks/drift/detect.ts";
 import type { SeverityResult } from "../../../tasks/drift/schema.ts";
 import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
-import type { Table } from "../../../tasks/data/table.ts";
+import type { Table } from "../../../models/core/table.ts";
 import { labelledBatch } from "./clean_data.ts";
 
 const OPTS: DriftOptions = {

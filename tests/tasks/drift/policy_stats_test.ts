@@ -18,7 +18,7 @@ import {
 } from "../../../tasks/drift/policy_stats.ts";
 import { ruleVerdict, STAT_TESTS, TEST_NAMES } from "../../../tasks/drift/registry.ts";
 import { TestName } from "../../../tasks/drift/schema.ts";
-import { Random } from "../../../tasks/random.ts";
+import { Random } from "../../../models/core/random.ts";
 
 const rep = (label: string, n: number): string[] => Array.from({ length: n }, () => label);
 const near = (a: number, b: number, tol: number, what: string) =>

@@ -5,7 +5,7 @@ import { injectDrift } from "../../../tasks/drift/inject.ts";
 import { renderDriftReportHtml } from "../../../tasks/drift/report_html.ts";
 import { DriftReport } from "../../../tasks/drift/schema.ts";
 import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
-import { Random } from "../../../tasks/random.ts";
+import { Random } from "../../../models/core/random.ts";
 
 function report(): DriftReport {
   const rng = new Random(2);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Random } from "../../../tasks/random.ts";
+import { Random } from "../../../models/core/random.ts";
 import {
   cusumThreshold,
   DetectorState,

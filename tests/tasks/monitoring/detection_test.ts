@@ -2,7 +2,7 @@
 // reference period and the later periods come from the same process): a big shift is caught, clean
 // batches are flagged at about the stated rate, and the stream protocol counts what the loop did.
 import assert from "node:assert/strict";
-import { concatTables } from "../../../tasks/data/table.ts";
+import { concatTables } from "../../../models/core/table.ts";
 import {
   benchGrid,
   runGridCell,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { Table } from "../../../tasks/data/table.ts";
+import type { Table } from "../../../models/core/table.ts";
 import { judgeFeedback } from "../../../tasks/monitoring/feedback_judgement.ts";
 import type { MetricsRow, MonitoringTable } from "../../../tasks/monitoring/metrics_table.ts";
-import { Random } from "../../../tasks/random.ts";
+import { Random } from "../../../models/core/random.ts";
 
 /** An in-memory monitoring table (list and insert, as judgeFeedback uses them). */
 function memoryTable(): Pick<MonitoringTable, "list" | "insert"> & { rows: MetricsRow[] } {

@@ -2,7 +2,7 @@
 // (restart-safe, reset on a new champion or a restarted pass), a sequential alarm grading at least
 // minor at the stated family rate on clean batches, realized values landing beside the estimate.
 import assert from "node:assert/strict";
-import type { Table } from "../../../tasks/data/table.ts";
+import type { Table } from "../../../models/core/table.ts";
 import {
   fitReferenceCbpe,
   judgeLateLabels,
@@ -23,7 +23,7 @@ import {
   withSequentialAlarms,
 } from "../../../tasks/monitoring/late_labels.ts";
 import { MonitoringTable } from "../../../tasks/monitoring/metrics_table.ts";
-import { Random } from "../../../tasks/random.ts";
+import { Random } from "../../../models/core/random.ts";
 import { storeTest } from "../../runner/helpers.ts";
 
 const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));

@@ -11,8 +11,8 @@
 import { parse, renderTable, UsageError } from "../../runner/cli/common.ts";
 import { openStore } from "../../runner/store/open.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
-import { monitoringDocument, monitoringTableRows } from "./document.ts";
-import { MonitoringTable } from "./metrics_table.ts";
+import { monitoringDocument, monitoringTableRows } from "../monitoring/document.ts";
+import { MonitoringTable } from "../monitoring/metrics_table.ts";
 
 export const MONITORING_USAGE = `usage: deno task monitoring <stream> [--json] [--all] [--limit N]
 

@@ -11,13 +11,13 @@
  *
  * @example
  * ```ts
- * import { exportOnnx } from "./export.ts";
+ * import { exportOnnx } from "./export_onnx.ts";
  * await Deno.writeFile("model.onnx", exportOnnx(model));
  * ```
  */
-import type { FeatureSpec } from "../columns.ts";
-import type { TrainedModel } from "../model.ts";
-import { AttrType, DataType, encodeModel } from "./proto.ts";
+import type { FeatureSpec } from "./core/columns.ts";
+import type { TrainedModel } from "./model.ts";
+import { AttrType, DataType, encodeModel } from "./onnx/proto.ts";
 
 type Attr = Record<string, unknown>;
 const enc = new TextEncoder();

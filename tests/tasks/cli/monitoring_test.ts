@@ -7,7 +7,7 @@ import { MonitoringDocument, monitoringDocument } from "../../../tasks/monitorin
 import { MonitoringTable } from "../../../tasks/monitoring/metrics_table.ts";
 
 const cli = (home: string, args: string[]) =>
-  runCli(args, { DRIFTFLOW_HOME: home }, { entry: "tasks/monitoring/cli.ts", timeoutMs: 60_000 });
+  runCli(args, { DRIFTFLOW_HOME: home }, { entry: "tasks/cli/monitoring.ts", timeoutMs: 60_000 });
 
 const base = { dagId: "drift_monitoring", stream: "small", model: "m" };
 

@@ -1,8 +1,8 @@
 // `deno task train` and `deno task predict` as a user runs them: files in, files out, exit codes.
 import assert from "node:assert/strict";
-import { lockPgliteFolder } from "../../runner/store/pglite_lock.ts";
-import { readTable, writeTable } from "../../tasks/data/read_table.ts";
-import { Random } from "../../tasks/random.ts";
+import { lockPgliteFolder } from "../../../runner/store/pglite_lock.ts";
+import { readTable, writeTable } from "../../../tasks/data/read_table.ts";
+import { Random } from "../../../models/core/random.ts";
 
 async function run(task: string, args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {

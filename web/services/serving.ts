@@ -9,8 +9,8 @@
  * await serving.close(); // at shutdown
  * ```
  */
-import { PredictionLog, type PredictionLogHealth } from "../models/serving/prediction_log.ts";
-import { PredictionService } from "../models/serving/service.ts";
+import { PredictionLog, type PredictionLogHealth } from "../../models/serving/prediction_log.ts";
+import { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "./deps.ts";
 
 /** A lazy, shared { service, log }, and close() for shutdown. */

@@ -17,13 +17,13 @@
 import { dataHome, openStore } from "../../runner/store/open.ts";
 import { openArtifactStore } from "../../runner/artifacts/open.ts";
 import { parse, UsageError } from "../../runner/cli/common.ts";
-import { writeTable } from "../../tasks/data/read_table.ts";
-import type { ColumnSpec as TableColumnSpec } from "../../tasks/data/schema.ts";
-import { type Column, isNumericColumn, type Table } from "../../tasks/data/table.ts";
-import type { ColumnSpec } from "../columns.ts";
-import { loadModel } from "../package.ts";
-import { runOnnx } from "../onnx/runtime.ts";
-import { ModelRegistry } from "../registry/registry.ts";
+import { writeTable } from "../data/read_table.ts";
+import type { ColumnSpec as TableColumnSpec } from "../data/schema.ts";
+import { type Column, isNumericColumn, type Table } from "../../models/core/table.ts";
+import type { ColumnSpec } from "../../models/core/columns.ts";
+import { loadModel } from "../../models/package.ts";
+import { runOnnx } from "../../models/onnx/runtime.ts";
+import { ModelRegistry } from "../../models/registry/registry.ts";
 import { isInputError, quarantineBeside, readInput } from "./input.ts";
 
 const USAGE =

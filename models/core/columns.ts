@@ -12,7 +12,7 @@
  * ```
  */
 import { z } from "zod";
-import { type Column, isNumericColumn, type Table } from "../tasks/data/table.ts";
+import { type Column, isNumericColumn, type Table } from "./table.ts";
 
 /** One input column of a model. */
 export const FeatureSpec = z.discriminatedUnion("type", [

@@ -19,11 +19,11 @@ import { dataHome, openStore } from "../../runner/store/open.ts";
 import type { Store } from "../../runner/store/store.ts";
 import { openArtifactStore } from "../../runner/artifacts/open.ts";
 import { parse, UsageError } from "../../runner/cli/common.ts";
-import { TrainingDataError } from "../columns.ts";
-import { GbdtParams } from "../gbdt/train.ts";
-import { trainModel } from "../model.ts";
-import { fingerprintTable, registerModel, writeModelDir } from "../package.ts";
-import { ModelRegistry, NewVersion } from "../registry/registry.ts";
+import { TrainingDataError } from "../../models/core/columns.ts";
+import { GbdtParams } from "../../models/gbdt/train.ts";
+import { trainModel } from "../../models/model.ts";
+import { fingerprintTable, registerModel, writeModelDir } from "../../models/package.ts";
+import { ModelRegistry, NewVersion } from "../../models/registry/registry.ts";
 import { InputError, isInputError, readInput, readSchemaFile } from "./input.ts";
 
 const USAGE =

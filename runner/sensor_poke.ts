@@ -5,12 +5,12 @@
  *
  * @example
  * ```ts
- * import { pokeUntil } from "./poke.ts";
+ * import { pokeUntil } from "./sensor_poke.ts";
  * const value = await pokeUntil({ poke: () => Deno.stat("x").then(() => true, () => false),
  *   intervalMs: 1000, timeoutMs: 60_000, clock, signal });
  * ```
  */
-import type { Clock } from "../clock.ts";
+import type { Clock } from "./clock.ts";
 
 /** Thrown when a sensor's timeout passes: final, never retried (as Airflow's AirflowSensorTimeout). */
 export class SensorTimeout extends Error {

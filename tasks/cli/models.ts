@@ -15,7 +15,7 @@ import { hostname } from "node:os";
 import { parse, renderTable, showDate, UsageError } from "../../runner/cli/common.ts";
 import { openStore } from "../../runner/store/open.ts";
 import { PgliteLockedError } from "../../runner/store/pglite_lock.ts";
-import { ModelRegistry } from "../registry/registry.ts";
+import { ModelRegistry } from "../../models/registry/registry.ts";
 
 export const USAGE =
   `usage: deno task models [NAME]            list models (one model: with its alias history)

@@ -15,7 +15,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { z } from "@hono/zod-openapi";
-import { textProblem } from "../models/serving/storable_text.ts";
+import { textProblem } from "../../models/serving/storable_text.ts";
 
 /** The largest PostgreSQL `int` (run ids, batch ids, try numbers). */
 export const INT4_MAX = 2_147_483_647;

@@ -11,7 +11,7 @@
  * rowCount(t); // 3
  * ```
  */
-import { Random } from "../random.ts";
+import { Random } from "./random.ts";
 
 /** A numeric column: NaN is a missing value. */
 export type NumericColumn = Float64Array;

@@ -10,16 +10,16 @@
  * ```
  */
 import { PgliteLockedError } from "../../runner/store/pglite_lock.ts";
-import type { ReadOptions, ReadResult } from "../../tasks/data/csv.ts";
-import { readTable, UnsupportedFormatError } from "../../tasks/data/read_table.ts";
+import type { ReadOptions, ReadResult } from "../data/csv.ts";
+import { readTable, UnsupportedFormatError } from "../data/read_table.ts";
 import {
   FileFormatError,
   MissingColumnError,
   parseSchemaJson,
   type TableSchema,
-} from "../../tasks/data/schema.ts";
-import { ModelInputError, TrainingDataError } from "../columns.ts";
-import { ModelNotFoundError } from "../registry/registry.ts";
+} from "../data/schema.ts";
+import { ModelInputError, TrainingDataError } from "../../models/core/columns.ts";
+import { ModelNotFoundError } from "../../models/registry/registry.ts";
 
 /** Input a command cannot use: printed as one line, exit 2. */
 export class InputError extends Error {

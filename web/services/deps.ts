@@ -4,14 +4,14 @@
  *
  * @example
  * ```ts
- * import { createApp } from "./app.ts";
- * const app = createApp({ store, dags: () => loaded.dags, token: "s3cret", artifacts });
+ * import type { WebDeps } from "./deps.ts";
+ * const token: WebDeps["token"] = "s3cret"; // what guards every mutating request
  * ```
  */
-import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
-import type { DagDefinition } from "../runner/dag.ts";
-import type { ModelRegistry } from "../models/registry/registry.ts";
-import type { Store } from "../runner/store/store.ts";
+import type { ArtifactStore } from "../../runner/artifacts/artifact_store.ts";
+import type { DagDefinition } from "../../runner/dag.ts";
+import type { ModelRegistry } from "../../models/registry/registry.ts";
+import type { Store } from "../../runner/store/store.ts";
 import type { Serving } from "./serving.ts";
 
 export interface WebDeps {

@@ -10,7 +10,7 @@
  * ```
  */
 import { z } from "zod";
-import type { SqlClient } from "../runner/store/sql_client.ts";
+import type { SqlClient } from "../../runner/store/sql_client.ts";
 
 /** A jsonb value as an object (postgres.js parses it; PGlite may hand over text). */
 function details(v: unknown): Record<string, unknown> {
