@@ -6,7 +6,7 @@ import { Random } from "../../../models/core/random.ts";
 
 async function run(task: string, args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `models/cli/${task}.ts`, ...args],
+    args: ["run", "-A", `tasks/cli/${task}.ts`, ...args],
     env,
     stdout: "piped",
     stderr: "piped",
