@@ -20,6 +20,7 @@ import {
 } from "../data/schema.ts";
 import { ModelInputError, TrainingDataError } from "../../models/core/columns.ts";
 import { ModelNotFoundError } from "../../models/registry/registry.ts";
+import { UsageError } from "../../runner/cli/common.ts";
 
 /** Input a command cannot use: printed as one line, exit 2. */
 export class InputError extends Error {
@@ -33,6 +34,23 @@ export function isInputError(e: unknown): e is Error {
     e instanceof Deno.errors.NotFound || e instanceof TrainingDataError ||
     e instanceof ModelInputError || e instanceof ModelNotFoundError ||
     e instanceof PgliteLockedError;
+}
+
+/**
+ * The exit code for an error a command caught: a usage error prints the message and `usage` (2), an
+ * input error one line saying what the command could not do (2); anything else is rethrown (a bug
+ * shows its stack).
+ */
+export function failedCommand(e: unknown, verb: string, usage: string): number {
+  if (e instanceof UsageError) {
+    console.error(`${e.message}\n${usage}`);
+    return 2;
+  }
+  if (isInputError(e)) {
+    console.error(`cannot ${verb}: ${e.message.split("\n")[0]}`);
+    return 2;
+  }
+  throw e;
 }
 
 /** Reads a `--schema` file. */

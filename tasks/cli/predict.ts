@@ -24,7 +24,7 @@ import type { ColumnSpec } from "../../models/core/columns.ts";
 import { loadModel } from "../../models/package.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
-import { isInputError, quarantineBeside, readInput } from "./input.ts";
+import { failedCommand, quarantineBeside, readInput } from "./input.ts";
 
 const USAGE =
   "usage: deno task predict --model <dir|name@alias> --data <csv|parquet> --out <csv|parquet>";
@@ -158,15 +158,7 @@ export async function predictCommand(args: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`${e.message}\n${USAGE}`);
-      return 2;
-    }
-    if (isInputError(e)) {
-      console.error(`cannot predict: ${e.message.split("\n")[0]}`);
-      return 2;
-    }
-    throw e;
+    return failedCommand(e, "predict", USAGE);
   } finally {
     await store?.close();
   }

@@ -24,7 +24,7 @@ import { GbdtParams } from "../../models/gbdt/train.ts";
 import { trainModel } from "../../models/model.ts";
 import { fingerprintTable, registerModel, writeModelDir } from "../../models/package.ts";
 import { ModelRegistry, NewVersion } from "../../models/registry/registry.ts";
-import { InputError, isInputError, readInput, readSchemaFile } from "./input.ts";
+import { failedCommand, InputError, readInput, readSchemaFile } from "./input.ts";
 
 const USAGE =
   "usage: deno task train --data <csv|parquet> --target <col[,col]> [--algo gbdt|logistic] [--task classification|regression] [--valid-fraction 0.2] [--seed N] [--features a,b | --drop a,b] [--params JSON] [--schema schema.json] [--register NAME] --out <dir>";
@@ -225,15 +225,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`${e.message}\n${USAGE}`);
-      return 2;
-    }
-    if (isInputError(e)) {
-      console.error(`cannot train: ${e.message.split("\n")[0]}`);
-      return 2;
-    }
-    throw e;
+    return failedCommand(e, "train", USAGE);
   } finally {
     await store?.close();
   }
