@@ -6,10 +6,8 @@
  * here: Airflow cannot be installed on this machine. Then big DAGs (engine_big_dags.ts): the
  * per-task cost at 1,000 and at 50,000 task instances and the `dags validate` time of the latter.
  */
-import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { renderTable } from "../../runner/cli/common.ts";
 import { Dag, type DagDefinition, type TaskDef } from "../../runner/dag.ts";
-import { Executor } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { openPglite } from "../../runner/store/pglite.ts";
 import { openPostgres } from "../../runner/store/postgres.ts";
@@ -18,7 +16,7 @@ import { freshDatabase } from "../runner/helpers.ts";
 import { measureBigDags } from "./engine_big_dags.ts";
 import { measureSqlLoop, measureWorkers } from "./engine_distributed.ts";
 import { measureIsolation } from "./engine_isolation.ts";
-import { type Figure, printFigures, progress, round } from "./report.ts";
+import { countingExecutor, type Figure, printFigures, round } from "./report.ts";
 
 const AIRFLOW_SEQUENTIAL_GAP_MS = 1100;
 
@@ -49,16 +47,7 @@ function fanOutDag(n: number): DagDefinition {
 }
 
 async function measure(store: Store, label: string): Promise<{ chainMs: number; fanMs: number }> {
-  const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
-  let done = 0;
-  const ex = new Executor({
-    store,
-    artifacts,
-    concurrency: 64,
-    onEvent: (e) => {
-      if (e.kind === "task" && e.state === "success") progress(`${label}: tasks`, ++done, 1000);
-    },
-  });
+  const ex = await countingExecutor(store, label, 1000);
   const time = async (d: DagDefinition) => {
     const t0 = performance.now();
     const run = await createDagRun(store, d);

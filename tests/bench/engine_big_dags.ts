@@ -13,15 +13,13 @@
  * ```
  */
 import { fileURLToPath } from "node:url";
-import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
-import { Executor } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { openPostgres } from "../../runner/store/postgres.ts";
 import { Store } from "../../runner/store/store.ts";
 import { validateDag } from "../../runner/validate.ts";
 import { freshDatabase } from "../runner/helpers.ts";
 import { bigDag } from "./big_dag.ts";
-import { type Figure, progress, round } from "./report.ts";
+import { countingExecutor, type Figure, progress, round } from "./report.ts";
 
 /** Task instances of the small and the big DAG. */
 export const SIZES = [1_000, 50_000] as const;
@@ -29,16 +27,7 @@ const VALIDATE_TIMEOUT_MS = 300_000;
 
 /** Build, validate, create a run and run to the end: ms per task instance. */
 async function runBig(store: Store, n: number): Promise<{ ms: number; buildMs: number }> {
-  const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
-  let done = 0;
-  const ex = new Executor({
-    store,
-    artifacts,
-    concurrency: 64,
-    onEvent: (e) => {
-      if (e.kind === "task" && e.state === "success") progress(`big DAG ${n}: tasks`, ++done, n);
-    },
-  });
+  const ex = await countingExecutor(store, `big DAG ${n}`, n);
   const t0 = performance.now();
   const d = bigDag(n);
   const problems = validateDag(d, "bench");

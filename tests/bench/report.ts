@@ -7,6 +7,9 @@
  * printFigures([{ metric: "engine.tasks_per_s.postgres", value: 812.3, unit: "tasks/s" }]);
  * ```
  */
+import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+import { Executor } from "../../runner/executor.ts";
+import type { Store } from "../../runner/store/store.ts";
 
 /** One figure of a benchmark. */
 export interface Figure {
@@ -34,4 +37,25 @@ export function progress(label: string, done: number, total: number): void {
   ) return;
   const text = `\r${label} ${done}/${total}${done === total ? "\n" : ""}`;
   Deno.stderr.writeSync(new TextEncoder().encode(text));
+}
+
+/**
+ * An in-process executor for the engine benches (64 task slots, artifacts in a temp dir) that
+ * counts finished tasks on stderr as `label: tasks done/total`.
+ */
+export async function countingExecutor(
+  store: Store,
+  label: string,
+  total: number,
+): Promise<Executor> {
+  const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+  let done = 0;
+  return new Executor({
+    store,
+    artifacts,
+    concurrency: 64,
+    onEvent: (e) => {
+      if (e.kind === "task" && e.state === "success") progress(`${label}: tasks`, ++done, total);
+    },
+  });
 }
