@@ -31,7 +31,7 @@ import {
   detectionFigures,
   renderDetectionHtml,
   renderDetectionText,
-} from "../tasks/monitoring/detection_report.ts";
+} from "../tasks/monitoring/detection_report.tsx";
 import { FLIGHT_FEATURES, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
 import { JudgePolicy } from "../tasks/monitoring/judge.ts";
 import { DEFAULT_SCENARIOS, runStream, Scenario } from "../tasks/monitoring/stream_protocol.ts";

@@ -27,7 +27,7 @@ import { writeParquet } from "../tasks/data/parquet.ts";
 import { sampleRows } from "../models/core/table.ts";
 import { ColumnOptions } from "../tasks/drift/detect.ts";
 import { DriftEvent } from "../tasks/drift/inject.ts";
-import { renderDriftReportHtml } from "../tasks/drift/report_html.ts";
+import { renderDriftReportHtml } from "../tasks/drift/report_html.tsx";
 import { type Action, DriftReport } from "../tasks/drift/schema.ts";
 import {
   fitReferenceCbpe,

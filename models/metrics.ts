@@ -10,7 +10,7 @@
  * ```
  */
 import erfc from "@stdlib/math-base-special-erfc";
-import { probit } from "simple-statistics";
+import { probit, sampleVariance } from "simple-statistics";
 import { Random } from "./core/random.ts";
 
 /** A metric of labels (0/1 or values) and scores (probabilities or predictions). */
@@ -112,11 +112,7 @@ export function aucWithSe(
   const v10 = pos.map((i, k) => (all[i] - withinPos[k]) / n);
   const v01 = neg.map((j, k) => 1 - (all[j] - withinNeg[k]) / m);
   const value = v10.reduce((s, v) => s + v, 0) / m;
-  const variance = (v: number[]) => {
-    if (v.length < 2) return 0;
-    const mu = v.reduce((s, x) => s + x, 0) / v.length;
-    return v.reduce((s, x) => s + (x - mu) ** 2, 0) / (v.length - 1);
-  };
+  const variance = (v: number[]) => (v.length < 2 ? 0 : sampleVariance(v));
   const se = Math.sqrt(variance(v10) / m + variance(v01) / n);
   const z = normalQuantile(1 - alpha / 2);
   return {

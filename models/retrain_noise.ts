@@ -11,6 +11,7 @@
  * sampleSd(values.roc_auc);
  * ```
  */
+import { sampleStandardDeviation } from "simple-statistics";
 import { rowCount, type Table, takeRows } from "./core/table.ts";
 import { Random } from "./core/random.ts";
 import { scoreModel, trainModel, type TrainOptions } from "./model.ts";
@@ -25,9 +26,7 @@ export function subsampleRows(table: Table, share: number, seed: number): Table 
 
 /** The sample standard deviation (n − 1); 0 for fewer than two values. */
 export function sampleSd(values: number[]): number {
-  if (values.length < 2) return 0;
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
+  return values.length < 2 ? 0 : sampleStandardDeviation(values);
 }
 
 /** One refit on a subsample (seeded by `seed`), scored on `test`. */

@@ -1,55 +1,67 @@
 /**
- * Files shipped inside npm packages (data sets), found in Deno's npm cache. Importing a package's
- * package.json makes Deno fetch the package; `deno info --json` says where its cache is.
+ * Files shipped inside npm packages (data sets), found through module resolution: the package is
+ * loaded by its name in deno.json's import map (which fetches it when absent), `import.meta.resolve`
+ * gives the file its entry point resolved to, and the package's folder is the nearest folder above
+ * that holds the package's own package.json. Nothing reads Deno's cache layout, so it works with
+ * `nodeModulesDir: "none"` (the global cache) and with a local node_modules alike.
  *
  * @example
  * ```ts
  * import { npmPackageDir } from "./npm_files.ts";
- * const dir = await npmPackageDir("vega-datasets", "3.2.1"); // …/vega-datasets/3.2.1
+ * const dir = await npmPackageDir("vega-datasets", "3.2.1"); // the folder holding its package.json
  * ```
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
 
-async function npmCache(): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { npmCache?: string };
-  if (!info.npmCache) throw new Error("`deno info --json` did not say where the npm cache is");
-  return info.npmCache;
-}
+const PackageJson = z.object({ name: z.string(), version: z.string() });
 
-/** The folder of an npm package version in Deno's cache, fetching the package when it is absent. */
+/**
+ * The folder of an npm package that deno.json's import map names, fetching the package when it is
+ * absent. `version` is the version the caller expects; a different pin in deno.json is an error.
+ */
 export async function npmPackageDir(name: string, version: string): Promise<string> {
   try {
-    return await cachedPackageDir(name, version);
-  } catch {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["cache", `npm:${name}@${version}`],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
+    // Loading the entry point is what makes Deno fetch the package and resolve it to a file.
+    await import(name);
+  } catch (e) {
+    throw new Error(
+      `cannot load npm package "${name}": ${(e as Error).message}; ` +
+        `deno.json's imports should map "${name}" to "npm:${name}@${version}"`,
+    );
+  }
+  const entry = import.meta.resolve(name);
+  if (!entry.startsWith("file:")) {
+    throw new Error(
+      `npm package "${name}" resolved to ${entry}, not to a file; ` +
+        `deno.json's imports should map "${name}" to "npm:${name}@${version}"`,
+    );
+  }
+  for (let dir = dirname(fileURLToPath(entry)); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = await readPackageJson(join(dir, "package.json"));
+    if (pkg?.name !== name) continue;
+    if (pkg.version !== version) {
       throw new Error(
-        `cannot fetch npm package ${name}@${version}: ${new TextDecoder().decode(out.stderr)}`,
+        `npm package "${name}" is ${pkg.version} in deno.json's imports; expected ${version}`,
       );
     }
-    return await cachedPackageDir(name, version);
-  }
-}
-
-async function cachedPackageDir(name: string, version: string): Promise<string> {
-  const cache = await npmCache();
-  for await (const registry of Deno.readDir(cache)) {
-    if (!registry.isDirectory) continue;
-    const dir = join(cache, registry.name, name, version);
-    try {
-      if ((await Deno.stat(join(dir, "package.json"))).isFile) return dir;
-    } catch { /* not in this registry's folder */ }
+    return dir;
   }
   throw new Error(
-    `npm package ${name}@${version} is not in Deno's cache (${cache}); import its package.json first`,
+    `npm package "${name}": no package.json named "${name}" above its entry point ${entry}`,
   );
+}
+
+/** The name and version of a package.json, or null when there is none (or it has neither). */
+async function readPackageJson(path: string): Promise<z.infer<typeof PackageJson> | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  const parsed = PackageJson.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
 }

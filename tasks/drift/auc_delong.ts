@@ -12,6 +12,7 @@
  * aucDropTest(ref, cur).pValue; // small when the current AUC fell
  * ```
  */
+import { sampleVariance } from "simple-statistics";
 import { midranks } from "../../models/metrics.ts";
 import { normalSf } from "./special.ts";
 
@@ -40,15 +41,7 @@ export function aucWithSe(y: ArrayLike<number>, score: ArrayLike<number>): AucEs
   }
   for (let j = 0; j < n; j++) v01[j] = 1 - (all[m + j] - rn[j]) / m;
   const auc = sum / m;
-  const variance = (v: Float64Array) => {
-    if (v.length < 2) return 0;
-    let mean = 0;
-    for (const x of v) mean += x;
-    mean /= v.length;
-    let s = 0;
-    for (const x of v) s += (x - mean) ** 2;
-    return s / (v.length - 1);
-  };
+  const variance = (v: Float64Array) => (v.length < 2 ? 0 : sampleVariance(Array.from(v)));
   const se = Math.sqrt(variance(v10) / m + variance(v01) / n);
   return { auc, se, positives: m, negatives: n };
 }

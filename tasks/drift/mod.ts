@@ -64,7 +64,7 @@ export {
   type InjectionTruth,
   temporalBatches,
 } from "./inject.ts";
-export { histogramSvg, renderDriftReportHtml } from "./report_html.ts";
+export { histogramSvg, renderDriftReportHtml } from "./report_html.tsx";
 export * from "./schema.ts";
 export {
   applyCalibrator,

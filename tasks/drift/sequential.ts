@@ -41,6 +41,7 @@
  * }
  * ```
  */
+import { mean as average, sampleStandardDeviation } from "simple-statistics";
 import { z } from "zod";
 import { Random } from "../../models/core/random.ts";
 import { normalSf } from "./special.ts";
@@ -142,9 +143,8 @@ export function nullModel(values: readonly number[]): NullModel {
   if (v.length < 3) {
     throw new RangeError(`nullModel: ${v.length} finite null values; at least 3 are needed`);
   }
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
-  return { mean, sd: sd > 0 ? sd : 1e-12 };
+  const sd = sampleStandardDeviation(v);
+  return { mean: average(v), sd: sd > 0 ? sd : 1e-12 };
 }
 
 /** A fresh detector for a target ARL0. */

@@ -12,7 +12,7 @@
  * ```
  */
 import { z } from "zod";
-import type { AucHistoryPoint } from "../drift/auc_history_svg.ts";
+import type { AucHistoryPoint } from "../drift/auc_history_svg.tsx";
 import { latestPass } from "./document.ts";
 import type { MetricsRow } from "./metrics_table.ts";
 

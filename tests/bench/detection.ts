@@ -32,7 +32,7 @@ import {
   renderDetectionHtml,
   renderDetectionText,
   type StreamRun,
-} from "../../tasks/monitoring/detection_report.ts";
+} from "../../tasks/monitoring/detection_report.tsx";
 import { DEFAULT_SCENARIOS, runStream } from "../../tasks/monitoring/stream_protocol.ts";
 import { printFigures, progress } from "./report.ts";
 

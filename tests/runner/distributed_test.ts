@@ -111,7 +111,11 @@ function gaps(dates: number[]): number[] {
   return dates.slice(1).map((d, i) => d - dates[i]).filter((g) => g !== 1000);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TICK = 1000;
+
+/** The ticks of the every-second schedule from `from` to `to`, both included. */
+const ticksBetween = (from: number, to: number) =>
+  Array.from({ length: (to - from) / TICK + 1 }, (_, i) => from + i * TICK);
 
 Deno.test({
   name: "distributed: a killed scheduler restarts without duplicates; missed ticks follow catchup",
@@ -127,26 +131,42 @@ Deno.test({
           async () => (await tickerDates(c.store)).length >= 2 ? true : undefined,
         );
         await s1.kill("SIGKILL");
+        // The expectations below are computed from the last logical date the killed scheduler
+        // recorded: the intervals starting at before + 1 s and before + 2 s end while no scheduler
+        // runs (the restart waits until the one starting at before + 3 s has ended too), however
+        // long anything takes.
         const before = (await tickerDates(c.store)).at(-1)!;
-        await sleep(3500);
+        const missed = [before + TICK, before + 2 * TICK];
+        await eventually(
+          "the interval starting 3 ticks after the last run to end",
+          () => Promise.resolve(Date.now() >= before + 4 * TICK ? true : undefined),
+        );
         const s2 = c.spawn("scheduler-2", FAST_SCHEDULER, env);
         await eventually(
           "runs after the restart",
-          async () => ((await tickerDates(c.store)).at(-1)! > before + 5000 ? true : undefined),
+          async () => ((await tickerDates(c.store)).at(-1)! >= before + 6 * TICK
+            ? true
+            : undefined),
         );
         await s2.kill("SIGTERM");
         const dates = await tickerDates(c.store);
         assert.equal(new Set(dates).size, dates.length, "no duplicate logical dates");
+        const after = dates.filter((d) => d > before);
         if (catchup) {
           assert.deepEqual(
-            gaps(dates),
-            [],
+            dates,
+            ticksBetween(dates[0], dates.at(-1)!),
             `catchup fills the missed ticks:\n${await dump([s1, s2])}`,
           );
-        } else {assert.ok(
-            gaps(dates).some((g) => g >= 3000),
-            `without catchup the missed ticks stay missed: ${gaps(dates)}`,
-          );}
+          assert.deepEqual(after.slice(0, 2), missed, "the ticks missed while down are there");
+        } else {
+          assert.deepEqual(
+            dates.filter((d) => missed.includes(d)),
+            [],
+            `without catchup the missed ticks stay missed: ${dates.map((d) => d - before)}`,
+          );
+          assert.ok(after[0] >= before + 3 * TICK, `${after[0] - before} ms after the last run`);
+        }
       } finally {
         await c.close();
       }

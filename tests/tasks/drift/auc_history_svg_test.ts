@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { type AucHistoryPoint, aucHistorySvg } from "../../../tasks/drift/auc_history_svg.ts";
+import { type AucHistoryPoint, aucHistorySvg } from "../../../tasks/drift/auc_history_svg.tsx";
 import { detectDrift } from "../../../tasks/drift/detect.ts";
-import { renderDriftReportHtml } from "../../../tasks/drift/report_html.ts";
+import { renderDriftReportHtml } from "../../../tasks/drift/report_html.tsx";
 import { aucHistory } from "../../../tasks/monitoring/auc_history.ts";
 import type { MetricsRow } from "../../../tasks/monitoring/metrics_table.ts";
 

@@ -41,12 +41,36 @@ Deno.test("detectDrift picks Evidently's default test per column by size and dis
   DriftReport.parse(JSON.parse(JSON.stringify(large)));
 });
 
-Deno.test("detectDrift: identical samples never drift under the default policy", () => {
+Deno.test("detectDrift: a copy of the reference has statistic 0, p-value 1 and effect 0 in every check", () => {
   for (const n of [200, 1500]) {
     const t = makeTable(n, 11);
-    const report = detectDrift(t, t);
-    assert.equal(report.columns.filter((c) => c.drifted).length, 0, `n=${n}`);
+    // equal values in other arrays (the same seed again), not the same object
+    const copy = makeTable(n, 11);
+    assert.notEqual(copy.x, t.x);
+    const report = detectDrift(t, copy);
+    assert.deepEqual(
+      report.columns.map((c) => [c.column, c.statistic, c.pValue, c.adjustedPValue, c.effect]),
+      ["x", "small", "bin", "cat", "flag"].map((c) => [c, 0, 1, 1, 0]),
+      `n=${n}`,
+    );
+    assert.ok(report.quality!.length > 0);
+    for (const q of report.quality!) assert.equal(q.pValue, 1, `${q.column} ${q.check}`);
     assert.equal(report.datasetDrift, false);
+  }
+});
+
+Deno.test("detectDrift: independent samples of one distribution keep the default policy's 5 % family-wise rate", () => {
+  // 40 pairs of independent samples; under the null, the pairs with any flagged check are
+  // Binomial(40, ≤ 0.05): more than 6 of them has probability < 1 %.
+  const pairs = 40;
+  for (const n of [200, 1500]) {
+    let flagged = 0;
+    for (let s = 0; s < pairs; s++) {
+      const r = detectDrift(makeTable(n, 100 + 2 * s), makeTable(n, 101 + 2 * s));
+      assert.equal(r.datasetDrift, false, `n=${n}, pair ${s}`);
+      if (r.columns.some((c) => c.drifted) || r.quality!.some((q) => q.drifted)) flagged++;
+    }
+    assert.ok(flagged <= 6, `n=${n}: ${flagged} of ${pairs} null pairs flagged`);
   }
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { detectDrift } from "../../../tasks/drift/detect.ts";
 import { injectDrift } from "../../../tasks/drift/inject.ts";
-import { renderDriftReportHtml } from "../../../tasks/drift/report_html.ts";
+import { renderDriftReportHtml } from "../../../tasks/drift/report_html.tsx";
 import { DriftReport } from "../../../tasks/drift/schema.ts";
 import { evaluateSeverity } from "../../../tasks/drift/severity.ts";
 import { Random } from "../../../models/core/random.ts";
@@ -66,4 +66,29 @@ Deno.test({
       await browser.close();
     }
   },
+});
+
+Deno.test("report: hostile text in a column name or category is escaped everywhere it is shown", () => {
+  const hostile = `<script>alert("x")</script>`;
+  const n = 400;
+  const ref = {
+    [hostile]: Array.from({ length: n }, (_, i) => (i % 3 ? "a" : `<img src=x onerror=1>`)),
+    ok: Float64Array.from({ length: n }, (_, i) => i % 7),
+  };
+  const cur = {
+    [hostile]: Array.from({ length: n }, (_, i) => (i % 2 ? "a" : `<img src=x onerror=1>`)),
+    ok: Float64Array.from({ length: n }, (_, i) => i % 5),
+  };
+  const r = detectDrift(ref, cur);
+  const html = renderDriftReportHtml(r, { title: hostile });
+  assert.doesNotMatch(html, /<script|<img/, "no markup from the data");
+  const escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;";
+  for (
+    const shown of [
+      `<title>${escaped}</title>`,
+      `<a href="#col-${escaped}">${escaped}</a>`,
+      `<section class="chart" id="col-${escaped}"><h3>${escaped} `,
+    ]
+  ) assert.ok(html.includes(shown), shown);
+  assert.match(html, /<title>&lt;img src=x onerror=1&gt;: reference \d/, "bar titles escaped");
 });

@@ -7,7 +7,8 @@ import {
   detectionCsv,
   HEAT_SCALES,
   heatmapSvg,
-} from "../../../tasks/monitoring/detection_report.ts";
+  renderDetectionHtml,
+} from "../../../tasks/monitoring/detection_report.tsx";
 import type { DetectionSummary } from "../../../tasks/monitoring/detection.ts";
 
 const hue = (colour: string) => Number(/^hsl\((\d+)/.exec(colour)![1]);
@@ -35,8 +36,8 @@ Deno.test("a false-positive heatmap is red where every clean batch was flagged, 
   assert.match(power, /higher is better/);
 });
 
-Deno.test("detectionCsv quotes shifts with commas and quotes so a CSV reader gets them back", () => {
-  const shift = 'distance +0.5σ, "far"';
+Deno.test("detectionCsv quotes shifts with commas, quotes and newlines so a CSV reader gets them back", () => {
+  const shift = 'distance +0.5σ, "far"\nand a second line';
   const summary = {
     power: [{ shift, n: 200, detector: "default", runs: 4, rate: 0.5 }],
     fpr: [{ n: 200, detector: "default", runs: 4, rate: 0.05 }],
@@ -47,4 +48,25 @@ Deno.test("detectionCsv quotes shifts with commas and quotes so a CSV reader get
     ["power", shift, "200", "default", "4", "0.5000"],
     ["fpr", "", "200", "default", "4", "0.0500"],
   ]);
+});
+
+Deno.test("the detection page escapes hostile shift names and notes in its heatmaps and tables", () => {
+  const shift = `<script>alert("x")</script>`;
+  const summary = {
+    power: [{ shift, n: 200, detector: "policy", runs: 4, rate: 0.5 }],
+    fpr: [{ n: 200, detector: "policy", runs: 4, rate: 0.05 }],
+    later: [],
+    meanPower: [{ n: 200, detector: "policy", rate: 0.5 }],
+  } as unknown as DetectionSummary;
+  const html = renderDetectionHtml(summary, [], { title: "<b>t</b>", note: "<i>n</i> & more" });
+  assert.doesNotMatch(html, /<script|<i>|<b>t/);
+  const escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;";
+  for (
+    const shown of [
+      `text-anchor="end">${escaped}</text>`, // a heatmap's row
+      `<title>${escaped} · policy: 50%</title>`, // a heatmap's cell
+      `<td>${escaped}</td><td>50%</td>`, // the power table
+    ]
+  ) assert.ok(html.includes(shown), shown);
+  assert.match(html, /<h1>&lt;b&gt;t&lt;\/b&gt;<\/h1><p>&lt;i&gt;n&lt;\/i&gt; &amp; more<\/p>/);
 });

@@ -13,7 +13,7 @@ import {
   detectionFigures,
   renderDetectionHtml,
   renderDetectionText,
-} from "../../../tasks/monitoring/detection_report.ts";
+} from "../../../tasks/monitoring/detection_report.tsx";
 import { runStream, summariseStream } from "../../../tasks/monitoring/stream_protocol.ts";
 import { fakeFlights } from "../../dags/helpers.ts";
 

@@ -1,17 +1,20 @@
+// deno-lint-ignore-file jsx-key -- rendered once to a string: hono/jsx would write a key as an attribute
 /**
- * The detection benchmark's tables (plain text), its HTML page (tables and SVG heatmaps) and its
- * headline figures, from a {@link DetectionSummary} and the stream protocol's runs. The bench
- * prints and writes them; `drift_experiment` stores the page, which the Experiments page shows.
+ * The detection benchmark's tables (plain text), its HTML page (tables and SVG heatmaps, built with
+ * hono/jsx, which escapes every value) and its headline figures, from a {@link DetectionSummary}
+ * and the stream protocol's runs. The bench prints and writes them; `drift_experiment` stores the
+ * page, which the Experiments page shows.
  *
  * @example
  * ```ts
- * import { detectionFigures, renderDetectionHtml, renderDetectionText } from "./detection_report.ts";
+ * import { detectionFigures, renderDetectionHtml, renderDetectionText } from "./detection_report.tsx";
  * console.log(renderDetectionText(summary, streams));
  * await Deno.writeTextFile("detection.html", renderDetectionHtml(summary, streams));
  * ```
  */
 import { stringify } from "csv-stringify/sync";
 import { renderTable } from "../../runner/cli/common.ts";
+import { htmlText } from "../drift/html_text.ts";
 import { type DetectionSummary, type Detector, DETECTORS } from "./detection.ts";
 import type { StreamBatch, StreamSummary } from "./stream_protocol.ts";
 
@@ -188,9 +191,6 @@ export function renderDetectionText(s: DetectionSummary, streams: readonly Strea
   return parts.join("\n\n");
 }
 
-const esc = (s: string) =>
-  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
-
 /** An SVG heatmap of shares (0..1); `good` says whether a high value is good (green) or bad. */
 export function heatmapSvg(
   title: string,
@@ -199,41 +199,60 @@ export function heatmapSvg(
   value: (r: string, c: string) => number | undefined,
   good: "high" | "low" = "high",
 ): string {
+  return htmlText(<Heatmap title={title} rows={rows} cols={cols} value={value} good={good} />);
+}
+
+function Heatmap({ title, rows, cols, value, good = "high" }: {
+  title: string;
+  rows: string[];
+  cols: readonly string[];
+  value: (r: string, c: string) => number | undefined;
+  good?: "high" | "low";
+}) {
   const cw = 96, rh = 22, left = 230, top = 56;
   const w = Math.max(left + cols.length * cw + 10, 520), h = top + rows.length * rh + 44;
   const colour = HEAT_SCALES[good].colour;
-  const cells = rows.flatMap((r, i) =>
-    cols.map((c, j) => {
-      const v = value(r, c);
-      const x = left + j * cw, y = top + i * rh;
-      return v === undefined
-        ? ""
-        : `<rect x="${x}" y="${y}" width="${cw - 2}" height="${rh - 2}" fill="${
-          colour(v)
-        }"><title>${esc(r)} · ${esc(c)}: ${pct(v)}</title></rect><text x="${x + cw / 2}" y="${
-          y + 15
-        }" text-anchor="middle">${pct(v)}</text>`;
-    })
-  ).join("");
-  const colLabels = cols.map((c, j) =>
-    `<text x="${left + j * cw + cw / 2}" y="${top - 8}" text-anchor="middle">${esc(c)}</text>`
-  ).join("");
-  const rowLabels = rows.map((r, i) =>
-    `<text x="${left - 8}" y="${top + i * rh + 15}" text-anchor="end">${esc(r)}</text>`
-  ).join("");
   const legendY = top + rows.length * rh + 12;
-  const legend = [0, 0.05, 0.1, 0.25, 0.5, 0.75, 1].map((v, i) =>
-    `<rect x="${left + i * 40}" y="${legendY}" width="38" height="12" fill="${
-      colour(v)
-    }"/><text x="${left + i * 40 + 19}" y="${legendY + 24}" text-anchor="middle">${pct(v)}</text>`
-  ).join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11" role="img" aria-label="${
-    esc(title)
-  }"><text x="0" y="20" font-size="14" font-weight="bold">${
-    esc(title)
-  }</text>${colLabels}${rowLabels}${cells}<g class="legend"><text x="${left - 8}" y="${
-    legendY + 10
-  }" text-anchor="end">${esc(HEAT_SCALES[good].label)}</text>${legend}</g></svg>`;
+  return (
+    <svg
+      xmlns="http://www.w3.org/2000/svg"
+      width={w}
+      height={h}
+      font-family="sans-serif"
+      font-size="11"
+      role="img"
+      aria-label={title}
+    >
+      <text x="0" y="20" font-size="14" font-weight="bold">{title}</text>
+      {cols.map((c, j) => (
+        <text x={left + j * cw + cw / 2} y={top - 8} text-anchor="middle">{c}</text>
+      ))}
+      {rows.map((r, i) => <text x={left - 8} y={top + i * rh + 15} text-anchor="end">{r}</text>)}
+      {rows.flatMap((r, i) =>
+        cols.map((c, j) => {
+          const v = value(r, c);
+          const x = left + j * cw, y = top + i * rh;
+          return v === undefined ? null : (
+            <>
+              <rect x={x} y={y} width={cw - 2} height={rh - 2} fill={colour(v)}>
+                <title>{`${r} · ${c}: ${pct(v)}`}</title>
+              </rect>
+              <text x={x + cw / 2} y={y + 15} text-anchor="middle">{pct(v)}</text>
+            </>
+          );
+        })
+      )}
+      <g class="legend">
+        <text x={left - 8} y={legendY + 10} text-anchor="end">{HEAT_SCALES[good].label}</text>
+        {[0, 0.05, 0.1, 0.25, 0.5, 0.75, 1].map((v, i) => (
+          <>
+            <rect x={left + i * 40} y={legendY} width="38" height="12" fill={colour(v)} />
+            <text x={left + i * 40 + 19} y={legendY + 24} text-anchor="middle">{pct(v)}</text>
+          </>
+        ))}
+      </g>
+    </svg>
+  );
 }
 
 /**
@@ -265,12 +284,22 @@ export function detectionCsv(s: DetectionSummary): string {
   ]);
 }
 
-function htmlTable(rows: string[][]): string {
+function HtmlTable({ rows }: { rows: string[][] }) {
   const [head, ...body] = rows;
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${
-    body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("")
-  }</tbody></table>`;
+  return (
+    <table>
+      <thead>
+        <tr>{head.map((h) => <th>{h}</th>)}</tr>
+      </thead>
+      <tbody>{body.map((r) => <tr>{r.map((c) => <td>{c}</td>)}</tr>)}</tbody>
+    </table>
+  );
 }
+
+const STYLE =
+  `body{font-family:system-ui,sans-serif;margin:2rem;color:#222}svg{display:block;margin:1rem 0}
+table{border-collapse:collapse;margin:0.5rem 0 1.5rem}td,th{border:1px solid #dde;padding:2px 8px;font-size:13px;text-align:right}
+td:first-child,th:first-child{text-align:left}`;
 
 /** The HTML page: heatmaps of power and false positives, and every table. */
 export function renderDetectionHtml(
@@ -278,51 +307,91 @@ export function renderDetectionHtml(
   streams: readonly StreamRun[],
   { title = "Drift detection benchmark", note = "" } = {},
 ): string {
-  const maps = sizes(s).map((n) => {
-    const rows = [...shifts(s), "mean power"];
-    return heatmapSvg(
-      `Power, batches of ${n}`,
-      rows,
-      DETECTORS,
-      (r, d) =>
-        r === "mean power"
-          ? s.meanPower.find((m) => m.n === n && m.detector === d)?.rate
-          : s.power.find((p) => p.shift === r && p.n === n && p.detector === d)?.rate,
-    );
-  }).join("\n");
-  const fpr = heatmapSvg(
-    "False-positive rate on clean same-period batches",
-    sizes(s).map((n) => `n = ${n}`),
-    DETECTORS,
-    (r, d) => s.fpr.find((f) => `n = ${f.n}` === r && f.detector === d)?.rate,
-    "low",
-  );
+  return "<!doctype html>" +
+    htmlText(<DetectionPage s={s} streams={streams} title={title} note={note} />);
+}
+
+function DetectionPage({ s, streams, title, note }: {
+  s: DetectionSummary;
+  streams: readonly StreamRun[];
+  title: string;
+  note: string;
+}) {
   const figures = detectionFigures(s, streams);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}svg{display:block;margin:1rem 0}
-table{border-collapse:collapse;margin:0.5rem 0 1.5rem}td,th{border:1px solid #dde;padding:2px 8px;font-size:13px;text-align:right}
-td:first-child,th:first-child{text-align:left}</style></head><body>
-<h1>${esc(title)}</h1>
-<p>${esc(note)}</p>
-<p>Detectors: <b>policy</b> — the default policy's drift verdict (features, data quality, prediction; Holm);
-<b>evidently</b> — the Evidently preset, any column drifted; <b>per_column</b> — per-column tests on the features,
-Bonferroni; <b>prediction</b> — KS on the model's scores (BBSD); <b>domain_classifier</b> — permutation p &lt; 0.05;
-<b>severity</b> — the graded verdict with labels is minor or above. Failing Loudly's best (BBSD + KS + Bonferroni)
-reached .47/.70/.79 mean power at n = 100/1,000/10,000 on its data.</p>
-<h2>Figures</h2>
-${htmlTable([["metric", "value"], ...figures.map((f) => [f.metric, String(f.value)])])}
-${maps}
-${fpr}
-${sizes(s).map((n) => `<h2>Power at n = ${n}</h2>${htmlTable(powerRows(s, n))}`).join("\n")}
-<h2>False-positive rate (clean batches of the reference period)</h2>${htmlTable(fprRows(s))}
-${s.later.length ? `<h2>Later periods (natural drift)</h2>${htmlTable(laterRows(s))}` : ""}
-${
-    streams.length
-      ? `<h2>Stream protocol</h2>${htmlTable(streamRows(streams))}
-<h3>Grades per batch</h3><p>· none, m minor, M moderate, X major, P prior, C concept; * drift injected, ↑ promoted, ° acted on but kept.</p>${
-        htmlTable(gradeRows(streams))
-      }`
-      : ""
-  }
-</body></html>`;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <title>{title}</title>
+        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
+      </head>
+      <body>
+        <h1>{title}</h1>
+        <p>{note}</p>
+        <p>
+          Detectors: <b>policy</b>{" "}
+          — the default policy's drift verdict (features, data quality, prediction; Holm);{" "}
+          <b>evidently</b> — the Evidently preset, any column drifted; <b>per_column</b>{" "}
+          — per-column tests on the features, Bonferroni; <b>prediction</b>{" "}
+          — KS on the model's scores (BBSD); <b>domain_classifier</b> — permutation p &lt; 0.05;
+          {" "}
+          <b>severity</b>{" "}
+          — the graded verdict with labels is minor or above. Failing Loudly's best (BBSD + KS +
+          Bonferroni) reached .47/.70/.79 mean power at n = 100/1,000/10,000 on its data.
+        </p>
+        <h2>Figures</h2>
+        <HtmlTable
+          rows={[["metric", "value"], ...figures.map((f) => [f.metric, String(f.value)])]}
+        />
+        {sizes(s).map((n) => (
+          <Heatmap
+            title={`Power, batches of ${n}`}
+            rows={[...shifts(s), "mean power"]}
+            cols={DETECTORS}
+            value={(r, d) =>
+              r === "mean power"
+                ? s.meanPower.find((m) => m.n === n && m.detector === d)?.rate
+                : s.power.find((p) => p.shift === r && p.n === n && p.detector === d)?.rate}
+          />
+        ))}
+        <Heatmap
+          title="False-positive rate on clean same-period batches"
+          rows={sizes(s).map((n) => `n = ${n}`)}
+          cols={DETECTORS}
+          value={(r, d) => s.fpr.find((f) => `n = ${f.n}` === r && f.detector === d)?.rate}
+          good="low"
+        />
+        {sizes(s).map((n) => (
+          <>
+            <h2>Power at n = {n}</h2>
+            <HtmlTable rows={powerRows(s, n)} />
+          </>
+        ))}
+        <h2>False-positive rate (clean batches of the reference period)</h2>
+        <HtmlTable rows={fprRows(s)} />
+        {s.later.length
+          ? (
+            <>
+              <h2>Later periods (natural drift)</h2>
+              <HtmlTable rows={laterRows(s)} />
+            </>
+          )
+          : null}
+        {streams.length
+          ? (
+            <>
+              <h2>Stream protocol</h2>
+              <HtmlTable rows={streamRows(streams)} />
+              <h3>Grades per batch</h3>
+              <p>
+                · none, m minor, M moderate, X major, P prior, C concept; * drift injected, ↑
+                promoted, ° acted on but kept.
+              </p>
+              <HtmlTable rows={gradeRows(streams)} />
+            </>
+          )
+          : null}
+      </body>
+    </html>
+  );
 }
