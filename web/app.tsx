@@ -448,7 +448,7 @@ export function createApp(deps: WebDeps): Hono {
 
   app.get(
     "/experiments",
-    async (c) => c.html(<ExperimentsPage runs={await experimentRuns(store.db)} />),
+    async (c) => c.html(<ExperimentsPage runs={await experimentRuns(store)} />),
   );
   // An experiment's summary.csv: the artifact its summarise task stored (the file itself is on the
   // disk of whichever worker ran it).
@@ -456,7 +456,7 @@ export function createApp(deps: WebDeps): Hono {
     const id = runId(c.req.param("runId"));
     const run = id === null ? null : await store.getRun(id);
     if (!run || run.dagId !== "drift_experiment") return c.notFound();
-    const key = (await experimentRuns(store.db, 1, run.id))[0]?.csvArtifact;
+    const key = (await experimentRuns(store, 1, run.id))[0]?.csvArtifact;
     if (!key) return c.json({ error: `run ${run.id} has no summary yet` }, 404);
     return c.body(new TextDecoder().decode(await deps.artifacts.get(key)), 200, {
       "content-type": "text/csv; charset=utf-8",

@@ -34,6 +34,7 @@
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
+import { tableExists } from "../../runner/store/table_exists.ts";
 import { retryRead } from "./transient.ts";
 
 const MIGRATIONS: Migration[] = [{
@@ -578,18 +579,25 @@ export class PredictionLog {
     model: string,
     since = new Date(0),
   ): Promise<{ input: Record<string, unknown>; label: string; at: Date }[]> {
-    const rows = await this.db.query<{ input: unknown; label: string; at: string | Date }>(
+    const rows = await this.db.query<
+      { input: Record<string, unknown>; label: string; at: string | Date }
+    >(
       `select p.input, f.label, p.at from feedback f join predictions p on p.id = f.prediction_id
        where p.model = $1 and f.at >= $2::timestamptz order by f.at`,
       [model, since.toISOString()],
     );
-    return rows.map((r) => ({
-      input: (typeof r.input === "string" ? JSON.parse(r.input) : r.input) as Record<
-        string,
-        unknown
-      >,
-      label: r.label,
-      at: new Date(r.at),
-    }));
+    return rows.map((r) => ({ input: r.input, label: r.label, at: new Date(r.at) }));
   }
+}
+
+/**
+ * How many predictions each model has served, by model name; none before the first prediction
+ * (a reader: the table is not created).
+ */
+export async function predictionCounts(db: SqlClient): Promise<{ model: string; n: number }[]> {
+  if (!await tableExists(db, "predictions")) return [];
+  const rows = await db.query<{ model: string; n: number }>(
+    "select model, count(*)::int as n from predictions group by 1 order by 1",
+  );
+  return rows.map((r) => ({ model: r.model, n: Number(r.n) }));
 }

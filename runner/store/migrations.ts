@@ -3,10 +3,14 @@
  * lock, so any number of processes may start at the same time; applied versions are recorded in
  * `schema_migrations`. Append new migrations; never edit one that has shipped.
  *
+ * A client remembers the migration sets it has applied: asking again on the same client (every
+ * `ModelRegistry.open(ctx.db)` of every task, say) sends nothing to the database. A new client
+ * asks the database once per set; a client for one transaction remembers only for itself.
+ *
  * @example
  * ```ts
  * import { migrate } from "./migrations.ts";
- * const applied = await migrate(db); // e.g. [1] on a new database, [] afterwards
+ * const applied = await migrate(db); // e.g. [1, 2, 3, 4] on a new database, [] afterwards
  * ```
  */
 import type { SqlClient } from "./sql_client.ts";
@@ -166,14 +170,59 @@ create table process_heartbeats (
 ];
 
 /**
+ * What each client has applied, by component: the versions known to be in its database, and the
+ * migration under way (so concurrent opens on one client wait for it instead of sending their own).
+ * Kept per client object, so a wrapping client or a transaction's client starts empty.
+ */
+interface Ledger {
+  applied: Map<string, Set<number>>;
+  pending: Map<string, Promise<unknown>>;
+}
+const ledgers = new WeakMap<SqlClient, Ledger>();
+
+function ledgerOf(db: SqlClient): Ledger {
+  let ledger = ledgers.get(db);
+  if (!ledger) ledgers.set(db, ledger = { applied: new Map(), pending: new Map() });
+  return ledger;
+}
+
+/**
  * Applies the migrations of `component` that `db` lacks; returns the versions it applied. Each
  * component (the engine's "engine", and others such as a model registry that keep their own tables
- * in the same database) numbers its migrations on its own.
+ * in the same database) numbers its migrations on its own. Once a set is applied through `db`, the
+ * same set (or any part of it) costs no round trip on `db` again.
  */
 export async function migrate(
   db: SqlClient,
   migrations: readonly Migration[] = MIGRATIONS,
   component = "engine",
+): Promise<number[]> {
+  const ledger = ledgerOf(db);
+  for (;;) {
+    const known = ledger.applied.get(component);
+    if (known && migrations.every((m) => known.has(m.version))) return [];
+    const pending = ledger.pending.get(component);
+    if (!pending) break;
+    await pending.catch(() => {});
+  }
+  const run = applyMissing(db, migrations, component);
+  ledger.pending.set(component, run);
+  try {
+    const applied = await run;
+    const known = ledger.applied.get(component) ?? new Set<number>();
+    for (const m of migrations) known.add(m.version);
+    ledger.applied.set(component, known);
+    return applied;
+  } finally {
+    ledger.pending.delete(component);
+  }
+}
+
+/** The one SQL operation: under the lock, applies and records the versions the database lacks. */
+async function applyMissing(
+  db: SqlClient,
+  migrations: readonly Migration[],
+  component: string,
 ): Promise<number[]> {
   return await db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock(73912)");

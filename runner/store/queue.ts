@@ -73,24 +73,25 @@ export class TaskQueue {
            for update of ti skip locked)
          select
            (select coalesce(json_agg(c order by c.scheduled_at nulls first, c.run_id, c.task_id,
-              c.map_index), '[]') from c)::text as candidates,
+              c.map_index), '[]') from c) as candidates,
            (select coalesce(json_agg(u), '[]') from (
               select pool, coalesce(sum(pool_slots), 0)::int as used from task_instances
               where state in ('queued', 'running') and worker_id is not null
-                and pool in (select pool from c) group by pool) u)::text as used,
+                and pool in (select pool from c) group by pool) u) as used,
            (select coalesce(json_agg(a), '[]') from (
               select run_id, count(*)::int as n from task_instances
               where state in ('queued', 'running') and worker_id is not null
-                and run_id in (select run_id from c) group by run_id) a)::text as active`,
+                and run_id in (select run_id from c) group by run_id) a) as active`,
         [o.pools, o.now.toISOString(), o.limit * 4],
       );
-      const candidates = JSON.parse(String(found.candidates)) as Row[];
+      // json values arrive parsed (see sql_client.ts)
+      const candidates = found.candidates as Row[];
       if (candidates.length === 0) return [];
       const used = new Map(
-        (JSON.parse(String(found.used)) as Row[]).map((r) => [String(r.pool), Number(r.used)]),
+        (found.used as Row[]).map((r) => [String(r.pool), Number(r.used)]),
       );
       const active = new Map(
-        (JSON.parse(String(found.active)) as Row[]).map((r) => [Number(r.run_id), Number(r.n)]),
+        (found.active as Row[]).map((r) => [Number(r.run_id), Number(r.n)]),
       );
       const chosen: Claimed[] = [];
       for (const c of candidates) {

@@ -1,6 +1,8 @@
 /**
  * The one interface the store speaks SQL through, so PGlite and a real PostgreSQL server run the
- * same statements (`$1`-style parameters, JSON passed as text and cast with `::jsonb`).
+ * same statements (`$1`-style parameters, JSON passed as text and cast with `::jsonb`) and hand back
+ * the same values: a `json` or `jsonb` column arrives parsed (an object, array, string, number,
+ * boolean or null — never its text) on both backends, so no reader parses JSON itself.
  *
  * @example
  * ```ts
@@ -16,7 +18,7 @@ export interface SqlClient {
   readonly kind: "pglite" | "postgres";
   /** How many statements it runs at once (a server pool's size; PGlite and a transaction: 1). */
   readonly connections?: number;
-  /** Runs one statement with `$n` parameters and returns its rows. */
+  /** Runs one statement with `$n` parameters and returns its rows (`json`/`jsonb` values parsed). */
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs several statements without parameters (migrations). */
   exec(text: string): Promise<void>;

@@ -337,6 +337,14 @@ export class Store {
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
+  /** How many runs each DAG has in each state, by DAG then state. */
+  async countRunsByDag(): Promise<{ dagId: string; state: RunState; n: number }[]> {
+    const rows = await this.db.query<{ dag_id: string; state: RunState; n: number }>(
+      "select dag_id, state, count(*)::int as n from dag_runs group by dag_id, state order by 1, 2",
+    );
+    return rows.map((r) => ({ dagId: r.dag_id, state: r.state, n: Number(r.n) }));
+  }
+
   /**
    * Sets a run's state; `running` stamps the start (once), success/failed the end. The stamps come
    * from the database's clock, the one that stamped `queued_at`, so a run never starts before it
@@ -403,6 +411,14 @@ export class Store {
       [runId, taskIds ?? null],
     );
     return rows.map(toTi);
+  }
+
+  /** How many task instances there are in each state (null: not yet scheduled), of every run. */
+  async countTaskInstancesByState(): Promise<{ state: TaskState | null; n: number }[]> {
+    const rows = await this.db.query<{ state: TaskState | null; n: number }>(
+      "select state, count(*)::int as n from task_instances group by 1 order by 1 nulls first",
+    );
+    return rows.map((r) => ({ state: r.state ?? null, n: Number(r.n) }));
   }
 
   /**
@@ -687,6 +703,16 @@ export class Store {
     return this.#tries("run_id = any($1::int[])", [runIds]);
   }
 
+  /** The finished tries of each DAG (those with a duration): how many, and their total time. */
+  async tryDurationsByDag(): Promise<{ dagId: string; n: number; totalMs: number }[]> {
+    const rows = await this.db.query<{ dag_id: string; n: number; ms: number }>(
+      `select r.dag_id, count(*)::int as n, coalesce(sum(t.duration_ms), 0)::float8 as ms
+       from task_tries t join dag_runs r on r.id = t.run_id where t.duration_ms is not null
+       group by 1 order by 1`,
+    );
+    return rows.map((r) => ({ dagId: r.dag_id, n: Number(r.n), totalMs: Number(r.ms) }));
+  }
+
   async #tries(where: string, params: unknown[]): Promise<TaskTry[]> {
     const rows = await this.db.query<Row>(
       `select * from task_tries where ${where} order by run_id, task_id, map_index, try_number`,
@@ -786,6 +812,28 @@ export class Store {
       [runId, taskIds ?? null],
     );
     return rows.map(toXcom);
+  }
+
+  /**
+   * What `taskId` returned (its unmapped XCom) in the runs of `dagId` that have one, newest run
+   * first: the latest `limit`, or only run `runId` when given.
+   */
+  async returnValues(
+    dagId: string,
+    taskId: string,
+    opts: { limit?: number; runId?: number } = {},
+  ): Promise<{ runId: number; logicalDate: Date; value: unknown }[]> {
+    const rows = await this.db.query<Row>(
+      `select x.run_id, x.value, r.logical_date from xcom x join dag_runs r on r.id = x.run_id
+       where r.dag_id = $1 and x.task_id = $2 and x.map_index = -1
+         and ($4::bigint is null or x.run_id = $4) order by x.run_id desc limit $3`,
+      [dagId, taskId, opts.limit ?? 25, opts.runId ?? null],
+    );
+    return rows.map((r) => ({
+      runId: Number(r.run_id),
+      logicalDate: date(r.logical_date)!,
+      value: r.value ?? null,
+    }));
   }
 
   /**

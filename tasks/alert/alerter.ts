@@ -13,6 +13,7 @@
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
+import { tableExists } from "../../runner/store/table_exists.ts";
 import { type Channel, openChannel, type SentAlert } from "./channels.ts";
 import { Alert, AlertConfig, LEVEL_RANK } from "./types.ts";
 
@@ -128,22 +129,48 @@ export class Alerter {
   }
 
   /** The latest alerts, newest first. */
-  async recent(limit = 50): Promise<StoredAlert[]> {
-    const rows = await this.db.query<Row>("select * from alerts order by id desc limit $1", [
-      limit,
-    ]);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: new Date(String(r.at instanceof Date ? r.at.toISOString() : r.at)).toISOString(),
-      level: r.level as StoredAlert["level"],
-      key: String(r.key),
-      title: String(r.title),
-      message: String(r.message),
-      dagId: (r.dag_id ?? undefined) as string | undefined,
-      runId: r.run_id == null ? undefined : Number(r.run_id),
-      details: (r.details ?? {}) as Record<string, unknown>,
-      suppressed: Boolean(r.suppressed),
-      deliveries: (r.deliveries ?? []) as AlertOutcome["deliveries"],
-    }));
+  recent(limit = 50): Promise<StoredAlert[]> {
+    return readAlerts(this.db, limit, 0);
   }
+}
+
+async function readAlerts(db: SqlClient, limit: number, offset: number): Promise<StoredAlert[]> {
+  const rows = await db.query<Row>("select * from alerts order by id desc limit $1 offset $2", [
+    limit,
+    offset,
+  ]);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: new Date(String(r.at instanceof Date ? r.at.toISOString() : r.at)).toISOString(),
+    level: r.level as StoredAlert["level"],
+    key: String(r.key),
+    title: String(r.title),
+    message: String(r.message),
+    dagId: (r.dag_id ?? undefined) as string | undefined,
+    runId: r.run_id == null ? undefined : Number(r.run_id),
+    details: (r.details ?? {}) as Record<string, unknown>,
+    suppressed: Boolean(r.suppressed),
+    deliveries: (r.deliveries ?? []) as AlertOutcome["deliveries"],
+  }));
+}
+
+/**
+ * The latest stored alerts (sent or held back), newest first; none before the first alert (a
+ * reader: the table is not created).
+ */
+export async function storedAlerts(
+  db: SqlClient,
+  { limit = 50, offset = 0 }: { limit?: number; offset?: number } = {},
+): Promise<StoredAlert[]> {
+  if (!await tableExists(db, "alerts")) return [];
+  return await readAlerts(db, limit, offset);
+}
+
+/** How many alerts went out (not suppressed), by level; none before the first alert. */
+export async function sentAlertCounts(db: SqlClient): Promise<{ level: string; n: number }[]> {
+  if (!await tableExists(db, "alerts")) return [];
+  const rows = await db.query<{ level: string; n: number }>(
+    "select level, count(*)::int as n from alerts where not suppressed group by 1 order by 1",
+  );
+  return rows.map((r) => ({ level: r.level, n: Number(r.n) }));
 }

@@ -3,7 +3,8 @@
  * reasons, the action taken (retrained? promoted?), the champion that scored it and its quality
  * (each metric on the reference and realized on the batch), and the keys of the HTML and JSON
  * reports.
- * It lives in the engine's store (created on first use), so the UI can chart a model's history.
+ * It lives in the engine's store (created on first use), so the UI can chart a model's history;
+ * the UI reads it through {@link MonitoringTable.existing}, which creates nothing.
  *
  * @example
  * ```ts
@@ -15,6 +16,7 @@
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
+import { tableExists } from "../../runner/store/table_exists.ts";
 
 const MIGRATIONS: Migration[] = [{
   version: 1,
@@ -121,15 +123,49 @@ const COLUMNS: Record<keyof Omit<MetricsRow, "id" | "at">, string> = {
 };
 
 const JSON_COLUMNS = new Set<string>(["details", "reasons", "metrics"]);
-const parseJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
+
+/** A stored row as {@link MetricsRow} (json columns arrive parsed, see sql_client.ts). */
+function toRow(r: Record<string, unknown>): MetricsRow {
+  return {
+    id: r.id as number,
+    at: new Date(r.at as string),
+    dagId: r.dag_id as string,
+    runId: r.run_id as number,
+    stream: r.stream as string,
+    batch: r.batch as number,
+    rows: r.rows as number,
+    driftedShare: r.drifted_share as number | null,
+    datasetDrift: r.dataset_drift as boolean | null,
+    severity: r.severity as string | null,
+    action: r.action as string | null,
+    model: r.model as string | null,
+    championVersion: r.champion_version as number | null,
+    rocAuc: r.roc_auc as number | null,
+    reportHtml: r.report_html as string | null,
+    reportJson: r.report_json as string | null,
+    details: (r.details ?? {}) as Record<string, unknown>,
+    reasons: (r.reasons ?? []) as string[],
+    metrics: (r.metrics ?? {}) as Record<string, MetricPair>,
+    retrained: Boolean(r.retrained),
+    promoted: Boolean(r.promoted),
+  };
+}
 
 export class MonitoringTable {
   private constructor(readonly db: SqlClient) {}
 
-  /** The table on `db`, created when missing. */
+  /** The table on `db`, created when missing (once per client: see migrations.ts). */
   static async open(db: SqlClient): Promise<MonitoringTable> {
     await migrate(db, MIGRATIONS, "monitoring");
     return new MonitoringTable(db);
+  }
+
+  /**
+   * The table on `db` for reading, as it is: null while no monitoring run has created it (nothing
+   * is created, so a reader such as the UI leaves the schema alone).
+   */
+  static async existing(db: SqlClient): Promise<MonitoringTable | null> {
+    return await tableExists(db, "drift_metrics") ? new MonitoringTable(db) : null;
   }
 
   /** Adds a row; returns its id. */
@@ -167,7 +203,7 @@ export class MonitoringTable {
     );
   }
 
-  /** Rows of a stream (all streams when omitted), oldest first. */
+  /** Rows of a stream (all streams when omitted), oldest first: the latest `limit`. */
   async list(stream?: string, limit = 1000): Promise<MetricsRow[]> {
     const rows = await this.db.query<Record<string, unknown>>(
       `select * from (select * from drift_metrics ${
@@ -175,28 +211,31 @@ export class MonitoringTable {
       } order by id desc limit $1) t order by id`,
       stream ? [limit, stream] : [limit],
     );
-    return rows.map((r) => ({
-      id: r.id as number,
-      at: new Date(r.at as string),
-      dagId: r.dag_id as string,
-      runId: r.run_id as number,
-      stream: r.stream as string,
-      batch: r.batch as number,
-      rows: r.rows as number,
-      driftedShare: r.drifted_share as number | null,
-      datasetDrift: r.dataset_drift as boolean | null,
-      severity: r.severity as string | null,
-      action: r.action as string | null,
-      model: r.model as string | null,
-      championVersion: r.champion_version as number | null,
-      rocAuc: r.roc_auc as number | null,
-      reportHtml: r.report_html as string | null,
-      reportJson: r.report_json as string | null,
-      details: parseJson(r.details) as Record<string, unknown>,
-      reasons: (parseJson(r.reasons) ?? []) as string[],
-      metrics: (parseJson(r.metrics) ?? {}) as Record<string, MetricPair>,
-      retrained: Boolean(r.retrained),
-      promoted: Boolean(r.promoted),
-    }));
+    return rows.map(toRow);
+  }
+
+  /** The latest row of each stream, by stream name. */
+  async latestOfEachStream(): Promise<MetricsRow[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      "select distinct on (stream) * from drift_metrics order by stream, id desc",
+    );
+    return rows.map(toRow);
+  }
+
+  /** The streams that have rows, by name. */
+  async streams(): Promise<string[]> {
+    const rows = await this.db.query<{ stream: string }>(
+      "select distinct stream from drift_metrics order by 1",
+    );
+    return rows.map((r) => r.stream);
+  }
+
+  /** The JSON report key of row `id`; null when the row has none or there is no such row. */
+  async reportKey(id: number): Promise<string | null> {
+    const rows = await this.db.query<{ report_json: string | null }>(
+      "select report_json from drift_metrics where id = $1",
+      [id],
+    );
+    return rows[0]?.report_json ?? null;
   }
 }

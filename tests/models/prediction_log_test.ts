@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   type LoggedPrediction,
+  predictionCounts,
   PredictionLog,
   PredictionLogFailed,
   PredictionLogUnavailable,
@@ -14,7 +15,8 @@ import type { SqlClient } from "../../runner/store/sql_client.ts";
 import postgres from "postgres";
 import { openPostgres } from "../../runner/store/postgres.ts";
 import { Store } from "../../runner/store/store.ts";
-import { freshDatabase, storeTest } from "../runner/helpers.ts";
+import { tableExists } from "../../runner/store/table_exists.ts";
+import { countingClient, freshDatabase, storeTest } from "../runner/helpers.ts";
 import { eventually } from "../runner/processes.ts";
 
 /**
@@ -346,4 +348,28 @@ storeTest("prediction log: a poisoned request at the head does not block later w
   assert.ok(outcome instanceof PredictionLogFailed, `${outcome}`);
   assert.equal(log.health().queued, 0);
   await log.close();
+});
+
+storeTest("prediction log: opening it twice on one client migrates once", async (store) => {
+  const { client, statements } = countingClient(store.db);
+  assert.deepEqual(await predictionCounts(client), [], "none before the first prediction");
+  assert.equal(await tableExists(store.db, "predictions"), false, "the reader created nothing");
+  const first = await PredictionLog.open(client);
+  await first.close();
+  assert.ok(statements.some((s) => s.includes("create table predictions")));
+  const sent = statements.length;
+  const log = await PredictionLog.open(client);
+  try {
+    assert.equal(statements.length, sent, `the second open sent ${statements.slice(sent)}`);
+    const input = { carrier: "AA", note: "a string", nested: { delay: [1, 2] } };
+    const a = row(input), b = row(), c = { ...row(), model: "n" };
+    await log.write([a, b, c]);
+    assert.equal(await log.feedback(a.id, "no"), true);
+    const [labelled] = await log.labelled("m");
+    assert.deepEqual(labelled.input, input, "the jsonb input arrives parsed");
+    assert.equal(labelled.label, "no");
+    assert.deepEqual(await predictionCounts(client), [{ model: "m", n: 2 }, { model: "n", n: 1 }]);
+  } finally {
+    await log.close();
+  }
 });

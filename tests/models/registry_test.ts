@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ModelRegistry, type NewVersion } from "../../models/registry/registry.ts";
-import { storeTest } from "../runner/helpers.ts";
+import { countingClient, storeTest } from "../runner/helpers.ts";
 
 const base = (over: Partial<NewVersion> = {}): NewVersion => ({
   name: "delays",
@@ -121,4 +121,15 @@ Deno.test({
     assert.match(one.stdout, /champion\s+-\s+1\s+run 1\s+1\s+first model/);
     assert.equal((await run(["nope"])).code, 2);
   },
+});
+
+storeTest("registry: opening it twice on one client migrates once", async (store) => {
+  const { client, statements } = countingClient(store.db);
+  await ModelRegistry.open(client);
+  assert.ok(statements.some((s) => s.includes("schema_migrations")), statements.join("\n"));
+  const sent = statements.length;
+  const registry = await ModelRegistry.open(client);
+  assert.deepEqual(statements.slice(sent), [], "the second open sends nothing");
+  const v = await registry.register(base());
+  assert.deepEqual((await registry.version("delays", v.version))?.params, { trees: 100 });
 });

@@ -5,6 +5,7 @@
 import postgres from "postgres";
 import { openPglite } from "../../runner/store/pglite.ts";
 import { openPostgres } from "../../runner/store/postgres.ts";
+import type { SqlClient } from "../../runner/store/sql_client.ts";
 import { Store } from "../../runner/store/store.ts";
 
 export const TEST_PG = Deno.env.get("DRIFTFLOW_TEST_PG") ??
@@ -111,4 +112,31 @@ export function storeSuite(
       },
     });
   }
+}
+
+/**
+ * `db` behind a client that records every statement it sends (in its transactions too), so a test
+ * can count round trips: `const c = countingClient(store.db); …; c.statements.length`.
+ */
+export function countingClient(db: SqlClient): { client: SqlClient; statements: string[] } {
+  const statements: string[] = [];
+  const wrap = (inner: SqlClient): SqlClient => ({
+    kind: inner.kind,
+    connections: inner.connections,
+    query<T>(text: string, params?: readonly unknown[]) {
+      statements.push(text);
+      return inner.query<T>(text, params);
+    },
+    exec(text) {
+      statements.push(text);
+      return inner.exec(text);
+    },
+    transaction(fn) {
+      statements.push("begin");
+      return inner.transaction((tx) => fn(wrap(tx)));
+    },
+    listen: (channel, fn) => inner.listen(channel, fn),
+    close: () => inner.close(),
+  });
+  return { client: wrap(db), statements };
 }

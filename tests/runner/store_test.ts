@@ -170,3 +170,46 @@ storeTest(
     ]]);
   },
 );
+
+storeTest(
+  "readers for /metrics and the UI: runs by DAG and state, instances by state, try durations, return values",
+  async (store) => {
+    const r1 = await newRun(store, new Date("2026-01-01T00:00:00Z"));
+    const r2 = await newRun(store, new Date("2026-01-02T00:00:00Z"));
+    await store.setRunState(r1.id, "success", new Date());
+    const t0 = new Date("2026-01-01T00:00:01Z");
+    for (const [run, ms, value] of [[r1, 250, { n: 1 }], [r2, 750, "a string"]] as const) {
+      const key = { runId: run.id, taskId: "a", mapIndex: -1 };
+      await store.startTry(key, 1, t0, "h");
+      await store.finishTry(key, 1, {
+        state: "success",
+        at: new Date(t0.getTime() + ms),
+        durationMs: ms,
+        xcom: { value, artifact: null, sizeBytes: 1 },
+      });
+    }
+    await store.startTry({ runId: r2.id, taskId: "b", mapIndex: -1 }, 1, t0, "h");
+    assert.deepEqual(await store.countRunsByDag(), [
+      { dagId: "d", state: "queued", n: 1 },
+      { dagId: "d", state: "success", n: 1 },
+    ]);
+    assert.deepEqual(await store.countTaskInstancesByState(), [
+      { state: null, n: 1 },
+      { state: "running", n: 1 },
+      { state: "success", n: 2 },
+    ]);
+    assert.deepEqual(await store.tryDurationsByDag(), [{ dagId: "d", n: 2, totalMs: 1000 }]);
+    const values = await store.returnValues("d", "a");
+    assert.deepEqual(values.map((v) => [v.runId, v.value]), [[r2.id, "a string"], [r1.id, {
+      n: 1,
+    }]]);
+    assert.equal(values[1].logicalDate.toISOString(), "2026-01-01T00:00:00.000Z");
+    assert.deepEqual((await store.returnValues("d", "a", { limit: 1 })).map((v) => v.runId), [
+      r2.id,
+    ]);
+    assert.deepEqual((await store.returnValues("d", "a", { runId: r1.id })).map((v) => v.runId), [
+      r1.id,
+    ]);
+    assert.deepEqual(await store.returnValues("d", "b"), []);
+  },
+);

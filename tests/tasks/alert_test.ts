@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 // @ts-types="npm:@types/smtp-server@3.5.13"
 import { SMTPServer } from "smtp-server";
-import { Alerter } from "../../tasks/alert/alerter.ts";
-import { storeTest } from "../runner/helpers.ts";
+import { tableExists } from "../../runner/store/table_exists.ts";
+import { Alerter, sentAlertCounts, storedAlerts } from "../../tasks/alert/alerter.ts";
+import { countingClient, storeTest } from "../runner/helpers.ts";
 
 /** A local webhook receiver that fails the first `failures` requests with 500. */
 function receiver(failures = 0) {
@@ -160,3 +161,30 @@ Deno.test({
     }
   },
 });
+
+storeTest(
+  "alerts: opening twice on one client migrates once; readers create nothing",
+  async (store) => {
+    const { client, statements } = countingClient(store.db);
+    assert.deepEqual(await storedAlerts(client), []);
+    assert.deepEqual(await sentAlertCounts(client), []);
+    assert.equal(await tableExists(store.db, "alerts"), false, "the readers created nothing");
+    await Alerter.open(client);
+    assert.ok(statements.some((s) => s.includes("create table alerts")));
+    const sent = statements.length;
+    const alerter = await Alerter.open(client, { cooldown: "1h" });
+    assert.deepEqual(statements.slice(sent), [], "the second open sends nothing");
+    const alert = { level: "WARNING" as const, key: "k", title: "t", message: "m" };
+    await alerter.send({ ...alert, details: { share: 0.5, note: "text" } });
+    await alerter.send(alert); // within the cooldown: suppressed
+    await alerter.send({ ...alert, key: "other", level: "CRITICAL", dagId: "d", runId: 4 });
+    assert.deepEqual(await sentAlertCounts(client), [{ level: "CRITICAL", n: 1 }, {
+      level: "WARNING",
+      n: 1,
+    }]);
+    const stored = await storedAlerts(client, { limit: 2, offset: 1 });
+    assert.deepEqual(stored.map((a) => [a.key, a.suppressed]), [["k", true], ["k", false]]);
+    assert.deepEqual(stored[1].details, { share: 0.5, note: "text" });
+    assert.deepEqual(await alerter.recent(1), await storedAlerts(client, { limit: 1 }));
+  },
+);

@@ -1,7 +1,9 @@
 /**
- * Read-only queries the UI and API make on tables that DAG tasks keep in the same store
- * (`drift_metrics`, `alerts`, `predictions`): each returns nothing when its table does not exist yet
- * (no monitoring run, no alert, no prediction so far).
+ * What the UI and API show of the tables DAG tasks keep in the same store (`drift_metrics`,
+ * `alerts`, `predictions`) and of the engine's runs, read through each table's owner (the
+ * monitoring table, the alerter, the prediction log, the engine's store) and shaped for display.
+ * Each returns nothing when its table does not exist yet (no monitoring run, no alert, no
+ * prediction so far); none creates a table.
  *
  * @example
  * ```ts
@@ -11,19 +13,10 @@
  */
 import { z } from "zod";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
-
-/** A jsonb value as an object (postgres.js parses it; PGlite may hand over text). */
-function details(v: unknown): Record<string, unknown> {
-  return (typeof v === "string" ? JSON.parse(v) : v ?? {}) as Record<string, unknown>;
-}
-
-/** A jsonb value of any shape (PGlite may hand over text). */
-const jsonValue = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
-
-async function exists(db: SqlClient, table: string): Promise<boolean> {
-  const r = await db.query<{ t: string | null }>("select to_regclass($1)::text as t", [table]);
-  return r[0]?.t !== null && r[0]?.t !== undefined;
-}
+import type { Store } from "../../runner/store/store.ts";
+import { predictionCounts } from "../../models/serving/prediction_log.ts";
+import { sentAlertCounts, storedAlerts } from "../../tasks/alert/alerter.ts";
+import { type MetricsRow, MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 
 const num = z.number().nullable().optional().catch(null);
 const interval = z.tuple([z.number(), z.number()]).nullable().optional().catch(null);
@@ -135,34 +128,33 @@ function metricViews(raw: unknown, rocAuc: number | null): Record<string, Metric
   return out;
 }
 
-/** The one mapping from a `drift_metrics` row to what the UI and API show. */
-export function driftRow(r: Record<string, unknown>): DriftRow {
-  const d = details(r.details);
+/** The one mapping from a monitoring table row to what the UI and API show. */
+export function driftRow(r: MetricsRow): DriftRow {
+  const d = r.details;
   const truth = d.truth as { drifted?: boolean; events?: { kind: string }[] } | undefined;
   const columns = (d.columns ?? {}) as DriftRow["columns"];
-  const rocAuc = r.roc_auc === null || r.roc_auc === undefined ? null : Number(r.roc_auc);
   return {
-    id: r.id as number,
-    at: new Date(r.at as string).toISOString(),
-    runId: r.run_id as number,
-    stream: r.stream as string,
-    batch: r.batch as number,
-    rows: r.rows as number,
-    driftedShare: r.drifted_share as number | null,
-    severity: r.severity as string | null,
-    action: r.action as string | null,
-    model: r.model as string | null,
-    championVersion: r.champion_version as number | null,
-    rocAuc,
-    reportHtml: r.report_html as string | null,
-    reportJson: r.report_json as string | null,
+    id: r.id,
+    at: r.at.toISOString(),
+    runId: r.runId,
+    stream: r.stream,
+    batch: r.batch,
+    rows: r.rows,
+    driftedShare: r.driftedShare,
+    severity: r.severity,
+    action: r.action,
+    model: r.model,
+    championVersion: r.championVersion,
+    rocAuc: r.rocAuc,
+    reportHtml: r.reportHtml,
+    reportJson: r.reportJson,
     columns,
     injected: truth && truth.drifted !== false ? truth.events?.map((e) => e.kind) ?? [] : [],
     from: (d.from as string | undefined) ?? null,
-    reasons: strings(jsonValue(r.reasons)),
-    metrics: metricViews(jsonValue(r.metrics), rocAuc),
-    retrained: Boolean(r.retrained),
-    promoted: Boolean(r.promoted),
+    reasons: strings(r.reasons),
+    metrics: metricViews(r.metrics, r.rocAuc),
+    retrained: r.retrained,
+    promoted: r.promoted,
     errorRate: typeof (d.verdict as { errorRate?: unknown } | undefined)?.errorRate === "string"
       ? (d.verdict as { errorRate: string }).errorRate
       : null,
@@ -194,31 +186,18 @@ export async function driftRows(
   db: SqlClient,
   opts: { stream?: string; limit?: number } = {},
 ): Promise<DriftRow[]> {
-  if (!await exists(db, "drift_metrics")) return [];
-  const rows = await db.query<Record<string, unknown>>(
-    `select * from (select * from drift_metrics ${opts.stream ? "where stream = $2" : ""}
-       order by id desc limit $1) t order by id`,
-    opts.stream ? [opts.limit ?? 500, opts.stream] : [opts.limit ?? 500],
-  );
-  return rows.map(driftRow);
+  const table = await MonitoringTable.existing(db);
+  return table ? (await table.list(opts.stream, opts.limit ?? 500)).map(driftRow) : [];
 }
 
 /** The JSON report key of one monitored batch row, or null. */
 export async function driftReportKey(db: SqlClient, id: number): Promise<string | null> {
-  if (!await exists(db, "drift_metrics")) return null;
-  const r = await db.query<{ report_json: string | null }>(
-    "select report_json from drift_metrics where id = $1",
-    [id],
-  );
-  return r[0]?.report_json ?? null;
+  return await (await MonitoringTable.existing(db))?.reportKey(id) ?? null;
 }
 
 /** The streams that have monitored batches. */
 export async function driftStreams(db: SqlClient): Promise<string[]> {
-  if (!await exists(db, "drift_metrics")) return [];
-  return (await db.query<{ stream: string }>(
-    "select distinct stream from drift_metrics order by 1",
-  )).map((r) => r.stream);
+  return await (await MonitoringTable.existing(db))?.streams() ?? [];
 }
 
 /** One stored alert. */
@@ -236,84 +215,53 @@ export interface AlertRow {
 
 /** The latest alerts, newest first. */
 export async function alertRows(db: SqlClient, limit = 100, offset = 0): Promise<AlertRow[]> {
-  if (!await exists(db, "alerts")) return [];
-  const rows = await db.query<Record<string, unknown>>(
-    "select id, at, level, key, title, message, dag_id, run_id, suppressed from alerts order by id desc limit $1 offset $2",
-    [limit, offset],
-  );
-  return rows.map((r) => ({
-    id: r.id as number,
-    at: new Date(r.at as string).toISOString(),
-    level: r.level as string,
-    key: r.key as string,
-    title: r.title as string,
-    message: r.message as string,
-    dagId: r.dag_id as string | null,
-    runId: r.run_id as number | null,
-    suppressed: r.suppressed as boolean,
+  return (await storedAlerts(db, { limit, offset })).map((a) => ({
+    id: a.id,
+    at: a.at,
+    level: a.level,
+    key: a.key,
+    title: a.title,
+    message: a.message,
+    dagId: a.dagId ?? null,
+    runId: a.runId ?? null,
+    suppressed: a.suppressed,
   }));
 }
 
 /** Counts for /metrics: alerts by level, predictions by model, the latest drift per stream and column. */
 export async function monitoringCounts(db: SqlClient) {
   const [alerts, predictions, latest] = await Promise.all([
-    exists(db, "alerts").then((e) =>
-      e
-        ? db.query<{ level: string; n: number | string }>(
-          "select level, count(*) as n from alerts where not suppressed group by 1 order by 1",
-        )
-        : []
-    ),
-    exists(db, "predictions").then((e) =>
-      e
-        ? db.query<{ model: string; n: number | string }>(
-          "select model, count(*) as n from predictions group by 1 order by 1",
-        )
-        : []
-    ),
-    exists(db, "drift_metrics").then((e) =>
-      e
-        ? db.query<Record<string, unknown>>(
-          `select distinct on (stream) stream, batch, drifted_share, severity, roc_auc, details from drift_metrics order by stream, id desc`,
-        )
-        : []
-    ),
+    sentAlertCounts(db),
+    predictionCounts(db),
+    MonitoringTable.existing(db).then((t) => t?.latestOfEachStream() ?? []),
   ]);
   return {
-    alerts: alerts.map((r) => ({ level: r.level, n: Number(r.n) })),
-    predictions: predictions.map((r) => ({ model: r.model, n: Number(r.n) })),
-    latest: latest.map((r) => {
-      const d = details(r.details);
-      return {
-        stream: r.stream as string,
-        batch: r.batch as number,
-        driftedShare: r.drifted_share as number | null,
-        severity: r.severity as string | null,
-        rocAuc: r.roc_auc === null || r.roc_auc === undefined ? null : Number(r.roc_auc),
-        columns: (d.columns ?? {}) as DriftRow["columns"],
-      };
-    }),
+    alerts,
+    predictions,
+    latest: latest.map((r) => ({
+      stream: r.stream,
+      batch: r.batch,
+      driftedShare: r.driftedShare,
+      severity: r.severity,
+      rocAuc: r.rocAuc,
+      columns: (r.details.columns ?? {}) as DriftRow["columns"],
+    })),
   };
 }
 
 /** Runs of drift_experiment with their summary artifacts, newest first. */
-export async function experimentRuns(db: SqlClient, limit = 20, onlyRun?: number) {
-  const rows = await db.query<{ run_id: number; value: unknown; logical_date: string }>(
-    `select x.run_id, x.value, r.logical_date from xcom x join dag_runs r on r.id = x.run_id
-     where r.dag_id = 'drift_experiment' and x.task_id = 'summarise' and x.map_index = -1
-       and ($2::bigint is null or x.run_id = $2) order by x.run_id desc limit $1`,
-    [limit, onlyRun ?? null],
-  );
-  return rows.map((r) => {
-    const v = (typeof r.value === "string" ? JSON.parse(r.value) : r.value) as {
+export async function experimentRuns(store: Store, limit = 20, onlyRun?: number) {
+  const runs = await store.returnValues("drift_experiment", "summarise", { limit, runId: onlyRun });
+  return runs.map((r) => {
+    const v = r.value as {
       artifact?: string;
       csvArtifact?: string;
       cells?: number;
       csv?: string;
-    };
+    } | null;
     return {
-      runId: r.run_id,
-      at: new Date(r.logical_date).toISOString(),
+      runId: r.runId,
+      at: r.logicalDate.toISOString(),
       artifact: v?.artifact ?? null,
       csvArtifact: v?.csvArtifact ?? null,
       cells: v?.cells ?? 0,
