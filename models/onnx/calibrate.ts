@@ -7,8 +7,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { exportOnnx } from "../export_onnx.ts";
+ * import { trainModel } from "../model.ts";
  * import { shiftLogitsOnnx } from "./calibrate.ts";
- * const shifted = shiftLogitsOnnx(await Deno.readFile("model.onnx"), Math.log(3));
+ * import { runOnnx } from "./runtime.ts";
+ * const x = Float64Array.from({ length: 100 }, (_, i) => i % 10);
+ * const table = { x, late: Array.from(x, (v) => (v >= 5 ? "yes" : "no")) };
+ * const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 5 } });
+ * const onnx = exportOnnx(model);
+ * const shifted = shiftLogitsOnnx(onnx, Math.log(3)); // the odds of class 1 times 3
+ * const rows = { x: Float64Array.of(4) };
+ * const p = (await runOnnx(onnx, rows, model.spec)).probabilities![1];
+ * const q = (await runOnnx(shifted, rows, model.spec)).probabilities![1];
+ * assert.ok(Math.abs(q / (1 - q) - 3 * (p / (1 - p))) < 1e-3 * q / (1 - q));
  * ```
  */
 import { DataType, decodeModel, encodeModel } from "./proto.ts";

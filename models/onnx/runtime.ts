@@ -5,9 +5,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { exportOnnx } from "../export_onnx.ts";
+ * import { trainModel } from "../model.ts";
  * import { runOnnx } from "./runtime.ts";
- * const out = await runOnnx(await Deno.readFile("model.onnx"), table, spec);
- * out.probabilities; // Float32Array [N × C]
+ * const x = Float64Array.from({ length: 100 }, (_, i) => i % 10);
+ * const table = { x, late: Array.from(x, (v) => (v >= 5 ? "yes" : "no")) };
+ * const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 5 } });
+ * const out = await runOnnx(exportOnnx(model), { x: Float64Array.of(1, NaN, 8) }, model.spec);
+ * assert.equal(out.width, 2); // two classes
+ * assert.equal(out.probabilities!.length, 3 * 2); // row-major [N × C]
  * ```
  */
 import * as ort from "onnxruntime-node";
