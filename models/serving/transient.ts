@@ -11,8 +11,8 @@
  * // a read whose first try meets a connection reset (e.g. after a server restart)
  * let tries = 0;
  * const rows = await retryRead(() => {
- *   if (++tries === 1) return Promise.reject(Object.assign(new Error("reset"), { code: "ECONNRESET" }));
- *   return Promise.resolve([{ one: 1 }]);
+ *   if (++tries > 1) return Promise.resolve([{ one: 1 }]);
+ *   return Promise.reject(Object.assign(new Error("reset"), { code: "ECONNRESET" }));
  * }, 3, 10);
  * assert.deepEqual(rows, [{ one: 1 }]);
  * assert.equal(tries, 2);
