@@ -32,13 +32,18 @@
  *
  * @example
  * ```ts
- * import { initDetector, nextDetector, zFromPValue } from "./sequential.ts";
- * let state = initDetector("cusum", { arl0: 500 });
- * for (const p of pValues) {
+ * import assert from "node:assert/strict";
+ * import { DetectorState, initDetector, nextDetector, zFromPValue } from "./sequential.ts";
+ * // five clean batches, then a drift no single batch's test calls (p = 0.05 each time)
+ * const pValues = [0.5, 0.3, 0.8, 0.6, 0.4, 0.05, 0.05, 0.05, 0.05, 0.05];
+ * let state = initDetector("cusum", { arl0: 500 }); // a false alarm every 500 batches on average
+ * const alarms: number[] = [];
+ * for (const [batch, p] of pValues.entries()) {
  *   const r = nextDetector(state, zFromPValue(p));
- *   state = r.state; // store as JSON
- *   if (r.alarm) console.log("accumulated drift");
+ *   state = DetectorState.parse(JSON.parse(JSON.stringify(r.state))); // stored as JSON between batches
+ *   if (r.alarm) alarms.push(batch);
  * }
+ * assert.deepEqual(alarms, [8]); // the fourth drifted batch: accumulated evidence
  * ```
  */
 import { z } from "zod";
