@@ -31,12 +31,14 @@
  * };
  * const train = rows(400), holdout = rows(400);
  * const params = { nEstimators: 20, minSamplesLeaf: 10 };
- * const weak = trainModel({ a: train.a, y: train.y }, { target: "y", params }).model; // sees `a` only
+ * // a weak champion that sees `a` only, and a challenger that sees both
+ * const weak = trainModel({ a: train.a, y: train.y }, { target: "y", params }).model;
  * const strong = trainModel(train, { target: "y", params }).model;
  * const dir = await Deno.makeTempDir();
  * const db = await openPglite(); // in memory
  * try {
- *   const deps = { registry: await ModelRegistry.open(db), artifacts: new LocalArtifactStore(dir) };
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
  *   const fingerprint = await fingerprintTable(train);
  *   const v1 = await registerModel(deps, weak, { name: "delays", fingerprint });
  *   await deps.registry.setAlias("delays", "champion", v1.version, { reason: "first model" });

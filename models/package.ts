@@ -20,7 +20,8 @@
  * try {
  *   await writeModelDir(`${dir}/delays`, model); // model.onnx + model.json
  *   assert.deepEqual((await loadModel(`${dir}/delays`)).model.spec, model.spec);
- *   const deps = { registry: await ModelRegistry.open(db), artifacts: new LocalArtifactStore(dir) };
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
  *   const v = await registerModel(deps, model, {
  *     name: "delays",
  *     fingerprint: await fingerprintTable(table),

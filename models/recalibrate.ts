@@ -48,7 +48,8 @@
  * const dir = await Deno.makeTempDir();
  * const db = await openPglite(); // in memory
  * try {
- *   const deps = { registry: await ModelRegistry.open(db), artifacts: new LocalArtifactStore(dir) };
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
  *   const v1 = await registerModel(deps, model, {
  *     name: "delays",
  *     fingerprint: await fingerprintTable(train),
@@ -209,7 +210,8 @@ export interface RecalibrationGate {
  *   seed: 1,
  *   rounds: 200,
  * });
- * assert.equal(g.decision.wouldPromote, false); // false on a clean batch but for an `alpha` share of them
+ * // false on a clean batch but for an `alpha` share of them
+ * assert.equal(g.decision.wouldPromote, false);
  * ```
  */
 export function gateRecalibration(

@@ -20,7 +20,8 @@
  * });
  * const { model } = trainModel(rows(0, 150), { target: "late", params: { nEstimators: 5 } });
  * const holdout = rows(150, 200);
- * const ref = await measureReference(model, holdout, { data: "holdout.parquet", timeColumn: "date" });
+ * const info = { data: "holdout.parquet", timeColumn: "date" };
+ * const ref = await measureReference(model, holdout, info);
  * assert.equal(ref.positiveLabel, "yes");
  * assert.equal(ref.positiveShare, 0.5);
  * assert.equal(ref.from, new Date(150 * day).toISOString());

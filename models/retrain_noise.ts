@@ -15,7 +15,8 @@
  *   return { x, late: Array.from(x, (v) => (v + rng.normal() > 0 ? "yes" : "no")) };
  * };
  * const params = { nEstimators: 10, minSamplesLeaf: 10 };
- * const values = refitMetrics(rows(300), rows(200), { target: "late", params }, { fits: 3, seed: 0 });
+ * const options = { target: "late", params };
+ * const values = refitMetrics(rows(300), rows(200), options, { fits: 3, seed: 0 });
  * assert.equal(values.roc_auc.length, 3); // one value per refit on an 80 % subsample
  * assert.ok(sampleSd(values.roc_auc) < 0.05); // what retraining alone moves the metric by
  * ```

@@ -11,7 +11,8 @@
  * import assert from "node:assert/strict";
  * import { outOfTimeSplit } from "./split.ts";
  * const day = 86_400_000;
- * const table = { date: Float64Array.from({ length: 10 }, (_, i) => i * day), x: new Float64Array(10) };
+ * const date = Float64Array.from({ length: 10 }, (_, i) => i * day);
+ * const table = { date, x: new Float64Array(10) };
  * const { train, holdout, cutoff } = outOfTimeSplit(table, { timeColumn: "date", fraction: 0.2 });
  * assert.equal(holdout.x.length, 2); // the latest two days
  * assert.equal(train.x.length, 8);

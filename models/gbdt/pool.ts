@@ -22,7 +22,7 @@
  * import { Random } from "../core/random.ts";
  * import { lastPoolStats } from "./pool.ts";
  * import { trainGbdt } from "./train.ts";
- * // the trainer starts and closes the pool; `threads: 2` asks for one worker beside the main thread
+ * // the trainer starts and closes the pool; `threads: 2`: one worker beside the main thread
  * const rng = new Random(1);
  * const x = Float64Array.from({ length: 500 }, () => rng.normal());
  * const y = x.map((v) => (v > 0 ? 1 : 0));

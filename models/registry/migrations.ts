@@ -13,7 +13,8 @@
  * try {
  *   const applied = await migrate(db, REGISTRY_MIGRATIONS, "models");
  *   assert.deepEqual(applied, REGISTRY_MIGRATIONS.map((m) => m.version));
- *   assert.deepEqual(await migrate(db, REGISTRY_MIGRATIONS, "models"), []); // nothing left to apply
+ *   // nothing left to apply the second time
+ *   assert.deepEqual(await migrate(db, REGISTRY_MIGRATIONS, "models"), []);
  * } finally {
  *   await db.close();
  * }

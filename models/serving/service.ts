@@ -19,7 +19,8 @@
  * const dir = await Deno.makeTempDir();
  * const db = await openPglite(); // in memory
  * try {
- *   const deps = { registry: await ModelRegistry.open(db), artifacts: new LocalArtifactStore(dir) };
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
  *   const v = await registerModel(deps, model, {
  *     name: "delays",
  *     fingerprint: await fingerprintTable(table),

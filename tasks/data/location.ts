@@ -16,7 +16,8 @@
  * const dir = await Deno.makeTempDir();
  * try {
  *   await writeBytes(`${dir}/incoming/batch-1.csv`, new TextEncoder().encode("x\n1\n"));
- *   assert.equal(new TextDecoder().decode(await readBytes(`${dir}/incoming/batch-1.csv`)), "x\n1\n");
+ *   const bytes = await readBytes(`${dir}/incoming/batch-1.csv`);
+ *   assert.equal(new TextDecoder().decode(bytes), "x\n1\n");
  *   const fresh = await list(`${dir}/incoming/`, { since: new Date(Date.now() - 3_600_000) });
  *   assert.deepEqual(fresh.map((f) => f.size), [4]);
  * } finally {

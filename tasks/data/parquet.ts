@@ -16,7 +16,8 @@
  * try {
  *   const table = { delay: Float64Array.of(3, NaN, 20), origin: ["SEA", null, "SFO"] };
  *   await writeParquet(`${dir}/part-0.parquet`, table); // or an s3:// URI
- *   const { table: back, rows } = await readParquet(`${dir}/part-0.parquet`, { columns: ["delay"] });
+ *   const read = await readParquet(`${dir}/part-0.parquet`, { columns: ["delay"] });
+ *   const { table: back, rows } = read;
  *   assert.equal(rows, 3);
  *   assert.deepEqual(Object.keys(back), ["delay"]);
  *   assert.ok(Number.isNaN(back.delay[1])); // a missing number stays missing

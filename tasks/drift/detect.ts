@@ -31,7 +31,8 @@
  *   origin: Array.from({ length: n }, () => ["SEA", "SFO", "LAX"][rng.int(3)]),
  * });
  * const reference = rows(500, 0), current = rows(500, 1); // distance moved by one σ
- * const report = detectDrift(reference, current); // add { target, prediction } for labels and scores
+ * // options add labels and scores: { target: "late", prediction: "p_late" }
+ * const report = detectDrift(reference, current);
  * const [distance, origin] = report.columns;
  * assert.equal(distance.test, "ks");
  * assert.ok(distance.drifted && distance.adjustedPValue! < 1e-10);

@@ -40,7 +40,8 @@
  * const alarms: number[] = [];
  * for (const [batch, p] of pValues.entries()) {
  *   const r = nextDetector(state, zFromPValue(p));
- *   state = DetectorState.parse(JSON.parse(JSON.stringify(r.state))); // stored as JSON between batches
+ *   const stored = JSON.stringify(r.state); // kept between batches as JSON
+ *   state = DetectorState.parse(JSON.parse(stored));
  *   if (r.alarm) alarms.push(batch);
  * }
  * assert.deepEqual(alarms, [8]); // the fourth drifted batch: accumulated evidence

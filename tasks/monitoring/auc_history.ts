@@ -19,7 +19,12 @@
  *     batch: 6,
  *     rows: 5000,
  *     metrics: {
- *       roc_auc: { reference: 0.71, realized: 0.7, estimated: 0.72, estimatedInterval: [0.7, 0.74] },
+ *       roc_auc: {
+ *         reference: 0.71,
+ *         realized: 0.7,
+ *         estimated: 0.72,
+ *         estimatedInterval: [0.7, 0.74],
+ *       },
  *     },
  *     details: { sequential: { alarms: ["prediction"] } },
  *   });

@@ -30,7 +30,7 @@
  *   });
  *   await registry.setAlias("flights_delay", "champion", v.version, { reason: "first model" });
  *   const c = await championReference(registry, "flights_delay");
- *   assert.deepEqual([c.kind, c.positiveShare], ["holdout", 0.6]); // c.reference: the holdout's key
+ *   assert.deepEqual([c.kind, c.positiveShare], ["holdout", 0.6]); // c.reference: its key
  *   const ref = referenceAtPrior(holdout, "late", "yes", c.positiveShare, 0); // "yes" rows added
  *   assert.equal(ref.late.filter((l) => l === "yes").length / ref.late.length, 0.6);
  *   const scored = await scoreTable(exportOnnx(model), model, holdout, "yes", "__score");

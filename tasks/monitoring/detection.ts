@@ -53,7 +53,8 @@
  * const summary = summariseDetection(verdicts);
  * const power = summary.power.find((p) => p.detector === "policy")!;
  * assert.equal(power.rate, 1); // the shifted batch is flagged
- * assert.equal(summary.fpr.find((f) => f.detector === "policy")?.runs, 1); // one clean batch judged
+ * const fpr = summary.fpr.find((f) => f.detector === "policy")!;
+ * assert.equal(fpr.runs, 1); // one clean batch judged
  * ```
  */
 import { z } from "zod";

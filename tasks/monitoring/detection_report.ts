@@ -7,7 +7,11 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import type { DetectionSummary } from "./detection.ts";
- * import { detectionFigures, renderDetectionHtml, renderDetectionText } from "./detection_report.ts";
+ * import {
+ *   detectionFigures,
+ *   renderDetectionHtml,
+ *   renderDetectionText,
+ * } from "./detection_report.ts";
  * // a summary as summariseDetection makes it (two detectors shown), and no stream runs
  * const summary: DetectionSummary = {
  *   power: [
@@ -23,7 +27,8 @@
  * };
  * const streams = [] as const;
  * assert.match(renderDetectionText(summary, streams), /Power at n = 100/);
- * assert.match(renderDetectionHtml(summary, streams), /<svg/); // heatmaps of power and false positives
+ * // heatmaps of power and false positives, and every table
+ * assert.match(renderDetectionHtml(summary, streams), /<svg/);
  * const figures = detectionFigures(summary, streams);
  * assert.equal(figures.find((f) => f.metric === "detection.power.n100")?.value, 0.9);
  * ```

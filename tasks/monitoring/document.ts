@@ -13,7 +13,8 @@
  * try {
  *   const table = await MonitoringTable.open(db);
  *   const row = { dagId: "drift_monitoring", runId: 1, stream: "flights", rows: 5000 };
- *   await table.insert({ ...row, batch: 0, metrics: { roc_auc: { reference: 0.71, realized: 0.7 } } });
+ *   const metrics = { roc_auc: { reference: 0.71, realized: 0.7 } };
+ *   await table.insert({ ...row, batch: 0, metrics });
  *   await table.insert({ ...row, batch: 1, severity: "minor", action: "log" });
  *   const doc = monitoringDocument("flights", await table.list("flights"));
  *   assert.equal(doc.batches[0].metrics.roc_auc?.realized, 0.7);

@@ -35,7 +35,8 @@
  * };
  * const clean = judgeBatch({ ...input, reference, current: rows(300, 0) });
  * assert.equal(actionFor(clean.severity), "log"); // "log" on a clean batch
- * const moved = judgeBatch({ ...input, reference, current: rows(300, 1) }); // distance moved by 1 σ
+ * // distance moved by 1 σ
+ * const moved = judgeBatch({ ...input, reference, current: rows(300, 1) });
  * assert.deepEqual(moved.driftedColumns, ["distance"]);
  * assert.equal(moved.severity, "major");
  * assert.equal(actionFor(moved.severity), "retrain");

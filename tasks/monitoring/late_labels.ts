@@ -27,7 +27,8 @@
  *     details: { sequentialState },
  *   });
  *   const rows = await table.list("flights");
- *   assert.deepEqual(previousSequentialState(rows, 7, 3), sequentialState); // batch 6's, same champion
+ *   // batch 7 resumes from batch 6's state when the same champion scored it
+ *   assert.deepEqual(previousSequentialState(rows, 7, 3), sequentialState);
  *   assert.equal(previousSequentialState(rows, 7, 4), null); // a new champion starts afresh
  * } finally {
  *   await db.close();
