@@ -8,19 +8,26 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { exportOnnx } from "../export_onnx.ts";
- * import { trainModel } from "../model.ts";
+ * import * as ort from "onnxruntime-node";
  * import { shiftLogitsOnnx } from "./calibrate.ts";
- * import { runOnnx } from "./runtime.ts";
- * const x = Float64Array.from({ length: 100 }, (_, i) => i % 10);
- * const table = { x, late: Array.from(x, (v) => (v >= 5 ? "yes" : "no")) };
- * const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 5 } });
- * const onnx = exportOnnx(model);
+ * import { encodeModel } from "./proto.ts";
+ * import { sessionFor } from "./runtime.ts";
+ * // the smallest binary classifier graph: p = Sigmoid(x), x the raw score (log-odds)
+ * const float = { tensor_type: { elem_type: 1 } };
+ * const onnx = encodeModel({
+ *   ir_version: 8,
+ *   opset_import: [{ domain: "", version: 17 }],
+ *   graph: {
+ *     name: "sigmoid",
+ *     node: [{ op_type: "Sigmoid", input: ["x"], output: ["p"] }],
+ *     input: [{ name: "x", type: float }],
+ *     output: [{ name: "p", type: float }],
+ *   },
+ * });
  * const shifted = shiftLogitsOnnx(onnx, Math.log(3)); // the odds of class 1 times 3
- * const rows = { x: Float64Array.of(4) };
- * const p = (await runOnnx(onnx, rows, model.spec)).probabilities![1];
- * const q = (await runOnnx(shifted, rows, model.spec)).probabilities![1];
- * assert.ok(Math.abs(q / (1 - q) - 3 * (p / (1 - p))) < 1e-3 * q / (1 - q));
+ * const x = new ort.Tensor("float32", Float32Array.of(0), [1, 1]); // p = 0.5 before
+ * const { p } = await (await sessionFor(shifted)).run({ x });
+ * assert.ok(Math.abs(Number(p.data[0]) - 0.75) < 1e-6); // odds 1 → 3
  * ```
  */
 import { DataType, decodeModel, encodeModel } from "./proto.ts";

@@ -6,15 +6,30 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { exportOnnx } from "../export_onnx.ts";
- * import { trainModel } from "../model.ts";
+ * import type { ColumnSpec } from "../core/columns.ts";
+ * import { encodeModel } from "./proto.ts";
  * import { runOnnx } from "./runtime.ts";
- * const x = Float64Array.from({ length: 100 }, (_, i) => i % 10);
- * const table = { x, late: Array.from(x, (v) => (v >= 5 ? "yes" : "no")) };
- * const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 5 } });
- * const out = await runOnnx(exportOnnx(model), { x: Float64Array.of(1, NaN, 8) }, model.spec);
- * assert.equal(out.width, 2); // two classes
- * assert.equal(out.probabilities!.length, 3 * 2); // row-major [N × C]
+ * // a regression graph that returns its one feature: predictions = Identity(distance)
+ * const float = { tensor_type: { elem_type: 1 } };
+ * const onnx = encodeModel({
+ *   ir_version: 8,
+ *   opset_import: [{ domain: "", version: 17 }],
+ *   graph: {
+ *     name: "identity",
+ *     node: [{ op_type: "Identity", input: ["distance"], output: ["predictions"] }],
+ *     input: [{ name: "distance", type: float }],
+ *     output: [{ name: "predictions", type: float }],
+ *   },
+ * });
+ * const spec: ColumnSpec = {
+ *   features: [{ name: "distance", type: "numeric", median: 0, mean: 0, std: 1 }],
+ *   target: { names: ["minutes"], task: "regression" },
+ * };
+ * // a feature is fed as float [N, 1]; a missing value or a label that is not a number becomes NaN
+ * const out = await runOnnx(onnx, { distance: ["900", null, "far"] }, spec);
+ * assert.equal(out.width, 1);
+ * assert.equal(out.predictions![0], 900);
+ * assert.ok(Number.isNaN(out.predictions![1]) && Number.isNaN(out.predictions![2]));
  * ```
  */
 import * as ort from "onnxruntime-node";
