@@ -11,8 +11,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { exportOnnx } from "./export_onnx.ts";
- * await Deno.writeFile("model.onnx", exportOnnx(model));
+ * import { trainModel } from "./model.ts";
+ * import { runOnnx } from "./onnx/runtime.ts";
+ * const x = Float64Array.from({ length: 100 }, (_, i) => i % 10);
+ * const table = { x, late: Array.from(x, (v) => (v >= 5 ? "yes" : "no")) };
+ * const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 5 } });
+ * const onnx = exportOnnx(model); // the bytes of a .onnx file
+ * const out = await runOnnx(onnx, { x: Float64Array.of(1, 8) }, model.spec);
+ * assert.deepEqual([...out.label!], [0n, 1n]); // class indices into model.spec.target.classes
  * ```
  */
 import type { FeatureSpec } from "./core/columns.ts";

@@ -15,9 +15,48 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../runner/artifacts/local.ts";
+ * import { openPglite } from "../runner/store/pglite.ts";
+ * import { Random } from "./core/random.ts";
  * import { compareChallenger } from "./gate.ts";
- * const verdict = await compareChallenger("delays", holdout, "roc_auc", { registry, artifacts, margin: 0.005, promote: true });
- * verdict.promoted; verdict.reason; verdict.data.rows; verdict.errorRate;
+ * import { trainModel } from "./model.ts";
+ * import { fingerprintTable, registerModel } from "./package.ts";
+ * import { ModelRegistry } from "./registry/registry.ts";
+ * const rng = new Random(1);
+ * const rows = (n: number) => {
+ *   const a = Float64Array.from({ length: n }, () => rng.normal());
+ *   const b = Float64Array.from({ length: n }, () => rng.normal());
+ *   return { a, b, y: Float64Array.from(a, (v, i) => (v + b[i] > 0 ? 1 : 0)) };
+ * };
+ * const train = rows(400), holdout = rows(400);
+ * const params = { nEstimators: 20, minSamplesLeaf: 10 };
+ * // a weak champion that sees `a` only, and a challenger that sees both
+ * const weak = trainModel({ a: train.a, y: train.y }, { target: "y", params }).model;
+ * const strong = trainModel(train, { target: "y", params }).model;
+ * const dir = await Deno.makeTempDir();
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
+ *   const fingerprint = await fingerprintTable(train);
+ *   const v1 = await registerModel(deps, weak, { name: "delays", fingerprint });
+ *   await deps.registry.setAlias("delays", "champion", v1.version, { reason: "first model" });
+ *   const v2 = await registerModel(deps, strong, { name: "delays", fingerprint });
+ *   await deps.registry.setAlias("delays", "challenger", v2.version, { reason: "retrained" });
+ *   const verdict = await compareChallenger("delays", holdout, "roc_auc", {
+ *     ...deps,
+ *     margin: 0.005,
+ *     rounds: 100,
+ *     promote: true,
+ *   });
+ *   assert.ok(verdict.promoted, verdict.reason); // the reason says by how much, on which rows
+ *   assert.equal(verdict.data.rows, 400);
+ *   assert.equal((await deps.registry.resolve("delays@champion")).version, v2.version);
+ * } finally {
+ *   await db.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";

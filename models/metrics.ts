@@ -5,8 +5,11 @@
  *
  * @example
  * ```ts
- * import { rocAuc } from "./metrics.ts";
- * rocAuc(Float64Array.of(0, 0, 1, 1), Float64Array.of(0.1, 0.4, 0.35, 0.8)); // 0.75
+ * import assert from "node:assert/strict";
+ * import { accuracy, rocAuc } from "./metrics.ts";
+ * const y = Float64Array.of(0, 0, 1, 1), p = Float64Array.of(0.1, 0.4, 0.35, 0.8);
+ * assert.equal(rocAuc(y, p), 0.75); // 3 of the 4 (positive, negative) pairs are ordered right
+ * assert.equal(accuracy(y, p), 0.75); // threshold 0.5
  * ```
  */
 import erfc from "@stdlib/math-base-special-erfc";

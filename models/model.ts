@@ -5,9 +5,20 @@
  *
  * @example
  * ```ts
- * import { trainModel, predictModel } from "./model.ts";
- * const { model } = trainModel(table, { target: "late", algo: "gbdt", seed: 1 });
- * predictModel(model, table).probabilities; // [N][C]
+ * import assert from "node:assert/strict";
+ * import { predictModel, trainModel } from "./model.ts";
+ * const x = Float64Array.from({ length: 200 }, (_, i) => i % 20);
+ * const table = { x, late: Array.from(x, (v) => (v >= 10 ? "yes" : "no")) };
+ * const { model } = trainModel(table, {
+ *   target: "late",
+ *   algo: "gbdt",
+ *   seed: 1,
+ *   params: { nEstimators: 10, minSamplesLeaf: 5 },
+ * });
+ * const out = predictModel(model, { x: Float64Array.of(2, 17) });
+ * assert.deepEqual(model.spec.target.classes, ["no", "yes"]);
+ * assert.deepEqual(out.label, ["no", "yes"]); // probabilities: [class][row]
+ * assert.ok(model.metrics.roc_auc > 0.99); // on the validation rows
  * ```
  */
 import { z } from "zod";

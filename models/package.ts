@@ -6,9 +6,34 @@
  *
  * @example
  * ```ts
- * import { loadModel, writeModelDir } from "./package.ts";
- * await writeModelDir("out/delays", model);
- * const { model: m, onnx } = await loadModel("delays@champion", { registry, artifacts });
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../runner/artifacts/local.ts";
+ * import { openPglite } from "../runner/store/pglite.ts";
+ * import { trainModel } from "./model.ts";
+ * import { fingerprintTable, loadModel, registerModel, writeModelDir } from "./package.ts";
+ * import { ModelRegistry } from "./registry/registry.ts";
+ * const x = Float64Array.from({ length: 100 }, (_, i) => i % 10);
+ * const table = { x, late: Array.from(x, (v) => (v >= 5 ? "yes" : "no")) };
+ * const { model } = trainModel(table, { target: "late", seed: 1, params: { nEstimators: 5 } });
+ * const dir = await Deno.makeTempDir();
+ * const db = await openPglite(); // in memory
+ * try {
+ *   await writeModelDir(`${dir}/delays`, model); // model.onnx + model.json
+ *   assert.deepEqual((await loadModel(`${dir}/delays`)).model.spec, model.spec);
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
+ *   const v = await registerModel(deps, model, {
+ *     name: "delays",
+ *     fingerprint: await fingerprintTable(table),
+ *   });
+ *   await deps.registry.setAlias("delays", "champion", v.version, { reason: "first model" });
+ *   const { version, onnx } = await loadModel("delays@champion", deps);
+ *   assert.equal(version?.version, 1);
+ *   assert.ok(onnx.length > 0);
+ * } finally {
+ *   await db.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { join } from "node:path";

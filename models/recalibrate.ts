@@ -25,14 +25,52 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../runner/artifacts/local.ts";
+ * import { openPglite } from "../runner/store/pglite.ts";
+ * import { Random } from "./core/random.ts";
+ * import { predictModel, trainModel } from "./model.ts";
+ * import { fingerprintTable, registerModel } from "./package.ts";
  * import { estimatePriorEm, recalibrateChampion } from "./recalibrate.ts";
- * const r = await recalibrateChampion({
- *   registry, artifacts, model: "flights_delay", newPrior: "labels", labelledBatch: batch,
- *   labelledBatchKey: await artifacts.put(parquetBytes(batch)),
- *   reason: "prior shift graded at batch 7",
- * });
- * r.version; r.promoted; r.verdict.reason;
- * estimatePriorEm(scores, 0.2).prior; // π_new from unlabelled scores
+ * import { ModelRegistry } from "./registry/registry.ts";
+ * const rng = new Random(1);
+ * // a pure label shift: the share of "yes" moves, x given the label does not
+ * const rows = (n: number, prior: number) => {
+ *   const late = Array.from({ length: n }, () => (rng.next() < prior ? "yes" : "no"));
+ *   return { x: Float64Array.from(late, (l) => (l === "yes" ? 1 : -1) + rng.normal()), late };
+ * };
+ * const train = rows(1000, 0.2), batch = rows(1000, 0.5);
+ * const params = { nEstimators: 20, minSamplesLeaf: 20 };
+ * const { model } = trainModel(train, { target: "late", validFraction: 0, params });
+ * // without labels: EM on the champion's scores of the batch finds the new share
+ * const scores = predictModel(model, batch).probabilities![1];
+ * assert.ok(Math.abs(estimatePriorEm(scores, 0.2).prior - 0.5) < 0.1);
+ * const dir = await Deno.makeTempDir();
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
+ *   const v1 = await registerModel(deps, model, {
+ *     name: "delays",
+ *     fingerprint: await fingerprintTable(train),
+ *   });
+ *   await deps.registry.setAlias("delays", "champion", v1.version, { reason: "first model" });
+ *   const r = await recalibrateChampion({
+ *     ...deps,
+ *     model: "delays",
+ *     newPrior: "labels",
+ *     priorReference: 0.2, // the share the champion is calibrated to
+ *     labelledBatch: batch,
+ *     labelledBatchKey: await deps.artifacts.put(new TextEncoder().encode(JSON.stringify(batch))),
+ *     reason: "prior shift graded at batch 7",
+ *     rounds: 100,
+ *   });
+ *   assert.equal(r.version, 2);
+ *   assert.ok(r.promoted, r.verdict.reason); // log loss fell on the held-out half of the batch
+ * } finally {
+ *   await db.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
@@ -161,8 +199,19 @@ export interface RecalibrationGate {
  *
  * @example
  * ```ts
- * const g = gateRecalibration(yEarly, yLate, scoresLate, 0.2, { seed: 1 });
- * g.decision.wouldPromote; // false on a clean batch but for an `alpha` share of them
+ * import assert from "node:assert/strict";
+ * import { Random } from "./core/random.ts";
+ * import { gateRecalibration } from "./recalibrate.ts";
+ * // a calibrated model's scores on a clean batch at the reference prior 0.2
+ * const rng = new Random(1);
+ * const p = Float64Array.from({ length: 400 }, () => (rng.next() < 0.5 ? 0.1 : 0.3));
+ * const y = Float64Array.from(p, (pi) => (rng.next() < pi ? 1 : 0));
+ * const g = gateRecalibration(y.subarray(0, 200), y.subarray(200), p.subarray(200), 0.2, {
+ *   seed: 1,
+ *   rounds: 200,
+ * });
+ * // false on a clean batch but for an `alpha` share of them
+ * assert.equal(g.decision.wouldPromote, false);
  * ```
  */
 export function gateRecalibration(
@@ -237,7 +286,11 @@ export function gainPerShare(y: ArrayLike<number>, p: ArrayLike<number>, shift: 
  *
  * @example
  * ```ts
- * shareSdBetweenBatches([0.2, 0.23, 0.19, 0.22], 10_000); // ≈ 0.04
+ * import assert from "node:assert/strict";
+ * import { shareSdBetweenBatches } from "./recalibrate.ts";
+ * const sd = shareSdBetweenBatches([0.2, 0.23, 0.19, 0.22], 10_000);
+ * assert.ok(sd !== null && Math.abs(sd - 0.025) < 0.005);
+ * assert.equal(shareSdBetweenBatches([0.2, 0.23, 0.19], 10_000), null); // too few batches
  * ```
  */
 export function shareSdBetweenBatches(shares: readonly number[], rows: number): number | null {

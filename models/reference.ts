@@ -8,10 +8,26 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainModel } from "./model.ts";
  * import { measureReference, readReference } from "./reference.ts";
- * const ref = await measureReference(model, holdout, { data: "sha256:…", timeColumn: "date" });
- * const again = readReference(await registry.resolve("flights_delay@champion"));
- * again?.rocAuc.value; again?.positiveShare;
+ * const day = 86_400_000;
+ * const x = Float64Array.from({ length: 200 }, (_, i) => i % 10);
+ * const rows = (from: number, to: number) => ({
+ *   date: Float64Array.from({ length: to - from }, (_, i) => (from + i) * day),
+ *   x: x.slice(from, to),
+ *   late: Array.from(x.slice(from, to), (v) => (v >= 5 ? "yes" : "no")),
+ * });
+ * const { model } = trainModel(rows(0, 150), { target: "late", params: { nEstimators: 5 } });
+ * const holdout = rows(150, 200);
+ * const info = { data: "holdout.parquet", timeColumn: "date" };
+ * const ref = await measureReference(model, holdout, info);
+ * assert.equal(ref.positiveLabel, "yes");
+ * assert.equal(ref.positiveShare, 0.5);
+ * assert.equal(ref.from, new Date(150 * day).toISOString());
+ * // training stores it in the version's params; readReference checks it on the way back
+ * const again = readReference({ params: { reference: JSON.parse(JSON.stringify(ref)) } });
+ * assert.equal(again?.rocAuc.value, ref.rocAuc.value);
  * ```
  */
 import { z } from "zod";

@@ -5,9 +5,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { halvingPlan, sampleTrials } from "./search.ts";
- * const trials = sampleTrials({ learningRate: { type: "float", low: 0.02, high: 0.3, log: true } }, 9, 1);
- * halvingPlan(9, 3, 100); // [{ trials: 9, rounds: 11 }, { trials: 3, rounds: 33 }, { trials: 1, rounds: 100 }]
+ * const space = { learningRate: { type: "float", low: 0.02, high: 0.3, log: true } } as const;
+ * const trials = sampleTrials(space, 9, 1);
+ * assert.equal(trials.length, 9);
+ * assert.ok(trials.every((t) => Number(t.params.learningRate) >= 0.02));
+ * assert.deepEqual(halvingPlan(9, 3, 100), [
+ *   { trials: 9, rounds: 11 },
+ *   { trials: 3, rounds: 33 },
+ *   { trials: 1, rounds: 100 },
+ * ]);
  * ```
  */
 import { z } from "zod";

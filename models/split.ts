@@ -8,8 +8,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { outOfTimeSplit } from "./split.ts";
+ * const day = 86_400_000;
+ * const date = Float64Array.from({ length: 10 }, (_, i) => i * day);
+ * const table = { date, x: new Float64Array(10) };
  * const { train, holdout, cutoff } = outOfTimeSplit(table, { timeColumn: "date", fraction: 0.2 });
+ * assert.equal(holdout.x.length, 2); // the latest two days
+ * assert.equal(train.x.length, 8);
+ * assert.equal(cutoff, 8 * day);
  * ```
  */
 import { z } from "zod";

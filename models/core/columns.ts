@@ -6,9 +6,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fitColumnSpec } from "./columns.ts";
+ * const table = {
+ *   distance: Float64Array.of(300, 900, NaN, 1200),
+ *   origin: ["SEA", "SFO", "SEA", null],
+ *   late: ["no", "yes", "no", "yes"],
+ * };
  * const spec = fitColumnSpec(table, { target: ["late"], task: "classification" });
- * spec.features.map((f) => `${f.name}:${f.type}`);
+ * const features = spec.features.map((f) => `${f.name}:${f.type}`);
+ * assert.deepEqual(features, ["distance:numeric", "origin:categorical"]);
+ * assert.deepEqual(spec.target.classes, ["no", "yes"]);
  * ```
  */
 import { z } from "zod";

@@ -5,9 +5,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Random } from "./random.ts";
- * const rng = new Random(42);
- * rng.next(); // uniform in [0, 1), the same for every run with seed 42
+ * const a = new Random(42), b = new Random(42);
+ * const x = a.next(); // uniform in [0, 1)
+ * assert.ok(x >= 0 && x < 1);
+ * assert.equal(b.next(), x); // the same seed replays the same numbers
+ * assert.equal(a.permutation(5).length, 5);
  * ```
  */
 export class Random {

@@ -6,9 +6,11 @@
  *
  * @example
  * ```ts
- * import { rowCount, type Table } from "./table.ts";
+ * import assert from "node:assert/strict";
+ * import { rowCount, type Table, takeRows } from "./table.ts";
  * const t: Table = { delay: Float64Array.of(3, NaN, 20), origin: ["SEA", null, "SFO"] };
- * rowCount(t); // 3
+ * assert.equal(rowCount(t), 3);
+ * assert.deepEqual(takeRows(t, [2, 0]).origin, ["SFO", "SEA"]);
  * ```
  */
 import { Random } from "./random.ts";

@@ -7,9 +7,11 @@
  *
  * @example
  * ```ts
- * import { fitBins, binColumn } from "./binning.ts";
+ * import assert from "node:assert/strict";
+ * import { binColumn, fitBins } from "./binning.ts";
  * const edges = fitBins(Float64Array.of(1, 2, 3, 4), 255);
- * binColumn(Float64Array.of(2.5), edges); // Uint8Array [2]
+ * assert.deepEqual([...edges], [1.5, 2.5, 3.5]); // midpoints between distinct values
+ * assert.deepEqual([...binColumn(Float64Array.of(2.5, 4, NaN), edges)], [1, 3, 3]);
  * ```
  */
 import { Random } from "../core/random.ts";

@@ -11,12 +11,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { B, HIST, histChunk } from "./kernels.ts";
  * const rowBins = Uint8Array.of(0, 1, 1, 0); // 2 rows × 2 features, row-major
  * const gh = Float64Array.of(0.5, 0.25, -0.5, 0.25); // [g, h] per row
  * const out = new Float64Array(2 * B * HIST);
  * histChunk(rowBins, 2, Uint32Array.of(0, 1), 0, 2, gh, Int32Array.of(0, 1), 2, out);
- * out[0]; // 0.5: the gradient sum of feature 0, bin 0
+ * // feature 0, bin 0 holds row 0: gradient 0.5, hessian 0.25, one row
+ * assert.deepEqual([...out.subarray(0, HIST)], [0.5, 0.25, 1]);
  * ```
  */
 

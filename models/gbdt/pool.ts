@@ -18,13 +18,16 @@
  *
  * @example
  * ```ts
- * import { WorkerPool } from "./pool.ts";
- * const pool = WorkerPool.start(2, state); // state: the SharedState of a training
- * try {
- *   pool?.gradients();
- * } finally {
- *   pool?.close();
- * }
+ * import assert from "node:assert/strict";
+ * import { Random } from "../core/random.ts";
+ * import { lastPoolStats } from "./pool.ts";
+ * import { trainGbdt } from "./train.ts";
+ * // the trainer starts and closes the pool; `threads: 2`: one worker beside the main thread
+ * const rng = new Random(1);
+ * const x = Float64Array.from({ length: 500 }, () => rng.normal());
+ * const y = x.map((v) => (v > 0 ? 1 : 0));
+ * trainGbdt({ features: [x], labels: [y], objective: "binary" }, { nEstimators: 5, threads: 2 });
+ * assert.equal(lastPoolStats()?.threads, 2);
  * ```
  */
 import {

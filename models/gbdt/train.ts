@@ -15,8 +15,18 @@
  *
  * @example
  * ```ts
- * import { trainGbdt } from "./train.ts";
- * const model = trainGbdt({ features: [x1, x2], labels: [y], objective: "binary" }, { nEstimators: 100 });
+ * import assert from "node:assert/strict";
+ * import { Random } from "../core/random.ts";
+ * import { predictGbdt, trainGbdt } from "./train.ts";
+ * const rng = new Random(1);
+ * const x = Float64Array.from({ length: 200 }, () => rng.normal());
+ * const y = x.map((v) => (v > 0 ? 1 : 0));
+ * const model = trainGbdt({ features: [x], labels: [y], objective: "binary" }, {
+ *   nEstimators: 10,
+ *   minSamplesLeaf: 5,
+ * });
+ * const [p] = predictGbdt(model, [Float64Array.of(-2, 2)]); // P(class 1) per row
+ * assert.ok(p[0] < 0.2 && p[1] > 0.8);
  * ```
  */
 import { z } from "zod";

@@ -5,9 +5,19 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { predictTree, type Tree } from "./tree.ts";
- * const t: Tree = { output: 0, feature: [0, -1, -1], threshold: [0.5, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, -1, 1] };
- * predictTree(t, (f) => [0.2][f]); // -1
+ * // one split on feature 0 at 0.5: left leaf −1, right leaf 1
+ * const t: Tree = {
+ *   output: 0,
+ *   feature: [0, -1, -1],
+ *   threshold: [0.5, 0, 0],
+ *   left: [1, -1, -1],
+ *   right: [2, -1, -1],
+ *   value: [0, -1, 1],
+ * };
+ * assert.equal(predictTree(t, (f) => [0.2][f]), -1);
+ * assert.equal(predictTree(t, (f) => [0.7][f]), 1);
  * ```
  */
 

@@ -4,7 +4,14 @@
  *
  * @example
  * ```ts
- * new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+ * import assert from "node:assert/strict";
+ * import { lastPoolStats } from "./pool.ts";
+ * import { trainGbdt } from "./train.ts";
+ * // WorkerPool.start runs this module as a Worker; a training with `threads: 2` starts one
+ * const x = Float64Array.from({ length: 400 }, (_, i) => i % 7);
+ * const y = x.map((v) => (v > 3 ? 1 : 0));
+ * trainGbdt({ features: [x], labels: [y], objective: "binary" }, { nEstimators: 5, threads: 2 });
+ * assert.equal(lastPoolStats()?.threads, 2);
  * ```
  */
 import { serve, type WorkerInit } from "./pool.ts";

@@ -5,9 +5,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { minimizeLbfgs } from "./lbfgs.ts";
- * const r = minimizeLbfgs((x, g) => { g[0] = 2 * (x[0] - 3); return (x[0] - 3) ** 2; }, new Float64Array(1));
- * r.x[0]; // ≈ 3
+ * // minimise (x − 3)²: the objective writes its gradient into g and returns its value
+ * const r = minimizeLbfgs((x, g) => {
+ *   g[0] = 2 * (x[0] - 3);
+ *   return (x[0] - 3) ** 2;
+ * }, new Float64Array(1));
+ * assert.ok(r.converged && Math.abs(r.x[0] - 3) < 1e-6);
  * ```
  */
 

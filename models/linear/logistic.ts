@@ -6,10 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fitLogistic, predictLogistic } from "./logistic.ts";
  * const x = Float64Array.of(0, 1, 2, 3); // 4 rows × 1 feature
  * const model = fitLogistic(x, 1, Float64Array.of(0, 0, 1, 1), { l2: 1 });
- * predictLogistic(model, x); // probabilities of class 1
+ * const p = predictLogistic(model, x); // probabilities of class 1
+ * assert.ok(model.weights[0] > 0 && p[0] < 0.5 && p[3] > 0.5);
  * ```
  */
 

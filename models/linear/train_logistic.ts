@@ -6,8 +6,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainLogistic } from "./train_logistic.ts";
- * const m = trainLogistic({ dense: [x1], sparse: [{ codes, width: 3 }], y }, { C: 1 });
+ * // one scaled numeric column and one categorical of 3 labels (codes 0..2), 6 rows
+ * const m = trainLogistic({
+ *   dense: [Float64Array.of(-1, -0.5, 0, 0.5, 1, 1.5)],
+ *   sparse: [{ codes: Float64Array.of(0, 1, 2, 0, 1, 2), width: 3 }],
+ *   y: Float64Array.of(0, 0, 1, 0, 1, 1),
+ * }, { C: 1 });
+ * assert.equal(m.weights.length, 1 + 3); // the dense weight, then the one-hot slots
+ * assert.ok(m.converged && m.weights[0] > 0);
  * ```
  */
 import { minimizeLbfgs } from "./lbfgs.ts";

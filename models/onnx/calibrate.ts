@@ -7,8 +7,27 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as ort from "onnxruntime-node";
  * import { shiftLogitsOnnx } from "./calibrate.ts";
- * const shifted = shiftLogitsOnnx(await Deno.readFile("model.onnx"), Math.log(3));
+ * import { encodeModel } from "./proto.ts";
+ * import { sessionFor } from "./runtime.ts";
+ * // the smallest binary classifier graph: p = Sigmoid(x), x the raw score (log-odds)
+ * const float = { tensor_type: { elem_type: 1 } };
+ * const onnx = encodeModel({
+ *   ir_version: 8,
+ *   opset_import: [{ domain: "", version: 17 }],
+ *   graph: {
+ *     name: "sigmoid",
+ *     node: [{ op_type: "Sigmoid", input: ["x"], output: ["p"] }],
+ *     input: [{ name: "x", type: float }],
+ *     output: [{ name: "p", type: float }],
+ *   },
+ * });
+ * const shifted = shiftLogitsOnnx(onnx, Math.log(3)); // the odds of class 1 times 3
+ * const x = new ort.Tensor("float32", Float32Array.of(0), [1, 1]); // p = 0.5 before
+ * const { p } = await (await sessionFor(shifted)).run({ x });
+ * assert.ok(Math.abs(Number(p.data[0]) - 0.75) < 1e-6); // odds 1 → 3
  * ```
  */
 import { DataType, decodeModel, encodeModel } from "./proto.ts";

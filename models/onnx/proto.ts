@@ -4,8 +4,21 @@
  *
  * @example
  * ```ts
- * import { encodeModel } from "./proto.ts";
- * const bytes = encodeModel({ ir_version: 8, opset_import: [{ domain: "", version: 17 }], graph });
+ * import assert from "node:assert/strict";
+ * import { decodeModel, encodeModel } from "./proto.ts";
+ * // the smallest graph: y = Identity(x)
+ * const bytes = encodeModel({
+ *   ir_version: 8,
+ *   opset_import: [{ domain: "", version: 17 }],
+ *   graph: {
+ *     name: "identity",
+ *     node: [{ op_type: "Identity", input: ["x"], output: ["y"] }],
+ *     input: [{ name: "x", type: { tensor_type: { elem_type: 1 } } }],
+ *     output: [{ name: "y", type: { tensor_type: { elem_type: 1 } } }],
+ *   },
+ * });
+ * const back = decodeModel(bytes) as { graph: { node: { op_type: string }[] } };
+ * assert.equal(back.graph.node[0].op_type, "Identity");
  * ```
  */
 import protobuf from "protobufjs";

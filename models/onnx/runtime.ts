@@ -5,9 +5,31 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ColumnSpec } from "../core/columns.ts";
+ * import { encodeModel } from "./proto.ts";
  * import { runOnnx } from "./runtime.ts";
- * const out = await runOnnx(await Deno.readFile("model.onnx"), table, spec);
- * out.probabilities; // Float32Array [N × C]
+ * // a regression graph that returns its one feature: predictions = Identity(distance)
+ * const float = { tensor_type: { elem_type: 1 } };
+ * const onnx = encodeModel({
+ *   ir_version: 8,
+ *   opset_import: [{ domain: "", version: 17 }],
+ *   graph: {
+ *     name: "identity",
+ *     node: [{ op_type: "Identity", input: ["distance"], output: ["predictions"] }],
+ *     input: [{ name: "distance", type: float }],
+ *     output: [{ name: "predictions", type: float }],
+ *   },
+ * });
+ * const spec: ColumnSpec = {
+ *   features: [{ name: "distance", type: "numeric", median: 0, mean: 0, std: 1 }],
+ *   target: { names: ["minutes"], task: "regression" },
+ * };
+ * // a feature is fed as float [N, 1]; a missing value or a label that is not a number becomes NaN
+ * const out = await runOnnx(onnx, { distance: ["900", null, "far"] }, spec);
+ * assert.equal(out.width, 1);
+ * assert.equal(out.predictions![0], 900);
+ * assert.ok(Number.isNaN(out.predictions![1]) && Number.isNaN(out.predictions![2]));
  * ```
  */
 import * as ort from "onnxruntime-node";

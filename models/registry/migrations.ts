@@ -5,9 +5,19 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { migrate } from "../../runner/store/migrations.ts";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { REGISTRY_MIGRATIONS } from "./migrations.ts";
- * await migrate(db, REGISTRY_MIGRATIONS, "models");
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const applied = await migrate(db, REGISTRY_MIGRATIONS, "models");
+ *   assert.deepEqual(applied, REGISTRY_MIGRATIONS.map((m) => m.version));
+ *   // nothing left to apply the second time
+ *   assert.deepEqual(await migrate(db, REGISTRY_MIGRATIONS, "models"), []);
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import type { Migration } from "../../runner/store/migrations.ts";

@@ -5,11 +5,28 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { ModelRegistry } from "./registry.ts";
- * const registry = await ModelRegistry.open(store.db);
- * const v = await registry.register({ name: "delays", algo: "gbdt", task: "classification", … });
- * await registry.setAlias("delays", "champion", v.version, { reason: "first model" });
- * await registry.resolve("delays@champion"); // the version record
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const registry = await ModelRegistry.open(db);
+ *   const v = await registry.register({
+ *     name: "delays",
+ *     algo: "gbdt",
+ *     task: "classification",
+ *     params: { nEstimators: 100 },
+ *     metrics: { roc_auc: 0.71 },
+ *     columns: [],
+ *     fingerprint: { rows: 1000, sha256: "0".repeat(64) },
+ *     artifacts: {}, // artifact keys by role, e.g. { onnx: "sha256:…" }
+ *   });
+ *   await registry.setAlias("delays", "champion", v.version, { reason: "first model" });
+ *   assert.equal((await registry.resolve("delays@champion")).version, 1);
+ *   assert.equal((await registry.aliasHistory("delays"))[0].reason, "first model");
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import { z } from "zod";

@@ -25,11 +25,23 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { PredictionLog } from "./prediction_log.ts";
- * const log = await PredictionLog.open(store.db);
- * await log.write([{ id, model: "m", version: 1, input: {}, label: "yes", score: 0.9, output: {} }]);
- * await log.feedback(id, "yes");
- * await log.evaluation("flights_delay");
+ * const db = await openPglite(); // in memory
+ * const log = await PredictionLog.open(db);
+ * try {
+ *   const id = crypto.randomUUID();
+ *   const input = { distance: 900 }, output = { yes: 0.9, no: 0.1 };
+ *   await log.write([{ id, model: "m", version: 1, input, label: "yes", score: 0.9, output }]);
+ *   assert.equal(await log.feedback(id, "yes"), true); // the true label, sent later
+ *   const e = await log.evaluation("m");
+ *   assert.equal(e.accuracy, 1);
+ *   assert.deepEqual(e.confusion, { yes: { yes: 1 } });
+ * } finally {
+ *   await log.close();
+ *   await db.close();
+ * }
  * ```
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";

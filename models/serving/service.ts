@@ -6,9 +6,34 @@
  *
  * @example
  * ```ts
- * import { PredictionService } from "./service.ts";
- * const service = new PredictionService({ registry, artifacts, log });
- * const r = await service.predict("flights_delay@champion", [{ hour: 17, distance: 900, origin: "SEA", destination: "SFO", day_of_week: 5 }]);
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { openPglite } from "../../runner/store/pglite.ts";
+ * import { trainModel } from "../model.ts";
+ * import { fingerprintTable, registerModel } from "../package.ts";
+ * import { ModelRegistry } from "../registry/registry.ts";
+ * import { InputError, PredictionService } from "./service.ts";
+ * const distance = Float64Array.from({ length: 100 }, (_, i) => 100 * (i % 10));
+ * const table = { distance, late: Array.from(distance, (d) => (d >= 500 ? "yes" : "no")) };
+ * const { model } = trainModel(table, { target: "late", params: { nEstimators: 5 } });
+ * const dir = await Deno.makeTempDir();
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const registry = await ModelRegistry.open(db);
+ *   const deps = { registry, artifacts: new LocalArtifactStore(dir) };
+ *   const v = await registerModel(deps, model, {
+ *     name: "delays",
+ *     fingerprint: await fingerprintTable(table),
+ *   });
+ *   await deps.registry.setAlias("delays", "champion", v.version, { reason: "first model" });
+ *   const service = new PredictionService(deps); // add `log` to record every prediction
+ *   const r = await service.predict("delays@champion", [{ distance: 900 }, { distance: 100 }]);
+ *   assert.deepEqual(r.results.map((s) => s.label), ["yes", "no"]);
+ *   await assert.rejects(service.predict("delays@champion", [{ distance: "far" }]), InputError);
+ * } finally {
+ *   await db.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "../../runner/artifacts/artifact_store.ts";

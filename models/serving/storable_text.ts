@@ -5,9 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { textProblem } from "./storable_text.ts";
- * textProblem("SEA"); // undefined
- * textProblem("S\u0000EA"); // "contains a NUL character (U+0000) at position 1, …"
+ * assert.equal(textProblem("SEA"), undefined);
+ * assert.match(textProblem("S\u0000EA")!, /NUL character \(U\+0000\) at position 1/);
+ * assert.match(textProblem("S\uD800EA")!, /lone UTF-16 surrogate/);
  * ```
  */
 

@@ -6,8 +6,17 @@
  *
  * @example
  * ```ts
- * import { retryRead } from "./transient.ts";
- * const rows = await retryRead(() => db.query("select 1"));
+ * import assert from "node:assert/strict";
+ * import { isUnavailable, retryRead } from "./transient.ts";
+ * // a read whose first try meets a connection reset (e.g. after a server restart)
+ * let tries = 0;
+ * const rows = await retryRead(() => {
+ *   if (++tries > 1) return Promise.resolve([{ one: 1 }]);
+ *   return Promise.reject(Object.assign(new Error("reset"), { code: "ECONNRESET" }));
+ * }, 3, 10);
+ * assert.deepEqual(rows, [{ one: 1 }]);
+ * assert.equal(tries, 2);
+ * assert.equal(isUnavailable({ code: "42P01" }), false); // a missing table is not retried
  * ```
  */
 

@@ -8,8 +8,23 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { embedTexts } from "./embeddings.ts";
- * const vectors = await embedTexts(["free money", "lunch at noon"], { model: "tiny", localModelPath: "data/models" });
+ * import { writeTinyTextModel } from "./tiny_model.ts";
+ * // an offline model folder (no network): <dir>/tiny
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeTinyTextModel(`${dir}/tiny`, ["free money now", "lunch at noon"], { dims: 8 });
+ *   const vectors = await embedTexts(["free money", "lunch at noon"], {
+ *     model: "tiny",
+ *     localModelPath: dir,
+ *   });
+ *   assert.equal(vectors.length, 2);
+ *   assert.equal(vectors[0].length, 8);
+ *   assert.ok(Math.abs(Math.hypot(...vectors[0]) - 1) < 1e-5); // L2-normalised
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { env, type FeatureExtractionPipeline, pipeline } from "@huggingface/transformers";

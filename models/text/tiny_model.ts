@@ -8,8 +8,18 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeTinyTextModel } from "./tiny_model.ts";
- * await writeTinyTextModel("models/text/tiny", ["free money now", "meeting at noon"], { dims: 32 });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const vocab = await writeTinyTextModel(`${dir}/tiny`, ["free money now", "meeting at noon"], {
+ *     dims: 8,
+ *   });
+ *   assert.ok(vocab > 5); // special tokens, characters, ## continuations and the words
+ *   assert.ok((await Deno.stat(`${dir}/tiny/onnx/model.onnx`)).isFile);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { join } from "node:path";

@@ -6,9 +6,25 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { Alerter } from "./alerter.ts";
- * const alerter = await Alerter.open(store.db, { channels: [{ type: "log" }], cooldown: "1h" });
- * await alerter.send({ level: "WARNING", key: "drift:flights", title: "Drift", message: "3 of 9 columns drifted" });
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const alerter = await Alerter.open(db, { channels: [{ type: "log" }], cooldown: "1h" });
+ *   const alert = {
+ *     level: "WARNING",
+ *     key: "drift:flights",
+ *     title: "Drift",
+ *     message: "3 of 9 columns drifted",
+ *   } as const;
+ *   assert.equal((await alerter.send(alert)).suppressed, false); // a line on stderr
+ *   const again = await alerter.send(alert); // the same episode within the cooldown
+ *   assert.equal(again.suppressed, true);
+ *   assert.match(again.reason!, /cooldown/);
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";

@@ -4,9 +4,36 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openChannel } from "./channels.ts";
- * const hook = openChannel({ type: "webhook", url: "http://127.0.0.1:9000/hook", headers: {}, retries: 3, retryDelay: 500, timeout: 5000 });
- * await hook.send(alert);
+ * // a webhook receiver on this machine (any free port)
+ * const received: { key: string }[] = [];
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+ *   received.push(await req.json());
+ *   return new Response(null, { status: 204 });
+ * });
+ * try {
+ *   const hook = openChannel({
+ *     type: "webhook",
+ *     url: `http://127.0.0.1:${server.addr.port}/hook`,
+ *     headers: {},
+ *     retries: 3,
+ *     retryDelay: 500,
+ *     timeout: 5000,
+ *   });
+ *   await hook.send({
+ *     id: 1,
+ *     at: new Date().toISOString(),
+ *     level: "WARNING",
+ *     key: "drift:flights",
+ *     title: "Drift",
+ *     message: "3 of 9 columns drifted",
+ *     details: {},
+ *   });
+ *   assert.equal(received[0].key, "drift:flights");
+ * } finally {
+ *   await server.shutdown();
+ * }
  * ```
  */
 // @ts-types="npm:@types/nodemailer@8.0.2"

@@ -4,8 +4,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AlertConfig } from "./types.ts";
- * const config = AlertConfig.parse({ channels: [{ type: "webhook", url: "http://127.0.0.1:9000/hook" }] });
+ * const config = AlertConfig.parse({
+ *   channels: [{ type: "webhook", url: "http://127.0.0.1:9000/hook" }],
+ *   cooldown: "30m",
+ * });
+ * assert.equal(config.cooldown, 1_800_000); // durations become milliseconds
+ * assert.equal(config.minLevel, "INFO"); // defaults filled in
+ * assert.throws(() => AlertConfig.parse({ channels: [{ type: "webhook", url: "not a url" }] }));
  * ```
  */
 import { z } from "zod";

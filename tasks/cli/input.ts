@@ -5,8 +5,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readInput } from "./input.ts";
- * const read = await readInput("flights.csv", { quarantine: "out/quarantine.csv" });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/flights.csv`, "delay,origin\n12,SEA\n3,SFO\n");
+ *   // says on stderr: read 2 of 2 rows from …/flights.csv; 0 quarantined
+ *   const read = await readInput(`${dir}/flights.csv`, { quarantine: `${dir}/quarantine.csv` });
+ *   assert.equal(read.rows, 2);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { PgliteLockedError } from "../../runner/store/pglite_lock.ts";

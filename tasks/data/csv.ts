@@ -8,9 +8,27 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCsv, writeCsv } from "./csv.ts";
- * const { table, quarantined } = await readCsv("incoming/batch.csv", { schema, quarantine: "bad/batch.csv" });
- * await writeCsv("out/predictions.csv", table);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/batch.csv`, "delay,origin\n12,SEA\nsoon,SFO\n3,\n");
+ *   const schema = {
+ *     columns: {
+ *       delay: { type: "numeric", required: true, nullable: true },
+ *       origin: { type: "categorical", required: true, nullable: true },
+ *     },
+ *   } as const;
+ *   const read = await readCsv(`${dir}/batch.csv`, { schema, quarantine: `${dir}/bad.csv` });
+ *   assert.deepEqual([...read.table.delay], [12, 3]);
+ *   assert.deepEqual(read.table.origin, ["SEA", null]);
+ *   assert.equal(read.quarantined[0].row, 3); // line 3: "soon" is not a number
+ *   assert.match(await Deno.readTextFile(`${dir}/bad.csv`), /_line,_reason/);
+ *   await writeCsv(`${dir}/out.csv`, read.table);
+ *   assert.equal((await readCsv(`${dir}/out.csv`)).rows, 2);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { Readable } from "node:stream";

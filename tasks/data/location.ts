@@ -5,9 +5,24 @@
  *
  * @example
  * ```ts
- * import { list, readBytes, writeBytes } from "./location.ts";
- * await writeBytes("s3://driftflow/processed/batch-1.parquet", bytes);
- * const fresh = await list("s3://driftflow/incoming/", { since: new Date(Date.now() - 3_600_000) });
+ * import assert from "node:assert/strict";
+ * import { list, parseLocation, readBytes, writeBytes } from "./location.ts";
+ * // the same calls take s3://bucket/key URIs (S3 settings from the environment)
+ * assert.deepEqual(parseLocation("s3://driftflow/incoming/batch-1.parquet"), {
+ *   kind: "s3",
+ *   bucket: "driftflow",
+ *   key: "incoming/batch-1.parquet",
+ * });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeBytes(`${dir}/incoming/batch-1.csv`, new TextEncoder().encode("x\n1\n"));
+ *   const bytes = await readBytes(`${dir}/incoming/batch-1.csv`);
+ *   assert.equal(new TextDecoder().decode(bytes), "x\n1\n");
+ *   const fresh = await list(`${dir}/incoming/`, { since: new Date(Date.now() - 3_600_000) });
+ *   assert.deepEqual(fresh.map((f) => f.size), [4]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { dirname } from "node:path";

@@ -7,8 +7,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { npmPackageDir } from "./npm_files.ts";
- * const dir = await npmPackageDir("vega-datasets", "3.2.1"); // the folder holding its package.json
+ * // the package is in Deno's npm cache once deno.json's imports are cached (fetched when absent)
+ * const dir = await npmPackageDir("vega-datasets", "3.2.1");
+ * assert.match(dir, /vega-datasets[\/\\]3\.2\.1$/);
+ * assert.ok((await Deno.stat(`${dir}/data/flights-3m.parquet`)).isFile);
  * ```
  */
 import { dirname, join } from "node:path";

@@ -10,9 +10,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readParquet, writeParquet } from "./parquet.ts";
- * const { table } = await readParquet("data/flights.parquet", { columns: ["delay", "distance"] });
- * await writeParquet("s3://driftflow/processed/part-0.parquet", table);
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const table = { delay: Float64Array.of(3, NaN, 20), origin: ["SEA", null, "SFO"] };
+ *   await writeParquet(`${dir}/part-0.parquet`, table); // or an s3:// URI
+ *   const read = await readParquet(`${dir}/part-0.parquet`, { columns: ["delay"] });
+ *   const { table: back, rows } = read;
+ *   assert.equal(rows, 3);
+ *   assert.deepEqual(Object.keys(back), ["delay"]);
+ *   assert.ok(Number.isNaN(back.delay[1])); // a missing number stays missing
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import {

@@ -3,8 +3,20 @@
  *
  * @example
  * ```ts
- * import { readTable } from "./read_table.ts";
- * const { table, rows, quarantined, total } = await readTable("data/train.parquet");
+ * import assert from "node:assert/strict";
+ * import { readTable, UnsupportedFormatError, writeTable } from "./read_table.ts";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const table = { delay: Float64Array.of(3, 20), origin: ["SEA", "SFO"] };
+ *   for (const name of ["train.csv", "train.parquet"]) {
+ *     await writeTable(`${dir}/${name}`, table);
+ *     const { rows, quarantined, total } = await readTable(`${dir}/${name}`);
+ *     assert.deepEqual([rows, quarantined.length, total], [2, 0, 2]);
+ *   }
+ *   await assert.rejects(readTable(`${dir}/train.json`), UnsupportedFormatError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { readCsv, type ReadOptions, type ReadResult, writeCsv } from "./csv.ts";

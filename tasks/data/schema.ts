@@ -12,11 +12,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TableBuilder, TableSchema } from "./schema.ts";
- * const schema = TableSchema.parse({ columns: { delay: { type: "numeric" }, origin: { type: "categorical" } } });
+ * const schema = TableSchema.parse({
+ *   columns: { delay: { type: "numeric" }, origin: { type: "categorical" } },
+ * });
  * const b = new TableBuilder(schema, ["delay", "origin"]);
- * b.add({ delay: "12", origin: "SEA" }, 1);
- * b.add({ delay: "soon", origin: "SFO" }, 2); // quarantined: "delay: not a number: \"soon\""
+ * assert.equal(b.add({ delay: "12", origin: "SEA" }, 1), true);
+ * assert.equal(b.add({ delay: "soon", origin: "SFO" }, 2), false); // quarantined with its reason
+ * assert.match(b.quarantined[0].reason, /^delay: /);
+ * assert.deepEqual([...b.build().delay], [12]);
  * ```
  */
 import { z } from "zod";

@@ -7,9 +7,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
  * import { aucDropTest, aucWithSe } from "./auc_delong.ts";
- * const ref = aucWithSe(yRef, scoreRef), cur = aucWithSe(yCur, scoreCur);
- * aucDropTest(ref, cur).pValue; // small when the current AUC fell
+ * const rng = new Random(1);
+ * const y = Float64Array.from({ length: 400 }, (_, i) => i % 2);
+ * const sharp = Float64Array.from(y, (v) => v + rng.normal() * 0.5); // AUC ≈ 0.92
+ * const blurred = Float64Array.from(y, (v) => v + rng.normal() * 2); // AUC ≈ 0.64
+ * const ref = aucWithSe(y, sharp), cur = aucWithSe(y, blurred);
+ * assert.ok(ref.se > 0 && ref.positives === 200);
+ * assert.ok(aucDropTest(ref, cur).pValue < 0.001); // small: the current AUC fell
  * ```
  */
 import { sampleVariance } from "simple-statistics";

@@ -6,11 +6,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { aucHistorySvg } from "./auc_history_svg.tsx";
+ * const alarms = ["prediction"]; // the sequential detectors that alarmed at batch 1
  * const svg = aucHistorySvg([
  *   { batch: 0, estimated: 0.71, ciLow: 0.69, ciHigh: 0.73, realized: 0.7, alarms: [] },
- *   { batch: 1, estimated: 0.7, ciLow: 0.68, ciHigh: 0.72, realized: null, alarms: ["prediction"] },
+ *   { batch: 1, estimated: 0.6, ciLow: 0.58, ciHigh: 0.62, realized: null, alarms },
  * ]);
+ * assert.match(svg, /^<svg/);
+ * assert.equal(aucHistorySvg([]), ""); // nothing to draw
  * ```
  */
 import { z } from "zod";

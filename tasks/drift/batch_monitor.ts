@@ -26,12 +26,25 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
  * import { monitorBatch } from "./batch_monitor.ts";
- * const r = monitorBatch(reference, batch, {
- *   target: "late", prediction: "p_late", columns: ["distance", "origin"],
- * }, previous?.sequential.state ?? null);
- * r.estimated.metrics.roc_auc; // { estimated, ciLow, ciHigh, … }
- * r.sequential.alarms; // e.g. ["column:distance"]
+ * // a calibrated champion's scores: each row is late with the probability its score says
+ * const rng = new Random(1);
+ * const rows = (n: number, labelled: boolean) => {
+ *   const p_late = Float64Array.from({ length: n }, () => rng.next());
+ *   const late = Array.from(p_late, (p) => (labelled ? (rng.next() < p ? "yes" : "no") : null));
+ *   return { distance: Float64Array.from(p_late, (p) => 500 + 1000 * p), p_late, late };
+ * };
+ * const reference = rows(1000, true), batch = rows(300, false); // the batch's labels come later
+ * const options = { target: "late", prediction: "p_late", columns: ["distance"], simulations: 50 };
+ * const r = monitorBatch(reference, batch, options, null); // null: the stream's first batch
+ * const auc = r.estimated.metrics.roc_auc; // { estimated, ciLow, ciHigh, … } without labels
+ * assert.ok(auc.ciLow < 0.83 && 0.83 < auc.ciHigh); // such scores have an AUC of 5/6
+ * assert.equal(r.realized, null);
+ * assert.deepEqual(r.sequential.alarms, []); // e.g. ["column:distance"] after a drift
+ * const next = monitorBatch(reference, rows(300, false), options, r.sequential.state);
+ * assert.equal(next.sequential.state.batches, 2);
  * ```
  */
 import { z } from "zod";

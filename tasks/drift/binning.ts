@@ -7,9 +7,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { binnedShares } from "./binning.ts";
  * import { NumericSample } from "./sample.ts";
- * const { ref, cur } = binnedShares(NumericSample.from([1, 2, 3]), NumericSample.from([2, 3, 4]), true);
+ * const { ref, cur, labels } = binnedShares(
+ *   NumericSample.from([1, 2, 3]),
+ *   NumericSample.from([2, 3, 4]),
+ *   true, // fill empty bins with 0.0001, as Evidently does
+ * );
+ * assert.deepEqual(labels, ["1", "2", "3", "4"]); // few distinct values: one bin each
+ * assert.deepEqual([...ref].map((v) => +v.toFixed(4)), [0.3333, 0.3333, 0.3333, 0.0001]);
+ * assert.equal(cur[0], 0.0001);
  * ```
  */
 import { CategoricalSample, NumericSample } from "./sample.ts";

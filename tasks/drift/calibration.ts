@@ -17,9 +17,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyCalibrator, fitIsotonic } from "./calibration.ts";
- * const cal = fitIsotonic(referenceScores, referenceLabels); // labels 0/1
- * const p = applyCalibrator(cal, batchScores); // calibrated probabilities
+ * // raw scores that overstate class 1: the calibrator maps them to observed shares
+ * const referenceScores = [0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.95];
+ * const referenceLabels = [0, 0, 0, 0, 1, 0, 1, 1]; // 0/1
+ * const cal = fitIsotonic(referenceScores, referenceLabels);
+ * const p = applyCalibrator(cal, [0.15, 0.92]); // calibrated probabilities
+ * assert.equal(p[0], 0);
+ * assert.ok(p[1] > 0.5 && p[1] <= 1);
+ * assert.equal(cal.positiveShare, 3 / 8);
  * ```
  */
 import { z } from "zod";

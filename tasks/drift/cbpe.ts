@@ -31,10 +31,19 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
  * import { estimatePerformance, fitCbpe } from "./cbpe.ts";
- * const cbpe = fitCbpe(referenceScores, referenceLabels); // reference rows in time order
- * const est = estimatePerformance(cbpe, batchScores);
- * est.metrics.roc_auc; // { estimated, se, seShift, ciLow, ciHigh, … }
+ * // calibrated scores: each row is positive with the probability its score says
+ * const rng = new Random(1);
+ * const scores = (n: number) => Float64Array.from({ length: n }, () => rng.next());
+ * const referenceScores = scores(2000);
+ * const referenceLabels = referenceScores.map((p) => (rng.next() < p ? 1 : 0)); // in time order
+ * const cbpe = fitCbpe(referenceScores, referenceLabels, { bootstrapRounds: 10 });
+ * const est = estimatePerformance(cbpe, scores(500), { simulations: 50 }); // no labels needed
+ * const auc = est.metrics.roc_auc; // { estimated, se, seShift, ciLow, ciHigh, … }
+ * assert.ok(Math.abs(auc.estimated - 0.83) < 0.03); // the AUC of such scores is 5/6
+ * assert.ok(auc.ciLow < auc.estimated && auc.estimated < auc.ciHigh);
  * ```
  */
 import { z } from "zod";

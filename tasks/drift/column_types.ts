@@ -6,8 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inferColumnType } from "./column_types.ts";
- * inferColumnType("user_id", ["a", "b"]); // "id"
+ * assert.equal(inferColumnType("user_id", ["a", "b"]), "id");
+ * assert.equal(inferColumnType("createdAt", Float64Array.of(0)), "datetime");
+ * assert.equal(inferColumnType("origin", ["SEA", "SFO"]), "categorical");
+ * assert.equal(inferColumnType("note", ["the quick brown fox jumps over the lazy dog"]), "text");
  * ```
  */
 import { type Column, isNumericColumn } from "../../models/core/table.ts";

@@ -6,8 +6,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { adjustPValues } from "./correction.ts";
- * adjustPValues([0.01, 0.04, 0.03], "holm"); // [0.03, 0.06, 0.06]
+ * assert.deepEqual(adjustPValues([0.01, 0.04, 0.03], "holm"), [0.03, 0.06, 0.06]);
+ * assert.deepEqual(adjustPValues([0.01, 0.04, 0.03], "bh"), [0.03, 0.04, 0.04]);
  * ```
  */
 import { z } from "zod";

@@ -22,10 +22,24 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
  * import { detectDrift } from "./detect.ts";
- * const report = detectDrift(referenceTable, currentTable, { target: "late", prediction: "p_late" });
- * report.columns[0].adjustedPValue; report.quality; report.policy?.controls;
- * const evidently = detectDrift(referenceTable, currentTable, { preset: "evidently" });
+ * const rng = new Random(1);
+ * const rows = (n: number, shift: number) => ({
+ *   distance: Float64Array.from({ length: n }, () => 800 + 200 * (rng.normal() + shift)),
+ *   origin: Array.from({ length: n }, () => ["SEA", "SFO", "LAX"][rng.int(3)]),
+ * });
+ * const reference = rows(500, 0), current = rows(500, 1); // distance moved by one σ
+ * // options add labels and scores: { target: "late", prediction: "p_late" }
+ * const report = detectDrift(reference, current);
+ * const [distance, origin] = report.columns;
+ * assert.equal(distance.test, "ks");
+ * assert.ok(distance.drifted && distance.adjustedPValue! < 1e-10);
+ * assert.equal(origin.drifted, false);
+ * assert.equal(report.policy?.controls, "family-wise error rate (Holm)");
+ * const evidently = detectDrift(reference, current, { preset: "evidently" });
+ * assert.equal(evidently.columns[1].test, "chisquare"); // Evidently's rules for a small reference
  * ```
  */
 import { z } from "zod";

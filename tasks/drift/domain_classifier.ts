@@ -12,9 +12,21 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
  * import { domainClassifier } from "./domain_classifier.ts";
- * const r = domainClassifier(ref, cur, [{ name: "x", type: "numeric" }], { seed: 1 });
- * r.rocAuc; // ≈ 0.5 without drift
+ * const rng = new Random(1);
+ * const normal = (n: number, mean: number) =>
+ *   Float64Array.from({ length: n }, () => mean + rng.normal());
+ * const ref = { x: normal(300, 0) };
+ * const same = domainClassifier(ref, { x: normal(300, 0) }, [{ name: "x", type: "numeric" }], {
+ *   seed: 1,
+ * });
+ * assert.ok(Math.abs(same.rocAuc - 0.5) < 0.1); // ≈ 0.5 without drift
+ * const moved = domainClassifier(ref, { x: normal(300, 1) }, [{ name: "x", type: "numeric" }], {
+ *   seed: 1,
+ * });
+ * assert.ok(moved.rocAuc > 0.65 && moved.pValue < 1e-6); // the classifier tells them apart
  * ```
  */
 import { fitLogistic, predictLogistic } from "../../models/linear/logistic.ts";

@@ -20,9 +20,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { injectDrift } from "./inject.ts";
- * const { table, truth } = injectDrift(batch, { kind: "mean_shift", column: "distance", k: 1 }, { seed: 7 });
- * truth.rowsAffected; // every row
+ * const distance = Float64Array.of(100, 200, 300, 400); // σ = √12500 ≈ 112
+ * const batch = { distance, origin: ["SEA", "SFO", "SEA", "LAX"] };
+ * const spec = { kind: "mean_shift", column: "distance", k: 1 } as const; // by one σ
+ * const { table, truth } = injectDrift(batch, spec, { seed: 7 });
+ * assert.equal(truth.family, "covariate");
+ * assert.equal(truth.rowsAffected, 4); // every row
+ * assert.ok(Math.abs(Number(table.distance[0]) - (100 + Math.sqrt(12_500))) < 1e-9);
+ * assert.equal(distance[0], 100); // the input is not changed
  * ```
  */
 import { z } from "zod";

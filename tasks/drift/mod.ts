@@ -7,11 +7,18 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
  * import { DEFAULT_ACTIONS, detectDrift, evaluateSeverity, renderDriftReportHtml } from "./mod.ts";
- * const report = detectDrift(reference, current, { target: "late", prediction: "p_late" });
+ * import type { SeverityHistory } from "./mod.ts";
+ * const rng = new Random(1);
+ * const rows = (n: number) => ({ distance: Float64Array.from({ length: n }, () => rng.normal()) });
+ * const report = detectDrift(rows(300), rows(300)); // nothing changed
+ * const previousVerdicts: SeverityHistory = [];
  * report.severity = evaluateSeverity(report, {}, previousVerdicts);
- * const action = DEFAULT_ACTIONS[report.severity.severity];
- * await Deno.writeTextFile("drift.html", renderDriftReportHtml(report));
+ * assert.equal(report.severity.severity, "none");
+ * assert.equal(DEFAULT_ACTIONS[report.severity.severity], "log");
+ * assert.match(renderDriftReportHtml(report), /^<!doctype html>/i);
  * ```
  */
 export * from "./stattests.ts";

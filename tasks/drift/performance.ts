@@ -5,9 +5,18 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { performanceDrift } from "./performance.ts";
- * const p = performanceDrift("classification", { y: yRef, score: pRef }, { y: yCur, score: pCur });
- * p.metrics.find((m) => m.name === "roc_auc")?.change;
+ * const y = [0, 0, 0, 0, 1, 1, 1, 1];
+ * const pRef = [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]; // ranks every row right
+ * const pCur = [0.1, 0.6, 0.3, 0.7, 0.2, 0.4, 0.8, 0.9]; // mixes some up
+ * const p = performanceDrift("classification", { y, score: pRef }, { y, score: pCur }, {
+ *   rounds: 50,
+ * });
+ * const auc = p.metrics.find((m) => m.name === "roc_auc")!;
+ * assert.equal(auc.reference.value, 1);
+ * assert.equal(auc.current.value, 11 / 16); // 11 of the 16 (positive, negative) pairs in order
+ * assert.equal(auc.change, 11 / 16 - 1); // current − reference
  * ```
  */
 import { bootstrapMetric, type MetricName, METRICS } from "../../models/metrics.ts";

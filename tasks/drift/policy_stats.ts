@@ -29,8 +29,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chiSquarePooledTest } from "./policy_stats.ts";
- * chiSquarePooledTest(["a", "a", "b"], ["a", "b", "c"]).pValue;
+ * const ref = [...Array(50).fill("a"), ...Array(50).fill("b")];
+ * const cur = [...Array(80).fill("a"), ...Array(20).fill("b")];
+ * const r = chiSquarePooledTest(ref, cur);
+ * assert.ok(r.pValue < 1e-4); // "a" went from 50 % to 80 %
+ * assert.ok(Math.abs(r.effect - 0.3) < 1e-12); // total-variation distance between the shares
+ * assert.equal(r.cells, 2);
  * ```
  */
 import { type CategoricalInput, CategoricalSample, type NumericInput } from "./sample.ts";

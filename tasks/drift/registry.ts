@@ -7,9 +7,16 @@
  *
  * @example
  * ```ts
- * import { STAT_TESTS } from "./registry.ts";
- * const t = STAT_TESTS.ks;
- * t.rule; // "p_value"
+ * import assert from "node:assert/strict";
+ * import { NumericSample } from "./sample.ts";
+ * import { ruleVerdict, STAT_TESTS } from "./registry.ts";
+ * const t = STAT_TESTS.ks; // a test is one record
+ * assert.equal(t.rule, "p_value");
+ * const ref = NumericSample.from([1, 2, 3, 4, 5, 6, 7, 8]);
+ * const cur = NumericSample.from([11, 12, 13, 14, 15, 16, 17, 18]);
+ * const outcome = t.run!({ kind: "numeric", ref, cur });
+ * assert.equal(outcome.statistic, 1); // the samples do not overlap
+ * assert.equal(ruleVerdict("ks", outcome), true); // p < the default threshold 0.05
  * ```
  */
 import {

@@ -7,8 +7,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { detectDrift } from "./detect.ts";
  * import { renderDriftReportHtml } from "./report_html.tsx";
- * await Deno.writeTextFile("drift.html", renderDriftReportHtml(report, { title: "Batch 12" }));
+ * const report = detectDrift(
+ *   { origin: ["SEA", "SFO", "SEA", "SEA"] },
+ *   { origin: ["SFO", "SFO", "<LAX>", "SEA"] },
+ * );
+ * const html = renderDriftReportHtml(report, { title: "Batch 12" }); // one self-contained file
+ * assert.match(html, /<title>Batch 12<\/title>/);
+ * assert.match(html, /&lt;LAX&gt;/); // values are escaped
  * ```
  */
 import { AucHistoryChart, type AucHistoryPoint, hasAucHistory } from "./auc_history_svg.tsx";

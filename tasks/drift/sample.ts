@@ -5,10 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NumericSample } from "./sample.ts";
  * const s = NumericSample.from([3, null, 1, NaN, 2]);
- * s.sorted; // Float64Array [1, 2, 3]
- * s.missing; // 2
+ * assert.deepEqual([...s.sorted], [1, 2, 3]);
+ * assert.equal(s.missing, 2); // null and NaN
+ * assert.equal(s.mean, 2);
  * ```
  */
 

@@ -4,8 +4,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { detectDrift } from "./detect.ts";
  * import { DriftReport } from "./schema.ts";
+ * const made = detectDrift({ x: Float64Array.of(1, 2, 3) }, { x: Float64Array.of(1, 2, 4) });
+ * const text = JSON.stringify(made); // e.g. as stored
  * const report = DriftReport.parse(JSON.parse(text));
+ * assert.equal(report.columns[0].column, "x");
+ * assert.throws(() => DriftReport.parse({ ...report, version: 2 })); // not a shape this code knows
  * ```
  */
 import { z } from "zod";

@@ -32,13 +32,19 @@
  *
  * @example
  * ```ts
- * import { initDetector, nextDetector, zFromPValue } from "./sequential.ts";
- * let state = initDetector("cusum", { arl0: 500 });
- * for (const p of pValues) {
+ * import assert from "node:assert/strict";
+ * import { DetectorState, initDetector, nextDetector, zFromPValue } from "./sequential.ts";
+ * // five clean batches, then a drift no single batch's test calls (p = 0.05 each time)
+ * const pValues = [0.5, 0.3, 0.8, 0.6, 0.4, 0.05, 0.05, 0.05, 0.05, 0.05];
+ * let state = initDetector("cusum", { arl0: 500 }); // a false alarm every 500 batches on average
+ * const alarms: number[] = [];
+ * for (const [batch, p] of pValues.entries()) {
  *   const r = nextDetector(state, zFromPValue(p));
- *   state = r.state; // store as JSON
- *   if (r.alarm) console.log("accumulated drift");
+ *   const stored = JSON.stringify(r.state); // kept between batches as JSON
+ *   state = DetectorState.parse(JSON.parse(stored));
+ *   if (r.alarm) alarms.push(batch);
  * }
+ * assert.deepEqual(alarms, [8]); // the fourth drifted batch: accumulated evidence
  * ```
  */
 import { mean as average, sampleStandardDeviation } from "simple-statistics";

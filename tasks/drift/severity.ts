@@ -36,9 +36,23 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
+ * import { detectDrift } from "./detect.ts";
+ * import type { SeverityHistory } from "./schema.ts";
  * import { evaluateSeverity } from "./severity.ts";
- * const verdict = evaluateSeverity(report, { featureImportance: { distance: 3, hour: 1 } }, history);
- * verdict.severity; verdict.reasons; verdict.errorRate; verdict.action;
+ * const rng = new Random(1);
+ * const rows = (n: number, shift: number) => ({
+ *   distance: Float64Array.from({ length: n }, () => 800 + 200 * (rng.normal() + shift)),
+ *   hour: Float64Array.from({ length: n }, () => rng.int(24)),
+ * });
+ * const report = detectDrift(rows(500, 0), rows(500, 1)); // distance moved by one σ
+ * const history: SeverityHistory = []; // the previous batches' verdicts, oldest first
+ * const policy = { featureImportance: { distance: 3, hour: 1 } };
+ * const verdict = evaluateSeverity(report, policy, history);
+ * assert.equal(verdict.severity, "major"); // KS effect ≈ 0.3 ≥ 0.25 on the most important feature
+ * assert.equal(verdict.action, "retrain");
+ * assert.match(verdict.errorRate!, /family-wise error rate \(Holm\) ≤ 0\.050/);
  * ```
  */
 import { z } from "zod";

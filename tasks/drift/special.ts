@@ -8,8 +8,10 @@
  *
  * @example
  * ```ts
- * import { normalSf } from "./special.ts";
- * normalSf(1.96); // ≈ 0.025
+ * import assert from "node:assert/strict";
+ * import { chi2Sf, normalSf } from "./special.ts";
+ * assert.ok(Math.abs(normalSf(1.96) - 0.025) < 1e-4); // P(Z ≥ 1.96)
+ * assert.ok(Math.abs(chi2Sf(3.841, 1) - 0.05) < 1e-4);
  * ```
  */
 import gammainc from "@stdlib/math-base-special-gammainc";

@@ -10,9 +10,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ksTest, psi } from "./stattests.ts";
  * const { statistic, pValue } = ksTest([1, 2, 3, 4], [3, 4, 5, 6]);
- * const score = psi(["a", "b", "a"], ["b", "b", "c"]);
+ * assert.equal(statistic, 0.5);
+ * assert.ok(pValue > 0.05); // four values each: not enough to tell
+ * assert.ok(psi(["a", "b", "a"], ["b", "b", "c"]) > 0.2); // PSI over 0.2 reads as a large shift
  * ```
  */
 import { binnedShares, histogram, sturgesEdges } from "./binning.ts";

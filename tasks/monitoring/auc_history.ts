@@ -5,10 +5,43 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { aucHistory } from "./auc_history.ts";
- * const history = aucHistory(await table.list("flights"), {
- *   batch: 7, estimated: 0.71, ciLow: 0.69, ciHigh: 0.73, realized: null, alarms: [],
- * });
+ * import { MonitoringTable } from "./metrics_table.ts";
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const table = await MonitoringTable.open(db);
+ *   await table.insert({
+ *     dagId: "drift_monitoring",
+ *     runId: 1,
+ *     stream: "flights",
+ *     batch: 6,
+ *     rows: 5000,
+ *     metrics: {
+ *       roc_auc: {
+ *         reference: 0.71,
+ *         realized: 0.7,
+ *         estimated: 0.72,
+ *         estimatedInterval: [0.7, 0.74],
+ *       },
+ *     },
+ *     details: { sequential: { alarms: ["prediction"] } },
+ *   });
+ *   const history = aucHistory(await table.list("flights"), {
+ *     batch: 7, // the batch being reported, not stored yet
+ *     estimated: 0.71,
+ *     ciLow: 0.69,
+ *     ciHigh: 0.73,
+ *     realized: null,
+ *     alarms: [],
+ *   });
+ *   assert.deepEqual(history.map((p) => p.batch), [6, 7]);
+ *   assert.deepEqual(history[0].alarms, ["prediction"]);
+ *   assert.equal(history[0].ciLow, 0.7);
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import { z } from "zod";

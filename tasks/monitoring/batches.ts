@@ -4,9 +4,30 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeParquet } from "../data/parquet.ts";
+ * import type { DriftEvent } from "../drift/inject.ts";
  * import { streamBatch } from "./batches.ts";
- * const b = await streamBatch({ stream: "data/flights/stream.parquet", index: 3, batchSize: 5000 });
- * if (b) b.truth.drifted;
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const day = 86_400_000;
+ *   const stream = `${dir}/stream.parquet`; // 100 rows in time order
+ *   await writeParquet(stream, {
+ *     date: Float64Array.from({ length: 100 }, (_, i) => i * day),
+ *     distance: Float64Array.from({ length: 100 }, (_, i) => 100 + (i % 10) * 100),
+ *   });
+ *   const events: DriftEvent[] = [
+ *     { atBatch: 3, drift: { kind: "mean_shift", column: "distance", k: 1 } },
+ *   ];
+ *   const b = await streamBatch({ stream, index: 3, batchSize: 20, events });
+ *   assert.ok(b !== null);
+ *   assert.deepEqual([b.start, b.end, b.rows], [60, 80, 20]); // batch k starts at k·20 rows
+ *   assert.equal(b.truth.drifted, true); // the scheduled shift, recorded
+ *   assert.equal(b.from?.slice(0, 10), "1970-03-02"); // day 60
+ *   assert.equal(await streamBatch({ stream, index: 5, batchSize: 20 }), null); // past the end
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { parquetRowCount, readParquet } from "../data/parquet.ts";

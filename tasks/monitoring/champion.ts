@@ -6,10 +6,38 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { exportOnnx } from "../../models/export_onnx.ts";
+ * import { trainModel } from "../../models/model.ts";
+ * import { ModelRegistry } from "../../models/registry/registry.ts";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { championReference, referenceAtPrior, scoreTable } from "./champion.ts";
- * const c = await championReference(registry, "flights_delay");
- * const ref = referenceAtPrior(holdout, "late", "yes", c.positiveShare, 0);
- * const scored = await scoreTable(onnx, model, batch, "yes", "__score");
+ * const distance = Float64Array.from({ length: 100 }, (_, i) => 100 * (i % 10));
+ * const holdout = { distance, late: Array.from(distance, (d) => (d >= 500 ? "yes" : "no")) };
+ * const { model } = trainModel(holdout, { target: "late", params: { nEstimators: 5 } });
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const registry = await ModelRegistry.open(db);
+ *   const v = await registry.register({
+ *     name: "flights_delay",
+ *     algo: model.algo,
+ *     task: "classification",
+ *     params: { reference: { data: "sha256:" + "0".repeat(64), positiveShare: 0.6 } },
+ *     metrics: {},
+ *     columns: model.spec,
+ *     fingerprint: { rows: 100, sha256: "0".repeat(64) },
+ *     artifacts: {},
+ *   });
+ *   await registry.setAlias("flights_delay", "champion", v.version, { reason: "first model" });
+ *   const c = await championReference(registry, "flights_delay");
+ *   assert.deepEqual([c.kind, c.positiveShare], ["holdout", 0.6]); // c.reference: its key
+ *   const ref = referenceAtPrior(holdout, "late", "yes", c.positiveShare, 0); // "yes" rows added
+ *   assert.equal(ref.late.filter((l) => l === "yes").length / ref.late.length, 0.6);
+ *   const scored = await scoreTable(exportOnnx(model), model, holdout, "yes", "__score");
+ *   assert.ok(Number(scored.__score[9]) > 0.5); // P(yes) of row 9, a 900-mile flight
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import type { ModelRegistry, ModelVersion } from "../../models/registry/registry.ts";

@@ -20,10 +20,41 @@
  *
  * @example
  * ```ts
- * import { benchGrid, runGridCell, setupBench, summariseDetection } from "./detection.ts";
- * const setup = setupBench(flightsReference, flightsStream, { seed: 1 });
- * const verdicts = benchGrid({ sizes: [100, 1000], seeds: 2 }).map((c) => runGridCell(setup, c));
- * summariseDetection(verdicts).fpr;
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
+ * import {
+ *   type BenchShift,
+ *   benchGrid,
+ *   runGridCell,
+ *   setupBench,
+ *   summariseDetection,
+ * } from "./detection.ts";
+ * // a small time-ordered labelled data set: late flights are the long ones, mostly
+ * const rng = new Random(1);
+ * const n = 2000;
+ * const distance = Float64Array.from({ length: n }, () => 800 + 300 * rng.normal());
+ * const data = {
+ *   date: Float64Array.from({ length: n }, (_, i) => i * 3_600_000),
+ *   distance,
+ *   origin: Array.from({ length: n }, () => ["SEA", "SFO", "LAX"][rng.int(3)]),
+ *   late: Array.from(distance, (d) => (d + 300 * rng.normal() > 900 ? "yes" : "no")),
+ * };
+ * const setup = setupBench(data, null, {
+ *   features: ["distance", "origin"],
+ *   trainRows: 800,
+ *   rounds: 10,
+ *   referenceRows: 400,
+ * });
+ * const shifts: BenchShift[] = [
+ *   { name: "distance +1σ", drift: { kind: "mean_shift", column: "distance", k: 1 } },
+ * ];
+ * const cells = benchGrid({ shifts, sizes: [200], seeds: 1, clean: 1, later: false });
+ * const verdicts = cells.map((c) => runGridCell(setup, c, { shifts }));
+ * const summary = summariseDetection(verdicts);
+ * const power = summary.power.find((p) => p.detector === "policy")!;
+ * assert.equal(power.rate, 1); // the shifted batch is flagged
+ * const fpr = summary.fpr.find((f) => f.detector === "policy")!;
+ * assert.equal(fpr.runs, 1); // one clean batch judged
  * ```
  */
 import { z } from "zod";

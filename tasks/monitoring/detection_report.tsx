@@ -7,9 +7,32 @@
  *
  * @example
  * ```ts
- * import { detectionFigures, renderDetectionHtml, renderDetectionText } from "./detection_report.tsx";
- * console.log(renderDetectionText(summary, streams));
- * await Deno.writeTextFile("detection.html", renderDetectionHtml(summary, streams));
+ * import assert from "node:assert/strict";
+ * import type { DetectionSummary } from "./detection.ts";
+ * import {
+ *   detectionFigures,
+ *   renderDetectionHtml,
+ *   renderDetectionText,
+ * } from "./detection_report.tsx";
+ * // a summary as summariseDetection makes it (two detectors shown), and no stream runs
+ * const summary: DetectionSummary = {
+ *   power: [
+ *     { shift: "distance +1σ", n: 100, detector: "severity", runs: 20, rate: 0.9 },
+ *     { shift: "distance +1σ", n: 100, detector: "evidently", runs: 20, rate: 1 },
+ *   ],
+ *   fpr: [
+ *     { n: 100, detector: "severity", runs: 40, rate: 0.05 },
+ *     { n: 100, detector: "evidently", runs: 40, rate: 0.6 },
+ *   ],
+ *   later: [],
+ *   meanPower: [{ n: 100, detector: "severity", rate: 0.9 }],
+ * };
+ * const streams = [] as const;
+ * assert.match(renderDetectionText(summary, streams), /Power at n = 100/);
+ * // heatmaps of power and false positives, and every table
+ * assert.match(renderDetectionHtml(summary, streams), /<svg/);
+ * const figures = detectionFigures(summary, streams);
+ * assert.equal(figures.find((f) => f.metric === "detection.power.n100")?.value, 0.9);
  * ```
  */
 import { stringify } from "csv-stringify/sync";

@@ -5,9 +5,24 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { monitoringDocument, monitoringTableRows } from "./document.ts";
- * const doc = monitoringDocument("flights", await (await MonitoringTable.open(db)).list("flights"));
- * doc.batches[0].metrics.roc_auc?.realized;
+ * import { MonitoringTable } from "./metrics_table.ts";
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const table = await MonitoringTable.open(db);
+ *   const row = { dagId: "drift_monitoring", runId: 1, stream: "flights", rows: 5000 };
+ *   const metrics = { roc_auc: { reference: 0.71, realized: 0.7 } };
+ *   await table.insert({ ...row, batch: 0, metrics });
+ *   await table.insert({ ...row, batch: 1, severity: "minor", action: "log" });
+ *   const doc = monitoringDocument("flights", await table.list("flights"));
+ *   assert.equal(doc.batches[0].metrics.roc_auc?.realized, 0.7);
+ *   const [header, first] = monitoringTableRows(doc); // for people: a table
+ *   assert.equal(first[header.indexOf("AUC realized")], "0.700");
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import { z } from "zod";

@@ -10,12 +10,34 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { judgeFeedback } from "./feedback_judgement.ts";
- * const j = await judgeFeedback(await MonitoringTable.open(ctx.db), {
- *   stream: "served:flights_delay", dagId: ctx.dagId, runId: ctx.runId, championVersion: 3,
- *   reference, labelled, options: { target: "late", prediction: "p_late", positiveLabel: "yes" },
- * });
- * if (j.retrain) ctx.log(j.reasons.join("; "));
+ * import { MonitoringTable } from "./metrics_table.ts";
+ * // a calibrated champion: each served row is late with the probability it said
+ * const rng = new Random(1);
+ * const scored = (n: number) => {
+ *   const p_late = Float64Array.from({ length: n }, () => rng.next());
+ *   return { p_late, late: Array.from(p_late, (p) => (rng.next() < p ? "yes" : "no")) };
+ * };
+ * const db = await openPglite(); // in memory; a task passes ctx.db
+ * try {
+ *   const j = await judgeFeedback(await MonitoringTable.open(db), {
+ *     stream: "served:flights_delay",
+ *     dagId: "feedback_loop",
+ *     runId: 1,
+ *     championVersion: 3,
+ *     reference: scored(1000), // the champion's scored reference
+ *     labelled: scored(300), // served predictions whose labels landed
+ *     options: { target: "late", prediction: "p_late", positiveLabel: "yes" },
+ *   });
+ *   assert.equal(j.batch, 0); // the stream's first evaluation
+ *   assert.equal(j.retrain, false, j.reasons.join("; ")); // estimate and realized agree
+ *   assert.ok(j.metrics.roc_auc.realized! > 0.75);
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import {

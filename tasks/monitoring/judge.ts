@@ -10,9 +10,37 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
  * import { actionFor, judgeBatch } from "./judge.ts";
- * const j = judgeBatch({ reference, current, features: ["distance", "origin"], target: "late", prediction: "p_late", positiveLabel: "yes", seed: 1 });
- * actionFor(j.severity); // "log" on a clean batch
+ * // a champion's calibrated scores p_late, and labels drawn from them
+ * const rng = new Random(1);
+ * const rows = (n: number, shift: number) => {
+ *   const p_late = Float64Array.from({ length: n }, () => rng.next());
+ *   return {
+ *     distance: Float64Array.from(p_late, () => 800 + 200 * (rng.normal() + shift)),
+ *     origin: Array.from(p_late, () => ["SEA", "SFO", "LAX"][rng.int(3)]),
+ *     p_late,
+ *     late: Array.from(p_late, (p) => (rng.next() < p ? "yes" : "no")),
+ *   };
+ * };
+ * const reference = rows(600, 0);
+ * const input = {
+ *   features: ["distance", "origin"],
+ *   target: "late",
+ *   prediction: "p_late",
+ *   positiveLabel: "yes",
+ *   seed: 1,
+ *   policy: { bootstrapRounds: 20 },
+ * };
+ * const clean = judgeBatch({ ...input, reference, current: rows(300, 0) });
+ * assert.equal(actionFor(clean.severity), "log"); // "log" on a clean batch
+ * // distance moved by 1 σ
+ * const moved = judgeBatch({ ...input, reference, current: rows(300, 1) });
+ * assert.deepEqual(moved.driftedColumns, ["distance"]);
+ * assert.equal(moved.severity, "major");
+ * assert.equal(actionFor(moved.severity), "retrain");
+ * assert.equal(actionFor(moved.severity, { major: "warn" }), "warn"); // a DAG may override actions
  * ```
  */
 import { z } from "zod";

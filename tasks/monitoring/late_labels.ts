@@ -7,9 +7,32 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { labelledBatchIndex, previousSequentialState } from "./late_labels.ts";
- * const state = previousSequentialState(await table.list("flights"), 7, 1); // null: start afresh
- * labelledBatchIndex(7, 2); // 5: batch 5's labels land with batch 7
+ * import { MonitoringTable } from "./metrics_table.ts";
+ * assert.equal(labelledBatchIndex(7, 2), 5); // batch 5's labels land with batch 7
+ * assert.equal(labelledBatchIndex(1, 2), null); // none yet
+ * const db = await openPglite(); // in memory
+ * try {
+ *   const table = await MonitoringTable.open(db);
+ *   const sequentialState = { version: 1, batches: 7, arl0: 200, detectors: {} };
+ *   await table.insert({
+ *     dagId: "drift_monitoring",
+ *     runId: 1,
+ *     stream: "flights",
+ *     batch: 6,
+ *     rows: 5000,
+ *     championVersion: 3,
+ *     details: { sequentialState },
+ *   });
+ *   const rows = await table.list("flights");
+ *   // batch 7 resumes from batch 6's state when the same champion scored it
+ *   assert.deepEqual(previousSequentialState(rows, 7, 3), sequentialState);
+ *   assert.equal(previousSequentialState(rows, 7, 4), null); // a new champion starts afresh
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import { z } from "zod";

@@ -8,10 +8,26 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPglite } from "../../runner/store/pglite.ts";
  * import { MonitoringTable } from "./metrics_table.ts";
- * const table = await MonitoringTable.open(ctx.db);
- * const id = await table.insert({ dagId: "drift_monitoring", runId: 7, stream: "flights", batch: 3, rows: 5000, driftedShare: 0.2 });
- * await table.update(id, { severity: "moderate", action: "retrain" });
+ * const db = await openPglite(); // in memory; a task passes ctx.db
+ * try {
+ *   const table = await MonitoringTable.open(db);
+ *   const id = await table.insert({
+ *     dagId: "drift_monitoring",
+ *     runId: 7,
+ *     stream: "flights",
+ *     batch: 3,
+ *     rows: 5000,
+ *     driftedShare: 0.2,
+ *   });
+ *   await table.update(id, { severity: "moderate", action: "warn", reasons: ["distance moved"] });
+ *   const [row] = await table.list("flights");
+ *   assert.deepEqual([row.batch, row.severity, row.reasons], [3, "moderate", ["distance moved"]]);
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import { migrate, type Migration } from "../../runner/store/migrations.ts";

@@ -29,9 +29,39 @@
  *
  * @example
  * ```ts
- * import { DEFAULT_SCENARIOS, runStream } from "./stream_protocol.ts";
- * const result = runStream(setup, DEFAULT_SCENARIOS[0], { batchSize: 5000, seed: 1 });
- * result.summary.needlessRetrains; // 0 on the clean stream, we hope
+ * import assert from "node:assert/strict";
+ * import { Random } from "../../models/core/random.ts";
+ * import { setupBench } from "./detection.ts";
+ * import { DEFAULT_SCENARIOS, runStream, type Scenario } from "./stream_protocol.ts";
+ * // a small time-ordered labelled data set, and a stream of 4 later periods of 300 rows
+ * const rng = new Random(1);
+ * const flights = (n: number, from: number) => {
+ *   const distance = Float64Array.from({ length: n }, () => 800 + 300 * rng.normal());
+ *   return {
+ *     date: Float64Array.from({ length: n }, (_, i) => (from + i) * 3_600_000),
+ *     distance,
+ *     origin: Array.from({ length: n }, () => ["SEA", "SFO", "LAX"][rng.int(3)]),
+ *     late: Array.from(distance, (d) => (d + 300 * rng.normal() > 900 ? "yes" : "no")),
+ *   };
+ * };
+ * const setup = setupBench(flights(2000, 0), flights(1200, 2000), {
+ *   features: ["distance", "origin"],
+ *   trainRows: 800,
+ *   rounds: 10,
+ *   referenceRows: 600,
+ *   periodRows: 300,
+ *   periods: 4,
+ * });
+ * const options = { batchSize: 200, rounds: 10, seed: 1 };
+ * const clean = runStream(setup, DEFAULT_SCENARIOS[0], options); // "clean (season only)"
+ * assert.equal(clean.summary.batches, 4);
+ * assert.equal(clean.summary.needlessRetrains, 0);
+ * const burst: Scenario = {
+ *   name: "missing distances from batch 2",
+ *   events: [{ atBatch: 2, drift: { kind: "missing", column: "distance", share: 0.3 } }],
+ *   onset: 2,
+ * };
+ * assert.equal(runStream(setup, burst, options).summary.delay, 0); // flagged at the onset
  * ```
  */
 import { z } from "zod";

@@ -4,9 +4,26 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
  * import { getTable, putTable } from "./tables.ts";
- * const key = await putTable(ctx, table);
- * const again = await getTable(ctx, key);
+ * // a task's context stores artifacts; here a local store in a temp dir stands in for it
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const artifacts = new LocalArtifactStore(dir);
+ *   const ctx = {
+ *     putArtifact: (d: Uint8Array | string) =>
+ *       artifacts.put(typeof d === "string" ? new TextEncoder().encode(d) : d),
+ *     getArtifact: (key: string) => artifacts.get(key),
+ *   };
+ *   const table = { delay: Float64Array.of(3, 20), origin: ["SEA", "SFO"] };
+ *   const key = await putTable(ctx, table); // "sha256:…": small enough for XCom
+ *   assert.match(key, /^sha256:/);
+ *   const again = await getTable(ctx, key);
+ *   assert.deepEqual(again.origin, ["SEA", "SFO"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { parquetBytes, readParquet } from "../data/parquet.ts";

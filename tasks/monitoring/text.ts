@@ -5,8 +5,28 @@
  *
  * @example
  * ```ts
- * import { trainTextModel } from "./text.ts";
- * const { model, baseline } = await trainTextModel(reference, { model: "tiny-text", localModelPath: "data/models" });
+ * import assert from "node:assert/strict";
+ * import { exportOnnx } from "../../models/export_onnx.ts";
+ * import { writeTinyTextModel } from "../../models/text/tiny_model.ts";
+ * import { embedMails, spamScores, trainTextModel } from "./text.ts";
+ * const spam = ["free money now", "win cash prize", "cheap pills offer", "claim your free prize"];
+ * const ham = ["lunch at noon", "meeting notes attached", "see you at the game", "project update"];
+ * const reference = {
+ *   text: Array.from({ length: 80 }, (_, i) => (i % 2 ? spam : ham)[(i >> 1) % 4]),
+ *   label: Array.from({ length: 80 }, (_, i) => (i % 2 ? "spam" : "ham")),
+ * };
+ * const dir = await Deno.makeTempDir(); // an offline text model: <dir>/tiny
+ * try {
+ *   await writeTinyTextModel(`${dir}/tiny`, reference.text, { dims: 8 });
+ *   const o = { model: "tiny", localModelPath: dir, rounds: 10 };
+ *   const { model, baseline } = await trainTextModel(reference, o);
+ *   assert.equal(baseline.label.length, 16); // 20 % held out, embedded
+ *   const mails = await embedMails({ text: ["win free cash", "notes from the meeting"] }, o);
+ *   const p = await spamScores(model, exportOnnx(model), mails); // P(spam)
+ *   assert.ok(p[0] > p[1]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { type TrainedModel, trainModel } from "../../models/model.ts";
