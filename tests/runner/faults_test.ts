@@ -30,8 +30,13 @@ const opts = { sanitizeResources: false, sanitizeOps: false };
  * the worker processes' behaviour, read back once the server is up.
  */
 function ignoreObserverOutage(e: ErrorEvent | PromiseRejectionEvent) {
-  const err = ("reason" in e ? e.reason : e.error) as { code?: string } | undefined;
-  if (err?.code === "ECONNREFUSED" || err?.code === "ECONNRESET") e.preventDefault();
+  const err = ("reason" in e ? e.reason : e.error ?? e.message) as
+    | { code?: string; message?: string }
+    | string
+    | undefined;
+  // by code and, where a wrapper dropped the code, by the text it kept (seen once under load)
+  const text = typeof err === "string" ? err : `${err?.code ?? ""} ${err?.message ?? ""}`;
+  if (/\b(ECONNREFUSED|ECONNRESET)\b/.test(text)) e.preventDefault();
 }
 globalThis.addEventListener("unhandledrejection", ignoreObserverOutage);
 globalThis.addEventListener("error", ignoreObserverOutage);
