@@ -6,11 +6,21 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
  * import { Executor } from "./executor.ts";
  * import { createDagRun } from "./runs.ts";
- * const executor = new Executor({ store }); // artifacts under DRIFTFLOW_HOME, as the CLI's
- * const run = await createDagRun(store, myDag);
- * const result = await executor.runToEnd(myDag, run.id); // result.state: "success" | "failed"
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const hello = dag({ id: "hello" }).task("greet", { run: () => "hello" });
+ * // Without `artifacts`: the store the environment names (under DRIFTFLOW_HOME), as the CLI's.
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const executor = new Executor({ store, artifacts });
+ * const run = await createDagRun(store, hello);
+ * const result = await executor.runToEnd(hello, run.id);
+ * assert.equal(result.state, "success");
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

@@ -8,14 +8,18 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dag } from "./dag.ts";
  * import { RunDecisions } from "./run_decisions.ts";
  * const d = dag({ id: "two" }).task("a", { run: () => 1 }).task("b", { deps: ["a"], run: () => 2 });
  * const run = new RunDecisions(d);
- * for (const t of d.tasks) run.put({ taskId: t.id, mapIndex: -1, state: null, tryNumber: 0, maxTries: 1, pool: "default_pool", poolSlots: 1, nextRetryAt: null, busy: false });
- * run.decide("b"); // { kind: "wait" }: "a" has not run
+ * const fresh = { state: null, tryNumber: 0, maxTries: 1, pool: "default_pool", poolSlots: 1 };
+ * for (const t of d.tasks) {
+ *   run.put({ ...fresh, taskId: t.id, mapIndex: -1, nextRetryAt: null, busy: false });
+ * }
+ * assert.deepEqual(run.decide("b"), { kind: "wait" }); // "a" has not run
  * run.update({ taskId: "a", mapIndex: -1 }, { state: "failed" });
- * run.decide("b"); // { kind: "settle", state: "upstream_failed" }
+ * assert.deepEqual(run.decide("b"), { kind: "settle", state: "upstream_failed" });
  * ```
  */
 import type { DagDefinition, TaskDef, TaskSettings } from "./dag.ts";

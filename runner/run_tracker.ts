@@ -7,11 +7,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { systemClock } from "./clock.ts";
+ * import { dag } from "./dag.ts";
  * import { RunTracker } from "./run_tracker.ts";
- * const tracker = new RunTracker(env, dag, run);
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const d = dag({ id: "one" }).task("a", { run: () => 1 });
+ * const run = await createDagRun(store, d);
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const tracker = new RunTracker({ store, clock: systemClock, artifacts, emit() {} }, d, run);
  * await tracker.load("resume");
  * await tracker.settle(); // schedules what may run, skips what may not
- * if (tracker.decisions.allFinished()) await tracker.finish();
+ * assert.equal(tracker.decisions.get({ taskId: "a", mapIndex: -1 })?.state, "scheduled");
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

@@ -7,9 +7,14 @@
  *
  * @example
  * ```ts
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
  * import { Scheduler } from "./scheduler.ts";
- * const scheduler = new Scheduler({ store, dags, artifacts });
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const scheduler = new Scheduler({ store, dags: new Map(), artifacts });
  * await scheduler.tick(); // one pass; `run(signal)` loops until the signal aborts
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

@@ -6,9 +6,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
  * import { runSingleTask } from "./single_task.ts";
- * const r = await runSingleTask({ store, artifacts, dag, taskId: "transform", fromRun: 12 });
- * r.state; // "success" | "failed" | "skipped"; r.value: what the task returned
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const d = dag({ id: "alone" }).task("transform", { run: () => 42 });
+ * const r = await runSingleTask({ store, artifacts, dag: d, taskId: "transform" });
+ * assert.deepEqual(r, { state: "success", value: 42 }); // or "failed", "skipped" with `error`
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

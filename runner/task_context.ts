@@ -5,11 +5,25 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { systemClock } from "./clock.ts";
+ * import { dag } from "./dag.ts";
+ * import { RunDecisions } from "./run_decisions.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
  * import { TaskContexts } from "./task_context.ts";
- * const contexts = new TaskContexts(env, run, decisions);
+ * const store = await openStore({ memory: true });
+ * const d = dag({ id: "two" })
+ *   .task("extract", { run: () => ({ rows: 3 }) })
+ *   .task("load", { deps: ["extract"], run: (ctx) => ctx.xcom("extract").rows });
+ * const run = await createDagRun(store, d);
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const contexts = new TaskContexts({ store, clock: systemClock, artifacts }, run, new RunDecisions(d));
  * contexts.setOutput("extract", -1, { rows: 3 });
- * const ctx = contexts.context(task, -1, 1, signal, console.log);
- * ctx.xcom("extract"); // { rows: 3 }
+ * const ctx = contexts.context(d.tasks[1], -1, 1, new AbortController().signal, console.log);
+ * assert.deepEqual(ctx.xcom("extract"), { rows: 3 });
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

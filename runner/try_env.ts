@@ -6,10 +6,31 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { systemClock } from "./clock.ts";
+ * import { dag } from "./dag.ts";
+ * import { RunTracker } from "./run_tracker.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
  * import { TryEnv } from "./try_env.ts";
  * import { runTry } from "./try_runner.ts";
- * const tries = new TryEnv(tracker, executor, runSignal);
- * await runTry(tries, task, { taskId: "extract", mapIndex: -1 });
+ * const store = await openStore({ memory: true });
+ * const d = dag({ id: "one" }).task("extract", { run: () => ({ rows: 3 }) });
+ * const run = await createDagRun(store, d);
+ * const host = {
+ *   store,
+ *   clock: systemClock,
+ *   artifacts: new LocalArtifactStore(await Deno.makeTempDir()),
+ *   hostname: "example",
+ *   emit() {},
+ *   trigger: () => Promise.reject(new Error("this example starts no other runs")),
+ * };
+ * const tracker = new RunTracker(host, d, run);
+ * await tracker.load("observe");
+ * await runTry(new TryEnv(tracker, host), d.tasks[0], { taskId: "extract", mapIndex: -1 });
+ * assert.equal(tracker.decisions.get({ taskId: "extract", mapIndex: -1 })?.state, "success");
+ * await store.close();
  * ```
  */
 import type { RunState } from "./core/states.ts";

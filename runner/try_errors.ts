@@ -6,11 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TryReleased, TryTimeout } from "./try_errors.ts";
  * const controller = new AbortController();
  * controller.abort(new TryTimeout("5m"));
- * controller.signal.reason instanceof TryTimeout; // true
- * new TryReleased() instanceof TryTimeout; // false
+ * assert.ok(controller.signal.reason instanceof TryTimeout);
+ * assert.ok(!(new TryReleased() instanceof TryTimeout));
  * ```
  */
 

@@ -6,9 +6,18 @@
  *
  * @example
  * ```ts
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { openStore } from "./store/open.ts";
  * import { Worker } from "./worker.ts";
- * const worker = new Worker({ store, dags, artifacts, concurrency: 4 });
- * await worker.run(stopSignal);
+ * const store = await openStore({ memory: true }); // in production: the server DATABASE_URL names
+ * const tmp = await Deno.makeTempDir();
+ * const artifacts = new LocalArtifactStore(`${tmp}/artifacts`);
+ * const options = { store, dags: new Map(), artifacts, outboxDir: `${tmp}/outbox`, pollMs: 10 };
+ * const worker = new Worker(options, true); // true: embedded (PGlite), this process alone
+ * const stop = new AbortController();
+ * setTimeout(() => stop.abort(), 100);
+ * await worker.run(stop.signal); // claims and runs ready tries until `stop` aborts
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
