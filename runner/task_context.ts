@@ -29,7 +29,7 @@
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import type { Clock } from "./clock.ts";
 import { type AnyContext, SkipTask, type TaskDef } from "./dag.ts";
-import type { RunDecisions } from "./run_decisions.ts";
+import { type RunDecisions, tiKey } from "./run_decisions.ts";
 import type { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 import { formatLogArgs } from "./task_log.ts";
@@ -51,7 +51,7 @@ export class TaskContexts {
   readonly #outputs = new Map<string, Map<number, unknown>>();
   /** The items of tasks expanded in this process. */
   readonly #expanded = new Map<string, readonly unknown[]>();
-  /** Items read with their task instance (a worker's try), by {@link tiKey}-like key. */
+  /** Items read with their task instance (a worker's try), by {@link tiKey}. */
   readonly #items = new Map<string, unknown>();
 
   constructor(env: ContextEnv, run: DagRun, decisions: RunDecisions) {
@@ -84,14 +84,14 @@ export class TaskContexts {
 
   /** Keeps one item, read with its task instance. */
   setItem(taskId: string, mapIndex: number, item: unknown): void {
-    this.#items.set(`${taskId}\u0000${mapIndex}`, item);
+    this.#items.set(tiKey(taskId, mapIndex), item);
   }
 
   /** The item of a mapped task instance: from memory, or as stored when the task was expanded. */
   async item(task: TaskDef, mapIndex: number): Promise<unknown> {
     const items = this.#expanded.get(task.id);
     if (items) return items[mapIndex];
-    const k = `${task.id}\u0000${mapIndex}`;
+    const k = tiKey(task.id, mapIndex);
     if (this.#items.has(k)) return this.#items.get(k);
     return await this.#env.store.mapItem({ runId: this.#run.id, taskId: task.id, mapIndex });
   }
