@@ -6,23 +6,35 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
  * import { Executor } from "./executor.ts";
- * import { createTriggeredRun } from "./runs.ts";
- * const executor = new Executor({ store });
- * const run = await createDagRun(store, myDag);
- * const result = await executor.runToEnd(myDag, run.id); // result.state: "success" | "failed"
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const hello = dag({ id: "hello" }).task("greet", { run: () => "hello" });
+ * // Without `artifacts`: the store the environment names (under DRIFTFLOW_HOME), as the CLI's.
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const executor = new Executor({ store, artifacts });
+ * const run = await createDagRun(store, hello);
+ * const result = await executor.runToEnd(hello, run.id);
+ * assert.equal(result.state, "success");
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
-import { LocalArtifactStore } from "./artifacts/local.ts";
+import { openArtifactStore } from "./artifacts/open.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type DagDefinition, SkipTask } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { createTriggeredRun } from "./runs.ts";
-import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
+import { type ExecutorEvent, RunTracker } from "./run_tracker.ts";
 import type { RunState } from "./core/states.ts";
+import { dataHome } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
 import type { DagRun, TaskInstance } from "./store/types.ts";
+import { TryEnv, type TryHost } from "./try_env.ts";
 import { runTry } from "./try_runner.ts";
 
 export type { ExecutorEvent } from "./run_tracker.ts";
@@ -31,7 +43,10 @@ export type { ExecutorEvent } from "./run_tracker.ts";
 export interface ExecutorOptions {
   store: Store;
   clock?: Clock;
-  /** Where XComs over 1 MB go; default a local directory under the data home. */
+  /**
+   * Where XComs over 1 MB and artifacts go; default the one the environment names, as for every
+   * CLI command: S3 with DRIFTFLOW_S3_BUCKET, else `<DRIFTFLOW_HOME>/artifacts` (see artifacts/open.ts).
+   */
   artifacts?: ArtifactStore;
   /** Recorded with every try; default the machine's host name. */
   hostname?: string;
@@ -73,7 +88,7 @@ class Wakeup {
   }
 }
 
-export class Executor implements RunEnv {
+export class Executor implements TryHost {
   readonly store: Store;
   readonly clock: Clock;
   readonly artifacts: ArtifactStore;
@@ -88,7 +103,7 @@ export class Executor implements RunEnv {
   constructor(readonly options: ExecutorOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.artifacts = options.artifacts ?? new LocalArtifactStore(".driftflow/artifacts");
+    this.artifacts = options.artifacts ?? openArtifactStore(dataHome());
     this.hostname = options.hostname ?? Deno.hostname();
     this.concurrency = options.concurrency ?? 32;
   }
@@ -197,103 +212,110 @@ export class Executor implements RunEnv {
 }
 
 /** One run's loop in this process: decide, start what capacity allows, wait, repeat. */
-class InProcessRun extends RunTracker {
-  readonly wake = new Wakeup();
-  readonly inFlight = new Set<Promise<void>>();
-  readonly maxActiveTasks: number;
+class InProcessRun {
+  readonly #ex: Executor;
+  readonly #dag: DagDefinition;
+  readonly #run: DagRun;
+  readonly #tracker: RunTracker;
+  readonly #tries: TryEnv;
+  /** Aborts this run's tries (its dagrunTimeout), beside the executor's signal. */
+  readonly #runAbort = new AbortController();
+  readonly #wake = new Wakeup();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #maxActiveTasks: number;
 
-  constructor(readonly ex: Executor, dag: DagDefinition, run: DagRun) {
-    super(ex, dag, run);
-    this.maxActiveTasks = dag.options.maxActiveTasks ?? 16;
+  constructor(ex: Executor, dag: DagDefinition, run: DagRun) {
+    this.#ex = ex;
+    this.#dag = dag;
+    this.#run = run;
+    this.#tracker = new RunTracker(ex, dag, run);
+    const signal = ex.options.signal
+      ? AbortSignal.any([ex.options.signal, this.#runAbort.signal])
+      : this.#runAbort.signal;
+    this.#tries = new TryEnv(this.#tracker, ex, signal);
+    this.#maxActiveTasks = dag.options.maxActiveTasks ?? 16;
   }
 
   async execute(): Promise<RunState> {
-    await this.load("resume");
-    await this.store.setRunState(this.run.id, "running", new Date(this.clock.now()));
-    this.ex.emit({ kind: "run", runId: this.run.id, dagId: this.dag.id, state: "running" });
-    const unwatch = this.ex.watchCapacity(this.wake);
+    const ex = this.#ex, dag = this.#dag, run = this.#run, tracker = this.#tracker;
+    const decisions = tracker.decisions;
+    await tracker.load("resume");
+    await ex.store.setRunState(run.id, "running", new Date(ex.clock.now()));
+    ex.emit({ kind: "run", runId: run.id, dagId: dag.id, state: "running" });
+    const unwatch = ex.watchCapacity(this.#wake);
     // dagrunTimeout: from the run's first start (a resumed run keeps its start).
-    const limit = this.dag.options.dagrunTimeout;
+    const limit = dag.options.dagrunTimeout;
     const deadline = limit === undefined
       ? null
-      : Math.min(this.clock.now(), this.run.startDate?.getTime() ?? Infinity) +
-        parseDuration(limit);
-    const runAbort = new AbortController();
-    this.signal = this.ex.options.signal
-      ? AbortSignal.any([this.ex.options.signal, runAbort.signal])
-      : runAbort.signal;
+      : Math.min(ex.clock.now(), run.startDate?.getTime() ?? Infinity) + parseDuration(limit);
     let timedOut: string | null = null;
     try {
       for (;;) {
-        if (deadline !== null && this.clock.now() >= deadline) {
+        if (deadline !== null && ex.clock.now() >= deadline) {
           timedOut = `the run exceeded its dagrunTimeout of ${limit}`;
-          runAbort.abort(new SkipTask(timedOut));
-          await Promise.allSettled([...this.inFlight]);
-          await this.skipUnfinished(timedOut);
+          this.#runAbort.abort(new SkipTask(timedOut));
+          await Promise.allSettled([...this.#inFlight]);
+          await tracker.skipUnfinished(timedOut);
           break;
         }
-        await this.settle();
-        const { started, blocked } = this.startReady();
-        if (this.allFinished()) break;
+        await tracker.settle();
+        const { started, blocked } = this.#startReady();
+        if (decisions.allFinished()) break;
         if (started) continue;
-        const retryAt = this.earliestRetry();
-        if (this.inFlight.size === 0 && retryAt === null && !blocked && !this.waitingOnPast) {
+        const retryAt = decisions.earliestRetry();
+        if (
+          this.#inFlight.size === 0 && retryAt === null && !blocked && !tracker.waitingOnPast
+        ) {
           throw new Error(
-            `run ${this.run.id} is stuck: nothing is running or ready (this is a bug)`,
+            `run ${run.id} is stuck: nothing is running or ready (this is a bug)`,
           );
         }
         // Timers end with the wait, so none outlives the run (a 1 h dagrunTimeout, say).
         const timers = new AbortController();
         const sleep = (ms: number) =>
-          this.clock.sleep(Math.max(0, ms), timers.signal).catch(() => {});
-        const waits: Promise<unknown>[] = [this.wake.wait()];
-        if (retryAt !== null) waits.push(sleep(retryAt - this.clock.now()));
+          ex.clock.sleep(Math.max(0, ms), timers.signal).catch(() => {});
+        const waits: Promise<unknown>[] = [this.#wake.wait()];
+        if (retryAt !== null) waits.push(sleep(retryAt - ex.clock.now()));
         // dependsOnPast: look again for the previous run's result every second.
-        if (this.waitingOnPast) waits.push(sleep(PAST_POLL_MS));
-        if (deadline !== null) waits.push(sleep(deadline - this.clock.now()));
+        if (tracker.waitingOnPast) waits.push(sleep(PAST_POLL_MS));
+        if (deadline !== null) waits.push(sleep(deadline - ex.clock.now()));
         await Promise.race(waits);
         timers.abort();
       }
     } finally {
       unwatch();
-      await Promise.allSettled([...this.inFlight]);
+      await Promise.allSettled([...this.#inFlight]);
     }
-    return await this.finish(timedOut !== null);
+    return await tracker.finish(timedOut !== null);
   }
 
-  // ---- loading ----------------------------------------------------------------------------------
-
   /** Starts every ready try that capacity allows; says whether any started, or any had to wait. */
-  startReady(): { started: boolean; blocked: boolean } {
+  #startReady(): { started: boolean; blocked: boolean } {
+    const decisions = this.#tracker.decisions;
     let started = false;
     let blocked = false;
-    const now = this.clock.now();
-    for (const ti of this.tis.values()) {
-      if (ti.busy) continue;
-      const task = this.tasks.get(ti.taskId)!;
-      if (task.mapped && ti.mapIndex === -1) continue;
-      const ready = ti.state === "scheduled" ||
-        ((ti.state === "up_for_retry" || ti.state === "up_for_reschedule") &&
-          (ti.nextRetryAt ?? 0) <= now);
-      if (!ready) continue;
-      if (this.inFlight.size >= this.maxActiveTasks || !this.ex.tryAcquire(ti.pool, ti.poolSlots)) {
+    for (const ti of decisions.ready(this.#ex.clock.now())) {
+      if (
+        this.#inFlight.size >= this.#maxActiveTasks || !this.#ex.tryAcquire(ti.pool, ti.poolSlots)
+      ) {
         blocked = true;
         break;
       }
-      ti.busy = true;
+      const { taskId, mapIndex, pool, poolSlots } = ti;
+      decisions.update(ti, { busy: true });
       started = true;
-      const p: Promise<void> = runTry(this, task, ti)
+      const p: Promise<void> = runTry(this.#tries, decisions.task(taskId)!, { taskId, mapIndex })
         .then(() => {})
         .catch((e) =>
-          console.error(`driftflow: internal error running ${ti.taskId}: ${(e as Error).stack}`)
+          console.error(`driftflow: internal error running ${taskId}: ${(e as Error).stack}`)
         )
         .finally(() => {
-          ti.busy = false;
-          this.ex.release(ti.pool, ti.poolSlots);
-          this.inFlight.delete(p);
-          this.wake.notify();
+          decisions.update({ taskId, mapIndex }, { busy: false });
+          this.#ex.release(pool, poolSlots);
+          this.#inFlight.delete(p);
+          this.#wake.notify();
         });
-      this.inFlight.add(p);
+      this.#inFlight.add(p);
     }
     return { started, blocked };
   }

@@ -22,10 +22,11 @@ import type { ArtifactStore } from "./artifacts/artifact_store.ts";
 import { LocalArtifactStore } from "./artifacts/local.ts";
 import { systemClock } from "./clock.ts";
 import type { DagDefinition } from "./dag.ts";
-import { RunTracker, type Ti, tiKey } from "./run_tracker.ts";
+import { RunDecisions, type Ti } from "./run_decisions.ts";
 import type { SqlClient } from "./store/sql_client.ts";
 import { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
+import { TaskContexts } from "./task_context.ts";
 
 /** What one try needs to run in an isolate. */
 export interface IsolateRun {
@@ -92,20 +93,14 @@ async function runTry(m: IsolateRun): Promise<unknown> {
   const task = dag.tasks.find((t) => t.id === m.taskId);
   if (!task?.run) throw new Error(`dag "${m.dagId}" has no function task "${m.taskId}"`);
   const db = lazyPostgres(m.databaseUrl);
-  const env = {
-    store: new Store(db),
-    clock: systemClock,
-    artifacts: await artifactStore(m.home),
-    hostname: m.hostname,
-    emit() {},
-    trigger: () => Promise.reject(new Error("trigger tasks do not run in an isolate")),
-  };
-  const tracker = new RunTracker(env, dag, m.run);
-  for (const ti of m.tis) tracker.tis.set(tiKey(ti.taskId, ti.mapIndex), ti);
+  const env = { store: new Store(db), clock: systemClock, artifacts: await artifactStore(m.home) };
+  const decisions = new RunDecisions(dag);
+  for (const ti of m.tis) decisions.put(ti);
+  const contexts = new TaskContexts(env, m.run, decisions);
   for (const [id, values] of m.outputs) {
-    for (const [i, v] of values) tracker.setOutput(id, i, v);
+    for (const [i, v] of values) contexts.setOutput(id, i, v);
   }
-  const ctx = tracker.context(
+  const ctx = contexts.context(
     task,
     m.mapIndex,
     m.tryNumber,

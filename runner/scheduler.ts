@@ -7,9 +7,14 @@
  *
  * @example
  * ```ts
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
  * import { Scheduler } from "./scheduler.ts";
- * const scheduler = new Scheduler({ store, dags, artifacts });
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const scheduler = new Scheduler({ store, dags: new Map(), artifacts });
  * await scheduler.tick(); // one pass; `run(signal)` loops until the signal aborts
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
@@ -23,7 +28,6 @@ import { watchAssetFolders } from "./assets_watch.ts";
 import { Heartbeat } from "./liveness.ts";
 import { type ExecutorEvent, type RunEnv, RunTracker } from "./run_tracker.ts";
 import { parseSchedule } from "./schedule.ts";
-import type { RunState } from "./core/states.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, TaskQueue } from "./store/queue.ts";
 import { RunExistsError, type Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
@@ -93,11 +97,6 @@ export class Scheduler implements RunEnv {
     (this.options.log ?? ((l: string) => console.error(l)))(
       `${new Date(this.clock.now()).toISOString()} scheduler: ${line}`,
     );
-  }
-
-  /** Trigger tasks run on workers; the scheduler itself never runs a try. */
-  trigger(): Promise<{ runId: number; state: RunState }> {
-    return Promise.reject(new Error("the scheduler runs no tasks"));
   }
 
   /** Loops until `signal` aborts: leads or waits to lead, then passes over the work. */
@@ -202,7 +201,7 @@ export class Scheduler implements RunEnv {
         continue;
       }
       scheduled += await tracker.settle(true);
-      if (tracker.allFinished()) {
+      if (tracker.decisions.allFinished()) {
         const state = await tracker.finish();
         this.#log(`run ${run.id} of ${dag.id}: ${state}`);
       }

@@ -6,9 +6,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
  * import { runSingleTask } from "./single_task.ts";
- * const r = await runSingleTask({ store, artifacts, dag, taskId: "transform", fromRun: 12 });
- * r.state; // "success" | "failed" | "skipped"; r.value: what the task returned
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+ * const d = dag({ id: "alone" }).task("transform", { run: () => 42 });
+ * const r = await runSingleTask({ store, artifacts, dag: d, taskId: "transform" });
+ * assert.deepEqual(r, { state: "success", value: 42 }); // or "failed", "skipped" with `error`
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
@@ -18,10 +26,11 @@ import { type AnyContext, type DagDefinition, isSkipTask, type TaskDef } from ".
 import { parseDuration } from "./duration.ts";
 import { parseParams, rejectUnknownParams } from "./params.ts";
 import { manualDataInterval } from "./runs.ts";
-import { RunTracker, tiKey } from "./run_tracker.ts";
+import { RunTracker } from "./run_tracker.ts";
 import type { Store } from "./store/store.ts";
 import type { DagRun } from "./store/types.ts";
 import { formatLogArgs } from "./task_log.ts";
+import { TryEnv } from "./try_env.ts";
 import { runTry } from "./try_runner.ts";
 import { pokeUntil } from "./sensor_poke.ts";
 
@@ -109,29 +118,13 @@ export async function runSingleTask(opts: SingleTaskOptions): Promise<SingleTask
   }
   const log = opts.log ?? ((line: string) => console.error(line));
   const clock = opts.clock ?? systemClock;
-  const tracker = new RunTracker(
-    {
-      store,
-      clock,
-      artifacts: opts.artifacts,
-      hostname: Deno.hostname(),
-      signal: opts.signal,
-      emit: () => {},
-      trigger: () =>
-        Promise.reject(
-          new SingleTaskError(
-            `task "${task.id}" starts a run of another DAG, which is not done outside a run; ` +
-              `use deno task run`,
-          ),
-        ),
-    },
-    dag,
-    run,
-  );
+  const host = { store, clock, artifacts: opts.artifacts, emit: () => {} };
+  const tracker = new RunTracker(host, dag, run);
   if (opts.fromRun !== undefined) await tracker.load("observe");
 
   if (opts.record) {
-    const ti = tracker.tis.get(tiKey(task.id, -1));
+    const at = { taskId: task.id, mapIndex: -1 };
+    const ti = tracker.decisions.get(at);
     if (!ti) throw new SingleTaskError(`run ${run.id} has no instance of task "${task.id}"`);
     if (task.mapped) throw new SingleTaskError("--record of a mapped task is not supported");
     // One try: a failure is final here. The instance is claimed first, as a worker claims it, and
@@ -154,21 +147,37 @@ export async function runSingleTask(opts: SingleTaskOptions): Promise<SingleTask
           `wait until it ends, or pass --force to take it over`,
       );
     }
-    ti.tryNumber = Number(taken[0].try_number); // a try recorded since the run was read counts
-    ti.maxTries = ti.tryNumber;
-    if (!(await runTry(tracker, task, ti, { workerId: claim }))) {
+    // A try recorded since the run was read counts.
+    const tryNumber = Number(taken[0].try_number);
+    tracker.decisions.update(at, { tryNumber, maxTries: tryNumber });
+    // Trigger tasks start runs of other DAGs: only inside a run.
+    const trigger = () =>
+      Promise.reject(
+        new SingleTaskError(
+          `task "${task.id}" starts a run of another DAG, which is not done outside a run; ` +
+            `use deno task run`,
+        ),
+      );
+    const tries = new TryEnv(tracker, {
+      ...host,
+      hostname: Deno.hostname(),
+      signal: opts.signal,
+      trigger,
+    });
+    if (!(await runTry(tries, task, at, { workerId: claim }))) {
       throw new SingleTaskError(`task "${task.id}" of run ${run.id} was taken over meanwhile`);
     }
-    const state = ti.state === "success" || ti.state === "skipped" ? ti.state : "failed";
+    const end = tracker.decisions.get(at)?.state;
+    const state = end === "success" || end === "skipped" ? end : "failed";
     const instance = (await store.taskInstances(run.id, [task.id]))[0];
     return {
       state,
-      value: tracker.outputs.get(task.id)?.get(-1),
+      value: tracker.contexts.output(task.id, -1),
       error: instance?.error ?? undefined,
     };
   }
 
-  const timeout = tracker.setting(task, "timeout");
+  const timeout = tracker.decisions.setting(task, "timeout");
   const signals = [
     opts.signal,
     timeout == null ? undefined : AbortSignal.timeout(parseDuration(timeout)),
@@ -176,7 +185,7 @@ export async function runSingleTask(opts: SingleTaskOptions): Promise<SingleTask
     .filter((s): s is AbortSignal => s !== undefined);
   const signal = signals.length ? AbortSignal.any(signals) : new AbortController().signal;
   const ctxFor = (mapIndex: number) =>
-    tracker.context(task, mapIndex, 1, signal, (line) => log(`[${task.id}] ${line}`));
+    tracker.contexts.context(task, mapIndex, 1, signal, (line) => log(`[${task.id}] ${line}`));
   try {
     const value = await execute(tracker, task, ctxFor, signal, log);
     return { state: "success", value };
@@ -211,7 +220,7 @@ async function execute(
       return out;
     }
     case "branch":
-      return tracker.followed(task, await race(() => task.run!(ctxFor(-1))));
+      return tracker.decisions.followed(task.id, await race(() => task.run!(ctxFor(-1))));
     case "command": {
       const argv = typeof task.cmd === "function" ? task.cmd(ctxFor(-1)) : task.cmd!;
       return await runCommand(argv, {
@@ -228,7 +237,7 @@ async function execute(
         poke: () => race(() => task.run!(ctxFor(-1))),
         intervalMs: s.intervalMs,
         timeoutMs: s.timeoutMs,
-        clock: tracker.clock,
+        clock: tracker.env.clock,
         signal,
       });
     }

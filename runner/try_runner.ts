@@ -5,8 +5,31 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { systemClock } from "./clock.ts";
+ * import { dag } from "./dag.ts";
+ * import { RunTracker } from "./run_tracker.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
+ * import { TryEnv } from "./try_env.ts";
  * import { runTry } from "./try_runner.ts";
- * await runTry(tracker, task, ti); // ti.state is now success, failed or up_for_retry
+ * const store = await openStore({ memory: true });
+ * const d = dag({ id: "one" }).task("extract", { run: () => ({ rows: 3 }) });
+ * const run = await createDagRun(store, d);
+ * const host = {
+ *   store,
+ *   clock: systemClock,
+ *   artifacts: new LocalArtifactStore(await Deno.makeTempDir()),
+ *   hostname: "example",
+ *   emit() {},
+ *   trigger: () => Promise.reject(new Error("this example starts no other runs")),
+ * };
+ * const tracker = new RunTracker(host, d, run);
+ * await tracker.load("observe");
+ * await runTry(new TryEnv(tracker, host), d.tasks[0], { taskId: "extract", mapIndex: -1 });
+ * assert.equal(tracker.decisions.get({ taskId: "extract", mapIndex: -1 })?.state, "success");
+ * await store.close();
  * ```
  */
 import { resolve } from "node:path";
@@ -19,9 +42,13 @@ import { isSkipTask, type TaskDef, type TaskEvent } from "./dag.ts";
 import { parseDuration } from "./duration.ts";
 import { retryDelayMs } from "./retry.ts";
 import { isFinished } from "./core/states.ts";
-import type { RunTracker, Ti } from "./run_tracker.ts";
+import type { TiAt } from "./run_decisions.ts";
+import { runCallback } from "./run_tracker.ts";
+import type { TryEnv } from "./try_env.ts";
+import { TryReleased, TryTimeout } from "./try_errors.ts";
 import { TaskQueue } from "./store/queue.ts";
 import { isTransient, untilWritten } from "./store/transient.ts";
+import type { Store } from "./store/store.ts";
 import type { TiKey } from "./store/types.ts";
 import { TaskLog } from "./task_log.ts";
 import { pokeUntil, Reschedule, sensorDone, SensorTimeout, timeoutMessage } from "./sensor_poke.ts";
@@ -42,20 +69,26 @@ export interface TryOptions {
 }
 
 /**
- * Runs the next try of `ti`. Its start and its outcome are written with {@link untilWritten}: while
+ * Runs the next try of task instance `at` in `tries`. Its start and its outcome are written with {@link untilWritten}: while
  * the database is unreachable the outcome is held in memory and written once it is back. Returns
  * false when the try did not start (a worker's claim was lost meanwhile).
  */
 export async function runTry(
-  t: RunTracker,
+  tries: TryEnv,
   task: TaskDef,
-  ti: Ti,
+  at: TiAt,
   opts: TryOptions = {},
 ): Promise<boolean> {
-  const env = t.env;
-  const key: TiKey = { runId: t.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
+  const t = tries.tracker;
+  const { store, clock } = t.env;
+  const decisions = t.decisions;
+  const ti = decisions.get(at);
+  if (!ti) {
+    throw new Error(`${at.taskId}[${at.mapIndex}] is not a task instance of run ${t.run.id}`);
+  }
+  const key: TiKey = { runId: t.run.id, taskId: at.taskId, mapIndex: at.mapIndex };
   const tryNumber = ti.tryNumber + 1;
-  const name = `${ti.taskId}[${ti.mapIndex}] of run ${t.run.id} try ${tryNumber}`;
+  const name = `${at.taskId}[${at.mapIndex}] of run ${t.run.id} try ${tryNumber}`;
   const log0 = opts.log ?? ((l: string) => console.error(`driftflow: ${l}`));
   const write = <T>(what: string, op: () => Promise<T>, onHold?: () => Promise<void>) =>
     untilWritten(`${what} of ${name}`, op, { log: log0, giveUp: opts.giveUp, onHold });
@@ -74,35 +107,33 @@ export async function runTry(
     kept = null;
     if (exitFile) opts.outbox?.commandDone(key, tryNumber);
   };
-  const startedAt = t.clock.now();
+  const startedAt = clock.now();
   const started = await write(
     "the start",
     () =>
-      t.store.startTry(key, tryNumber, new Date(startedAt), env.hostname, opts.workerId ?? null),
+      store.startTry(key, tryNumber, new Date(startedAt), tries.hostname, opts.workerId ?? null),
   );
   if (!started) {
     log0(`${name} not started: the claim was taken back meanwhile (another worker may run it)`);
     return false;
   }
-  ti.tryNumber = tryNumber;
-  t.setMemState(ti, "running");
+  decisions.update(at, { tryNumber });
+  t.mark(at, "running");
 
   const controller = new AbortController();
-  const outer = t.signal;
+  const outer = tries.signal;
   const onOuterAbort = () =>
     controller.abort(outer?.reason ?? new Error("the executor is shutting down"));
   outer?.addEventListener("abort", onOuterAbort, { once: true });
   if (outer?.aborted) onOuterAbort();
-  const timeout = t.setting(task, "timeout");
+  const timeout = decisions.setting(task, "timeout");
   const timeoutMs = timeout == null ? null : parseDuration(timeout);
-  const cancelTimer = timeoutMs === null ? () => {} : t.clock.setTimer(timeoutMs, () => {
-    const e = new Error(`timed out after ${timeout}`);
-    e.name = "TimeoutError";
-    controller.abort(e);
-  });
+  const cancelTimer = timeoutMs === null
+    ? () => {}
+    : clock.setTimer(timeoutMs, () => controller.abort(new TryTimeout(timeout!)));
   const log = new TaskLog(
-    (lines) => write(`${lines.length} log lines`, () => t.store.appendLogs(key, tryNumber, lines)),
-    t.clock,
+    (lines) => write(`${lines.length} log lines`, () => store.appendLogs(key, tryNumber, lines)),
+    clock,
   );
 
   // The asset events a success writes (with it, see finishWithEvents).
@@ -111,8 +142,8 @@ export async function runTry(
     source: "task" as const,
     sourceDagId: t.dag.id,
     sourceRunId: t.run.id,
-    sourceTaskId: ti.taskId,
-    ...(ti.mapIndex >= 0 ? { extra: { mapIndex: ti.mapIndex } } : {}),
+    sourceTaskId: at.taskId,
+    ...(at.mapIndex >= 0 ? { extra: { mapIndex: at.mapIndex } } : {}),
   }));
   // A worker notes a command try in the outbox; its supervisor writes the exit status there.
   const exitFile = task.kind === "command" && opts.outbox
@@ -125,8 +156,8 @@ export async function runTry(
   /** A failure that is final whatever the retries (a sensor's timeout). */
   let final = false;
   try {
-    value = await execute(t, task, ti, tryNumber, controller.signal, log, opts, exitFile);
-    if (task.kind === "branch") value = t.followed(task, value);
+    value = await execute(tries, task, at, tryNumber, controller.signal, log, opts, exitFile);
+    if (task.kind === "branch") value = decisions.followed(task.id, value);
   } catch (e) {
     if (e instanceof Reschedule) {
       reschedule = true;
@@ -137,8 +168,10 @@ export async function runTry(
       skipped = (isSkipTask(e) ? e as Error : controller.signal.reason as Error).message;
       log.write("log", `try ${tryNumber} skipped the task: ${skipped}`);
     } else {
-      error = e instanceof Error
-        ? (e.name === "TimeoutError" ? e.message : e.stack ?? e.message)
+      error = e instanceof TryTimeout
+        ? e.message
+        : e instanceof Error
+        ? e.stack ?? e.message
         : String(e);
       final = e instanceof SensorTimeout;
       log.write("log", `try ${tryNumber} failed: ${error}`);
@@ -147,13 +180,13 @@ export async function runTry(
     cancelTimer();
     outer?.removeEventListener("abort", onOuterAbort);
   }
-  const endedAt = t.clock.now();
+  const endedAt = clock.now();
   const durationMs = endedAt - startedAt;
   const event: TaskEvent = {
     dagId: t.dag.id,
     runId: t.run.id,
-    taskId: ti.taskId,
-    mapIndex: ti.mapIndex,
+    taskId: at.taskId,
+    mapIndex: at.mapIndex,
     tryNumber,
   };
   const lost = (what: string) =>
@@ -166,26 +199,25 @@ export async function runTry(
     // A reschedule-mode sensor whose condition does not hold yet: within its timeout it waits as
     // up_for_reschedule (no slot held; the poke does not use a retry), else it times out.
     const s = task.sensor!;
-    const first = (await sensorHistory(t, key, tryNumber, startedAt)).first;
+    const first = (await sensorHistory(store, key, tryNumber, startedAt)).first;
     const pokes = tryNumber - first.try + 1;
     if (endedAt - first.at + s.intervalMs <= s.timeoutMs) {
-      const at = endedAt + s.intervalMs;
-      log.write("log", `poke ${pokes}: not yet; next poke at ${new Date(at).toISOString()}`);
+      const next = endedAt + s.intervalMs;
+      log.write("log", `poke ${pokes}: not yet; next poke at ${new Date(next).toISOString()}`);
       await log.close();
-      ti.maxTries++;
-      await write("a sensor's extra try", () => t.store.extendTries(key));
+      decisions.update(at, { maxTries: ti.maxTries + 1 });
+      await write("a sensor's extra try", () => store.extendTries(key));
       const recorded = await write("the reschedule", () =>
-        t.store.finishTry(key, tryNumber, {
+        store.finishTry(key, tryNumber, {
           state: "up_for_reschedule",
           at: new Date(endedAt),
           durationMs,
-          nextRetryAt: new Date(at),
+          nextRetryAt: new Date(next),
         }));
       await release();
       if (!recorded) lost("reschedule");
-      ti.nextRetryAt = at;
-      ti.state = "up_for_reschedule";
-      env.emit({ kind: "task", ...key, state: "up_for_reschedule", tryNumber, durationMs });
+      decisions.update(at, { nextRetryAt: next, state: "up_for_reschedule" });
+      t.env.emit({ kind: "task", ...key, state: "up_for_reschedule", tryNumber, durationMs });
       return true;
     }
     const message = timeoutMessage(s.timeoutMs, pokes);
@@ -199,7 +231,7 @@ export async function runTry(
     // The task skipped itself (SkipTask / ctx.skip): final, no retry, no callback (as Airflow).
     await log.close();
     const recorded = await write("the skip", () =>
-      t.store.finishTry(key, tryNumber, {
+      store.finishTry(key, tryNumber, {
         state: "skipped",
         at: new Date(endedAt),
         durationMs,
@@ -207,19 +239,19 @@ export async function runTry(
       }));
     await release();
     if (!recorded) lost("skip");
-    ti.state = "skipped";
-    env.emit({ kind: "task", ...key, state: "skipped", tryNumber, durationMs });
+    decisions.update(at, { state: "skipped" });
+    t.env.emit({ kind: "task", ...key, state: "skipped", tryNumber, durationMs });
     return true;
   }
   if (error === null) {
     let xcom = null;
     try {
-      xcom = value === undefined ? null : await encodeXcom(value, env.artifacts);
+      xcom = value === undefined ? null : await encodeXcom(value, t.env.artifacts);
     } catch (e) {
       error = (e as Error).message;
     }
     if (error === null) {
-      const skips = task.kind === "branch" ? t.notFollowed(task, value as string[]) : [];
+      const skips = task.kind === "branch" ? decisions.notFollowed(task.id, value as string[]) : [];
       let recorded = false;
       const hold = holder({
         key,
@@ -239,7 +271,7 @@ export async function runTry(
         // tasks it did not follow still look undecided.
         for (const s of skips) {
           await write("a branch skip", () =>
-            t.store.setTaskState(
+            store.setTaskState(
               { runId: t.run.id, taskId: s.taskId, mapIndex: -1 },
               "skipped",
               { at: new Date(endedAt) },
@@ -249,7 +281,7 @@ export async function runTry(
         // success is recorded: a try whose instance moved on meanwhile (skipped by a run's
         // dagrunTimeout, reaped, cleared) announces no update.
         recorded = await write("the success", () =>
-          finishWithEvents(t.store, key, tryNumber, {
+          finishWithEvents(store, key, tryNumber, {
             state: "success",
             at: new Date(endedAt),
             durationMs,
@@ -270,29 +302,29 @@ export async function runTry(
       if (error === null) {
         if (!recorded) lost("success");
         // The success and the branch's skips change memory together, before any await.
-        if (value !== undefined) t.setOutput(ti.taskId, ti.mapIndex, value);
-        ti.state = "success";
-        for (const s of skips) t.setMemState(s, "skipped");
-        env.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
-        await t.callback(task.onSuccess, event, "onSuccess");
+        if (value !== undefined) t.contexts.setOutput(at.taskId, at.mapIndex, value);
+        decisions.update(at, { state: "success" });
+        for (const s of skips) t.mark(s, "skipped");
+        t.env.emit({ kind: "task", ...key, state: "success", tryNumber, durationMs });
+        await runCallback(t.dag.id, task.onSuccess, event, "onSuccess");
         return true;
       }
     }
   }
   // A try released by a worker shutting down goes back to the queue and does not use a retry.
-  const released = env.signal?.aborted === true &&
-    (env.signal.reason as Error)?.name === "ReleaseError";
-  const retry = released || (!final && tryNumber <= ti.maxTries && !env.signal?.aborted);
+  const shutdown = tries.shutdown;
+  const released = shutdown?.aborted === true && shutdown.reason instanceof TryReleased;
+  const retry = released || (!final && tryNumber <= ti.maxTries && !shutdown?.aborted);
   // A reschedule-mode sensor's pokes are tries of their own but not attempts (as Airflow, whose
   // reschedules keep the try number): its backoff counts the tries that were not reschedules.
   const attempt = retry && !released && task.sensor?.mode === "reschedule"
-    ? (await sensorHistory(t, key, tryNumber, startedAt)).attempts
+    ? (await sensorHistory(store, key, tryNumber, startedAt)).attempts
     : tryNumber;
   const nextRetryAt = released ? endedAt : retry
     ? endedAt + retryDelayMs(
-      { ...t.defaults, ...task.settings },
+      decisions.settings(task),
       attempt,
-      `${t.dag.id}#${ti.taskId}#${t.run.id}#${ti.mapIndex}`,
+      `${t.dag.id}#${at.taskId}#${t.run.id}#${at.mapIndex}`,
     )
     : null;
   const state = retry ? "up_for_retry" : "failed";
@@ -310,11 +342,11 @@ export async function runTry(
   });
   if (opts.outbox) await hold();
   await log.close();
-  if (released) await write("a released try", () => new TaskQueue(t.store.db).grantTry(key));
+  if (released) await write("a released try", () => new TaskQueue(store.db).grantTry(key));
   const recorded = await write(
     `the ${state} outcome`,
     () =>
-      t.store.finishTry(key, tryNumber, {
+      store.finishTry(key, tryNumber, {
         state,
         at: new Date(endedAt),
         durationMs,
@@ -325,10 +357,9 @@ export async function runTry(
   );
   await release();
   if (!recorded) lost(state);
-  ti.nextRetryAt = nextRetryAt;
-  ti.state = state;
-  env.emit({ kind: "task", ...key, state, tryNumber, durationMs, error: error ?? undefined });
-  await t.callback(retry ? task.onRetry : task.onFailure, {
+  decisions.update(at, { nextRetryAt, state });
+  t.env.emit({ kind: "task", ...key, state, tryNumber, durationMs, error: error ?? undefined });
+  await runCallback(t.dag.id, retry ? task.onRetry : task.onFailure, {
     ...event,
     error: error ?? undefined,
   }, retry ? "onRetry" : "onFailure");
@@ -343,12 +374,12 @@ export async function runTry(
  * this one included (the try number Airflow would give it).
  */
 async function sensorHistory(
-  t: RunTracker,
+  store: Store,
   key: TiKey,
   tryNumber: number,
   startedAt: number,
 ): Promise<{ first: { try: number; at: number }; attempts: number }> {
-  const tries = (await t.store.tries(key.runId, key.taskId))
+  const tries = (await store.tries(key.runId, key.taskId))
     .filter((x) => x.mapIndex === key.mapIndex && x.tryNumber < tryNumber)
     .sort((a, b) => b.tryNumber - a.tryNumber);
   const attempts = 1 + tries.filter((x) => x.state !== "up_for_reschedule").length;
@@ -361,18 +392,19 @@ async function sensorHistory(
 }
 
 async function execute(
-  t: RunTracker,
+  tries: TryEnv,
   task: TaskDef,
-  ti: Ti,
+  at: TiAt,
   tryNumber: number,
   signal: AbortSignal,
   log: TaskLog,
   opts: TryOptions,
   exitFile: string | undefined,
 ): Promise<unknown> {
-  const ctx = t.context(
+  const t = tries.tracker;
+  const ctx = t.contexts.context(
     task,
-    ti.mapIndex,
+    at.mapIndex,
     tryNumber,
     signal,
     (line) => log.write("log", line),
@@ -385,9 +417,9 @@ async function execute(
   switch (task.kind) {
     case "function":
     case "branch": {
-      const item = task.mapped ? await t.item(task, ti.mapIndex) : undefined;
+      const item = task.mapped ? await t.contexts.item(task, at.mapIndex) : undefined;
       const isolate = opts.isolate && t.dag.fileloc &&
-        (opts.isolate.mode === "always" || t.setting(task, "timeout") != null);
+        (opts.isolate.mode === "always" || t.decisions.setting(task, "timeout") != null);
       if (isolate && opts.isolate && t.dag.fileloc) {
         return await opts.isolate.pool.run(
           pathToFileURL(resolve(t.dag.fileloc)).href,
@@ -396,12 +428,12 @@ async function execute(
             dagId: t.dag.id,
             run: t.run,
             taskId: task.id,
-            mapIndex: ti.mapIndex,
+            mapIndex: at.mapIndex,
             tryNumber,
             item,
-            tis: [...t.tis.values()],
-            outputs: t.outputs,
-            hostname: t.env.hostname,
+            tis: [...t.decisions.instances()],
+            outputs: t.contexts.outputs(),
+            hostname: tries.hostname,
             databaseUrl: opts.isolate.databaseUrl,
             home: opts.isolate.home,
           },
@@ -413,9 +445,9 @@ async function execute(
     }
     case "command": {
       const argv = typeof task.cmd === "function" ? task.cmd(ctx) : task.cmd!;
-      const key = { runId: t.run.id, taskId: ti.taskId, mapIndex: ti.mapIndex };
+      const key = { runId: t.run.id, taskId: at.taskId, mapIndex: at.mapIndex };
       if (tryNumber > 1) {
-        await endLeftovers(t.store, key, tryNumber, t.env.hostname, (l) => log.write("log", l));
+        await endLeftovers(t.env.store, key, tryNumber, tries.hostname, (l) => log.write("log", l));
       }
       let recorded: Promise<unknown> = Promise.resolve();
       try {
@@ -427,7 +459,7 @@ async function execute(
           exitFile,
           onStart: (pgid) => {
             const start = processStartTime(pgid);
-            recorded = t.store.setTryProcess(key, tryNumber, pgid, start).catch((e) =>
+            recorded = t.env.store.setTryProcess(key, tryNumber, pgid, start).catch((e) =>
               log.write("log", `could not record process group ${pgid}: ${(e as Error).message}`)
             );
           },
@@ -440,7 +472,7 @@ async function execute(
       const s = task.sensor!;
       const poke = () => Promise.race([Promise.resolve().then(() => task.run!(ctx)), aborted]);
       if (s.mode === "poke") {
-        return await pokeUntil({ ...s, poke, clock: t.clock, signal });
+        return await pokeUntil({ ...s, poke, clock: t.env.clock, signal });
       }
       const value = await poke();
       if (sensorDone(value)) return value;
@@ -450,7 +482,7 @@ async function execute(
       const trig = task.trigger!;
       const conf = (await trig.conf?.(ctx)) ?? {};
       const result = await Promise.race([
-        t.env.trigger(trig.dagId, conf, { runId: t.run.id, taskId: task.id }, trig.wait),
+        tries.trigger(trig.dagId, conf, { runId: t.run.id, taskId: task.id }, trig.wait),
         aborted,
       ]);
       ctx.log(`triggered dag "${trig.dagId}" run ${result.runId}: ${result.state}`);

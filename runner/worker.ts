@@ -6,9 +6,18 @@
  *
  * @example
  * ```ts
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { openStore } from "./store/open.ts";
  * import { Worker } from "./worker.ts";
- * const worker = new Worker({ store, dags, artifacts, concurrency: 4 });
- * await worker.run(stopSignal);
+ * const store = await openStore({ memory: true }); // in production: the server DATABASE_URL names
+ * const tmp = await Deno.makeTempDir();
+ * const artifacts = new LocalArtifactStore(`${tmp}/artifacts`);
+ * const options = { store, dags: new Map(), artifacts, outboxDir: `${tmp}/outbox`, pollMs: 10 };
+ * const worker = new Worker(options, true); // true: embedded (PGlite), this process alone
+ * const stop = new AbortController();
+ * setTimeout(() => stop.abort(), 100);
+ * await worker.run(stop.signal); // claims and runs ready tries until `stop` aborts
+ * await store.close();
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
@@ -18,7 +27,7 @@ import { join } from "node:path";
 import { IsolatePool, isolationFromEnv, type IsolationMode } from "./isolated_task.ts";
 import { Outbox } from "./outbox.ts";
 import { createTriggeredRun } from "./runs.ts";
-import { type ExecutorEvent, type RunEnv, RunTracker, tiKey } from "./run_tracker.ts";
+import { type ExecutorEvent, RunTracker } from "./run_tracker.ts";
 import type { RunState } from "./core/states.ts";
 import { Heartbeat } from "./liveness.ts";
 import { CHANNEL_SCHEDULER, CHANNEL_TASKS, type Claimed, TaskQueue } from "./store/queue.ts";
@@ -26,6 +35,8 @@ import { dataHome } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
 import { untilWritten } from "./store/transient.ts";
 import type { DagRun, TiKey } from "./store/types.ts";
+import { TryEnv, type TryHost } from "./try_env.ts";
+import { TryReleased } from "./try_errors.ts";
 import { runTry } from "./try_runner.ts";
 
 /** How a worker is set up. */
@@ -61,7 +72,7 @@ export interface WorkerOptions {
   outboxDir?: string;
 }
 
-export class Worker implements RunEnv {
+export class Worker implements TryHost {
   readonly store: Store;
   readonly clock: Clock;
   readonly artifacts: ArtifactStore;
@@ -191,9 +202,7 @@ export class Worker implements RunEnv {
       const grace = new Promise((r) => setTimeout(r, this.options.graceMs ?? 30_000));
       await Promise.race([Promise.allSettled([...this.#running]), grace]);
       if (this.#running.size > 0) {
-        const e = new Error("the worker is shutting down: the try is released to another worker");
-        e.name = "ReleaseError";
-        this.#abort.abort(e);
+        this.#abort.abort(new TryReleased());
         const grace2 = new Promise((r) => setTimeout(r, this.options.graceMs ?? 30_000));
         await Promise.race([Promise.allSettled([...this.#running]), grace2]);
       }
@@ -290,15 +299,14 @@ export class Worker implements RunEnv {
       return;
     }
     const tracker = new RunTracker(this, dag, run);
-    tracker.signal = AbortSignal.any([this.signal, ended]);
     await this.#write(what, () => tracker.load("observe", c));
-    const ti = tracker.tis.get(tiKey(c.taskId, c.mapIndex));
-    const task = tracker.tasks.get(c.taskId);
-    if (!ti || !task) {
+    const at = { taskId: c.taskId, mapIndex: c.mapIndex };
+    const task = tracker.decisions.task(c.taskId);
+    if (!tracker.decisions.get(at) || !task) {
       throw new Error(`claimed ${c.taskId}[${c.mapIndex}] is not in run ${c.runId}`);
     }
-    ti.busy = true;
-    await runTry(tracker, task, ti, {
+    tracker.decisions.update(at, { busy: true });
+    await runTry(new TryEnv(tracker, this, AbortSignal.any([this.signal, ended])), task, at, {
       workerId: this.workerId,
       log: (l) => this.#log(l),
       giveUp: this.#giveUp.signal,

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
 import { FakeClock } from "../../runner/clock.ts";
 import { dag, type DagDefinition } from "../../runner/dag.ts";
 import { Executor, type ExecutorOptions } from "../../runner/executor.ts";
 import { ParamsError } from "../../runner/params.ts";
 import { createDagRun } from "../../runner/runs.ts";
+import { openStore } from "../../runner/store/open.ts";
 import type { Store } from "../../runner/store/store.ts";
 import { z } from "zod";
 import { storeSuite } from "./helpers.ts";
@@ -521,4 +523,32 @@ storeSuite("executor context", {
     }
     assert.deepEqual(batches, [0, 1, 2]);
   },
+});
+
+Deno.test("without an artifact store given, the executor keeps artifacts under DRIFTFLOW_HOME, as the CLI does", async () => {
+  const home = await Deno.makeTempDir({ prefix: "driftflow-home-" });
+  const saved = {
+    DRIFTFLOW_HOME: Deno.env.get("DRIFTFLOW_HOME"),
+    DRIFTFLOW_S3_BUCKET: Deno.env.get("DRIFTFLOW_S3_BUCKET"),
+  };
+  Deno.env.set("DRIFTFLOW_HOME", home);
+  Deno.env.delete("DRIFTFLOW_S3_BUCKET");
+  const store = await openStore({ memory: true });
+  try {
+    const d = dag({ id: id("home_artifacts") })
+      .task("save", { run: (ctx) => ctx.putArtifact("kept in the data home") });
+    const run = await createDagRun(store, d);
+    const result = await new Executor({ store }).runToEnd(d, run.id);
+    assert.equal(result.state, "success");
+    const key = (await store.xcoms(run.id)).find((x) => x.taskId === "save")!.value as string;
+    const atHome = new LocalArtifactStore(join(home, "artifacts"));
+    assert.equal(new TextDecoder().decode(await atHome.get(key)), "kept in the data home");
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+    await store.close();
+    await Deno.remove(home, { recursive: true });
+  }
 });
