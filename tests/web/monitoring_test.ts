@@ -28,6 +28,7 @@ async function setup(store: Store) {
     dags: () => new Map(),
     token: TOKEN,
     artifacts,
+    serveModel: "flights_delay", // as DRIFTFLOW_SERVE_MODEL would set it
   });
   return { app, artifacts, registry: () => (registry ??= ModelRegistry.open(store.db)) };
 }

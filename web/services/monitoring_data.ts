@@ -296,13 +296,18 @@ export async function monitoringCounts(db: SqlClient) {
   };
 }
 
-/** Runs of drift_experiment with their summary artifacts, newest first. */
-export async function experimentRuns(db: SqlClient, limit = 20, onlyRun?: number) {
+/** Runs of an experiment DAG with their summary (its summary task's XCom), newest first. */
+export async function experimentRuns(
+  db: SqlClient,
+  experiment: { dagId: string; summaryTask: string },
+  limit = 20,
+  onlyRun?: number,
+) {
   const rows = await db.query<{ run_id: number; value: unknown; logical_date: string }>(
     `select x.run_id, x.value, r.logical_date from xcom x join dag_runs r on r.id = x.run_id
-     where r.dag_id = 'drift_experiment' and x.task_id = 'summarise' and x.map_index = -1
+     where r.dag_id = $3 and x.task_id = $4 and x.map_index = -1
        and ($2::bigint is null or x.run_id = $2) order by x.run_id desc limit $1`,
-    [limit, onlyRun ?? null],
+    [limit, onlyRun ?? null, experiment.dagId, experiment.summaryTask],
   );
   return rows.map((r) => {
     const v = (typeof r.value === "string" ? JSON.parse(r.value) : r.value) as {
