@@ -10,7 +10,7 @@ import { Alerter } from "../../tasks/alert/alerter.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { createApp } from "../../web/app.tsx";
 import type { AlertRow } from "../../web/services/monitoring_data.ts";
-import { foldAlerts } from "../../web/pages/drift.tsx";
+import { foldAlerts } from "../../web/pages/drift_alerts.tsx";
 import { fakeFlights } from "../dags/helpers.ts";
 import { storeSuite } from "../runner/helpers.ts";
 

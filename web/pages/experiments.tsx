@@ -5,7 +5,13 @@
  *
  * @example
  * ```tsx
- * <ExperimentsPage experiments={await experimentsWithRuns(deps)} />
+ * import { ExperimentsPage } from "./experiments.tsx";
+ * import { experimentsWithRuns } from "../services/experiments.ts";
+ * import type { WebDeps } from "../services/deps.ts";
+ *
+ * const page = async (deps: WebDeps) => (
+ *   <ExperimentsPage experiments={await experimentsWithRuns(deps)} />
+ * );
  * ```
  */
 import type { FC } from "hono/jsx";
