@@ -6,7 +6,11 @@
  * @example
  * ```ts
  * import { createApp } from "./app.tsx";
- * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
+ * import type { WebDeps } from "./services/deps.ts";
+ *
+ * // deps: the store, the loaded DAGs, the token… (web/server.ts builds them)
+ * const serve = (deps: WebDeps) =>
+ *   Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
  * ```
  */
 import { type Context, Hono } from "hono";

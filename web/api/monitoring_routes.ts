@@ -5,11 +5,15 @@
  *
  * @example
  * ```ts
- * const res = await app.request("/api/v1/predict", {
- *   method: "POST",
- *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
- *   body: JSON.stringify({ model: "my_model@champion", rows: [{ x: 1.5, city: "Oslo" }] }),
- * });
+ * import type { Hono } from "hono";
+ *
+ * // app: createApp(deps) (web/app.tsx), which mounts these routes under /api/v1
+ * const predict = (app: Hono, token: string) =>
+ *   app.request("/api/v1/predict", {
+ *     method: "POST",
+ *     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *     body: JSON.stringify({ model: "my_model@champion", rows: [{ x: 1.5, city: "Oslo" }] }),
+ *   });
  * ```
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";

@@ -5,11 +5,15 @@
  *
  * @example
  * ```ts
- * const res = await app.request("/api/v1/dags/example/runs", {
- *   method: "POST",
- *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
- *   body: JSON.stringify({ params: { batchSize: 10 } }),
- * });
+ * import type { Hono } from "hono";
+ *
+ * // app: createApp(deps) (web/app.tsx), which mounts apiRoutes(deps) at /api/v1
+ * const trigger = (app: Hono, token: string) =>
+ *   app.request("/api/v1/dags/example/runs", {
+ *     method: "POST",
+ *     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *     body: JSON.stringify({ params: { batchSize: 10 } }),
+ *   });
  * ```
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";

@@ -6,11 +6,14 @@
  *
  * @example
  * ```ts
- * import { ID, pageNumber, storableJson } from "./input_guard.ts";
+ * import { Hono } from "hono";
+ * import { ID, pageNumber, storableJson, storableUrl } from "./input_guard.ts";
+ *
+ * const app = new Hono();
  * app.use("/api/v1/*", storableJson());
+ * app.use(storableUrl()); // "/dags/a%00b" → 400
  * ID.safeParse("3000000000").success; // false: over 2³¹ − 1
  * pageNumber("1e308"); // null → answer 400
- * app.use(storableUrl()); // "/dags/a%00b" → 400
  * ```
  */
 import type { MiddlewareHandler } from "hono";
