@@ -16,7 +16,9 @@
  *   parseParams(example, { batchSize: "x" });
  * } catch (e) {
  *   if (!(e instanceof ParamsError)) throw e;
- *   e.issues[0]; // { path: ["batchSize"], message: "Invalid input: expected number, received string", expected: "number" }
+ *   e.issues[0].path; // ["batchSize"]
+ *   e.issues[0].message; // "Invalid input: expected number, received string"
+ *   e.issues[0].expected; // "number"
  *   e.lines[0]; // "params.batchSize: Invalid input: expected number, received string"
  * }
  * ```
@@ -34,7 +36,7 @@ export interface ParamIssue {
   readonly expected?: string;
 }
 
-/** The field an issue names, as the CLI and the API print it: `params.batchSize`, `params.(root)`. */
+/** The field an issue names, as the CLI and API print it: `params.batchSize`, `params.(root)`. */
 export function paramField(issue: Pick<ParamIssue, "path">): string {
   return `params.${issue.path.join(".") || "(root)"}`;
 }

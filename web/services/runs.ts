@@ -38,7 +38,10 @@ export interface TriggerRequest {
   logicalDate?: Date;
 }
 
-/** One problem with a trigger request: where (in params or conf, and the path there), what, and what would be right. */
+/**
+ * One problem with a trigger request: where (in params or conf, and the path there), what was
+ * wrong, and what would be right.
+ */
 export interface FieldIssue {
   in: "params" | "conf";
   /** The path inside `in`; `[]` for the whole of it. */
@@ -48,7 +51,7 @@ export interface FieldIssue {
   expected?: string;
 }
 
-/** The field an issue names, as the API reports it: `params.batchSize`, `conf.note`, `params.(root)`. */
+/** The field an issue names, for the API: `params.batchSize`, `conf.note`, `params.(root)`. */
 export function issueField(issue: Pick<FieldIssue, "in" | "path">): string {
   return `${issue.in}.${issue.path.join(".") || "(root)"}`;
 }
