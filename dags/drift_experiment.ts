@@ -66,6 +66,8 @@ export default dag({
   schedule: null,
   params,
   defaults: { retries: 0, timeout: "2h" },
+  // the web UI's Experiments page lists the runs and their summary's report and CSV
+  experiment: { summaryTask: "summarise", title: "Drift detection benchmark" },
 })
   .task("setup", {
     run: async (ctx) => {

@@ -299,6 +299,21 @@ export interface TaskDef {
 /** A context with the types erased, as the executor builds it. */
 export type AnyContext = TaskContext<unknown, Record<string, unknown>>;
 
+/**
+ * Marks a DAG as an experiment: each run is summarised by one task's return value, and the web UI's
+ * Experiments page lists the runs with what that value links (nothing looks for a DAG by its name).
+ */
+export interface ExperimentDeclaration {
+  /**
+   * The task whose return value summarises a run: `{ artifact?, csvArtifact?, cells?, csv? }` — the
+   * artifact keys of its HTML report and of its CSV, how many cells it measured, and where the CSV
+   * was written.
+   */
+  summaryTask: string;
+  /** The heading the experiment's runs are listed under (default: the DAG id). */
+  title?: string;
+}
+
 /** The DAG-level options. */
 export interface DagOptions<S extends z.ZodType = z.ZodType> {
   /** Letters, digits, `_`, `-` and `.`; unique among the loaded DAGs. */
@@ -339,6 +354,8 @@ export interface DagOptions<S extends z.ZodType = z.ZodType> {
   /** Task settings every task inherits. */
   defaults?: TaskSettings;
   tags?: readonly string[];
+  /** Declares the DAG an experiment: which task summarises a run (see {@link ExperimentDeclaration}). */
+  experiment?: ExperimentDeclaration;
   onSuccess?: (event: RunEvent) => Awaitable<void>;
   onFailure?: (event: RunEvent) => Awaitable<void>;
 }

@@ -50,6 +50,10 @@ const DagOptionsSchema = z.strictObject({
   params: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "expected a zod schema").optional(),
   defaults: TaskSettingsSchema.optional(),
   tags: z.array(z.string()).optional(),
+  experiment: z.strictObject({
+    summaryTask: z.string().min(1),
+    title: z.string().min(1).optional(),
+  }).optional(),
   onAssets: z.array(AssetUri).min(1).optional(),
   watchAssets: z.boolean().optional(),
   onSuccess: fn.optional(),
@@ -104,6 +108,14 @@ export function validateDag(
         );
       }
     }
+  }
+  const summaryTask = dag.options.experiment?.summaryTask;
+  if (summaryTask && !ids.has(summaryTask)) {
+    problems.push(
+      `${where()}: experiment.summaryTask "${summaryTask}" is not a task of the DAG; its tasks: ${
+        [...ids].join(", ") || "(none)"
+      }`,
+    );
   }
   const cycle = findCycle(dag.tasks);
   if (!cycle) problems.push(...xcomReadProblems(dag.tasks, ids, where));

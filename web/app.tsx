@@ -6,7 +6,11 @@
  * @example
  * ```ts
  * import { createApp } from "./app.tsx";
- * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
+ * import type { WebDeps } from "./services/deps.ts";
+ *
+ * // deps: the store, the loaded DAGs, the token… (web/server.ts builds them)
+ * const serve = (deps: WebDeps) =>
+ *   Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
  * ```
  */
 import { type Context, Hono } from "hono";
@@ -16,15 +20,14 @@ import { setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
-import { tasksToClear } from "../runner/clear.ts";
-import { ParamsError, paramsJsonSchema } from "../runner/params.ts";
-import { createDagRun } from "../runner/runs.ts";
+import { paramsJsonSchema } from "../runner/params.ts";
 import { parseSchedule } from "../runner/schedule.ts";
 import { apiRoutes, OPENAPI_CONFIG } from "./api/routes.ts";
 import { ApiDocument, ApiReferencePage } from "./pages/api_reference.tsx";
-import type { WebDeps } from "./services/deps.ts";
+import { NO_SERVE_MODEL, type WebDeps } from "./services/deps.ts";
 import { prometheusText } from "./metrics.ts";
-import { alertRows, driftRows, driftStreams, experimentRuns } from "./services/monitoring_data.ts";
+import { alertRows, driftRows, driftStreams } from "./services/monitoring_data.ts";
+import { experimentsWithRuns, summaryCsv } from "./services/experiments.ts";
 import { DriftPage } from "./pages/drift.tsx";
 import { ExperimentsPage } from "./pages/experiments.tsx";
 import { servingFor } from "./services/serving.ts";
@@ -44,14 +47,8 @@ import {
   SESSION_COOKIE,
   sessionValue,
 } from "./security.ts";
-import {
-  INT4_MAX,
-  intId,
-  MAX_PAGE,
-  pageNumber,
-  storableUrl,
-  unstorableText,
-} from "./services/input_guard.ts";
+import { INT4_MAX, intId, MAX_PAGE, pageNumber, storableUrl } from "./services/input_guard.ts";
+import { clearTasks, triggerRun } from "./services/runs.ts";
 
 export function createApp(deps: WebDeps): Hono {
   const { store } = deps;
@@ -103,7 +100,15 @@ export function createApp(deps: WebDeps): Hono {
         503,
       );
     }
-    const name = deps.serveModel ?? "flights_delay";
+    const name = deps.serveModel;
+    if (!name) {
+      return c.json({
+        status: "ok",
+        store: store.db.kind,
+        model: null,
+        note: `no model configured: ${NO_SERVE_MODEL}`,
+      });
+    }
     const registry = await deps.registry();
     if ((await registry.versions(name)).length === 0) {
       return c.json({
@@ -258,35 +263,29 @@ export function createApp(deps: WebDeps): Hono {
     const form = await c.req.parseBody();
     const values = formParams(t.schema, form);
     const confText = typeof form.conf === "string" && form.conf.trim() ? form.conf : "{}";
+    // each problem beside its field: a param by its name, conf in one place, the rest on top
     const errors: Record<string, string> = {};
-    let conf: Record<string, unknown> = {};
+    let conf: Record<string, unknown> | null = null;
     try {
-      conf = JSON.parse(confText);
-      if (typeof conf !== "object" || conf === null || Array.isArray(conf)) {
+      const parsed: unknown = JSON.parse(confText);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new Error("not an object");
       }
+      conf = parsed as Record<string, unknown>;
     } catch (e) {
       errors.conf = `conf must be a JSON object such as {"key": 1} (${(e as Error).message})`;
     }
-    const unstorable = unstorableText({ params: values, conf });
-    if (unstorable) {
-      errors[unstorable.field.replace(/^params\./, "").replace(/^conf\..*/, "conf")] =
-        unstorable.message;
-    }
-    if (Object.keys(errors).length === 0) {
-      try {
-        const run = await createDagRun(store, t.dag, {
-          conf,
-          params: values,
-          executor: "distributed",
-        });
-        await deps.onRunCreated?.(run.id);
-        return c.redirect(`/runs/${run.id}`, 303);
-      } catch (e) {
-        if (!(e instanceof ParamsError)) throw e;
-        for (const line of e.lines) {
-          const [field, ...rest] = line.split(": ");
-          errors[field.replace(/^params\./, "")] = rest.join(": ");
+    if (conf) {
+      const result = await triggerRun(deps, t.dag.id, { conf, params: values });
+      if (result.ok) return c.redirect(`/runs/${result.run.id}`, 303);
+      if (result.reason === "no_dag") return c.notFound();
+      if (result.reason === "exists") errors[""] = result.message;
+      else {
+        for (const issue of result.issues) {
+          const [key, rest] = issue.in === "conf"
+            ? ["conf", issue.path]
+            : [String(issue.path[0] ?? ""), issue.path.slice(1)];
+          errors[key] ??= rest.length ? `${rest.join(".")}: ${issue.message}` : issue.message;
         }
       }
     }
@@ -343,26 +342,15 @@ export function createApp(deps: WebDeps): Hono {
   app.post("/runs/:runId/clear", async (c) => {
     const id = runId(c.req.param("runId"));
     if (id === null) return badRunId(c);
-    const run = await store.getRun(id);
-    const structure = run && await store.structure(run.structureHash);
-    if (!run || !structure) return c.notFound();
     const form = await c.req.parseBody();
-    let named: string[] | undefined = typeof form.task === "string" ? [form.task] : undefined;
-    if (form.failed === "true") {
-      named = [
-        ...new Set(
-          (await store.taskInstances(run.id))
-            .filter((t) => t.state === "failed" || t.state === "upstream_failed").map((t) =>
-              t.taskId
-            ),
-        ),
-      ];
-    }
-    if (named?.length !== 0) {
-      await store.clear(run.id, tasksToClear(structure, named, true));
-      await deps.onRunCreated?.(run.id);
-    }
-    return c.redirect(`/runs/${run.id}`, 303);
+    const result = await clearTasks(deps, id, {
+      taskIds: typeof form.task === "string" ? [form.task] : undefined,
+      downstream: true,
+      onlyFailed: form.failed === "true",
+    });
+    if (result.ok) return c.redirect(`/runs/${id}`, 303);
+    if (result.reason === "no_run") return c.notFound();
+    return c.text(result.message, 422);
   });
 
   app.get("/runs/:runId/tasks/:taskId/logs", async (c) => {
@@ -448,19 +436,16 @@ export function createApp(deps: WebDeps): Hono {
 
   app.get(
     "/experiments",
-    async (c) => c.html(<ExperimentsPage runs={await experimentRuns(store)} />),
+    async (c) => c.html(<ExperimentsPage experiments={await experimentsWithRuns(deps)} />),
   );
-  // An experiment's summary.csv: the artifact its summarise task stored (the file itself is on the
-  // disk of whichever worker ran it).
   app.get("/experiments/:runId/summary.csv", async (c) => {
     const id = runId(c.req.param("runId"));
-    const run = id === null ? null : await store.getRun(id);
-    if (!run || run.dagId !== "drift_experiment") return c.notFound();
-    const key = (await experimentRuns(store, 1, run.id))[0]?.csvArtifact;
-    if (!key) return c.json({ error: `run ${run.id} has no summary yet` }, 404);
-    return c.body(new TextDecoder().decode(await deps.artifacts.get(key)), 200, {
+    const csv = id === null ? null : await summaryCsv(deps, id);
+    if (!csv || (!csv.ok && csv.reason === "not_an_experiment_run")) return c.notFound();
+    if (!csv.ok) return c.json({ error: csv.message }, 404);
+    return c.body(csv.text, 200, {
       "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="drift_experiment-${run.id}-summary.csv"`,
+      "content-disposition": `attachment; filename="${csv.filename}"`,
     });
   });
 

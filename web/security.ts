@@ -5,8 +5,12 @@
  *
  * @example
  * ```ts
- * import { requireAuth, sessionValue } from "./security.ts";
- * app.use("/api/v1/*", requireAuth(token));
+ * import { Hono } from "hono";
+ * import { requireAuth, safeEqual } from "./security.ts";
+ *
+ * const app = new Hono();
+ * app.use("/api/v1/*", requireAuth("s3cret")); // a change needs the token or the session cookie
+ * safeEqual("s3cret", "guess"); // false, in time that does not depend on where they differ
  * ```
  */
 import type { Context, MiddlewareHandler } from "hono";

@@ -3,10 +3,12 @@
  * --scheduler a scheduler and a worker in the same process (on PGlite too). Binds 127.0.0.1 unless
  * told otherwise. Without DRIFTFLOW_TOKEN a random token is made and printed. SIGINT/SIGTERM stop it
  * at any moment, start-up included (in-flight requests finish; a second signal exits at once).
+ * DRIFTFLOW_SERVE_MODEL names the model /health checks and /api/v1/predict serves when a request
+ * names none (unset: no such model, and /health says so).
  *
  * @example
  * ```sh
- * DRIFTFLOW_TOKEN=s3cret deno task serve --port 8080 --scheduler
+ * DRIFTFLOW_TOKEN=s3cret DRIFTFLOW_SERVE_MODEL=my_model deno task serve --port 8080 --scheduler
  * ```
  */
 import {
@@ -23,6 +25,7 @@ import { Worker } from "../runner/worker.ts";
 import { ModelRegistry } from "../models/registry/registry.ts";
 import { createApp } from "./app.tsx";
 import { openOnce, runThenClose, servingFor } from "./services/serving.ts";
+import { NO_SERVE_MODEL } from "./services/deps.ts";
 
 export const USAGE =
   "usage: deno task serve [--host 127.0.0.1] [--port 8080] [--scheduler] [--concurrency N]";
@@ -111,8 +114,9 @@ async function serve(args: string[], signal: AbortSignal): Promise<number> {
       token,
       artifacts,
       onRunCreated: (id: number) => queue.notify(CHANNEL_SCHEDULER, String(id)),
-      serveModel: Deno.env.get("DRIFTFLOW_SERVE_MODEL") ?? "flights_delay",
+      serveModel: Deno.env.get("DRIFTFLOW_SERVE_MODEL") || undefined,
     };
+    if (!deps.serveModel) console.error(`no serving model configured: ${NO_SERVE_MODEL}`);
     const serving = servingFor(deps);
     const app = createApp({ ...deps, serving });
     if (signal.aborted) return 0;

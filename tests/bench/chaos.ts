@@ -161,7 +161,7 @@ export async function main(args: string[]): Promise<void> {
   const startServer = () => {
     server = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "web/main.ts", "--port", String(port)],
-      env: { ...c.env, DRIFTFLOW_TOKEN: TOKEN },
+      env: { ...c.env, DRIFTFLOW_TOKEN: TOKEN, DRIFTFLOW_SERVE_MODEL: "flights_delay" },
       stdout: "null",
       stderr: "null",
     }).spawn();

@@ -19,7 +19,7 @@ import { Store } from "../../runner/store/store.ts";
 import { validateDag } from "../../runner/validate.ts";
 import { freshDatabase } from "../runner/helpers.ts";
 import { bigDag } from "./big_dag.ts";
-import { countingExecutor, type Figure, progress, round } from "./report.ts";
+import { countingExecutor, type Figure, round } from "./report.ts";
 
 /** Task instances of the small and the big DAG. */
 export const SIZES = [1_000, 50_000] as const;

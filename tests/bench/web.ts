@@ -86,6 +86,7 @@ export default dag({ id: "history", description: "10,000 runs" })
       DRIFTFLOW_HOME: home,
       DRIFTFLOW_DAGS: dagsDir,
       DRIFTFLOW_TOKEN: TOKEN,
+      DRIFTFLOW_SERVE_MODEL: "flights_delay",
     },
     stdout: "null",
     stderr: "null",

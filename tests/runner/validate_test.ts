@@ -53,3 +53,20 @@ Deno.test("a sound DAG has no problems", async () => {
   assert.deepEqual(problems, []);
   assert.ok(dags.has("example"));
 });
+
+Deno.test("an experiment's summary task must be a task of the DAG", () => {
+  const sound = dag({ id: "exp", experiment: { summaryTask: "summarise" } })
+    .task("summarise", { run: () => ({ cells: 1 }) });
+  assert.deepEqual(validateDag(sound, "dags/exp.ts"), []);
+  const typo = dag({ id: "exp", experiment: { summaryTask: "summary" } })
+    .task("cells", { run: () => 1 })
+    .task("summarise", { deps: ["cells"], run: () => ({ cells: 1 }) });
+  assert.deepEqual(validateDag(typo, "dags/exp.ts"), [
+    'dags/exp.ts: dag "exp": experiment.summaryTask "summary" is not a task of the DAG; its tasks: cells, summarise',
+  ]);
+  const extra = dag({
+    id: "exp",
+    experiment: { summaryTask: "summarise", colour: "red" } as never,
+  }).task("summarise", { run: () => 1 });
+  assert.match(validateDag(extra, "dags/exp.ts").join("\n"), /option experiment: .*colour/);
+});

@@ -1,7 +1,7 @@
 // Route tests through app.request: pages, the API, and the security rules.
 import assert from "node:assert/strict";
 import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
-import { dag } from "../../runner/dag.ts";
+import { dag, type DagDefinition } from "../../runner/dag.ts";
 import { Executor } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { syncDag } from "../../runner/cli/common.ts";
@@ -25,18 +25,24 @@ const demo = dag({
   .task("extract", { run: (ctx) => ({ note: ctx.params.note }) })
   .task("shout", { deps: ["extract"], run: (ctx) => ctx.log(`note: ${ctx.xcom("extract").note}`) });
 
-async function setup(store: Store) {
+/** The app over `demo` and `more` DAGs; `serveModel` as DRIFTFLOW_SERVE_MODEL would set it. */
+async function setup(
+  store: Store,
+  { more = [], serveModel }: { more?: DagDefinition[]; serveModel?: string } = {},
+) {
   await syncDag(store, demo);
+  for (const d of more) await syncDag(store, d);
   const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
   const created: number[] = [];
   let registry: Promise<ModelRegistry> | undefined;
   const app = createApp({
     store,
     registry: () => (registry ??= ModelRegistry.open(store.db)),
-    dags: () => new Map([[demo.id, demo]]),
+    dags: () => new Map([demo, ...more].map((d) => [d.id, d])),
     token: TOKEN,
     artifacts,
     onRunCreated: (id) => void created.push(id),
+    serveModel,
   });
   return { app, artifacts, created };
 }
@@ -216,10 +222,21 @@ storeSuite("web", {
     });
     assert.equal(bad.status, 422);
     const body = await bad.json();
-    assert.deepEqual(body.fields.map((f: { field: string }) => f.field).sort(), [
-      "params.n",
-      "params.note",
-    ]);
+    assert.equal(body.error, 'invalid params for dag "web_demo"');
+    // each field with its message and what would be right
+    assert.deepEqual(
+      [...body.fields].sort((a: { field: string }, b: { field: string }) =>
+        a.field.localeCompare(b.field)
+      ),
+      [
+        { field: "params.n", message: "Too small: expected number to be >=1", expected: ">= 1" },
+        {
+          field: "params.note",
+          message: "Invalid input: expected string, received number",
+          expected: "string",
+        },
+      ],
+    );
     const good = await app.request("/api/v1/dags/web_demo/runs", {
       method: "POST",
       headers: { ...auth, "content-type": "application/json" },
@@ -244,6 +261,111 @@ storeSuite("web", {
       body: JSON.stringify({ taskIds: ["nope"] }),
     });
     assert.equal(cleared.status, 422);
+  },
+
+  "the form and the API trigger and clear through one service, with the same outcomes": async (
+    store,
+  ) => {
+    const broken = dag({ id: "web_clear" })
+      .task("a", {
+        run: () => {
+          throw new Error("boom");
+        },
+      })
+      .task("b", { deps: ["a"], run: () => 1 })
+      .task("c", { run: () => 2 });
+    const refined = dag({
+      id: "web_refined",
+      params: z.object({ lo: z.number().default(1), hi: z.number().default(2) })
+        .refine((v) => v.lo < v.hi, "lo must be below hi"),
+    }).task("t", { run: () => 1 });
+    const { app, artifacts, created } = await setup(store, { more: [broken, refined] });
+    const run = await createDagRun(store, broken);
+    await new Executor({ store, artifacts }).runToEnd(broken, run.id);
+    const states = async () =>
+      Object.fromEntries((await store.taskInstances(run.id)).map((t) => [t.taskId, t.state]));
+    assert.deepEqual(await states(), { a: "failed", b: "upstream_failed", c: "success" });
+    // the form's "clear failed": the failed tasks and what is downstream of them, nothing else
+    const html = await app.request(`/runs/${run.id}/clear`, {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ failed: "true" }),
+    });
+    assert.equal(html.status, 303);
+    assert.deepEqual(await states(), { a: null, b: null, c: "success" });
+    assert.deepEqual(created, [run.id]);
+    // the API's onlyFailed: nothing failed now, so nothing is cleared and the scheduler is not woken
+    const api = (body: unknown, id = run.id) =>
+      app.request(`/api/v1/runs/${id}/clear`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    assert.deepEqual(await (await api({ onlyFailed: true })).json(), { cleared: [] });
+    assert.deepEqual(created, [run.id]);
+    assert.deepEqual(await (await api({ taskIds: ["c"] })).json(), { cleared: ["c"] });
+    assert.deepEqual(await (await api({ taskIds: ["a"], downstream: true })).json(), {
+      cleared: ["a", "b"],
+    });
+    // an unknown task: both surfaces say which tasks the run has
+    const unknownApi = await api({ taskIds: ["nope"] });
+    assert.equal(unknownApi.status, 422);
+    assert.deepEqual((await unknownApi.json()).fields, [{
+      field: "taskIds",
+      message: 'the run has no task "nope"; its tasks: a, b, c',
+    }]);
+    const unknownHtml = await app.request(`/runs/${run.id}/clear`, {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ task: "nope" }),
+    });
+    assert.equal(unknownHtml.status, 422);
+    assert.equal(await unknownHtml.text(), 'the run has no task "nope"; its tasks: a, b, c');
+    // no such run
+    assert.equal((await api({}, 999_999)).status, 404);
+    const missing = await app.request("/runs/999999/clear", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ failed: "true" }),
+    });
+    assert.equal(missing.status, 404);
+    // a second run at the same logical date: 409 from the API, an error on top of the form
+    const at = "2026-01-05T00:00:00.000Z";
+    const trigger = () =>
+      app.request("/api/v1/dags/web_clear/runs", {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ logicalDate: at }),
+      });
+    assert.equal((await trigger()).status, 201);
+    const again = await trigger();
+    assert.equal(again.status, 409);
+    assert.match((await again.json()).error, /already exists/);
+    assert.equal(
+      (await app.request("/api/v1/dags/nope/runs", {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: "{}",
+      })).status,
+      404,
+    );
+    // a problem with the params as a whole: the API names the root, the form shows it on top
+    const rootApi = await app.request("/api/v1/dags/web_refined/runs", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ params: { lo: 3, hi: 2 } }),
+    });
+    assert.equal(rootApi.status, 422);
+    assert.deepEqual((await rootApi.json()).fields, [
+      { field: "params.(root)", message: "lo must be below hi" },
+    ]);
+    const rootHtml = await app.request("/dags/web_refined/trigger", {
+      method: "POST",
+      headers: { ...formHeaders, ...auth },
+      body: form({ "param.lo": "3", "param.hi": "2", conf: "{}" }),
+    });
+    assert.equal(rootHtml.status, 422);
+    assert.match(await rootHtml.text(), /<p class="error">lo must be below hi<\/p>/);
   },
 
   "the trigger form is made from the params schema and shows each field's error": async (store) => {
@@ -467,32 +589,66 @@ storeSuite("web", {
     assert.doesNotMatch(await (await app.request("/api/v1/dags")).text(), /liveness/);
   },
 
-  "the experiments page links each run's HTML report and its summary.csv": async (store) => {
-    const { app, artifacts } = await setup(store);
-    const csvText =
-      'kind,shift,n,detector,runs,rate\npower,"distance +0.5σ, ""far""",200,ks,2,1.0000\n';
-    const experiment = dag({ id: "drift_experiment" })
-      .task("summarise", {
-        run: async (ctx) => ({
-          artifact: await ctx.putArtifact("<html>heatmaps</html>"),
-          csvArtifact: await ctx.putArtifact(csvText),
-          cells: 2,
-          csv: "/somewhere/summary.csv",
-        }),
-      });
-    await syncDag(store, experiment);
-    const run = await createDagRun(store, experiment);
-    await new Executor({ store, artifacts }).runToEnd(experiment, run.id);
-    const page = await (await app.request("/experiments")).text();
-    assert.match(page, new RegExp(`href="/experiments/${run.id}/summary.csv"`));
-    assert.match(page, /href="\/artifacts\/sha256:[0-9a-f]{64}\?type=html">report \(HTML\)/);
-    const csv = await app.request(`/experiments/${run.id}/summary.csv`);
-    assert.equal(csv.status, 200);
-    assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
-    assert.equal(await csv.text(), csvText);
-    const other = await createDagRun(store, demo);
-    assert.equal((await app.request(`/experiments/${other.id}/summary.csv`)).status, 404);
-  },
+  "the experiments page lists the runs of DAGs that declare an experiment, with report and CSV":
+    async (store) => {
+      const csvText =
+        'kind,shift,n,detector,runs,rate\npower,"distance +0.5σ, ""far""",200,ks,2,1.0000\n';
+      // found by its declaration: neither the DAG id nor the task id is one the web app knows
+      const experiment = dag({
+        id: "ablation",
+        description: "which detector wins",
+        experiment: { summaryTask: "tally", title: "Ablation study" },
+      })
+        .task("tally", {
+          run: async (ctx) => ({
+            artifact: await ctx.putArtifact("<html>heatmaps</html>"),
+            csvArtifact: await ctx.putArtifact(csvText),
+            cells: 2,
+            csv: "/somewhere/summary.csv",
+          }),
+        });
+      // the same task id and summary shape, but no declaration: not an experiment
+      const undeclared = dag({ id: "not_an_experiment" })
+        .task("tally", {
+          run: async (ctx) => ({ csvArtifact: await ctx.putArtifact(csvText), cells: 1 }),
+        });
+      const { app, artifacts } = await setup(store, { more: [experiment, undeclared] });
+      const empty = await (await app.request("/experiments")).text();
+      assert.match(empty, /<h1>Ablation study<\/h1>/);
+      assert.match(empty, /which detector wins/);
+      assert.match(empty, /No experiment yet: <code>deno task run ablation<\/code>/);
+      const run = await createDagRun(store, experiment);
+      await new Executor({ store, artifacts }).runToEnd(experiment, run.id);
+      const other = await createDagRun(store, undeclared);
+      await new Executor({ store, artifacts }).runToEnd(undeclared, other.id);
+      const page = await (await app.request("/experiments")).text();
+      assert.match(page, new RegExp(`href="/experiments/${run.id}/summary.csv"`));
+      assert.match(page, /href="\/artifacts\/sha256:[0-9a-f]{64}\?type=html">report \(HTML\)/);
+      assert.match(page, new RegExp(`<h2>Latest: run ${run.id}</h2>`));
+      assert.doesNotMatch(page, new RegExp(`href="/runs/${other.id}"`));
+      const csv = await app.request(`/experiments/${run.id}/summary.csv`);
+      assert.equal(csv.status, 200);
+      assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
+      assert.equal(
+        csv.headers.get("content-disposition"),
+        `attachment; filename="ablation-${run.id}-summary.csv"`,
+      );
+      assert.equal(await csv.text(), csvText);
+      assert.equal((await app.request(`/experiments/${other.id}/summary.csv`)).status, 404);
+      const plain = await createDagRun(store, demo);
+      assert.equal((await app.request(`/experiments/${plain.id}/summary.csv`)).status, 404);
+      // a declared experiment's run whose summary is not there yet
+      const pending = await createDagRun(store, experiment);
+      const none = await app.request(`/experiments/${pending.id}/summary.csv`);
+      assert.equal(none.status, 404);
+      assert.deepEqual(await none.json(), { error: `run ${pending.id} has no summary yet` });
+      // without any declaration the page says how to declare one
+      const bare = (await setup(store)).app;
+      assert.match(
+        await (await bare.request("/experiments")).text(),
+        /No DAG declares an experiment/,
+      );
+    },
 
   "a run page lists task instances in run order and shows params as formatted JSON": async (
     store,
@@ -518,12 +674,32 @@ storeSuite("web", {
     const { app, artifacts } = await setup(store);
     const run = await createDagRun(store, demo);
     await new Executor({ store, artifacts }).runToEnd(demo, run.id);
-    assert.deepEqual(await (await app.request("/health")).json(), {
+    // no serving model configured (DRIFTFLOW_SERVE_MODEL unset): /health says so, and what to do
+    const unset = await app.request("/health");
+    assert.equal(unset.status, 200);
+    const unsetBody = await unset.json();
+    assert.equal(unsetBody.model, null);
+    assert.match(unsetBody.note, /^no model configured: set DRIFTFLOW_SERVE_MODEL to the model/);
+    const configured = (await setup(store, { serveModel: "not_registered" })).app;
+    assert.deepEqual(await (await configured.request("/health")).json(), {
       status: "ok",
       store: store.db.kind,
       model: null,
-      note: 'no model "flights_delay" registered yet',
+      note: 'no model "not_registered" registered yet',
     });
+    // a prediction or an evaluation that names no model, with none configured, says what is missing
+    const predict = await app.request("/api/v1/predict", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ rows: [{ x: 1 }] }),
+    });
+    assert.equal(predict.status, 422);
+    const predictBody = await predict.json();
+    assert.equal(predictBody.fields[0].field, "model");
+    assert.match(predictBody.fields[0].message, /no model named and no default configured/);
+    const evaluation = await app.request("/api/v1/evaluation");
+    assert.equal(evaluation.status, 400);
+    assert.match((await evaluation.json()).fields[0].message, /DRIFTFLOW_SERVE_MODEL/);
     const metrics = await (await app.request("/metrics")).text();
     assert.match(metrics, /driftflow_runs\{dag="web_demo",state="success"\} \d+/);
     assert.match(

@@ -70,6 +70,7 @@ storeTest("/health is degraded while the prediction log's commits hang", async (
       token: "serve-test-token",
       artifacts,
       serving,
+      serveModel: "flights_delay",
     });
     const predict = () =>
       app.request("/api/v1/predict", {

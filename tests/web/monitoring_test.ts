@@ -10,7 +10,7 @@ import { Alerter } from "../../tasks/alert/alerter.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { createApp } from "../../web/app.tsx";
 import type { AlertRow } from "../../web/services/monitoring_data.ts";
-import { foldAlerts } from "../../web/pages/drift.tsx";
+import { foldAlerts } from "../../web/pages/drift_alerts.tsx";
 import { fakeFlights } from "../dags/helpers.ts";
 import { storeSuite } from "../runner/helpers.ts";
 
@@ -28,6 +28,7 @@ async function setup(store: Store) {
     dags: () => new Map(),
     token: TOKEN,
     artifacts,
+    serveModel: "flights_delay", // as DRIFTFLOW_SERVE_MODEL would set it
   });
   return { app, artifacts, registry: () => (registry ??= ModelRegistry.open(store.db)) };
 }

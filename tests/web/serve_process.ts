@@ -40,7 +40,10 @@ export interface ServeHome {
   remove(): Promise<void>;
 }
 
-/** A home folder (empty DAGs folder) with a champion `flights_delay` registered in the store. */
+/**
+ * A home folder (empty DAGs folder) with a champion `flights_delay` registered in the store, and
+ * the environment that serves it (DRIFTFLOW_SERVE_MODEL).
+ */
 export async function serveHome(
   opts: { databaseUrl?: string; champion?: boolean } = {},
 ): Promise<ServeHome> {
@@ -51,6 +54,7 @@ export async function serveHome(
     DRIFTFLOW_HOME: home,
     DRIFTFLOW_DAGS: dagsDir,
     DRIFTFLOW_TOKEN: TOKEN,
+    DRIFTFLOW_SERVE_MODEL: "flights_delay",
     NO_COLOR: "1",
   };
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;

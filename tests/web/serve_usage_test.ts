@@ -1,8 +1,10 @@
 /**
  * `deno task serve` refuses bad option values before it starts anything (exit 2, one line naming
- * the option): `--concurrency 0` used to start a worker that could never run a task.
+ * the option): `--concurrency 0` used to start a worker that could never run a task. And it takes
+ * the serving model from DRIFTFLOW_SERVE_MODEL, saying so when none is configured.
  */
 import assert from "node:assert/strict";
+import { serveHome, startServe } from "./serve_process.ts";
 
 const MAIN = new URL("../../web/main.ts", import.meta.url).pathname;
 
@@ -32,3 +34,37 @@ for (
     }
   });
 }
+
+Deno.test({
+  name: "serve reads the serving model from DRIFTFLOW_SERVE_MODEL; unset, it says there is none",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const home = await serveHome({ champion: false });
+    try {
+      for (
+        const [model, note] of [["", /^no model configured: set DRIFTFLOW_SERVE_MODEL/], [
+          "flights_delay",
+          /^no model "flights_delay" registered yet$/,
+        ]] as const
+      ) {
+        const server = startServe(home, [], { DRIFTFLOW_SERVE_MODEL: model });
+        try {
+          await server.ready(60_000);
+          const res = await fetch(`${server.base}/health`, { signal: AbortSignal.timeout(10_000) });
+          const body = await res.json();
+          assert.equal(res.status, 200, JSON.stringify(body));
+          assert.equal(body.model, null);
+          assert.match(body.note, note);
+        } finally {
+          await server.kill("SIGTERM", 30_000);
+        }
+        const output = await server.output();
+        if (model) assert.doesNotMatch(output, /no serving model configured/);
+        else assert.match(output, /no serving model configured: set DRIFTFLOW_SERVE_MODEL/);
+      }
+    } finally {
+      await home.remove();
+    }
+  },
+});

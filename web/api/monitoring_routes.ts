@@ -5,11 +5,15 @@
  *
  * @example
  * ```ts
- * const res = await app.request("/api/v1/predict", {
- *   method: "POST",
- *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
- *   body: JSON.stringify({ rows: [{ hour: 17, distance: 900, origin: "SEA", destination: "SFO", day_of_week: 5 }] }),
- * });
+ * import type { Hono } from "hono";
+ *
+ * // app: createApp(deps) (web/app.tsx), which mounts these routes under /api/v1
+ * const predict = (app: Hono, token: string) =>
+ *   app.request("/api/v1/predict", {
+ *     method: "POST",
+ *     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *     body: JSON.stringify({ model: "my_model@champion", rows: [{ x: 1.5, city: "Oslo" }] }),
+ *   });
  * ```
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
@@ -21,7 +25,7 @@ import {
 import { ModelNotFoundError } from "../../models/registry/registry.ts";
 import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
-import type { WebDeps } from "../services/deps.ts";
+import { NO_SERVE_MODEL, type WebDeps } from "../services/deps.ts";
 import { alertRows, driftReportKey, driftRows } from "../services/monitoring_data.ts";
 import { ID, OFFSET } from "../services/input_guard.ts";
 
@@ -41,12 +45,19 @@ const badRequest = {
 
 const PredictRequest = z.object({
   model: z.string().regex(/^[A-Za-z0-9_.-]+(@[A-Za-z0-9_.-]+)?$/).optional().openapi({
-    example: "flights_delay@champion",
+    example: "my_model@champion",
   }),
   rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))).min(
     1,
   ).max(10_000),
 }).openapi("PredictRequest");
+
+/** The field error of a request that names no model when the server has no default one. */
+const noModel = {
+  field: "model",
+  message:
+    `no model named and no default configured: name one such as "my_model@champion", or ${NO_SERVE_MODEL}`,
+};
 
 const PredictResponse = z.object({
   model: z.string(),
@@ -70,8 +81,6 @@ export function monitoringRoutes(
   deps: WebDeps,
   serving: () => Promise<{ service: PredictionService; log: PredictionLog }>,
 ): void {
-  const defaultModel = () => `${deps.serveModel ?? "flights_delay"}@champion`;
-
   api.openapi(
     createRoute({
       method: "post",
@@ -83,7 +92,7 @@ export function monitoringRoutes(
       responses: {
         200: json(PredictResponse, "One result (with an id for feedback) per row"),
         404: json(ErrorBody, "No such model or alias"),
-        422: json(FieldErrors, "One message per bad field"),
+        422: json(FieldErrors, "One message per bad field (a model, when none is configured)"),
         503: json(
           ErrorBody,
           "The prediction could not be stored in time (not acknowledged; retry later)",
@@ -92,9 +101,11 @@ export function monitoringRoutes(
     }),
     async (c) => {
       const body = c.req.valid("json");
+      const model = body.model ?? (deps.serveModel ? `${deps.serveModel}@champion` : null);
+      if (model === null) return c.json({ error: "invalid request", fields: [noModel] }, 422);
       const { service } = await serving();
       try {
-        return c.json(await service.predict(body.model ?? defaultModel(), body.rows), 200);
+        return c.json(await service.predict(model, body.rows), 200);
       } catch (e) {
         if (e instanceof InputError) {
           return c.json({ error: "invalid rows", fields: e.fields }, 422);
@@ -174,12 +185,14 @@ export function monitoringRoutes(
           }),
           "The model's served predictions against their feedback labels",
         ),
+        400: json(FieldErrors, "No model named, and none configured"),
         404: json(ErrorBody, "No such model"),
       },
     }),
     async (c) => {
+      const model = c.req.valid("query").model ?? deps.serveModel;
+      if (!model) return c.json({ error: "invalid query", fields: [noModel] }, 400);
       const { log } = await serving();
-      const model = c.req.valid("query").model ?? deps.serveModel ?? "flights_delay";
       if ((await (await deps.registry()).versions(model)).length === 0) {
         return c.json({ error: `no model "${model}" is registered` }, 404);
       }

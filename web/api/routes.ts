@@ -5,30 +5,35 @@
  *
  * @example
  * ```ts
- * const res = await app.request("/api/v1/dags/example/runs", {
- *   method: "POST",
- *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
- *   body: JSON.stringify({ params: { batchSize: 10 } }),
- * });
+ * import type { Hono } from "hono";
+ *
+ * // app: createApp(deps) (web/app.tsx), which mounts apiRoutes(deps) at /api/v1
+ * const trigger = (app: Hono, token: string) =>
+ *   app.request("/api/v1/dags/example/runs", {
+ *     method: "POST",
+ *     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *     body: JSON.stringify({ params: { batchSize: 10 } }),
+ *   });
  * ```
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { RunJson, runsJson, TaskJson } from "../../runner/cli/runs_json.ts";
 import { AssetUri, recordAssetEvent } from "../../runner/assets.ts";
-import { tasksToClear } from "../../runner/clear.ts";
-import { ParamsError } from "../../runner/params.ts";
-import { createDagRun } from "../../runner/runs.ts";
-import { RunExistsError } from "../../runner/store/store.ts";
 import type { PredictionLog } from "../../models/serving/prediction_log.ts";
 import type { PredictionService } from "../../models/serving/service.ts";
 import type { WebDeps } from "../services/deps.ts";
 import { monitoringRoutes } from "./monitoring_routes.ts";
 import { ID, OFFSET, storableJson } from "../services/input_guard.ts";
+import { clearTasks, issueField, triggerRun } from "../services/runs.ts";
 
-/** A 422 body: one message per bad field. */
+/** A 422 body: one message per bad field (with what would be right, when known). */
 export const ValidationError = z.object({
   error: z.string(),
-  fields: z.array(z.object({ field: z.string(), message: z.string() })),
+  fields: z.array(z.object({
+    field: z.string(),
+    message: z.string(),
+    expected: z.string().optional(),
+  })),
 }).openapi("ValidationError");
 
 const ErrorBody = z.object({ error: z.string() }).openapi("Error");
@@ -224,30 +229,27 @@ export function apiRoutes(
     }),
     async (c) => {
       const { dagId } = c.req.valid("param");
-      const dag = deps.dags().get(dagId);
-      if (!dag) return c.json({ error: `no DAG "${dagId}"` }, 404);
       const body = c.req.valid("json");
-      try {
-        const run = await createDagRun(store, dag, {
-          conf: body.conf,
-          params: body.params,
-          logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined,
-          executor: "distributed",
-        });
-        await deps.onRunCreated?.(run.id);
-        return c.json((await runDoc(run.id))!, 201);
-      } catch (e) {
-        if (e instanceof ParamsError) {
+      const result = await triggerRun(deps, dagId, {
+        conf: body.conf,
+        params: body.params,
+        logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined,
+      });
+      if (result.ok) return c.json((await runDoc(result.run.id))!, 201);
+      switch (result.reason) {
+        case "no_dag":
+          return c.json({ error: result.message }, 404);
+        case "exists":
+          return c.json({ error: result.message }, 409);
+        case "invalid":
           return c.json({
-            error: `invalid params for dag "${dagId}"`,
-            fields: e.lines.map((l) => {
-              const [field, ...rest] = l.split(": ");
-              return { field, message: rest.join(": ") };
-            }),
+            error: result.message,
+            fields: result.issues.map((i) => ({
+              field: issueField(i),
+              message: i.message,
+              ...(i.expected === undefined ? {} : { expected: i.expected }),
+            })),
           }, 422);
-        }
-        if (e instanceof RunExistsError) return c.json({ error: e.message }, 409);
-        throw e;
       }
     },
   );
@@ -321,33 +323,13 @@ export function apiRoutes(
     async (c) => {
       const { runId } = c.req.valid("param");
       const body = c.req.valid("json");
-      const run = await store.getRun(runId);
-      const structure = run && await store.structure(run.structureHash);
-      if (!run || !structure) return c.json({ error: "no such run" }, 404);
-      let ids: string[];
-      try {
-        let named = body.taskIds;
-        if (body.onlyFailed) {
-          named = [
-            ...new Set(
-              (await store.taskInstances(runId))
-                .filter((t) => t.state === "failed" || t.state === "upstream_failed").map((t) =>
-                  t.taskId
-                ),
-            ),
-          ];
-          if (named.length === 0) return c.json({ cleared: [] }, 200);
-        }
-        ids = tasksToClear(structure, named, body.downstream || body.onlyFailed);
-      } catch (e) {
-        return c.json({
-          error: "invalid request",
-          fields: [{ field: "taskIds", message: (e as Error).message }],
-        }, 422);
-      }
-      await store.clear(runId, ids);
-      await deps.onRunCreated?.(runId);
-      return c.json({ cleared: ids }, 200);
+      const result = await clearTasks(deps, runId, body);
+      if (result.ok) return c.json({ cleared: result.cleared }, 200);
+      if (result.reason === "no_run") return c.json({ error: result.message }, 404);
+      return c.json({
+        error: "invalid request",
+        fields: [{ field: "taskIds", message: result.message }],
+      }, 422);
     },
   );
 

@@ -6,7 +6,12 @@
  *
  * @example
  * ```tsx
- * <ApiReferencePage doc={api.getOpenAPI31Document(OPENAPI_CONFIG)} docUrl="/api/v1/openapi.json" />
+ * import { ApiDocument, ApiReferencePage } from "./api_reference.tsx";
+ *
+ * // the document: apiRoutes(deps).getOpenAPI31Document(OPENAPI_CONFIG) (web/api/routes.ts)
+ * const page = (document: unknown) => (
+ *   <ApiReferencePage doc={ApiDocument.parse(document)} docUrl="/api/v1/openapi.json" />
+ * );
  * ```
  */
 import type { FC } from "hono/jsx";

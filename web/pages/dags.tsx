@@ -3,7 +3,12 @@
  *
  * @example
  * ```tsx
- * <DagsPage dags={records} recent={byDag} next={nextRuns} />
+ * import { DagsPage } from "./dags.tsx";
+ * import type { Store } from "../../runner/store/store.ts";
+ *
+ * const page = async (store: Store) => (
+ *   <DagsPage dags={await store.listDags()} recent={new Map()} next={new Map()} />
+ * );
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -7,7 +7,15 @@
  *
  * @example
  * ```tsx
- * <RunGraph structure={structure} states={{ extract: "success" }} runId={3} />
+ * import { RunGraph } from "./graph.tsx";
+ * import { dag } from "../../runner/dag.ts";
+ * import { dagStructure } from "../../runner/structure.ts";
+ *
+ * const example = dag({ id: "example" })
+ *   .task("extract", { run: () => 1 })
+ *   .task("load", { deps: ["extract"], run: () => 2 });
+ * const states = { extract: "success", load: null };
+ * <RunGraph structure={dagStructure(example)} states={states} runId={3} />;
  * ```
  */
 import dagre from "@dagrejs/dagre";

@@ -6,7 +6,15 @@
  *
  * @example
  * ```tsx
- * <GridPage dagId="example" runs={runs} tis={tis} taskIds={["extract"]} page={0} pageSize={25} />
+ * import { GridPage } from "./grid.tsx";
+ * import type { Store } from "../../runner/store/store.ts";
+ *
+ * async function grid(store: Store) {
+ *   const runs = await store.listRuns("example", { limit: 25, offset: 0 });
+ *   const tis = await store.taskInstancesOfRuns(runs.map((r) => r.id));
+ *   const taskIds = ["extract"];
+ *   return <GridPage dagId="example" runs={runs} tis={tis} taskIds={taskIds} page={0} pageSize={25} />;
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";
@@ -30,6 +38,7 @@ export function runDurationMs(r: DagRun, now: Date): number | null {
  *
  * @example
  * ```ts
+ * import { relativeTime } from "./grid.tsx";
  * relativeTime(new Date(0), new Date(180_000)); // "3 min ago"
  * ```
  */

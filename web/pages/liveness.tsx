@@ -4,7 +4,13 @@
  *
  * @example
  * ```tsx
- * <LivenessBanner live={await liveness(db)} queued={3} store="pglite" />
+ * import { LivenessBanner } from "./liveness.tsx";
+ * import { liveness } from "../../runner/liveness.ts";
+ * import type { SqlClient } from "../../runner/store/sql_client.ts";
+ *
+ * const banner = async (db: SqlClient) => (
+ *   <LivenessBanner live={await liveness(db)} queued={3} store="pglite" />
+ * );
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -5,7 +5,15 @@
  *
  * @example
  * ```tsx
- * <ModelsPage models={await registry.models()} history={moves} />
+ * import { ModelsPage } from "./models.tsx";
+ * import type { ModelRegistry } from "../../models/registry/registry.ts";
+ *
+ * async function page(registry: ModelRegistry) {
+ *   const models = await registry.models();
+ *   const moves = await Promise.all(models.map((m) => registry.aliasHistory(m.name)));
+ *   const history = new Map(models.map((m, i) => [m.name, moves[i]]));
+ *   return <ModelsPage models={models} history={history} />;
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -5,7 +5,19 @@
  *
  * @example
  * ```tsx
- * <RunPage run={run} structure={structure} tis={tis} tries={tries} xcoms={xcoms} />
+ * import { RunPage } from "./run.tsx";
+ * import type { DagRun } from "../../runner/store/types.ts";
+ * import type { Store } from "../../runner/store/store.ts";
+ *
+ * async function page(store: Store, run: DagRun) {
+ *   const [tis, tries, xcoms, structure] = await Promise.all([
+ *     store.taskInstances(run.id),
+ *     store.tries(run.id),
+ *     store.xcoms(run.id),
+ *     store.structure(run.structureHash),
+ *   ]);
+ *   return <RunPage run={run} structure={structure} tis={tis} tries={tries} xcoms={xcoms} />;
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";
@@ -157,7 +169,18 @@ export const RunPage: FC<
  *
  * @example
  * ```tsx
- * <LogsPage runId={1} taskId="extract" tryNumber={null} tries={tries} lines={lines} />
+ * import { LogsPage } from "./run.tsx";
+ * import type { Store } from "../../runner/store/store.ts";
+ *
+ * const page = async (store: Store) => (
+ *   <LogsPage
+ *     runId={1}
+ *     taskId="extract"
+ *     tryNumber={null}
+ *     tries={await store.tries(1, "extract")}
+ *     lines={await store.logs(1, "extract")}
+ *   />
+ * );
  * ```
  */
 export const LogsPage: FC<

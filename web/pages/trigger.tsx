@@ -4,7 +4,10 @@
  *
  * @example
  * ```tsx
- * <TriggerPage dagId="example" schema={jsonSchema} values={{}} errors={{}} />
+ * import { TriggerPage } from "./trigger.tsx";
+ *
+ * const schema = { type: "object", properties: { batchSize: { type: "integer", default: 1000 } } };
+ * <TriggerPage dagId="example" schema={schema} values={{}} conf="{}" errors={{}} />;
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -27,8 +27,15 @@ export interface WebDeps {
   onRunCreated?: (runId: number) => void | Promise<void>;
   /** The largest request body accepted, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
-  /** The model /health checks and /api/v1/predict serves by default (default flights_delay). */
+  /**
+   * The model /health checks and /api/v1/predict serves when a request names none (the server reads
+   * DRIFTFLOW_SERVE_MODEL). Unset: none — /health says so, and a prediction must name its model.
+   */
   serveModel?: string;
   /** The prediction service and log (default: made by the app from these deps). */
   serving?: Serving;
 }
+
+/** What to do when no serving model is configured (said by /health, the API and the server). */
+export const NO_SERVE_MODEL =
+  "set DRIFTFLOW_SERVE_MODEL to the model /health checks and /api/v1/predict serves when a request names none";

@@ -6,11 +6,14 @@
  *
  * @example
  * ```ts
- * import { ID, pageNumber, storableJson } from "./input_guard.ts";
+ * import { Hono } from "hono";
+ * import { ID, pageNumber, storableJson, storableUrl } from "./input_guard.ts";
+ *
+ * const app = new Hono();
  * app.use("/api/v1/*", storableJson());
+ * app.use(storableUrl()); // "/dags/a%00b" → 400
  * ID.safeParse("3000000000").success; // false: over 2³¹ − 1
  * pageNumber("1e308"); // null → answer 400
- * app.use(storableUrl()); // "/dags/a%00b" → 400
  * ```
  */
 import type { MiddlewareHandler } from "hono";
@@ -47,31 +50,36 @@ export function pageNumber(raw: string | undefined): number | null {
   return n <= MAX_PAGE ? n : null;
 }
 
-/** The path and problem of the first unstorable string (keys included) in a JSON value. */
+/**
+ * The first unstorable string (keys included) in a JSON value: its path (as a list and as the
+ * dotted field an API error names) and the problem.
+ */
 export function unstorableText(
   value: unknown,
   path: string[] = [],
-): { field: string; message: string } | undefined {
-  const at = (p: string[]) => p.join(".") || "(body)";
+): { field: string; path: string[]; message: string } | undefined {
+  const hit = (p: string[], message: string) => ({
+    field: p.join(".") || "(body)",
+    path: p,
+    message,
+  });
   if (typeof value === "string") {
     const problem = textProblem(value);
-    return problem ? { field: at(path), message: problem } : undefined;
+    return problem ? hit(path, problem) : undefined;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const hit = unstorableText(value[i], [...path, String(i)]);
-      if (hit) return hit;
+      const found = unstorableText(value[i], [...path, String(i)]);
+      if (found) return found;
     }
     return undefined;
   }
   if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       const problem = textProblem(k);
-      if (problem) {
-        return { field: at([...path, JSON.stringify(k).slice(1, -1)]), message: `key ${problem}` };
-      }
-      const hit = unstorableText(v, [...path, k]);
-      if (hit) return hit;
+      if (problem) return hit([...path, JSON.stringify(k).slice(1, -1)], `key ${problem}`);
+      const found = unstorableText(v, [...path, k]);
+      if (found) return found;
     }
   }
   return undefined;
@@ -94,7 +102,12 @@ export function storableJson(): MiddlewareHandler {
       return await next(); // malformed JSON: the route's validator answers it
     }
     const hit = unstorableText(body);
-    if (hit) return c.json({ error: "invalid request", fields: [hit] }, 422);
+    if (hit) {
+      return c.json({
+        error: "invalid request",
+        fields: [{ field: hit.field, message: hit.message }],
+      }, 422);
+    }
     return await next();
   };
 }

@@ -249,9 +249,17 @@ export async function monitoringCounts(db: SqlClient) {
   };
 }
 
-/** Runs of drift_experiment with their summary artifacts, newest first. */
-export async function experimentRuns(store: Store, limit = 20, onlyRun?: number) {
-  const runs = await store.returnValues("drift_experiment", "summarise", { limit, runId: onlyRun });
+/** Runs of an experiment DAG with their summary (its summary task's XCom), newest first. */
+export async function experimentRuns(
+  store: Store,
+  experiment: { dagId: string; summaryTask: string },
+  limit = 20,
+  onlyRun?: number,
+) {
+  const runs = await store.returnValues(experiment.dagId, experiment.summaryTask, {
+    limit,
+    runId: onlyRun,
+  });
   return runs.map((r) => {
     const v = r.value as {
       artifact?: string;

@@ -4,9 +4,15 @@
  *
  * @example
  * ```ts
- * const serving = servingFor(deps);
- * const { service } = await serving();
- * await serving.close(); // at shutdown
+ * import { servingFor } from "./serving.ts";
+ * import type { WebDeps } from "./deps.ts";
+ *
+ * async function predictOnce(deps: WebDeps) {
+ *   const serving = servingFor(deps);
+ *   const { service } = await serving(); // opened on first use
+ *   await service.predict("my_model@champion", [{ x: 1 }]);
+ *   await serving.close(); // at shutdown
+ * }
  * ```
  */
 import { PredictionLog, type PredictionLogHealth } from "../../models/serving/prediction_log.ts";
