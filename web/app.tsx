@@ -25,6 +25,7 @@ import { parseSchedule } from "../runner/schedule.ts";
 import { apiRoutes, OPENAPI_CONFIG } from "./api/routes.ts";
 import { ApiDocument, ApiReferencePage } from "./pages/api_reference.tsx";
 import { NO_SERVE_MODEL, type WebDeps } from "./services/deps.ts";
+import { servedModel } from "./services/served_model.ts";
 import { prometheusText } from "./metrics.ts";
 import { alertRows, driftRows, driftStreams } from "./services/monitoring_data.ts";
 import { experimentsWithRuns, summaryCsv } from "./services/experiments.ts";
@@ -100,7 +101,7 @@ export function createApp(deps: WebDeps): Hono {
         503,
       );
     }
-    const name = deps.serveModel;
+    const name = await servedModel(deps.serveModel, await deps.registry());
     if (!name) {
       return c.json({
         status: "ok",

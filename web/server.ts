@@ -116,7 +116,9 @@ async function serve(args: string[], signal: AbortSignal): Promise<number> {
       onRunCreated: (id: number) => queue.notify(CHANNEL_SCHEDULER, String(id)),
       serveModel: Deno.env.get("DRIFTFLOW_SERVE_MODEL") || undefined,
     };
-    if (!deps.serveModel) console.error(`no serving model configured: ${NO_SERVE_MODEL}`);
+    if (!deps.serveModel) {
+      console.error(`DRIFTFLOW_SERVE_MODEL is not set: ${NO_SERVE_MODEL}`);
+    }
     const serving = servingFor(deps);
     const app = createApp({ ...deps, serving });
     if (signal.aborted) return 0;

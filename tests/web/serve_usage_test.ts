@@ -36,7 +36,8 @@ for (
 }
 
 Deno.test({
-  name: "serve reads the serving model from DRIFTFLOW_SERVE_MODEL; unset, it says there is none",
+  name:
+    "serve reads the serving model from DRIFTFLOW_SERVE_MODEL; unset, the only champion, else none",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -60,11 +61,24 @@ Deno.test({
           await server.kill("SIGTERM", 30_000);
         }
         const output = await server.output();
-        if (model) assert.doesNotMatch(output, /no serving model configured/);
-        else assert.match(output, /no serving model configured: set DRIFTFLOW_SERVE_MODEL/);
+        if (model) assert.doesNotMatch(output, /DRIFTFLOW_SERVE_MODEL is not set/);
+        else assert.match(output, /DRIFTFLOW_SERVE_MODEL is not set: set DRIFTFLOW_SERVE_MODEL/);
       }
     } finally {
       await home.remove();
+    }
+    // unset, with one model that has a champion: that model is served
+    const trained = await serveHome({ champion: true });
+    const server = startServe(trained, [], { DRIFTFLOW_SERVE_MODEL: "" });
+    try {
+      await server.ready(60_000);
+      const res = await fetch(`${server.base}/health`, { signal: AbortSignal.timeout(10_000) });
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.match(body.model, /^flights_delay@\d+$/, JSON.stringify(body));
+    } finally {
+      await server.kill("SIGTERM", 30_000);
+      await trained.remove();
     }
   },
 });

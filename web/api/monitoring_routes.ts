@@ -16,6 +16,7 @@
  *   });
  * ```
  */
+import { servedModel } from "../services/served_model.ts";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { InputError } from "../../models/serving/service.ts";
 import {
@@ -101,7 +102,8 @@ export function monitoringRoutes(
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const model = body.model ?? (deps.serveModel ? `${deps.serveModel}@champion` : null);
+      const served = body.model ? null : await servedModel(deps.serveModel, await deps.registry());
+      const model = body.model ?? (served ? `${served}@champion` : null);
       if (model === null) return c.json({ error: "invalid request", fields: [noModel] }, 422);
       const { service } = await serving();
       try {
@@ -190,7 +192,8 @@ export function monitoringRoutes(
       },
     }),
     async (c) => {
-      const model = c.req.valid("query").model ?? deps.serveModel;
+      const model = c.req.valid("query").model ??
+        await servedModel(deps.serveModel, await deps.registry());
       if (!model) return c.json({ error: "invalid query", fields: [noModel] }, 400);
       const { log } = await serving();
       if ((await (await deps.registry()).versions(model)).length === 0) {

@@ -38,4 +38,4 @@ export interface WebDeps {
 
 /** What to do when no serving model is configured (said by /health, the API and the server). */
 export const NO_SERVE_MODEL =
-  "set DRIFTFLOW_SERVE_MODEL to the model /health checks and /api/v1/predict serves when a request names none";
+  "set DRIFTFLOW_SERVE_MODEL to the model /health checks and /api/v1/predict serves when a request names none (unset, the one registered model with a champion alias is served)";
