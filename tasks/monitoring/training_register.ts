@@ -10,6 +10,7 @@
  * import { openStore } from "../../runner/store/open.ts";
  * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
  * import { putTable } from "./tables.ts";
+ * import { fingerprintTable } from "../../models/package.ts";
  * const store = await openStore({ memory: true });
  * const dir = await Deno.makeTempDir();
  * const artifacts = new LocalArtifactStore(dir);
@@ -26,7 +27,7 @@
  * };
  * const v = await fitAndRegisterBest(ctx, { trial: 0, algo: "logistic", params: { C: 1 }, value: 0.9 }, 1,
  *   { fits: 0, values: {}, sd: {} },
- *   { train, holdout, rows: n, batches: [], holdoutFrom: null, holdoutTo: null, fingerprint: { rows: n, sha256: "x" } });
+ *   { train, holdout, rows: n, batches: [], holdoutFrom: null, holdoutTo: null, fingerprint: await fingerprintTable({ x, late: y }) });
  * if (v.version !== 1 || !(v.holdout.roc_auc > 0.5)) throw new Error(JSON.stringify(v.holdout));
  * await store.close();
  * await Deno.remove(dir, { recursive: true });
