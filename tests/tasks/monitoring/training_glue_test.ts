@@ -72,7 +72,10 @@ Deno.test("training's functions: window held out by time, trials, a registered c
     assert.ok(!("date" in train), "the time column is not a feature");
     assert.ok(c.load.holdoutFrom !== null && c.load.holdoutTo !== null);
     assert.ok(c.load.holdoutFrom <= c.load.holdoutTo);
-    assert.match(t.lines.join("\n"), /training rows \d+, out-of-time holdout \d+ from .* \(0 batches, cumulative\)/);
+    assert.match(
+      t.lines.join("\n"),
+      /training rows \d+, out-of-time holdout \d+ from .* \(0 batches, cumulative\)/,
+    );
     // the first version becomes champion through the gate, with its reference recorded
     assert.equal(c.fitted.version, 1);
     assert.equal(c.gate.promoted, true);
