@@ -11,7 +11,9 @@
  * recalibrate → recalibrate (the champion's log-odds shifted to the batch's prior, gated on it).
  *
  * Default actions: none/minor → log, moderate → warn, major → retrain, prior → recalibrate,
- * concept → retrain. The business logic lives in tasks/monitoring/ (batches, champion, judge).
+ * concept → retrain. Each task is one call into tasks/monitoring (its mod.ts): stream_state,
+ * stream_batch_file, current_champion, batch_drift (with landed_labels), batch_severity,
+ * drift_alert, retrain_outcome, recalibrate_batch.
  *
  * Conf: `{ "events": [{ "atBatch": 6, "drift": { "kind": "mean_shift", "column": "distance", "k": 1.5 } }],
  * "policy": { "alpha": 0.05, "severity": { "persistence": 2 } }, "actions": { "moderate": "log" } }`.

@@ -8,10 +8,14 @@
  * @example
  * ```ts
  * import { DEFAULT_ACTIONS, detectDrift, evaluateSeverity, renderDriftReportHtml } from "./mod.ts";
- * const report = detectDrift(reference, current, { target: "late", prediction: "p_late" });
- * report.severity = evaluateSeverity(report, {}, previousVerdicts);
+ * const n = 1000;
+ * const reference = { distance: Float64Array.from({ length: n }, (_, i) => (i % 100) * 20) };
+ * const current = { distance: Float64Array.from({ length: n }, (_, i) => (i % 100) * 20 + 600) };
+ * const report = detectDrift(reference, current);
+ * report.severity = evaluateSeverity(report, {}, []);
  * const action = DEFAULT_ACTIONS[report.severity.severity];
- * await Deno.writeTextFile("drift.html", renderDriftReportHtml(report));
+ * if (!report.columns[0].drifted || action === "log") throw new Error("a 600-mile shift is drift");
+ * if (!renderDriftReportHtml(report).includes("distance")) throw new Error("the report names the column");
  * ```
  */
 export * from "./stattests.ts";
