@@ -62,6 +62,7 @@ const params = z.object({
   seed: z.number().int().default(0),
   alerts: AlertConfig.default(AlertConfig.parse({ channels: [{ type: "log" }] })),
 });
+
 export default dag({
   id: "training",
   description: "Fit, search, evaluate, register, gate against the champion, notify",
