@@ -34,7 +34,7 @@ export {
 export { type SimulatedBatch, writeStreamBatch } from "./stream_batch_file.ts";
 export { currentChampion } from "./current_champion.ts";
 export { championScorer, type Scorer, type ScorerOptions } from "./champion_scorer.ts";
-export { type BatchDrift, columnSummaries, detectBatchDrift, SCORE } from "./batch_drift.ts";
+export { type BatchDrift, columnSummaries, detectBatchDrift } from "./batch_drift.ts";
 export { judgeLandedLabels, type LandedLabels, landedLabelsBatch } from "./landed_labels.ts";
 export { evaluateBatchSeverity, type SeverityOutcome, strongerOutcome } from "./batch_severity.ts";
 export { driftAlert, type DriftAlertSubject, sendDriftAlert } from "./drift_alert.ts";

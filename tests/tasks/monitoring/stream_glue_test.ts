@@ -17,6 +17,7 @@ import {
   JudgePolicy,
   labelledBatches,
   labelledPathOf,
+  landedLabelsBatch,
   nextStreamState,
   recalibrateOnBatch,
   recordRetrainOutcome,
@@ -215,6 +216,10 @@ Deno.test("drift_monitoring's functions: a batch judged, graded, alerted, retrai
     assert.equal(d0.rocAuc, null, "no labels yet");
     const s0 = await evaluateBatchSeverity(late, 0, b0, now, d0);
     assert.equal(s0.actedOn.path, null, "a verdict without labels cannot recalibrate");
+    if (b0.done || b1.done) throw new Error("the stream has two batches");
+    const landed = landedLabelsBatch(await table.list("late"), 1, 1, () => "unused");
+    assert.deepEqual([landed?.batch, landed?.row.id, landed?.path], [0, d0.row, b0.path]);
+    assert.equal(landedLabelsBatch(await table.list("late"), 0, 1, () => "unused"), null);
     const d1 = await detectBatchDrift(late, b1, champ);
     assert.equal(d1.late?.batch, 0);
     assert.equal(d1.late?.row, d0.row);
