@@ -11,63 +11,35 @@
  * recalibrate → recalibrate (the champion's log-odds shifted to the batch's prior, gated on it).
  *
  * Default actions: none/minor → log, moderate → warn, major → retrain, prior → recalibrate,
- * concept → retrain. The business logic lives in tasks/monitoring/ (batches, champion, judge).
+ * concept → retrain. Each task is one call into tasks/monitoring (its mod.ts): stream_state,
+ * stream_batch_file, current_champion, batch_drift (with landed_labels), batch_severity,
+ * drift_alert, retrain_outcome, recalibrate_batch.
  *
  * Conf: `{ "events": [{ "atBatch": 6, "drift": { "kind": "mean_shift", "column": "distance", "k": 1.5 } }],
  * "policy": { "alpha": 0.05, "severity": { "persistence": 2 } }, "actions": { "moderate": "log" } }`.
  */
-import { dag, type SqlClient, z } from "driftflow";
-import { loadModel } from "../models/package.ts";
-import { recalibrateChampion } from "../models/recalibrate.ts";
-import { ModelRegistry } from "../models/registry/registry.ts";
-import { Alerter } from "../tasks/alert/alerter.ts";
-import { AlertConfig } from "../tasks/alert/types.ts";
-import { dataDir, dataPaths } from "../tasks/data/prepare.ts";
-import { writeParquet } from "../tasks/data/parquet.ts";
-import { sampleRows } from "../models/core/table.ts";
-import { ColumnOptions } from "../tasks/drift/detect.ts";
-import { DriftEvent } from "../tasks/drift/inject.ts";
-import { renderDriftReportHtml } from "../tasks/drift/report_html.tsx";
-import { type Action, DriftReport } from "../tasks/drift/schema.ts";
+import { dag, z } from "driftflow";
+import { dataDir, dataPaths } from "../tasks/data/mod.ts";
+import { ColumnOptions, DriftEvent } from "../tasks/drift/mod.ts";
 import {
-  fitReferenceCbpe,
-  judgeLateLabels,
-  monitorBatch,
-  monitoringFields,
-} from "../tasks/drift/batch_monitor.ts";
-import { streamBatch } from "../tasks/monitoring/batches.ts";
-import { championReference, referenceAtPrior, scoreTable } from "../tasks/monitoring/champion.ts";
-import { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET } from "../tasks/monitoring/flights.ts";
-import {
-  actionFor,
   ActionOverrides,
-  batchReport,
-  driftedColumns,
-  gradeReport,
-  historyFrom,
+  AlertConfig,
+  currentChampion,
+  detectBatchDrift,
+  evaluateBatchSeverity,
+  FLIGHT_FEATURES,
+  FLIGHT_MODEL,
+  FLIGHT_TARGET,
   JudgePolicy,
-  metricPairs,
-} from "../tasks/monitoring/judge.ts";
-import {
-  departureReasons,
-  labelledBatchIndex,
-  labelledHistoryFrom,
-  type MonitoredMetricPair,
-  previousSequentialState,
-  referenceAuc,
-  rowOfBatch,
-  sequentialSummary,
-  strongerAction,
-  verdictsOf,
-  withEstimates,
-  withRealized,
-  withSequentialAlarms,
-} from "../tasks/monitoring/late_labels.ts";
-import { MonitoringTable } from "../tasks/monitoring/metrics_table.ts";
-import { aucHistory } from "../tasks/monitoring/auc_history.ts";
-import { getTable, pick, putTable } from "../tasks/monitoring/tables.ts";
-
-const SCORE = "p_late";
+  labelledBatches,
+  nextStreamState,
+  recalibrateOnBatch,
+  recordRetrainOutcome,
+  savedStreamState,
+  sendDriftAlert,
+  type StreamState,
+  writeStreamBatch,
+} from "../tasks/monitoring/mod.ts";
 
 const params = z.object({
   stream: z.string().default(dataPaths().flightsStream),
@@ -113,40 +85,6 @@ const params = z.object({
   training: z.record(z.string(), z.unknown()).default({}),
 });
 
-type State = { index: number; batches: string[] };
-
-/** Where batch `index` of a stream is written. */
-function batchPath(p: { batchDir: string; streamName: string }, index: number): string {
-  return `${p.batchDir}/${p.streamName}-batch-${String(index).padStart(4, "0")}.parquet`;
-}
-
-/** Sends the batch's drift alert at `level`. */
-async function driftAlert(
-  ctx: {
-    db: SqlClient;
-    dagId: string;
-    runId: number;
-    params: z.infer<typeof params>;
-    xcom(id: "evaluate_severity"): { severity: string; reasons: string[] };
-    xcom(id: "get_iteration_state"): State;
-    xcom(id: "detect_drift"): { html: string };
-  },
-  level: "WARNING" | "CRITICAL",
-  suffix: string,
-) {
-  const s = ctx.xcom("evaluate_severity");
-  const alerter = await Alerter.open(ctx.db, ctx.params.alerts);
-  return await alerter.send({
-    level,
-    key: `drift:${ctx.params.streamName}`,
-    title: `${ctx.params.streamName}: ${s.severity} drift${suffix}`,
-    message: s.reasons.join("\n"),
-    dagId: ctx.dagId,
-    runId: ctx.runId,
-    details: { batch: ctx.xcom("get_iteration_state").index, html: ctx.xcom("detect_drift").html },
-  });
-}
-
 export default dag({
   id: "drift_monitoring",
   description: "One stream batch per run: drift, severity, alert, retrain",
@@ -158,40 +96,15 @@ export default dag({
   defaults: { retries: 1, retryDelay: "5s", timeout: "30m" },
 })
   .task("get_iteration_state", {
-    run: async (ctx): Promise<State> => {
-      const prior = ctx.params.restart ? undefined : await ctx.priorXcom<State>("save_state");
-      const state = prior
-        ? { index: prior.index + 1, batches: prior.batches }
-        : { index: 0, batches: [] };
-      ctx.log(`batch ${state.index}`);
-      return state;
-    },
+    run: async (ctx) =>
+      nextStreamState(
+        ctx.params.restart ? undefined : await ctx.priorXcom<StreamState>("save_state"),
+        ctx,
+      ),
   })
   .task("simulate_batch", {
     deps: ["get_iteration_state"],
-    run: async (ctx) => {
-      const p = ctx.params;
-      const { index } = ctx.xcom("get_iteration_state");
-      const b = await streamBatch({ ...p, index });
-      if (!b) return { done: true as const, index, rows: 0 };
-      await Deno.mkdir(p.batchDir, { recursive: true });
-      const path = batchPath(p, index);
-      await writeParquet(path, b.table);
-      ctx.log(
-        `rows ${b.start}..${b.end} → ${path}; injected: ${
-          b.truth.events.map((e) => e.kind).join(", ") || "nothing"
-        }`,
-      );
-      return {
-        done: false as const,
-        index,
-        rows: b.rows,
-        path,
-        truth: b.truth,
-        from: b.from,
-        to: b.to,
-      };
-    },
+    run: (ctx) => writeStreamBatch(ctx, ctx.xcom("get_iteration_state").index),
   })
   .branch("has_data", {
     deps: ["simulate_batch"],
@@ -203,302 +116,22 @@ export default dag({
   })
   .task("get_champion", {
     deps: ["has_data"],
-    run: async (ctx) => {
-      const c = await championReference(await ModelRegistry.open(ctx.db), ctx.params.model);
-      ctx.log(`champion v${c.version}; reference: its ${c.kind} data ${c.reference}`);
-      return c;
-    },
+    run: (ctx) => currentChampion(ctx),
   })
   .task("detect_drift", {
     deps: ["get_champion"],
-    run: async (ctx) => {
-      const p = ctx.params;
-      const batch = ctx.xcom("simulate_batch");
-      if (batch.done) throw new Error("unreachable: no batch");
-      const champion = ctx.xcom("get_champion");
-      const { model, onnx } = await loadModel(`${p.model}@${champion.version}`, {
-        registry: await ModelRegistry.open(ctx.db),
-        artifacts: ctx.artifacts,
-      });
-      const columns = [...p.features, p.target];
-      const score = (t: Parameters<typeof scoreTable>[2]) =>
-        scoreTable(onnx, model, t, p.positiveLabel, SCORE);
-      const reference = await score(referenceAtPrior(
-        sampleRows(
-          pick(await getTable(ctx, champion.reference), columns, "reference"),
-          p.referenceRows,
-          p.seed,
-        ),
-        p.target,
-        p.positiveLabel,
-        champion.positiveShare,
-        p.seed,
-      ));
-      // with labelsDelay the batch is judged on what it has: no target column until it lands
-      const labelsNow = p.labelsDelay === 0;
-      const current = await score(
-        pick(await getTable(ctx, batch.path), labelsNow ? columns : p.features, batch.path),
-      );
-      const policy = { ...p.policy, columns: { ...p.policy.columns, ...p.columns } };
-      const judgeAgainst = (t: typeof current, target: string | undefined) =>
-        batchReport({
-          reference,
-          current: t,
-          features: p.features,
-          target,
-          prediction: SCORE,
-          positiveLabel: p.positiveLabel,
-          seed: p.seed,
-          policy,
-        });
-      // A champion registered without an out-of-time holdout is monitored against its own training
-      // rows: their in-sample AUC and label share would make every batch look like concept or prior
-      // drift, so the label-based tests are left out and the log says why.
-      const honestReference = champion.kind === "holdout";
-      if (!honestReference) {
-        ctx.log(
-          `v${champion.version} records no out-of-time holdout (only its training rows): the ROC AUC and label-share tests are skipped; retrain it with \`deno task run training\` to monitor its performance`,
-        );
-      }
-      const report = judgeAgainst(current, labelsNow && honestReference ? p.target : undefined);
-      const title = `${p.streamName} batch ${batch.index} (${
-        batch.from?.slice(0, 10) ?? ""
-      }) vs ${p.model} v${champion.version}`;
-      const json = await ctx.putArtifact(JSON.stringify(report));
-      const drifted = driftedColumns(report);
-
-      // performance without labels (CBPE on the champion's scored reference) and the sequential
-      // detectors, resumed from the state stored with the previous batch of this champion
-      const table = await MonitoringTable.open(ctx.db);
-      const before = await table.list(p.streamName);
-      const monitorOptions = {
-        target: p.target,
-        prediction: SCORE,
-        positiveLabel: p.positiveLabel,
-        columns: p.features,
-        alpha: p.policy.alpha,
-        arl0: p.sequential.arl0,
-        detector: p.sequential.detector,
-        seed: p.seed,
-      };
-      const cbpe = fitReferenceCbpe(reference, monitorOptions);
-      const monitored = monitorBatch(
-        reference,
-        current,
-        monitorOptions,
-        previousSequentialState(before, batch.index, champion.version),
-        cbpe,
-      );
-      let state = monitored.sequential.state;
-      const metrics = withEstimates(
-        metricPairs(report),
-        monitoringFields(monitored),
-        referenceAuc(reference, p.target, p.positiveLabel, SCORE),
-      );
-
-      // the labels of batch t = index − labelsDelay land now: realized metrics on its row, the
-      // estimated-vs-realized test and the departure detector, its labelled report to grade
-      const t = labelledBatchIndex(batch.index, p.labelsDelay);
-      const lateRow = t === null ? undefined : rowOfBatch(before, t);
-      let late = null;
-      if (t !== null && lateRow) {
-        const path = typeof lateRow.details.path === "string"
-          ? lateRow.details.path
-          : batchPath(p, t);
-        const labelled = await score(pick(await getTable(ctx, path), columns, path));
-        const lateReport = judgeAgainst(labelled, p.target);
-        const j = judgeLateLabels(reference, labelled, monitorOptions, state, cbpe);
-        state = j.state;
-        await table.update(lateRow.id, {
-          rocAuc: j.realized?.roc_auc ?? null,
-          metrics: withRealized(
-            lateRow.metrics as Record<string, MonitoredMetricPair>,
-            j.realized,
-            j.comparison,
-          ),
-        });
-        late = {
-          batch: t,
-          row: lateRow.id,
-          path,
-          report: await ctx.putArtifact(JSON.stringify(lateReport)),
-          realized: j.realized?.roc_auc ?? null,
-          reasons: departureReasons(j.comparison),
-          alarms: j.signal?.alarm ? [j.signal.detector] : [],
-        };
-        ctx.log(
-          `labels of batch ${t} landed: ROC AUC realized ${
-            j.realized?.roc_auc.toFixed(4) ?? "–"
-          } (estimated ${j.comparison?.roc_auc.estimated.toFixed(4) ?? "–"})`,
-        );
-      }
-      const summary = sequentialSummary(
-        state,
-        monitored.sequential.alarms,
-        monitored.sequential.falseAlarmRate,
-      );
-      // the report charts the stream's estimated vs realized ROC AUC so far (late labels included)
-      const auc = metrics.roc_auc;
-      const history = aucHistory(await table.list(p.streamName), {
-        batch: batch.index,
-        estimated: auc?.estimated ?? null,
-        ciLow: auc?.estimatedInterval?.[0] ?? null,
-        ciHigh: auc?.estimatedInterval?.[1] ?? null,
-        realized: auc?.realized ?? null,
-        alarms: summary.alarms,
-      });
-      const html = await ctx.putArtifact(renderDriftReportHtml(report, { title, history }));
-      const row = await table.insert({
-        dagId: ctx.dagId,
-        runId: ctx.runId,
-        stream: p.streamName,
-        batch: batch.index,
-        rows: batch.rows,
-        driftedShare: report.driftedShare,
-        datasetDrift: report.datasetDrift,
-        model: p.model,
-        championVersion: champion.version,
-        rocAuc: metrics.roc_auc?.realized ?? null,
-        reportHtml: html,
-        reportJson: json,
-        metrics,
-        details: {
-          truth: batch.truth,
-          drifted,
-          from: batch.from,
-          to: batch.to,
-          path: batch.path,
-          labelsDelay: p.labelsDelay,
-          sequential: summary,
-          sequentialState: state,
-          columns: Object.fromEntries(
-            report.columns.map((c) => [c.column, {
-              test: c.test,
-              statistic: c.statistic,
-              pValue: c.adjustedPValue ?? c.pValue,
-              drifted: c.drifted,
-            }]),
-          ),
-        },
-      });
-      ctx.log(
-        `significant: ${drifted.join(", ") || "nothing"}; ROC AUC estimated ${
-          auc?.estimated?.toFixed(4)
-        } [${auc?.estimatedInterval?.map((v) => v.toFixed(4)).join(", ")}], realized ${
-          auc?.realized?.toFixed(4) ?? "(labels later)"
-        } (reference ${auc?.reference?.toFixed(4)}); sequential alarms: ${
-          summary.alarms.join(", ") || "none"
-        }`,
-      );
-      return {
-        report: json,
-        html,
-        row,
-        rocAuc: auc?.realized ?? null,
-        alarms: summary.alarms,
-        falseAlarmRate: summary.falseAlarmRate,
-        late,
-      };
-    },
+    run: (ctx) => detectBatchDrift(ctx, ctx.xcom("simulate_batch"), ctx.xcom("get_champion")),
   })
   .task("evaluate_severity", {
     deps: ["detect_drift"],
-    run: async (ctx) => {
-      const p = ctx.params;
-      const d = ctx.xcom("detect_drift");
-      const batch = ctx.xcom("simulate_batch");
-      const version = ctx.xcom("get_champion").version;
-      const readReport = async (key: string) =>
-        DriftReport.parse(JSON.parse(new TextDecoder().decode(await ctx.getArtifact(key))));
-      const table = await MonitoringTable.open(ctx.db);
-      const rows = await table.list(p.streamName);
-      const index = ctx.xcom("get_iteration_state").index;
-      const j = gradeReport(
-        await readReport(d.report),
-        p.policy,
-        historyFrom(rows, version, index),
-      );
-      const first = withSequentialAlarms(j.severity, j.reasons, d.alarms, d.falseAlarmRate);
-      const action = actionFor(first.severity, p.actions);
-      const at = new Date().toISOString();
-      const row = rows.find((r) => r.id === d.row);
-      await table.update(d.row, {
-        severity: first.severity,
-        action,
-        reasons: first.reasons,
-        details: {
-          ...row?.details,
-          verdict: j.verdict,
-          verdicts: [{
-            at,
-            kind: "batch",
-            severity: first.severity,
-            action,
-            reasons: first.reasons,
-          }],
-        },
-      });
-      // the run acts on the stronger of this batch's verdict and the late-labelled one's
-      let outcome = {
-        severity: first.severity as string,
-        reasons: first.reasons,
-        errorRate: j.verdict.errorRate,
-        action: action as Action,
-        // the batch whose row records the outcome, and its labelled data (recalibration)
-        actedOn: {
-          batch: index,
-          row: d.row,
-          path: batch.done || p.labelsDelay ? null : batch.path,
-        },
-      };
-      if (d.late) {
-        const lj = gradeReport(
-          await readReport(d.late.report),
-          p.policy,
-          labelledHistoryFrom(rows, version, d.late.batch),
-        );
-        const second = withSequentialAlarms(
-          lj.severity,
-          [...lj.reasons, ...d.late.reasons],
-          d.late.alarms,
-          d.falseAlarmRate,
-        );
-        const lateAction = actionFor(second.severity, p.actions);
-        const lateRow = rows.find((r) => r.id === d.late!.row);
-        await table.update(d.late.row, {
-          details: {
-            ...lateRow?.details,
-            labelledVerdict: lj.verdict,
-            verdicts: [...(lateRow ? verdictsOf(lateRow) : []), {
-              at,
-              kind: "labels",
-              severity: second.severity,
-              action: lateAction,
-              reasons: second.reasons,
-            }],
-          },
-        });
-        const lateReasons = second.reasons.map((r) =>
-          `batch ${d.late!.batch} (labels landed): ${r}`
-        );
-        for (const r of lateReasons) ctx.log(r);
-        const stronger = strongerAction(action, lateAction) !== action;
-        outcome = {
-          severity: stronger ? second.severity : first.severity,
-          reasons: stronger
-            ? [...lateReasons, ...first.reasons]
-            : [...first.reasons, ...lateReasons],
-          errorRate: stronger ? lj.verdict.errorRate : j.verdict.errorRate,
-          action: strongerAction(action, lateAction),
-          actedOn: stronger
-            ? { batch: d.late.batch, row: d.late.row, path: d.late.path }
-            : outcome.actedOn,
-        };
-      }
-      for (const r of first.reasons) ctx.log(r);
-      ctx.log(`${outcome.severity} → ${outcome.action} (${outcome.errorRate ?? ""})`);
-      return outcome;
-    },
+    run: (ctx) =>
+      evaluateBatchSeverity(
+        ctx,
+        ctx.xcom("get_iteration_state").index,
+        ctx.xcom("simulate_batch"),
+        ctx.xcom("get_champion").version,
+        ctx.xcom("detect_drift"),
+      ),
   })
   .branch("route", {
     deps: ["evaluate_severity"],
@@ -511,74 +144,57 @@ export default dag({
     deps: ["route"],
     run: (ctx) => ctx.log(`severity ${ctx.xcom("evaluate_severity").severity}: nothing to do`),
   })
-  .task("warn", { deps: ["route"], run: (ctx) => driftAlert(ctx, "WARNING", "") })
-  .task("alert", { deps: ["route"], run: (ctx) => driftAlert(ctx, "CRITICAL", " — retraining") })
+  .task("warn", {
+    deps: ["route"],
+    run: (ctx) =>
+      sendDriftAlert(ctx, "WARNING", "", {
+        ...ctx.xcom("evaluate_severity"),
+        batch: ctx.xcom("get_iteration_state").index,
+        html: ctx.xcom("detect_drift").html,
+      }),
+  })
+  .task("alert", {
+    deps: ["route"],
+    run: (ctx) =>
+      sendDriftAlert(ctx, "CRITICAL", " — retraining", {
+        ...ctx.xcom("evaluate_severity"),
+        batch: ctx.xcom("get_iteration_state").index,
+        html: ctx.xcom("detect_drift").html,
+      }),
+  })
   .triggerDag("retrain", {
     deps: ["alert"],
     dagId: "training",
     wait: true,
-    conf: (ctx) => {
-      const batch = ctx.xcom("simulate_batch");
-      // only the batches whose labels have landed (all of them when labelsDelay is 0)
-      const all = [...ctx.xcom("get_iteration_state").batches, ...(batch.done ? [] : [batch.path])];
-      const seen = all.slice(0, Math.max(0, all.length - ctx.params.labelsDelay));
-      return { ...ctx.params.training, batches: seen, model: ctx.params.model };
-    },
+    conf: (ctx) => ({
+      ...ctx.params.training,
+      batches: labelledBatches(
+        savedStreamState(ctx.xcom("get_iteration_state"), ctx.xcom("simulate_batch")).batches,
+        ctx.params.labelsDelay,
+      ),
+      model: ctx.params.model,
+    }),
   })
   .task("record_outcome", {
     deps: ["retrain"],
-    run: async (ctx) => {
-      const before = ctx.xcom("get_champion").version;
-      const after =
-        (await (await ModelRegistry.open(ctx.db)).resolve(`${ctx.params.model}@champion`)).version;
-      const changed = after !== before;
-      await (await MonitoringTable.open(ctx.db)).update(ctx.xcom("evaluate_severity").actedOn.row, {
-        retrained: true,
-        promoted: changed,
-      });
-      ctx.log(changed ? `champion changed: v${before} → v${after}` : `champion kept: v${before}`);
-      return { before, after, changed, training: ctx.xcom("retrain") };
-    },
+    run: (ctx) =>
+      recordRetrainOutcome(ctx, {
+        before: ctx.xcom("get_champion").version,
+        row: ctx.xcom("evaluate_severity").actedOn.row,
+        training: ctx.xcom("retrain"),
+      }),
   })
   .task("recalibrate", {
     deps: ["route"],
-    run: async (ctx) => {
-      const p = ctx.params;
-      const acted = ctx.xcom("evaluate_severity").actedOn;
-      if (acted.path === null) {
-        throw new Error(
-          `recalibrate: batch ${acted.batch} has no labels yet (labelsDelay ${p.labelsDelay}); ` +
-            "only a verdict given with labels can recalibrate",
-        );
-      }
-      const labelledBatch = pick(
-        await getTable(ctx, acted.path),
-        [...p.features, p.target],
-        acted.path,
-      );
-      const r = await recalibrateChampion({
-        registry: await ModelRegistry.open(ctx.db),
-        artifacts: ctx.artifacts,
-        model: p.model,
-        newPrior: "labels",
-        labelledBatch,
-        labelledBatchKey: await putTable(ctx, labelledBatch),
-        reason: `${p.streamName} batch ${acted.batch}: ${ctx.xcom("evaluate_severity").reasons[0]}`,
-        runId: ctx.runId,
-      });
-      await (await MonitoringTable.open(ctx.db)).update(acted.row, {
-        promoted: r.promoted,
-      });
-      ctx.log(r.verdict.reason);
-      return { version: r.version, promoted: r.promoted, shift: r.shift, prior: r.prior };
-    },
+    run: (ctx) =>
+      recalibrateOnBatch(
+        ctx,
+        ctx.xcom("evaluate_severity").actedOn,
+        ctx.xcom("evaluate_severity").reasons[0],
+      ),
   })
   .task("save_state", {
     deps: ["log_only", "warn", "record_outcome", "recalibrate", "end_pipeline"],
     triggerRule: "none_failed_min_one_success",
-    run: (ctx): State => {
-      const s = ctx.xcom("get_iteration_state");
-      const batch = ctx.xcom("simulate_batch");
-      return { index: s.index, batches: batch.done ? s.batches : [...s.batches, batch.path] };
-    },
+    run: (ctx) => savedStreamState(ctx.xcom("get_iteration_state"), ctx.xcom("simulate_batch")),
   });

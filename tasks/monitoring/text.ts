@@ -31,12 +31,16 @@
  */
 import { type TrainedModel, trainModel } from "../../models/model.ts";
 import { runOnnx } from "../../models/onnx/runtime.ts";
-import { embedColumn, type EmbeddingOptions } from "../../models/text/embeddings.ts";
+import type { EmbeddingOptions } from "../../models/text/embeddings.ts";
 import { rowCount, type Table, takeRows } from "../../models/core/table.ts";
 import { Random } from "../../models/core/random.ts";
 
-/** Embeds `text`, keeps `label` when present. */
+/**
+ * Embeds `text`, keeps `label` when present. The embedding library (transformers.js) is loaded on
+ * first use, so the DAGs that import the monitoring entry without embedding anything do not load it.
+ */
 export async function embedMails(mails: Table, o: EmbeddingOptions): Promise<Table> {
+  const { embedColumn } = await import("../../models/text/embeddings.ts");
   const keep: Record<string, Table[string]> = { text: mails.text };
   if (mails.label) keep.label = mails.label;
   return await embedColumn(keep, "text", o);
