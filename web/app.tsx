@@ -169,14 +169,9 @@ export function createApp(deps: WebDeps): Hono {
     if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/artifacts/")) return;
     if (!(c.res.headers.get("content-type") ?? "").startsWith("text/html")) return;
     const html = await c.res.text();
-    const [live, queued] = await Promise.all([
-      liveness(store.db),
-      store.db.query<{ n: number | string }>(
-        "select count(*) as n from dag_runs where state = 'queued'",
-      ),
-    ]);
+    const [live, queued] = await Promise.all([liveness(store.db), store.countQueuedRuns()]);
     const banner = await (
-      <LivenessBanner live={live} queued={Number(queued[0]?.n ?? 0)} store={store.db.kind} />
+      <LivenessBanner live={live} queued={queued} store={store.db.kind} />
     ).toString();
     const { status } = c.res;
     const headers = new Headers(c.res.headers);

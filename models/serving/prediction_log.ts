@@ -613,3 +613,19 @@ export async function predictionCounts(db: SqlClient): Promise<{ model: string; 
   );
   return rows.map((r) => ({ model: r.model, n: Number(r.n) }));
 }
+
+/**
+ * The model name and version that made a stored prediction, or null when no prediction has that
+ * id (a reader: the table is not created).
+ */
+export async function predictionMaker(
+  db: SqlClient,
+  id: string,
+): Promise<{ model: string; version: number } | null> {
+  if (!await tableExists(db, "predictions")) return null;
+  const rows = await db.query<{ model: string; version: number }>(
+    "select model, version from predictions where id = $1",
+    [id],
+  );
+  return rows[0] ? { model: rows[0].model, version: Number(rows[0].version) } : null;
+}

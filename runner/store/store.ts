@@ -345,6 +345,14 @@ export class Store {
     return rows.map((r) => ({ dagId: r.dag_id, state: r.state, n: Number(r.n) }));
   }
 
+  /** How many runs wait in `queued` (for the banner that says whether anything will pick them up). */
+  async countQueuedRuns(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      "select count(*)::int as n from dag_runs where state = 'queued'",
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /**
    * Sets a run's state; `running` stamps the start (once), success/failed the end. The stamps come
    * from the database's clock, the one that stamped `queued_at`, so a run never starts before it

@@ -21,6 +21,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { InputError } from "../../models/serving/service.ts";
 import {
   PredictionLogUnavailable,
+  predictionMaker,
   PredictionRejected,
 } from "../../models/serving/prediction_log.ts";
 import { ModelNotFoundError } from "../../models/registry/registry.ts";
@@ -145,12 +146,8 @@ export function monitoringRoutes(
       const body = c.req.valid("json");
       const { log } = await serving();
       // The label must be one of the classes of the model that made the prediction.
-      const made = await deps.store.db.query<{ model: string; version: number }>(
-        "select model, version from predictions where id = $1",
-        [body.predictionId],
-      );
-      const version = made[0] &&
-        await (await deps.registry()).version(made[0].model, Number(made[0].version));
+      const made = await predictionMaker(deps.store.db, body.predictionId);
+      const version = made && await (await deps.registry()).version(made.model, made.version);
       const classes = (version?.columns as { target?: { classes?: string[] } } | null)?.target
         ?.classes;
       if (classes && !classes.includes(body.label)) {
@@ -158,7 +155,7 @@ export function monitoringRoutes(
           error: "invalid request",
           fields: [{
             field: "label",
-            message: `"${body.label}" is not a class of ${made[0].model}@${made[0].version}; ` +
+            message: `"${body.label}" is not a class of ${made?.model}@${made?.version}; ` +
               `expected one of ${classes.map((k) => `"${k}"`).join(", ")}`,
           }],
         }, 422);
