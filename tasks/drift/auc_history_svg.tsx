@@ -19,6 +19,7 @@
  */
 import { z } from "zod";
 import { htmlText } from "./html_text.ts";
+import { SvgFrame } from "./report_frame.tsx";
 
 /** One batch of the stream's history. */
 export const AucHistoryPoint = z.object({
@@ -106,16 +107,7 @@ export function AucHistoryChart({ points, width = 640, height = 220 }: {
   const every = Math.max(1, Math.ceil(pts.length / 8));
   const ly = height - 10;
   return (
-    <svg
-      xmlns="http://www.w3.org/2000/svg"
-      width={width}
-      height={height}
-      viewBox={`0 0 ${width} ${height}`}
-      role="img"
-      aria-label="estimated vs realized ROC AUC by batch"
-      font-size="10"
-      font-family="sans-serif"
-    >
+    <SvgFrame width={width} height={height} label="estimated vs realized ROC AUC by batch">
       <g class="axes">
         <line x1={pad.l} y1={pad.t + h} x2={width - pad.r} y2={pad.t + h} stroke="#999" />
         <line x1={pad.l} y1={pad.t} x2={pad.l} y2={pad.t + h} stroke="#999" />
@@ -181,6 +173,6 @@ export function AucHistoryChart({ points, width = 640, height = 220 }: {
         />
         <text x={pad.l + 356} y={ly}>sequential alarm</text>
       </g>
-    </svg>
+    </SvgFrame>
   );
 }

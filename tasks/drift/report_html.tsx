@@ -21,6 +21,7 @@
  */
 import { AucHistoryChart, type AucHistoryPoint, hasAucHistory } from "./auc_history_svg.tsx";
 import { htmlText } from "./html_text.ts";
+import { ReportPage, SvgFrame } from "./report_frame.tsx";
 import type { ColumnDrift, DriftReport } from "./schema.ts";
 
 const num = (x: number | null | undefined) =>
@@ -54,16 +55,7 @@ function HistogramChart({ h, width = 420, height = 160 }: {
   const y = (v: number) => pad.t + hgt - (v / max) * hgt;
   const every = Math.max(1, Math.ceil(h.labels.length / 6));
   return (
-    <svg
-      xmlns="http://www.w3.org/2000/svg"
-      width={width}
-      height={height}
-      viewBox={`0 0 ${width} ${height}`}
-      role="img"
-      aria-label="reference and current distribution"
-      font-size="10"
-      font-family="sans-serif"
-    >
+    <SvgFrame width={width} height={height} label="reference and current distribution">
       <line x1={pad.l} y1={pad.t + hgt} x2={width - pad.r} y2={pad.t + hgt} stroke="#999" />
       <text x={pad.l - 4} y={pad.t + 8} text-anchor="end">{(max * 100).toFixed(0)}%</text>
       <text x={pad.l - 4} y={pad.t + hgt} text-anchor="end">0</text>
@@ -110,7 +102,7 @@ function HistogramChart({ h, width = 420, height = 160 }: {
       <text x={pad.l + 14} y={height - 5}>reference</text>
       <rect x={pad.l + 80} y={height - 14} width="10" height="10" fill={CUR} />
       <text x={pad.l + 94} y={height - 5}>current</text>
-    </svg>
+    </SvgFrame>
   );
 }
 
@@ -163,130 +155,123 @@ function DriftReportPage({ report, title, history }: {
 }) {
   const sev = report.severity;
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>{title}</title>
-        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
-      </head>
-      <body>
-        <h1>{title}</h1>
-        <p>
-          Reference {report.nRef} rows, current {report.nCur} rows, made {report.createdAt}.
-        </p>
-        <p>
-          Drifted columns: {report.columns.filter((c) => c.drifted).length} of{" "}
-          {report.columns.length} ({(report.driftedShare * 100).toFixed(1)}%); dataset drift{" "}
-          {report.datasetDrift ? <b class="drift-word">yes</b> : "no"} (threshold{" "}
-          {(report.driftShareThreshold * 100).toFixed(0)}%).
-        </p>
-        {sev
-          ? (
-            <>
-              <p>
-                Severity:{" "}
-                <span class="badge" style={`background:${SEVERITY_COLOUR[sev.severity]}`}>
-                  {sev.severity}
-                </span>{" "}
-                score {num(sev.score)}
-              </p>
-              <ul>{sev.reasons.map((r) => <li>{r}</li>)}</ul>
-            </>
-          )
-          : null}
-        <Policy report={report} />
-        <Labels report={report} />
-        <Multivariate report={report} />
-        {report.skipped.length
-          ? (
+    <ReportPage title={title} style={STYLE}>
+      <p>
+        Reference {report.nRef} rows, current {report.nCur} rows, made {report.createdAt}.
+      </p>
+      <p>
+        Drifted columns: {report.columns.filter((c) => c.drifted).length} of {report.columns.length}
+        {" "}
+        ({(report.driftedShare * 100).toFixed(1)}%); dataset drift{" "}
+        {report.datasetDrift ? <b class="drift-word">yes</b> : "no"} (threshold{" "}
+        {(report.driftShareThreshold * 100).toFixed(0)}%).
+      </p>
+      {sev
+        ? (
+          <>
             <p>
-              Not compared: {report.skipped.map((s) => `${s.column} (${s.reason})`).join("; ")}
+              Severity:{" "}
+              <span class="badge" style={`background:${SEVERITY_COLOUR[sev.severity]}`}>
+                {sev.severity}
+              </span>{" "}
+              score {num(sev.score)}
             </p>
-          )
-          : null}
-        <h2>Columns</h2>
-        <table>
-          <tr>
-            <th>column</th>
-            <th>type</th>
-            <th>test</th>
-            <th>statistic</th>
-            <th>p-value</th>
-            <th>adjusted p</th>
-            <th>effect</th>
-            <th>threshold</th>
-            <th>verdict</th>
-            <th>missing ref → cur</th>
+            <ul>{sev.reasons.map((r) => <li>{r}</li>)}</ul>
+          </>
+        )
+        : null}
+      <Policy report={report} />
+      <Labels report={report} />
+      <Multivariate report={report} />
+      {report.skipped.length
+        ? (
+          <p>
+            Not compared: {report.skipped.map((s) => `${s.column} (${s.reason})`).join("; ")}
+          </p>
+        )
+        : null}
+      <h2>Columns</h2>
+      <table>
+        <tr>
+          <th>column</th>
+          <th>type</th>
+          <th>test</th>
+          <th>statistic</th>
+          <th>p-value</th>
+          <th>adjusted p</th>
+          <th>effect</th>
+          <th>threshold</th>
+          <th>verdict</th>
+          <th>missing ref → cur</th>
+        </tr>
+        {report.columns.map((c) => (
+          <tr class={c.drifted ? "drift" : ""}>
+            <td>
+              <a href={`#col-${c.column}`}>{c.column}</a>
+            </td>
+            <td>{c.type}</td>
+            <td>{c.test}</td>
+            <td>{num(c.statistic)}</td>
+            <td>{num(c.pValue)}</td>
+            <td>{c.adjustedPValue === undefined ? "—" : num(c.adjustedPValue)}</td>
+            <td>{c.effect === undefined || c.effect === null ? "—" : num(c.effect)}</td>
+            <td>{num(c.threshold)}</td>
+            <td>{c.drifted ? "drift" : "ok"}</td>
+            <td>
+              {(c.nullShareRef * 100).toFixed(1)}% → {(c.nullShareCur * 100).toFixed(1)}%
+            </td>
           </tr>
-          {report.columns.map((c) => (
-            <tr class={c.drifted ? "drift" : ""}>
-              <td>
-                <a href={`#col-${c.column}`}>{c.column}</a>
-              </td>
-              <td>{c.type}</td>
-              <td>{c.test}</td>
-              <td>{num(c.statistic)}</td>
-              <td>{num(c.pValue)}</td>
-              <td>{c.adjustedPValue === undefined ? "—" : num(c.adjustedPValue)}</td>
-              <td>{c.effect === undefined || c.effect === null ? "—" : num(c.effect)}</td>
-              <td>{num(c.threshold)}</td>
-              <td>{c.drifted ? "drift" : "ok"}</td>
-              <td>
-                {(c.nullShareRef * 100).toFixed(1)}% → {(c.nullShareCur * 100).toFixed(1)}%
-              </td>
-            </tr>
-          ))}
-        </table>
-        <Quality report={report} />
-        <Performance report={report} />
-        {hasAucHistory(history)
-          ? (
-            <>
-              <h2>ROC AUC over the stream</h2>
-              <p>
-                CBPE's estimate from calibrated scores (shaded: its prediction interval for the
-                realized value) beside the realized value once a batch's labels land; dashed lines
-                mark the sequential detectors' alarms. The estimate holds under covariate shift
-                only: where the two part, P(y | x) changed.
-              </p>
-              <AucHistoryChart points={history} />
-            </>
-          )
-          : null}
-        {report.prediction
-          ? (
-            <>
-              <h2>Prediction drift</h2>
-              <p>
-                {report.prediction.test} {num(report.prediction.statistic)} —{" "}
-                {report.prediction.drifted ? "drift" : "no drift"}
-              </p>
-              {report.prediction.histogram
-                ? <HistogramChart h={report.prediction.histogram} />
-                : null}
-            </>
-          )
-          : null}
-        <h2>Distributions</h2>
-        <div class="charts">
-          {report.columns.map((c) => (
-            <section class="chart" id={`col-${c.column}`}>
-              <h3>
-                {c.column}{" "}
-                <small>
-                  {c.test} {num(c.statistic)}
-                  {c.pValue !== null ? `, p ${num(c.pValue)}` : ""} —{" "}
-                  {c.drifted ? <DriftWord /> : "no drift"}
-                </small>
-              </h3>
-              {c.histogram
-                ? <HistogramChart h={c.histogram} />
-                : <p>(no distribution for this test)</p>}
-            </section>
-          ))}
-        </div>
-      </body>
-    </html>
+        ))}
+      </table>
+      <Quality report={report} />
+      <Performance report={report} />
+      {hasAucHistory(history)
+        ? (
+          <>
+            <h2>ROC AUC over the stream</h2>
+            <p>
+              CBPE's estimate from calibrated scores (shaded: its prediction interval for the
+              realized value) beside the realized value once a batch's labels land; dashed lines
+              mark the sequential detectors' alarms. The estimate holds under covariate shift only:
+              where the two part, P(y | x) changed.
+            </p>
+            <AucHistoryChart points={history} />
+          </>
+        )
+        : null}
+      {report.prediction
+        ? (
+          <>
+            <h2>Prediction drift</h2>
+            <p>
+              {report.prediction.test} {num(report.prediction.statistic)} —{" "}
+              {report.prediction.drifted ? "drift" : "no drift"}
+            </p>
+            {report.prediction.histogram
+              ? <HistogramChart h={report.prediction.histogram} />
+              : null}
+          </>
+        )
+        : null}
+      <h2>Distributions</h2>
+      <div class="charts">
+        {report.columns.map((c) => (
+          <section class="chart" id={`col-${c.column}`}>
+            <h3>
+              {c.column}{" "}
+              <small>
+                {c.test} {num(c.statistic)}
+                {c.pValue !== null ? `, p ${num(c.pValue)}` : ""} —{" "}
+                {c.drifted ? <DriftWord /> : "no drift"}
+              </small>
+            </h3>
+            {c.histogram
+              ? <HistogramChart h={c.histogram} />
+              : <p>(no distribution for this test)</p>}
+          </section>
+        ))}
+      </div>
+    </ReportPage>
   );
 }
 

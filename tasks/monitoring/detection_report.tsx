@@ -38,6 +38,7 @@
 import { stringify } from "csv-stringify/sync";
 import { renderTable } from "../../runner/cli/common.ts";
 import { htmlText } from "../drift/html_text.ts";
+import { ReportPage, SvgFrame } from "../drift/report_frame.tsx";
 import { type DetectionSummary, type Detector, DETECTORS } from "./detection.ts";
 import type { StreamBatch, StreamSummary } from "./stream_protocol.ts";
 
@@ -237,15 +238,7 @@ function Heatmap({ title, rows, cols, value, good = "high" }: {
   const colour = HEAT_SCALES[good].colour;
   const legendY = top + rows.length * rh + 12;
   return (
-    <svg
-      xmlns="http://www.w3.org/2000/svg"
-      width={w}
-      height={h}
-      font-family="sans-serif"
-      font-size="11"
-      role="img"
-      aria-label={title}
-    >
+    <SvgFrame width={w} height={h} label={title} fontSize={11}>
       <text x="0" y="20" font-size="14" font-weight="bold">{title}</text>
       {cols.map((c, j) => (
         <text x={left + j * cw + cw / 2} y={top - 8} text-anchor="middle">{c}</text>
@@ -274,7 +267,7 @@ function Heatmap({ title, rows, cols, value, good = "high" }: {
           </>
         ))}
       </g>
-    </svg>
+    </SvgFrame>
   );
 }
 
@@ -342,79 +335,70 @@ function DetectionPage({ s, streams, title, note }: {
 }) {
   const figures = detectionFigures(s, streams);
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>{title}</title>
-        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
-      </head>
-      <body>
-        <h1>{title}</h1>
-        <p>{note}</p>
-        <p>
-          Detectors: <b>policy</b>{" "}
-          — the default policy's drift verdict (features, data quality, prediction; Holm);{" "}
-          <b>evidently</b> — the Evidently preset, any column drifted; <b>per_column</b>{" "}
-          — per-column tests on the features, Bonferroni; <b>prediction</b>{" "}
-          — KS on the model's scores (BBSD); <b>domain_classifier</b> — permutation p &lt; 0.05;
-          {" "}
-          <b>severity</b>{" "}
-          — the graded verdict with labels is minor or above. Failing Loudly's best (BBSD + KS +
-          Bonferroni) reached .47/.70/.79 mean power at n = 100/1,000/10,000 on its data.
-        </p>
-        <h2>Figures</h2>
-        <HtmlTable
-          rows={[["metric", "value"], ...figures.map((f) => [f.metric, String(f.value)])]}
-        />
-        {sizes(s).map((n) => (
-          <Heatmap
-            title={`Power, batches of ${n}`}
-            rows={[...shifts(s), "mean power"]}
-            cols={DETECTORS}
-            value={(r, d) =>
-              r === "mean power"
-                ? s.meanPower.find((m) => m.n === n && m.detector === d)?.rate
-                : s.power.find((p) => p.shift === r && p.n === n && p.detector === d)?.rate}
-          />
-        ))}
+    <ReportPage title={title} style={STYLE}>
+      <p>{note}</p>
+      <p>
+        Detectors: <b>policy</b>{" "}
+        — the default policy's drift verdict (features, data quality, prediction; Holm);{" "}
+        <b>evidently</b> — the Evidently preset, any column drifted; <b>per_column</b>{" "}
+        — per-column tests on the features, Bonferroni; <b>prediction</b>{" "}
+        — KS on the model's scores (BBSD); <b>domain_classifier</b> — permutation p &lt; 0.05;{" "}
+        <b>severity</b>{" "}
+        — the graded verdict with labels is minor or above. Failing Loudly's best (BBSD + KS +
+        Bonferroni) reached .47/.70/.79 mean power at n = 100/1,000/10,000 on its data.
+      </p>
+      <h2>Figures</h2>
+      <HtmlTable
+        rows={[["metric", "value"], ...figures.map((f) => [f.metric, String(f.value)])]}
+      />
+      {sizes(s).map((n) => (
         <Heatmap
-          title="False-positive rate on clean same-period batches"
-          rows={sizes(s).map((n) => `n = ${n}`)}
+          title={`Power, batches of ${n}`}
+          rows={[...shifts(s), "mean power"]}
           cols={DETECTORS}
-          value={(r, d) => s.fpr.find((f) => `n = ${f.n}` === r && f.detector === d)?.rate}
-          good="low"
+          value={(r, d) =>
+            r === "mean power"
+              ? s.meanPower.find((m) => m.n === n && m.detector === d)?.rate
+              : s.power.find((p) => p.shift === r && p.n === n && p.detector === d)?.rate}
         />
-        {sizes(s).map((n) => (
+      ))}
+      <Heatmap
+        title="False-positive rate on clean same-period batches"
+        rows={sizes(s).map((n) => `n = ${n}`)}
+        cols={DETECTORS}
+        value={(r, d) => s.fpr.find((f) => `n = ${f.n}` === r && f.detector === d)?.rate}
+        good="low"
+      />
+      {sizes(s).map((n) => (
+        <>
+          <h2>Power at n = {n}</h2>
+          <HtmlTable rows={powerRows(s, n)} />
+        </>
+      ))}
+      <h2>False-positive rate (clean batches of the reference period)</h2>
+      <HtmlTable rows={fprRows(s)} />
+      {s.later.length
+        ? (
           <>
-            <h2>Power at n = {n}</h2>
-            <HtmlTable rows={powerRows(s, n)} />
+            <h2>Later periods (natural drift)</h2>
+            <HtmlTable rows={laterRows(s)} />
           </>
-        ))}
-        <h2>False-positive rate (clean batches of the reference period)</h2>
-        <HtmlTable rows={fprRows(s)} />
-        {s.later.length
-          ? (
-            <>
-              <h2>Later periods (natural drift)</h2>
-              <HtmlTable rows={laterRows(s)} />
-            </>
-          )
-          : null}
-        {streams.length
-          ? (
-            <>
-              <h2>Stream protocol</h2>
-              <HtmlTable rows={streamRows(streams)} />
-              <h3>Grades per batch</h3>
-              <p>
-                · none, m minor, M moderate, X major, P prior, C concept; * drift injected, ↑
-                promoted, ° acted on but kept.
-              </p>
-              <HtmlTable rows={gradeRows(streams)} />
-            </>
-          )
-          : null}
-      </body>
-    </html>
+        )
+        : null}
+      {streams.length
+        ? (
+          <>
+            <h2>Stream protocol</h2>
+            <HtmlTable rows={streamRows(streams)} />
+            <h3>Grades per batch</h3>
+            <p>
+              · none, m minor, M moderate, X major, P prior, C concept; * drift injected, ↑
+              promoted, ° acted on but kept.
+            </p>
+            <HtmlTable rows={gradeRows(streams)} />
+          </>
+        )
+        : null}
+    </ReportPage>
   );
 }
