@@ -4,10 +4,18 @@
  *
  * @example
  * ```ts
- * import { parseParams } from "./params.ts";
- * parseParams(myDag, { batchSize: "x" });
- * // ParamsError: invalid params for dag "example":
- * //   params.batchSize: Invalid input: expected number, received string
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { dag } from "./dag.ts";
+ * import { ParamsError, parseParams } from "./params.ts";
+ * const example = dag({ id: "example", params: z.object({ batchSize: z.number().default(1000) }) })
+ *   .task("extract", { run: (ctx) => ctx.params.batchSize });
+ * assert.deepEqual(parseParams(example, {}), { batchSize: 1000 });
+ * assert.throws(() => parseParams(example, { batchSize: "x" }), (e) => {
+ *   assert.ok(e instanceof ParamsError);
+ *   assert.deepEqual(e.lines, ["params.batchSize: Invalid input: expected number, received string"]);
+ *   return true;
+ * });
  * ```
  */
 import { z } from "zod";

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSchedule } from "./schedule.ts";
  * const s = parseSchedule("@hourly", "UTC");
- * s.next(new Date("2026-01-01T00:30:00Z")); // 2026-01-01T01:00:00Z
+ * assert.equal(s.next(new Date("2026-01-01T00:30:00Z"))?.toISOString(), "2026-01-01T01:00:00.000Z");
  * ```
  */
 import { Cron } from "croner";
