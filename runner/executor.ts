@@ -6,11 +6,30 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
  * import { Executor } from "./executor.ts";
- * import { createTriggeredRun } from "./runs.ts";
- * const executor = new Executor({ store });
- * const run = await createDagRun(store, myDag);
- * const result = await executor.runToEnd(myDag, run.id); // result.state: "success" | "failed"
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => ({ rows: 3 }) })
+ *   .task("load", { deps: ["extract"], run: (ctx) => ctx.xcom("extract").rows * 2 });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const executor = new Executor({ store, artifacts: new LocalArtifactStore(dir) });
+ *   const run = await createDagRun(store, etl);
+ *   const result = await executor.runToEnd(etl, run.id);
+ *   assert.equal(result.state, "success");
+ *   assert.deepEqual(result.taskInstances.map((ti) => [ti.taskId, ti.state]), [
+ *     ["extract", "success"],
+ *     ["load", "success"],
+ *   ]);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
