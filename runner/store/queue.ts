@@ -5,9 +5,26 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { dag } from "../dag.ts";
+ * import { createDagRun } from "../runs.ts";
+ * import { openStore } from "./open.ts";
  * import { TaskQueue } from "./queue.ts";
- * const queue = new TaskQueue(store.db);
- * const claimed = await queue.claim({ workerId: "w1", hostname: "box", limit: 4, pools: null, now: new Date() });
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const etl = dag({ id: "etl" }).task("extract", { run: () => 1 });
+ *   const run = await createDagRun(store, etl, { executor: "distributed" });
+ *   const now = new Date();
+ *   await store.setRunState(run.id, "running", now); // what the scheduler does
+ *   await store.setTaskState({ runId: run.id, taskId: "extract", mapIndex: -1 }, "scheduled");
+ *   const queue = new TaskQueue(store.db);
+ *   const claim = { workerId: "w1", hostname: "box", limit: 4, pools: null, now };
+ *   const claimed = await queue.claim(claim);
+ *   assert.deepEqual(claimed.map((c) => [c.taskId, c.pool]), [["extract", "default_pool"]]);
+ *   assert.deepEqual(await queue.claim(claim), []); // queued under w1 now
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { SqlClient } from "./sql_client.ts";

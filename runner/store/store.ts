@@ -4,9 +4,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { dag } from "../dag.ts";
+ * import { createDagRun } from "../runs.ts";
  * import { openStore } from "./open.ts";
- * const store = await openStore(); // PGlite in .driftflow/, or DATABASE_URL
- * const runs = await store.listRuns("example", { limit: 10 });
+ * const store = await openStore({ memory: true }); // default: PGlite in .driftflow/, or DATABASE_URL
+ * try {
+ *   const example = dag({ id: "example" }).task("extract", { run: () => 1 });
+ *   const run = await createDagRun(store, example);
+ *   const runs = await store.listRuns("example", { limit: 10 });
+ *   assert.deepEqual(runs.map((r) => [r.id, r.state]), [[run.id, "queued"]]);
+ *   assert.deepEqual((await store.taskInstances(run.id)).map((ti) => ti.taskId), ["extract"]);
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { RunState, TaskState } from "../core/states.ts";
