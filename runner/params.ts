@@ -13,7 +13,9 @@
  * assert.deepEqual(parseParams(example, {}), { batchSize: 1000 });
  * assert.throws(() => parseParams(example, { batchSize: "x" }), (e) => {
  *   assert.ok(e instanceof ParamsError);
- *   assert.deepEqual(e.lines, ["params.batchSize: Invalid input: expected number, received string"]);
+ *   assert.deepEqual(e.lines, [
+ *     "params.batchSize: Invalid input: expected number, received string",
+ *   ]);
  *   return true;
  * });
  * ```

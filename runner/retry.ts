@@ -8,7 +8,11 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { retryDelayMs } from "./retry.ts";
- * const settings = { retryDelay: "30s", retryBackoff: "exponential", maxRetryDelay: "10m" } as const;
+ * const settings = {
+ *   retryDelay: "30s",
+ *   retryBackoff: "exponential",
+ *   maxRetryDelay: "10m",
+ * } as const;
  * assert.equal(retryDelayMs(settings, 3), 120_000); // 30 s doubled after try 1 and try 2
  * assert.equal(retryDelayMs(settings, 10), 600_000); // capped at maxRetryDelay
  * const jittered = retryDelayMs(settings, 3, "etl#load#7#-1"); // the same key, the same delay

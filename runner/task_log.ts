@@ -9,7 +9,8 @@
  * import type { LogLine } from "./store/types.ts";
  * import { TaskLog } from "./task_log.ts";
  * const written: LogLine[] = []; // a store's `appendLogs(key, tryNumber, lines)` in real use
- * const log = new TaskLog((lines) => Promise.resolve(void written.push(...lines)), new FakeClock());
+ * const sink = (lines: LogLine[]) => Promise.resolve(void written.push(...lines));
+ * const log = new TaskLog(sink, new FakeClock());
  * log.write("log", "hello\nworld");
  * await log.close(); // writes what is buffered
  * assert.deepEqual(written.map((l) => l.line), ["hello", "world"]);

@@ -12,7 +12,7 @@
  *   schedule: "@daily",
  *   tasks: [
  *     { id: "extract", kind: "function", deps: [], triggerRule: "all_success", mapped: false },
- *     { id: "load", kind: "function", deps: ["extract"], triggerRule: "all_success", mapped: false },
+ *     { id: "load", kind: "function", deps: ["extract"], triggerRule: "all_done", mapped: false },
  *   ],
  * };
  * assert.deepEqual(s.tasks.map((t) => t.id), ["extract", "load"]);

@@ -8,7 +8,8 @@
  * import { dag } from "../dag.ts";
  * import { createDagRun } from "../runs.ts";
  * import { openStore } from "./open.ts";
- * const store = await openStore({ memory: true }); // default: PGlite in .driftflow/, or DATABASE_URL
+ * // openStore() opens PGlite in .driftflow/, or the server at DATABASE_URL
+ * const store = await openStore({ memory: true });
  * try {
  *   const example = dag({ id: "example" }).task("extract", { run: () => 1 });
  *   const run = await createDagRun(store, example);

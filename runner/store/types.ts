@@ -5,7 +5,8 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import type { DagRun } from "./types.ts";
- * const describe = (r: Pick<DagRun, "dagId" | "id" | "state">) => `${r.dagId} #${r.id}: ${r.state}`;
+ * const describe = (r: Pick<DagRun, "dagId" | "id" | "state">) =>
+ *   `${r.dagId} #${r.id}: ${r.state}`;
  * assert.equal(describe({ dagId: "etl", id: 7, state: "success" }), "etl #7: success");
  * ```
  */
