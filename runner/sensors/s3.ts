@@ -11,7 +11,7 @@
  * import { s3PrefixExists } from "./s3.ts";
  * // Each poke lists the bucket (AWS, or an S3-compatible server through `endpoint`), so this
  * // example only builds the DAG: `await poke()` is false until a key exists under inbox/.
- * const poke = s3PrefixExists({ bucket: "b", prefix: "inbox/", endpoint: "http://127.0.0.1:9000" });
+ * const poke = s3PrefixExists({ bucket: "b", prefix: "inbox/", endpoint: "http://minio:9000" });
  * const inbox = dag({ id: "inbox" }).sensor("wait", { poke, interval: "1m", mode: "reschedule" });
  * assert.equal(dagStructure(inbox).tasks[0].kind, "sensor");
  * ```
