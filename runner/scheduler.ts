@@ -7,9 +7,28 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
+ * import { createDagRun } from "./runs.ts";
  * import { Scheduler } from "./scheduler.ts";
- * const scheduler = new Scheduler({ store, dags, artifacts });
- * await scheduler.tick(); // one pass; `run(signal)` loops until the signal aborts
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const etl = dag({ id: "etl" }).task("extract", { run: () => 1 });
+ *   const dags = new Map([[etl.id, etl]]);
+ *   const artifacts = new LocalArtifactStore(dir);
+ *   const run = await createDagRun(store, etl, { executor: "distributed" });
+ *   const scheduler = new Scheduler({ store, dags, artifacts, log: () => {} });
+ *   await scheduler.tick(); // one pass; `run(signal)` loops until the signal aborts
+ *   assert.equal((await store.getRun(run.id))?.state, "running");
+ *   const [extract] = await store.taskInstances(run.id);
+ *   assert.equal(extract.state, "scheduled"); // for a worker to claim
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

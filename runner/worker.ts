@@ -6,9 +6,43 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { Scheduler } from "./scheduler.ts";
+ * import { openStore } from "./store/open.ts";
  * import { Worker } from "./worker.ts";
- * const worker = new Worker({ store, dags, artifacts, concurrency: 4 });
- * await worker.run(stopSignal);
+ * // Workers share a PostgreSQL server (DATABASE_URL); `embedded` lets this one share PGlite with a
+ * // scheduler in the same process, as tests do.
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * const stop = new AbortController();
+ * try {
+ *   const etl = dag({ id: "etl" }).task("extract", { run: () => 42 });
+ *   const dags = new Map([[etl.id, etl]]);
+ *   const artifacts = new LocalArtifactStore(`${dir}/artifacts`);
+ *   const log = () => {};
+ *   const scheduler = new Scheduler({ store, dags, artifacts, tickMs: 50, log });
+ *   const options = { concurrency: 4, pollMs: 50, outboxDir: `${dir}/outbox`, log };
+ *   const worker = new Worker({ store, dags, artifacts, ...options }, true);
+ *   const loops = [scheduler.run(stop.signal), worker.run(stop.signal)];
+ *   const run = await createDagRun(store, etl, { executor: "distributed" });
+ *   let state: string | undefined = run.state;
+ *   for (const until = Date.now() + 20_000; Date.now() < until;) { // wait at most 20 s
+ *     state = (await store.getRun(run.id))?.state;
+ *     if (state === "success" || state === "failed") break;
+ *     await new Promise((r) => setTimeout(r, 50));
+ *   }
+ *   stop.abort(); // a worker stops claiming, lets running tries finish, then returns
+ *   await Promise.all(loops);
+ *   assert.equal(state, "success");
+ *   assert.deepEqual((await store.xcoms(run.id)).map((x) => x.value), [42]);
+ * } finally {
+ *   stop.abort();
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";
