@@ -5,10 +5,29 @@
  *
  * @example
  * ```ts
- * import { RunTracker } from "./run_tracker.ts";
- * const tracker = new RunTracker(env, dag, run);
- * await tracker.load("resume");
- * await tracker.settle(); // schedules what may run, skips what may not
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
+ * import { Executor } from "./executor.ts";
+ * import { RunTracker, tiKey } from "./run_tracker.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => 1 })
+ *   .task("load", { deps: ["extract"], run: () => 2 });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const env = new Executor({ store, artifacts: new LocalArtifactStore(dir) }); // a RunEnv
+ *   const tracker = new RunTracker(env, etl, await createDagRun(store, etl));
+ *   await tracker.load("resume");
+ *   await tracker.settle(); // schedules what may run, skips what may not
+ *   assert.equal(tracker.tis.get(tiKey("extract", -1))?.state, "scheduled");
+ *   assert.equal(tracker.tis.get(tiKey("load", -1))?.state, null); // waits for extract
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

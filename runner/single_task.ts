@@ -6,9 +6,30 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
+ * import { Executor } from "./executor.ts";
+ * import { createDagRun } from "./runs.ts";
  * import { runSingleTask } from "./single_task.ts";
- * const r = await runSingleTask({ store, artifacts, dag, taskId: "transform", fromRun: 12 });
- * r.state; // "success" | "failed" | "skipped"; r.value: what the task returned
+ * import { openStore } from "./store/open.ts";
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => ({ rows: 3 }) })
+ *   .task("transform", { deps: ["extract"], run: (ctx) => ctx.xcom("extract").rows * 2 });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const artifacts = new LocalArtifactStore(dir);
+ *   const run = await createDagRun(store, etl);
+ *   await new Executor({ store, artifacts }).runToEnd(etl, run.id);
+ *   // transform again, with the XComs of that run, recording nothing:
+ *   const options = { store, artifacts, dag: etl, fromRun: run.id };
+ *   const r = await runSingleTask({ ...options, taskId: "transform" });
+ *   assert.deepEqual(r, { state: "success", value: 6 });
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

@@ -5,8 +5,31 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag } from "./dag.ts";
+ * import { Executor } from "./executor.ts";
+ * import { RunTracker, tiKey } from "./run_tracker.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
  * import { runTry } from "./try_runner.ts";
- * await runTry(tracker, task, ti); // ti.state is now success, failed or up_for_retry
+ * const etl = dag({ id: "etl" }).task("extract", { run: () => ({ rows: 3 }) });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const env = new Executor({ store, artifacts: new LocalArtifactStore(dir) });
+ *   const run = await createDagRun(store, etl);
+ *   const tracker = new RunTracker(env, etl, run);
+ *   await tracker.load("resume");
+ *   await tracker.settle();
+ *   const ti = tracker.tis.get(tiKey("extract", -1))!;
+ *   assert.equal(await runTry(tracker, tracker.tasks.get("extract")!, ti), true); // it started
+ *   assert.equal(ti.state, "success"); // or failed, or up_for_retry
+ *   assert.deepEqual((await store.xcoms(run.id)).map((x) => x.value), [{ rows: 3 }]);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { resolve } from "node:path";
