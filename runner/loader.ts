@@ -18,7 +18,8 @@
  * const dagTs = new URL("./dag.ts", import.meta.url).href;
  * await Deno.writeTextFile(
  *   `${dir}/etl.ts`,
- *   `import { dag } from "${dagTs}";\nexport default dag({ id: "etl" }).task("a", { run: () => 1 });`,
+ *   `import { dag } from "${dagTs}";
+ * export default dag({ id: "etl" }).task("a", { run: () => 1 });`,
  * );
  * await Deno.writeTextFile(`${dir}/oops.ts`, "export default 42;");
  * const { dags, problems } = await loadDags(dir);
