@@ -3,7 +3,26 @@
  *
  * @example
  * ```tsx
- * <DagsPage dags={records} recent={byDag} next={nextRuns} />
+ * import assert from "node:assert/strict";
+ * import { syncDag } from "../../runner/cli/common.ts";
+ * import { dag } from "../../runner/dag.ts";
+ * import { createDagRun } from "../../runner/runs.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { DagsPage } from "./dags.tsx";
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const etl = dag({ id: "etl", schedule: "@daily" }).task("extract", { run: () => 1 });
+ *   await syncDag(store, etl); // what loading the dags/ folder does
+ *   const run = await createDagRun(store, etl);
+ *   const records = await store.listDags();
+ *   const recent = new Map([["etl", await store.listRuns("etl")]]);
+ *   const next = new Map([["etl", new Date("2026-01-02T00:00:00Z")]]);
+ *   const html = String(<DagsPage dags={records} recent={recent} next={next} />);
+ *   assert.match(html, /etl/);
+ *   assert.match(html, new RegExp(`href="/runs/${run.id}"`)); // a square per recent run
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -6,7 +6,30 @@
  *
  * @example
  * ```tsx
- * <GridPage dagId="example" runs={runs} tis={tis} taskIds={["extract"]} page={0} pageSize={25} />
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { dag } from "../../runner/dag.ts";
+ * import { Executor } from "../../runner/executor.ts";
+ * import { createDagRun } from "../../runner/runs.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { GridPage } from "./grid.tsx";
+ * const etl = dag({ id: "etl" }).task("extract", { run: () => 1 });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const run = await createDagRun(store, etl);
+ *   await new Executor({ store, artifacts: new LocalArtifactStore(dir) }).runToEnd(etl, run.id);
+ *   const runs = await store.listRuns("etl");
+ *   const tis = await store.taskInstancesOfRuns(runs.map((r) => r.id));
+ *   const html = String(
+ *     <GridPage dagId="etl" runs={runs} tis={tis} taskIds={["extract"]} page={0} pageSize={25} />,
+ *   );
+ *   assert.match(html, /<table class="grid">/);
+ *   assert.match(html, /1 run shown · 1 success/);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";
@@ -30,7 +53,11 @@ export function runDurationMs(r: DagRun, now: Date): number | null {
  *
  * @example
  * ```ts
- * relativeTime(new Date(0), new Date(180_000)); // "3 min ago"
+ * import assert from "node:assert/strict";
+ * import { relativeTime } from "./grid.tsx";
+ * assert.equal(relativeTime(new Date(0), new Date(180_000)), "3 min ago");
+ * assert.equal(relativeTime(new Date(180_000), new Date(0)), "in 3 min");
+ * assert.equal(relativeTime(new Date(0), new Date(10_000)), "just now");
  * ```
  */
 export function relativeTime(then: Date, now: Date): string {

@@ -5,7 +5,34 @@
  *
  * @example
  * ```tsx
- * <RunPage run={run} structure={structure} tis={tis} tries={tries} xcoms={xcoms} />
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { dag } from "../../runner/dag.ts";
+ * import { Executor } from "../../runner/executor.ts";
+ * import { createDagRun } from "../../runner/runs.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { RunPage } from "./run.tsx";
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => ({ rows: 3 }) })
+ *   .task("load", { deps: ["extract"], run: () => 1 });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const { run } = await new Executor({ store, artifacts: new LocalArtifactStore(dir) })
+ *     .runToEnd(etl, (await createDagRun(store, etl)).id);
+ *   const structure = await store.structure(run.structureHash);
+ *   const tis = await store.taskInstances(run.id);
+ *   const tries = await store.tries(run.id);
+ *   const xcoms = await store.xcoms(run.id);
+ *   const html = String(
+ *     <RunPage run={run} structure={structure} tis={tis} tries={tries} xcoms={xcoms} />,
+ *   );
+ *   assert.match(html, /<svg[^>]*aria-label="task graph"/);
+ *   assert.match(html, /\{&quot;rows&quot;:3\}/); // extract's XCom, escaped
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";
@@ -157,7 +184,29 @@ export const RunPage: FC<
  *
  * @example
  * ```tsx
- * <LogsPage runId={1} taskId="extract" tryNumber={null} tries={tries} lines={lines} />
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { dag } from "../../runner/dag.ts";
+ * import { Executor } from "../../runner/executor.ts";
+ * import { createDagRun } from "../../runner/runs.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { LogsPage } from "./run.tsx";
+ * const etl = dag({ id: "etl" }).task("extract", { run: (ctx) => ctx.log("read <3> rows") });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const { run } = await new Executor({ store, artifacts: new LocalArtifactStore(dir) })
+ *     .runToEnd(etl, (await createDagRun(store, etl)).id);
+ *   const tries = await store.tries(run.id, "extract");
+ *   const lines = await store.logs(run.id, "extract"); // the latest try's
+ *   const html = String(
+ *     <LogsPage runId={run.id} taskId="extract" tryNumber={null} tries={tries} lines={lines} />,
+ *   );
+ *   assert.match(html, /read &lt;3&gt; rows/);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export const LogsPage: FC<
