@@ -5,7 +5,15 @@
  *
  * @example
  * ```tsx
- * <ExperimentsPage runs={await experimentRuns(store.db)} />
+ * import assert from "node:assert/strict";
+ * import { ExperimentsPage } from "./experiments.tsx";
+ * // rows as web/services/monitoring_data.ts's experimentRuns(db) reads them
+ * const at = "2026-01-01T12:00:00.000Z";
+ * const runs = [{ runId: 3, at, artifact: null, cells: 24, csv: null }];
+ * const html = String(<ExperimentsPage runs={runs} />);
+ * assert.match(html, /<a href="\/runs\/3">3<\/a>/);
+ * assert.match(html, /<a href="\/experiments\/3\/summary.csv">summary.csv<\/a>/);
+ * assert.match(String(<ExperimentsPage runs={[]} />), /No experiment yet/);
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -7,7 +7,17 @@
  *
  * @example
  * ```tsx
- * <RunGraph structure={structure} states={{ extract: "success" }} runId={3} />
+ * import assert from "node:assert/strict";
+ * import { dag } from "../../runner/dag.ts";
+ * import { dagStructure } from "../../runner/structure.ts";
+ * import { RunGraph } from "./graph.tsx";
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => 1 })
+ *   .task("load", { deps: ["extract"], run: () => 2 });
+ * const states = { extract: "success", load: null };
+ * const html = String(<RunGraph structure={dagStructure(etl)} states={states} runId={3} />);
+ * assert.match(html, /<svg[^>]*aria-label="task graph"/);
+ * assert.match(html, /extract/);
  * ```
  */
 import dagre from "@dagrejs/dagre";

@@ -4,7 +4,13 @@
  *
  * @example
  * ```tsx
- * <LivenessBanner live={await liveness(db)} queued={3} store="pglite" />
+ * import assert from "node:assert/strict";
+ * import { LivenessBanner } from "./liveness.tsx";
+ * const live = { schedulers: [], workers: [] }; // liveness(db) with no scheduler running
+ * const html = String(<LivenessBanner live={live} queued={3} store="pglite" />);
+ * assert.match(html, /role="alert"/);
+ * assert.match(html, /No scheduler is running: restart this server with `deno task serve --sch/);
+ * assert.match(html, /3 queued runs will stay queued until then/);
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -5,7 +5,32 @@
  *
  * @example
  * ```tsx
- * <ModelsPage models={await registry.models()} history={moves} />
+ * import assert from "node:assert/strict";
+ * import { ModelRegistry } from "../../models/registry/registry.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { ModelsPage } from "./models.tsx";
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const registry = await ModelRegistry.open(store.db);
+ *   await registry.register({
+ *     name: "flights_delay",
+ *     algo: "logistic",
+ *     task: "classification",
+ *     params: {},
+ *     metrics: { auc: 0.71 },
+ *     columns: [],
+ *     fingerprint: { rows: 1000, sha256: "0".repeat(64) },
+ *     artifacts: {},
+ *   });
+ *   await registry.setAlias("flights_delay", "champion", 1, { reason: "first version" });
+ *   const models = await registry.models();
+ *   const moves = new Map([["flights_delay", await registry.aliasHistory("flights_delay")]]);
+ *   const html = String(<ModelsPage models={models} history={moves} />);
+ *   assert.match(html, /flights_delay/);
+ *   assert.match(html, /first version/); // the alias history says why
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";

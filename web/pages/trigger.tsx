@@ -4,7 +4,21 @@
  *
  * @example
  * ```tsx
- * <TriggerPage dagId="example" schema={jsonSchema} values={{}} errors={{}} />
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { dag } from "../../runner/dag.ts";
+ * import { paramsJsonSchema } from "../../runner/params.ts";
+ * import { TriggerPage } from "./trigger.tsx";
+ * const example = dag({ id: "example", params: z.object({ batchSize: z.number().default(1000) }) })
+ *   .task("extract", { run: (ctx) => ctx.params.batchSize });
+ * const schema = paramsJsonSchema(example);
+ * const errors = { batchSize: "expected a number" }; // from a rejected submission
+ * const html = String(
+ *   <TriggerPage dagId="example" schema={schema} values={{}} conf="{}" errors={errors} />,
+ * );
+ * assert.match(html, /<label for="param-batchSize">batchSize<\/label>/);
+ * assert.match(html, /value="1000"/); // the default
+ * assert.match(html, /expected a number/);
  * ```
  */
 import type { FC } from "hono/jsx";
