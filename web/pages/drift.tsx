@@ -7,7 +7,29 @@
  *
  * @example
  * ```tsx
- * <DriftPage streams={["flights"]} stream="flights" rows={rows} alerts={alerts} />
+ * import assert from "node:assert/strict";
+ * import { type AlertRow, driftRow } from "../services/monitoring_data.ts";
+ * import { DriftPage } from "./drift.tsx";
+ * // two monitored batches, as drift_metrics stores them (driftRows(db) reads them so)
+ * const batch = (n: number, severity: string, auc: number) =>
+ *   driftRow({
+ *     id: n + 1, at: "2026-01-01T00:00:00Z", run_id: 1, stream: "flights", batch: n, rows: 500,
+ *     drifted_share: n / 2, severity, action: "none", model: "flights_delay", champion_version: 1,
+ *     roc_auc: auc, report_html: null, report_json: null, reasons: [], metrics: {},
+ *     retrained: false, promoted: false,
+ *     details: { columns: { distance: { test: "ks", statistic: n * 0.3, drifted: n > 0 } } },
+ *   });
+ * const rows = [batch(0, "none", 0.71), batch(1, "major", 0.62)];
+ * const alerts: AlertRow[] = [{
+ *   id: 1, at: "2026-01-01T00:00:00.000Z", level: "warning", key: "drift:flights",
+ *   title: "major drift on flights", message: "distance drifted", dagId: "drift_monitoring",
+ *   runId: 1, suppressed: false,
+ * }];
+ * const html = String(
+ *   <DriftPage streams={["flights"]} stream="flights" rows={rows} alerts={alerts} />,
+ * );
+ * assert.match(html, /Drift · flights/);
+ * assert.match(html, /major drift on flights/);
  * ```
  */
 import type { FC } from "hono/jsx";
