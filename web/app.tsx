@@ -5,8 +5,32 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { ModelRegistry } from "../models/registry/registry.ts";
+ * import { LocalArtifactStore } from "../runner/artifacts/local.ts";
+ * import { syncDag } from "../runner/cli/common.ts";
+ * import { dag } from "../runner/dag.ts";
+ * import { openStore } from "../runner/store/open.ts";
  * import { createApp } from "./app.tsx";
- * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, createApp(deps).fetch);
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const example = dag({ id: "example" }).task("extract", { run: () => 1 });
+ *   await syncDag(store, example);
+ *   const app = createApp({
+ *     store,
+ *     dags: () => new Map([[example.id, example]]),
+ *     token: "s3cret",
+ *     artifacts: new LocalArtifactStore(dir),
+ *     registry: () => ModelRegistry.open(store.db),
+ *   });
+ *   // served by `Deno.serve({ hostname: "127.0.0.1", port: 8080 }, app.fetch)`; asked directly here:
+ *   assert.match(await (await app.request("/")).text(), /example/);
+ *   assert.equal((await app.request("/runs/42")).status, 404);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { type Context, Hono } from "hono";

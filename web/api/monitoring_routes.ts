@@ -5,11 +5,40 @@
  *
  * @example
  * ```ts
- * const res = await app.request("/api/v1/predict", {
- *   method: "POST",
- *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
- *   body: JSON.stringify({ rows: [{ hour: 17, distance: 900, origin: "SEA", destination: "SFO", day_of_week: 5 }] }),
- * });
+ * import assert from "node:assert/strict";
+ * import { ModelRegistry } from "../../models/registry/registry.ts";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { createApp } from "../app.tsx";
+ * import { servingFor } from "../services/serving.ts";
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * const token = "s3cret";
+ * const deps = {
+ *   store,
+ *   dags: () => new Map(),
+ *   token,
+ *   artifacts: new LocalArtifactStore(dir),
+ *   registry: () => ModelRegistry.open(store.db),
+ * };
+ * const serving = servingFor(deps);
+ * try {
+ *   const app = createApp({ ...deps, serving });
+ *   const row = { hour: 17, distance: 900, origin: "SEA", destination: "SFO", day_of_week: 5 };
+ *   const res = await app.request("/api/v1/predict", {
+ *     method: "POST",
+ *     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *     body: JSON.stringify({ rows: [row] }),
+ *   });
+ *   assert.equal(res.status, 404); // no flights_delay@champion registered in this empty store
+ *   assert.match((await res.json()).error, /flights_delay/);
+ *   const alerts = await app.request("/api/v1/alerts");
+ *   assert.equal(alerts.status, 200);
+ * } finally {
+ *   await serving.close();
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";

@@ -5,11 +5,42 @@
  *
  * @example
  * ```ts
- * const res = await app.request("/api/v1/dags/example/runs", {
- *   method: "POST",
- *   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
- *   body: JSON.stringify({ params: { batchSize: 10 } }),
- * });
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { ModelRegistry } from "../../models/registry/registry.ts";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { dag } from "../../runner/dag.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { createApp } from "../app.tsx";
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const example = dag({ id: "example", params: z.object({ batchSize: z.number().default(1) }) })
+ *     .task("extract", { run: (ctx) => ctx.params.batchSize });
+ *   const token = "s3cret";
+ *   const app = createApp({
+ *     store,
+ *     dags: () => new Map([[example.id, example]]),
+ *     token,
+ *     artifacts: new LocalArtifactStore(dir),
+ *     registry: () => ModelRegistry.open(store.db),
+ *   });
+ *   const trigger = (authorization: string, params: unknown) =>
+ *     app.request("/api/v1/dags/example/runs", {
+ *       method: "POST",
+ *       headers: { authorization, "content-type": "application/json" },
+ *       body: JSON.stringify({ params }),
+ *     });
+ *   const res = await trigger(`Bearer ${token}`, { batchSize: 10 });
+ *   assert.equal(res.status, 201);
+ *   assert.deepEqual((await res.json()).params, { batchSize: 10 });
+ *   assert.equal((await trigger("Bearer wrong", { batchSize: 10 })).status, 401);
+ *   const bad = await trigger(`Bearer ${token}`, { batchSize: "ten" });
+ *   assert.equal(bad.status, 422); // { error, fields: [{ field: "params.batchSize", message }] }
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
