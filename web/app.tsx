@@ -24,7 +24,7 @@
  *     artifacts: new LocalArtifactStore(dir),
  *     registry: () => ModelRegistry.open(store.db),
  *   });
- *   // served by `Deno.serve({ hostname: "127.0.0.1", port: 8080 }, app.fetch)`; asked directly here:
+ *   // served with `Deno.serve({ hostname: "127.0.0.1", port: 8080 }, app.fetch)`; here asked directly
  *   assert.match(await (await app.request("/")).text(), /example/);
  *   assert.equal((await app.request("/runs/42")).status, 404);
  * } finally {

@@ -5,8 +5,19 @@
  *
  * @example
  * ```ts
- * import { requireAuth, sessionValue } from "./security.ts";
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { requireAuth, SESSION_COOKIE, sessionValue } from "./security.ts";
+ * const token = "s3cret";
+ * const app = new Hono();
  * app.use("/api/v1/*", requireAuth(token));
+ * app.post("/api/v1/runs", (c) => c.json({ ok: true }));
+ * const post = (headers: Record<string, string>) =>
+ *   app.request("/api/v1/runs", { method: "POST", headers });
+ * assert.equal((await post({})).status, 401);
+ * assert.equal((await post({ authorization: `Bearer ${token}` })).status, 200);
+ * const cookie = `${SESSION_COOKIE}=${await sessionValue(token)}`; // what the login form sets
+ * assert.equal((await post({ cookie })).status, 200);
  * ```
  */
 import type { Context, MiddlewareHandler } from "hono";

@@ -6,11 +6,23 @@
  *
  * @example
  * ```ts
- * import { ID, pageNumber, storableJson } from "./input_guard.ts";
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { ID, pageNumber, storableJson, storableUrl } from "./input_guard.ts";
+ * assert.equal(ID.safeParse("3000000000").success, false); // over 2³¹ − 1
+ * assert.equal(pageNumber("1e308"), null); // answer 400
+ * assert.equal(pageNumber("2"), 2);
+ * const app = new Hono();
+ * app.use(storableUrl());
  * app.use("/api/v1/*", storableJson());
- * ID.safeParse("3000000000").success; // false: over 2³¹ − 1
- * pageNumber("1e308"); // null → answer 400
- * app.use(storableUrl()); // "/dags/a%00b" → 400
+ * app.get("/dags/:id", (c) => c.text(c.req.param("id")));
+ * app.post("/api/v1/runs", (c) => c.text("stored"));
+ * assert.equal((await app.request("/dags/a%00b")).status, 400);
+ * const body = JSON.stringify({ conf: { note: "a\u0000b" } });
+ * const headers = { "content-type": "application/json" };
+ * const res = await app.request("/api/v1/runs", { method: "POST", headers, body });
+ * assert.equal(res.status, 422);
+ * assert.equal((await res.json()).fields[0].field, "conf.note");
  * ```
  */
 import type { MiddlewareHandler } from "hono";
