@@ -24,7 +24,7 @@
  *     artifacts: new LocalArtifactStore(dir),
  *     registry: () => ModelRegistry.open(store.db),
  *   });
- *   // served with `Deno.serve({ hostname: "127.0.0.1", port: 8080 }, app.fetch)`; here asked directly
+ *   // `Deno.serve({ hostname: "127.0.0.1", port: 8080 }, app.fetch)` serves it; here: directly
  *   assert.match(await (await app.request("/")).text(), /example/);
  *   assert.equal((await app.request("/runs/42")).status, 404);
  * } finally {

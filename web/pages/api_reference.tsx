@@ -6,7 +6,30 @@
  *
  * @example
  * ```tsx
- * <ApiReferencePage doc={api.getOpenAPI31Document(OPENAPI_CONFIG)} docUrl="/api/v1/openapi.json" />
+ * import assert from "node:assert/strict";
+ * import { ModelRegistry } from "../../models/registry/registry.ts";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { apiRoutes, OPENAPI_CONFIG } from "../api/routes.ts";
+ * import { ApiDocument, ApiReferencePage } from "./api_reference.tsx";
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const api = apiRoutes({
+ *     store,
+ *     dags: () => new Map(),
+ *     token: "s3cret",
+ *     artifacts: new LocalArtifactStore(".driftflow/artifacts"), // not touched here
+ *     registry: () => ModelRegistry.open(store.db),
+ *   });
+ *   const doc = ApiDocument.parse( // the document /api/v1/openapi.json serves, checked
+ *     JSON.parse(JSON.stringify(api.getOpenAPI31Document(OPENAPI_CONFIG))),
+ *   );
+ *   const html = String(<ApiReferencePage doc={doc} docUrl="/api/v1/openapi.json" />);
+ *   assert.match(html, /Driftflow API/);
+ *   assert.match(html, /\/dags\/\{dagId\}\/runs/);
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { FC } from "hono/jsx";

@@ -4,9 +4,30 @@
  *
  * @example
  * ```ts
- * const serving = servingFor(deps);
- * const { service } = await serving();
- * await serving.close(); // at shutdown
+ * import assert from "node:assert/strict";
+ * import { ModelRegistry } from "../../models/registry/registry.ts";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { servingFor } from "./serving.ts";
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const serving = servingFor({
+ *     store,
+ *     dags: () => new Map(),
+ *     token: "s3cret",
+ *     artifacts: new LocalArtifactStore(dir),
+ *     registry: () => ModelRegistry.open(store.db),
+ *   });
+ *   assert.equal(serving.logHealth(), undefined); // nothing opened yet
+ *   const { service, log } = await serving(); // opened at the first prediction
+ *   assert.equal((await serving()).service, service); // and shared after
+ *   assert.ok(log.health());
+ *   await serving.close(); // at shutdown: the log writes the rows it holds
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { PredictionLog, type PredictionLogHealth } from "../../models/serving/prediction_log.ts";
