@@ -31,7 +31,7 @@
  *     triggerRule: "none_failed_min_one_success",
  *     run: (ctx) => ctx.log("done"),
  *   });
- * export default example; // a DAG file's default export is its DAG
+ * // dags/example.ts ends with `export default example;`: a DAG file's default export is its DAG
  *
  * assert.deepEqual(validateDag(example, "dags/example.ts"), []);
  * assert.equal(example.tasks.length, 7);

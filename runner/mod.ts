@@ -13,7 +13,7 @@
  * })
  *   .task("greet", { run: (ctx) => `hello ${ctx.params.name}, ${ctx.logicalDate.toISOString()}` })
  *   .command("echo", { deps: ["greet"], cmd: (ctx) => ["echo", ctx.xcom("greet")] });
- * export default hello; // what a file in dags/ exports
+ * // a file in dags/ ends with `export default hello;`
  *
  * assert.ok(isDag(hello));
  * ```
