@@ -6,15 +6,32 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { dag } from "../dag.ts";
- * import { createDagRun } from "../runs.ts";
+ * import type { TaskStructure } from "../core/dag_structure.ts";
  * import { openStore } from "./open.ts";
  * import { TaskQueue } from "./queue.ts";
  * const store = await openStore({ memory: true });
  * try {
- *   const etl = dag({ id: "etl" }).task("extract", { run: () => 1 });
- *   const run = await createDagRun(store, etl, { executor: "distributed" });
  *   const now = new Date();
+ *   const extract: TaskStructure = {
+ *     id: "extract",
+ *     kind: "function",
+ *     deps: [],
+ *     triggerRule: "all_success",
+ *     mapped: false,
+ *   };
+ *   const run = await store.createRun({ // what createDagRun(store, dag, { executor }) makes
+ *     dagId: "etl",
+ *     logicalDate: now,
+ *     dataIntervalStart: now,
+ *     dataIntervalEnd: now,
+ *     runType: "manual",
+ *     conf: {},
+ *     params: {},
+ *     structure: { dagId: "etl", schedule: null, tasks: [extract] },
+ *     structureHash: "etl-1",
+ *     executor: "distributed",
+ *     tasks: [{ taskId: "extract", maxTries: 1, pool: "default_pool", poolSlots: 1 }],
+ *   });
  *   await store.setRunState(run.id, "running", now); // what the scheduler does
  *   await store.setTaskState({ runId: run.id, taskId: "extract", mapIndex: -1 }, "scheduled");
  *   const queue = new TaskQueue(store.db);

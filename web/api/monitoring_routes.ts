@@ -9,31 +9,29 @@
  * import { ModelRegistry } from "../../models/registry/registry.ts";
  * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
  * import { openStore } from "../../runner/store/open.ts";
- * import { createApp } from "../app.tsx";
  * import { servingFor } from "../services/serving.ts";
+ * import { apiRoutes } from "./routes.ts";
  * const store = await openStore({ memory: true });
  * const dir = await Deno.makeTempDir();
- * const token = "s3cret";
  * const deps = {
  *   store,
  *   dags: () => new Map(),
- *   token,
+ *   token: "s3cret",
  *   artifacts: new LocalArtifactStore(dir),
  *   registry: () => ModelRegistry.open(store.db),
  * };
  * const serving = servingFor(deps);
  * try {
- *   const app = createApp({ ...deps, serving });
+ *   const api = apiRoutes(deps, serving); // the /api/v1 app: these routes are registered on it
  *   const row = { hour: 17, distance: 900, origin: "SEA", destination: "SFO", day_of_week: 5 };
- *   const res = await app.request("/api/v1/predict", {
+ *   const res = await api.request("/predict", {
  *     method: "POST",
- *     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+ *     headers: { "content-type": "application/json" },
  *     body: JSON.stringify({ rows: [row] }),
  *   });
  *   assert.equal(res.status, 404); // no flights_delay@champion registered in this empty store
  *   assert.match((await res.json()).error, /flights_delay/);
- *   const alerts = await app.request("/api/v1/alerts");
- *   assert.equal(alerts.status, 200);
+ *   assert.deepEqual(await (await api.request("/alerts")).json(), { alerts: [] });
  * } finally {
  *   await serving.close();
  *   await store.close();

@@ -11,32 +11,31 @@
  * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
  * import { dag } from "../../runner/dag.ts";
  * import { openStore } from "../../runner/store/open.ts";
- * import { createApp } from "../app.tsx";
+ * import { apiRoutes } from "./routes.ts";
  * const store = await openStore({ memory: true });
  * const dir = await Deno.makeTempDir();
  * try {
  *   const example = dag({ id: "example", params: z.object({ batchSize: z.number().default(1) }) })
  *     .task("extract", { run: (ctx) => ctx.params.batchSize });
- *   const token = "s3cret";
- *   const app = createApp({
+ *   const api = apiRoutes({ // the web app mounts it at /api/v1, behind its token check
  *     store,
  *     dags: () => new Map([[example.id, example]]),
- *     token,
+ *     token: "s3cret",
  *     artifacts: new LocalArtifactStore(dir),
  *     registry: () => ModelRegistry.open(store.db),
  *   });
- *   const trigger = (authorization: string, params: unknown) =>
- *     app.request("/api/v1/dags/example/runs", {
+ *   const trigger = (params: unknown) =>
+ *     api.request("/dags/example/runs", {
  *       method: "POST",
- *       headers: { authorization, "content-type": "application/json" },
+ *       headers: { "content-type": "application/json" },
  *       body: JSON.stringify({ params }),
  *     });
- *   const res = await trigger(`Bearer ${token}`, { batchSize: 10 });
+ *   const res = await trigger({ batchSize: 10 });
  *   assert.equal(res.status, 201);
  *   assert.deepEqual((await res.json()).params, { batchSize: 10 });
- *   assert.equal((await trigger("Bearer wrong", { batchSize: 10 })).status, 401);
- *   const bad = await trigger(`Bearer ${token}`, { batchSize: "ten" });
- *   assert.equal(bad.status, 422); // { error, fields: [{ field: "params.batchSize", message }] }
+ *   const bad = await trigger({ batchSize: "ten" });
+ *   assert.equal(bad.status, 422);
+ *   assert.equal((await bad.json()).fields[0].field, "params.batchSize");
  * } finally {
  *   await store.close();
  *   await Deno.remove(dir, { recursive: true });

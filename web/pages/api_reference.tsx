@@ -7,29 +7,30 @@
  * @example
  * ```tsx
  * import assert from "node:assert/strict";
- * import { ModelRegistry } from "../../models/registry/registry.ts";
- * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
- * import { openStore } from "../../runner/store/open.ts";
- * import { apiRoutes, OPENAPI_CONFIG } from "../api/routes.ts";
+ * import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
  * import { ApiDocument, ApiReferencePage } from "./api_reference.tsx";
- * const store = await openStore({ memory: true });
- * try {
- *   const api = apiRoutes({
- *     store,
- *     dags: () => new Map(),
- *     token: "s3cret",
- *     artifacts: new LocalArtifactStore(".driftflow/artifacts"), // not touched here
- *     registry: () => ModelRegistry.open(store.db),
- *   });
- *   const doc = ApiDocument.parse( // the document /api/v1/openapi.json serves, checked
- *     JSON.parse(JSON.stringify(api.getOpenAPI31Document(OPENAPI_CONFIG))),
- *   );
- *   const html = String(<ApiReferencePage doc={doc} docUrl="/api/v1/openapi.json" />);
- *   assert.match(html, /Driftflow API/);
- *   assert.match(html, /\/dags\/\{dagId\}\/runs/);
- * } finally {
- *   await store.close();
- * }
+ * // an API with one route; the web app renders its own /api/v1 app (web/api/routes.ts) the same way
+ * const api = new OpenAPIHono();
+ * const Dags = z.object({ dags: z.array(z.string()) });
+ * api.openapi(
+ *   createRoute({
+ *     method: "get",
+ *     path: "/dags",
+ *     summary: "List the DAGs",
+ *     tags: ["DAGs"],
+ *     responses: {
+ *       200: { description: "The DAGs", content: { "application/json": { schema: Dags } } },
+ *     },
+ *   }),
+ *   (c) => c.json({ dags: ["example"] }, 200),
+ * );
+ * const info = { title: "Driftflow API", version: "1" };
+ * const doc = ApiDocument.parse( // the document /api/v1/openapi.json serves, checked
+ *   JSON.parse(JSON.stringify(api.getOpenAPI31Document({ openapi: "3.1.0", info }))),
+ * );
+ * const html = String(<ApiReferencePage doc={doc} docUrl="/api/v1/openapi.json" />);
+ * assert.match(html, /Driftflow API/);
+ * assert.match(html, /List the DAGs/);
  * ```
  */
 import type { FC } from "hono/jsx";
