@@ -18,7 +18,8 @@
  * import { openStore } from "./store/open.ts";
  * const inbox = await Deno.makeTempDir();
  * const uri = `file://${inbox}/`;
- * const dags = [dag({ id: "ingest", onAssets: [uri], watchAssets: true }).task("t", { run: () => 1 })];
+ * const ingest = dag({ id: "ingest", onAssets: [uri], watchAssets: true });
+ * const dags = [ingest.task("load", { run: () => 1 })];
  * const store = await openStore({ memory: true });
  * try {
  *   assert.equal(await watchAssetFolders(store.db, dags), 0); // first pass: remembers the folder

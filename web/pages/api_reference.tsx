@@ -9,7 +9,7 @@
  * import assert from "node:assert/strict";
  * import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
  * import { ApiDocument, ApiReferencePage } from "./api_reference.tsx";
- * // an API with one route; the web app renders its own /api/v1 app (web/api/routes.ts) the same way
+ * // an API with one route; the web app renders its /api/v1 app (web/api/routes.ts) the same way
  * const api = new OpenAPIHono();
  * const Dags = z.object({ dags: z.array(z.string()) });
  * api.openapi(
