@@ -8,9 +8,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createAssetTriggeredRun, recordAssetEvent } from "./assets.ts";
- * await recordAssetEvent(store.db, { uri: "s3://bucket/inbox/", source: "cli" });
- * const run = await createAssetTriggeredRun(store, textMonitoring); // a run, or null: not yet
+ * import { dag } from "./dag.ts";
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const textMonitoring = dag({ id: "text_monitoring", onAssets: ["s3://bucket/inbox/"] })
+ *     .task("read", { run: (ctx) => ctx.conf.assetEvents });
+ *   assert.equal(await createAssetTriggeredRun(store, textMonitoring), null); // no event: not yet
+ *   await recordAssetEvent(store.db, { uri: "s3://bucket/inbox/", source: "cli" });
+ *   const run = await createAssetTriggeredRun(store, textMonitoring);
+ *   assert.equal(run?.runType, "asset_triggered");
+ *   assert.equal(await createAssetTriggeredRun(store, textMonitoring), null); // event consumed
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import { z } from "zod";

@@ -11,8 +11,26 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { assetEvents } from "./assets.ts";
  * import { watchAssetFolders } from "./assets_watch.ts";
- * const events = await watchAssetFolders(store.db, [...dags.values()]); // events recorded
+ * import { dag } from "./dag.ts";
+ * import { openStore } from "./store/open.ts";
+ * const inbox = await Deno.makeTempDir();
+ * const uri = `file://${inbox}/`;
+ * const ingest = dag({ id: "ingest", onAssets: [uri], watchAssets: true });
+ * const dags = [ingest.task("load", { run: () => 1 })];
+ * const store = await openStore({ memory: true });
+ * try {
+ *   assert.equal(await watchAssetFolders(store.db, dags), 0); // first pass: remembers the folder
+ *   await Deno.writeTextFile(`${inbox}/a.csv`, "x\n1\n");
+ *   assert.equal(await watchAssetFolders(store.db, dags), 1); // a file landed: one event
+ *   const [event] = await assetEvents(store.db, { uri });
+ *   assert.equal(event.source, "watcher");
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(inbox, { recursive: true });
+ * }
  * ```
  */
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";

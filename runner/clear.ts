@@ -4,8 +4,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { dag } from "./dag.ts";
  * import { tasksToClear } from "./clear.ts";
- * tasksToClear(structure, ["transform"], true); // ["transform", "report"]
+ * import { dagStructure } from "./structure.ts";
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => 1 })
+ *   .task("transform", { deps: ["extract"], run: () => 2 })
+ *   .task("report", { deps: ["transform"], run: () => 3 });
+ * assert.deepEqual(tasksToClear(dagStructure(etl), ["transform"], true), ["transform", "report"]);
+ * assert.deepEqual(tasksToClear(dagStructure(etl), ["transform"], false), ["transform"]);
  * ```
  */
 import type { DagStructure } from "./structure.ts";

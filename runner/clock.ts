@@ -4,9 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FakeClock } from "./clock.ts";
  * const clock = new FakeClock(Date.parse("2026-01-01T00:00:00Z"));
- * await clock.sleep(30_000); // returns at once; clock.now() moved 30 s
+ * await clock.sleep(30_000); // returns at once
+ * assert.equal(new Date(clock.now()).toISOString(), "2026-01-01T00:00:30.000Z");
+ * assert.deepEqual(clock.sleeps, [30_000]);
  * ```
  */
 

@@ -16,9 +16,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runCommand } from "./command_task.ts";
- * const r = await runCommand(["bash", "-c", "echo hi"], { signal, log: (s, l) => console.log(s, l) });
- * r.exitCode; // 0
+ * const lines: string[] = [];
+ * const r = await runCommand(["bash", "-c", "echo hi; echo there"], {
+ *   signal: AbortSignal.timeout(10_000), // a timeout ends the command's whole process group
+ *   log: (stream, line) => lines.push(`${stream}: ${line}`),
+ * });
+ * assert.deepEqual(r, { exitCode: 0, lastLine: "there" });
+ * assert.deepEqual(lines, ["stdout: hi", "stdout: there"]);
  * ```
  */
 import type { CommandResult } from "./dag.ts";

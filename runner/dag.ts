@@ -6,10 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dag } from "./dag.ts";
+ * import { validateDag } from "./validate.ts";
  * import { z } from "zod";
  *
- * export default dag({
+ * const example = dag({
  *   id: "example",
  *   schedule: "@hourly",
  *   params: z.object({ batchSize: z.number().int().positive().default(1000) }),
@@ -29,6 +31,10 @@
  *     triggerRule: "none_failed_min_one_success",
  *     run: (ctx) => ctx.log("done"),
  *   });
+ * // dags/example.ts ends with `export default example;`: a DAG file's default export is its DAG
+ *
+ * assert.deepEqual(validateDag(example, "dags/example.ts"), []);
+ * assert.equal(example.tasks.length, 7);
  * ```
  */
 import type { z } from "zod";
@@ -156,8 +162,29 @@ export interface RunEvent {
  *
  * @example
  * ```ts
- * import { SkipTask } from "./dag.ts";
- * const run = () => { throw new SkipTask("no new files"); };
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
+ * import { dag, SkipTask } from "./dag.ts";
+ * import { Executor } from "./executor.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
+ * const newFiles: string[] = [];
+ * const inbox = dag({ id: "inbox" }).task("load", {
+ *   run: () => {
+ *     if (newFiles.length === 0) throw new SkipTask("no new files");
+ *     return newFiles.length;
+ *   },
+ * });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const executor = new Executor({ store, artifacts: new LocalArtifactStore(dir) });
+ *   const result = await executor.runToEnd(inbox, (await createDagRun(store, inbox)).id);
+ *   assert.equal(result.taskInstances[0].state, "skipped");
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export class SkipTask extends Error {

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./duration.ts";
- * parseDuration("1m30s"); // 90_000
+ * assert.equal(parseDuration("1m30s"), 90_000);
  * ```
  */
 import { z } from "zod";

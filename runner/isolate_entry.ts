@@ -10,8 +10,44 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { IsolateOut } from "./isolate_entry.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(
+ *   `${dir}/example.ts`,
+ *   `import { dag } from "${new URL("./dag.ts", import.meta.url).href}";
+ * export default dag({ id: "example" }).task("hello", { run: () => "hi" });`,
+ * );
  * const w = new Worker(new URL("./isolate_entry.ts", import.meta.url), { type: "module" });
- * w.postMessage({ kind: "load", file: "file:///app/dags/example.ts" });
+ * const next = () =>
+ *   new Promise<IsolateOut>((resolve) => (w.onmessage = (e) => resolve(e.data)));
+ * try {
+ *   w.postMessage({ kind: "load", file: `file://${dir}/example.ts` });
+ *   assert.deepEqual(await next(), { kind: "loaded" });
+ *   const at = new Date("2026-01-01T00:00:00Z");
+ *   w.postMessage({
+ *     kind: "run",
+ *     dagId: "example",
+ *     run: {
+ *       id: 1, dagId: "example", logicalDate: at, dataIntervalStart: at, dataIntervalEnd: at,
+ *       runType: "manual", state: "running", conf: {}, params: {}, structureHash: "",
+ *       triggeredBy: null, executor: "distributed", queuedAt: at, startDate: at, endDate: null,
+ *     },
+ *     taskId: "hello",
+ *     mapIndex: -1,
+ *     tryNumber: 1,
+ *     item: undefined,
+ *     tis: [],
+ *     outputs: new Map(),
+ *     hostname: "box",
+ *     databaseUrl: "postgres://db.invalid/driftflow", // opened only when the task queries
+ *     home: dir,
+ *   });
+ *   assert.deepEqual(await next(), { kind: "done", value: "hi" });
+ * } finally {
+ *   w.terminate();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 /// <reference lib="deno.worker" />

@@ -10,10 +10,46 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IsolatePool } from "./isolated_task.ts";
+ * import type { IsolateRun } from "./isolate_entry.ts";
+ * const dir = await Deno.makeTempDir();
+ * const file = `${dir}/example.ts`; // a DAG file, as a worker finds it in dags/
+ * await Deno.writeTextFile(
+ *   file,
+ *   `import { dag } from "${new URL("./dag.ts", import.meta.url).href}";
+ * export default dag({ id: "example" })
+ *   .task("add", { run: (ctx) => { ctx.log("adding"); return 1 + 1; } });`,
+ * );
+ * const at = new Date("2026-01-01T00:00:00Z");
+ * const message: IsolateRun = {
+ *   kind: "run",
+ *   dagId: "example",
+ *   run: {
+ *     id: 1, dagId: "example", logicalDate: at, dataIntervalStart: at, dataIntervalEnd: at,
+ *     runType: "manual", state: "running", conf: {}, params: {}, structureHash: "",
+ *     triggeredBy: null, executor: "distributed", queuedAt: at, startDate: at, endDate: null,
+ *   },
+ *   taskId: "add",
+ *   mapIndex: -1,
+ *   tryNumber: 1,
+ *   item: undefined,
+ *   tis: [],
+ *   outputs: new Map(),
+ *   hostname: "box",
+ *   databaseUrl: "postgres://db.invalid/driftflow", // connected only if the task uses ctx.db
+ *   home: dir,
+ * };
  * const pool = new IsolatePool();
- * const value = await pool.run("file:///app/dags/example.ts", message, signal, console.log);
- * pool.close();
+ * try {
+ *   const lines: string[] = [];
+ *   const signal = AbortSignal.timeout(60_000); // an abort terminates the isolate
+ *   assert.equal(await pool.run(`file://${file}`, message, signal, (l) => lines.push(l)), 2);
+ *   assert.deepEqual(lines, ["adding"]);
+ * } finally {
+ *   pool.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { IsolateOut, IsolateRun } from "./isolate_entry.ts";

@@ -5,9 +5,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openLeaderLock } from "./leader.ts";
- * const lock = openLeaderLock(Deno.env.get("DATABASE_URL"));
- * if (await lock.acquire()) { ... }
+ * const lock = openLeaderLock(undefined); // no DATABASE_URL: PGlite, where the one scheduler leads
+ * assert.equal(await lock.acquire(), true);
+ * await lock.release();
+ * const down = openLeaderLock("postgres://postgres@127.0.0.1:1/driftflow"); // nothing listens
+ * assert.equal(await down.acquire(), false); // not the leader, and says why
+ * assert.match(down.lastError?.()?.message ?? "", /ECONNREFUSED|refused/i);
+ * await down.release();
  * ```
  */
 import postgres from "postgres";

@@ -8,8 +8,26 @@
  *
  * @example
  * ```ts
- * import { endLeftovers } from "./leftovers.ts";
- * await endLeftovers(store, key, 2, Deno.hostname(), console.error); // before try 2 starts
+ * import assert from "node:assert/strict";
+ * import { dag } from "./dag.ts";
+ * import { endLeftovers, processStartTime } from "./leftovers.ts";
+ * import { createDagRun } from "./runs.ts";
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * // try 1 of "shell" started a command in a process group of its own, and its runner died
+ * const leftover = new Deno.Command("sleep", { args: ["30"], detached: true }).spawn();
+ * try {
+ *   const etl = dag({ id: "etl" }).command("shell", { cmd: ["sleep", "30"] });
+ *   const key = { runId: (await createDagRun(store, etl)).id, taskId: "shell", mapIndex: -1 };
+ *   await store.startTry(key, 1, new Date(), Deno.hostname());
+ *   await store.setTryProcess(key, 1, leftover.pid, processStartTime(leftover.pid));
+ *   const logged: string[] = [];
+ *   const ended = await endLeftovers(store, key, 2, Deno.hostname(), (l) => logged.push(l));
+ *   assert.equal(ended, 1); // before try 2 starts
+ *   assert.equal((await leftover.status).signal, "SIGTERM");
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { Store } from "./store/store.ts";

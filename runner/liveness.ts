@@ -6,11 +6,21 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Heartbeat, liveness } from "./liveness.ts";
- * const beat = new Heartbeat(store.db, "worker", workerId);
- * await beat.beat("idle");            // inside the process's loop
- * await liveness(store.db);           // { schedulers: [...], workers: [...] }
- * await beat.stop();                  // on the way out
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const beat = new Heartbeat(store.db, "worker", "worker-1");
+ *   await beat.beat("idle"); // inside the process's loop
+ *   const { schedulers, workers } = await liveness(store.db);
+ *   assert.equal(schedulers.length, 0);
+ *   assert.deepEqual(workers.map((w) => [w.id, w.status]), [["worker-1", "idle"]]);
+ *   await beat.stop(); // on the way out
+ *   assert.deepEqual((await liveness(store.db)).workers, []);
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { SqlClient } from "./store/sql_client.ts";

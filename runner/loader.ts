@@ -12,8 +12,21 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadDags } from "./loader.ts";
- * const { dags, problems } = await loadDags("dags");
+ * const dir = await Deno.makeTempDir(); // a DAG folder with one sound file and one mistake
+ * const dagTs = new URL("./dag.ts", import.meta.url).href;
+ * await Deno.writeTextFile(
+ *   `${dir}/etl.ts`,
+ *   `import { dag } from "${dagTs}";
+ * export default dag({ id: "etl" }).task("a", { run: () => 1 });`,
+ * );
+ * await Deno.writeTextFile(`${dir}/oops.ts`, "export default 42;");
+ * const { dags, problems } = await loadDags(dir);
+ * assert.deepEqual([...dags.keys()], ["etl"]);
+ * assert.equal(problems.length, 1);
+ * assert.match(problems[0], /oops\.ts: the default export is not a DAG/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 import { join, relative, resolve } from "node:path";

@@ -3,11 +3,19 @@
  *
  * @example
  * ```ts
- * import { dag, z } from "driftflow";
+ * import assert from "node:assert/strict";
+ * import { dag, isDag, z } from "driftflow";
  *
- * export default dag({ id: "hello", schedule: "@daily" })
- *   .task("greet", { run: (ctx) => `hello for ${ctx.logicalDate.toISOString()}` })
+ * const hello = dag({
+ *   id: "hello",
+ *   schedule: "@daily",
+ *   params: z.object({ name: z.string().default("world") }),
+ * })
+ *   .task("greet", { run: (ctx) => `hello ${ctx.params.name}, ${ctx.logicalDate.toISOString()}` })
  *   .command("echo", { deps: ["greet"], cmd: (ctx) => ["echo", ctx.xcom("greet")] });
+ * // a file in dags/ ends with `export default hello;`
+ *
+ * assert.ok(isDag(hello));
  * ```
  */
 export { z } from "zod";

@@ -8,9 +8,25 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Outbox } from "./outbox.ts";
- * const outbox = new Outbox(".driftflow/outbox");
- * await outbox.replay(store, console.error); // at start: outcomes a dead worker left
+ * import { openStore } from "./store/open.ts";
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const outbox = new Outbox(dir);
+ *   const key = { runId: 1, taskId: "extract", mapIndex: -1 };
+ *   const end = { state: "success" as const, at: new Date().toISOString(), durationMs: 5 };
+ *   await outbox.keep({ key, tryNumber: 1, end, skips: [] }); // the database refused the outcome
+ *   assert.equal((await Array.fromAsync(Deno.readDir(dir))).length, 1); // kept on disk
+ *   // Replay (at a worker's start) records only outcomes whose process is gone; this one is alive:
+ *   assert.equal(await outbox.replay(store, console.error), 0);
+ *   await outbox.drop({ key, tryNumber: 1 }); // written by its owner after all
+ *   assert.equal((await Array.fromAsync(Deno.readDir(dir))).length, 0);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { join } from "node:path";

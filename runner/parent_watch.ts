@@ -8,8 +8,12 @@
  *
  * @example
  * ```ts
- * import { exitWithTaskRunner } from "./parent_watch.ts";
- * exitWithTaskRunner(); // in a CLI's entry point
+ * import assert from "node:assert/strict";
+ * import { exitWithTaskRunner, isDenoTask } from "./parent_watch.ts";
+ * assert.equal(isDenoTask(["/usr/bin/deno", "task", "run", "example"]), true);
+ * assert.equal(isDenoTask(["/usr/bin/deno", "run", "-A", "runner/cli/main.ts"]), false);
+ * const stopWatching = exitWithTaskRunner(); // in a CLI's entry point; a no-op unless `deno task`
+ * stopWatching();
  * ```
  */
 

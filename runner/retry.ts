@@ -6,9 +6,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { retryDelayMs } from "./retry.ts";
- * retryDelayMs({ retryDelay: "30s", retryBackoff: "exponential", maxRetryDelay: "10m" }, 3); // 120000
- * retryDelayMs({ retryDelay: "30s", retryBackoff: "exponential" }, 3, "etl#load#7#-1"); // 120000…239999
+ * const settings = {
+ *   retryDelay: "30s",
+ *   retryBackoff: "exponential",
+ *   maxRetryDelay: "10m",
+ * } as const;
+ * assert.equal(retryDelayMs(settings, 3), 120_000); // 30 s doubled after try 1 and try 2
+ * assert.equal(retryDelayMs(settings, 10), 600_000); // capped at maxRetryDelay
+ * const jittered = retryDelayMs(settings, 3, "etl#load#7#-1"); // the same key, the same delay
+ * assert.ok(jittered >= 120_000 && jittered < 240_000);
  * ```
  */
 import type { TaskSettings } from "./dag.ts";

@@ -4,8 +4,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { dag } from "./dag.ts";
  * import { createDagRun } from "./runs.ts";
- * const run = await createDagRun(store, myDag, { conf: {}, params: { batchSize: 500 } });
+ * import { openStore } from "./store/open.ts";
+ * const example = dag({ id: "example", params: z.object({ batchSize: z.number().default(1000) }) })
+ *   .task("extract", { run: (ctx) => ctx.params.batchSize });
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const run = await createDagRun(store, example, { conf: {}, params: { batchSize: 500 } });
+ *   assert.deepEqual([run.state, run.params], ["queued", { batchSize: 500 }]);
+ *   const typo = createDagRun(store, example, { params: { batchSzie: 5 } });
+ *   await assert.rejects(typo, /params\.batchSzie: unknown param/);
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { DagDefinition } from "./dag.ts";

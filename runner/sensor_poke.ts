@@ -5,9 +5,21 @@
  *
  * @example
  * ```ts
- * import { pokeUntil } from "./sensor_poke.ts";
- * const value = await pokeUntil({ poke: () => Deno.stat("x").then(() => true, () => false),
- *   intervalMs: 1000, timeoutMs: 60_000, clock, signal });
+ * import assert from "node:assert/strict";
+ * import { FakeClock } from "./clock.ts";
+ * import { pokeUntil, SensorTimeout } from "./sensor_poke.ts";
+ * const clock = new FakeClock(); // virtual time: the example does not wait
+ * let pokes = 0;
+ * const poke = () => Promise.resolve(++pokes >= 3 ? { files: 2 } : false); // true on the 3rd poke
+ * const signal = new AbortController().signal;
+ * const value = await pokeUntil({ poke, intervalMs: 1000, timeoutMs: 60_000, clock, signal });
+ * assert.deepEqual(value, { files: 2 });
+ * assert.deepEqual(clock.sleeps, [1000, 1000]);
+ * const never = () => Promise.resolve(false);
+ * await assert.rejects(
+ *   pokeUntil({ poke: never, intervalMs: 1000, timeoutMs: 5000, clock, signal }),
+ *   SensorTimeout,
+ * );
  * ```
  */
 import type { Clock } from "./clock.ts";

@@ -4,9 +4,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { dag } from "./dag.ts";
  * import { dagStructure, structureHash } from "./structure.ts";
- * const s = dagStructure(myDag);
- * const hash = await structureHash(s); // "9f2c…" (sha256 hex)
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => 1 })
+ *   .task("load", { deps: ["extract"], run: () => 2 });
+ * const s = dagStructure(etl);
+ * assert.deepEqual(s.tasks.map((t) => [t.id, t.deps]), [["extract", []], ["load", ["extract"]]]);
+ * assert.match(await structureHash(s), /^[0-9a-f]{64}$/); // sha256 hex
  * ```
  */
 import type { DagDefinition } from "./dag.ts";

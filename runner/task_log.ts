@@ -4,10 +4,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { FakeClock } from "./clock.ts";
+ * import type { LogLine } from "./store/types.ts";
  * import { TaskLog } from "./task_log.ts";
- * const log = new TaskLog((lines) => store.appendLogs(key, 1, lines), clock);
- * log.write("log", "hello");
- * await log.close();
+ * const written: LogLine[] = []; // a store's `appendLogs(key, tryNumber, lines)` in real use
+ * const sink = (lines: LogLine[]) => Promise.resolve(void written.push(...lines));
+ * const log = new TaskLog(sink, new FakeClock());
+ * log.write("log", "hello\nworld");
+ * await log.close(); // writes what is buffered
+ * assert.deepEqual(written.map((l) => l.line), ["hello", "world"]);
  * ```
  */
 import type { Clock } from "./clock.ts";

@@ -5,8 +5,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { dag } from "./dag.ts";
  * import { validateDag } from "./validate.ts";
- * const problems = validateDag(myDag, "dags/example.ts"); // [] when the DAG is sound
+ * const sound = dag({ id: "etl" }).task("extract", { run: () => 1 });
+ * assert.deepEqual(validateDag(sound, "dags/etl.ts"), []);
+ * const bad = dag({ id: "etl", schedule: "every tuesday" }).task("extract", { run: () => 1 });
+ * const [problem] = validateDag(bad, "dags/etl.ts");
+ * assert.match(problem, /^dags\/etl\.ts: dag "etl": .*invalid schedule "every tuesday"/);
  * ```
  */
 import { z } from "zod";

@@ -4,9 +4,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./artifacts/local.ts";
  * import { decodeXcom, encodeXcom } from "./xcom.ts";
- * const stored = await encodeXcom({ rows: 10 }, artifacts);
- * await decodeXcom(stored, artifacts); // { rows: 10 }
+ * const dir = await Deno.makeTempDir();
+ * const artifacts = new LocalArtifactStore(dir);
+ * const small = await encodeXcom({ rows: 10 }, artifacts);
+ * assert.deepEqual(small, { value: { rows: 10 }, artifact: null, sizeBytes: 11 }); // kept inline
+ * const big = await encodeXcom("x".repeat(2_000_000), artifacts);
+ * assert.match(big.artifact ?? "", /^sha256:/); // over 1 MB: the XCom keeps an artifact key
+ * assert.equal(await decodeXcom(big, artifacts), "x".repeat(2_000_000));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 import type { ArtifactStore } from "./artifacts/artifact_store.ts";

@@ -8,7 +8,26 @@
  *
  * @example
  * ```ts
- * const text = await prometheusText(store); // "# TYPE driftflow_runs gauge\n…"
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../runner/artifacts/local.ts";
+ * import { dag } from "../runner/dag.ts";
+ * import { Executor } from "../runner/executor.ts";
+ * import { createDagRun } from "../runner/runs.ts";
+ * import { openStore } from "../runner/store/open.ts";
+ * import { prometheusText } from "./metrics.ts";
+ * const etl = dag({ id: "etl" }).task("extract", { run: () => 1 });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const run = await createDagRun(store, etl);
+ *   await new Executor({ store, artifacts: new LocalArtifactStore(dir) }).runToEnd(etl, run.id);
+ *   const text = await prometheusText(store);
+ *   assert.match(text, /^# TYPE driftflow_runs gauge$/m);
+ *   assert.match(text, /^driftflow_runs\{dag="etl",state="success"\} 1$/m);
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { Store } from "../runner/store/store.ts";

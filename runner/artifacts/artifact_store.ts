@@ -4,10 +4,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LocalArtifactStore } from "./local.ts";
- * const artifacts = new LocalArtifactStore(".driftflow/artifacts");
+ * const dir = await Deno.makeTempDir();
+ * const artifacts = new LocalArtifactStore(dir);
  * const key = await artifacts.put(new TextEncoder().encode("hello"));
- * await artifacts.get(key); // the same bytes
+ * assert.match(key, /^sha256:[0-9a-f]{64}$/); // the key is the content's hash
+ * assert.equal(new TextDecoder().decode(await artifacts.get(key)), "hello");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 

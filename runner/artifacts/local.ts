@@ -4,9 +4,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LocalArtifactStore } from "./local.ts";
- * const store = new LocalArtifactStore("/tmp/artifacts");
+ * const dir = await Deno.makeTempDir();
+ * const store = new LocalArtifactStore(dir);
  * const key = await store.put(Uint8Array.of(1, 2, 3));
+ * assert.equal(await store.put(Uint8Array.of(1, 2, 3)), key); // the same bytes, the same key
+ * assert.ok(store.locate(key).startsWith(dir)); // <dir>/<2 hex digits>/<64 hex digits>
+ * assert.deepEqual(await store.get(key), Uint8Array.of(1, 2, 3));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 import { join } from "node:path";

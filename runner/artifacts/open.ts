@@ -5,8 +5,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "./local.ts";
  * import { openArtifactStore } from "./open.ts";
- * const artifacts = openArtifactStore(".driftflow");
+ * const noS3 = (_name: string) => undefined; // as if no DRIFTFLOW_S3_* variable were set
+ * const artifacts = openArtifactStore(".driftflow", noS3);
+ * assert.ok(artifacts instanceof LocalArtifactStore);
+ * assert.equal(artifacts.root, ".driftflow/artifacts");
  * ```
  */
 import { join } from "node:path";

@@ -6,9 +6,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { S3ArtifactStore } from "./s3.ts";
- * const store = new S3ArtifactStore({ endpoint: "http://127.0.0.1:9000", bucket: "driftflow", prefix: "artifacts/" });
- * const key = await store.put(new TextEncoder().encode("hello"));
+ * const store = new S3ArtifactStore({
+ *   endpoint: "http://127.0.0.1:9000",
+ *   bucket: "driftflow",
+ *   prefix: "artifacts/",
+ * });
+ * const key = `sha256:${"ab".repeat(32)}`; // what `await store.put(bytes)` returns
+ * assert.equal(store.locate(key), `s3://driftflow/artifacts/ab/${"ab".repeat(32)}`);
  * ```
  */
 import {

@@ -4,8 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderTable } from "./common.ts";
- * console.log(renderTable([["task", "state"], ["extract", "success"]]));
+ * const text = renderTable([["task", "state"], ["extract", "success"]]);
+ * assert.equal(text, ["task     state", "-------  -------", "extract  success"].join("\n"));
  * ```
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";

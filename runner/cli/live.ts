@@ -4,9 +4,29 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../artifacts/local.ts";
+ * import { dag } from "../dag.ts";
+ * import { Executor } from "../executor.ts";
+ * import { createDagRun } from "../runs.ts";
+ * import { openStore } from "../store/open.ts";
  * import { LiveView } from "./live.ts";
- * const view = new LiveView(["extract", "load"]);
- * const executor = new Executor({ store, onEvent: (e) => view.update(e) });
+ * const etl = dag({ id: "etl" })
+ *   .task("extract", { run: () => 1 })
+ *   .task("load", { deps: ["extract"], run: () => 2 });
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const view = new LiveView(["extract", "load"], false); // not a terminal: a line per change
+ *   const artifacts = new LocalArtifactStore(dir);
+ *   const executor = new Executor({ store, artifacts, onEvent: (e) => view.update(e) });
+ *   const result = await executor.runToEnd(etl, (await createDagRun(store, etl)).id);
+ *   view.finish(); // stderr had one line per state change of extract and of load
+ *   assert.equal(result.state, "success");
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { formatDuration } from "../duration.ts";

@@ -5,7 +5,7 @@
  *
  * @example
  * ```sh
- * DATABASE_URL=postgres://… deno task worker --concurrency 8 --pools default_pool,gpu
+ * DATABASE_URL=postgres://db/driftflow deno task worker --concurrency 8 --pools default_pool,gpu
  * ```
  */
 import type { ArtifactStore } from "../artifacts/artifact_store.ts";

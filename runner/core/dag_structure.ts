@@ -5,9 +5,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { DagStructure } from "./dag_structure.ts";
- * const s: DagStructure = { dagId: "etl", schedule: null, tasks: [] };
- * s.tasks.length; // 0
+ * const s: DagStructure = {
+ *   dagId: "etl",
+ *   schedule: "@daily",
+ *   tasks: [
+ *     { id: "extract", kind: "function", deps: [], triggerRule: "all_success", mapped: false },
+ *     { id: "load", kind: "function", deps: ["extract"], triggerRule: "all_done", mapped: false },
+ *   ],
+ * };
+ * assert.deepEqual(s.tasks.map((t) => t.id), ["extract", "load"]);
  * ```
  */
 import type { TriggerRule } from "./trigger_rules.ts";

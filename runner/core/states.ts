@@ -3,8 +3,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isFinished } from "./states.ts";
- * isFinished("upstream_failed"); // true
+ * assert.equal(isFinished("upstream_failed"), true);
+ * assert.equal(isFinished("running"), false);
  * ```
  */
 import { z } from "zod";

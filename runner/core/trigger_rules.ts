@@ -7,8 +7,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { countUpstream, evaluateTriggerRule } from "./trigger_rules.ts";
- * evaluateTriggerRule("all_success", countUpstream(["success", "skipped"])); // "skipped"
+ * const upstream = countUpstream(["success", "skipped"]);
+ * assert.equal(evaluateTriggerRule("all_success", upstream), "skipped");
+ * assert.equal(evaluateTriggerRule("none_failed_min_one_success", upstream), "run");
  * ```
  */
 import { z } from "zod";

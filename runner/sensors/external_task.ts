@@ -6,10 +6,26 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dag } from "../dag.ts";
+ * import { createDagRun } from "../runs.ts";
+ * import { openStore } from "../store/open.ts";
  * import { externalTask } from "./external_task.ts";
- * dag({ id: "report", schedule: "@daily" })
- *   .sensor("etl_done", { poke: externalTask({ dagId: "etl", taskId: "load" }), mode: "reschedule" });
+ * const etlDone = externalTask({ dagId: "etl", taskId: "load" });
+ * dag({ id: "report", schedule: "@daily" }) // how a DAG uses it
+ *   .sensor("etl_done", { poke: etlDone, mode: "reschedule" });
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const logicalDate = new Date("2026-01-02T00:00:00Z");
+ *   const etl = dag({ id: "etl", schedule: "@daily" }).task("load", { run: () => 1 });
+ *   const run = await createDagRun(store, etl, { logicalDate });
+ *   assert.equal(await etlDone({ db: store.db, logicalDate }), false); // "load" has not run yet
+ *   await store.setTaskState({ runId: run.id, taskId: "load", mapIndex: -1 }, "success");
+ *   const found = await etlDone({ db: store.db, logicalDate });
+ *   assert.deepEqual(found, { runId: run.id, state: "success" });
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { AnyContext } from "../dag.ts";

@@ -4,9 +4,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dag } from "../dag.ts";
  * import { pathExists } from "./file.ts";
- * dag({ id: "inbox" }).sensor("wait", { poke: pathExists("data/inbox", { glob: "*.eml" }), interval: "30s" });
+ * const inbox = await Deno.makeTempDir();
+ * const poke = pathExists(inbox, { glob: "*.eml" });
+ * dag({ id: "inbox" }).sensor("wait", { poke, interval: "30s" }); // how a DAG uses it
+ * assert.equal(await poke(), false); // nothing yet: poke again after 30 s
+ * await Deno.writeTextFile(`${inbox}/a.eml`, "Subject: hi\n\nhello");
+ * await Deno.writeTextFile(`${inbox}/notes.txt`, "not an e-mail");
+ * assert.deepEqual(await poke(), [`${inbox}/a.eml`]); // the sensor's value (its XCom)
+ * await Deno.remove(inbox, { recursive: true });
  * ```
  */
 import { join, matchesGlob } from "node:path";

@@ -4,9 +4,27 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalArtifactStore } from "../artifacts/local.ts";
  * import { dag } from "../dag.ts";
+ * import { Executor } from "../executor.ts";
+ * import { createDagRun } from "../runs.ts";
+ * import { openStore } from "../store/open.ts";
  * import { pathExists } from "./mod.ts";
- * dag({ id: "d" }).sensor("wait", { poke: pathExists("/tmp/flag"), interval: "5s", mode: "reschedule" });
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/flag`, "ready");
+ * const d = dag({ id: "d" })
+ *   .sensor("wait", { poke: pathExists(`${dir}/flag`), interval: "5s", mode: "reschedule" })
+ *   .task("use", { deps: ["wait"], run: (ctx) => ctx.xcom("wait").length });
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const executor = new Executor({ store, artifacts: new LocalArtifactStore(dir) });
+ *   const result = await executor.runToEnd(d, (await createDagRun(store, d)).id);
+ *   assert.equal(result.state, "success"); // the flag was there at the first poke
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 export { pathExists } from "./file.ts";

@@ -5,9 +5,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dag } from "../dag.ts";
+ * import { dagStructure } from "../structure.ts";
  * import { s3PrefixExists } from "./s3.ts";
- * dag({ id: "inbox" }).sensor("wait", { poke: s3PrefixExists({ bucket: "b", prefix: "inbox/" }) });
+ * // Each poke lists the bucket (AWS, or an S3-compatible server through `endpoint`), so this
+ * // example only builds the DAG: `await poke()` is false until a key exists under inbox/.
+ * const poke = s3PrefixExists({ bucket: "b", prefix: "inbox/", endpoint: "http://minio:9000" });
+ * const inbox = dag({ id: "inbox" }).sensor("wait", { poke, interval: "1m", mode: "reschedule" });
+ * assert.equal(dagStructure(inbox).tasks[0].kind, "sensor");
  * ```
  */
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";

@@ -6,9 +6,17 @@
  *
  * @example
  * ```ts
- * import { migrate } from "./migrations.ts";
+ * import assert from "node:assert/strict";
  * import { ASSET_MIGRATIONS } from "./assets_schema.ts";
- * await migrate(db, ASSET_MIGRATIONS, "assets");
+ * import { migrate } from "./migrations.ts";
+ * import { openPglite } from "./pglite.ts";
+ * const db = await openPglite();
+ * try {
+ *   const applied = await migrate(db, ASSET_MIGRATIONS, "assets");
+ *   assert.deepEqual(applied, ASSET_MIGRATIONS.map((m) => m.version));
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import type { Migration } from "./migrations.ts";

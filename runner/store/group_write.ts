@@ -11,14 +11,17 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GroupWriter } from "./group_write.ts";
+ * const statements: number[][] = [];
  * const w = new GroupWriter<number, number>({
- *   one: (x) => Promise.resolve(x * 2),
- *   many: (xs) => Promise.resolve(xs.map((x) => x * 2)),
+ *   one: (x) => (statements.push([x]), Promise.resolve(x * 2)),
+ *   many: (xs) => (statements.push(xs), Promise.resolve(xs.map((x) => x * 2))),
  *   key: String,
  *   maxInFlight: 1,
  * });
- * await Promise.all([w.write(1), w.write(2), w.write(3)]); // [2, 4, 6]: 1 alone, then 2 and 3
+ * assert.deepEqual(await Promise.all([w.write(1), w.write(2), w.write(3)]), [2, 4, 6]);
+ * assert.deepEqual(statements, [[1], [2, 3]]); // 1 alone, then 2 and 3 together
  * ```
  */
 

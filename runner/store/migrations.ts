@@ -9,8 +9,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { migrate } from "./migrations.ts";
- * const applied = await migrate(db); // e.g. [1, 2, 3, 4] on a new database, [] afterwards
+ * import { openPglite } from "./pglite.ts";
+ * const db = await openPglite();
+ * try {
+ *   assert.ok((await migrate(db)).length > 0); // a new database: every version applied
+ *   assert.deepEqual(await migrate(db), []); // afterwards: nothing to do (remembered by the client)
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 import type { SqlClient } from "./sql_client.ts";

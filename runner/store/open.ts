@@ -5,8 +5,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openStore } from "./open.ts";
- * const store = await openStore({ memory: true }); // a throwaway PGlite store for a test
+ * const store = await openStore({ memory: true }); // a throwaway PGlite store, migrated
+ * try {
+ *   assert.equal(store.db.kind, "pglite");
+ *   assert.deepEqual(await store.listDags(), []);
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import { join } from "node:path";

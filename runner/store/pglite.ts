@@ -6,8 +6,17 @@
  *
  * @example
  * ```ts
- * import { openPglite } from "./pglite.ts";
- * const db = await openPglite(".driftflow/pgdata");
+ * import assert from "node:assert/strict";
+ * import { openPglite, PgliteLockedError } from "./pglite.ts";
+ * const dir = await Deno.makeTempDir();
+ * const db = await openPglite(`${dir}/pgdata`); // persisted; the folder is locked while open
+ * try {
+ *   await assert.rejects(openPglite(`${dir}/pgdata`), PgliteLockedError); // one opener per folder
+ *   assert.deepEqual(await db.query("select 1 + 1 as two"), [{ two: 2 }]);
+ * } finally {
+ *   await db.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import { PGlite, type Transaction } from "@electric-sql/pglite";

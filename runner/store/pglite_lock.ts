@@ -8,9 +8,17 @@
  *
  * @example
  * ```ts
- * import { lockPgliteFolder } from "./pglite_lock.ts";
- * const lock = await lockPgliteFolder(".driftflow/pgdata"); // throws PgliteLockedError when taken
- * try { ... } finally { lock.release(); }
+ * import assert from "node:assert/strict";
+ * import { lockPgliteFolder, PgliteLockedError } from "./pglite_lock.ts";
+ * const dir = await Deno.makeTempDir();
+ * const lock = await lockPgliteFolder(`${dir}/pgdata`);
+ * try {
+ *   await assert.rejects(lockPgliteFolder(`${dir}/pgdata`), PgliteLockedError); // taken
+ * } finally {
+ *   lock.release();
+ * }
+ * (await lockPgliteFolder(`${dir}/pgdata`)).release(); // free again
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 import { basename, dirname, join, relative, resolve } from "node:path";

@@ -4,8 +4,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openPostgres } from "./postgres.ts";
- * const db = await openPostgres("postgres://postgres@127.0.0.1:5432/driftflow");
+ * // With a server: `const db = await openPostgres(Deno.env.get("DATABASE_URL")!)`. Without one
+ * // (nothing listens on port 1), opening fails at once and says where, the password hidden:
+ * await assert.rejects(
+ *   openPostgres("postgres://driftflow:s3cret@127.0.0.1:1/driftflow"),
+ *   /^Error: cannot reach PostgreSQL at postgres:\/\/driftflow:\*\*\*@127\.0\.0\.1:1\/driftflow/,
+ * );
  * ```
  */
 import postgres from "postgres";

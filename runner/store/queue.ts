@@ -5,9 +5,43 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TaskStructure } from "../core/dag_structure.ts";
+ * import { openStore } from "./open.ts";
  * import { TaskQueue } from "./queue.ts";
- * const queue = new TaskQueue(store.db);
- * const claimed = await queue.claim({ workerId: "w1", hostname: "box", limit: 4, pools: null, now: new Date() });
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const now = new Date();
+ *   const extract: TaskStructure = {
+ *     id: "extract",
+ *     kind: "function",
+ *     deps: [],
+ *     triggerRule: "all_success",
+ *     mapped: false,
+ *   };
+ *   const run = await store.createRun({ // what createDagRun(store, dag, { executor }) makes
+ *     dagId: "etl",
+ *     logicalDate: now,
+ *     dataIntervalStart: now,
+ *     dataIntervalEnd: now,
+ *     runType: "manual",
+ *     conf: {},
+ *     params: {},
+ *     structure: { dagId: "etl", schedule: null, tasks: [extract] },
+ *     structureHash: "etl-1",
+ *     executor: "distributed",
+ *     tasks: [{ taskId: "extract", maxTries: 1, pool: "default_pool", poolSlots: 1 }],
+ *   });
+ *   await store.setRunState(run.id, "running", now); // what the scheduler does
+ *   await store.setTaskState({ runId: run.id, taskId: "extract", mapIndex: -1 }, "scheduled");
+ *   const queue = new TaskQueue(store.db);
+ *   const claim = { workerId: "w1", hostname: "box", limit: 4, pools: null, now };
+ *   const claimed = await queue.claim(claim);
+ *   assert.deepEqual(claimed.map((c) => [c.taskId, c.pool]), [["extract", "default_pool"]]);
+ *   assert.deepEqual(await queue.claim(claim), []); // queued under w1 now
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { SqlClient } from "./sql_client.ts";

@@ -6,9 +6,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openPglite } from "./pglite.ts";
- * const db = await openPglite(); // in memory
- * const rows = await db.query<{ x: number }>("select $1::int as x", [1]);
+ * import type { SqlClient } from "./sql_client.ts";
+ * const db: SqlClient = await openPglite(); // in memory
+ * try {
+ *   assert.deepEqual(await db.query<{ x: number }>("select $1::int as x", [1]), [{ x: 1 }]);
+ * } finally {
+ *   await db.close();
+ * }
  * ```
  */
 

@@ -4,9 +4,38 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TaskStructure } from "../core/dag_structure.ts";
  * import { openStore } from "./open.ts";
- * const store = await openStore(); // PGlite in .driftflow/, or DATABASE_URL
- * const runs = await store.listRuns("example", { limit: 10 });
+ * // openStore() opens PGlite in .driftflow/, or the server at DATABASE_URL
+ * const store = await openStore({ memory: true });
+ * try {
+ *   const at = new Date("2026-01-01T00:00:00Z");
+ *   const extract: TaskStructure = {
+ *     id: "extract",
+ *     kind: "function",
+ *     deps: [],
+ *     triggerRule: "all_success",
+ *     mapped: false,
+ *   };
+ *   const run = await store.createRun({ // what runner/runs.ts's createDagRun makes from a DAG
+ *     dagId: "example",
+ *     logicalDate: at,
+ *     dataIntervalStart: at,
+ *     dataIntervalEnd: at,
+ *     runType: "manual",
+ *     conf: {},
+ *     params: {},
+ *     structure: { dagId: "example", schedule: null, tasks: [extract] },
+ *     structureHash: "example-1",
+ *     tasks: [{ taskId: "extract", maxTries: 1, pool: "default_pool", poolSlots: 1 }],
+ *   });
+ *   const runs = await store.listRuns("example", { limit: 10 });
+ *   assert.deepEqual(runs.map((r) => [r.id, r.state]), [[run.id, "queued"]]);
+ *   assert.deepEqual((await store.taskInstances(run.id)).map((ti) => ti.taskId), ["extract"]);
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import type { RunState, TaskState } from "../core/states.ts";

@@ -9,10 +9,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { untilWritten } from "./transient.ts";
- * await untilWritten("the outcome of extract[-1] try 1", () => store.finishTry(key, 1, end), {
- *   log: console.error,
+ * let attempts = 0;
+ * const finishTry = () => { // stands for `store.finishTry(key, 1, end)` during an outage
+ *   attempts++;
+ *   if (attempts < 3) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
+ *   return Promise.resolve("written");
+ * };
+ * const logged: string[] = [];
+ * const result = await untilWritten("the outcome of extract[-1] try 1", finishTry, {
+ *   log: (line) => logged.push(line),
+ *   firstDelayMs: 1,
  * });
+ * assert.equal(result, "written");
+ * assert.equal(attempts, 3);
+ * assert.equal(logged.length, 3); // two "database unreachable" lines and one "database back"
  * ```
  */
 

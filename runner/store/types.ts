@@ -3,8 +3,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { DagRun } from "./types.ts";
- * const describe = (r: DagRun) => `${r.dagId} #${r.id}: ${r.state}`;
+ * const describe = (r: Pick<DagRun, "dagId" | "id" | "state">) =>
+ *   `${r.dagId} #${r.id}: ${r.state}`;
+ * assert.equal(describe({ dagId: "etl", id: 7, state: "success" }), "etl #7: success");
  * ```
  */
 import type { RunState, RunType, TaskState } from "../core/states.ts";

@@ -3,7 +3,11 @@
  *
  * @example
  * ```tsx
- * <Layout title="DAGs"><h1>DAGs</h1></Layout>
+ * import assert from "node:assert/strict";
+ * import { Layout } from "./layout.tsx";
+ * const html = String(<Layout title="<DAGs>"><h1>DAGs</h1></Layout>);
+ * assert.match(html, /<title>&lt;DAGs&gt; · Driftflow<\/title>/); // text is escaped
+ * assert.match(html, /<main><h1>DAGs<\/h1><\/main>/);
  * ```
  */
 import type { Child, FC } from "hono/jsx";

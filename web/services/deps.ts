@@ -4,8 +4,30 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { ModelRegistry } from "../../models/registry/registry.ts";
+ * import { LocalArtifactStore } from "../../runner/artifacts/local.ts";
+ * import { dag } from "../../runner/dag.ts";
+ * import { openStore } from "../../runner/store/open.ts";
  * import type { WebDeps } from "./deps.ts";
- * const token: WebDeps["token"] = "s3cret"; // what guards every mutating request
+ * const store = await openStore({ memory: true });
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const etl = dag({ id: "etl" }).task("extract", { run: () => 1 });
+ *   let registry: Promise<ModelRegistry> | undefined;
+ *   const deps: WebDeps = {
+ *     store,
+ *     dags: () => new Map([[etl.id, etl]]), // read at each request, so a reload shows at once
+ *     token: "s3cret", // guards every mutating request
+ *     artifacts: new LocalArtifactStore(dir),
+ *     registry: () => (registry ??= ModelRegistry.open(store.db)), // opened once, when first used
+ *   };
+ *   assert.deepEqual([...deps.dags().keys()], ["etl"]);
+ *   assert.equal(await deps.registry(), await deps.registry());
+ * } finally {
+ *   await store.close();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
  * ```
  */
 import type { ArtifactStore } from "../../runner/artifacts/artifact_store.ts";

@@ -7,8 +7,22 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { openStore } from "../../runner/store/open.ts";
+ * import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
  * import { driftRows } from "./monitoring_data.ts";
- * const rows = await driftRows(store.db, { stream: "flights", limit: 200 });
+ * const store = await openStore({ memory: true });
+ * try {
+ *   assert.deepEqual(await driftRows(store.db, { stream: "flights" }), []); // no table yet
+ *   const table = await MonitoringTable.open(store.db); // what a monitoring task writes to
+ *   const run = { dagId: "drift_monitoring", runId: 1 };
+ *   await table.insert({ ...run, stream: "flights", batch: 0, rows: 500 });
+ *   await table.insert({ ...run, stream: "text", batch: 0, rows: 80 });
+ *   const rows = await driftRows(store.db, { stream: "flights", limit: 200 });
+ *   assert.deepEqual(rows.map((r) => [r.stream, r.batch, r.rows]), [["flights", 0, 500]]);
+ * } finally {
+ *   await store.close();
+ * }
  * ```
  */
 import { z } from "zod";
