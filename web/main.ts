@@ -10,20 +10,25 @@ import { UsageError } from "../runner/cli/common.ts";
 import { PgliteLockedError } from "../runner/store/pglite_lock.ts";
 import { serveCommand, USAGE } from "./server.ts";
 
-if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
-try {
-  Deno.exit(await serveCommand(Deno.args));
-} catch (e) {
-  if (e instanceof UsageError) {
-    console.error(`driftflow serve: ${e.message}\n${USAGE}`);
-    Deno.exit(2);
+/** Runs `deno task serve` with `args`; the process's exit code. */
+async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return 0;
   }
-  if (e instanceof PgliteLockedError) {
-    console.error(`driftflow serve: ${e.message}`);
-    Deno.exit(2);
+  try {
+    return await serveCommand(args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`driftflow serve: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof PgliteLockedError) {
+      console.error(`driftflow serve: ${e.message}`);
+      return 2;
+    }
+    throw e;
   }
-  throw e;
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
