@@ -72,15 +72,49 @@ export async function isAuthorized(c: Context, token: string): Promise<boolean> 
   return cookie !== undefined && safeEqual(cookie, await sessionValue(token));
 }
 
-/** Refuses mutating requests (anything but GET/HEAD/OPTIONS) that are not authorized. */
-export function requireAuth(token: string): MiddlewareHandler {
+/** A submitted form field kept through signing in: its name and text. */
+export type KeptField = readonly [name: string, value: string];
+
+/** At most this many fields of a form are kept through signing in. */
+const MAX_KEPT_FIELDS = 200;
+
+/** The text fields of a submitted form, in order (a file is not kept). */
+export async function keptFields(c: Context): Promise<KeptField[]> {
+  const body = await c.req.parseBody({ all: true });
+  const out: KeptField[] = [];
+  for (const [name, value] of Object.entries(body)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === "string" && out.length < MAX_KEPT_FIELDS) out.push([name, v]);
+    }
+  }
+  return out;
+}
+
+/** What to answer a form sent by a browser without a session: a sign-in page that keeps it. */
+export type SignInForForm = (
+  c: Context,
+  next: string,
+  fields: KeptField[],
+) => Response | Promise<Response>;
+
+/**
+ * Refuses mutating requests (anything but GET/HEAD/OPTIONS) that are not authorized. A browser
+ * (Accept: text/html) is sent to sign in; a form it submitted is answered by `signInForForm` when
+ * given, so signing in does not lose what was typed.
+ */
+export function requireAuth(token: string, signInForForm?: SignInForForm): MiddlewareHandler {
   return async (c, next) => {
     if (["GET", "HEAD", "OPTIONS"].includes(c.req.method)) return await next();
     if (await isAuthorized(c, token)) return await next();
     const wantsHtml = (c.req.header("accept") ?? "").includes("text/html");
-    if (wantsHtml) {
-      return c.redirect(`/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+    const type = c.req.header("content-type") ?? "";
+    const isForm = type.startsWith("application/x-www-form-urlencoded") ||
+      type.startsWith("multipart/form-data");
+    const path = sameSitePath(new URL(c.req.url).pathname);
+    if (wantsHtml && isForm && signInForForm && c.req.method === "POST") {
+      return await signInForForm(c, path, await keptFields(c));
     }
+    if (wantsHtml) return c.redirect(`/login?next=${encodeURIComponent(path)}`, 303);
     return c.json({ error: "unauthorized: send Authorization: Bearer <DRIFTFLOW_TOKEN>" }, 401);
   };
 }
