@@ -1,5 +1,6 @@
 // The UI in real headless Chromium (Debian's, driven by playwright-core): sign in, open the grid,
-// trigger a run from the form, watch it finish. Screenshots go to tests/web/screenshots/.
+// trigger a run from the form (kept through signing in), watch it finish. Screenshots go to
+// tests/web/screenshots/.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { freePort, waitForHttp } from "../net.ts";
@@ -205,10 +206,26 @@ Deno.test({
     try {
       await waitForHttp(`${base}/health`);
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      await page.goto(`${base}/login?next=/`);
+      // a form sent before signing in is kept through the sign-in, then sent as it was typed
+      await page.goto(`${base}/dags/example/trigger`);
+      await page.fill("input[name='param.batchSize']", "0");
+      await page.fill("textarea[name=conf]", '{"from": "before signing in"}');
+      await page.click("button[type=submit]");
+      await page.waitForSelector("text=what you typed is kept");
       await page.fill("input[name=token]", "browser-token");
       await page.click("button[type=submit]");
-      await page.waitForURL(`${base}/`);
+      await page.waitForSelector("h1:text('Signed in')");
+      assert.ok(await page.isVisible("text=before signing in"), "the kept form is shown");
+      await page.screenshot({ path: `${SHOTS}/signed-in-form-kept.png`, fullPage: true });
+      await page.click("button:text('Send it')");
+      await page.waitForSelector("text=Too small");
+      assert.equal(
+        await page.inputValue("textarea[name=conf]"),
+        '{"from": "before signing in"}',
+        "the typed conf came through signing in",
+      );
+      assert.equal(await page.inputValue("input[name='param.batchSize']"), "0");
+      await page.goto(`${base}/`);
       assert.ok(await page.isVisible("text=example"));
       await page.screenshot({ path: `${SHOTS}/dags.png` });
 
