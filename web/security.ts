@@ -1,7 +1,7 @@
 /**
  * Guards for the web app: a bearer token (`DRIFTFLOW_TOKEN`) or a session cookie made from it on
- * every mutating request, CSRF protection on forms (the Origin must be this site), secure headers,
- * and a body size limit.
+ * every mutating request (a browser's form sent without one is kept through signing in), CSRF
+ * protection on forms (the Origin must be this site), secure headers, and a body size limit.
  *
  * @example
  * ```ts

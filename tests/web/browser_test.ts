@@ -204,7 +204,9 @@ Deno.test({
       ],
     });
     try {
-      await waitForHttp(`${base}/health`);
+      // up when the pages answer (/health is 503 here: the seeded "delays" champion, served since
+      // DRIFTFLOW_SERVE_MODEL unset means "the only champion", has no ONNX artifacts)
+      await waitForHttp(`${base}/`);
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       // a form sent before signing in is kept through the sign-in, then sent as it was typed
       await page.goto(`${base}/dags/example/trigger`);

@@ -1,6 +1,7 @@
 /**
  * A run: its graph as it ran, every task instance with its tries, durations, errors and log links,
- * the XComs, and clear buttons. While the run is active the page follows it through server-sent
+ * params, conf and XComs as formatted JSON (run ids and artifact keys that exist are links), and
+ * clear buttons. While the run is active the page follows it through server-sent
  * events and reloads when it changes.
  *
  * @example

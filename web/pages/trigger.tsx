@@ -1,6 +1,8 @@
 /**
- * The trigger form, generated from the DAG's params schema (as JSON Schema): one field per param
- * with its default, a JSON box for conf, and each field's validation error beside it.
+ * The trigger form, generated from the DAG's params schema (as JSON Schema): an input per scalar
+ * param and a multi-line JSON editor per nested one (objects, arrays) with its description and
+ * schema, each pre-filled with its default; a JSON box for conf; each field's error beneath it. And
+ * the sign-in pages that keep a form sent without a session.
  *
  * @example
  * ```tsx
