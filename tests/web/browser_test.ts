@@ -227,6 +227,24 @@ Deno.test({
         "the typed conf came through signing in",
       );
       assert.equal(await page.inputValue("input[name='param.batchSize']"), "0");
+
+      // drift_monitoring's nested params: a multi-line JSON editor each, pre-filled with the default
+      await page.goto(`${base}/dags/drift_monitoring/trigger`);
+      const features = page.locator("textarea[name='param.features']");
+      assert.ok(await features.isVisible(), "an array param is a JSON editor");
+      assert.deepEqual(JSON.parse(await features.inputValue()), [
+        "day_of_week",
+        "hour",
+        "distance",
+        "origin",
+        "destination",
+      ]);
+      assert.ok((await features.inputValue()).includes("\n"), "formatted over several lines");
+      for (const nested of ["events", "policy", "alerts"]) {
+        assert.ok(await page.isVisible(`textarea[name='param.${nested}']`), nested);
+      }
+      assert.ok(await page.isVisible("input[name='param.batchSize']"), "a scalar stays an input");
+      await page.screenshot({ path: `${SHOTS}/trigger-nested.png`, fullPage: true });
       await page.goto(`${base}/`);
       assert.ok(await page.isVisible("text=example"));
       await page.screenshot({ path: `${SHOTS}/dags.png` });
