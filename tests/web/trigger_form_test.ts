@@ -73,7 +73,10 @@ storeSuite("trigger form", {
         page,
         /<textarea id="param-events" name="param\.events"[^>]*>\n\[\n {2}\{\n {4}&quot;atBatch&quot;: 2,/,
       );
-      assert.match(page, /drift injected at a batch/);
+      assert.match(page, /<div class="description">drift injected at a batch<\/div>/);
+      // the shape to write, from the schema, beside each editor
+      assert.match(page, /<div class="muted outline">a list of \{atBatch, kind\}<\/div>/);
+      assert.match(page, /<div class="muted outline">an object with alpha\?<\/div>/);
       assert.match(page, /<textarea id="param-policy"[^>]*>\n\{\n {2}&quot;alpha&quot;: 0.05\n\}/);
       assert.match(page, /<input id="param-note" name="param\.note" type="text"/, "a scalar stays");
       const events = [{ atBatch: 1, kind: "mean" }, { atBatch: 4, kind: "prior" }];

@@ -22,6 +22,10 @@ interface Prop {
   description?: string;
   minimum?: number;
   maximum?: number;
+  properties?: Record<string, Prop>;
+  required?: string[];
+  items?: Prop;
+  additionalProperties?: Prop | boolean;
 }
 
 /** The properties of a params JSON Schema. */
@@ -43,6 +47,35 @@ function typeOf(prop: Prop): string | undefined {
  */
 export function isJsonField(prop: Prop): boolean {
   return !prop.enum && !SCALARS.includes(typeOf(prop) ?? "");
+}
+
+/** An object schema's fields, each optional one marked `?`: `atBatch, drift?`. */
+function fieldList(prop: Prop): string {
+  return Object.keys(prop.properties ?? {})
+    .map((k) => (prop.required ?? []).includes(k) ? k : `${k}?`).join(", ");
+}
+
+/** A nested value's shape in a few words: `{atBatch, drift}`, `string`. */
+function shape(prop: Prop): string {
+  if (prop.properties) return `{${fieldList(prop)}}`;
+  if (typeOf(prop) === "array" && prop.items) return `[${shape(prop.items)}]`;
+  return typeOf(prop) ?? "any JSON value";
+}
+
+/**
+ * A nested param's shape in one line, from its schema (so a param without a description still
+ * says what to write): `a list of {atBatch, drift}`, `an object with preset?, alpha?`.
+ */
+export function schemaOutline(prop: Prop): string | null {
+  const type = typeOf(prop);
+  if (type === "array" && prop.items) return `a list of ${shape(prop.items)}`;
+  if (type === "object" && prop.properties && Object.keys(prop.properties).length) {
+    return `an object with ${fieldList(prop)}`;
+  }
+  if (type === "object" && typeof prop.additionalProperties === "object") {
+    return `an object from names to ${shape(prop.additionalProperties)}`;
+  }
+  return null;
 }
 
 /** What a submitted form holds: the params read by type, and each JSON field that did not parse. */
@@ -141,8 +174,9 @@ export const TriggerPage: FC<{
                   }
                 </textarea>
                 <div style="max-width:480px">
-                  {prop.description
-                    ? <div class="muted description">{prop.description}</div>
+                  {prop.description ? <div class="description">{prop.description}</div> : null}
+                  {schemaOutline(prop)
+                    ? <div class="muted outline">{schemaOutline(prop)}</div>
                     : null}
                   <details>
                     <summary class="muted">schema</summary>
