@@ -14,7 +14,6 @@
  * ```
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import { setCookie } from "hono/cookie";
@@ -43,6 +42,7 @@ import { liveness } from "../runner/liveness.ts";
 import { formParams, LoginPage, ResubmitPage, TriggerPage } from "./pages/trigger.tsx";
 import {
   isAuthorized,
+  keptFromJson,
   requireAuth,
   safeEqual,
   sameSitePath,
@@ -51,17 +51,6 @@ import {
 } from "./security.ts";
 import { INT4_MAX, intId, MAX_PAGE, pageNumber, storableUrl } from "./services/input_guard.ts";
 import { clearTasks, type FieldIssue, paramIssues, runLinks, triggerRun } from "./services/runs.ts";
-
-/** The form fields kept through signing in, as the sign-in page carries them (JSON pairs). */
-const KeptFields = z.array(z.tuple([z.string(), z.string()])).max(200);
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 export function createApp(deps: WebDeps): Hono {
   const { store } = deps;
@@ -164,9 +153,7 @@ export function createApp(deps: WebDeps): Hono {
     const form = await c.req.parseBody();
     const next = sameSitePath(typeof form.next === "string" ? form.next : undefined);
     // a form that was sent without a session, kept through signing in (see requireAuth)
-    const kept = typeof form.carried === "string"
-      ? KeptFields.safeParse(safeJson(form.carried)).data ?? []
-      : [];
+    const kept = keptFromJson(form.carried);
     if (typeof form.token !== "string" || !safeEqual(form.token, deps.token)) {
       return c.html(<LoginPage next={next} carry={kept} error="That is not the token." />, 401);
     }
@@ -313,8 +300,8 @@ export function createApp(deps: WebDeps): Hono {
     } catch (e) {
       errors.conf = `conf must be a JSON object such as {"key": 1} (${(e as Error).message})`;
     }
-    if (Object.keys(read.errors).length) {
-      // a JSON field that did not parse: no run; the other fields' problems show all the same
+    if (Object.keys(read.errors).length || !conf) {
+      // a JSON field or conf that did not parse: no run; the params' problems show all the same
       show(
         paramIssues(deps, t.dag.id, read.params)
           .filter((i) => !(String(i.path[0] ?? "") in read.errors)),

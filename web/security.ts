@@ -15,6 +15,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { z } from "zod";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "driftflow_session";
@@ -77,6 +78,21 @@ export type KeptField = readonly [name: string, value: string];
 
 /** At most this many fields of a form are kept through signing in. */
 const MAX_KEPT_FIELDS = 200;
+
+const KeptFields = z.array(z.tuple([z.string(), z.string()])).max(MAX_KEPT_FIELDS);
+
+/**
+ * The kept fields the sign-in page carries (a JSON list of `[name, value]` pairs) back as pairs;
+ * anything else (absent, not JSON, not pairs, too many) keeps nothing.
+ */
+export function keptFromJson(carried: unknown): KeptField[] {
+  if (typeof carried !== "string") return [];
+  try {
+    return KeptFields.safeParse(JSON.parse(carried)).data ?? [];
+  } catch {
+    return [];
+  }
+}
 
 /** The text fields of a submitted form, in order (a file is not kept). */
 export async function keptFields(c: Context): Promise<KeptField[]> {

@@ -123,6 +123,17 @@ storeSuite("trigger form", {
     assert.match(html, /<div class="error" id="param-policy-error">alpha: Too big/);
     assert.ok(unescape(html).includes('>\n{"alpha": 2}</textarea>'));
     assert.deepEqual(created, [], "no run is made from a form with a broken field");
+    // conf that is not an object: its error, and the params' problems at the same time
+    const badConf = await app.request("/dags/web_nested/trigger", {
+      method: "POST",
+      headers: { ...browser, ...auth },
+      body: form({ "param.policy": '{"alpha": 2}', conf: "[1]" }),
+    });
+    assert.equal(badConf.status, 422);
+    const badConfHtml = await badConf.text();
+    assert.match(badConfHtml, /conf must be a JSON object/);
+    assert.match(badConfHtml, /id="param-policy-error">alpha: Too big/);
+    assert.deepEqual(created, []);
     // valid JSON of the wrong shape: the server's issue under the field, the text kept
     const shape = await app.request("/dags/web_nested/trigger", {
       method: "POST",
