@@ -39,9 +39,10 @@ import { GridPage } from "./pages/grid.tsx";
 import { LogsPage, RunPage } from "./pages/run.tsx";
 import { LivenessBanner } from "./pages/liveness.tsx";
 import { liveness } from "../runner/liveness.ts";
-import { formParams, LoginPage, TriggerPage } from "./pages/trigger.tsx";
+import { formParams, LoginPage, ResubmitPage, TriggerPage } from "./pages/trigger.tsx";
 import {
   isAuthorized,
+  keptFromJson,
   requireAuth,
   safeEqual,
   sameSitePath,
@@ -49,7 +50,7 @@ import {
   sessionValue,
 } from "./security.ts";
 import { INT4_MAX, intId, MAX_PAGE, pageNumber, storableUrl } from "./services/input_guard.ts";
-import { clearTasks, triggerRun } from "./services/runs.ts";
+import { clearTasks, type FieldIssue, paramIssues, runLinks, triggerRun } from "./services/runs.ts";
 
 export function createApp(deps: WebDeps): Hono {
   const { store } = deps;
@@ -151,18 +152,33 @@ export function createApp(deps: WebDeps): Hono {
   app.post("/login", async (c) => {
     const form = await c.req.parseBody();
     const next = sameSitePath(typeof form.next === "string" ? form.next : undefined);
+    // a form that was sent without a session, kept through signing in (see requireAuth)
+    const kept = keptFromJson(form.carried);
     if (typeof form.token !== "string" || !safeEqual(form.token, deps.token)) {
-      return c.html(<LoginPage next={next} error="That is not the token." />, 401);
+      return c.html(<LoginPage next={next} carry={kept} error="That is not the token." />, 401);
     }
     setCookie(c, SESSION_COOKIE, await sessionValue(deps.token), {
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
     });
+    // the kept form goes back where it was going (a path on this site), when the user sends it
+    if (kept.length) return c.html(<ResubmitPage action={next} fields={kept} />);
     return c.redirect(next, 303);
   });
 
-  app.use("*", requireAuth(deps.token));
+  app.use(
+    "*",
+    requireAuth(deps.token, (c, next, fields) =>
+      c.html(
+        <LoginPage
+          next={next}
+          carry={fields}
+          error="Sign in to send this form: what you typed is kept."
+        />,
+        401,
+      )),
+  );
   // Every page says whether a scheduler and workers are alive, and what picks queued runs up.
   app.use("*", async (c, next) => {
     await next();
@@ -257,10 +273,18 @@ export function createApp(deps: WebDeps): Hono {
     const t = triggerPage(c.req.param("dagId"));
     if (!t) return c.notFound();
     const form = await c.req.parseBody();
-    const values = formParams(t.schema, form);
+    const read = formParams(t.schema, form);
     const confText = typeof form.conf === "string" && form.conf.trim() ? form.conf : "{}";
     // each problem beside its field: a param by its name, conf in one place, the rest on top
-    const errors: Record<string, string> = {};
+    const errors: Record<string, string> = { ...read.errors };
+    const show = (issues: readonly FieldIssue[]) => {
+      for (const issue of issues) {
+        const [key, rest] = issue.in === "conf"
+          ? ["conf", issue.path]
+          : [String(issue.path[0] ?? ""), issue.path.slice(1)];
+        errors[key] ??= rest.length ? `${rest.join(".")}: ${issue.message}` : issue.message;
+      }
+    };
     let conf: Record<string, unknown> | null = null;
     try {
       const parsed: unknown = JSON.parse(confText);
@@ -271,25 +295,24 @@ export function createApp(deps: WebDeps): Hono {
     } catch (e) {
       errors.conf = `conf must be a JSON object such as {"key": 1} (${(e as Error).message})`;
     }
-    if (conf) {
-      const result = await triggerRun(deps, t.dag.id, { conf, params: values });
+    if (Object.keys(read.errors).length || !conf) {
+      // a JSON field or conf that did not parse: no run; the params' problems show all the same
+      show(
+        paramIssues(deps, t.dag.id, read.params)
+          .filter((i) => !(String(i.path[0] ?? "") in read.errors)),
+      );
+    } else if (conf) {
+      const result = await triggerRun(deps, t.dag.id, { conf, params: read.params });
       if (result.ok) return c.redirect(`/runs/${result.run.id}`, 303);
       if (result.reason === "no_dag") return c.notFound();
       if (result.reason === "exists") errors[""] = result.message;
-      else {
-        for (const issue of result.issues) {
-          const [key, rest] = issue.in === "conf"
-            ? ["conf", issue.path]
-            : [String(issue.path[0] ?? ""), issue.path.slice(1)];
-          errors[key] ??= rest.length ? `${rest.join(".")}: ${issue.message}` : issue.message;
-        }
-      }
+      else show(result.issues);
     }
     return c.html(
       <TriggerPage
         dagId={t.dag.id}
         schema={t.schema}
-        values={values}
+        values={read.typed}
         conf={confText}
         errors={errors}
       />,
@@ -311,8 +334,16 @@ export function createApp(deps: WebDeps): Hono {
       store.xcoms(run.id),
       store.structure(run.structureHash),
     ]);
+    const links = await runLinks(deps, run, xcoms);
     return c.html(
-      <RunPage run={run} structure={structure} tis={tis} tries={tries} xcoms={xcoms} />,
+      <RunPage
+        run={run}
+        structure={structure}
+        tis={tis}
+        tries={tries}
+        xcoms={xcoms}
+        links={links}
+      />,
     );
   });
 

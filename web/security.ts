@@ -1,7 +1,7 @@
 /**
  * Guards for the web app: a bearer token (`DRIFTFLOW_TOKEN`) or a session cookie made from it on
- * every mutating request, CSRF protection on forms (the Origin must be this site), secure headers,
- * and a body size limit.
+ * every mutating request (a browser's form sent without one is kept through signing in), CSRF
+ * protection on forms (the Origin must be this site), secure headers, and a body size limit.
  *
  * @example
  * ```ts
@@ -15,6 +15,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { z } from "zod";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "driftflow_session";
@@ -72,15 +73,64 @@ export async function isAuthorized(c: Context, token: string): Promise<boolean> 
   return cookie !== undefined && safeEqual(cookie, await sessionValue(token));
 }
 
-/** Refuses mutating requests (anything but GET/HEAD/OPTIONS) that are not authorized. */
-export function requireAuth(token: string): MiddlewareHandler {
+/** A submitted form field kept through signing in: its name and text. */
+export type KeptField = readonly [name: string, value: string];
+
+/** At most this many fields of a form are kept through signing in. */
+const MAX_KEPT_FIELDS = 200;
+
+const KeptFields = z.array(z.tuple([z.string(), z.string()])).max(MAX_KEPT_FIELDS);
+
+/**
+ * The kept fields the sign-in page carries (a JSON list of `[name, value]` pairs) back as pairs;
+ * anything else (absent, not JSON, not pairs, too many) keeps nothing.
+ */
+export function keptFromJson(carried: unknown): KeptField[] {
+  if (typeof carried !== "string") return [];
+  try {
+    return KeptFields.safeParse(JSON.parse(carried)).data ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** The text fields of a submitted form, in order (a file is not kept). */
+export async function keptFields(c: Context): Promise<KeptField[]> {
+  const body = await c.req.parseBody({ all: true });
+  const out: KeptField[] = [];
+  for (const [name, value] of Object.entries(body)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === "string" && out.length < MAX_KEPT_FIELDS) out.push([name, v]);
+    }
+  }
+  return out;
+}
+
+/** What to answer a form sent by a browser without a session: a sign-in page that keeps it. */
+export type SignInForForm = (
+  c: Context,
+  next: string,
+  fields: KeptField[],
+) => Response | Promise<Response>;
+
+/**
+ * Refuses mutating requests (anything but GET/HEAD/OPTIONS) that are not authorized. A browser
+ * (Accept: text/html) is sent to sign in; a form it submitted is answered by `signInForForm` when
+ * given, so signing in does not lose what was typed.
+ */
+export function requireAuth(token: string, signInForForm?: SignInForForm): MiddlewareHandler {
   return async (c, next) => {
     if (["GET", "HEAD", "OPTIONS"].includes(c.req.method)) return await next();
     if (await isAuthorized(c, token)) return await next();
     const wantsHtml = (c.req.header("accept") ?? "").includes("text/html");
-    if (wantsHtml) {
-      return c.redirect(`/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+    const type = c.req.header("content-type") ?? "";
+    const isForm = type.startsWith("application/x-www-form-urlencoded") ||
+      type.startsWith("multipart/form-data");
+    const path = sameSitePath(new URL(c.req.url).pathname);
+    if (wantsHtml && isForm && signInForForm && c.req.method === "POST") {
+      return await signInForForm(c, path, await keptFields(c));
     }
+    if (wantsHtml) return c.redirect(`/login?next=${encodeURIComponent(path)}`, 303);
     return c.json({ error: "unauthorized: send Authorization: Bearer <DRIFTFLOW_TOKEN>" }, 401);
   };
 }

@@ -1,5 +1,6 @@
 // The UI in real headless Chromium (Debian's, driven by playwright-core): sign in, open the grid,
-// trigger a run from the form, watch it finish. Screenshots go to tests/web/screenshots/.
+// trigger a run from the form (kept through signing in), watch it finish. Screenshots go to
+// tests/web/screenshots/.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { freePort, waitForHttp } from "../net.ts";
@@ -203,12 +204,48 @@ Deno.test({
       ],
     });
     try {
-      await waitForHttp(`${base}/health`);
+      // up when the pages answer (/health is 503 here: the seeded "delays" champion, served since
+      // DRIFTFLOW_SERVE_MODEL unset means "the only champion", has no ONNX artifacts)
+      await waitForHttp(`${base}/`);
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      await page.goto(`${base}/login?next=/`);
+      // a form sent before signing in is kept through the sign-in, then sent as it was typed
+      await page.goto(`${base}/dags/example/trigger`);
+      await page.fill("input[name='param.batchSize']", "0");
+      await page.fill("textarea[name=conf]", '{"from": "before signing in"}');
+      await page.click("button[type=submit]");
+      await page.waitForSelector("text=what you typed is kept");
       await page.fill("input[name=token]", "browser-token");
       await page.click("button[type=submit]");
-      await page.waitForURL(`${base}/`);
+      await page.waitForSelector("h1:text('Signed in')");
+      assert.ok(await page.isVisible("text=before signing in"), "the kept form is shown");
+      await page.screenshot({ path: `${SHOTS}/signed-in-form-kept.png`, fullPage: true });
+      await page.click("button:text('Send it')");
+      await page.waitForSelector("text=Too small");
+      assert.equal(
+        await page.inputValue("textarea[name=conf]"),
+        '{"from": "before signing in"}',
+        "the typed conf came through signing in",
+      );
+      assert.equal(await page.inputValue("input[name='param.batchSize']"), "0");
+
+      // drift_monitoring's nested params: a multi-line JSON editor each, pre-filled with the default
+      await page.goto(`${base}/dags/drift_monitoring/trigger`);
+      const features = page.locator("textarea[name='param.features']");
+      assert.ok(await features.isVisible(), "an array param is a JSON editor");
+      assert.deepEqual(JSON.parse(await features.inputValue()), [
+        "day_of_week",
+        "hour",
+        "distance",
+        "origin",
+        "destination",
+      ]);
+      assert.ok((await features.inputValue()).includes("\n"), "formatted over several lines");
+      for (const nested of ["events", "policy", "alerts"]) {
+        assert.ok(await page.isVisible(`textarea[name='param.${nested}']`), nested);
+      }
+      assert.ok(await page.isVisible("input[name='param.batchSize']"), "a scalar stays an input");
+      await page.screenshot({ path: `${SHOTS}/trigger-nested.png`, fullPage: true });
+      await page.goto(`${base}/`);
       assert.ok(await page.isVisible("text=example"));
       await page.screenshot({ path: `${SHOTS}/dags.png` });
 

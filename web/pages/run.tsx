@@ -1,6 +1,7 @@
 /**
  * A run: its graph as it ran, every task instance with its tries, durations, errors and log links,
- * the XComs, and clear buttons. While the run is active the page follows it through server-sent
+ * params, conf and XComs as formatted JSON (run ids and artifact keys that exist are links), and
+ * clear buttons. While the run is active the page follows it through server-sent
  * events and reloads when it changes.
  *
  * @example
@@ -25,7 +26,9 @@ import { raw } from "hono/html";
 import { formatDuration } from "../../runner/duration.ts";
 import type { DagStructure } from "../../runner/structure.ts";
 import type { DagRun, TaskInstance, TaskTry, XcomRecord } from "../../runner/store/types.ts";
+import type { RunLinks } from "../services/runs.ts";
 import { RunGraph } from "./graph.tsx";
+import { artifactHref, LinkedJson } from "./linked_json.tsx";
 import { Layout, StateBadge } from "./layout.tsx";
 
 const FOLLOW = `
@@ -34,11 +37,39 @@ let first = null;
 es.onmessage = (e) => { if (first === null) first = e.data; else if (e.data !== first) location.reload(); };
 `;
 
+/** An XCom's value on one line, cut at 300 characters. */
 function preview(x: XcomRecord): string {
-  if (x.artifact) return `(${x.sizeBytes} bytes in artifact ${x.artifact})`;
-  const text = JSON.stringify(x.value);
+  const text = JSON.stringify(x.value) ?? "null";
   return text.length > 300 ? text.slice(0, 300) + "…" : text;
 }
+
+/** Over this many characters an XCom is shown cut, not formatted (a page stays small). */
+const MAX_FORMATTED = 100_000;
+
+const XcomValue: FC<{ x: XcomRecord; links: RunLinks }> = ({ x, links }) => {
+  if (x.artifact) {
+    return (
+      <code>
+        ({x.sizeBytes} bytes in artifact {links.artifacts.has(x.artifact)
+          ? <a class="artifact-link" href={artifactHref(x.artifact)}>{x.artifact}</a>
+          : x.artifact})
+      </code>
+    );
+  }
+  const text = JSON.stringify(x.value) ?? "null";
+  if (text.length > MAX_FORMATTED) return <code>{preview(x)}</code>;
+  if (text.length <= 80) return <LinkedJson value={x.value} links={links} />;
+  return (
+    <details class="json">
+      <summary>
+        <code>{preview(x).slice(0, 80)}…</code>
+      </summary>
+      <LinkedJson value={x.value} links={links} />
+    </details>
+  );
+};
+
+const NO_LINKS: RunLinks = { runs: new Set(), artifacts: new Set() };
 
 export const RunPage: FC<
   {
@@ -47,8 +78,11 @@ export const RunPage: FC<
     tis: TaskInstance[];
     tries: TaskTry[];
     xcoms: XcomRecord[];
+    /** The run ids and artifact keys on the page that exist (see `runLinks`); none: all text. */
+    links?: RunLinks;
   }
 > = (p) => {
+  const links = p.links ?? NO_LINKS;
   const states = Object.fromEntries(
     p.tis.filter((t) => t.mapIndex === -1).map((t) => [t.taskId, t.state]),
   );
@@ -68,14 +102,29 @@ export const RunPage: FC<
       <p class="muted">
         {p.run.runType} · logical date {p.run.logicalDate.toISOString()} · interval{" "}
         {p.run.dataIntervalStart.toISOString()} → {p.run.dataIntervalEnd.toISOString()}
+        {p.run.triggeredBy
+          ? (
+            <>
+              {" · triggered by "}
+              {links.runs.has(p.run.triggeredBy.runId)
+                ? (
+                  <a class="run-link" href={`/runs/${p.run.triggeredBy.runId}`}>
+                    run {p.run.triggeredBy.runId}
+                  </a>
+                )
+                : `run ${p.run.triggeredBy.runId}`}
+              {` (task ${p.run.triggeredBy.taskId})`}
+            </>
+          )
+          : null}
       </p>
       <details class="json" open={Object.keys(p.run.params).length <= 4 ? true : undefined}>
         <summary>params ({Object.keys(p.run.params).length})</summary>
-        <pre class="json">{JSON.stringify(p.run.params, null, 2)}</pre>
+        <LinkedJson value={p.run.params} links={links} />
       </details>
       <details class="json">
         <summary>conf ({Object.keys(p.run.conf).length})</summary>
-        <pre class="json">{JSON.stringify(p.run.conf, null, 2)}</pre>
+        <LinkedJson value={p.run.conf} links={links} />
       </details>
       {p.structure ? <RunGraph structure={p.structure} states={states} runId={p.run.id} /> : null}
       <h2>Task instances</h2>
@@ -152,7 +201,7 @@ export const RunPage: FC<
               <td>{x.taskId}</td>
               <td>{x.mapIndex >= 0 ? x.mapIndex : ""}</td>
               <td>
-                <code>{preview(x)}</code>
+                <XcomValue x={x} links={links} />
               </td>
             </tr>
           ))}

@@ -23,12 +23,12 @@
  * ```
  */
 import { tasksToClear } from "../../runner/clear.ts";
-import { ParamsError } from "../../runner/params.ts";
+import { ParamsError, parseParams } from "../../runner/params.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { RunExistsError } from "../../runner/store/store.ts";
-import type { DagRun } from "../../runner/store/types.ts";
+import type { DagRun, XcomRecord } from "../../runner/store/types.ts";
 import type { WebDeps } from "./deps.ts";
-import { unstorableText } from "./input_guard.ts";
+import { INT4_MAX, unstorableText } from "./input_guard.ts";
 
 /** What a run is triggered with. */
 export interface TriggerRequest {
@@ -103,6 +103,90 @@ export async function triggerRun(
     if (e instanceof RunExistsError) return { ok: false, reason: "exists", message: e.message };
     throw e;
   }
+}
+
+/**
+ * What the DAG's params schema says about `params`, without creating a run: one issue per problem
+ * (none when they are valid, or when there is no such DAG). The form uses it when one of its JSON
+ * fields did not parse, so the other fields' problems show at the same time.
+ */
+export function paramIssues(
+  deps: Pick<WebDeps, "dags">,
+  dagId: string,
+  params: Record<string, unknown>,
+): FieldIssue[] {
+  const dag = deps.dags().get(dagId);
+  if (!dag) return [];
+  try {
+    parseParams(dag, params);
+    return [];
+  } catch (e) {
+    if (e instanceof ParamsError) return e.issues.map((i) => ({ in: "params", ...i }));
+    throw e;
+  }
+}
+
+/** What on a run page really is a link: the run ids and artifact keys that exist. */
+export interface RunLinks {
+  /** Ids of runs that exist, named by the run (triggered by, a trigger task's run, a `runId`). */
+  runs: ReadonlySet<number>;
+  /** Keys of artifacts that are in the store, found in the params, conf and XComs. */
+  artifacts: ReadonlySet<string>;
+}
+
+const ARTIFACT_KEY = /^sha256:[0-9a-f]{64}$/;
+const RUN_ID_KEY = /^(run_?id|triggered_?run(_?id)?|parent_?run(_?id)?)$/i;
+
+/** True when a JSON property of this name holds a run id (`runId`, `run_id`, `triggeredRunId`…). */
+export function isRunIdKey(name: string): boolean {
+  return RUN_ID_KEY.test(name);
+}
+/** At most this many candidates are looked up per page (a huge XCom cannot make it slow). */
+const MAX_CANDIDATES = 200;
+
+/** Artifact-key strings and run-id numbers (under a key such as `runId`) inside a JSON value. */
+function candidates(value: unknown, keys: Set<string>, ids: Set<number>, depth = 0): void {
+  if (depth > 20 || keys.size + ids.size >= MAX_CANDIDATES) return;
+  if (typeof value === "string") {
+    if (ARTIFACT_KEY.test(value)) keys.add(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) candidates(v, keys, ids, depth + 1);
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (
+        RUN_ID_KEY.test(k) && Number.isInteger(v) && (v as number) > 0 && (v as number) <= INT4_MAX
+      ) {
+        ids.add(v as number);
+      } else candidates(v, keys, ids, depth + 1);
+    }
+  }
+}
+
+/**
+ * The run ids and artifact keys a run page can link: every `sha256:` key in its params, conf and
+ * XComs (and each XCom kept as an artifact) that the artifact store has, and every run id it names
+ * (the run that triggered it, a number under `runId` such as a trigger task's target run) that
+ * exists. Anything else stays text.
+ */
+export async function runLinks(
+  deps: Pick<WebDeps, "store" | "artifacts">,
+  run: DagRun,
+  xcoms: readonly XcomRecord[],
+): Promise<RunLinks> {
+  const keys = new Set<string>(), ids = new Set<number>();
+  if (run.triggeredBy) ids.add(run.triggeredBy.runId);
+  for (const x of xcoms) if (x.artifact && ARTIFACT_KEY.test(x.artifact)) keys.add(x.artifact);
+  candidates(run.params, keys, ids);
+  candidates(run.conf, keys, ids);
+  for (const x of xcoms) candidates(x.value, keys, ids);
+  ids.delete(run.id);
+  const [runs, artifacts] = await Promise.all([
+    Promise.all([...ids].map(async (id) => (await deps.store.getRun(id)) ? [id] : [])),
+    Promise.all(
+      [...keys].map(async (key) => (await deps.artifacts.has(key).catch(() => false)) ? [key] : []),
+    ),
+  ]);
+  return { runs: new Set([...runs.flat(), run.id]), artifacts: new Set(artifacts.flat()) };
 }
 
 /** Which tasks of a run to clear. */
