@@ -13,7 +13,7 @@
  * Run it: `deno task run drift_experiment` (conf can change shifts, sizes, seeds and scenarios).
  */
 import { dag, z } from "driftflow";
-import { dataDir, dataPaths } from "../tasks/data/mod.ts";
+import { dataPaths, homePaths } from "../tasks/data/mod.ts";
 import {
   BENCH_POLICY,
   BenchShift,
@@ -49,7 +49,7 @@ const params = z.object({
   scenarios: z.array(Scenario).default(DEFAULT_SCENARIOS as never),
   streamBatch: z.number().int().positive().default(10_000),
   policy: JudgePolicy.default(BENCH_POLICY as never),
-  out: z.string().default(`${dataDir()}/experiments`),
+  out: z.string().default(homePaths().experiments),
 });
 
 export default dag({

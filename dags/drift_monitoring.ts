@@ -2,8 +2,10 @@
  * `drift_monitoring`: one batch of the stream per run (scheduled hourly, or one-off).
  *
  * get_iteration_state → simulate_batch (the next `batchSize` rows of the stream, drift events from
- * conf injected and recorded) → has_data? no: end_pipeline; yes: get_champion (and its honest
- * reference: the out-of-time holdout `training` recorded) → detect_drift (data, data quality,
+ * conf injected and recorded; under the home: `DRIFTFLOW_HOME`/batches) → has_data? no:
+ * end_pipeline; yes: get_champion (and its honest reference: the out-of-time holdout `training`
+ * recorded; with no champion yet it skips, saying to run `training` first, and the rest of the
+ * run is skipped with it) → detect_drift (data, data quality,
  * prediction and performance drift of the champion under the policy; HTML + JSON report; a row in
  * the monitoring table) → evaluate_severity (the grade with its reasons, given the earlier verdicts
  * of the same champion) → route by the grade's action: log → log_only; warn → warn; retrain →
@@ -19,7 +21,7 @@
  * "policy": { "alpha": 0.05, "severity": { "persistence": 2 } }, "actions": { "moderate": "log" } }`.
  */
 import { dag, z } from "driftflow";
-import { dataDir, dataPaths } from "../tasks/data/mod.ts";
+import { dataPaths, homePaths } from "../tasks/data/mod.ts";
 import { ColumnOptions, DriftEvent } from "../tasks/drift/mod.ts";
 import {
   ActionOverrides,
@@ -52,8 +54,8 @@ const params = z.object({
    * week of traffic sampled down to batchSize avoids flagging the hour and weekday of a short slice.
    */
   window: z.number().int().positive().optional(),
-  /** Where batches are written. */
-  batchDir: z.string().default(`${dataDir()}/batches`),
+  /** Where batches are written (under the home: `DRIFTFLOW_HOME`/batches). */
+  batchDir: z.string().default(homePaths().batches),
   features: z.array(z.string()).default(FLIGHT_FEATURES),
   target: z.string().default(FLIGHT_TARGET),
   positiveLabel: z.string().default("yes"),

@@ -14,7 +14,7 @@
  * `deno task monitoring served:<model> --json`); when they part (a concept signal), it retrains.
  */
 import { dag, z } from "driftflow";
-import { dataDir } from "../tasks/data/mod.ts";
+import { dataDir, homePaths } from "../tasks/data/mod.ts";
 import {
   AlertConfig,
   collectFeedback,
@@ -43,7 +43,7 @@ const params = z.object({
   seed: z.number().int().default(0),
   /** The estimated-vs-realized test's level. */
   alpha: z.number().gt(0).lt(1).default(0.05),
-  batchDir: z.string().default(`${dataDir()}/batches`),
+  batchDir: z.string().default(homePaths().batches),
   training: z.record(z.string(), z.unknown()).default({}),
   alerts: AlertConfig.default(AlertConfig.parse({ channels: [{ type: "log" }] })),
 });

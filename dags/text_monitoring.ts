@@ -15,7 +15,7 @@
  * Run it: `deno task run text_monitoring --param allFiles=true` (every file of the inbox).
  */
 import { dag, z } from "driftflow";
-import { dataDir, dataPaths } from "../tasks/data/mod.ts";
+import { dataPaths, homePaths } from "../tasks/data/mod.ts";
 import {
   AlertConfig,
   ensureTextChampion,
@@ -28,8 +28,8 @@ import {
 
 const params = z.object({
   inbox: z.string().default(dataPaths().textInbox),
-  processed: z.string().default(`${dataDir()}/text/processed`),
-  predictions: z.string().default(`${dataDir()}/text/predictions`),
+  processed: z.string().default(homePaths().textProcessed),
+  predictions: z.string().default(homePaths().textPredictions),
   reference: z.string().default(dataPaths().textReference),
   textModels: z.string().default(dataPaths().textModels),
   textModel: z.string().default(dataPaths().textModel),

@@ -9,7 +9,7 @@
  * positive share, calibrated share, ROC AUC ± DeLong SE), compares it with the champion through the
  * gate on that same holdout (error rate `alpha`), promotes it only if it wins, and notifies.
  *
- * Conf (all optional): `{ "batches": ["data/batches/…parquet"], "window": "sliding", "windowBatches": 3,
+ * Conf (all optional): `{ "batches": [".driftflow/batches/…parquet"], "window": "sliding", "windowBatches": 3,
  * "holdoutFraction": 0.2 }`.
  * Run it: `deno task run training`.
  */

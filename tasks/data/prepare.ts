@@ -9,6 +9,9 @@
  *   collection → `text/reference.csv`, the 2003 one → hourly files `text/inbox/hour-NNN.csv`;
  * - a tiny text model for offline embeddings → `models/tiny-text/`.
  *
+ * These are read-only inputs, shared by every home. What runs generate (stream batches, experiment
+ * pages, processed mail, predictions) goes under the run's home instead: `homePaths()`.
+ *
  * @example
  * ```sh
  * deno task data:prepare [--data-dir data] [--stream-rows 2400000]
@@ -16,6 +19,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { dataHome } from "../../runner/store/open.ts";
 import { writeTinyTextModel } from "../../models/text/tiny_model.ts";
 import { fnv1a } from "../../models/core/random.ts";
 import { loadEmails } from "./emails.ts";
@@ -38,6 +42,23 @@ export function dataPaths(dir = dataDir()) {
     textInbox: join(dir, "text", "inbox"),
     textModels: join(dir, "models"),
     textModel: "tiny-text",
+  };
+}
+
+/**
+ * Where a home's runs write what they generate, under `DRIFTFLOW_HOME` (default `.driftflow`): two
+ * homes sharing the prepared data never overwrite each other's batches, pages or predictions.
+ */
+export function homePaths(home = dataHome()) {
+  return {
+    /** `drift_monitoring`'s and `feedback_loop`'s batch files. */
+    batches: join(home, "batches"),
+    /** `drift_experiment`'s pages and CSVs, one folder per run. */
+    experiments: join(home, "experiments"),
+    /** `text_monitoring`'s parsed mail files and their quarantine. */
+    textProcessed: join(home, "text", "processed"),
+    /** `text_monitoring`'s predictions. */
+    textPredictions: join(home, "text", "predictions"),
   };
 }
 

@@ -2,7 +2,7 @@
  * `feedback_loop`'s `evaluate`: the champion scored on the new feedback rows (accuracy, F1, the
  * confusion matrix at 0.5), the late-labels judgement (CBPE's estimate vs the realized ROC AUC, the
  * departure detector, a monitoring row), whether it degraded, and the rows written as a training
- * batch.
+ * batch. With no champion registered yet, the task skips (`SkipTask`) and says what to run.
  *
  * @example
  * ```ts
@@ -18,6 +18,7 @@ import { loadModel } from "../../models/package.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
 import { writeParquet } from "../data/parquet.ts";
 import { championReference, referenceAtPrior, scoreTable } from "./champion.ts";
+import { championOrSkip } from "./current_champion.ts";
 import { judgeFeedback } from "./feedback_judgement.ts";
 import { type FeedbackParams, feedbackStream } from "./feedback_params.ts";
 import type { CollectedFeedback } from "./feedback_rows.ts";
@@ -75,7 +76,9 @@ export async function evaluateFeedback(
   if (c.rows === null) throw new Error("evaluate: fewer than minRows new feedback rows to judge");
   const rows = await getTable(ctx, c.rows);
   const registry = await ModelRegistry.open(ctx.db);
-  const { model, onnx, version } = await loadModel(`${p.model}@champion`, {
+  // no champion yet (a fresh home): the task skips, saying what to run first
+  const current = await championOrSkip(registry, p.model);
+  const { model, onnx, version } = await loadModel(`${p.model}@${current.version}`, {
     registry,
     artifacts: ctx.artifacts,
   });

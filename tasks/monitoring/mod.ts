@@ -32,7 +32,7 @@ export {
   type StreamState,
 } from "./stream_state.ts";
 export { type SimulatedBatch, writeStreamBatch } from "./stream_batch_file.ts";
-export { currentChampion } from "./current_champion.ts";
+export { championOrSkip, currentChampion, noChampionReason } from "./current_champion.ts";
 export { championScorer, type Scorer, type ScorerOptions } from "./champion_scorer.ts";
 export { type BatchDrift, columnSummaries, detectBatchDrift } from "./batch_drift.ts";
 export { judgeLandedLabels, type LandedLabels, landedLabelsBatch } from "./landed_labels.ts";

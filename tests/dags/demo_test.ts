@@ -24,5 +24,8 @@ Deno.test({
     assert.ok(report, text);
     assert.match(await Deno.readTextFile(report[1]), /<html/i);
     assert.ok((await Deno.stat(`${dir}/data/LICENSES.md`)).isFile);
+    // the batches the runs generated are the home's; the prepared data dir holds inputs only
+    assert.ok((await Deno.stat(`${dir}/home/batches/flights-batch-0006.parquet`)).isFile);
+    assert.equal(await Deno.stat(`${dir}/data/batches`).then(() => true, () => false), false);
   },
 });
