@@ -294,7 +294,7 @@ class InProcessRun {
     const decisions = this.#tracker.decisions;
     let started = false;
     let blocked = false;
-    for (const ti of decisions.ready(this.#ex.clock.now())) {
+    for (const ti of decisions.readyNow(this.#ex.clock.now())) {
       if (
         this.#inFlight.size >= this.#maxActiveTasks || !this.#ex.tryAcquire(ti.pool, ti.poolSlots)
       ) {

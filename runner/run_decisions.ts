@@ -85,10 +85,24 @@ export class RunDecisions {
   readonly #downstream = new Map<string, string[]>();
   readonly #defaults: TaskSettings;
   readonly #tis = new Map<string, Ti>();
+  /** Each task's place in the DAG (decisions are taken in this order). */
+  readonly #order = new Map<string, number>();
+  /**
+   * The tasks whose decision may have changed since {@link takeChanged} last ran: a task whose
+   * instance (or item) changed, and its direct downstream. Deciding only these keeps settling a
+   * run linear in its size (deciding every task after every change made a 50,000-task run
+   * quadratic).
+   */
+  readonly #changed = new Set<string>();
+  /** The instances waiting for a try (scheduled, up_for_retry, up_for_reschedule), by key. */
+  readonly #waiting = new Map<string, Ti>();
+  /** The keys of the instances not finished, or being tried. */
+  readonly #open = new Set<string>();
 
   constructor(dag: DagDefinition) {
     this.#dag = dag;
     this.#tasks = new Map(dag.tasks.map((t) => [t.id, t]));
+    dag.tasks.forEach((t, i) => this.#order.set(t.id, i));
     for (const t of dag.tasks) {
       for (const d of t.deps) {
         const list = this.#downstream.get(d);
@@ -155,8 +169,45 @@ export class RunDecisions {
   /** Adds (or replaces) a task instance of a task of the DAG; false for another DAG's task. */
   put(ti: Ti): boolean {
     if (!this.#tasks.has(ti.taskId)) return false;
-    this.#tis.set(tiKey(ti.taskId, ti.mapIndex), { ...ti });
+    const key = tiKey(ti.taskId, ti.mapIndex);
+    const copy = { ...ti };
+    this.#tis.set(key, copy);
+    this.#index(key, copy);
+    this.#touch(ti.taskId);
     return true;
+  }
+
+  /** Keeps the waiting and open indexes in step with an instance's state. */
+  #index(key: string, ti: Ti): void {
+    if (
+      ti.state === "scheduled" || ti.state === "up_for_retry" || ti.state === "up_for_reschedule"
+    ) {
+      this.#waiting.set(key, ti);
+    } else this.#waiting.delete(key);
+    if (!isFinished(ti.state) || ti.busy) this.#open.add(key);
+    else this.#open.delete(key);
+  }
+
+  /** Marks `taskId` and its direct downstream as to be decided again. */
+  #touch(taskId: string): void {
+    this.#changed.add(taskId);
+    for (const d of this.#downstream.get(taskId) ?? []) this.#changed.add(d);
+  }
+
+  /**
+   * The tasks whose decision may have changed since the last call (an instance of theirs or of an
+   * upstream task was put or changed), in the DAG's order; the set starts again empty.
+   */
+  takeChanged(): TaskDef[] {
+    const ids = [...this.#changed];
+    this.#changed.clear();
+    return ids.map((id) => this.#tasks.get(id)!)
+      .sort((a, b) => this.#order.get(a.id)! - this.#order.get(b.id)!);
+  }
+
+  /** Keeps `taskId` among the tasks to decide again (it waits on something outside the run). */
+  recheck(taskId: string): void {
+    this.#changed.add(taskId);
   }
 
   /** The task instance at `at` (a view: change it with {@link update}). */
@@ -185,25 +236,33 @@ export class RunDecisions {
 
   /** Changes a task instance's fields; returns it. */
   update(at: TiAt, change: TiChange): Readonly<Ti> {
-    const ti = this.#tis.get(tiKey(at.taskId, at.mapIndex));
+    const key = tiKey(at.taskId, at.mapIndex);
+    const ti = this.#tis.get(key);
     if (!ti) {
       throw new Error(`${at.taskId}[${at.mapIndex}] is not a task instance of this run`);
     }
-    return Object.assign(ti, change);
+    this.#touch(at.taskId);
+    Object.assign(ti, change);
+    this.#index(key, ti);
+    return ti;
   }
 
   /** Adds `count` items of mapped task `taskId`, scheduled, each with its task's limits. */
   expand(taskId: string, count: number): void {
     const parent = this.parent(taskId);
+    this.#touch(taskId);
     for (let i = 0; i < count; i++) {
-      this.#tis.set(tiKey(taskId, i), {
+      const key = tiKey(taskId, i);
+      const item: Ti = {
         ...parent,
         mapIndex: i,
         state: "scheduled",
         tryNumber: 0,
         nextRetryAt: null,
         busy: false,
-      });
+      };
+      this.#tis.set(key, item);
+      this.#index(key, item);
     }
   }
 
@@ -261,16 +320,19 @@ export class RunDecisions {
    * for a retry or a reschedule that is due; none being tried, no mapped task (its items run).
    */
   ready(now: number): Readonly<Ti>[] {
-    const out: Ti[] = [];
-    for (const ti of this.#tis.values()) {
+    return [...this.readyNow(now)];
+  }
+
+  /**
+   * {@link ready}, lazily: a caller that stops at its capacity reads only the instances it starts
+   * (the run keeps an index of the waiting ones, so a 50,000-task fan-out is not scanned per try).
+   */
+  *readyNow(now: number): IterableIterator<Readonly<Ti>> {
+    for (const ti of this.#waiting.values()) {
       if (ti.busy) continue;
       if (ti.mapIndex === -1 && this.#tasks.get(ti.taskId)?.mapped) continue;
-      const due = ti.state === "scheduled" ||
-        ((ti.state === "up_for_retry" || ti.state === "up_for_reschedule") &&
-          (ti.nextRetryAt ?? 0) <= now);
-      if (due) out.push(ti);
+      if (ti.state === "scheduled" || (ti.nextRetryAt ?? 0) <= now) yield ti;
     }
-    return out;
   }
 
   /** The task instances not finished and not being tried (what a timed-out run skips). */
@@ -281,7 +343,7 @@ export class RunDecisions {
   /** When the first retry or reschedule not being tried is due (epoch ms), or null. */
   earliestRetry(): number | null {
     let at: number | null = null;
-    for (const ti of this.#tis.values()) {
+    for (const ti of this.#waiting.values()) {
       const waiting = ti.state === "up_for_retry" || ti.state === "up_for_reschedule";
       if (waiting && !ti.busy && ti.nextRetryAt !== null) {
         at = at === null ? ti.nextRetryAt : Math.min(at, ti.nextRetryAt);
@@ -292,8 +354,7 @@ export class RunDecisions {
 
   /** True when every task instance has finished and none is being tried. */
   allFinished(): boolean {
-    for (const ti of this.#tis.values()) if (!isFinished(ti.state) || ti.busy) return false;
-    return true;
+    return this.#open.size === 0;
   }
 
   /** The ids branch `taskId` follows: what it returned (nothing — undefined or null — follows none). */

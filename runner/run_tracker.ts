@@ -176,19 +176,23 @@ export class RunTracker {
    */
   async settle(persist = false): Promise<number> {
     let changes = 0;
-    let changed = true;
-    while (changed) {
-      changed = false;
-      this.#waitingOnPast = 0;
-      for (const task of this.#decisions.tasks()) {
+    // Only the tasks whose upstream (or own instances) changed since the last settle are decided
+    // again; a change made here marks its downstream, decided in the next round, to a fixpoint.
+    const waiting = new Set<string>();
+    for (
+      let round = this.#decisions.takeChanged();
+      round.length > 0;
+      round = this.#decisions.takeChanged()
+    ) {
+      for (const task of round) {
         const decision = this.#decisions.decide(task.id);
         if (decision.kind === "wait") continue;
         const at = { taskId: task.id, mapIndex: -1 };
         if (decision.kind === "run" && !await this.#pastAllows(task)) {
-          this.#waitingOnPast++;
+          waiting.add(task.id);
           continue;
         }
-        changed = true;
+        waiting.delete(task.id);
         changes++;
         if (decision.kind !== "run") await this.setState(at, decision.state);
         else if (task.mapped) await this.#expand(task);
@@ -196,6 +200,9 @@ export class RunTracker {
         else this.mark(at, "scheduled");
       }
     }
+    // what waits on the previous run's instance is asked again at every settle
+    this.#waitingOnPast = waiting.size;
+    for (const id of waiting) this.#decisions.recheck(id);
     return changes;
   }
 

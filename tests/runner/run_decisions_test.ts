@@ -410,3 +410,36 @@ Deno.test("states change only through the core, and only for tasks of its DAG", 
   assert.deepEqual(run.decide("m"), aggregate("success"));
   assert.deepEqual(run.unfinished().map((ti) => ti.taskId), ["m", "sink"]);
 });
+
+Deno.test("RunDecisions: only what changed is decided again; ready tries are read lazily", () => {
+  const d = dag({ id: "incremental" })
+    .task("a", { run: () => 1 })
+    .task("b", { deps: ["a"], run: () => 2 })
+    .task("c", { run: () => 3 })
+    .task("d", { deps: ["b", "c"], run: () => 4 });
+  const run = load(d, {});
+  // a new run: every task, in the DAG's order, then nothing until something changes
+  assert.deepEqual(run.takeChanged().map((t) => t.id), ["a", "b", "c", "d"]);
+  assert.deepEqual(run.takeChanged(), []);
+  // a change to a: a itself and its direct downstream b, not c or d
+  run.update({ taskId: "a", mapIndex: -1 }, { state: "success" });
+  assert.deepEqual(run.takeChanged().map((t) => t.id), ["a", "b"]);
+  // what waits on something outside the run is kept for the next round
+  run.recheck("c");
+  assert.deepEqual(run.takeChanged().map((t) => t.id), ["c"]);
+  // the waiting index: scheduled instances, in the order they were scheduled; a caller that stops
+  // early reads no further, and a finished instance leaves the index
+  run.update({ taskId: "c", mapIndex: -1 }, { state: "scheduled" });
+  run.update({ taskId: "b", mapIndex: -1 }, { state: "scheduled" });
+  assert.deepEqual(run.ready(NOW).map((ti) => ti.taskId), ["c", "b"]);
+  const lazy = run.readyNow(NOW);
+  assert.equal(lazy.next().value?.taskId, "c");
+  run.update({ taskId: "b", mapIndex: -1 }, { state: "success" });
+  assert.equal(lazy.next().done, true, "b finished before it was read");
+  assert.equal(run.allFinished(), false);
+  run.update({ taskId: "c", mapIndex: -1 }, { state: "success" });
+  run.update({ taskId: "d", mapIndex: -1 }, { state: "skipped" });
+  assert.equal(run.allFinished(), true);
+  run.update({ taskId: "d", mapIndex: -1 }, { busy: true });
+  assert.equal(run.allFinished(), false, "an instance being tried is open");
+});
