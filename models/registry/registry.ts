@@ -174,6 +174,15 @@ export class ModelRegistry {
     return rows.map(toVersion);
   }
 
+  /** The names of the models that have `alias` (e.g. "champion"), in name order. */
+  async namesWithAlias(alias: string): Promise<string[]> {
+    const rows = await this.db.query<{ name: string }>(
+      "select name from model_aliases where alias = $1 order by name",
+      [alias],
+    );
+    return rows.map((r) => r.name);
+  }
+
   /** Every registered model with its versions and aliases. */
   async models(): Promise<{ name: string; description: string; versions: ModelVersion[] }[]> {
     const names = await this.db.query<Row>(

@@ -8,7 +8,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { servedModel } from "./served_model.ts";
- * const registry = { models: () => Promise.resolve([]) };
+ * const registry = { namesWithAlias: () => Promise.resolve([]) };
  * assert.equal(await servedModel("delays", registry), "delays"); // configured wins
  * assert.equal(await servedModel(undefined, registry), null); // nothing registered yet
  * ```
@@ -16,7 +16,7 @@
 import type { ModelRegistry } from "../../models/registry/registry.ts";
 
 /** What choosing needs of the registry. */
-export type ChampionSource = Pick<ModelRegistry, "models">;
+export type ChampionSource = Pick<ModelRegistry, "namesWithAlias">;
 
 /** The configured model, else the one model that has a champion, else null. */
 export async function servedModel(
@@ -24,8 +24,8 @@ export async function servedModel(
   registry: ChampionSource,
 ): Promise<string | null> {
   if (configured) return configured;
-  const champions = (await registry.models())
-    .filter((m) => m.versions.some((v) => v.aliases.includes("champion")))
-    .map((m) => m.name);
+  // one indexed read of the alias table (the primary key leads with the name; a few rows), not
+  // every version of every model: it runs on each prediction that names no model
+  const champions = await registry.namesWithAlias("champion");
   return champions.length === 1 ? champions[0] : null;
 }
