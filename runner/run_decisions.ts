@@ -98,6 +98,8 @@ export class RunDecisions {
   readonly #waiting = new Map<string, Ti>();
   /** The keys of the instances not finished, or being tried. */
   readonly #open = new Set<string>();
+  /** Each mapped task's items, by map index (so reading them scans no other instance). */
+  readonly #items = new Map<string, Map<number, Ti>>();
 
   constructor(dag: DagDefinition) {
     this.#dag = dag;
@@ -172,6 +174,7 @@ export class RunDecisions {
     const key = tiKey(ti.taskId, ti.mapIndex);
     const copy = { ...ti };
     this.#tis.set(key, copy);
+    if (copy.mapIndex >= 0) this.#itemsOf(copy.taskId).set(copy.mapIndex, copy);
     this.#index(key, copy);
     this.#touch(ti.taskId);
     return true;
@@ -229,9 +232,13 @@ export class RunDecisions {
 
   /** The map items of `taskId`, by map index. */
   children(taskId: string): Readonly<Ti>[] {
-    const out: Ti[] = [];
-    for (const ti of this.#tis.values()) if (ti.taskId === taskId && ti.mapIndex >= 0) out.push(ti);
-    return out.sort((a, b) => a.mapIndex - b.mapIndex);
+    return [...(this.#items.get(taskId)?.values() ?? [])].sort((a, b) => a.mapIndex - b.mapIndex);
+  }
+
+  #itemsOf(taskId: string): Map<number, Ti> {
+    let items = this.#items.get(taskId);
+    if (!items) this.#items.set(taskId, items = new Map());
+    return items;
   }
 
   /** Changes a task instance's fields; returns it. */
@@ -262,6 +269,7 @@ export class RunDecisions {
         busy: false,
       };
       this.#tis.set(key, item);
+      this.#itemsOf(taskId).set(i, item);
       this.#index(key, item);
     }
   }
@@ -337,7 +345,7 @@ export class RunDecisions {
 
   /** The task instances not finished and not being tried (what a timed-out run skips). */
   unfinished(): Readonly<Ti>[] {
-    return [...this.#tis.values()].filter((ti) => !isFinished(ti.state) && !ti.busy);
+    return [...this.#open].map((key) => this.#tis.get(key)!).filter((ti) => !ti.busy);
   }
 
   /** When the first retry or reschedule not being tried is due (epoch ms), or null. */
