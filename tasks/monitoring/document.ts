@@ -102,13 +102,14 @@ export type MonitoringDocument = z.infer<typeof MonitoringDocument>;
  * The rows of the latest pass over the stream: a run with `restart` starts the batches again at 0,
  * so only the rows after the last restart are kept (all of them with `all`).
  */
-export function latestPass(rows: readonly MetricsRow[]): MetricsRow[] {
+export function latestPass<T extends { batch: number }>(rows: readonly T[]): T[] {
   let start = 0;
   for (let i = 1; i < rows.length; i++) if (rows[i].batch <= rows[i - 1].batch) start = i;
   return rows.slice(start);
 }
 
-const asStrings = (v: unknown): string[] =>
+/** The strings of a JSON value that should be a list of strings (anything else: none). */
+export const asStrings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 
 /** One row as a document batch. */

@@ -25,6 +25,7 @@
  * }
  * ```
  */
+import { asStrings } from "../../tasks/monitoring/document.ts";
 import { z } from "zod";
 import type { SqlClient } from "../../runner/store/sql_client.ts";
 import type { Store } from "../../runner/store/store.ts";
@@ -110,9 +111,6 @@ export interface DriftRow {
   verdicts: VerdictView[];
 }
 
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-
 /** The `metrics` column as views; rows from before it existed get the AUC column as realized. */
 function metricViews(raw: unknown, rocAuc: number | null): Record<string, MetricView> {
   const out: Record<string, MetricView> = {};
@@ -165,14 +163,14 @@ export function driftRow(r: MetricsRow): DriftRow {
     columns,
     injected: truth && truth.drifted !== false ? truth.events?.map((e) => e.kind) ?? [] : [],
     from: (d.from as string | undefined) ?? null,
-    reasons: strings(r.reasons),
+    reasons: asStrings(r.reasons),
     metrics: metricViews(r.metrics, r.rocAuc),
     retrained: r.retrained,
     promoted: r.promoted,
     errorRate: typeof (d.verdict as { errorRate?: unknown } | undefined)?.errorRate === "string"
       ? (d.verdict as { errorRate: string }).errorRate
       : null,
-    sequentialAlarms: strings((d.sequential as { alarms?: unknown } | undefined)?.alarms),
+    sequentialAlarms: asStrings((d.sequential as { alarms?: unknown } | undefined)?.alarms),
     verdicts: Array.isArray(d.verdicts)
       ? d.verdicts.flatMap((v) => {
         const parsed = StoredVerdict.safeParse(v);
@@ -180,20 +178,13 @@ export function driftRow(r: MetricsRow): DriftRow {
       })
       : [],
     driftedColumns: Array.isArray(d.drifted)
-      ? strings(d.drifted)
+      ? asStrings(d.drifted)
       : Object.entries(columns).filter(([, c]) => c.drifted).map(([n]) => n),
   };
 }
 
-/**
- * The rows of the latest pass over the stream (a run with `restart` starts the batches again at
- * 0), as `deno task monitoring` shows them; the earlier passes are the rows before.
- */
-export function latestPass<T extends { batch: number }>(rows: readonly T[]): T[] {
-  let start = 0;
-  for (let i = 1; i < rows.length; i++) if (rows[i].batch <= rows[i - 1].batch) start = i;
-  return rows.slice(start);
-}
+/** The rows of the latest pass over the stream, as `deno task monitoring` shows them. */
+export { latestPass } from "../../tasks/monitoring/document.ts";
 
 /** Monitored batches, oldest first (the latest `limit`). */
 export async function driftRows(
