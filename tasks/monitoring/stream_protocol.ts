@@ -5,9 +5,13 @@
  * onset, the detection delay, needless retrains, and whether promotions improved the next batch.
  *
  * Each batch is judged by {@link judgeBatch} with the previous verdicts as history and acted on by
- * the grade's default action: `retrain` fits a challenger on the latest labelled batches (a
- * sliding window) and gates it against the champion on the newest batch (its out-of-time holdout)
- * by ROC AUC; `recalibrate` proposes the champion with its log-odds shifted by
+ * the grade's default action: `retrain` fits a challenger as `training` does by default — on a
+ * cumulative window (rows of the reference period plus every labelled batch before the newest) —
+ * and gates it against the champion on the newest batch (its out-of-time holdout) by ROC AUC. (A
+ * sliding window of the last two weeks, `window: "sliding"`, is available but weak on this data:
+ * its gain over the champion on one week says little about the next — weekly differences swing
+ * by ±0.04 AUC with no trend — so its promotions improved the next batch in about 3 of 4 cases
+ * against 31 of 32 for the cumulative window over 8 seeds of the default scenarios.) `recalibrate` proposes the champion with its log-odds shifted by
  * logit(π_batch) − logit(π_calibrated) (π_calibrated: the positive share of the rows it was trained
  * on, as `recalibrateChampion` does; Saerens et al. 2002) and gates it out of sample, on the NEXT
  * labelled batch, by log loss ({@link gateRecalibration}): the shift fitted on batch t is promoted
@@ -185,8 +189,16 @@ export interface StreamSummary {
 export const StreamOptions = z.object({
   batchSize: z.number().int().positive().default(10_000),
   seed: z.number().int().default(1),
-  /** Batches a retrain fits on (the newest is the holdout). */
+  /**
+   * What a retrain fits on, as `training`'s `window`: `cumulative` (its default) = `initialRows`
+   * rows of the reference period's pool plus every labelled batch before the newest; `sliding` =
+   * the `windowBatches` − 1 batches before the newest. The newest batch is the holdout either way.
+   */
+  window: z.enum(["cumulative", "sliding"]).default("cumulative"),
+  /** Batches of a sliding window, the newest (the holdout) included. */
   windowBatches: z.number().int().min(2).default(3),
+  /** Rows of the pool a cumulative window starts from (`training`'s `initialRows`). */
+  initialRows: z.number().int().positive().default(20_000),
   rounds: z.number().int().positive().default(60),
   gateMargin: z.number().min(0).default(0.002),
 });
@@ -230,6 +242,23 @@ function positiveShare(setup: BenchSetup, t: Table): number {
 function stripScores(t: Table): Table {
   const { [SCORE_COLUMN]: _, ...rest } = t;
   return rest;
+}
+
+/** The rows a retrain fits on: see {@link StreamOptions}' `window` (`earlier`: the labelled batches before the holdout). */
+export function retrainRows(
+  setup: Pick<BenchSetup, "pool">,
+  earlier: Table[],
+  options: StreamOptions,
+  seed: number,
+): Table {
+  const o = StreamOptions.parse(options);
+  const initial = () => {
+    const n = Math.min(o.initialRows, rowCount(setup.pool));
+    return takeRows(setup.pool, new Random(seed).sample(rowCount(setup.pool), n));
+  };
+  if (o.window === "cumulative") return concatTables([initial(), ...earlier]);
+  const window = earlier.slice(-(o.windowBatches - 1));
+  return window.length ? concatTables(window) : initial();
 }
 
 /** Runs the monitoring loop over the setup's later periods with a scenario's events. */
@@ -329,10 +358,7 @@ export function runStream(
     const championScores = current[SCORE_COLUMN] as Float64Array;
     if (action === "retrain") {
       row.retrained = true;
-      const window = labelled.slice(-o.windowBatches, -1);
-      const trainOn = window.length
-        ? concatTables(window)
-        : takeRows(setup.pool, new Random(base).sample(rowCount(setup.pool), o.batchSize));
+      const trainOn = retrainRows(setup, labelled.slice(0, -1), o, base);
       const { model } = trainModel(trainOn, {
         target: setup.target,
         seed: base + b,

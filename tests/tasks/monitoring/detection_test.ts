@@ -2,7 +2,7 @@
 // reference period and the later periods come from the same process): a big shift is caught, clean
 // batches are flagged at about the stated rate, and the stream protocol counts what the loop did.
 import assert from "node:assert/strict";
-import { concatTables } from "../../../models/core/table.ts";
+import { concatTables, rowCount } from "../../../models/core/table.ts";
 import {
   benchGrid,
   runGridCell,
@@ -14,7 +14,11 @@ import {
   renderDetectionHtml,
   renderDetectionText,
 } from "../../../tasks/monitoring/detection_report.tsx";
-import { runStream, summariseStream } from "../../../tasks/monitoring/stream_protocol.ts";
+import {
+  retrainRows,
+  runStream,
+  summariseStream,
+} from "../../../tasks/monitoring/stream_protocol.ts";
 import { fakeFlights } from "../../dags/helpers.ts";
 
 const setup = setupBench(
@@ -99,6 +103,23 @@ Deno.test("stream protocol: a clean stream is not retrained; a concept change is
     concept.summary.needlessRetrains,
     concept.batches.filter((b) => b.retrained && b.batch < 2).length,
   );
+});
+
+Deno.test("stream protocol: a retrain fits on training's cumulative window by default, or a sliding one", () => {
+  const batches = [500, 600, 700].map((n, i) => fakeFlights(n, 10 + i));
+  const cumulative = retrainRows(setup, batches, { initialRows: 1000 }, 1);
+  assert.equal(rowCount(cumulative), 1000 + 500 + 600 + 700, "pool rows, then every earlier batch");
+  assert.deepEqual(
+    Array.from(cumulative.distance as Float64Array).slice(-700),
+    Array.from(batches[2].distance as Float64Array),
+    "the newest earlier batch last",
+  );
+  const huge = retrainRows(setup, [], { initialRows: 10 ** 7 }, 1);
+  assert.equal(rowCount(huge), rowCount(setup.pool), "no more rows than the pool has");
+  const sliding = retrainRows(setup, batches, { window: "sliding", windowBatches: 3 }, 1);
+  assert.equal(rowCount(sliding), 600 + 700, "the two batches before the holdout");
+  const first = retrainRows(setup, [], { window: "sliding", initialRows: 800 }, 1);
+  assert.equal(rowCount(first), 800, "no earlier batch: the pool's rows");
 });
 
 Deno.test("stream summary: flags before onset, delay, needless retrains, promotions improved", () => {
