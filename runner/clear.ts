@@ -18,25 +18,40 @@
  */
 import type { DagStructure } from "./structure.ts";
 
+/** A clear named a task the run does not have. */
+export class UnknownTaskError extends Error {
+  constructor(readonly taskId: string, readonly known: readonly string[]) {
+    super(`the run has no task "${taskId}"; its tasks: ${known.join(", ")}`);
+    this.name = "UnknownTaskError";
+  }
+}
+
+/**
+ * The tasks to reset, in the structure's order; throws {@link UnknownTaskError} for a task the run
+ * does not have. With `downstream`, a breadth-first walk over the children (linear in the edges).
+ */
 export function tasksToClear(
   structure: DagStructure,
   taskIds: readonly string[] | undefined,
   downstream: boolean,
 ): string[] {
   const all = structure.tasks.map((t) => t.id);
+  const known = new Set(all);
   const ids = taskIds && taskIds.length ? taskIds : all;
-  for (const id of ids) {
-    if (!all.includes(id)) {
-      throw new Error(`the run has no task "${id}"; its tasks: ${all.join(", ")}`);
-    }
-  }
+  for (const id of ids) if (!known.has(id)) throw new UnknownTaskError(id, all);
   const set = new Set(ids);
-  for (let grew = downstream; grew;) {
-    grew = false;
+  if (downstream) {
+    const children = new Map<string, string[]>();
     for (const t of structure.tasks) {
-      if (!set.has(t.id) && t.deps.some((d) => set.has(d))) {
-        set.add(t.id);
-        grew = true;
+      for (const d of t.deps) children.set(d, [...(children.get(d) ?? []), t.id]);
+    }
+    const queue = [...set];
+    for (let i = 0; i < queue.length; i++) {
+      for (const c of children.get(queue[i]) ?? []) {
+        if (!set.has(c)) {
+          set.add(c);
+          queue.push(c);
+        }
       }
     }
   }

@@ -8,7 +8,7 @@
  * deno task clear 12 --task transform --downstream && deno task run --resume 12
  * ```
  */
-import { tasksToClear } from "../clear.ts";
+import { tasksToClear, UnknownTaskError } from "../clear.ts";
 import { intOption, openStores, parse, UsageError } from "./common.ts";
 
 export const USAGE = "usage: deno task clear <run_id> [--task ID]... [--downstream]";
@@ -30,7 +30,8 @@ export async function clearCommand(args: string[]): Promise<number> {
     try {
       ids = tasksToClear(structure, values.task, values.downstream ?? false);
     } catch (e) {
-      throw new UsageError(`run ${runId}: ${(e as Error).message}`);
+      if (!(e instanceof UnknownTaskError)) throw e;
+      throw new UsageError(`run ${runId}: ${e.message}`);
     }
     const n = await store.clear(runId, ids);
     console.log(`cleared ${n} task instance(s) of run ${runId}: ${ids.join(", ")}`);

@@ -22,7 +22,7 @@
  * }
  * ```
  */
-import { tasksToClear } from "../../runner/clear.ts";
+import { tasksToClear, UnknownTaskError } from "../../runner/clear.ts";
 import { ParamsError, parseParams } from "../../runner/params.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { RunExistsError } from "../../runner/store/store.ts";
@@ -232,8 +232,9 @@ export async function clearTasks(
   try {
     ids = tasksToClear(structure, named, Boolean(request.downstream || request.onlyFailed));
   } catch (e) {
-    // the one thing tasksToClear refuses: a task the run does not have (the message names them all)
-    return { ok: false, reason: "unknown_task", message: (e as Error).message };
+    // a task the run does not have (the message names them all); anything else is a real failure
+    if (!(e instanceof UnknownTaskError)) throw e;
+    return { ok: false, reason: "unknown_task", message: e.message };
   }
   await store.clear(runId, ids);
   await deps.onRunCreated?.(runId);
