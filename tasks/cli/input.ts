@@ -37,7 +37,7 @@ export class InputError extends Error {
 }
 
 /** True for the errors a user can fix in their input: one line, exit 2, no stack trace. */
-export function isInputError(e: unknown): e is Error {
+function isInputError(e: unknown): e is Error {
   return e instanceof InputError || e instanceof FileFormatError ||
     e instanceof MissingColumnError || e instanceof UnsupportedFormatError ||
     e instanceof Deno.errors.NotFound || e instanceof TrainingDataError ||

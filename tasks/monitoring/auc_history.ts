@@ -57,7 +57,7 @@ const Auc = z.object({
 const Alarms = z.object({ alarms: z.array(z.string()) });
 
 /** One row as a history point (nulls where the row has no estimate or no labels yet). */
-export function aucPoint(row: Pick<MetricsRow, "batch" | "metrics" | "details">): AucHistoryPoint {
+function aucPoint(row: Pick<MetricsRow, "batch" | "metrics" | "details">): AucHistoryPoint {
   const auc = Auc.safeParse(row.metrics.roc_auc);
   const seq = Alarms.safeParse(row.details.sequential);
   const m = auc.success ? auc.data : {};

@@ -278,7 +278,7 @@ export interface BatchVerdict {
 }
 
 /** Judges a batch (unscored) with every detector. */
-export function judgeWithDetectors(
+function judgeWithDetectors(
   setup: BenchSetup,
   batch: Table,
   seed: number,

@@ -113,7 +113,7 @@ export const asStrings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 
 /** One row as a document batch. */
-export function monitoredBatch(r: MetricsRow): MonitoredBatch {
+function monitoredBatch(r: MetricsRow): MonitoredBatch {
   const metrics: MonitoredBatch["metrics"] = { ...r.metrics };
   // rows written before the metrics column existed: the AUC alone, reference unknown
   if (!metrics.roc_auc && r.rocAuc !== null) {

@@ -81,7 +81,7 @@ export async function main(args: string[]): Promise<void> {
   // Each scenario stream is run on this many seeds (other batches, other injection draws): the
   // share of promotions that improved the next batch is a proportion of a few promotions per
   // stream, so one seed cannot tell 0.75 from 0.95.
-  const streamSeeds = positive("stream-seeds", values["stream-seeds"] ?? (quick ? "1" : "3"));
+  const streamSeeds = positive("stream-seeds", values["stream-seeds"] ?? (quick ? "1" : "6"));
   const paths = dataPaths(values.data ?? dataDir());
   const html = values.html ?? `${values.data ?? dataDir()}/experiments/detection.html`;
   const t0 = performance.now();

@@ -141,7 +141,7 @@ function metricViews(raw: unknown, rocAuc: number | null): Record<string, Metric
 }
 
 /** The one mapping from a monitoring table row to what the UI and API show. */
-export function driftRow(r: MetricsRow): DriftRow {
+function driftRow(r: MetricsRow): DriftRow {
   const d = r.details;
   const truth = d.truth as { drifted?: boolean; events?: { kind: string }[] } | undefined;
   const columns = (d.columns ?? {}) as DriftRow["columns"];
