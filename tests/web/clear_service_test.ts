@@ -5,13 +5,8 @@ import { type DagStructure, dagStructure } from "../../runner/structure.ts";
 import { clearTasks } from "../../web/services/runs.ts";
 import type { WebDeps } from "../../web/services/deps.ts";
 
-const diamond = dagStructure(
-  dag({ id: "diamond" })
-    .task("a", { run: () => 1 })
-    .task("b", { deps: ["a"], run: () => 1 })
-    .task("c", { deps: ["a"], run: () => 1 })
-    .task("d", { deps: ["b", "c"], run: () => 1 })
-    .task("e", { run: () => 1 }),
+const pair = dagStructure(
+  dag({ id: "pair" }).task("a", { run: () => 1 }).task("b", { deps: ["a"], run: () => 2 }),
 );
 
 Deno.test("clearTasks: an unknown task is a refusal; any other error is thrown, not called unknown", async () => {
@@ -20,7 +15,7 @@ Deno.test("clearTasks: an unknown task is a refusal; any other error is thrown, 
     ({
       getRun: () => Promise.resolve({ id: 7, structureHash: "h" }),
       structure: () =>
-        Promise.resolve(broken ? ({ tasks: null } as unknown as DagStructure) : diamond),
+        Promise.resolve(broken ? ({ tasks: null } as unknown as DagStructure) : pair),
       taskInstances: () => Promise.resolve([]),
       clear: (_: number, ids: string[]) => {
         cleared = ids;
@@ -31,13 +26,13 @@ Deno.test("clearTasks: an unknown task is a refusal; any other error is thrown, 
   assert.deepEqual(refused, {
     ok: false,
     reason: "unknown_task",
-    message: 'the run has no task "zz"; its tasks: a, b, c, d, e',
+    message: 'the run has no task "zz"; its tasks: a, b',
   });
   assert.equal(cleared, null);
-  assert.deepEqual(await clearTasks({ store: store(false) }, 7, { taskIds: ["c"] }), {
+  assert.deepEqual(await clearTasks({ store: store(false) }, 7, { taskIds: ["b"] }), {
     ok: true,
     runId: 7,
-    cleared: ["c"],
+    cleared: ["b"],
   });
-  await assert.rejects(() => clearTasks({ store: store(true) }, 7, { taskIds: ["c"] }), TypeError);
+  await assert.rejects(() => clearTasks({ store: store(true) }, 7, { taskIds: ["b"] }), TypeError);
 });
