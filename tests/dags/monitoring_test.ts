@@ -8,6 +8,7 @@ import { ModelRegistry } from "../../models/registry/registry.ts";
 import { monitoringReport } from "../../tasks/cli/monitoring.ts";
 import { MonitoringDocument } from "../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
+import type { Store } from "../../runner/store/store.ts";
 import { storeTest } from "../runner/helpers.ts";
 import { runDag, webhookReceiver, writeFakeFlights } from "./helpers.ts";
 
@@ -20,7 +21,27 @@ async function setup() {
   const hook = webhookReceiver();
   const alerts = { channels: [{ type: "webhook", url: hook.url, retries: 0 }], cooldown: "0s" };
   const trainingParams = { data: data.reference, initialRows: 7000, trials: 2, rounds: 30, alerts };
-  return { dir, data, hook, alerts, trainingParams };
+  /** Runs drift_monitoring once per batch, hour `b` of day `day` of `month`; each run must succeed. */
+  const monitor = async (
+    store: Store,
+    params: Record<string, unknown>,
+    at: { month: number; day?: number },
+    batches: number,
+  ) => {
+    const runs = [];
+    for (let b = 0; b < batches; b++) {
+      const r = await runDag(store, driftMonitoring, params, {
+        dags: DAGS,
+        artifactsDir: `${dir}/a`,
+        logicalDate: new Date(Date.UTC(2026, at.month, at.day ?? 1, b)),
+      });
+      const failed = r.taskInstances.filter((t) => t.state === "failed");
+      assert.equal(r.state, "success", `batch ${b}: ${JSON.stringify(failed)}`);
+      runs.push(r);
+    }
+    return runs;
+  };
+  return { dir, data, hook, alerts, trainingParams, monitor };
 }
 
 storeTest(
@@ -72,13 +93,7 @@ storeTest(
         events: [{ atBatch: 3, drift: { kind: "mean_shift", column: "distance", k: 2 } }],
       };
       const routes: string[] = [];
-      for (let b = 0; b < 7; b++) {
-        const r = await runDag(store, driftMonitoring, params, {
-          dags: DAGS,
-          artifactsDir: `${s.dir}/a`,
-          logicalDate: new Date(Date.UTC(2026, 0, 1, b)),
-        });
-        assert.equal(r.state, "success", `batch ${b}`);
+      for (const r of await s.monitor(store, params, { month: 0 }, 7)) {
         const taken = ["log_only", "warn", "alert", "end_pipeline"].find((t) =>
           r.stateOf(t) === "success"
         )!;
@@ -132,20 +147,17 @@ storeTest(
     try {
       await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
       for (const seed of [1, 2, 3]) {
-        for (let b = 0; b < 3; b++) {
-          const r = await runDag(store, driftMonitoring, {
-            stream: s.data.stream,
-            streamName: `control-${seed}`,
-            batchSize: 2000,
-            seed,
-            batchDir: `${s.dir}/batches-${seed}`,
-            alerts: s.alerts,
-          }, {
-            dags: DAGS,
-            artifactsDir: `${s.dir}/a`,
-            logicalDate: new Date(Date.UTC(2026, 0, seed, b)),
-          });
-          assert.equal(r.state, "success");
+        const control = {
+          stream: s.data.stream,
+          streamName: `control-${seed}`,
+          batchSize: 2000,
+          seed,
+          batchDir: `${s.dir}/batches-${seed}`,
+          alerts: s.alerts,
+        };
+        for (
+          const [b, r] of (await s.monitor(store, control, { month: 0, day: seed }, 3)).entries()
+        ) {
           assert.equal(r.stateOf("retrain"), "skipped", `seed ${seed} batch ${b}`);
           assert.equal(r.stateOf("recalibrate"), "skipped", `seed ${seed} batch ${b}`);
         }
@@ -173,16 +185,7 @@ storeTest(
           drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
         }],
       };
-      const runs = [];
-      for (let b = 0; b < 3; b++) {
-        runs.push(
-          await runDag(store, driftMonitoring, params, {
-            dags: DAGS,
-            artifactsDir: `${s.dir}/a`,
-            logicalDate: new Date(Date.UTC(2026, 1, 1, b)),
-          }),
-        );
-      }
+      const runs = await s.monitor(store, params, { month: 1 }, 3);
       assert.equal(runs[0].stateOf("log_only"), "success");
       assert.equal(runs[1].state, "success");
       const rows = await (await MonitoringTable.open(store.db)).list("prior");
@@ -328,23 +331,7 @@ storeTest(
           },
         }],
       };
-      const runs = [];
-      for (let b = 0; b < 3; b++) {
-        runs.push(
-          await runDag(store, driftMonitoring, params, {
-            dags: DAGS,
-            artifactsDir: `${s.dir}/a`,
-            logicalDate: new Date(Date.UTC(2026, 3, 1, b)),
-          }),
-        );
-        assert.equal(
-          runs[b].state,
-          "success",
-          `batch ${b}: ${
-            JSON.stringify(runs[b].taskInstances.filter((t) => t.state === "failed"))
-          }`,
-        );
-      }
+      const runs = await s.monitor(store, params, { month: 3 }, 3);
       const rows = await (await MonitoringTable.open(store.db)).list("late-concept");
       // batch 1 came with the same covariates and no labels: nothing to see on its first verdict
       assert.equal(runs[1].stateOf("retrain"), "skipped", rows[1].reasons.join("; "));
@@ -383,17 +370,7 @@ storeTest(
           drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
         }],
       };
-      const runs = [];
-      for (let b = 0; b < 3; b++) {
-        runs.push(
-          await runDag(store, driftMonitoring, params, {
-            dags: DAGS,
-            artifactsDir: `${s.dir}/a`,
-            logicalDate: new Date(Date.UTC(2026, 4, 1, b)),
-          }),
-        );
-        assert.equal(runs[b].state, "success", `batch ${b}`);
-      }
+      const runs = await s.monitor(store, params, { month: 4 }, 3);
       const rows = await (await MonitoringTable.open(store.db)).list("late-prior");
       assert.notEqual(rows[1].severity, "prior", "no labels on the first verdict: no prior grade");
       const v1 = rows[1].details.verdicts as { kind: string; severity: string; action: string }[];
