@@ -58,6 +58,27 @@ const alive = (pid: number) => {
   }
 };
 
+/**
+ * Waits for the `work` task to run, then takes PostgreSQL down and lets the command finish. The
+ * test's own store is closed first: its observer holds no connection through the outage (a pooled
+ * connection that died with the server would fail the test's first read afterwards, not the
+ * processes under test); a new one reads the result once the server is back.
+ */
+async function releaseDuringOutage(
+  c: Awaited<ReturnType<typeof cluster>>,
+  pg: Awaited<ReturnType<typeof startPostgres>>,
+  runId: number,
+  dir: string,
+): Promise<void> {
+  await eventually("work to be running", async () => {
+    const ti = (await c.store.taskInstances(runId)).find((t) => t.taskId === "work");
+    return ti?.state === "running" ? true : undefined;
+  });
+  await c.store.close();
+  await pg.down("fast");
+  await Deno.writeTextFile(`${dir}/go`, "");
+}
+
 Deno.test({
   name: "faults: a try that ends while PostgreSQL is down is recorded once it is back (retries 0)",
   ...opts,
@@ -69,16 +90,7 @@ Deno.test({
     let observer: Store | null = null;
     try {
       const run = await startRun(c.store, "outage", { dir });
-      await eventually("work to be running", async () => {
-        const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "work");
-        return ti?.state === "running" ? true : undefined;
-      });
-      // The test's own observer holds no connection through the outage (a pooled connection that
-      // died with the server would fail the test's first read afterwards, not the processes under
-      // test); a new one reads the result once the server is back.
-      await c.store.close();
-      await pg.down("fast");
-      await Deno.writeTextFile(`${dir}/go`, "");
+      await releaseDuringOutage(c, pg, run.id, dir);
       await eventually(
         "the command to finish",
         async () => await exists(`${dir}/done`) || undefined,
@@ -121,15 +133,7 @@ Deno.test({
     let observer: Store | null = null;
     try {
       const run = await startRun(c.store, "outage", { dir });
-      await eventually("work to be running", async () => {
-        const ti = (await c.store.taskInstances(run.id)).find((t) => t.taskId === "work");
-        return ti?.state === "running" ? true : undefined;
-      });
-      // The test's own observer holds no connection through the outage (only the processes under
-      // test are meant to live through it); a new one reads the result once the server is back.
-      await c.store.close();
-      await pg.down("fast");
-      await Deno.writeTextFile(`${dir}/go`, "");
+      await releaseDuringOutage(c, pg, run.id, dir);
       await eventually(
         "w1 to hold the outcome",
         async () => /holding the success of work/.test(await procs[1].output()) || undefined,
