@@ -28,6 +28,10 @@
  *   persisted (the previous `persistence − 1` batches also showed a significant drop; pass their
  *   verdicts as `history`) or is large (≥ `largeDrop`, 0.05 AUC by default). A significant drop that
  *   is neither yet is graded at least `moderate` (warn) with the reason "concept pending".
+ * - With labels and no significant AUC drop, `major` covariate findings are capped at `moderate`
+ *   (`capWhenAucHeld`, on by default): the inputs moved but the champion's ranking held — warn,
+ *   do not retrain. (Short contiguous batches move hour and weekday against a reference of weeks:
+ *   real, large, and harmless to a model that already knows them.)
  * Accuracy at a 0.5 threshold is never used: it moves with the base rate.
  *
  * Evidently preset: the share of drifted columns (importance-weighted when given) against the
@@ -104,6 +108,13 @@ export const SeverityPolicy = z.object({
   persistence: z.number().int().min(1).default(2),
   /** An AUC drop at least this large (and significant) is `concept` at once. */
   largeDrop: z.number().min(0).max(1).default(0.05),
+  /**
+   * Default preset, with labels: when the champion's ROC AUC shows no significant drop, covariate
+   * findings are graded at most `moderate` (warn, not retrain) — the inputs moved but the model's
+   * ranking held, so a retrain has nothing to fix yet. Without labels (no AUC test) nothing is
+   * capped. false: grade by impact alone.
+   */
+  capWhenAucHeld: z.boolean().default(true),
   /** Evidently preset: drop below the reference's lower confidence bound that means concept drift. */
   conceptMargin: z.number().min(0).default(0.05),
   /** Evidently preset: the metrics of its concept rule. */
@@ -274,7 +285,17 @@ function honestSeverity(report: DriftReport, p: Policy, history: SeverityHistory
           fmt(p.largeDrop)
         }: concept pending (${seen} of ${p.persistence} batches)`,
       );
-    } else if (auc) reasons.push(`${aucText}: no significant drop`);
+    } else if (auc) {
+      reasons.push(`${aucText}: no significant drop`);
+      if (severity === "major" && p.capWhenAucHeld) {
+        severity = "moderate";
+        reasons.unshift(
+          `impact ${fmt(impact)} would be major, but with labels ROC AUC held (${
+            aucText.replace(/^ROC AUC /, "")
+          }): the inputs moved, the champion's ranking did not — moderate (warn), no retrain`,
+        );
+      }
+    }
     if (labels) {
       reasons.push(
         `label share ${fmt(labels.reference)} → ${fmt(labels.current)} (p ${fmt(labels.pValue)})${

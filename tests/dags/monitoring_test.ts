@@ -91,6 +91,9 @@ storeTest(
         alerts: s.alerts,
         training: { data: s.data.reference, initialRows: 7000, trials: 1, rounds: 20 },
         events: [{ atBatch: 3, drift: { kind: "mean_shift", column: "distance", k: 2 } }],
+        // graded by impact alone: the labels come with each batch and the champion's AUC holds on
+        // this small data, which the default caps at moderate (warn; the next test checks that)
+        policy: { severity: { capWhenAucHeld: false } },
       };
       const routes: string[] = [];
       for (const r of await s.monitor(store, params, { month: 0 }, 7)) {
@@ -134,6 +137,33 @@ storeTest(
         assert.ok(b.championVersion! >= 1);
       }
       assert.ok(s.hook.received.some((a) => a.level === "CRITICAL" && /retraining/.test(a.title)));
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
+
+storeTest(
+  "drift_monitoring: a large covariate change whose labels show the AUC held warns, not retrains",
+  async (store) => {
+    const s = await setup();
+    try {
+      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      const params = {
+        stream: s.data.stream,
+        streamName: "held",
+        batchSize: 2000,
+        batchDir: `${s.dir}/batches-held`,
+        alerts: s.alerts,
+        events: [{ atBatch: 1, drift: { kind: "mean_shift", column: "distance", k: 2 } }],
+      };
+      const runs = await s.monitor(store, params, { month: 5 }, 2);
+      const rows = await (await MonitoringTable.open(store.db)).list("held");
+      assert.equal(rows[1].severity, "moderate", rows[1].reasons.join("; "));
+      assert.equal(rows[1].action, "warn");
+      assert.match(rows[1].reasons[0], /would be major, but with labels ROC AUC held/);
+      assert.equal(runs[1].stateOf("warn"), "success");
+      assert.equal(runs[1].stateOf("retrain"), "skipped");
     } finally {
       await s.hook.close();
     }

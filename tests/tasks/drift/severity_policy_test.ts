@@ -172,10 +172,34 @@ Deno.test("grade prior: the label share moved while ROC AUC held; covariates lis
   );
   fam.labels!.adjustedPValue = 0.2; // significant alone, not after the correction
   assert.equal(evaluateSeverity(report(calm, fam)).severity, "none");
-  // no label shift: the covariate grade stands
+  // no label shift: the covariate grade stands (capped at moderate: the AUC held, see below)
   assert.equal(
     evaluateSeverity(report([...calm, col("c", 0.3, 1e-5)], labelled(0.4, 0.002, 0.45))).severity,
-    "major",
+    "moderate",
+  );
+});
+
+Deno.test("a major covariate change is capped at moderate when labels show the AUC held", () => {
+  const moved = [...calm, col("c", 0.3, 1e-5)]; // impact 0.3 ≥ major 0.25
+  // no labels: nothing to say the model copes — major, retrain
+  assert.equal(evaluateSeverity(report(moved)).severity, "major");
+  // labels, AUC held (drop 0.002, p 0.45): moderate, warn, and the reason says why
+  const held = evaluateSeverity(report(moved, labelled(0.4, 0.002, 0.45)));
+  assert.equal(held.severity, "moderate");
+  assert.equal(held.action, "warn");
+  assert.match(held.reasons[0], /would be major, but with labels ROC AUC held .*no retrain/);
+  assert.equal(held.signals!.impact, 0.3, "the impact is reported unchanged");
+  // the cap can be turned off
+  const off = evaluateSeverity(report(moved, labelled(0.4, 0.002, 0.45)), {
+    capWhenAucHeld: false,
+  });
+  assert.equal(off.severity, "major");
+  // a significant AUC drop is not capped: large → concept
+  assert.equal(evaluateSeverity(report(moved, labelled(0.4, 0.08, 1e-6))).severity, "concept");
+  // a minor change is not raised, and moderate stays moderate
+  assert.equal(
+    evaluateSeverity(report([...calm, col("c", 0.05, 1e-5)], labelled(0.4, 0.002, 0.45))).severity,
+    "minor",
   );
 });
 
