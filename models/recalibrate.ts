@@ -343,6 +343,15 @@ export interface RecalibrateOptions {
    */
   labelledBatchKey: string;
   /**
+   * The champion's own monitoring reference rows (the table behind its `params.reference.data`,
+   * read by the caller). When given, the new version keeps them as its reference — the same rows,
+   * monitored at the new prior (its `positiveShare`), with the ROC AUC ± SE they give, which a
+   * monotone shift does not change — instead of taking the labelled batch as its reference: one
+   * batch is a small, noisy stand-in for the holdout (a short batch's AUC is a day's, not the
+   * model's), and later batches compared with it raise concept alarms of their own.
+   */
+  referenceTable?: Table;
+  /**
    * The next labelled batch: when given, the prior is fitted on all of `labelledBatch` and the
    * gate tests the shift on this batch (the honest test of a forecast of the next week's share).
    */
@@ -407,7 +416,8 @@ export interface RecalibrationResult {
 /**
  * Makes, registers and gates a recalibrated version of `model`'s champion (see the module doc).
  * The new version's `params.recalibration` holds the lineage (parent, priors, shift, reason, the
- * batch's fingerprint); its reference is the labelled batch (`params.holdoutData` = the batch's
+ * batch's fingerprint); its reference is the champion's reference rows at the new prior when the
+ * caller passes them (`referenceTable`), else the labelled batch (`params.holdoutData` = the batch's
  * artifact, `params.reference` measured there: rows, sha256, label share, the new version's AUC ± SE).
  */
 export async function recalibrateChampion(o: RecalibrateOptions): Promise<RecalibrationResult> {
@@ -512,18 +522,39 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
   }
   const batchKey = o.labelledBatchKey;
   const shiftedModel = recalibratedModel(parent.model, shift, {});
-  const newReference = {
-    ...(await measureReference(shiftedModel, o.labelledBatch, {
-      data: batchKey,
+  const keepRows = o.referenceTable !== undefined && reference !== null;
+  const measured = await measureReference(
+    shiftedModel,
+    keepRows ? o.referenceTable! : o.labelledBatch,
+    {
+      data: keepRows ? reference!.data : batchKey,
       timeColumn: o.timeColumn ?? reference?.timeColumn ?? null,
       trainingShare: newShare,
-    })),
-    recalibratedFrom: pv.version,
-  };
+    },
+  );
+  if (keepRows && measured.rows !== reference!.rows) {
+    throw new Error(
+      `recalibration: referenceTable has ${measured.rows} rows; ${o.model} v${pv.version}'s ` +
+        `reference has ${reference!.rows}: pass the table stored at ${reference!.data}`,
+    );
+  }
+  const newReference = keepRows
+    ? {
+      // the same rows (their key, identity and time range), monitored at the new prior
+      // (drift_monitoring resamples them to it); the shifted model's figures measured on them
+      ...reference!,
+      positiveShare: newShare,
+      calibratedShare: newShare,
+      rocAuc: measured.rocAuc,
+      logLoss: measured.logLoss,
+      brier: measured.brier,
+      recalibratedFrom: pv.version,
+    }
+    : { ...measured, recalibratedFrom: pv.version };
   const model = recalibratedModel(parent.model, shift, {
     recalibration,
     reference: newReference,
-    holdoutData: batchKey,
+    holdoutData: newReference.data,
   });
   model.metrics = {
     ...parent.model.metrics,

@@ -1,7 +1,8 @@
 /**
  * `drift_monitoring`'s `recalibrate`: a prior-shift grade given with labels moves the champion's
- * log-odds to the labelled batch's positive share (through the gate, on that batch); the outcome is
- * recorded on the batch's monitoring row.
+ * log-odds to the labelled batch's positive share (through the gate, on that batch's held-out
+ * rows); the new version keeps the champion's reference rows, monitored at the new prior; the
+ * outcome is recorded on the batch's monitoring row.
  *
  * @example
  * ```ts
@@ -20,6 +21,7 @@
  */
 import { recalibrateChampion } from "../../models/recalibrate.ts";
 import { ModelRegistry } from "../../models/registry/registry.ts";
+import { championReference } from "./champion.ts";
 import { MonitoringTable } from "./metrics_table.ts";
 import type { StreamMonitorParams } from "./stream_params.ts";
 import { getTable, pick, putTable } from "./tables.ts";
@@ -56,8 +58,15 @@ export async function recalibrateOnBatch(
   const p = ctx.params;
   const path = labelledPathOf(acted, p.labelsDelay);
   const labelledBatch = pick(await getTable(ctx, path), [...p.features, p.target], path);
+  const registry = await ModelRegistry.open(ctx.db);
+  // the new version keeps the champion's reference rows (at the new prior), not this one batch
+  const champion = await championReference(registry, p.model);
+  const referenceTable = champion.kind === "holdout"
+    ? await getTable(ctx, champion.reference)
+    : undefined;
   const r = await recalibrateChampion({
-    registry: await ModelRegistry.open(ctx.db),
+    registry,
+    referenceTable,
     artifacts: ctx.artifacts,
     model: p.model,
     newPrior: "labels",

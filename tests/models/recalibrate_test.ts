@@ -447,3 +447,77 @@ Deno.test("gated on the next batch, a week's noisy late share is refused at the 
   // power with one week of 2,000 rows against a week-to-week SD of 0.03: ~0.8
   assert.ok(real / 50 >= 0.75, `real shifts promoted ${real}/50`);
 });
+
+storeTest(
+  "recalibrateChampion with the champion's reference rows: the new version keeps them, at the new prior, with their AUC",
+  async (store) => {
+    const registry = await ModelRegistry.open(store.db);
+    const artifacts = new LocalArtifactStore(await Deno.makeTempDir());
+    const deps = { registry, artifacts };
+    const train = labelShifted(5000, 0.2, 11), holdout = labelShifted(3000, 0.2, 12, 10);
+    const { model } = trainModel(features(train), {
+      target: "y",
+      validFraction: 0,
+      params: { nEstimators: 30 },
+    });
+    const holdoutKey = await artifacts.put(parquetBytes(holdout));
+    const reference = await measureReference(model, holdout, {
+      data: holdoutKey,
+      timeColumn: "date",
+    });
+    model.params = { ...model.params, reference, holdoutData: holdoutKey };
+    const v1 = await registerModel(deps, model, {
+      name: "k",
+      fingerprint: await fingerprintTable(features(train)),
+    });
+    await registry.setAlias("k", "champion", v1.version, { reason: "first" });
+    // one small batch at a 50 % late share: a noisy AUC of its own
+    const batch = labelShifted(600, 0.5, 13, 20);
+    const r = await recalibrateChampion({
+      ...deps,
+      model: "k",
+      newPrior: "labels",
+      labelledBatch: batch,
+      labelledBatchKey: await artifacts.put(parquetBytes(batch)),
+      referenceTable: holdout,
+      reason: "prior grade",
+      rounds: 100,
+      promote: false,
+    });
+    const ref = readReference(await registry.resolve(`k@${r.version}`))!;
+    const v = await registry.resolve(`k@${r.version}`);
+    assert.equal(ref.data, holdoutKey, "the parent's reference rows");
+    assert.equal(v.params.holdoutData, holdoutKey);
+    assert.deepEqual([ref.rows, ref.sha256, ref.from], [
+      reference.rows,
+      reference.sha256,
+      reference.from,
+    ]);
+    assert.ok(Math.abs(ref.rocAuc.value - reference.rocAuc.value) < 1e-12, "a shift keeps the AUC");
+    assert.ok(Math.abs(ref.rocAuc.se - reference.rocAuc.se) < 1e-12);
+    assert.equal(ref.positiveShare, r.prior.new, "monitored at the new prior");
+    assert.equal(ref.calibratedShare, r.prior.new);
+    assert.equal(ref.recalibratedFrom, v1.version);
+    const onBatch = aucWithSe(
+      (batch.y as string[]).map((y) => (y === "yes" ? 1 : 0)),
+      predictModel(model, batch).probabilities![1],
+    );
+    assert.notEqual(ref.rocAuc.value, onBatch.value, "not the batch's AUC");
+    // rows that are not the reference's are refused, saying which table to pass
+    await assert.rejects(
+      () =>
+        recalibrateChampion({
+          ...deps,
+          model: "k",
+          newPrior: "labels",
+          labelledBatch: batch,
+          labelledBatchKey: holdoutKey,
+          referenceTable: batch,
+          reason: "wrong table",
+          rounds: 50,
+          promote: false,
+        }),
+      /referenceTable has 600 rows; k v1's reference has 3000: pass the table stored at sha256:/,
+    );
+  },
+);
