@@ -13,6 +13,7 @@
  * assert.equal(s.mean, 2);
  * ```
  */
+import { sortFinite } from "./radix_sort.ts";
 
 /** A value that counts as missing: null, undefined, NaN or ±Infinity (Evidently treats infinities as missing). */
 export type Missing = null | undefined;
@@ -40,8 +41,12 @@ export class NumericSample {
       const v = values[i];
       if (typeof v === "number" && Number.isFinite(v)) out[k++] = v;
     }
-    const sorted = k === out.length ? out : out.slice(0, k);
-    sorted.sort();
+    let sorted = out;
+    if (k < out.length) {
+      sorted = out.slice(0, k);
+      free(out);
+    }
+    sortFinite(sorted);
     return new NumericSample(sorted, values.length - k);
   }
 
@@ -56,10 +61,7 @@ export class NumericSample {
    * sample must not be used afterwards.
    */
   dispose(): void {
-    const buffer = this.sorted.buffer as ArrayBuffer & {
-      transfer?: (length: number) => ArrayBuffer;
-    };
-    if (buffer.byteLength === this.sorted.byteLength) buffer.transfer?.(0);
+    free(this.sorted);
   }
 
   /** Arithmetic mean (compensated sum). */
@@ -112,16 +114,24 @@ export class CategoricalSample {
   /** Counts the labels of `values`; numbers are labelled by their shortest round-trip text. */
   static from(values: CategoricalInput | ArrayLike<number | Missing>): CategoricalSample {
     if (values instanceof CategoricalSample) return values;
-    const counts = new Map<string, number>();
+    // one hash lookup a value: labels map to slots of a tally (first-seen order, as the counts)
+    const slots = new Map<string, number>();
+    const tally: number[] = [];
     let n = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v === null || v === undefined) continue;
       if (typeof v === "number" && !Number.isFinite(v)) continue;
-      const key = String(v);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      const key = typeof v === "string" ? v : String(v);
+      const slot = slots.get(key);
+      if (slot === undefined) {
+        slots.set(key, tally.length);
+        tally.push(1);
+      } else tally[slot]++;
       n++;
     }
+    const counts = new Map<string, number>();
+    for (const [key, slot] of slots) counts.set(key, tally[slot]);
     return new CategoricalSample(counts, n, values.length - n);
   }
 
@@ -129,6 +139,16 @@ export class CategoricalSample {
   get distinct(): number {
     return this.counts.size;
   }
+}
+
+/**
+ * Frees a typed array's memory now rather than at the next garbage collection, by detaching its
+ * buffer when the array spans all of it (large columns' copies would otherwise pile up between
+ * collections and raise the peak). The array must not be used afterwards.
+ */
+export function free(a: Float64Array | Uint32Array): void {
+  const buffer = a.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (buffer instanceof ArrayBuffer && buffer.byteLength === a.byteLength) buffer.transfer?.(0);
 }
 
 /** Neumaier-compensated sum: error independent of length (numpy sums pairwise; both are ~1e-16 relative). */
