@@ -69,8 +69,11 @@ export function sortFinite(a: Float64Array): Float64Array {
     to = t;
   }
   if (from !== u) u.set(from);
-  // detached now, not at the next collection: the scratch is as large as the sample
-  (tmp.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer }).transfer?.(0);
+  // detached now, not at the next collection: the scratch is as large as the sample, and a
+  // report sorts a column after another
+  for (const scratch of [tmp, counts]) {
+    (scratch.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer }).transfer?.(0);
+  }
   for (let i = 1; i < 2 * n; i += 2) {
     const hi = u[i];
     if (hi & 0x80000000) u[i] = hi & 0x7fffffff;

@@ -35,6 +35,18 @@ export class NumericSample {
   /** Sorts the finite values of `values`, counting the rest as missing. */
   static from(values: NumericInput): NumericSample {
     if (values instanceof NumericSample) return values;
+    if (values instanceof Float64Array) {
+      // a column without missing values is copied whole (a memcpy), not value by value
+      let finite = true;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v - v !== 0) {
+          finite = false;
+          break;
+        }
+      }
+      if (finite) return new NumericSample(sortFinite(values.slice()), 0);
+    }
     const out = new Float64Array(values.length);
     let k = 0;
     for (let i = 0; i < values.length; i++) {
@@ -48,6 +60,14 @@ export class NumericSample {
     }
     sortFinite(sorted);
     return new NumericSample(sorted, values.length - k);
+  }
+
+  /**
+   * A sample of values already known finite (see {@link copyFinite}), sorted in place — `values`
+   * becomes the sample's storage; `missing` counts the values left out.
+   */
+  static ofFinite(values: Float64Array, missing: number): NumericSample {
+    return new NumericSample(sortFinite(values), missing);
   }
 
   /** Number of non-missing values. */
@@ -139,6 +159,19 @@ export class CategoricalSample {
   get distinct(): number {
     return this.counts.size;
   }
+}
+
+/** Copies the finite values of `values` to the start of `into`; how many, and how many were left out. */
+export function copyFinite(
+  values: ArrayLike<number>,
+  into: Float64Array,
+): { n: number; missing: number } {
+  let k = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) into[k++] = v;
+  }
+  return { n: k, missing: values.length - k };
 }
 
 /**

@@ -16,7 +16,7 @@
  *
  * @example
  * ```sh
- * deno task bench drift [--ref 100000] [--cur 1000000] [--peer false]
+ * deno task bench drift [--ref 100000] [--cur 1000000] [--peer false] [--parallel false]
  * ```
  */
 import { parseArgs } from "node:util";
@@ -199,9 +199,11 @@ export async function main(args: string[]): Promise<void> {
       ref: { type: "string", default: "100000" },
       cur: { type: "string", default: "1000000" },
       peer: { type: "string", default: "true" },
+      parallel: { type: "string", default: "true" },
     },
   });
   const nRef = Number(values.ref), nCur = Number(values.cur);
+  const parallel = values.parallel !== "false";
   console.error(
     `generating ${nRef} reference and ${nCur} current rows, 20 numeric + 5 categorical columns…`,
   );
@@ -217,7 +219,7 @@ export async function main(args: string[]): Promise<void> {
   const def = detectDrift(
     ref.table,
     cur.table,
-    {},
+    { parallel },
     (done, total) => progress("default preset", done, total),
   );
   def.severity = evaluateSeverity(def);
@@ -225,7 +227,7 @@ export async function main(args: string[]): Promise<void> {
   const evi = detectDrift(
     ref.table,
     cur.table,
-    { preset: "evidently" },
+    { preset: "evidently", parallel },
     (done, total) => progress("evidently preset", done, total),
   );
   evi.severity = evaluateSeverity(evi);
