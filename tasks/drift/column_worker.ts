@@ -1,6 +1,6 @@
 /**
- * The worker of parallel.ts: compares numeric columns whose finite values the main thread copied
- * into shared slots, with the same `compareSamples` as the main thread, and writes each outcome
+ * The worker of parallel.ts: compares numeric columns that the main thread copied into shared
+ * slots (dropping their missing values in place), with the same `compareSamples` as the main thread, and writes each outcome
  * (JSON) into the slot's result buffer. A slot the main thread took back first is left alone.
  *
  * @example
@@ -11,7 +11,7 @@
  */
 import { type ColumnSettings, type CompareOptions, compareSamples } from "./column_compare.ts";
 import { encodeOutcome, SLOT, type WorkerInit, type WorkerTask } from "./parallel.ts";
-import { NumericSample } from "./sample.ts";
+import { compactFinite, NumericSample } from "./sample.ts";
 
 let shared: WorkerInit | undefined;
 
@@ -32,18 +32,14 @@ globalThis.addEventListener("message", (event) => {
   const slot = shared.slots[data.slot];
   let bytes: Uint8Array;
   try {
-    const ref = NumericSample.ofFinite(
-      new Float64Array(slot.ref, 0, data.ref.n),
-      data.ref.missing,
-    );
-    const cur = NumericSample.ofFinite(
-      new Float64Array(slot.cur, 0, data.cur.n),
-      data.cur.missing,
-    );
+    const r = compactFinite(new Float64Array(slot.ref, 0, data.refLength));
+    const c = compactFinite(new Float64Array(slot.cur, 0, data.curLength));
+    const ref = NumericSample.ofFinite(r.values, r.missing);
+    const cur = NumericSample.ofFinite(c.values, c.missing);
     const outcome = compareSamples(
       data.name,
       { kind: "numeric", ref, cur },
-      { ref: data.ref.n + data.ref.missing, cur: data.cur.n + data.cur.missing },
+      { ref: data.refLength, cur: data.curLength },
       data.col,
       data.nRef,
       data.opts,

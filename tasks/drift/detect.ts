@@ -122,10 +122,12 @@ export const DriftOptions = z.object({
   histograms: z.boolean().default(true),
   /**
    * Compare the numeric columns of a large table on a second thread (a worker) while this one
-   * compares the rest (parallel.ts); the report is the same either way.
+   * compares the rest (parallel.ts); the report is the same either way. Off by default: it pays
+   * off only when a second core is idle — on a shared, busy machine the worker's start-up and its
+   * memory (+60–120 MB for a million rows) made `deno task bench drift` slower, not faster.
    */
-  parallel: z.boolean().default(true),
-  /** The worker is used from this many numeric values (rows of both tables × numeric columns). */
+  parallel: z.boolean().default(false),
+  /** With `parallel`, the worker is used from this many numeric values (rows of both tables × numeric columns). */
   parallelMinValues: z.number().int().nonnegative().default(4_000_000),
   /** More statistics to compute per column beside its verdict's test (reported in `extra`); numeric-only tests are skipped for labels. */
   extraTests: z.array(TestName.exclude(["domain_classifier"])).default([]),

@@ -1,14 +1,14 @@
 /**
  * Compares the numeric columns of a large table on a second thread while this one compares the
  * rest, and still answers synchronously (detectDrift is a plain function): one worker
- * (column_worker.ts) and two slots of shared memory. This thread copies a numeric column's finite
- * values into a free slot and posts its name; the worker sorts the slot in place, compares the
- * column (the same `compareSamples` as here) and writes the outcome as JSON into the slot's result
- * buffer. Meanwhile this thread compares the categorical and text columns, then numeric columns from
- * the other end of the list, then any slot the worker has not started (so a worker that never
- * starts costs nothing but the copies), and waits (Atomics.wait) only for a column the worker is
- * busy with. Memory: two slots (the largest column's finite values, reference and current) beside
- * the columns being compared — never a copy of the table.
+ * (column_worker.ts) and two slots of shared memory. This thread copies a numeric column (a
+ * memcpy) into a free slot and posts its name; the worker drops the missing values, sorts the slot
+ * in place, compares the column (the same `compareSamples` as here) and writes the outcome as JSON
+ * into the slot's result buffer. Meanwhile this thread compares the categorical and text columns,
+ * then numeric columns from the other end of the list, then any slot the worker has not started
+ * (so a worker that never starts costs nothing but the copies), and waits (Atomics.wait) only for
+ * a column the worker is busy with. Memory: two slots (the largest column, reference and current)
+ * beside the columns being compared — never a copy of the table.
  *
  * Hand-written because the outcome must be the same object the sequential path builds, column by
  * column, in the same order; no pool library answers synchronously.
@@ -22,8 +22,7 @@
  * assert.ok(Number.isNaN((decodeOutcome(bytes) as unknown as { x: number }).x));
  * ```
  */
-import type { NumericSample } from "./sample.ts";
-import { copyFinite } from "./sample.ts";
+import { compactFinite } from "./sample.ts";
 import type { ColumnDrift, QualityCheck } from "./schema.ts";
 
 /** What comparing one column gives: its verdict and checks, a reason to skip it, or its error. */
@@ -60,9 +59,9 @@ export interface WorkerTask<C, O> {
   id: number;
   name: string;
   col: C;
-  /** Finite values and missing counts of each side, as copied into the slot. */
-  ref: { n: number; missing: number };
-  cur: { n: number; missing: number };
+  /** Lengths of the two sides as copied (missing values included) into the slot. */
+  refLength: number;
+  curLength: number;
   nRef: number;
   opts: O;
 }
@@ -133,8 +132,6 @@ export function compareInParallel<C, O>(
       cur: new Float64Array(new SharedArrayBuffer(8 * maxCur)),
       result: new SharedArrayBuffer(RESULT_BYTES),
       task: -1,
-      refCounts: { n: 0, missing: 0 },
-      curCounts: { n: 0, missing: 0 },
     }));
     const init: WorkerInit = {
       control: control.buffer as SharedArrayBuffer,
@@ -155,14 +152,12 @@ export function compareInParallel<C, O>(
       }
     };
     const prepared = (s: number) => {
-      const slot = slots[s];
-      return guard(() =>
-        onPrepared(
-          tasks[slot.task],
-          { values: slot.ref.subarray(0, slot.refCounts.n), missing: slot.refCounts.missing },
-          { values: slot.cur.subarray(0, slot.curCounts.n), missing: slot.curCounts.missing },
-        )
-      );
+      const slot = slots[s], t = tasks[slot.task];
+      return guard(() => {
+        const ref = compactFinite(slot.ref.subarray(0, t.ref.length));
+        const cur = compactFinite(slot.cur.subarray(0, t.cur.length));
+        return onPrepared(t, ref, cur);
+      });
     };
     const release = (s: number, outcome: ColumnOutcome) => {
       out[slots[s].task] = outcome;
@@ -172,8 +167,9 @@ export function compareInParallel<C, O>(
     const fill = (s: number) => {
       const slot = slots[s], t = tasks[front];
       slot.task = front++;
-      slot.refCounts = copyFinite(t.ref, slot.ref);
-      slot.curCounts = copyFinite(t.cur, slot.cur);
+      // a plain copy (memcpy); the worker drops the missing values
+      slot.ref.set(t.ref);
+      slot.cur.set(t.cur);
       const id = nextId++;
       Atomics.store(control, s, id * 8 + QUEUED);
       const message: WorkerTask<C, O> = {
@@ -181,8 +177,8 @@ export function compareInParallel<C, O>(
         id,
         name: t.name,
         col: t.col,
-        ref: slot.refCounts,
-        cur: slot.curCounts,
+        refLength: t.ref.length,
+        curLength: t.cur.length,
         nRef: context.nRef,
         opts: context.opts,
       };
@@ -196,7 +192,7 @@ export function compareInParallel<C, O>(
           release(
             s,
             result < 0
-              ? prepared(s) // did not fit the result buffer
+              ? guard(() => onMain(tasks[slots[s].task])) // did not fit the result buffer
               : decodeOutcome(new Uint8Array(slots[s].result, 4, result).slice()),
           );
         }
@@ -240,7 +236,3 @@ export function compareInParallel<C, O>(
     worker.terminate();
   }
 }
-
-/** A numeric sample's prepared input, as `onPrepared` receives it. */
-export type PreparedSide = { values: Float64Array; missing: number };
-export type { NumericSample };

@@ -36,16 +36,11 @@ export class NumericSample {
   static from(values: NumericInput): NumericSample {
     if (values instanceof NumericSample) return values;
     if (values instanceof Float64Array) {
-      // a column without missing values is copied whole (a memcpy), not value by value
-      let finite = true;
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        if (v - v !== 0) {
-          finite = false;
-          break;
-        }
-      }
-      if (finite) return new NumericSample(sortFinite(values.slice()), 0);
+      // a column without missing values is copied whole (a memcpy), not value by value; the sort
+      // finds out (and leaves the copy as it was when a value is missing)
+      const copy = values.slice();
+      if (sortFinite(copy)) return new NumericSample(copy, 0);
+      free(copy);
     }
     const out = new Float64Array(values.length);
     let k = 0;
@@ -63,11 +58,12 @@ export class NumericSample {
   }
 
   /**
-   * A sample of values already known finite (see {@link copyFinite}), sorted in place — `values`
+   * A sample of values already known finite (see {@link compactFinite}), sorted in place — `values`
    * becomes the sample's storage; `missing` counts the values left out.
    */
   static ofFinite(values: Float64Array, missing: number): NumericSample {
-    return new NumericSample(sortFinite(values), missing);
+    if (!sortFinite(values)) throw new RangeError("NumericSample.ofFinite: a value is not finite");
+    return new NumericSample(values, missing);
   }
 
   /** Number of non-missing values. */
@@ -161,17 +157,17 @@ export class CategoricalSample {
   }
 }
 
-/** Copies the finite values of `values` to the start of `into`; how many, and how many were left out. */
-export function copyFinite(
-  values: ArrayLike<number>,
-  into: Float64Array,
-): { n: number; missing: number } {
+/**
+ * Moves the finite values of `values` to its start, in order (in place); that prefix and how many
+ * values were left out.
+ */
+export function compactFinite(values: Float64Array): { values: Float64Array; missing: number } {
   let k = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isFinite(v)) into[k++] = v;
+    if (v - v === 0) values[k++] = v;
   }
-  return { n: k, missing: values.length - k };
+  return { values: values.subarray(0, k), missing: values.length - k };
 }
 
 /**

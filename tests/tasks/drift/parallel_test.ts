@@ -31,7 +31,7 @@ for (const preset of ["default", "evidently"] as const) {
     const ref = makeTable(3000, 1, 0), cur = makeTable(5000, 2, 0.2);
     const opts: DriftOptions = { preset, extraTests: ["anderson", "psi"] };
     const sequential = detectDrift(ref, cur, { ...opts, parallel: false });
-    const parallel = detectDrift(ref, cur, { ...opts, parallelMinValues: 0 });
+    const parallel = detectDrift(ref, cur, { ...opts, parallel: true, parallelMinValues: 0 });
     assert.deepStrictEqual(withoutTime(parallel), withoutTime(sequential));
     assert.ok(sequential.skipped.some((s) => s.column === "none"));
   });
@@ -42,7 +42,10 @@ Deno.test("detectDrift with the column worker throws the first column's error, a
   const opts: DriftOptions = { columns: { x1: { test: "z" }, x3: { test: "z" } } };
   const message = /column "x1" has more than two values; the z test needs a binary column/;
   assert.throws(() => detectDrift(ref, cur, { ...opts, parallel: false }), message);
-  assert.throws(() => detectDrift(ref, cur, { ...opts, parallelMinValues: 0 }), message);
+  assert.throws(
+    () => detectDrift(ref, cur, { ...opts, parallel: true, parallelMinValues: 0 }),
+    message,
+  );
 });
 
 Deno.test("outcomes cross threads with NaN, infinities and errors intact", () => {
