@@ -205,27 +205,36 @@ export function compareSamples(
   nRef: number,
   opts: CompareOptions,
 ): Compared | { reason: string } {
-  const honest = opts.preset === "default";
+  return compareSamplesEach(name, samples, length, col, nRef, [opts])[0];
+}
+
+/**
+ * {@link compareSamples} under several option sets (presets) from the same samples — one sort of
+ * each numeric column serves every preset; the numeric samples are disposed at the end.
+ */
+export function compareSamplesEach(
+  name: string,
+  samples: Samples,
+  length: { ref: number; cur: number },
+  col: ColumnSettings,
+  nRef: number,
+  optsList: readonly CompareOptions[],
+): (Compared | { reason: string })[] {
   const type = samples.kind;
   const miss = { ref: samples.ref.missing, cur: samples.cur.missing };
-  const dispose = () => {
+  try {
+    if (samples.ref.n === 0) return optsList.map(() => ({ reason: "no values in the reference" }));
+    if (samples.cur.n === 0) {
+      return optsList.map(() => ({ reason: "no values in the current table" }));
+    }
+    return optsList.map((opts) =>
+      compareNonEmpty(name, type, samples, miss, length, col, nRef, opts, opts.preset === "default")
+    );
+  } finally {
     if (samples.kind === "numeric") {
       samples.ref.dispose();
       samples.cur.dispose();
     }
-  };
-  if (samples.ref.n === 0) {
-    dispose();
-    return { reason: "no values in the reference" };
-  }
-  if (samples.cur.n === 0) {
-    dispose();
-    return { reason: "no values in the current table" };
-  }
-  try {
-    return compareNonEmpty(name, type, samples, miss, length, col, nRef, opts, honest);
-  } finally {
-    dispose();
   }
 }
 

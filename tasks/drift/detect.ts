@@ -50,6 +50,7 @@ import { type DriftColumnType, inferColumnType } from "./column_types.ts";
 import {
   type Compared,
   compareSamples,
+  compareSamplesEach,
   DEFAULT_THRESHOLDS,
   missingQuality,
 } from "./column_compare.ts";
@@ -170,7 +171,45 @@ export function detectDrift(
   options: DriftOptions = {},
   progress?: DriftProgress,
 ): DriftReport {
-  const opts = DriftOptions.parse(options);
+  return detectDriftEach(reference, current, [DriftOptions.parse(options)], progress)[0];
+}
+
+/**
+ * One report per preset from one pass over the columns: each column's samples are prepared once
+ * (a numeric column sorted once) and compared under every preset — the same reports as
+ * `presets.map((preset) => detectDrift(reference, current, { ...options, preset }))`, for about
+ * half the work with two presets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { detectDriftPresets } from "./detect.ts";
+ * const reference = { x: Float64Array.from({ length: 2000 }, (_, i) => i % 97) };
+ * const current = { x: Float64Array.from({ length: 3000 }, (_, i) => (i % 89) + 3) };
+ * const [honest, evidently] = detectDriftPresets(reference, current, ["default", "evidently"]);
+ * assert.equal(honest.columns[0].test, "ks");
+ * assert.equal(evidently.columns[0].test, "wasserstein");
+ * ```
+ */
+export function detectDriftPresets(
+  reference: Table,
+  current: Table,
+  presets: readonly Preset[],
+  options: Omit<DriftOptions, "preset"> = {},
+  progress?: DriftProgress,
+): DriftReport[] {
+  const optsList = presets.map((preset) => DriftOptions.parse({ ...options, preset }));
+  return optsList.length ? detectDriftEach(reference, current, optsList, progress) : [];
+}
+
+/** The reports of option sets that differ in their preset only. */
+function detectDriftEach(
+  reference: Table,
+  current: Table,
+  optsList: readonly Opts[],
+  progress?: DriftProgress,
+): DriftReport[] {
+  const opts = optsList[0];
   const nRef = rowCount(reference), nCur = rowCount(current);
   if (nRef === 0 || nCur === 0) {
     throw new RangeError(
@@ -186,10 +225,12 @@ export function detectDrift(
       );
     }
   }
-  const columns: ColumnDrift[] = [];
-  const quality: QualityCheck[] = [];
-  const skipped: { column: string; reason: string }[] = [];
-  const features: FeatureColumn[] = [];
+  const parts = optsList.map(() => ({
+    columns: [] as ColumnDrift[],
+    quality: [] as QualityCheck[],
+    skipped: [] as { column: string; reason: string }[],
+    features: [] as FeatureColumn[],
+  }));
   const names = opts.only ?? Object.keys(reference);
   // what to do with each column, in order: leave it out (target, prediction), skip it, compare it
   type Plan = { name: string; skip?: string; type?: "numeric" | "categorical" | "text" };
@@ -204,30 +245,30 @@ export function detectDrift(
     }
     return { name, type };
   });
-  const compare = (p: Plan) =>
-    compareColumn(
+  const compare = (p: Plan): ColumnOutcome[] =>
+    compareColumnEach(
       p.name,
       p.type!,
       reference[p.name],
       current[p.name],
       opts.columns[p.name] ?? {},
       nRef,
-      opts,
+      optsList,
     );
-  const outcomes = new Map<Plan, ColumnOutcome>();
+  const outcomes = new Map<Plan, ColumnOutcome[]>();
   const numeric = plans.filter((p) =>
     p.type === "numeric" && isNumericColumn(reference[p.name]) && isNumericColumn(current[p.name])
   );
   if (
-    opts.parallel && numeric.length >= 2 &&
+    optsList.length === 1 && opts.parallel && numeric.length >= 2 &&
     (nRef + nCur) * numeric.length >= opts.parallelMinValues &&
     (globalThis.navigator?.hardwareConcurrency ?? 1) >= 2
   ) {
-    const guard = (p: Plan): ColumnOutcome => {
+    const guard = (p: Plan): ColumnOutcome[] => {
       try {
         return compare(p);
       } catch (e) {
-        return { error: e instanceof Error ? e : new Error(String(e)) };
+        return [{ error: e instanceof Error ? e : new Error(String(e)) }];
       }
     };
     const others = plans.filter((p) => p.type && !numeric.includes(p)).map((p) => () => {
@@ -257,23 +298,44 @@ export function detectDrift(
         ),
       { nRef, opts },
     );
-    if (results) numeric.forEach((p, i) => outcomes.set(p, results[i]));
+    if (results) numeric.forEach((p, i) => outcomes.set(p, [results[i]]));
   }
   let done = 0;
   for (const p of plans) {
     progress?.(done++, names.length, p.name);
-    if (p.skip) skipped.push({ column: p.name, reason: p.skip });
+    if (p.skip) { for (const part of parts) part.skipped.push({ column: p.name, reason: p.skip }); }
     if (!p.type) continue;
-    const verdict = outcomes.get(p) ?? compare(p);
-    if ("error" in verdict) throw verdict.error;
-    if ("reason" in verdict) skipped.push({ column: p.name, reason: verdict.reason });
-    else {
-      columns.push(verdict.column);
-      quality.push(...verdict.quality);
-      features.push({ name: p.name, type: p.type });
-    }
+    const verdicts = outcomes.get(p) ?? compare(p);
+    verdicts.forEach((verdict, i) => {
+      if ("error" in verdict) throw verdict.error;
+      const part = parts[i];
+      if ("reason" in verdict) part.skipped.push({ column: p.name, reason: verdict.reason });
+      else {
+        part.columns.push(verdict.column);
+        part.quality.push(...verdict.quality);
+        part.features.push({ name: p.name, type: p.type! });
+      }
+    });
   }
   progress?.(names.length, names.length, "");
+  return optsList.map((o, i) => finishReport(reference, current, nRef, nCur, o, parts[i]));
+}
+
+/** The report of one preset from its columns' verdicts: prediction, labels, correction, shares. */
+function finishReport(
+  reference: Table,
+  current: Table,
+  nRef: number,
+  nCur: number,
+  opts: Opts,
+  part: {
+    columns: ColumnDrift[];
+    quality: QualityCheck[];
+    skipped: { column: string; reason: string }[];
+    features: FeatureColumn[];
+  },
+): DriftReport {
+  const { columns, quality, skipped, features } = part;
   const report: DriftReport = {
     version: 1,
     createdAt: new Date().toISOString(),
@@ -440,6 +502,19 @@ function compareColumn(
   nRef: number,
   opts: Opts,
 ): Compared | { reason: string } {
+  return compareColumnEach(name, type, ref, cur, col, nRef, [opts])[0];
+}
+
+/** A column compared under each option set (preset), from one preparation of its samples. */
+function compareColumnEach(
+  name: string,
+  type: "numeric" | "categorical" | "text",
+  ref: Column,
+  cur: Column,
+  col: ColumnOptions,
+  nRef: number,
+  optsList: readonly Opts[],
+): (Compared | { reason: string })[] {
   const length = { ref: ref.length, cur: cur.length };
   if (type !== "text") {
     // numeric and categorical samples count the missing values as they are built (one pass less)
@@ -449,8 +524,20 @@ function compareColumn(
     } catch (e) {
       throw new TypeError(`detectDrift: column "${name}" ${(e as Error).message}`);
     }
-    return compareSamples(name, samples, length, col, nRef, opts);
+    return compareSamplesEach(name, samples, length, col, nRef, optsList);
   }
+  return optsList.map((opts) => compareText(name, ref, cur, col, opts));
+}
+
+function compareText(
+  name: string,
+  ref: Column,
+  cur: Column,
+  col: ColumnOptions,
+  opts: Opts,
+): Compared | { reason: string } {
+  const length = { ref: ref.length, cur: cur.length };
+  const type = "text";
   const honest = opts.preset === "default";
   const miss = { ref: missingCount(ref), cur: missingCount(cur) };
   if (isNumericColumn(ref) || isNumericColumn(cur)) {

@@ -15,12 +15,14 @@ Deno.test("bench drift prints both sides, the ratio and its figures", async () =
   const figures = text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
   assert.deepEqual(figures.map((f) => f.metric), [
     "drift.seconds",
+    "drift.separate_seconds",
     "drift.default_seconds",
     "drift.evidently_seconds",
     "drift.peer_seconds",
     "drift.peer_default_seconds",
     "drift.peer_evidently_seconds",
     "drift.speedup",
+    "drift.separate_speedup",
     "drift.default_speedup",
     "drift.evidently_speedup",
     "drift.raw_data_mb",
@@ -31,4 +33,5 @@ Deno.test("bench drift prints both sides, the ratio and its figures", async () =
   const diff = Number(text.match(/largest difference from the peer's statistics: ([\d.e+-]+)/)![1]);
   assert.ok(diff < 1e-9, `statistics differ from numpy/scipy by ${diff}`);
   assert.match(text, /verdicts that differ: 0\n/);
+  assert.match(text, /one pass = one call each\s+yes/);
 });
