@@ -17,7 +17,9 @@
  * Figures: drift.seconds (both presets, one pass), drift.separate_seconds (one call per preset),
  * drift.default_seconds, drift.evidently_seconds, the peer's seconds (both, default, evidently),
  * drift.speedup (peer / one pass), drift.separate_speedup, per-preset speedups, drift.raw_data_mb,
- * drift.peak_rss_mb, drift.peak_memory_ratio (peak RSS / raw data).
+ * drift.rss_before_mb (runtime and tables, before the reports), drift.peak_rss_mb,
+ * drift.peak_memory_ratio (peak RSS / raw data), drift.extra_memory_ratio ((peak − before) / raw
+ * data: what the reports themselves add).
  *
  * @example
  * ```sh
@@ -218,8 +220,9 @@ export async function main(args: string[]): Promise<void> {
   const rawMb = ((nRef + nCur) * 25 * 8) / 2 ** 20;
   const dir = await Deno.makeTempDir({ prefix: "driftflow-bench-drift-" });
   await writeForPeer(dir, ref, cur);
-  const rssBefore = Deno.memoryUsage().rss / 2 ** 20;
   const reset = resetPeakRss();
+  // right after the reset the peak is the resident set, so the peak below never reads less
+  const rssBefore = reset ? peakRssMb() : Deno.memoryUsage().rss / 2 ** 20;
 
   // each side runs `repeat` times and keeps its fastest time per preset: the machine is shared,
   // and the least disturbed run is the one to compare. Ours: both reports from one pass over the
@@ -369,8 +372,11 @@ export async function main(args: string[]): Promise<void> {
   }
   figures.push(
     { metric: "drift.raw_data_mb", value: rawMb, unit: "MB" },
+    { metric: "drift.rss_before_mb", value: rssBefore, unit: "MB" },
     { metric: "drift.peak_rss_mb", value: rss, unit: "MB" },
     { metric: "drift.peak_memory_ratio", value: rss / rawMb, unit: "x" },
+    // what the reports add to the runtime and the tables they read
+    { metric: "drift.extra_memory_ratio", value: (rss - rssBefore) / rawMb, unit: "x" },
   );
   printFigures(figures);
 }
