@@ -60,7 +60,7 @@ import { performanceDrift } from "./performance.ts";
 import { twoProportionTest } from "./policy_stats.ts";
 import { type Samples, STAT_TESTS } from "./registry.ts";
 import { type ColumnOutcome, compareInParallel } from "./parallel.ts";
-import { CategoricalSample, NumericSample } from "./sample.ts";
+import { CategoricalSample, NumericSample, SampleScratch } from "./sample.ts";
 import {
   type ColumnDrift,
   type DriftReport,
@@ -126,6 +126,7 @@ export const DriftOptions = z.object({
    * compares the rest (parallel.ts); the report is the same either way. Off by default: it pays
    * off only when a second core is idle — on a shared, busy machine the worker's start-up and its
    * memory (+60–120 MB for a million rows) made `deno task bench drift` slower, not faster.
+   * Used by detectDrift (one preset a call), not by detectDriftPresets.
    */
   parallel: z.boolean().default(false),
   /** With `parallel`, the worker is used from this many numeric values (rows of both tables × numeric columns). */
@@ -138,12 +139,21 @@ type Opts = z.infer<typeof DriftOptions>;
 /** Options after parsing (defaults filled), as a worker receives them. */
 export type ParsedDriftOptions = Opts;
 
-function samplesOf(type: "numeric" | "categorical", ref: Column, cur: Column): Samples {
+function samplesOf(
+  type: "numeric" | "categorical",
+  ref: Column,
+  cur: Column,
+  scratch?: SampleScratch,
+): Samples {
   if (type === "numeric") {
     if (!isNumericColumn(ref) || !isNumericColumn(cur)) {
       throw new TypeError("is typed numeric but holds labels; type it categorical or convert it");
     }
-    return { kind: "numeric", ref: NumericSample.from(ref), cur: NumericSample.from(cur) };
+    return {
+      kind: "numeric",
+      ref: NumericSample.from(ref, scratch, "ref"),
+      cur: NumericSample.from(cur, scratch, "cur"),
+    };
   }
   return {
     kind: "categorical",
@@ -202,6 +212,9 @@ export function detectDriftPresets(
   return optsList.length ? detectDriftEach(reference, current, optsList, progress) : [];
 }
 
+/** What to do with a column: leave it out (target, prediction), skip it (why), compare it (how). */
+type Plan = { name: string; skip?: string; type?: "numeric" | "categorical" | "text" };
+
 /** The reports of option sets that differ in their preset only. */
 function detectDriftEach(
   reference: Table,
@@ -225,15 +238,7 @@ function detectDriftEach(
       );
     }
   }
-  const parts = optsList.map(() => ({
-    columns: [] as ColumnDrift[],
-    quality: [] as QualityCheck[],
-    skipped: [] as { column: string; reason: string }[],
-    features: [] as FeatureColumn[],
-  }));
   const names = opts.only ?? Object.keys(reference);
-  // what to do with each column, in order: leave it out (target, prediction), skip it, compare it
-  type Plan = { name: string; skip?: string; type?: "numeric" | "categorical" | "text" };
   const plans: Plan[] = names.map((name) => {
     if (name === opts.target || name === opts.prediction) return { name };
     if (opts.columns[name]?.skip) return { name, skip: "skipped by options" };
@@ -245,6 +250,35 @@ function detectDriftEach(
     }
     return { name, type };
   });
+  // one column at a time is sorted (its samples are disposed before the next column), so the
+  // columns share the buffers: allocated once, freed when the reports are done
+  const scratch = new SampleScratch();
+  try {
+    return compareEach(reference, current, nRef, nCur, optsList, plans, scratch, progress);
+  } finally {
+    scratch.release();
+  }
+}
+
+/** Compares the planned columns under every option set and finishes each preset's report. */
+function compareEach(
+  reference: Table,
+  current: Table,
+  nRef: number,
+  nCur: number,
+  optsList: readonly Opts[],
+  plans: Plan[],
+  scratch: SampleScratch,
+  progress?: DriftProgress,
+): DriftReport[] {
+  const opts = optsList[0];
+  const names = plans.map((p) => p.name);
+  const parts = optsList.map(() => ({
+    columns: [] as ColumnDrift[],
+    quality: [] as QualityCheck[],
+    skipped: [] as { column: string; reason: string }[],
+    features: [] as FeatureColumn[],
+  }));
   const compare = (p: Plan): ColumnOutcome[] =>
     compareColumnEach(
       p.name,
@@ -254,6 +288,7 @@ function detectDriftEach(
       opts.columns[p.name] ?? {},
       nRef,
       optsList,
+      scratch,
     );
   const outcomes = new Map<Plan, ColumnOutcome[]>();
   const numeric = plans.filter((p) =>
@@ -514,13 +549,14 @@ function compareColumnEach(
   col: ColumnOptions,
   nRef: number,
   optsList: readonly Opts[],
+  scratch?: SampleScratch,
 ): (Compared | { reason: string })[] {
   const length = { ref: ref.length, cur: cur.length };
   if (type !== "text") {
     // numeric and categorical samples count the missing values as they are built (one pass less)
     let samples: Samples;
     try {
-      samples = samplesOf(type, ref, cur);
+      samples = samplesOf(type, ref, cur, scratch);
     } catch (e) {
       throw new TypeError(`detectDrift: column "${name}" ${(e as Error).message}`);
     }

@@ -26,10 +26,42 @@ const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
 type Detachable = ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
 
 /**
- * Sorts `a` in place, ascending, in the native order, when every value is finite (true); leaves it
- * as it was and returns false when a value is NaN or ±Infinity.
+ * The radix sort's buffers, kept from one sort to the next (detectDrift sorts a column after
+ * another): fresh 8 MB buffers a column cost page faults and garbage collections.
  */
-export function sortFinite(a: Float64Array): boolean {
+export class RadixScratch {
+  #tmp?: Uint32Array;
+  #counts?: Uint32Array;
+
+  /** A scratch of at least `words` 32-bit words. */
+  tmp(words: number): Uint32Array {
+    if (!this.#tmp || this.#tmp.length < words) {
+      if (this.#tmp) free(this.#tmp.buffer);
+      this.#tmp = new Uint32Array(words);
+    }
+    return this.#tmp.subarray(0, words);
+  }
+
+  /** The digit counts, zeroed. */
+  counts(): Uint32Array {
+    if (!this.#counts) this.#counts = new Uint32Array(4 << 16);
+    else this.#counts.fill(0);
+    return this.#counts;
+  }
+
+  /** Frees the buffers now. */
+  release(): void {
+    if (this.#tmp) free(this.#tmp.buffer);
+    if (this.#counts) free(this.#counts.buffer);
+    this.#tmp = this.#counts = undefined;
+  }
+}
+
+/**
+ * Sorts `a` in place, ascending, in the native order, when every value is finite (true); leaves it
+ * as it was and returns false when a value is NaN or ±Infinity. `scratch` lends the buffers.
+ */
+export function sortFinite(a: Float64Array, scratch?: RadixScratch): boolean {
   const n = a.length;
   if (n < RADIX_MIN || !LITTLE_ENDIAN || a.byteOffset % 4 !== 0) {
     for (let i = 0; i < n; i++) if (a[i] - a[i] !== 0) return false;
@@ -37,7 +69,7 @@ export function sortFinite(a: Float64Array): boolean {
     return true;
   }
   const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
-  const counts = new Uint32Array(4 << 16);
+  const counts = scratch ? scratch.counts() : new Uint32Array(4 << 16);
   // order-preserving map to unsigned keys (flip every bit of negatives, the sign bit of the rest),
   // counted for every pass at once; an exponent of all ones is NaN or ±Infinity
   for (let i = 0; i < 2 * n; i += 2) {
@@ -72,10 +104,10 @@ export function sortFinite(a: Float64Array): boolean {
   }
   if (passes.length === 0) {
     untransform(u, 2 * n);
-    free(counts.buffer);
+    if (!scratch) free(counts.buffer);
     return true;
   }
-  const tmp: Uint32Array = new Uint32Array(2 * n);
+  const tmp: Uint32Array = scratch ? scratch.tmp(2 * n) : new Uint32Array(2 * n);
   let from: Uint32Array = u, to: Uint32Array = tmp;
   passes.forEach((p, k) => {
     const off = p << 16, word = p >> 1, shift = (p & 1) << 4;
@@ -106,8 +138,10 @@ export function sortFinite(a: Float64Array): boolean {
   if (from !== u) u.set(from);
   // detached now, not at the next collection: the scratch is as large as the sample, and a
   // report sorts a column after another
-  free(tmp.buffer);
-  free(counts.buffer);
+  if (!scratch) {
+    free(tmp.buffer);
+    free(counts.buffer);
+  }
   return true;
 }
 

@@ -13,7 +13,7 @@
  * assert.equal(s.mean, 2);
  * ```
  */
-import { sortFinite } from "./radix_sort.ts";
+import { RadixScratch, sortFinite } from "./radix_sort.ts";
 
 /** A value that counts as missing: null, undefined, NaN or ±Infinity (Evidently treats infinities as missing). */
 export type Missing = null | undefined;
@@ -30,11 +30,31 @@ export class NumericSample {
   #m2?: number;
   #distinct?: number;
 
-  private constructor(readonly sorted: Float64Array, readonly missing: number) {}
+  private constructor(
+    readonly sorted: Float64Array,
+    readonly missing: number,
+    private readonly borrowed = false,
+  ) {}
 
-  /** Sorts the finite values of `values`, counting the rest as missing. */
-  static from(values: NumericInput): NumericSample {
+  /**
+   * Sorts the finite values of `values`, counting the rest as missing. With `scratch` (a column
+   * after another: detectDrift) the sorted values live in the scratch's buffer for `side`, valid
+   * until that side's next sample.
+   */
+  static from(
+    values: NumericInput,
+    scratch?: SampleScratch,
+    side: "ref" | "cur" = "ref",
+  ): NumericSample {
     if (values instanceof NumericSample) return values;
+    if (scratch && values instanceof Float64Array) {
+      const buffer = scratch.buffer(side, values.length);
+      buffer.set(values);
+      if (sortFinite(buffer, scratch.radix)) return new NumericSample(buffer, 0, true);
+      const { values: finite, missing } = compactFinite(buffer);
+      sortFinite(finite, scratch.radix);
+      return new NumericSample(finite, missing, true);
+    }
     if (values instanceof Float64Array) {
       // a column without missing values is copied whole (a memcpy), not value by value; the sort
       // finds out (and leaves the copy as it was when a value is missing)
@@ -77,7 +97,7 @@ export class NumericSample {
    * sample must not be used afterwards.
    */
   dispose(): void {
-    free(this.sorted);
+    if (!this.borrowed) free(this.sorted);
   }
 
   /** Arithmetic mean (compensated sum). */
@@ -116,6 +136,35 @@ export class NumericSample {
       this.#distinct = d;
     }
     return this.#distinct;
+  }
+}
+
+/**
+ * Buffers that samples of one column after another reuse (the reference's and the current's
+ * values, the radix sort's scratch), so a report over many large columns allocates them once.
+ */
+export class SampleScratch {
+  readonly radix = new RadixScratch();
+  #buffers: Record<"ref" | "cur", Float64Array | undefined> = { ref: undefined, cur: undefined };
+
+  /** The buffer of `side`, at least `length` long (a view of that length). */
+  buffer(side: "ref" | "cur", length: number): Float64Array {
+    const b = this.#buffers[side];
+    if (b && b.length >= length) return b.subarray(0, length);
+    if (b) free(b);
+    const fresh = new Float64Array(length);
+    this.#buffers[side] = fresh;
+    return fresh;
+  }
+
+  /** Frees every buffer now. */
+  release(): void {
+    for (const side of ["ref", "cur"] as const) {
+      const b = this.#buffers[side];
+      if (b) free(b);
+      this.#buffers[side] = undefined;
+    }
+    this.radix.release();
   }
 }
 
