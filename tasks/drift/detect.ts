@@ -46,27 +46,21 @@ import { z } from "zod";
 import { type Column, isNumericColumn, rowCount, type Table } from "../../models/core/table.ts";
 import { classLabels } from "../../models/core/columns.ts";
 import { aucDropTest, aucWithSe } from "./auc_delong.ts";
-import { binnedShares } from "./binning.ts";
 import { type DriftColumnType, inferColumnType } from "./column_types.ts";
+import {
+  type Compared,
+  compareSamples,
+  compareSamplesEach,
+  DEFAULT_THRESHOLDS,
+  missingQuality,
+} from "./column_compare.ts";
 import { adjustPValues, Correction, ERROR_RATE } from "./correction.ts";
 import { domainClassifier, type FeatureColumn } from "./domain_classifier.ts";
 import { performanceDrift } from "./performance.ts";
-import {
-  chiSquarePooledTest,
-  ksNullEffect,
-  missingShareTest,
-  twoProportionTest,
-  unseenShareTest,
-} from "./policy_stats.ts";
-import {
-  appliesTo,
-  type RegisteredTest,
-  ruleVerdict,
-  type Samples,
-  STAT_TESTS,
-  type StatOutcome,
-} from "./registry.ts";
-import { CategoricalSample, NumericSample } from "./sample.ts";
+import { twoProportionTest } from "./policy_stats.ts";
+import { type Samples, STAT_TESTS } from "./registry.ts";
+import { type ColumnOutcome, compareInParallel } from "./parallel.ts";
+import { CategoricalSample, NumericSample, SampleScratch } from "./sample.ts";
 import {
   type ColumnDrift,
   type DriftReport,
@@ -75,6 +69,15 @@ import {
   type QualityCheck,
   TestName,
 } from "./schema.ts";
+
+export {
+  type Compared,
+  compareSamples,
+  DEFAULT_THRESHOLDS,
+  defaultTest,
+  driftVerdict,
+  policyTest,
+} from "./column_compare.ts";
 
 /** Per-column settings. */
 export const ColumnOptions = z.object({
@@ -118,129 +121,39 @@ export const DriftOptions = z.object({
   seed: z.number().int().default(0),
   bootstrapRounds: z.number().int().positive().default(200),
   histograms: z.boolean().default(true),
+  /**
+   * Compare the numeric columns of a large table on a second thread (a worker) while this one
+   * compares the rest (parallel.ts); the report is the same either way. Off by default: it pays
+   * off only when a second core is idle — on a shared, busy machine the worker's start-up and its
+   * memory (+60–120 MB for a million rows) made `deno task bench drift` slower, not faster.
+   * Used by detectDrift (one preset a call), not by detectDriftPresets.
+   */
+  parallel: z.boolean().default(false),
+  /** With `parallel`, the worker is used from this many numeric values (rows of both tables × numeric columns). */
+  parallelMinValues: z.number().int().nonnegative().default(4_000_000),
   /** More statistics to compute per column beside its verdict's test (reported in `extra`); numeric-only tests are skipped for labels. */
   extraTests: z.array(TestName.exclude(["domain_classifier"])).default([]),
 }).strict();
 export type DriftOptions = z.input<typeof DriftOptions>;
 type Opts = z.infer<typeof DriftOptions>;
+/** Options after parsing (defaults filled), as a worker receives them. */
+export type ParsedDriftOptions = Opts;
 
-/** A test's verdict under its registered rule: a p-value below the threshold, or a distance at or above it. */
-export function driftVerdict(
-  test: TestName,
-  r: { statistic: number; pValue: number | null },
-  threshold = DEFAULT_THRESHOLDS[test],
-): boolean {
-  return ruleVerdict(test, r, threshold);
-}
-
-/** Evidently's default threshold of each test (from the registry). */
-export const DEFAULT_THRESHOLDS: Record<TestName, number> = Object.fromEntries(
-  Object.entries(STAT_TESTS).map(([k, t]) => [k, t.defaultThreshold]),
-) as Record<TestName, number>;
-
-/** Distinct values across both samples. */
-function unionDistinct(s: Samples): number {
-  if (s.kind === "categorical") {
-    return new Set([...s.ref.counts.keys(), ...s.cur.counts.keys()]).size;
-  }
-  let d = 0;
-  const a = s.ref.sorted, b = s.cur.sorted;
-  let i = 0, j = 0;
-  while (i < a.length || j < b.length) {
-    const v = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i] : b[j];
-    while (i < a.length && a[i] === v) i++;
-    while (j < b.length && b[j] === v) j++;
-    d++;
-  }
-  return d;
-}
-
-/** Evidently's choice of test for a column (the evidently preset). */
-export function defaultTest(
-  kind: "numeric" | "categorical",
-  nRef: number,
-  distinct: number,
-): TestName {
-  if (nRef <= 1000) {
-    if (kind === "numeric" && distinct > 5) return "ks";
-    return distinct > 2 ? "chisquare" : "z";
-  }
-  return kind === "numeric" && distinct > 5 ? "wasserstein" : "jensenshannon";
-}
-
-/** The default policy's test for a column: KS for numbers with > 5 distinct reference values, else pooled χ². */
-export function policyTest(kind: "numeric" | "categorical", refDistinct: number): TestName {
-  return kind === "numeric" && refDistinct > 5 ? "ks" : "chisquare_pooled";
-}
-
-function runTest(test: RegisteredTest, s: Samples): StatOutcome {
-  const t = STAT_TESTS[test];
-  if (!appliesTo(test, s.kind)) {
-    throw new TypeError(
-      test === "domain_classifier"
-        ? `test "domain_classifier" applies to text columns`
-        : `test "${test}" needs numbers`,
-    );
-  }
-  if (!t.run) throw new TypeError(`test "${test}" is run by detectDrift itself`);
-  return t.run(s);
-}
-
-/** The KS statistic D of two sorted samples (an effect size; no p-value). */
-function ksDistance(a: Float64Array, b: Float64Array): number {
-  let i = 0, j = 0, d = 0;
-  while (i < a.length || j < b.length) {
-    const v = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i] : b[j];
-    while (i < a.length && a[i] === v) i++;
-    while (j < b.length && b[j] === v) j++;
-    d = Math.max(d, Math.abs(i / a.length - j / b.length));
-  }
-  return d;
-}
-
-/**
- * Effect size of a column on a 0–1 scale — KS D for numbers, total variation of the pooled shares
- * for categories — less its expected value when nothing changed (clipped at 0), so a small batch's
- * sampling noise does not read as a large change.
- */
-function effectOf(s: Samples, r: { effect?: number; nullEffect?: number }): number {
-  if (r.effect !== undefined && r.nullEffect !== undefined) {
-    return Math.max(0, r.effect - r.nullEffect);
-  }
-  if (s.kind === "numeric") {
-    return Math.max(
-      0,
-      ksDistance(s.ref.sorted, s.cur.sorted) - ksNullEffect(s.ref.n, s.cur.n),
-    );
-  }
-  const c = chiSquarePooledTest(s.ref, s.cur);
-  return Math.max(0, c.effect - c.nullEffect);
-}
-
-const TOP_CATEGORIES = 20;
-
-function histogramOf(s: Samples): ColumnDrift["histogram"] {
-  const b = binnedShares(s.ref, s.cur, false);
-  let labels = b.labels, ref = Array.from(b.ref), cur = Array.from(b.cur);
-  if (s.kind === "categorical" && labels.length > TOP_CATEGORIES) {
-    const order = labels.map((_, i) => i).sort((x, y) => ref[y] + cur[y] - ref[x] - cur[x]);
-    const keep = order.slice(0, TOP_CATEGORIES - 1), rest = order.slice(TOP_CATEGORIES - 1);
-    const sum = (a: number[], idx: number[]) => idx.reduce((t, i) => t + a[i], 0);
-    labels = [...keep.map((i) => labels[i]), "(other)"];
-    [ref, cur] = [[...keep.map((i) => ref[i]), sum(ref, rest)], [
-      ...keep.map((i) => cur[i]),
-      sum(cur, rest),
-    ]];
-  }
-  return { labels, ref, cur };
-}
-
-function samplesOf(type: "numeric" | "categorical", ref: Column, cur: Column): Samples {
+function samplesOf(
+  type: "numeric" | "categorical",
+  ref: Column,
+  cur: Column,
+  scratch?: SampleScratch,
+): Samples {
   if (type === "numeric") {
     if (!isNumericColumn(ref) || !isNumericColumn(cur)) {
       throw new TypeError("is typed numeric but holds labels; type it categorical or convert it");
     }
-    return { kind: "numeric", ref: NumericSample.from(ref), cur: NumericSample.from(cur) };
+    return {
+      kind: "numeric",
+      ref: NumericSample.from(ref, scratch, "ref"),
+      cur: NumericSample.from(cur, scratch, "cur"),
+    };
   }
   return {
     kind: "categorical",
@@ -261,12 +174,6 @@ function missingCount(c: Column): number {
 /** Called after each column: how many are done of how many. */
 export type DriftProgress = (done: number, total: number, column: string) => void;
 
-/** One column's verdict and its data-quality checks. */
-interface Compared {
-  column: ColumnDrift;
-  quality: QualityCheck[];
-}
-
 /** Compares `current` with `reference`, column by column; see the module doc for the rules. */
 export function detectDrift(
   reference: Table,
@@ -274,7 +181,48 @@ export function detectDrift(
   options: DriftOptions = {},
   progress?: DriftProgress,
 ): DriftReport {
-  const opts = DriftOptions.parse(options);
+  return detectDriftEach(reference, current, [DriftOptions.parse(options)], progress)[0];
+}
+
+/**
+ * One report per preset from one pass over the columns: each column's samples are prepared once
+ * (a numeric column sorted once) and compared under every preset — the same reports as
+ * `presets.map((preset) => detectDrift(reference, current, { ...options, preset }))`, for about
+ * half the work with two presets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { detectDriftPresets } from "./detect.ts";
+ * const reference = { x: Float64Array.from({ length: 2000 }, (_, i) => i % 97) };
+ * const current = { x: Float64Array.from({ length: 3000 }, (_, i) => (i % 89) + 3) };
+ * const [honest, evidently] = detectDriftPresets(reference, current, ["default", "evidently"]);
+ * assert.equal(honest.columns[0].test, "ks");
+ * assert.equal(evidently.columns[0].test, "wasserstein");
+ * ```
+ */
+export function detectDriftPresets(
+  reference: Table,
+  current: Table,
+  presets: readonly Preset[],
+  options: Omit<DriftOptions, "preset"> = {},
+  progress?: DriftProgress,
+): DriftReport[] {
+  const optsList = presets.map((preset) => DriftOptions.parse({ ...options, preset }));
+  return optsList.length ? detectDriftEach(reference, current, optsList, progress) : [];
+}
+
+/** What to do with a column: leave it out (target, prediction), skip it (why), compare it (how). */
+type Plan = { name: string; skip?: string; type?: "numeric" | "categorical" | "text" };
+
+/** The reports of option sets that differ in their preset only. */
+function detectDriftEach(
+  reference: Table,
+  current: Table,
+  optsList: readonly Opts[],
+  progress?: DriftProgress,
+): DriftReport[] {
+  const opts = optsList[0];
   const nRef = rowCount(reference), nCur = rowCount(current);
   if (nRef === 0 || nCur === 0) {
     throw new RangeError(
@@ -290,38 +238,139 @@ export function detectDrift(
       );
     }
   }
-  const columns: ColumnDrift[] = [];
-  const quality: QualityCheck[] = [];
-  const skipped: { column: string; reason: string }[] = [];
-  const features: FeatureColumn[] = [];
   const names = opts.only ?? Object.keys(reference);
-  let done = 0;
-  for (const name of names) {
-    progress?.(done++, names.length, name);
-    if (name === opts.target || name === opts.prediction) continue;
-    const col = opts.columns[name] ?? {};
-    if (col.skip) {
-      skipped.push({ column: name, reason: "skipped by options" });
-      continue;
-    }
-    if (!(name in current)) {
-      skipped.push({ column: name, reason: "missing from the current table" });
-      continue;
-    }
-    const type: DriftColumnType = col.type ?? inferColumnType(name, reference[name]);
+  const plans: Plan[] = names.map((name) => {
+    if (name === opts.target || name === opts.prediction) return { name };
+    if (opts.columns[name]?.skip) return { name, skip: "skipped by options" };
+    if (!(name in current)) return { name, skip: "missing from the current table" };
+    const type: DriftColumnType = opts.columns[name]?.type ??
+      inferColumnType(name, reference[name]);
     if (type === "datetime" || type === "id") {
-      skipped.push({ column: name, reason: `${type} column (set its type to compare it)` });
-      continue;
+      return { name, skip: `${type} column (set its type to compare it)` };
     }
-    const verdict = compareColumn(name, type, reference[name], current[name], col, nRef, opts);
-    if ("reason" in verdict) skipped.push({ column: name, reason: verdict.reason });
-    else {
-      columns.push(verdict.column);
-      quality.push(...verdict.quality);
-      features.push({ name, type });
-    }
+    return { name, type };
+  });
+  // one column at a time is sorted (its samples are disposed before the next column), so the
+  // columns share the buffers: allocated once, freed when the reports are done
+  const scratch = new SampleScratch();
+  try {
+    return compareEach(reference, current, nRef, nCur, optsList, plans, scratch, progress);
+  } finally {
+    scratch.release();
+  }
+}
+
+/** Compares the planned columns under every option set and finishes each preset's report. */
+function compareEach(
+  reference: Table,
+  current: Table,
+  nRef: number,
+  nCur: number,
+  optsList: readonly Opts[],
+  plans: Plan[],
+  scratch: SampleScratch,
+  progress?: DriftProgress,
+): DriftReport[] {
+  const opts = optsList[0];
+  const names = plans.map((p) => p.name);
+  const parts = optsList.map(() => ({
+    columns: [] as ColumnDrift[],
+    quality: [] as QualityCheck[],
+    skipped: [] as { column: string; reason: string }[],
+    features: [] as FeatureColumn[],
+  }));
+  const compare = (p: Plan): ColumnOutcome[] =>
+    compareColumnEach(
+      p.name,
+      p.type!,
+      reference[p.name],
+      current[p.name],
+      opts.columns[p.name] ?? {},
+      nRef,
+      optsList,
+      scratch,
+    );
+  const outcomes = new Map<Plan, ColumnOutcome[]>();
+  const numeric = plans.filter((p) =>
+    p.type === "numeric" && isNumericColumn(reference[p.name]) && isNumericColumn(current[p.name])
+  );
+  if (
+    optsList.length === 1 && opts.parallel && numeric.length >= 2 &&
+    (nRef + nCur) * numeric.length >= opts.parallelMinValues &&
+    (globalThis.navigator?.hardwareConcurrency ?? 1) >= 2
+  ) {
+    const guard = (p: Plan): ColumnOutcome[] => {
+      try {
+        return compare(p);
+      } catch (e) {
+        return [{ error: e instanceof Error ? e : new Error(String(e)) }];
+      }
+    };
+    const others = plans.filter((p) => p.type && !numeric.includes(p)).map((p) => () => {
+      outcomes.set(p, guard(p));
+    });
+    const results = compareInParallel(
+      numeric.map((p) => ({
+        name: p.name,
+        ref: reference[p.name] as Float64Array,
+        cur: current[p.name] as Float64Array,
+        col: opts.columns[p.name] ?? {},
+      })),
+      others,
+      (t) => compareColumn(t.name, "numeric", t.ref, t.cur, t.col, nRef, opts),
+      (t, r, c) =>
+        compareSamples(
+          t.name,
+          {
+            kind: "numeric",
+            ref: NumericSample.ofFinite(r.values, r.missing),
+            cur: NumericSample.ofFinite(c.values, c.missing),
+          },
+          { ref: t.ref.length, cur: t.cur.length },
+          t.col,
+          nRef,
+          opts,
+        ),
+      { nRef, opts },
+    );
+    if (results) numeric.forEach((p, i) => outcomes.set(p, [results[i]]));
+  }
+  let done = 0;
+  for (const p of plans) {
+    progress?.(done++, names.length, p.name);
+    if (p.skip) { for (const part of parts) part.skipped.push({ column: p.name, reason: p.skip }); }
+    if (!p.type) continue;
+    const verdicts = outcomes.get(p) ?? compare(p);
+    verdicts.forEach((verdict, i) => {
+      if ("error" in verdict) throw verdict.error;
+      const part = parts[i];
+      if ("reason" in verdict) part.skipped.push({ column: p.name, reason: verdict.reason });
+      else {
+        part.columns.push(verdict.column);
+        part.quality.push(...verdict.quality);
+        part.features.push({ name: p.name, type: p.type! });
+      }
+    });
   }
   progress?.(names.length, names.length, "");
+  return optsList.map((o, i) => finishReport(reference, current, nRef, nCur, o, parts[i]));
+}
+
+/** The report of one preset from its columns' verdicts: prediction, labels, correction, shares. */
+function finishReport(
+  reference: Table,
+  current: Table,
+  nRef: number,
+  nCur: number,
+  opts: Opts,
+  part: {
+    columns: ColumnDrift[];
+    quality: QualityCheck[];
+    skipped: { column: string; reason: string }[];
+    features: FeatureColumn[];
+  },
+): DriftReport {
+  const { columns, quality, skipped, features } = part;
   const report: DriftReport = {
     version: 1,
     createdAt: new Date().toISOString(),
@@ -488,137 +537,69 @@ function compareColumn(
   nRef: number,
   opts: Opts,
 ): Compared | { reason: string } {
-  const honest = opts.preset === "default";
-  const missRef = missingCount(ref), missCur = missingCount(cur);
-  const base = {
-    column: name,
-    nullShareRef: ref.length ? missRef / ref.length : 0,
-    nullShareCur: cur.length ? missCur / cur.length : 0,
-  };
-  const quality: QualityCheck[] = [];
-  const missingCheck = (nR: number, nC: number) => {
-    if (!honest || !opts.quality) return;
-    const m = missingShareTest(
-      { missing: missRef, total: ref.length },
-      { missing: missCur, total: cur.length },
-    );
-    quality.push({
-      column: name,
-      check: "missing_share",
-      test: "missing_share",
-      reference: m.reference,
-      current: m.current,
-      statistic: m.statistic,
-      pValue: m.pValue,
-      adjustedPValue: m.pValue,
-      effect: m.effect,
-      drifted: false,
-      nRef: nR,
-      nCur: nC,
-    });
-  };
-  if (type === "text") {
-    if (isNumericColumn(ref) || isNumericColumn(cur)) {
-      return { reason: "typed text but holds numbers" };
+  return compareColumnEach(name, type, ref, cur, col, nRef, [opts])[0];
+}
+
+/** A column compared under each option set (preset), from one preparation of its samples. */
+function compareColumnEach(
+  name: string,
+  type: "numeric" | "categorical" | "text",
+  ref: Column,
+  cur: Column,
+  col: ColumnOptions,
+  nRef: number,
+  optsList: readonly Opts[],
+  scratch?: SampleScratch,
+): (Compared | { reason: string })[] {
+  const length = { ref: ref.length, cur: cur.length };
+  if (type !== "text") {
+    // numeric and categorical samples count the missing values as they are built (one pass less)
+    let samples: Samples;
+    try {
+      samples = samplesOf(type, ref, cur, scratch);
+    } catch (e) {
+      throw new TypeError(`detectDrift: column "${name}" ${(e as Error).message}`);
     }
-    const r = domainClassifier({ [name]: ref }, { [name]: cur }, [{ name, type: "text" }], {
-      seed: opts.seed,
-      maxRowsPerSide: 2000,
-    });
-    const threshold = honest ? opts.alpha : col.threshold ?? DEFAULT_THRESHOLDS.domain_classifier;
-    missingCheck(ref.length, cur.length);
-    return {
-      column: {
-        ...base,
-        type,
-        test: "domain_classifier",
-        statistic: r.rocAuc,
-        pValue: r.pValue,
-        threshold,
-        drifted: honest ? r.pValue < opts.alpha : r.rocAuc >= threshold && r.pValue < 0.05,
-        nRef: ref.length - missRef,
-        nCur: cur.length - missCur,
-        effect: Math.max(0, 2 * (r.rocAuc - 0.5)),
-      },
-      quality,
-    };
+    return compareSamplesEach(name, samples, length, col, nRef, optsList);
   }
-  let samples: Samples;
-  try {
-    samples = samplesOf(type, ref, cur);
-  } catch (e) {
-    throw new TypeError(`detectDrift: column "${name}" ${(e as Error).message}`);
+  return optsList.map((opts) => compareText(name, ref, cur, col, opts));
+}
+
+function compareText(
+  name: string,
+  ref: Column,
+  cur: Column,
+  col: ColumnOptions,
+  opts: Opts,
+): Compared | { reason: string } {
+  const length = { ref: ref.length, cur: cur.length };
+  const type = "text";
+  const honest = opts.preset === "default";
+  const miss = { ref: missingCount(ref), cur: missingCount(cur) };
+  if (isNumericColumn(ref) || isNumericColumn(cur)) {
+    return { reason: "typed text but holds numbers" };
   }
-  if (samples.ref.n === 0) return { reason: "no values in the reference" };
-  if (samples.cur.n === 0) return { reason: "no values in the current table" };
-  const distinct = unionDistinct(samples);
-  const test = col.test ??
-    (honest
-      ? policyTest(samples.kind, samples.ref.distinct)
-      : defaultTest(samples.kind, nRef, distinct));
-  if (STAT_TESTS[test].binaryOnly && distinct > 2) {
-    throw new TypeError(
-      `detectDrift: column "${name}" has more than two values; the ${test} test needs a binary column (use chisquare)`,
-    );
-  }
-  let r: { statistic: number; pValue: number | null; effect?: number; nullEffect?: number };
-  try {
-    r = runTest(test, samples);
-  } catch (e) {
-    throw new TypeError(`detectDrift: column "${name}" (${type}): ${(e as Error).message}`);
-  }
-  const rule = STAT_TESTS[test].rule;
-  const threshold = honest && rule === "p_value"
-    ? opts.alpha
-    : col.threshold ?? DEFAULT_THRESHOLDS[test];
-  const drifted = driftVerdict(test, r, threshold);
-  const extra: Record<string, { statistic: number; pValue: number | null }> = {};
-  for (const t of opts.extraTests) {
-    if (t === test || !appliesTo(t, samples.kind)) continue;
-    if (STAT_TESTS[t].binaryOnly && distinct > 2) continue;
-    const x = runTest(t, samples);
-    extra[t] = { statistic: x.statistic, pValue: x.pValue };
-  }
-  const histogram = opts.histograms ? histogramOf(samples) : undefined;
-  const counts = { nRef: samples.ref.n, nCur: samples.cur.n };
-  const effect = honest ? effectOf(samples, r) : undefined;
-  missingCheck(ref.length, cur.length);
-  if (honest && opts.quality && samples.kind === "categorical") {
-    const u = unseenShareTest(samples.ref, samples.cur);
-    quality.push({
-      column: name,
-      check: "unseen_share",
-      test: "unseen_share",
-      reference: u.reference,
-      current: u.current,
-      statistic: u.statistic,
-      pValue: u.pValue,
-      adjustedPValue: u.pValue,
-      effect: u.effect,
-      drifted: false,
-      nRef: samples.ref.n,
-      nCur: samples.cur.n,
-    });
-  }
-  if (samples.kind === "numeric") {
-    samples.ref.dispose();
-    samples.cur.dispose();
-  }
+  const r = domainClassifier({ [name]: ref }, { [name]: cur }, [{ name, type: "text" }], {
+    seed: opts.seed,
+    maxRowsPerSide: 2000,
+  });
+  const threshold = honest ? opts.alpha : col.threshold ?? DEFAULT_THRESHOLDS.domain_classifier;
   return {
     column: {
-      ...base,
+      column: name,
+      nullShareRef: length.ref ? miss.ref / length.ref : 0,
+      nullShareCur: length.cur ? miss.cur / length.cur : 0,
       type,
-      test,
-      statistic: r.statistic,
+      test: "domain_classifier",
+      statistic: r.rocAuc,
       pValue: r.pValue,
       threshold,
-      drifted,
-      ...counts,
-      ...(honest ? { effect, adjustedPValue: r.pValue } : {}),
-      ...(histogram ? { histogram } : {}),
-      ...(opts.extraTests.length ? { extra } : {}),
+      drifted: honest ? r.pValue < opts.alpha : r.rocAuc >= threshold && r.pValue < 0.05,
+      nRef: length.ref - miss.ref,
+      nCur: length.cur - miss.cur,
+      effect: Math.max(0, 2 * (r.rocAuc - 0.5)),
     },
-    quality,
+    quality: honest && opts.quality ? [missingQuality(name, miss, length)] : [],
   };
 }
 

@@ -27,6 +27,7 @@ export {
   DEFAULT_THRESHOLDS,
   defaultTest,
   detectDrift,
+  detectDriftPresets,
   DriftOptions,
   type DriftProgress,
   driftVerdict,

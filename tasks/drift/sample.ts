@@ -13,6 +13,7 @@
  * assert.equal(s.mean, 2);
  * ```
  */
+import { RadixScratch, sortFinite } from "./radix_sort.ts";
 
 /** A value that counts as missing: null, undefined, NaN or ±Infinity (Evidently treats infinities as missing). */
 export type Missing = null | undefined;
@@ -29,20 +30,60 @@ export class NumericSample {
   #m2?: number;
   #distinct?: number;
 
-  private constructor(readonly sorted: Float64Array, readonly missing: number) {}
+  private constructor(
+    readonly sorted: Float64Array,
+    readonly missing: number,
+    private readonly borrowed = false,
+  ) {}
 
-  /** Sorts the finite values of `values`, counting the rest as missing. */
-  static from(values: NumericInput): NumericSample {
+  /**
+   * Sorts the finite values of `values`, counting the rest as missing. With `scratch` (a column
+   * after another: detectDrift) the sorted values live in the scratch's buffer for `side`, valid
+   * until that side's next sample.
+   */
+  static from(
+    values: NumericInput,
+    scratch?: SampleScratch,
+    side: "ref" | "cur" = "ref",
+  ): NumericSample {
     if (values instanceof NumericSample) return values;
+    if (scratch && values instanceof Float64Array) {
+      const buffer = scratch.buffer(side, values.length);
+      buffer.set(values);
+      if (sortFinite(buffer, scratch.radix)) return new NumericSample(buffer, 0, true);
+      const { values: finite, missing } = compactFinite(buffer);
+      sortFinite(finite, scratch.radix);
+      return new NumericSample(finite, missing, true);
+    }
+    if (values instanceof Float64Array) {
+      // a column without missing values is copied whole (a memcpy), not value by value; the sort
+      // finds out (and leaves the copy as it was when a value is missing)
+      const copy = values.slice();
+      if (sortFinite(copy)) return new NumericSample(copy, 0);
+      free(copy);
+    }
     const out = new Float64Array(values.length);
     let k = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (typeof v === "number" && Number.isFinite(v)) out[k++] = v;
     }
-    const sorted = k === out.length ? out : out.slice(0, k);
-    sorted.sort();
+    let sorted = out;
+    if (k < out.length) {
+      sorted = out.slice(0, k);
+      free(out);
+    }
+    sortFinite(sorted);
     return new NumericSample(sorted, values.length - k);
+  }
+
+  /**
+   * A sample of values already known finite (see {@link compactFinite}), sorted in place — `values`
+   * becomes the sample's storage; `missing` counts the values left out.
+   */
+  static ofFinite(values: Float64Array, missing: number): NumericSample {
+    if (!sortFinite(values)) throw new RangeError("NumericSample.ofFinite: a value is not finite");
+    return new NumericSample(values, missing);
   }
 
   /** Number of non-missing values. */
@@ -56,10 +97,7 @@ export class NumericSample {
    * sample must not be used afterwards.
    */
   dispose(): void {
-    const buffer = this.sorted.buffer as ArrayBuffer & {
-      transfer?: (length: number) => ArrayBuffer;
-    };
-    if (buffer.byteLength === this.sorted.byteLength) buffer.transfer?.(0);
+    if (!this.borrowed) free(this.sorted);
   }
 
   /** Arithmetic mean (compensated sum). */
@@ -101,6 +139,35 @@ export class NumericSample {
   }
 }
 
+/**
+ * Buffers that samples of one column after another reuse (the reference's and the current's
+ * values, the radix sort's scratch), so a report over many large columns allocates them once.
+ */
+export class SampleScratch {
+  readonly radix = new RadixScratch();
+  #buffers: Record<"ref" | "cur", Float64Array | undefined> = { ref: undefined, cur: undefined };
+
+  /** The buffer of `side`, at least `length` long (a view of that length). */
+  buffer(side: "ref" | "cur", length: number): Float64Array {
+    const b = this.#buffers[side];
+    if (b && b.length >= length) return b.subarray(0, length);
+    if (b) free(b);
+    const fresh = new Float64Array(length);
+    this.#buffers[side] = fresh;
+    return fresh;
+  }
+
+  /** Frees every buffer now. */
+  release(): void {
+    for (const side of ["ref", "cur"] as const) {
+      const b = this.#buffers[side];
+      if (b) free(b);
+      this.#buffers[side] = undefined;
+    }
+    this.radix.release();
+  }
+}
+
 /** A categorical sample: counts per label, and how many values were missing. */
 export class CategoricalSample {
   private constructor(
@@ -112,16 +179,24 @@ export class CategoricalSample {
   /** Counts the labels of `values`; numbers are labelled by their shortest round-trip text. */
   static from(values: CategoricalInput | ArrayLike<number | Missing>): CategoricalSample {
     if (values instanceof CategoricalSample) return values;
-    const counts = new Map<string, number>();
+    // one hash lookup a value: labels map to slots of a tally (first-seen order, as the counts)
+    const slots = new Map<string, number>();
+    const tally: number[] = [];
     let n = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v === null || v === undefined) continue;
       if (typeof v === "number" && !Number.isFinite(v)) continue;
-      const key = String(v);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      const key = typeof v === "string" ? v : String(v);
+      const slot = slots.get(key);
+      if (slot === undefined) {
+        slots.set(key, tally.length);
+        tally.push(1);
+      } else tally[slot]++;
       n++;
     }
+    const counts = new Map<string, number>();
+    for (const [key, slot] of slots) counts.set(key, tally[slot]);
     return new CategoricalSample(counts, n, values.length - n);
   }
 
@@ -129,6 +204,29 @@ export class CategoricalSample {
   get distinct(): number {
     return this.counts.size;
   }
+}
+
+/**
+ * Moves the finite values of `values` to its start, in order (in place); that prefix and how many
+ * values were left out.
+ */
+export function compactFinite(values: Float64Array): { values: Float64Array; missing: number } {
+  let k = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v === 0) values[k++] = v;
+  }
+  return { values: values.subarray(0, k), missing: values.length - k };
+}
+
+/**
+ * Frees a typed array's memory now rather than at the next garbage collection, by detaching its
+ * buffer when the array spans all of it (large columns' copies would otherwise pile up between
+ * collections and raise the peak). The array must not be used afterwards.
+ */
+export function free(a: Float64Array | Uint32Array): void {
+  const buffer = a.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (buffer instanceof ArrayBuffer && buffer.byteLength === a.byteLength) buffer.transfer?.(0);
 }
 
 /** Neumaier-compensated sum: error independent of length (numpy sums pairwise; both are ~1e-16 relative). */
