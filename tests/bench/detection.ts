@@ -131,10 +131,12 @@ export async function main(args: string[]): Promise<void> {
     `\nDetection benchmark: flights reference (model on the earliest half, reference and clean batches from the latest half), ${seeds} seeds, ${clean} clean batches per seed and size; stream batches of ${streamBatch} rows, ${streamSeeds} seed(s) per scenario stream\n`,
   );
   console.log(renderDetectionText(summary, streams));
-  console.log(
-    "\nDefault policy (severity ≥ minor) beside the Evidently preset and Failing Loudly's best:",
-  );
-  for (const n of sizes) {
+  if (grid.length) {
+    console.log(
+      "\nDefault policy (severity ≥ minor) beside the Evidently preset and Failing Loudly's best:",
+    );
+  }
+  for (const n of grid.length ? sizes : []) {
     const ours = summary.meanPower.find((m) => m.n === n && m.detector === "severity")?.rate ?? NaN;
     const evid = summary.meanPower.find((m) => m.n === n && m.detector === "evidently")?.rate ??
       NaN;
@@ -157,7 +159,8 @@ export async function main(args: string[]): Promise<void> {
     }),
   );
   console.log(`\nHTML page: ${html}\nfinished in ${seconds.toFixed(0)} s (2 shared cores)\n`);
-  printFigures(detectionFigures(summary, streams));
+  // figures of a part not run (--no-grid, --no-streams) are left out, not printed as null
+  printFigures(detectionFigures(summary, streams).filter((f) => Number.isFinite(f.value)));
   // Performance without labels and sequential detection (issue 14) belong to the same benchmark:
   // estimation.auc_mae, detection.sequential_delay and detection.sequential_false_alarms. The same
   // code runs alone as `deno task bench estimation`.
