@@ -233,6 +233,7 @@ export class Worker implements TryHost {
         }
       }
       await unlisten?.().catch(() => {});
+      this.outbox.close();
     }
   }
 

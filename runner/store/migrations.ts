@@ -184,6 +184,10 @@ create table process_heartbeats (
     // run slots in use counted, the claimable chosen in order, and the chosen queued under the
     // worker. See TaskQueue.claim.
     sql: `
+create index task_instances_ready_idx on task_instances
+  (scheduled_at nulls first, run_id, task_id, map_index) where state = 'scheduled';
+create index task_instances_due_idx on task_instances (next_retry_at)
+  where state in ('up_for_retry', 'up_for_reschedule');
 create function driftflow_claim(p_worker text, p_hostname text, p_limit int, p_pools text[],
   p_now timestamptz, p_max_active jsonb)
 returns table (run_id int, task_id text, map_index int, dag_id text, pool text, pool_slots int)
@@ -208,15 +212,29 @@ begin
   perform 1 from pools p where p_pools is null or p.name = any(p_pools) order by p.name for update;
   select coalesce(jsonb_object_agg(p.name, p.slots), '{}') into v_slots
     from pools p where p_pools is null or p.name = any(p_pools);
-  with c as (
+  -- The scheduled in the order of their index (a walk of it that stops at the limit, not a sort
+  -- of every ready instance under the pools' lock), and the retries due, apart (an OR of both
+  -- could use neither index).
+  with c1 as (
     select ti.run_id, ti.task_id, ti.map_index, ti.pool, ti.pool_slots, r.dag_id, ti.scheduled_at
     from task_instances ti join dag_runs r on r.id = ti.run_id
-    where (ti.state = 'scheduled'
-      or (ti.state in ('up_for_retry', 'up_for_reschedule') and ti.next_retry_at <= p_now))
+    where ti.state = 'scheduled' and r.state = 'running'
+      and (p_pools is null or ti.pool = any(p_pools))
+    order by ti.scheduled_at nulls first, ti.run_id, ti.task_id, ti.map_index
+    limit p_limit * 4
+    for update of ti skip locked),
+  c2 as (
+    select ti.run_id, ti.task_id, ti.map_index, ti.pool, ti.pool_slots, r.dag_id, ti.scheduled_at
+    from task_instances ti join dag_runs r on r.id = ti.run_id
+    where ti.state in ('up_for_retry', 'up_for_reschedule') and ti.next_retry_at <= p_now
       and r.state = 'running' and (p_pools is null or ti.pool = any(p_pools))
     order by ti.scheduled_at nulls first, ti.run_id, ti.task_id, ti.map_index
     limit p_limit * 4
-    for update of ti skip locked)
+    for update of ti skip locked),
+  c as (
+    select * from c1 union all select * from c2
+    order by scheduled_at nulls first, run_id, task_id, map_index
+    limit p_limit * 4)
   select
     (select coalesce(jsonb_agg(c order by c.scheduled_at nulls first, c.run_id, c.task_id,
        c.map_index), '[]') from c),

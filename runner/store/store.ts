@@ -185,8 +185,12 @@ export class Store {
 
   constructor(readonly db: SqlClient) {
     // As many writes at once as the client runs statements at once: batches form only when
-    // writes would queue anyway, so none waits for a batch it did not need.
+    // writes would queue anyway, so none waits for a batch it did not need. Starts and ends, the
+    // writes of every try, at most two at once: each commit waits for the WAL flush, and fewer,
+    // larger ones cost the server less than one per connection (a worker's 16 tries ending at
+    // once: a few statements, not ten).
     const maxInFlight = Math.max(1, db.connections ?? 1);
+    const perTry = Math.min(maxInFlight, 2);
     this.#starts = new GroupWriter({
       one: (s) => this.#startOne(s),
       many: (ss) => this.#startMany(ss),
@@ -197,13 +201,13 @@ export class Store {
       one: (s) => this.#startAndReadMany([s]).then(([r]) => r),
       many: (ss) => this.#startAndReadMany(ss),
       key: (s) => keyOf(s.key),
-      maxInFlight,
+      maxInFlight: perTry,
     });
     this.#ends = new GroupWriter({
       one: (e) => this.#finishOne(e.key, e.tryNumber, e.end),
       many: (es) => this.#finishMany(es),
       key: (e) => keyOf(e.key),
-      maxInFlight,
+      maxInFlight: perTry,
     });
   }
 
@@ -647,17 +651,23 @@ export class Store {
            set state = 'running', start_date = excluded.start_date, hostname = excluded.hostname)
        select k.i, s.try_number,
          (select coalesce(json_agg(x order by x.task_id, x.map_index), '[]') from (
-            -- lookups by key (an OR, or an array the planner may leave to a filter, would read
-            -- every instance of the run)
-            select ${TI_OF("ti")}, ti.map_index = k.map_index as own,
-              case when ti.map_index = k.map_index then ti.map_item end as map_item
-            from (select -1 as map_index union select k.map_index) as m
-              join task_instances ti on ti.run_id = k.run_id and ti.task_id = k.task_id
-                and ti.map_index = m.map_index
+            -- lookups by whole key (an OR, an array or a join the planner may leave to a filter
+            -- or a merge would read every instance of the run: on a fresh table it has no
+            -- statistics to know better)
+            select ${TI_OF("ti")}, k.map_index = -1 as own,
+              case when k.map_index = -1 then ti.map_item end as map_item
+            from task_instances ti
+            where ti.run_id = k.run_id and ti.task_id = k.task_id and ti.map_index = -1
+            union all
+            select ${TI_OF("ti")}, true, ti.map_item
+            from task_instances ti
+            where ti.run_id = k.run_id and ti.task_id = k.task_id and ti.map_index = k.map_index
+              and k.map_index <> -1
             union all
             select ${TI_OF("ti")}, false, null
-            from unnest(k.others) as o(task_id)
-              join task_instances ti on ti.run_id = k.run_id and ti.task_id = o.task_id
+            from unnest(k.others) as o(task_id),
+              lateral (select * from task_instances t2 where t2.run_id = k.run_id
+                and t2.task_id = o.task_id offset 0) as ti -- (offset 0: looked up per task)
             where ti.task_id <> k.task_id) x) as tis,
          (select coalesce(json_agg(x order by x.task_id, x.map_index), '[]') from (
             select task_id, map_index, key, value, artifact, size_bytes from xcom
