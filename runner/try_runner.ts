@@ -59,8 +59,8 @@ export interface TryOptions {
   /** The worker whose claim this try starts: the start is recorded only if the claim still holds. */
   workerId?: string;
   /**
-   * The try was started already, with its claim (a worker's claimAndStart): its number and when
-   * it started. Its start is not recorded again.
+   * The try was started already (a worker records the start with the try's reads, see
+   * Store.startTryAndRead): its number and when it started. Its start is not recorded again.
    */
   started?: { tryNumber: number; at: number };
   /** Where a worker reports held writes (default stderr). */

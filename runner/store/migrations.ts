@@ -179,8 +179,8 @@ create table process_heartbeats (
     version: 5,
     name: "claim in one statement",
     // A worker's claim as one statement (one round trip, no transaction held open from the
-    // client): the pools are locked, then — in statements of their own, whose snapshots see every
-    // slot the claims before this one took — the candidates are locked (SKIP LOCKED), the slots and
+    // client): the candidates are locked (SKIP LOCKED), then the pools, then — in statements of
+    // their own, whose snapshots see every slot the claims before this one took — the slots and
     // run slots in use counted, the claimable chosen in order, and the chosen queued under the
     // worker. See TaskQueue.claim.
     sql: `
@@ -209,9 +209,6 @@ begin
   -- a server crash is only a lease gone — the instance is back to what it was, and the worker's
   -- start, which checks the claim, records nothing.
   perform set_config('synchronous_commit', 'off', true);
-  perform 1 from pools p where p_pools is null or p.name = any(p_pools) order by p.name for update;
-  select coalesce(jsonb_object_agg(p.name, p.slots), '{}') into v_slots
-    from pools p where p_pools is null or p.name = any(p_pools);
   -- The scheduled in the order of their index (a walk of it that stops at the limit, not a sort
   -- of every ready instance under the pools' lock), and the retries due, apart (an OR of both
   -- could use neither index).
@@ -235,18 +232,27 @@ begin
     select * from c1 union all select * from c2
     order by scheduled_at nulls first, run_id, task_id, map_index
     limit p_limit * 4)
+  select coalesce(jsonb_agg(c order by c.scheduled_at nulls first, c.run_id, c.task_id,
+    c.map_index), '[]') into v_candidates from c;
+  if jsonb_array_length(v_candidates) = 0 then return; end if;
+  -- Then the pools, locked: claims take turns from here to their commit, and each counts (in
+  -- statements whose snapshots follow the lock) every slot the claims before it took. The
+  -- candidates were locked first, outside the turn (no other claim can take them meanwhile).
+  perform 1 from pools p where p_pools is null or p.name = any(p_pools) order by p.name for update;
   select
-    (select coalesce(jsonb_agg(c order by c.scheduled_at nulls first, c.run_id, c.task_id,
-       c.map_index), '[]') from c),
+    (select coalesce(jsonb_object_agg(p.name, p.slots), '{}') from pools p
+       where p_pools is null or p.name = any(p_pools)),
     (select coalesce(jsonb_object_agg(u.pool, u.used), '{}') from (
        select t.pool, coalesce(sum(t.pool_slots), 0)::int as used from task_instances t
        where t.state in ('queued', 'running') and t.worker_id is not null
-         and t.pool in (select c.pool from c) group by t.pool) u),
+         and t.pool in (select e->>'pool' from jsonb_array_elements(v_candidates) e)
+       group by t.pool) u),
     (select coalesce(jsonb_object_agg(a.run_id::text, a.n), '{}') from (
        select t.run_id, count(*)::int as n from task_instances t
        where t.state in ('queued', 'running') and t.worker_id is not null
-         and t.run_id in (select c.run_id from c) group by t.run_id) a)
-  into v_candidates, v_used, v_active;
+         and t.run_id in (select (e->>'run_id')::int from jsonb_array_elements(v_candidates) e)
+       group by t.run_id) a)
+  into v_slots, v_used, v_active;
   for v_item in select e from jsonb_array_elements(v_candidates) as e loop
     exit when v_n >= p_limit;
     v_pool := v_item->>'pool';

@@ -252,10 +252,15 @@ export class TaskQueue {
   /** True when some of `taskIds` (mapped tasks of run `runId`) have no unfinished item left. */
   async anyItemsFinished(runId: number, taskIds: readonly string[]): Promise<boolean> {
     const rows = await this.db.query<Row>(
-      `select 1 from unnest($2::text[]) as t(task_id) where not exists (
-         select 1 from task_instances ti where ti.run_id = $1 and ti.task_id = t.task_id
+      // From the last item backwards: items are claimed in order, so while a task runs its last
+      // ones are unfinished and the look stops at once (forwards it passed every finished one,
+      // for every check of every worker).
+      // (A scalar subquery: inside NOT EXISTS the order would be dropped.)
+      `select 1 from unnest($2::text[]) as t(task_id) where (
+         select ti.map_index from task_instances ti where ti.run_id = $1 and ti.task_id = t.task_id
            and ti.map_index >= 0
-           and (ti.state is null or ti.state not in ('success', 'failed', 'skipped', 'upstream_failed')))
+           and (ti.state is null or ti.state not in ('success', 'failed', 'skipped', 'upstream_failed'))
+         order by ti.map_index desc limit 1) is null
        limit 1`,
       [runId, taskIds],
     );
