@@ -202,6 +202,7 @@ export class Store {
       many: (ss) => this.#startAndReadMany(ss),
       key: (s) => keyOf(s.key),
       maxInFlight: perTry,
+      gather: true, // a worker starts the tries of one claim in one loop
     });
     this.#ends = new GroupWriter({
       one: (e) => this.#finishOne(e.key, e.tryNumber, e.end),
