@@ -1,10 +1,16 @@
 /**
- * The outbox: outcomes of finished tries that the database would not take yet, kept on the local
- * disk (`<data home>/outbox/`, one JSON file each) as well as in memory. A worker that dies while
- * it holds one (kill -9 during a database outage) does not lose it: the next worker on this machine
- * writes it when it starts (and every few seconds), unless the try has moved on meanwhile (reaped
- * as a zombie and tried again), which it then says loudly. A file is written only when the first
- * write failed, so a healthy database costs nothing here.
+ * The outbox: outcomes of finished tries kept on the local disk (`<data home>/outbox/`) until the
+ * database has them, as well as in memory. A worker that dies while it holds one (kill -9 during a
+ * database outage, or between a try's end and its record) does not lose it: the next worker on this
+ * machine writes it when it starts (and every few seconds), unless the try has moved on meanwhile
+ * (reaped as a zombie and tried again), which it then says loudly.
+ *
+ * Each process appends to a journal of its own (`held-<pid>-<start>.jsonl`): a line when it keeps
+ * an outcome, a line when it drops it (written), truncated when nothing is held and it has grown.
+ * An append is one write to an open file — no file created, renamed or removed per try, which cost
+ * a worker more than anything else it did per no-op try. A journal is replayed only once its owner
+ * is gone; a torn last line (a kill during the write) is skipped. One JSON file per outcome (the
+ * earlier format) is still replayed.
  *
  * @example
  * ```ts
@@ -17,12 +23,13 @@
  *   const outbox = new Outbox(dir);
  *   const key = { runId: 1, taskId: "extract", mapIndex: -1 };
  *   const end = { state: "success" as const, at: new Date().toISOString(), durationMs: 5 };
- *   await outbox.keep({ key, tryNumber: 1, end, skips: [] }); // the database refused the outcome
+ *   await outbox.keep({ key, tryNumber: 1, end, skips: [] }); // before the outcome is written
  *   assert.equal((await Array.fromAsync(Deno.readDir(dir))).length, 1); // kept on disk
+ *   assert.equal(outbox.held, 1);
  *   // Replay (at a worker's start) records only outcomes whose process is gone; this one is alive:
  *   assert.equal(await outbox.replay(store, console.error), 0);
- *   await outbox.drop({ key, tryNumber: 1 }); // written by its owner after all
- *   assert.equal((await Array.fromAsync(Deno.readDir(dir))).length, 0);
+ *   await outbox.drop({ key, tryNumber: 1 }); // written by its owner
+ *   assert.equal(outbox.held, 0);
  * } finally {
  *   await store.close();
  *   await Deno.remove(dir, { recursive: true });
@@ -80,8 +87,24 @@ export interface HeldOutcome {
 
 const SELF = { pid: Deno.pid, start: processStartTime(Deno.pid) };
 
+/** A journal's name: `held-<pid>-<start time, or x when unknown>.jsonl`. */
+const JOURNAL = /^held-(\d+)-(\d+|x)\.jsonl$/;
+/** A journal holding nothing is truncated once it is larger than this. */
+const JOURNAL_MAX_BYTES = 1 << 20;
+
+const heldId = (h: Pick<HeldOutcome, "key" | "tryNumber">) =>
+  JSON.stringify([h.key.runId, h.key.taskId, h.key.mapIndex, h.tryNumber]);
+
+/** Writes all of `bytes` to `file` (a write may take only part of them). */
+function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+}
+
 export class Outbox {
   #made = false;
+  /** This process's journal, opened on the first keep, with the outcomes it holds. */
+  #journal: { file: Deno.FsFile; held: Set<string>; bytes: number } | null = null;
+  readonly #encoder = new TextEncoder();
 
   constructor(readonly dir: string) {}
 
@@ -91,6 +114,24 @@ export class Outbox {
     return join(this.dir, name);
   }
 
+  #mkdir(): void {
+    if (this.#made) return;
+    Deno.mkdirSync(this.dir, { recursive: true });
+    this.#made = true;
+  }
+
+  /** How many outcomes this process holds. */
+  get held(): number {
+    return this.#journal?.held.size ?? 0;
+  }
+
+  #append(line: unknown): void {
+    const j = this.#journal!;
+    const bytes = this.#encoder.encode(`${JSON.stringify(line)}\n`);
+    writeAllSync(j.file, bytes);
+    j.bytes += bytes.length;
+  }
+
   /**
    * Keeps `h` on disk (owned by this process) until {@link drop}. Synchronous on purpose: the
    * moments between a try's end and its outcome being on disk are the ones a kill -9 can still
@@ -98,13 +139,17 @@ export class Outbox {
    */
   keep(h: Omit<HeldOutcome, "owner">): Promise<void> {
     try {
-      if (!this.#made) {
-        Deno.mkdirSync(this.dir, { recursive: true });
-        this.#made = true;
-      }
-      const file = this.#file(h);
-      Deno.writeTextFileSync(`${file}.tmp`, JSON.stringify({ ...h, owner: SELF }));
-      Deno.renameSync(`${file}.tmp`, file);
+      this.#mkdir();
+      this.#journal ??= {
+        file: Deno.openSync(join(this.dir, `held-${SELF.pid}-${SELF.start ?? "x"}.jsonl`), {
+          append: true,
+          create: true,
+        }),
+        held: new Set(),
+        bytes: 0,
+      };
+      this.#append({ keep: { ...h, owner: SELF } });
+      this.#journal.held.add(heldId(h));
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -122,10 +167,7 @@ export class Outbox {
     startedAt: number,
     events: readonly OutletEvent[] = [],
   ): string {
-    if (!this.#made) {
-      Deno.mkdirSync(this.dir, { recursive: true });
-      this.#made = true;
-    }
+    this.#mkdir();
     const base = this.#file({ key, tryNumber }).replace(/\.json$/, "");
     Deno.writeTextFileSync(
       `${base}.cmd`,
@@ -145,13 +187,31 @@ export class Outbox {
   }
 
   /** Forgets `h` (it was written). */
-  async drop(h: Pick<HeldOutcome, "key" | "tryNumber">): Promise<void> {
-    await Deno.remove(this.#file(h)).catch(() => {});
+  drop(h: Pick<HeldOutcome, "key" | "tryNumber">): Promise<void> {
+    const j = this.#journal;
+    const id = heldId(h);
+    if (!j?.held.delete(id)) return Promise.resolve();
+    try {
+      if (j.held.size === 0 && j.bytes > JOURNAL_MAX_BYTES) {
+        j.file.truncateSync(0); // appends go to the new end
+        j.bytes = 0;
+      } else this.#append({ drop: id });
+    } catch {
+      // Not noted: replayed after this process is gone, it finds the try moved on and says so.
+    }
+    return Promise.resolve();
+  }
+
+  /** Closes this process's journal (what it still holds stays on disk for a replay). */
+  close(): void {
+    this.#journal?.file.close();
+    this.#journal = null;
   }
 
   /**
    * Writes the outcomes whose owner is gone; returns how many were recorded. Errors (the database
-   * still down) leave the files for the next call.
+   * still down) leave them for the next call. Journals go first: a command try's held outcome is
+   * what it ended with, its exit status file only the fallback.
    */
   async replay(store: Store, log: (line: string) => void): Promise<number> {
     let recorded = 0;
@@ -160,6 +220,18 @@ export class Outbox {
       entries = await Array.fromAsync(Deno.readDir(this.dir));
     } catch {
       return 0;
+    }
+    for (const e of entries) {
+      const m = e.isFile ? JOURNAL.exec(e.name) : null;
+      if (!m) continue;
+      const start = m[2] === "x" ? null : Number(m[2]);
+      if (start !== null && processStartTime(Number(m[1])) === start) continue; // its owner lives
+      try {
+        recorded += await this.#replayJournal(join(this.dir, e.name), store, log);
+      } catch (err) {
+        log(`outbox: cannot record what ${e.name} holds yet: ${(err as Error).message}`);
+        return recorded;
+      }
     }
     const names = new Set(entries.map((e) => e.name));
     for (const e of entries) {
@@ -184,39 +256,76 @@ export class Outbox {
       if (alive) continue;
       const name = `${h.key.taskId}[${h.key.mapIndex}] of run ${h.key.runId} try ${h.tryNumber}`;
       try {
-        const [ti] = (await store.taskInstancesForTry(h.key, [])).tis.filter((t) =>
-          t.taskId === h.key.taskId && t.mapIndex === h.key.mapIndex
-        );
-        const open = ti && ti.tryNumber === h.tryNumber &&
-          ["running", "queued", "up_for_retry"].includes(ti.state ?? "");
-        if (open) {
-          for (const s of h.skips) {
-            await store.setTaskState(s, "skipped", { at: new Date(h.end.at) });
-          }
-        }
-        const ok = open &&
-          await finishWithEvents(store, h.key, h.tryNumber, {
-            ...h.end,
-            at: new Date(h.end.at),
-            nextRetryAt: h.end.nextRetryAt ? new Date(h.end.nextRetryAt) : null,
-          }, h.events);
-        if (ok) {
-          recorded++;
-          log(`outbox: recorded the ${h.end.state} of ${name}, left by process ${h.owner.pid}`);
-        } else {
-          log(
-            `outbox: the ${h.end.state} of ${name}, left by process ${h.owner.pid}, was NOT ` +
-              "recorded: the task instance moved on meanwhile (retried as a zombie, or cleared)",
-          );
-        }
+        if (await this.#replayHeld(h, store, log)) recorded++;
         await Deno.remove(path).catch(() => {});
-        this.commandDone(h.key, h.tryNumber);
       } catch (err) {
         log(`outbox: cannot record ${name} yet: ${(err as Error).message}`);
         return recorded;
       }
     }
     return recorded;
+  }
+
+  /**
+   * The outcomes a dead process's journal still holds, each written (or found moved on), a drop
+   * line appended after each (so a replay cut short does not do it twice); then the journal goes.
+   */
+  async #replayJournal(path: string, store: Store, log: (line: string) => void): Promise<number> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch {
+      return 0; // replayed and removed meanwhile
+    }
+    const held = new Map<string, HeldOutcome>();
+    for (const line of text.split("\n")) {
+      let entry: { keep?: HeldOutcome; drop?: string };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue; // an empty or torn line (its writer was killed during the write)
+      }
+      if (entry.keep) held.set(heldId(entry.keep), entry.keep);
+      else if (typeof entry.drop === "string") held.delete(entry.drop);
+    }
+    let recorded = 0;
+    for (const [id, h] of held) {
+      if (await this.#replayHeld(h, store, log)) recorded++;
+      await Deno.writeTextFile(path, `${JSON.stringify({ drop: id })}\n`, { append: true });
+    }
+    await Deno.remove(path).catch(() => {});
+    return recorded;
+  }
+
+  /** Writes one held outcome if its try is still open; true if it was recorded. */
+  async #replayHeld(h: HeldOutcome, store: Store, log: (line: string) => void): Promise<boolean> {
+    const name = `${h.key.taskId}[${h.key.mapIndex}] of run ${h.key.runId} try ${h.tryNumber}`;
+    const [ti] = (await store.taskInstancesForTry(h.key, [])).tis.filter((t) =>
+      t.taskId === h.key.taskId && t.mapIndex === h.key.mapIndex
+    );
+    const open = ti && ti.tryNumber === h.tryNumber &&
+      ["running", "queued", "up_for_retry"].includes(ti.state ?? "");
+    if (open) {
+      for (const s of h.skips) {
+        await store.setTaskState(s, "skipped", { at: new Date(h.end.at) });
+      }
+    }
+    const ok = open &&
+      await finishWithEvents(store, h.key, h.tryNumber, {
+        ...h.end,
+        at: new Date(h.end.at),
+        nextRetryAt: h.end.nextRetryAt ? new Date(h.end.nextRetryAt) : null,
+      }, h.events);
+    if (ok) {
+      log(`outbox: recorded the ${h.end.state} of ${name}, left by process ${h.owner.pid}`);
+    } else {
+      log(
+        `outbox: the ${h.end.state} of ${name}, left by process ${h.owner.pid}, was NOT ` +
+          "recorded: the task instance moved on meanwhile (retried as a zombie, or cleared)",
+      );
+    }
+    this.commandDone(h.key, h.tryNumber);
+    return ok;
   }
 
   /**

@@ -31,8 +31,9 @@ import type { DagDefinition, TaskDef } from "./dag.ts";
 import type { RunState, TaskState } from "./core/states.ts";
 import { RunDecisions, type TiAt } from "./run_decisions.ts";
 import type { Store } from "./store/store.ts";
-import type { DagRun } from "./store/types.ts";
+import type { DagRun, TaskInstance, XcomRecord } from "./store/types.ts";
 import { TaskContexts } from "./task_context.ts";
+import { CHANNEL_TASKS } from "./store/queue.ts";
 import { decodeXcom } from "./xcom.ts";
 
 /** What the executor reports as it works (for live displays). */
@@ -114,18 +115,18 @@ export class RunTracker {
    */
   async load(mode: "resume" | "observe", forTry?: TiAt): Promise<void> {
     const store = this.env.store;
-    const reads = forTry ? this.#decisions.ancestors(forTry.taskId) : undefined;
-    let rows;
     if (forTry) {
+      const { others, reads } = this.readsOf(forTry);
       // The try's map item comes with its instance (no query of its own when the try runs).
       const got = await store.taskInstancesForTry(
         { runId: this.run.id, taskId: forTry.taskId, mapIndex: forTry.mapIndex },
-        [...reads!, ...this.#decisions.downstream(forTry.taskId)],
+        others,
       );
-      rows = got.tis;
-      if (forTry.mapIndex >= 0) this.#contexts.setItem(forTry.taskId, forTry.mapIndex, got.item);
-    } else rows = await store.taskInstances(this.run.id);
-    for (const ti of rows) {
+      const xcoms = reads.length === 0 ? [] : await store.xcoms(this.run.id, reads);
+      await this.loaded(forTry, { ...got, xcoms });
+      return;
+    }
+    for (const ti of await store.taskInstances(this.run.id)) {
       this.#decisions.put({ ...ti, nextRetryAt: ti.nextRetryAt?.getTime() ?? null, busy: false });
     }
     if (mode === "resume") {
@@ -135,8 +136,31 @@ export class RunTracker {
         }
       }
     }
-    if (reads?.length === 0) return;
-    for (const x of await store.xcoms(this.run.id, reads)) {
+    for (const x of await store.xcoms(this.run.id)) {
+      this.#contexts.setOutput(x.taskId, x.mapIndex, await decodeXcom(x, this.env.artifacts));
+    }
+  }
+
+  /**
+   * What one try reads ("observe"): the instances of `others` — its ancestors, and its direct
+   * downstream (what a branch may skip) — besides its own, and the XComs of `reads` (its
+   * ancestors).
+   */
+  readsOf(forTry: TiAt): { others: string[]; reads: string[] } {
+    const reads = this.#decisions.ancestors(forTry.taskId);
+    return { others: [...reads, ...this.#decisions.downstream(forTry.taskId)], reads: [...reads] };
+  }
+
+  /** Takes in what {@link readsOf} names for `forTry`, as read (see Store.startTryAndRead). */
+  async loaded(
+    forTry: TiAt,
+    got: { tis: readonly TaskInstance[]; item: unknown; xcoms: readonly XcomRecord[] },
+  ): Promise<void> {
+    if (forTry.mapIndex >= 0) this.#contexts.setItem(forTry.taskId, forTry.mapIndex, got.item);
+    for (const ti of got.tis) {
+      this.#decisions.put({ ...ti, nextRetryAt: ti.nextRetryAt?.getTime() ?? null, busy: false });
+    }
+    for (const x of got.xcoms) {
       this.#contexts.setOutput(x.taskId, x.mapIndex, await decodeXcom(x, this.env.artifacts));
     }
   }
@@ -196,7 +220,7 @@ export class RunTracker {
         changes++;
         if (decision.kind !== "run") await this.setState(at, decision.state);
         else if (task.mapped) await this.#expand(task);
-        else if (persist) await this.setState(at, "scheduled");
+        else if (persist) await this.setState(at, "scheduled", undefined, CHANNEL_TASKS);
         else this.mark(at, "scheduled");
       }
     }
@@ -277,13 +301,16 @@ export class RunTracker {
     });
   }
 
-  /** Sets a state in memory at once (so the loop sees it), then in the store. */
-  async setState(at: TiAt, state: TaskState | null, error?: string): Promise<void> {
+  /**
+   * Sets a state in memory at once (so the loop sees it), then in the store; scheduled with
+   * `wake`, the listeners of that channel (workers) are woken in the same statement.
+   */
+  async setState(at: TiAt, state: TaskState | null, error?: string, wake?: string): Promise<void> {
     this.mark(at, state);
     await this.env.store.setTaskState(
       { runId: this.run.id, taskId: at.taskId, mapIndex: at.mapIndex },
       state,
-      { error: error ?? null, at: new Date(this.env.clock.now()) },
+      { error: error ?? null, at: new Date(this.env.clock.now()), wake },
     );
   }
 

@@ -58,6 +58,11 @@ import { encodeXcom } from "./xcom.ts";
 export interface TryOptions {
   /** The worker whose claim this try starts: the start is recorded only if the claim still holds. */
   workerId?: string;
+  /**
+   * The try was started already (a worker records the start with the try's reads, see
+   * Store.startTryAndRead): its number and when it started. Its start is not recorded again.
+   */
+  started?: { tryNumber: number; at: number };
   /** Where a worker reports held writes (default stderr). */
   log?: (line: string) => void;
   /** Stops retrying writes the database refused (a worker giving up at shutdown). */
@@ -87,7 +92,7 @@ export async function runTry(
     throw new Error(`${at.taskId}[${at.mapIndex}] is not a task instance of run ${t.run.id}`);
   }
   const key: TiKey = { runId: t.run.id, taskId: at.taskId, mapIndex: at.mapIndex };
-  const tryNumber = ti.tryNumber + 1;
+  const tryNumber = opts.started?.tryNumber ?? ti.tryNumber + 1;
   const name = `${at.taskId}[${at.mapIndex}] of run ${t.run.id} try ${tryNumber}`;
   const log0 = opts.log ?? ((l: string) => console.error(`driftflow: ${l}`));
   const write = <T>(what: string, op: () => Promise<T>, onHold?: () => Promise<void>) =>
@@ -107,8 +112,8 @@ export async function runTry(
     kept = null;
     if (exitFile) opts.outbox?.commandDone(key, tryNumber);
   };
-  const startedAt = clock.now();
-  const started = await write(
+  const startedAt = opts.started?.at ?? clock.now();
+  const started = opts.started !== undefined || await write(
     "the start",
     () =>
       store.startTry(key, tryNumber, new Date(startedAt), tries.hostname, opts.workerId ?? null),

@@ -131,6 +131,9 @@ export class Worker implements TryHost {
   /** Claims and runs tasks until `stop` aborts, then drains (see the module doc). */
   async run(stop: AbortSignal): Promise<void> {
     const concurrency = this.options.concurrency ?? 4;
+    const maxActiveTasks = new Map(
+      [...this.options.dags].map(([id, d]) => [id, d.options.maxActiveTasks ?? 16]),
+    );
     const unlisten = await this.store.db.listen(CHANNEL_TASKS, () => this.#notify()).catch(() =>
       null
     );
@@ -187,7 +190,7 @@ export class Worker implements TryHost {
               limit: free,
               pools: this.options.pools ?? null,
               now: new Date(this.clock.now()),
-              maxActiveTasks: (id) => this.options.dags.get(id)?.options.maxActiveTasks ?? 16,
+              maxActiveTasks,
             });
           } catch (e) {
             this.#log(`claim failed (will retry): ${(e as Error).message}`);
@@ -230,6 +233,7 @@ export class Worker implements TryHost {
         }
       }
       await unlisten?.().catch(() => {});
+      this.outbox.close();
     }
   }
 
@@ -257,15 +261,27 @@ export class Worker implements TryHost {
   #start(c: Claimed): void {
     const ended = new AbortController();
     this.#tries.set(tiId(c), ended);
-    const p: Promise<void> = this.#execute(c, ended.signal)
+    const progress: { stage: Stage } = { stage: { at: "claimed" } };
+    const p: Promise<void> = this.#execute(c, ended.signal, progress)
       .catch(async (e) => {
         this.#log(
           `internal error on ${c.taskId}[${c.mapIndex}] of run ${c.runId}: ${(e as Error).stack}`,
         );
-        // A claim this worker cannot start goes back at once, not after the stale-claim timeout.
+        // A claim (or a started try) this worker cannot run goes back at once, not after the
+        // stale-claim (zombie) timeout; a started one without using up a retry. A try handed to
+        // runTry has recorded its outcome or holds it.
+        const s = progress.stage;
+        if (s.at === "running") return;
         await this.#write(
           `the release of ${c.taskId}[${c.mapIndex}]`,
-          () => this.queue.unclaim(c, this.workerId),
+          () =>
+            s.at === "claimed" ? this.queue.unclaim(c, this.workerId) : this.queue.unclaimStarted(
+              c,
+              s.tryNumber,
+              this.workerId,
+              new Date(this.clock.now()),
+              `released: worker ${this.workerId} could not run it: ${(e as Error).message}`,
+            ),
         ).catch(() => {});
       })
       .finally(() => {
@@ -281,7 +297,7 @@ export class Worker implements TryHost {
     return untilWritten(what, op, { log: (l) => this.#log(l), giveUp: this.#giveUp.signal });
   }
 
-  async #execute(c: Claimed, ended: AbortSignal): Promise<void> {
+  async #execute(c: Claimed, ended: AbortSignal, progress: { stage: Stage }): Promise<void> {
     const dag = this.options.dags.get(c.dagId);
     const what = `the claim of ${c.taskId}[${c.mapIndex}] of run ${c.runId}`;
     let run = this.#runs.get(c.runId) ?? null;
@@ -299,19 +315,44 @@ export class Worker implements TryHost {
       return;
     }
     const tracker = new RunTracker(this, dag, run);
-    await this.#write(what, () => tracker.load("observe", c));
     const at = { taskId: c.taskId, mapIndex: c.mapIndex };
+    // The start is recorded (only while the claim holds) in the statement that reads what the try
+    // needs: once it shows running, the try needs the database no more until its end.
+    const { others, reads } = tracker.readsOf(at);
+    const startedAt = this.clock.now();
+    const got = await this.#write(
+      what,
+      () =>
+        this.store.startTryAndRead(
+          c,
+          new Date(startedAt),
+          this.hostname,
+          this.workerId,
+          others,
+          reads,
+        ),
+    );
+    if (!got) {
+      this.#log(
+        `${c.taskId}[${c.mapIndex}] of run ${c.runId} not started: the claim was taken back meanwhile`,
+      );
+      return;
+    }
+    progress.stage = { at: "started", tryNumber: got.tryNumber };
+    await tracker.loaded(at, got);
     const task = tracker.decisions.task(c.taskId);
     if (!tracker.decisions.get(at) || !task) {
       throw new Error(`claimed ${c.taskId}[${c.mapIndex}] is not in run ${c.runId}`);
     }
     tracker.decisions.update(at, { busy: true });
+    progress.stage = { at: "running" };
     await runTry(new TryEnv(tracker, this, AbortSignal.any([this.signal, ended])), task, at, {
       workerId: this.workerId,
       log: (l) => this.#log(l),
       giveUp: this.#giveUp.signal,
       isolate: this.#isolates ?? undefined,
       outbox: this.outbox,
+      started: { tryNumber: got.tryNumber, at: startedAt },
     });
     this.#notifyScheduler(c.runId, c.mapIndex >= 0 ? c.taskId : null);
   }
@@ -368,6 +409,9 @@ export class Worker implements TryHost {
     }
   }
 }
+
+/** How far a claimed task instance got: claimed, its try started, or handed to runTry. */
+type Stage = { at: "claimed" } | { at: "started"; tryNumber: number } | { at: "running" };
 
 /** A task instance's key as one string. */
 function tiId(k: TiKey): string {

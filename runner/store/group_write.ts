@@ -37,6 +37,12 @@ export interface GroupWriterOptions<I, O> {
   maxInFlight: number;
   /** The most items in one statement (default 500). */
   maxBatch?: number;
+  /**
+   * Writes made in one synchronous run go out together: the first waits for the end of that run
+   * (a microtask, no timer) instead of going alone. For writes a caller makes in a loop (a
+   * worker's starts of the tries of one claim).
+   */
+  gather?: boolean;
 }
 
 interface Pending<I, O> {
@@ -48,6 +54,7 @@ interface Pending<I, O> {
 export class GroupWriter<I, O> {
   #queue: Pending<I, O>[] = [];
   #inFlight = 0;
+  #gathering = false;
 
   constructor(readonly options: GroupWriterOptions<I, O>) {}
 
@@ -55,7 +62,14 @@ export class GroupWriter<I, O> {
   write(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      this.#pump();
+      if (!this.options.gather) this.#pump();
+      else if (!this.#gathering) {
+        this.#gathering = true;
+        queueMicrotask(() => {
+          this.#gathering = false;
+          this.#pump();
+        });
+      }
     });
   }
 

@@ -67,8 +67,8 @@ export interface ClaimOptions {
   /** Only these pools (null: all). */
   pools: readonly string[] | null;
   now: Date;
-  /** Each DAG's maxActiveTasks (default 16), held across all workers. */
-  maxActiveTasks?: (dagId: string) => number;
+  /** Each DAG's maxActiveTasks, by DAG id (default 16), held across all workers. */
+  maxActiveTasks?: ReadonlyMap<string, number>;
 }
 
 type Row = Record<string, unknown>;
@@ -80,90 +80,29 @@ export class TaskQueue {
    * Claims ready task instances (scheduled, or up for retry and due): they turn `queued` under this
    * worker. The pool rows are locked while slots are counted, so pools hold across workers. Slots in
    * use are those of tries held by a worker (a mapped task's own row, "running" while its items run,
-   * holds none).
+   * holds none). One statement, one round trip (the function of migration 5).
    */
   async claim(o: ClaimOptions): Promise<Claimed[]> {
-    return await this.db.transaction(async (tx) => {
-      // The pools first: claims of one pool take turns, and the next statement (a snapshot taken
-      // after the lock) sees every slot the claims before this one took. Then the candidates and
-      // the slots in use, in one round trip.
-      const slots = new Map(
-        (await tx.query<Row>(
-          `select name, slots from pools where $1::text[] is null or name = any($1::text[])
-           order by name for update`,
-          [o.pools],
-        )).map((r) => [String(r.name), Number(r.slots)]),
-      );
-      const [found] = await tx.query<Row>(
-        `with c as (
-           select ti.run_id, ti.task_id, ti.map_index, ti.pool, ti.pool_slots, r.dag_id,
-             ti.scheduled_at
-           from task_instances ti join dag_runs r on r.id = ti.run_id
-           where (ti.state = 'scheduled'
-             or (ti.state in ('up_for_retry', 'up_for_reschedule') and ti.next_retry_at <= $2::timestamptz))
-             and r.state = 'running' and ($1::text[] is null or ti.pool = any($1::text[]))
-           order by ti.scheduled_at nulls first, ti.run_id, ti.task_id, ti.map_index
-           limit $3
-           for update of ti skip locked)
-         select
-           (select coalesce(json_agg(c order by c.scheduled_at nulls first, c.run_id, c.task_id,
-              c.map_index), '[]') from c) as candidates,
-           (select coalesce(json_agg(u), '[]') from (
-              select pool, coalesce(sum(pool_slots), 0)::int as used from task_instances
-              where state in ('queued', 'running') and worker_id is not null
-                and pool in (select pool from c) group by pool) u) as used,
-           (select coalesce(json_agg(a), '[]') from (
-              select run_id, count(*)::int as n from task_instances
-              where state in ('queued', 'running') and worker_id is not null
-                and run_id in (select run_id from c) group by run_id) a) as active`,
-        [o.pools, o.now.toISOString(), o.limit * 4],
-      );
-      // json values arrive parsed (see sql_client.ts)
-      const candidates = found.candidates as Row[];
-      if (candidates.length === 0) return [];
-      const used = new Map(
-        (found.used as Row[]).map((r) => [String(r.pool), Number(r.used)]),
-      );
-      const active = new Map(
-        (found.active as Row[]).map((r) => [Number(r.run_id), Number(r.n)]),
-      );
-      const chosen: Claimed[] = [];
-      for (const c of candidates) {
-        if (chosen.length >= o.limit) break;
-        const pool = String(c.pool), need = Number(c.pool_slots), runId = Number(c.run_id);
-        const dagId = String(c.dag_id);
-        if ((used.get(pool) ?? 0) + need > (slots.get(pool) ?? 0)) continue;
-        if ((active.get(runId) ?? 0) >= (o.maxActiveTasks?.(dagId) ?? 16)) continue;
-        used.set(pool, (used.get(pool) ?? 0) + need);
-        active.set(runId, (active.get(runId) ?? 0) + 1);
-        chosen.push({
-          runId,
-          taskId: String(c.task_id),
-          mapIndex: Number(c.map_index),
-          dagId,
-          pool,
-          poolSlots: need,
-        });
-      }
-      if (chosen.length === 0) return [];
-      await tx.query(
-        // heartbeat_at is reset with the claim: it still holds the previous try's last beat, and
-        // requeueStale (and zombies) would take that for a claim gone stale.
-        `update task_instances ti set state = 'queued', worker_id = $1, hostname = $2, queued_at = $3::timestamptz,
-           heartbeat_at = $3::timestamptz
-         from jsonb_to_recordset($4::text::jsonb) as c(run_id int, task_id text, map_index int)
-         where ti.run_id = c.run_id and ti.task_id = c.task_id and ti.map_index = c.map_index`,
-        [
-          o.workerId,
-          o.hostname,
-          o.now.toISOString(),
-          JSON.stringify(
-            chosen.map((c) => ({ run_id: c.runId, task_id: c.taskId, map_index: c.mapIndex })),
-          ),
-        ],
-      );
-      return chosen;
-    });
+    const rows = await this.db.query<Row>(
+      `select run_id, task_id, map_index, dag_id, pool, pool_slots
+       from driftflow_claim($1, $2, $3, $4::text[], $5::timestamptz, $6::text::jsonb)`,
+      [
+        o.workerId,
+        o.hostname,
+        o.limit,
+        o.pools,
+        o.now.toISOString(),
+        JSON.stringify(Object.fromEntries(o.maxActiveTasks ?? [])),
+      ],
+    );
+    return rows.map((r) => ({
+      runId: Number(r.run_id),
+      taskId: String(r.task_id),
+      mapIndex: Number(r.map_index),
+      dagId: String(r.dag_id),
+      pool: String(r.pool),
+      poolSlots: Number(r.pool_slots),
+    }));
   }
 
   /**
@@ -256,6 +195,33 @@ export class TaskQueue {
     return rows.length > 0;
   }
 
+  /**
+   * Gives back a try this worker started ({@link Store.startTryAndRead}) but could not run: it
+   * ends as up for retry, due at once, with one more try granted (it does not use up a retry) —
+   * only while it is still that try, running under this worker.
+   */
+  async unclaimStarted(
+    key: TiKey,
+    tryNumber: number,
+    workerId: string,
+    now: Date,
+    error: string,
+  ): Promise<void> {
+    await this.db.query(
+      `with ti as (
+         update task_instances set state = 'up_for_retry', end_date = $6::timestamptz, duration_ms = 0,
+           error = $7, next_retry_at = $6::timestamptz, worker_id = null, max_tries = max_tries + 1
+         where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4
+           and worker_id = $5 and state = 'running'
+         returning 1)
+       update task_tries set state = 'up_for_retry', end_date = $6::timestamptz, duration_ms = 0,
+         error = $7
+       where run_id = $1 and task_id = $2 and map_index = $3 and try_number = $4
+         and exists (select 1 from ti)`,
+      [key.runId, key.taskId, key.mapIndex, tryNumber, workerId, now.toISOString(), error],
+    );
+  }
+
   /** Gives back a claim this worker could not start (it goes back to `scheduled` at once). */
   async unclaim(key: TiKey, workerId: string): Promise<void> {
     await this.db.query(
@@ -286,10 +252,15 @@ export class TaskQueue {
   /** True when some of `taskIds` (mapped tasks of run `runId`) have no unfinished item left. */
   async anyItemsFinished(runId: number, taskIds: readonly string[]): Promise<boolean> {
     const rows = await this.db.query<Row>(
-      `select 1 from unnest($2::text[]) as t(task_id) where not exists (
-         select 1 from task_instances ti where ti.run_id = $1 and ti.task_id = t.task_id
+      // From the last item backwards: items are claimed in order, so while a task runs its last
+      // ones are unfinished and the look stops at once (forwards it passed every finished one,
+      // for every check of every worker).
+      // (A scalar subquery: inside NOT EXISTS the order would be dropped.)
+      `select 1 from unnest($2::text[]) as t(task_id) where (
+         select ti.map_index from task_instances ti where ti.run_id = $1 and ti.task_id = t.task_id
            and ti.map_index >= 0
-           and (ti.state is null or ti.state not in ('success', 'failed', 'skipped', 'upstream_failed')))
+           and (ti.state is null or ti.state not in ('success', 'failed', 'skipped', 'upstream_failed'))
+         order by ti.map_index desc limit 1) is null
        limit 1`,
       [runId, taskIds],
     );

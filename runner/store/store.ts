@@ -76,6 +76,8 @@ const RUN_COLUMNS =
   conf, params, structure_hash, triggered_by, executor, queued_at, start_date, end_date`;
 const TI_COLUMNS = `run_id, task_id, map_index, state, try_number, max_tries, pool, pool_slots,
   start_date, end_date, duration_ms, hostname, error, next_retry_at`;
+/** {@link TI_COLUMNS} of table alias `t`. */
+const TI_OF = (t: string) => TI_COLUMNS.split(",").map((c) => `${t}.${c.trim()}`).join(", ");
 
 function toRun(r: Row): DagRun {
   return {
@@ -127,6 +129,24 @@ function toTi(r: Row): TaskInstance {
   };
 }
 
+/** A worker's start of a claimed try, as {@link Store.startTryAndRead} takes it. */
+interface TryStartAndRead {
+  key: TiKey;
+  at: Date;
+  hostname: string;
+  workerId: string;
+  others: readonly string[];
+  reads: readonly string[];
+}
+
+/** A try {@link Store.startTryAndRead} started: its number and what it reads. */
+export interface TryStartedAndRead {
+  tryNumber: number;
+  tis: TaskInstance[];
+  item: unknown;
+  xcoms: XcomRecord[];
+}
+
 /** A try's start, as {@link Store.startTry} takes it. */
 interface TryStart {
   key: TiKey;
@@ -161,22 +181,34 @@ export class Store {
    */
   readonly #starts: GroupWriter<TryStart, boolean>;
   readonly #ends: GroupWriter<{ key: TiKey; tryNumber: number; end: TryEnd }, boolean>;
+  readonly #startsAndReads: GroupWriter<TryStartAndRead, TryStartedAndRead | null>;
 
   constructor(readonly db: SqlClient) {
     // As many writes at once as the client runs statements at once: batches form only when
-    // writes would queue anyway, so none waits for a batch it did not need.
+    // writes would queue anyway, so none waits for a batch it did not need. Starts and ends, the
+    // writes of every try, at most two at once: each commit waits for the WAL flush, and fewer,
+    // larger ones cost the server less than one per connection (a worker's 16 tries ending at
+    // once: a few statements, not ten).
     const maxInFlight = Math.max(1, db.connections ?? 1);
+    const perTry = Math.min(maxInFlight, 2);
     this.#starts = new GroupWriter({
       one: (s) => this.#startOne(s),
       many: (ss) => this.#startMany(ss),
       key: (s) => keyOf(s.key),
       maxInFlight,
     });
+    this.#startsAndReads = new GroupWriter({
+      one: (s) => this.#startAndReadMany([s]).then(([r]) => r),
+      many: (ss) => this.#startAndReadMany(ss),
+      key: (s) => keyOf(s.key),
+      maxInFlight: perTry,
+      gather: true, // a worker starts the tries of one claim in one loop
+    });
     this.#ends = new GroupWriter({
       one: (e) => this.#finishOne(e.key, e.tryNumber, e.end),
       many: (es) => this.#finishMany(es),
       key: (e) => keyOf(e.key),
-      maxInFlight,
+      maxInFlight: perTry,
     });
   }
 
@@ -509,18 +541,38 @@ export class Store {
     return rows[0]?.map_item;
   }
 
-  /** Sets the state of a task instance that is not being tried (scheduled, skipped, …). */
+  /**
+   * Sets the state of a task instance that is not being tried (scheduled, skipped, …). With
+   * `wake`, the instance is scheduled and the listeners of that channel are woken by the same
+   * statement, which does not wait for the WAL flush: a later synchronous commit (the try's start)
+   * flushes it, and lost with a server crash it is only scheduled again by the next pass.
+   */
   async setTaskState(
     key: TiKey,
     state: TaskState | null,
-    fields: { error?: string | null; at?: Date } = {},
+    fields: { error?: string | null; at?: Date; wake?: string } = {},
   ): Promise<void> {
-    await this.db.query(
-      `update task_instances set state = $4, error = coalesce($5, error),
+    const update = `update task_instances set state = $4, error = coalesce($5, error),
          scheduled_at = case when $4 = 'scheduled' then coalesce($6::timestamptz, now()) else scheduled_at end,
          end_date = case when $4 in ('skipped', 'upstream_failed', 'success', 'failed') then coalesce($6::timestamptz, end_date) else end_date end
-       where run_id = $1 and task_id = $2 and map_index = $3`,
-      [key.runId, key.taskId, key.mapIndex, state, fields.error ?? null, iso(fields.at)],
+       where run_id = $1 and task_id = $2 and map_index = $3`;
+    const params = [
+      key.runId,
+      key.taskId,
+      key.mapIndex,
+      state,
+      fields.error ?? null,
+      iso(fields.at),
+    ];
+    if (fields.wake === undefined || state !== "scheduled") {
+      await this.db.query(update, params);
+      return;
+    }
+    await this.db.query(
+      `with cfg as (select set_config('synchronous_commit', 'off', true)),
+       u as (${update} returning 1)
+       select pg_notify($7, '') from u, cfg`,
+      [...params, fields.wake],
     );
   }
 
@@ -556,6 +608,97 @@ export class Store {
       [s.key.runId, s.key.taskId, s.key.mapIndex, s.tryNumber, iso(s.at), s.hostname, s.workerId],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * A worker's start of a try it claimed, with what the try reads, in one statement: only while
+   * the instance is still queued under `workerId` it turns running with its next try recorded as
+   * started at `at` (as {@link startTry}); then, as {@link taskInstancesForTry} and {@link xcoms}
+   * would read them, the instances of `others` (and its own and its mapped parent's, as they were
+   * before this start), its map item, and the XComs of `reads`. Null when the claim was lost
+   * meanwhile (nothing is read or written then).
+   */
+  async startTryAndRead(
+    key: TiKey,
+    at: Date,
+    hostname: string,
+    workerId: string,
+    others: readonly string[],
+    reads: readonly string[],
+  ): Promise<TryStartedAndRead | null> {
+    return await this.#startsAndReads.write({ key, at, hostname, workerId, others, reads });
+  }
+
+  /** {@link startTryAndRead} for several tries in one statement (same conditions, row by row). */
+  async #startAndReadMany(ss: readonly TryStartAndRead[]): Promise<(TryStartedAndRead | null)[]> {
+    const rows = await this.db.query<Row>(
+      `with k as (
+         select * from jsonb_to_recordset($1::text::jsonb) as k(i int, run_id int, task_id text,
+           map_index int, at timestamptz, hostname text, worker_id text, others text[],
+           reads text[])),
+       s as (
+         update task_instances t set state = 'running', try_number = t.try_number + 1,
+           start_date = k.at, end_date = null, duration_ms = null, hostname = k.hostname,
+           error = null, next_retry_at = null, heartbeat_at = k.at
+         from k
+         where t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index
+           and t.worker_id = k.worker_id and t.state = 'queued'
+         returning k.i, t.try_number),
+       tr as (
+         insert into task_tries (run_id, task_id, map_index, try_number, state, start_date, hostname)
+         select k.run_id, k.task_id, k.map_index, s.try_number, 'running', k.at, k.hostname
+         from s join k using (i)
+         on conflict (run_id, task_id, map_index, try_number) do update
+           set state = 'running', start_date = excluded.start_date, hostname = excluded.hostname)
+       select k.i, s.try_number,
+         (select coalesce(json_agg(x order by x.task_id, x.map_index), '[]') from (
+            -- lookups by whole key (an OR, an array or a join the planner may leave to a filter
+            -- or a merge would read every instance of the run: on a fresh table it has no
+            -- statistics to know better)
+            select ${TI_OF("ti")}, k.map_index = -1 as own,
+              case when k.map_index = -1 then ti.map_item end as map_item
+            from task_instances ti
+            where ti.run_id = k.run_id and ti.task_id = k.task_id and ti.map_index = -1
+            union all
+            select ${TI_OF("ti")}, true, ti.map_item
+            from task_instances ti
+            where ti.run_id = k.run_id and ti.task_id = k.task_id and ti.map_index = k.map_index
+              and k.map_index <> -1
+            union all
+            select ${TI_OF("ti")}, false, null
+            from unnest(k.others) as o(task_id),
+              lateral (select * from task_instances t2 where t2.run_id = k.run_id
+                and t2.task_id = o.task_id offset 0) as ti -- (offset 0: looked up per task)
+            where ti.task_id <> k.task_id) x) as tis,
+         (select coalesce(json_agg(x order by x.task_id, x.map_index), '[]') from (
+            select task_id, map_index, key, value, artifact, size_bytes from xcom
+            where xcom.run_id = k.run_id and xcom.task_id = any(k.reads)) x) as xcoms
+       from k join s using (i)`,
+      [
+        JSON.stringify(ss.map((s, i) => ({
+          i,
+          run_id: s.key.runId,
+          task_id: s.key.taskId,
+          map_index: s.key.mapIndex,
+          at: iso(s.at),
+          hostname: s.hostname,
+          worker_id: s.workerId,
+          others: s.others,
+          reads: s.reads,
+        }))),
+      ],
+    );
+    const out: (TryStartedAndRead | null)[] = ss.map(() => null);
+    for (const r of rows) {
+      const tis = r.tis as Row[];
+      out[Number(r.i)] = {
+        tryNumber: Number(r.try_number),
+        tis: tis.map(toTi),
+        item: tis.find((t) => t.own === true)?.map_item,
+        xcoms: (r.xcoms as Row[]).map(toXcom),
+      };
+    }
+    return out;
   }
 
   /** {@link startTry} for several tries in one statement (same conditions, row by row). */

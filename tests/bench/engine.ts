@@ -5,6 +5,7 @@
  * nothing. Airflow's gap between two sequential tasks (~1.1 s) is a published figure, not measured
  * here: Airflow cannot be installed on this machine. Then big DAGs (engine_big_dags.ts): the
  * per-task cost at 1,000 and at 50,000 task instances and the `dags validate` time of the latter.
+ * `--distributed-only [--workers=1,2,4] [--tasks=N]` runs only the distributed part (engine_distributed.ts).
  */
 import { renderTable } from "../../runner/cli/common.ts";
 import { Dag, type DagDefinition, type TaskDef } from "../../runner/dag.ts";
@@ -60,8 +61,75 @@ async function measure(store: Store, label: string): Promise<{ chainMs: number; 
   return { chainMs, fanMs };
 }
 
+/** The distributed part: 1, 2 and 4 worker processes and the bare SQL loop (engine_distributed.ts). */
+async function measureDistributed(
+  distributedTasks: number,
+  counts: readonly number[] = [1, 2, 4],
+): Promise<Figure[]> {
+  const dist = [];
+  for (const workers of counts) dist.push(await measureWorkers(workers, distributedTasks));
+  const four = dist.find((d) => d.workers === 4);
+  const sqlLoop = await measureSqlLoop(distributedTasks);
+  console.log(
+    `\n${distributedTasks} no-op tasks over worker processes on PostgreSQL (scheduler in its own process):`,
+  );
+  console.log(renderTable([
+    [
+      "workers",
+      "seconds",
+      "tasks/s",
+      "burst: queue wait p50 ms",
+      "pickup p50 ms",
+      "pickup p99 ms",
+      "of the SQL loop",
+    ],
+    ...dist.map((d) => [
+      String(d.workers),
+      String(round(d.seconds)),
+      String(round(d.tasksPerS)),
+      String(round(d.burstP50)),
+      String(round(d.p50)),
+      String(round(d.p99)),
+      `${round((d.tasksPerS / sqlLoop) * 100)}%`,
+    ]),
+    ["SQL loop", "", String(round(sqlLoop)), "", "", "", "100%"],
+  ]));
+  console.log(
+    "(targets: >= 70% of the SQL loop with 4 workers, pickup p50 <= 2 ms; graphile-worker reports ~4 ms average pickup)",
+  );
+  const figures: Figure[] = [
+    ...dist.map((d) => ({
+      metric: `engine.tasks_per_s.workers${d.workers}`,
+      value: d.tasksPerS,
+      unit: "tasks/s",
+    })),
+    { metric: "engine.sql_loop_tasks_per_s", value: sqlLoop, unit: "tasks/s" },
+  ];
+  if (four) {
+    figures.push(
+      { metric: "engine.ready_to_start_p50_ms.workers4", value: four.p50, unit: "ms" },
+      { metric: "engine.ready_to_start_p99_ms.workers4", value: four.p99, unit: "ms" },
+      { metric: "engine.sql_loop_share.workers4", value: four.tasksPerS / sqlLoop, unit: "ratio" },
+    );
+  }
+  // The figures are wall-clock: on a shared machine they move with everything else running.
+  console.log(
+    `(load average at the end: ${
+      Deno.loadavg().map((x) => x.toFixed(1)).join(", ")
+    } on ${navigator.hardwareConcurrency} cores)`,
+  );
+
+  return figures;
+}
+
 export async function main(args: string[]): Promise<void> {
   const distributedTasks = Number(args.find((a) => a.startsWith("--tasks="))?.slice(8) ?? 5000);
+  const workers = args.find((a) => a.startsWith("--workers="))?.slice(10);
+  if (args.includes("--distributed-only")) {
+    const counts = workers ? workers.split(",").map(Number) : undefined;
+    printFigures(await measureDistributed(distributedTasks, counts));
+    return;
+  }
   const dir = await Deno.makeTempDir({ prefix: "driftflow-bench-" });
   const lite = new Store(await openPglite(`${dir}/pgdata`));
   await lite.migrate();
@@ -120,53 +188,7 @@ export async function main(args: string[]): Promise<void> {
     { metric: "engine.in_process_try_ms", value: iso.inProcess, unit: "ms" },
   );
 
-  const dist = [];
-  for (const workers of [1, 2, 4]) dist.push(await measureWorkers(workers, distributedTasks));
-  const sqlLoop = await measureSqlLoop(distributedTasks);
-  console.log(
-    `\n${distributedTasks} no-op tasks over worker processes on PostgreSQL (scheduler in its own process):`,
-  );
-  console.log(renderTable([
-    [
-      "workers",
-      "seconds",
-      "tasks/s",
-      "burst: queue wait p50 ms",
-      "pickup p50 ms",
-      "pickup p99 ms",
-      "of the SQL loop",
-    ],
-    ...dist.map((d) => [
-      String(d.workers),
-      String(round(d.seconds)),
-      String(round(d.tasksPerS)),
-      String(round(d.burstP50)),
-      String(round(d.p50)),
-      String(round(d.p99)),
-      `${round((d.tasksPerS / sqlLoop) * 100)}%`,
-    ]),
-    ["SQL loop", "", String(round(sqlLoop)), "", "", "", "100%"],
-  ]));
-  console.log(
-    "(targets: >= 70% of the SQL loop with 4 workers, pickup p50 <= 2 ms; graphile-worker reports ~4 ms average pickup)",
-  );
-  figures.push(
-    ...dist.map((d) => ({
-      metric: `engine.tasks_per_s.workers${d.workers}`,
-      value: d.tasksPerS,
-      unit: "tasks/s",
-    })),
-    { metric: "engine.ready_to_start_p50_ms.workers4", value: dist[2].p50, unit: "ms" },
-    { metric: "engine.ready_to_start_p99_ms.workers4", value: dist[2].p99, unit: "ms" },
-    { metric: "engine.sql_loop_tasks_per_s", value: sqlLoop, unit: "tasks/s" },
-    { metric: "engine.sql_loop_share.workers4", value: dist[2].tasksPerS / sqlLoop, unit: "ratio" },
-  );
-  // The figures are wall-clock: on a shared machine they move with everything else running.
-  console.log(
-    `(load average at the end: ${
-      Deno.loadavg().map((x) => x.toFixed(1)).join(", ")
-    } on ${navigator.hardwareConcurrency} cores)`,
-  );
+  figures.push(...await measureDistributed(distributedTasks));
 
   const big = await measureBigDags();
   console.log("\nBig DAGs, built with the builder and run in one process on PostgreSQL:");

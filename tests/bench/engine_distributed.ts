@@ -122,18 +122,24 @@ export async function measureSqlLoop(tasks: number, loops = 4): Promise<number> 
     let done = 0;
     await Promise.all(Array.from({ length: loops }, async (_, i) => {
       for (;;) {
+        // The worker's statements: the claim, each try's start (with its reads), its end.
         const claimed = await queue.claim({
           workerId: `loop-${i}`,
           hostname: "bench",
           limit: 16,
           pools: null,
           now: new Date(),
-          maxActiveTasks: () => 10_000,
+          maxActiveTasks: new Map([["bench_many", 10_000]]),
         });
         if (claimed.length === 0) return;
         await Promise.all(claimed.map(async (t) => {
-          await store.startTry(t, 1, new Date(), "bench");
-          await store.finishTry(t, 1, { state: "success", at: new Date(), durationMs: 0 });
+          const got = await store.startTryAndRead(t, new Date(), "bench", `loop-${i}`, [], []);
+          if (!got) throw new Error(`the claim of ${t.taskId}[${t.mapIndex}] was lost`);
+          await store.finishTry(t, got.tryNumber, {
+            state: "success",
+            at: new Date(),
+            durationMs: 0,
+          });
           progress("sql loop: tasks", ++done, tasks);
         }));
       }
