@@ -71,7 +71,7 @@ export interface HeldOutcome {
   key: TiKey;
   tryNumber: number;
   end: {
-    state: "success" | "failed" | "up_for_retry";
+    state: "success" | "failed" | "up_for_retry" | "skipped" | "up_for_reschedule";
     at: string;
     durationMs: number;
     error?: string | null;

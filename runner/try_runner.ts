@@ -107,9 +107,16 @@ export async function runTry(
       log0(`${name}: cannot keep the outcome in the outbox: ${(e as Error).message}`)
     );
   };
+  // Once the outcome is written (or replaced by another), its held copy goes. A copy that cannot
+  // be dropped is said and left: replaying it later finds the try closed and records nothing.
   const release = async () => {
-    if (kept) await opts.outbox?.drop(kept);
+    const held = kept;
     kept = null;
+    if (held) {
+      await opts.outbox?.drop(held).catch((e) =>
+        log0(`${name}: cannot drop the held outcome from the outbox: ${(e as Error).message}`)
+      );
+    }
     if (exitFile) opts.outbox?.commandDone(key, tryNumber);
   };
   const startedAt = opts.started?.at ?? clock.now();
@@ -212,13 +219,26 @@ export async function runTry(
       await log.close();
       decisions.update(at, { maxTries: ti.maxTries + 1 });
       await write("a sensor's extra try", () => store.extendTries(key));
+      // held from here (the extra try is written): a worker dying now leaves it for the next one
+      const hold = holder({
+        key,
+        tryNumber,
+        end: {
+          state: "up_for_reschedule",
+          at: new Date(endedAt).toISOString(),
+          durationMs,
+          nextRetryAt: new Date(next).toISOString(),
+        },
+        skips: [],
+      });
+      if (opts.outbox) await hold();
       const recorded = await write("the reschedule", () =>
         store.finishTry(key, tryNumber, {
           state: "up_for_reschedule",
           at: new Date(endedAt),
           durationMs,
           nextRetryAt: new Date(next),
-        }));
+        }), hold);
       await release();
       if (!recorded) lost("reschedule");
       decisions.update(at, { nextRetryAt: next, state: "up_for_reschedule" });
@@ -234,6 +254,18 @@ export async function runTry(
   }
   if (skipped !== null) {
     // The task skipped itself (SkipTask / ctx.skip): final, no retry, no callback (as Airflow).
+    const hold = holder({
+      key,
+      tryNumber,
+      end: {
+        state: "skipped",
+        at: new Date(endedAt).toISOString(),
+        durationMs,
+        error: `skipped: ${skipped}`,
+      },
+      skips: [],
+    });
+    if (opts.outbox) await hold();
     await log.close();
     const recorded = await write("the skip", () =>
       store.finishTry(key, tryNumber, {
@@ -241,7 +273,7 @@ export async function runTry(
         at: new Date(endedAt),
         durationMs,
         error: `skipped: ${skipped}`,
-      }));
+      }), hold);
     await release();
     if (!recorded) lost("skip");
     decisions.update(at, { state: "skipped" });
@@ -292,7 +324,6 @@ export async function runTry(
             durationMs,
             xcom,
           }, events), hold);
-        await release();
       } catch (e) {
         // A worker giving up at shutdown: the success stays in the outbox for the next worker.
         if (isTransient(e)) throw e;
@@ -300,10 +331,11 @@ export async function runTry(
         // store). The try fails with that reason instead of staying `running` unrecorded.
         error = `the try succeeded but its outcome could not be stored: ${(e as Error).message}`;
         log0(`${name}: ${error}`);
-        await release();
       } finally {
         await logClosed;
       }
+      // the held success goes once: written, or refused (the failure below is held instead)
+      await release();
       if (error === null) {
         if (!recorded) lost("success");
         // The success and the branch's skips change memory together, before any await.

@@ -72,3 +72,48 @@ storeTest("outbox: a held success is replayed with its asset events, unless it m
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+storeTest("outbox: a held skip and a held sensor reschedule are replayed as they were", async (
+  store,
+) => {
+  const d = dag({ id: "held_states" })
+    .task("skips", { run: () => 1 })
+    .task("pokes", { run: () => 2 });
+  const run = await createDagRun(store, d, { executor: "distributed" });
+  const dir = await Deno.makeTempDir({ prefix: "driftflow-outbox-" });
+  try {
+    const at = new Date();
+    const next = new Date(at.getTime() + 60_000);
+    const ends: Record<string, HeldOutcome["end"]> = {
+      skips: { state: "skipped", at: at.toISOString(), durationMs: 3, error: "skipped: no data" },
+      pokes: {
+        state: "up_for_reschedule",
+        at: at.toISOString(),
+        durationMs: 4,
+        nextRetryAt: next.toISOString(),
+      },
+    };
+    for (const [taskId, end] of Object.entries(ends)) {
+      const key = { runId: run.id, taskId, mapIndex: -1 };
+      await store.startTry(key, 1, at, "dead-host");
+      const h: HeldOutcome = {
+        key,
+        tryNumber: 1,
+        end,
+        skips: [],
+        owner: { pid: 2 ** 22 + 1, start: 1 }, // no such process
+      };
+      await Deno.writeTextFile(join(dir, `${taskId}.json`), JSON.stringify(h));
+    }
+    const lines: string[] = [];
+    assert.equal(await new Outbox(dir).replay(store, (l) => lines.push(l)), 2, lines.join("\n"));
+    const tis = Object.fromEntries((await store.taskInstances(run.id)).map((t) => [t.taskId, t]));
+    assert.equal(tis.skips.state, "skipped");
+    assert.equal(tis.pokes.state, "up_for_reschedule");
+    assert.equal(tis.pokes.nextRetryAt?.getTime(), next.getTime());
+    assert.match(lines.join("\n"), /recorded the skipped of skips\[-1\]/);
+    assert.match(lines.join("\n"), /recorded the up_for_reschedule of pokes\[-1\]/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
