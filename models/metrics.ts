@@ -252,7 +252,8 @@ function resampledMetric(
       if (i === 0 || score[order[i]] !== score[order[i - 1]]) starts.push(i);
     }
     starts.push(n);
-    const positive = Uint8Array.from({ length: n }, (_, i) => (y[i] === 1 ? 1 : 0));
+    const positive = new Uint8Array(n);
+    for (let i = 0; i < n; i++) positive[i] = y[i] === 1 ? 1 : 0;
     return (_drawn, counts) => {
       // midranks of the resample: a run of c drawn rows after `below` rows ranks below + (c + 1) / 2
       let below = 0, nPos = 0, rankSumPos = 0;
