@@ -62,6 +62,7 @@ Deno.test("bootstrapMetrics: the plain bootstrap's intervals, exactly", () => {
     data(500, 3, { levels: 3, positiveShare: 0.05 }),
     data(40, 4, { positiveShare: 0.02 }), // resamples with one class: NaN AUC, dropped
     data(1, 5),
+    data(0, 8),
   ];
   for (const [c, { y, score }] of cases.entries()) {
     for (const seed of [0, 7]) {
