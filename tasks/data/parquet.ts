@@ -101,9 +101,11 @@ export async function readParquet(
         const list = chunks.get(chunk.columnName) ?? [];
         // hyparquet hands over whole pages: keep only the rows asked for
         const first = opts.rowStart ?? 0, last = opts.rowEnd ?? Infinity;
-        for (let i = 0; i < chunk.columnData.length; i++) {
-          const row = chunk.rowStart + i;
-          if (row >= first && row < last) list[row - first] = chunk.columnData[i];
+        const data = chunk.columnData;
+        const from = Math.max(0, first - chunk.rowStart);
+        const to = Math.min(data.length, last - chunk.rowStart);
+        for (let i = from, at = chunk.rowStart + from - first; i < to; i++, at++) {
+          list[at] = data[i];
         }
         chunks.set(chunk.columnName, list);
       },
@@ -145,11 +147,13 @@ export async function writeParquet(uri: string, table: Table): Promise<void> {
 /** The Parquet bytes of a table (for artifacts). */
 export function parquetBytes(table: Table): Uint8Array {
   rowCount(table);
-  const columnData = Object.entries(table).map(([name, c]) =>
-    isNumericColumn(c)
-      ? { name, data: Array.from(c, (v) => (Number.isNaN(v) ? null : v)), type: "DOUBLE" as const }
-      : { name, data: [...c], type: "STRING" as const }
-  );
+  const columnData = Object.entries(table).map(([name, c]) => {
+    if (!isNumericColumn(c)) return { name, data: [...c], type: "STRING" as const };
+    // a loop, not Array.from with a map function: several times faster on millions of rows
+    const data = new Array<number | null>(c.length);
+    for (let i = 0; i < c.length; i++) data[i] = Number.isNaN(c[i]) ? null : c[i];
+    return { name, data, type: "DOUBLE" as const };
+  });
   return new Uint8Array(parquetWriteBuffer({ columnData }));
 }
 
