@@ -16,7 +16,7 @@ import { loadAndSync, openStores, renderTable } from "../../runner/cli/common.ts
 import { Executor, type ExecutorEvent } from "../../runner/executor.ts";
 import { createDagRun } from "../../runner/runs.ts";
 import { dataHome } from "../../runner/store/open.ts";
-import { dataDir, dataPaths } from "../../tasks/data/prepare.ts";
+import { dataDir, dataPaths, prepareAll } from "../../tasks/data/prepare.ts";
 import { parquetRowCount } from "../../tasks/data/parquet.ts";
 import { monitoringDocument, monitoringTableRows } from "../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
@@ -42,22 +42,18 @@ export async function demo(args: string[]): Promise<void> {
   const timings = new Timings(() => performance.now(), 0);
   timings.record("module loading", t0);
   const paths = dataPaths();
-  // Missing data is prepared on a thread of its own while this one opens the store and loads the
-  // DAGs; training waits for it. The phase is the time training waited.
-  let prepared = Promise.resolve();
-  try {
-    await Deno.stat(paths.flightsStream);
-    say(`data: ${dataDir()}/ is prepared\n`);
-  } catch {
-    say(`data: preparing ${dataDir()}/ from the npm packages (once)…\n`);
-    prepared = prepareBeside(dataDir());
-  }
-  // a failure is reported where it is awaited; until then it must not end the process
-  prepared.catch(() => {});
+  await timings.phase("data", async () => {
+    try {
+      await Deno.stat(paths.flightsStream);
+      say(`data: ${dataDir()}/ is prepared\n`);
+    } catch {
+      say(`data: preparing ${dataDir()}/ from the npm packages (once)…\n`);
+      await prepareAll();
+    }
+  });
   const { store, artifacts } = await timings.phase("store: open, migrate", () => openStores());
   try {
     const loaded = await timings.phase("DAGs: load, sync", () => loadAndSync(store));
-    await timings.phase("data: preparation (beside store and DAGs)", () => prepared);
     const dag = (id: string) => {
       const d = loaded.dags.get(id);
       if (!d) {
@@ -151,22 +147,6 @@ export async function demo(args: string[]): Promise<void> {
     } s; the history is in ${dataHome()}/ — \`deno task serve\` shows it`,
   );
   say(`\nwhere the time went:\n${timings.render()}\n`);
-}
-
-/** Prepares the data in `dir` on a worker thread (prepare_worker.ts). */
-function prepareBeside(dir: string): Promise<void> {
-  const worker = new Worker(new URL("./prepare_worker.ts", import.meta.url), { type: "module" });
-  return new Promise<void>((resolve, reject) => {
-    worker.onmessage = (e: MessageEvent<{ ok: boolean; error?: string }>) => {
-      if (e.data.ok) resolve();
-      else reject(new Error(`preparing the data failed: ${e.data.error}`));
-    };
-    worker.onerror = (e) => {
-      e.preventDefault();
-      reject(new Error(`preparing the data failed: ${e.message}`));
-    };
-    worker.postMessage(dir);
-  }).finally(() => worker.terminate());
 }
 
 if (import.meta.main) await demo(Deno.args);
