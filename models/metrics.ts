@@ -80,6 +80,19 @@ export const logLoss: Metric = (y, p) => {
   return s / y.length;
 };
 
+/**
+ * Each row's log-loss term as {@link logLoss} computes it (its negated mean is the log loss): a
+ * resample's log loss is its drawn rows' terms subtracted in the order drawn, the same number.
+ */
+export function logLossTerms(y: ArrayLike<number>, p: ArrayLike<number>): Float64Array {
+  const term = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const q = Math.min(1 - 1e-15, Math.max(1e-15, p[i]));
+    term[i] = y[i] === 1 ? Math.log(q) : Math.log(1 - q);
+  }
+  return term;
+}
+
 /** Brier score: the mean squared difference between the 0/1 label and the probability. */
 export const brier: Metric = (y, p) => {
   let s = 0;
@@ -290,10 +303,7 @@ function resampledMetric(
     };
   }
   if (metric === logLoss) {
-    const term = Float64Array.from({ length: n }, (_, i) => {
-      const q = Math.min(1 - 1e-15, Math.max(1e-15, score[i]));
-      return y[i] === 1 ? Math.log(q) : Math.log(1 - q);
-    });
+    const term = logLossTerms(y, score);
     return (drawn) => {
       let s = 0;
       for (let i = 0; i < n; i++) s -= term[drawn[i]];

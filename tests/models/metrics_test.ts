@@ -9,6 +9,7 @@ import {
   bootstrapMetrics,
   f1,
   logLoss,
+  logLossTerms,
   type Metric,
   type MetricInterval,
   rmse,
@@ -85,4 +86,23 @@ Deno.test("bootstrapMetrics: infinite scores are resampled as rows, as before", 
   score[10] = Infinity;
   const got = bootstrapMetrics(metrics, y, score, { rounds: 30 });
   metrics.forEach((m, i) => assert.deepEqual(got[i], plainBootstrap(m, y, score, { rounds: 30 })));
+});
+
+Deno.test("logLossTerms: a resample's terms subtracted in the order drawn are its logLoss, exactly", () => {
+  const { y, score } = data(2000, 9);
+  score[0] = 0; // clipped, as logLoss clips
+  score[1] = 1;
+  const terms = logLossTerms(y, score);
+  const rng = new Random(4);
+  for (const n of [1, 7, 2000]) {
+    const ys = new Float64Array(n), ps = new Float64Array(n);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rng.int(y.length);
+      ys[i] = y[k];
+      ps[i] = score[k];
+      s -= terms[k];
+    }
+    assert.ok(Object.is(s / n, logLoss(ys, ps)));
+  }
 });
