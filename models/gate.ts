@@ -63,7 +63,13 @@ import type { ArtifactStore } from "../runner/artifacts/artifact_store.ts";
 import { rowCount, type Table } from "./core/table.ts";
 import { Random } from "./core/random.ts";
 import { classIndex } from "./core/columns.ts";
-import { higherIsBetter, type MetricName, METRICS, normalQuantile } from "./metrics.ts";
+import {
+  higherIsBetter,
+  logLossTerms,
+  type MetricName,
+  METRICS,
+  normalQuantile,
+} from "./metrics.ts";
 import { fingerprintTable, loadModel } from "./package.ts";
 import { runOnnx } from "./onnx/runtime.ts";
 import { timeRange } from "./reference.ts";
@@ -212,6 +218,11 @@ export function gateDecision(
   const sortedCha = auc ? tiedOrder(challenger) : null;
   const sortedCh = auc && champion ? tiedOrder(champion) : null;
   const counts = new Float64Array(auc ? n : 0);
+  // log loss of a resample: each row's term computed once, subtracted in the order drawn (as
+  // logLoss does on the resampled rows: the same numbers), not a logarithm per draw
+  const terms = opts.metric === "log_loss";
+  const termCha = terms ? logLossTerms(y, challenger) : null;
+  const termCh = terms && champion ? logLossTerms(y, champion) : null;
   for (let r = 0; r < rounds; r++) {
     let va: number, vb = NaN;
     if (auc) {
@@ -219,6 +230,15 @@ export function gateDecision(
       for (let i = 0; i < n; i++) counts[rng.int(n)]++;
       va = weightedAuc(sortedCha!, y, counts);
       if (sortedCh) vb = weightedAuc(sortedCh, y, counts);
+    } else if (termCha) {
+      let sa = 0, sb = 0;
+      for (let i = 0; i < n; i++) {
+        const k = rng.int(n);
+        sa -= termCha[k];
+        if (termCh) sb -= termCh[k];
+      }
+      va = sa / n;
+      if (termCh) vb = sb / n;
     } else {
       for (let i = 0; i < n; i++) {
         const k = rng.int(n);

@@ -80,6 +80,19 @@ export const logLoss: Metric = (y, p) => {
   return s / y.length;
 };
 
+/**
+ * Each row's log-loss term as {@link logLoss} computes it (its negated mean is the log loss): a
+ * resample's log loss is its drawn rows' terms subtracted in the order drawn, the same number.
+ */
+export function logLossTerms(y: ArrayLike<number>, p: ArrayLike<number>): Float64Array {
+  const term = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const q = Math.min(1 - 1e-15, Math.max(1e-15, p[i]));
+    term[i] = y[i] === 1 ? Math.log(q) : Math.log(1 - q);
+  }
+  return term;
+}
+
 /** Brier score: the mean squared difference between the 0/1 label and the probability. */
 export const brier: Metric = (y, p) => {
   let s = 0;
@@ -174,24 +187,128 @@ export function bootstrapMetric(
   metric: Metric,
   y: ArrayLike<number>,
   score: ArrayLike<number>,
-  { rounds = 200, alpha = 0.05, seed = 0 }: { rounds?: number; alpha?: number; seed?: number } = {},
+  opts: { rounds?: number; alpha?: number; seed?: number } = {},
 ): MetricInterval {
+  return bootstrapMetrics([metric], y, score, opts)[0];
+}
+
+/**
+ * {@link bootstrapMetric} of several metrics on the same resamples: each metric's interval is the
+ * one `bootstrapMetric` gives it alone (the same seed draws the same rows), drawn once for all.
+ * ROC AUC, accuracy and F1 are computed from how often each row was drawn (ROC AUC by one pass over
+ * the scores sorted once, instead of a sort per resample) and log loss from its per-row terms added
+ * in the order drawn: the same numbers as on the resampled rows, exactly (their sums are of
+ * integers and half-integers, or the same terms in the same order), in a fraction of the time.
+ */
+export function bootstrapMetrics(
+  metrics: readonly Metric[],
+  y: ArrayLike<number>,
+  score: ArrayLike<number>,
+  { rounds = 200, alpha = 0.05, seed = 0 }: { rounds?: number; alpha?: number; seed?: number } = {},
+): MetricInterval[] {
   const n = y.length;
-  const value = metric(y, score);
+  const values = metrics.map((m) => m(y, score));
   const rng = new Random(seed);
+  const drawn = new Uint32Array(n), counts = new Uint32Array(n);
   const ys = new Float64Array(n), ps = new Float64Array(n);
-  const stats: number[] = [];
+  const onResample = metrics.map((m) => resampledMetric(m, y, score));
+  const stats: number[][] = metrics.map(() => []);
   for (let r = 0; r < rounds; r++) {
+    counts.fill(0);
     for (let i = 0; i < n; i++) {
       const k = rng.int(n);
-      ys[i] = y[k];
-      ps[i] = score[k];
+      drawn[i] = k;
+      counts[k]++;
     }
-    const v = metric(ys, ps);
-    if (Number.isFinite(v)) stats.push(v);
+    let filled = false;
+    for (let m = 0; m < metrics.length; m++) {
+      let v: number;
+      const fast = onResample[m];
+      if (fast) v = fast(drawn, counts);
+      else {
+        if (!filled) {
+          for (let i = 0; i < n; i++) {
+            ys[i] = y[drawn[i]];
+            ps[i] = score[drawn[i]];
+          }
+          filled = true;
+        }
+        v = metrics[m](ys, ps);
+      }
+      if (Number.isFinite(v)) stats[m].push(v);
+    }
   }
-  stats.sort((a, b) => a - b);
-  const at = (q: number) =>
-    stats.length ? stats[Math.min(stats.length - 1, Math.floor(q * stats.length))] : NaN;
-  return { value, ciLow: at(alpha / 2), ciHigh: at(1 - alpha / 2) };
+  return values.map((value, m) => {
+    const s = stats[m].sort((a, b) => a - b);
+    const at = (q: number) => s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
+    return { value, ciLow: at(alpha / 2), ciHigh: at(1 - alpha / 2) };
+  });
+}
+
+/**
+ * A metric of a resample given as the rows drawn (in order) and how often each row was drawn, for
+ * the metrics whose value on the resampled rows this reproduces exactly; undefined for the others.
+ */
+function resampledMetric(
+  metric: Metric,
+  y: ArrayLike<number>,
+  score: ArrayLike<number>,
+): ((drawn: Uint32Array, counts: Uint32Array) => number) | undefined {
+  const n = y.length;
+  if (metric === rocAuc) {
+    // NaN and infinite scores have no reliable order: left to the sort on the resampled rows
+    for (let i = 0; i < n; i++) if (!Number.isFinite(score[i])) return undefined;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a] - score[b]);
+    // runs of equal scores in that order: [starts[g], starts[g + 1])
+    const starts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i === 0 || score[order[i]] !== score[order[i - 1]]) starts.push(i);
+    }
+    starts.push(n);
+    const positive = new Uint8Array(n);
+    for (let i = 0; i < n; i++) positive[i] = y[i] === 1 ? 1 : 0;
+    return (_drawn, counts) => {
+      // midranks of the resample: a run of c drawn rows after `below` rows ranks below + (c + 1) / 2
+      let below = 0, nPos = 0, rankSumPos = 0;
+      for (let g = 0; g + 1 < starts.length; g++) {
+        let c = 0, cPos = 0;
+        for (let j = starts[g]; j < starts[g + 1]; j++) {
+          const k = order[j], times = counts[k];
+          c += times;
+          if (positive[k]) cPos += times;
+        }
+        if (c === 0) continue;
+        rankSumPos += cPos * (below + (c + 1) / 2);
+        nPos += cPos;
+        below += c;
+      }
+      const nNeg = n - nPos;
+      if (nPos === 0 || nNeg === 0) return NaN;
+      return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+    };
+  }
+  if (metric === accuracy || metric === f1) {
+    // each row's outcome at the 0.5 threshold: 0 right negative, 1 true positive, 2 false positive, 3 false negative
+    const kind = Uint8Array.from({ length: n }, (_, i) => {
+      const hat = score[i] >= 0.5 ? 1 : 0;
+      if (metric === accuracy) return hat === y[i] ? 1 : 0;
+      return hat === 1 && y[i] === 1 ? 1 : hat === 1 ? 2 : y[i] === 1 ? 3 : 0;
+    });
+    return (_drawn, counts) => {
+      const tally = [0, 0, 0, 0];
+      for (let k = 0; k < n; k++) tally[kind[k]] += counts[k];
+      if (metric === accuracy) return tally[1] / n;
+      const [, tp, fp, fn] = tally;
+      return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+    };
+  }
+  if (metric === logLoss) {
+    const term = logLossTerms(y, score);
+    return (drawn) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s -= term[drawn[i]];
+      return s / n;
+    };
+  }
+  return undefined;
 }

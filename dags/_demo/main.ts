@@ -20,6 +20,7 @@ import { dataDir, dataPaths, prepareAll } from "../../tasks/data/prepare.ts";
 import { parquetRowCount } from "../../tasks/data/parquet.ts";
 import { monitoringDocument, monitoringTableRows } from "../../tasks/monitoring/document.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
+import { Timings } from "./timings.ts";
 
 const WEEK_OF_FLIGHTS = 116_000; // ≈ 3M flights / 181 days × 7
 
@@ -37,17 +38,22 @@ export async function demo(args: string[]): Promise<void> {
   });
   const batches = Number(values.batches), batchSize = Number(values["batch-size"]);
   const t0 = performance.now();
+  // performance.now() counts from the process's start: what ran before this is module loading
+  const timings = new Timings(() => performance.now(), 0);
+  timings.record("module loading", t0);
   const paths = dataPaths();
+  await timings.phase("data", async () => {
+    try {
+      await Deno.stat(paths.flightsStream);
+      say(`data: ${dataDir()}/ is prepared\n`);
+    } catch {
+      say(`data: preparing ${dataDir()}/ from the npm packages (once)…\n`);
+      await prepareAll();
+    }
+  });
+  const { store, artifacts } = await timings.phase("store: open, migrate", () => openStores());
   try {
-    await Deno.stat(paths.flightsStream);
-    say(`data: ${dataDir()}/ is prepared\n`);
-  } catch {
-    say(`data: preparing ${dataDir()}/ from the npm packages (once)…\n`);
-    await prepareAll();
-  }
-  const { store, artifacts } = await openStores();
-  try {
-    const loaded = await loadAndSync(store);
+    const loaded = await timings.phase("DAGs: load, sync", () => loadAndSync(store));
     const dag = (id: string) => {
       const d = loaded.dags.get(id);
       if (!d) {
@@ -60,6 +66,7 @@ export async function demo(args: string[]): Promise<void> {
     let label = "";
     const tty = Deno.stderr.isTerminal();
     const onEvent = (e: ExecutorEvent) => {
+      timings.onEvent(e);
       if (tty && e.kind === "task" && e.state === "running") {
         say(`\r${label}: ${e.taskId.padEnd(24)}`);
       }
@@ -81,7 +88,7 @@ export async function demo(args: string[]): Promise<void> {
     const base = Date.now() - (batches + 1) * 3_600_000;
     label = "training the first champion";
     say(`${label}…${tty ? "" : "\n"}`);
-    await run("training", {}, new Date(base));
+    await timings.phase("training: first champion", () => run("training", {}, new Date(base)));
     say(`\r${label}: done${" ".repeat(24)}\n`);
     const total = await parquetRowCount(paths.flightsStream);
     const stride = Math.min(WEEK_OF_FLIGHTS, Math.floor(total / batches));
@@ -90,19 +97,19 @@ export async function demo(args: string[]): Promise<void> {
     for (let b = 0; b < batches; b++) {
       label = `drift_monitoring batch ${b + 1}/${batches}`;
       say(tty ? `\r${label}` : `${label}\n`);
-      await run("drift_monitoring", {
-        restart: b === 0,
-        batchSize,
-        stride,
-        window: stride,
-        events: [{ atBatch: 6, drift: { kind: "mean_shift", column: "distance", k: 1 } }],
-        // retrain on the latest weeks: the stream has moved on from January
-        training: { window: "sliding", windowBatches: 3 },
-      }, new Date(base + (b + 1) * 3_600_000));
+      await timings.phase(`drift_monitoring: batch ${b}`, () =>
+        run("drift_monitoring", {
+          restart: b === 0,
+          batchSize,
+          stride,
+          window: stride,
+          events: [{ atBatch: 6, drift: { kind: "mean_shift", column: "distance", k: 1 } }],
+          // retrain on the latest weeks: the stream has moved on from January
+          training: { window: "sliding", windowBatches: 3 },
+        }, new Date(base + (b + 1) * 3_600_000)));
     }
     await executor.drain();
     const rows = (await metrics.list("flights")).slice(before);
-    const seconds = (performance.now() - t0) / 1000;
     const weeks = rows.map((r) => (r.details.from as string | undefined)?.slice(0, 10))
       .filter((d): d is string => d !== undefined);
     const span = weeks.length ? ` (weeks of ${weeks[0]} … ${weeks[weeks.length - 1]})` : "";
@@ -118,25 +125,28 @@ export async function demo(args: string[]): Promise<void> {
     );
     // Reports as .html files a browser opens (the artifact store keeps them by content key).
     const reports = resolve(dataHome(), "reports");
-    await Deno.mkdir(reports, { recursive: true });
     console.log("(* = batch with the injected drift)\n\nHTML reports (open in a browser):");
-    for (const r of rows) {
-      if (!r.reportHtml) continue;
-      const file = `${reports}/flights-batch-${String(r.batch).padStart(2, "0")}.html`;
-      await Deno.writeFile(file, await artifacts.get(r.reportHtml));
-      console.log(`  batch ${r.batch}: ${file}`);
-    }
+    await timings.phase("report files", async () => {
+      await Deno.mkdir(reports, { recursive: true });
+      for (const r of rows) {
+        if (!r.reportHtml) continue;
+        const file = `${reports}/flights-batch-${String(r.batch).padStart(2, "0")}.html`;
+        await Deno.writeFile(file, await artifacts.get(r.reportHtml));
+        console.log(`  batch ${r.batch}: ${file}`);
+      }
+    });
     console.log(
       "  (with `deno task serve`: http://127.0.0.1:8080/drift links each batch's report)",
     );
-    console.log(
-      `\nfinished in ${
-        seconds.toFixed(0)
-      } s; the history is in ${dataHome()}/ — \`deno task serve\` shows it`,
-    );
   } finally {
-    await store.close();
+    await timings.phase("store: close", () => store.close());
   }
+  console.log(
+    `\nfinished in ${
+      (performance.now() / 1000).toFixed(0)
+    } s; the history is in ${dataHome()}/ — \`deno task serve\` shows it`,
+  );
+  say(`\nwhere the time went:\n${timings.render()}\n`);
 }
 
 if (import.meta.main) await demo(Deno.args);

@@ -101,9 +101,11 @@ export async function readParquet(
         const list = chunks.get(chunk.columnName) ?? [];
         // hyparquet hands over whole pages: keep only the rows asked for
         const first = opts.rowStart ?? 0, last = opts.rowEnd ?? Infinity;
-        for (let i = 0; i < chunk.columnData.length; i++) {
-          const row = chunk.rowStart + i;
-          if (row >= first && row < last) list[row - first] = chunk.columnData[i];
+        const data = chunk.columnData;
+        const from = Math.max(0, first - chunk.rowStart);
+        const to = Math.min(data.length, last - chunk.rowStart);
+        for (let i = from, at = chunk.rowStart + from - first; i < to; i++, at++) {
+          list[at] = data[i];
         }
         chunks.set(chunk.columnName, list);
       },
@@ -117,12 +119,16 @@ export async function readParquet(
     );
   }
   const n = Math.max(0, ...[...chunks.values()].map((c) => c.length));
+  // by column, as the decoder gives them: the same counts and rows as row by row, without the rows
   const row = (i: number) => Object.fromEntries(wanted.map((c) => [c, chunks.get(c)?.[i]]));
-  const tally = new TypeTally(wanted.filter((c) => header.includes(c)));
-  if (!opts.schema) { for (let i = 0; i < n; i++) tally.observe(row(i)); }
+  const present = wanted.filter((c) => header.includes(c));
+  const tally = new TypeTally(present);
+  if (!opts.schema) { for (const c of present) tally.observeColumn(c, chunks.get(c), n); }
   const schema = resolveSchema(tally, opts);
   const builder = new TableBuilder(schema, header, name);
-  for (let i = 0; i < n; i++) builder.add(row(i), (opts.rowStart ?? 0) + i + 1);
+  // a row holds the wanted columns only: a schema column not wanted reads as undefined
+  const column = (c: string) => (wanted.includes(c) ? chunks.get(c) : undefined);
+  builder.addColumns(n, column, row, (opts.rowStart ?? 0) + 1);
   return {
     table: builder.build(),
     schema,
@@ -141,11 +147,13 @@ export async function writeParquet(uri: string, table: Table): Promise<void> {
 /** The Parquet bytes of a table (for artifacts). */
 export function parquetBytes(table: Table): Uint8Array {
   rowCount(table);
-  const columnData = Object.entries(table).map(([name, c]) =>
-    isNumericColumn(c)
-      ? { name, data: Array.from(c, (v) => (Number.isNaN(v) ? null : v)), type: "DOUBLE" as const }
-      : { name, data: [...c], type: "STRING" as const }
-  );
+  const columnData = Object.entries(table).map(([name, c]) => {
+    if (!isNumericColumn(c)) return { name, data: [...c], type: "STRING" as const };
+    // a loop, not Array.from with a map function: several times faster on millions of rows
+    const data = new Array<number | null>(c.length);
+    for (let i = 0; i < c.length; i++) data[i] = Number.isNaN(c[i]) ? null : c[i];
+    return { name, data, type: "DOUBLE" as const };
+  });
   return new Uint8Array(parquetWriteBuffer({ columnData }));
 }
 

@@ -192,6 +192,27 @@ export class TypeTally {
     for (const name of this.header) this.#count(name, row[name]);
   }
 
+  /**
+   * Counts one column's first `n` values (`values[i]` of a missing column or index is undefined):
+   * the same counts as {@link observe} of each row, without building the rows.
+   */
+  observeColumn(name: string, values: ArrayLike<unknown> | undefined, n: number): void {
+    if (!this.#numbers.has(name)) return;
+    let numbers = 0, others = 0, dates = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values?.[i];
+      if (isMissingValue(v)) continue;
+      if (isNumber(v)) numbers++;
+      else {
+        others++;
+        if (v instanceof Date) dates++;
+      }
+    }
+    this.#numbers.set(name, this.#numbers.get(name)! + numbers);
+    this.#others.set(name, this.#others.get(name)! + others);
+    this.#dates.set(name, this.#dates.get(name)! + dates);
+  }
+
   #count(name: string, v: unknown): void {
     if (isMissingValue(v)) return;
     if (isNumber(v)) this.#numbers.set(name, this.#numbers.get(name)! + 1);
@@ -270,6 +291,51 @@ export class TableBuilder {
     }
     this.rows++;
     return true;
+  }
+
+  /**
+   * Adds `n` rows given by column (`column(name)[i]` is row i's value; a missing column reads as
+   * undefined), the first being line `firstLine`: the same table and quarantine as {@link add} of
+   * each row in turn, converted a column at a time. `row(i)` builds a quarantined row's values.
+   */
+  addColumns(
+    n: number,
+    column: (name: string) => ArrayLike<unknown> | undefined,
+    row: (i: number) => Record<string, unknown>,
+    firstLine: number,
+  ): void {
+    const specs = Object.entries(this.schema.columns);
+    const converted = specs.map(() => new Array<number | string | null>(n));
+    // each bad row's errors, in the schema's column order (as add writes them)
+    const errors = new Map<number, string[]>();
+    specs.forEach(([name, spec], j) => {
+      const values = column(name), out = converted[j];
+      for (let i = 0; i < n; i++) {
+        const c = convert(values?.[i], spec);
+        if (c !== null && typeof c === "object") {
+          const list = errors.get(i);
+          if (list) list.push(`${name}: ${c.error}`);
+          else errors.set(i, [`${name}: ${c.error}`]);
+        } else out[i] = c;
+      }
+    });
+    const targets = specs.map(([name]) => ({
+      numeric: this.#numeric.get(name),
+      strings: this.#strings.get(name),
+    }));
+    for (let i = 0; i < n; i++) {
+      const bad = errors.get(i);
+      if (bad) {
+        this.quarantine(row(i), firstLine + i, bad.join("; "));
+        continue;
+      }
+      for (let j = 0; j < specs.length; j++) {
+        const v = converted[j][i];
+        if (typeof v === "number") targets[j].numeric!.push(v);
+        else targets[j].strings!.push(v);
+      }
+      this.rows++;
+    }
   }
 
   /** Quarantines a row the reader could not even split into values (ragged, bad quoting…). */

@@ -57,10 +57,12 @@ import {
   type CbpeModel,
   compareEstimate,
   estimateAuc,
+  estimateAucOfDraws,
   EstimateComparison,
   estimatePerformance,
   fitCbpe,
   PerformanceEstimate,
+  scorePool,
 } from "./cbpe.ts";
 import { chiSquarePooledTest } from "./policy_stats.ts";
 import {
@@ -298,8 +300,19 @@ function aucNull(
   seed: number,
 ) {
   const rng = new Random(seed + 7919);
-  const sample = new Float64Array(n);
   const values: number[] = [];
+  // the reference ranked once and each sample kept as draw counts: the same estimates, no sorting
+  const pool = scorePool(cbpe, refScores);
+  if (pool) {
+    const counts = new Uint32Array(refScores.length);
+    for (let r = 0; r < rounds; r++) {
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[rng.int(refScores.length)]++;
+      values.push(estimateAucOfDraws(pool, counts));
+    }
+    return nullModel(values);
+  }
+  const sample = new Float64Array(n);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < n; i++) sample[i] = refScores[rng.int(refScores.length)];
     values.push(estimateAuc(cbpe, sample));

@@ -331,6 +331,56 @@ export function estimateAuc(model: CbpeModel, score: ArrayLike<number>): number 
   return expectedAuc(ranking(score), applyCalibrator(model.calibrator, score));
 }
 
+/** A pool of raw scores resamples are drawn from, ranked and calibrated once. */
+export interface ScorePool {
+  ranking: Ranking;
+  /** Each pool row's calibrated probability. */
+  calibrated: Float64Array;
+}
+
+/**
+ * Ranks and calibrates `pool` once for {@link estimateAucOfDraws}; null when a resample's estimate
+ * could not be reproduced from counts (a non-finite score or a −0 among the pool, whose order or
+ * calibration may differ from an equal +0's).
+ */
+export function scorePool(model: CbpeModel, pool: ArrayLike<number>): ScorePool | null {
+  for (let i = 0; i < pool.length; i++) {
+    if (!Number.isFinite(pool[i]) || Object.is(pool[i], -0)) return null;
+  }
+  return { ranking: ranking(pool), calibrated: applyCalibrator(model.calibrator, pool) };
+}
+
+/**
+ * {@link estimateAuc} of a resample of the pool given as how often each pool row was drawn
+ * (`counts[i]`): exactly the number estimateAuc gives on the drawn scores in any order, without
+ * sorting them. Rows of equal score form one tie group there; every row of a group has the same
+ * calibrated probability, so adding it once per draw, group by group in ascending order, repeats
+ * estimateAuc's sums term for term.
+ */
+export function estimateAucOfDraws(pool: ScorePool, counts: ArrayLike<number>): number {
+  const { groups, order } = pool.ranking, p = pool.calibrated;
+  let negBelow = 0, num = 0, pos = 0, neg = 0, self = 0;
+  for (let g = 0; g + 1 < groups.length; g++) {
+    let gp = 0, gn = 0, drawn = 0;
+    for (let k = groups[g]; k < groups[g + 1]; k++) {
+      const i = order[k], c = counts[i], q = p[i];
+      drawn += c;
+      for (let t = 0; t < c; t++) {
+        gp += q;
+        gn += 1 - q;
+        self += q * (1 - q);
+      }
+    }
+    if (drawn === 0) continue;
+    num += gp * negBelow + 0.5 * gp * gn;
+    negBelow += gn;
+    pos += gp;
+    neg += gn;
+  }
+  const den = pos * neg - self;
+  return den > 0 ? (num - 0.5 * self) / den : NaN;
+}
+
 /** Estimates ROC AUC, accuracy and F1 of a batch's raw scores without labels. */
 export function estimatePerformance(
   model: CbpeModel,

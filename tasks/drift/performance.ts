@@ -19,7 +19,7 @@
  * assert.equal(auc.change, 11 / 16 - 1); // current − reference
  * ```
  */
-import { bootstrapMetric, type MetricName, METRICS } from "../../models/metrics.ts";
+import { bootstrapMetrics, type MetricName, METRICS } from "../../models/metrics.ts";
 import type { PerformanceDrift } from "./schema.ts";
 
 /** Labels and scores of one side, rows with a missing label or score already dropped. */
@@ -39,12 +39,12 @@ export function performanceDrift(
   { rounds = 200, seed = 0 }: { rounds?: number; seed?: number } = {},
 ): PerformanceDrift {
   const names = task === "classification" ? CLASSIFICATION : REGRESSION;
-  const metrics = names.flatMap((name) => {
-    const ref = bootstrapMetric(METRICS[name], reference.y, reference.score, { rounds, seed });
-    const cur = bootstrapMetric(METRICS[name], current.y, current.score, {
-      rounds,
-      seed: seed + 1,
-    });
+  // every metric on the same resamples of a side (as each one's bootstrapMetric would draw them)
+  const fns = names.map((name) => METRICS[name]);
+  const refs = bootstrapMetrics(fns, reference.y, reference.score, { rounds, seed });
+  const curs = bootstrapMetrics(fns, current.y, current.score, { rounds, seed: seed + 1 });
+  const metrics = names.flatMap((name, i) => {
+    const ref = refs[i], cur = curs[i];
     if (!Number.isFinite(ref.value) || !Number.isFinite(cur.value)) return [];
     return [{ name, reference: ref, current: cur, change: cur.value - ref.value }];
   });

@@ -15,11 +15,12 @@
  */
 import { sampleRows, type Table } from "../../models/core/table.ts";
 import { fitReferenceCbpe, monitorBatch, monitoringFields } from "../drift/batch_monitor.ts";
+import type { CbpeModel } from "../drift/cbpe.ts";
 import { renderDriftReportHtml } from "../drift/report_html.tsx";
 import type { DriftReport } from "../drift/schema.ts";
 import { aucHistory } from "./auc_history.ts";
 import { type ChampionReference, referenceAtPrior } from "./champion.ts";
-import { championScorer } from "./champion_scorer.ts";
+import { keyedChampionScorer } from "./champion_scorer.ts";
 import { batchReport, driftedColumns, metricPairs } from "./judge.ts";
 import { judgeLandedLabels, type LandedLabels, landedLabelsBatch } from "./landed_labels.ts";
 import {
@@ -73,6 +74,14 @@ export function columnSummaries(
 }
 
 /**
+ * The last batch's scored reference and CBPE fit, with what they were made from: the next batch of
+ * the same champion (the usual case: a champion is judged batch after batch) reuses them instead of
+ * reading, sampling and scoring the reference and fitting CBPE again — the same objects the same
+ * inputs would make (both are read, never changed). One entry: another champion replaces it.
+ */
+let lastReference: { key: string; reference: Table; cbpe: CbpeModel } | null = null;
+
+/**
  * Judges `batch` against `champion`'s reference (sampled, at the prior the version records, scored
  * by the version) and records it; see the module's doc. A champion without an out-of-time holdout
  * is monitored without the label-based tests (its training rows would make every batch look like
@@ -85,14 +94,38 @@ export async function detectBatchDrift(
 ): Promise<BatchDrift> {
   const p = ctx.params;
   if (batch.done) throw new Error("unreachable: no batch");
-  const score = await championScorer(ctx, {
+  const { score, digest } = await keyedChampionScorer(ctx, {
     model: p.model,
     version: champion.version,
     positiveLabel: p.positiveLabel,
     column: SCORE,
   });
   const columns = [...p.features, p.target];
-  const reference = await score(referenceAtPrior(
+  const monitorOptions = {
+    target: p.target,
+    prediction: SCORE,
+    positiveLabel: p.positiveLabel,
+    columns: p.features,
+    alpha: p.policy.alpha,
+    arl0: p.sequential.arl0,
+    detector: p.sequential.detector,
+    seed: p.seed,
+  };
+  // the reference and its CBPE fit depend on nothing else: a content-addressed reference (an
+  // artifact key) with the same graph and settings as the last batch's is that batch's again
+  const key = champion.reference.startsWith("sha256:")
+    ? JSON.stringify([
+      digest,
+      champion.reference,
+      champion.positiveShare,
+      columns,
+      p.referenceRows,
+      p.seed,
+      monitorOptions,
+    ])
+    : null;
+  const again = key !== null && lastReference?.key === key ? lastReference : null;
+  const reference = again?.reference ?? await score(referenceAtPrior(
     sampleRows(
       pick(await getTable(ctx, champion.reference), columns, "reference"),
       p.referenceRows,
@@ -137,17 +170,8 @@ export async function detectBatchDrift(
   // detectors, resumed from the state stored with the previous batch of this champion
   const table = await MonitoringTable.open(ctx.db);
   const before = await table.list(p.streamName);
-  const monitorOptions = {
-    target: p.target,
-    prediction: SCORE,
-    positiveLabel: p.positiveLabel,
-    columns: p.features,
-    alpha: p.policy.alpha,
-    arl0: p.sequential.arl0,
-    detector: p.sequential.detector,
-    seed: p.seed,
-  };
-  const cbpe = fitReferenceCbpe(reference, monitorOptions);
+  const cbpe = again?.cbpe ?? fitReferenceCbpe(reference, monitorOptions);
+  lastReference = key === null ? null : { key, reference, cbpe };
   const monitored = monitorBatch(
     reference,
     current,

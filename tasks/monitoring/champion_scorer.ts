@@ -36,14 +36,40 @@ export interface ScorerOptions {
 /** A function that returns a table with the version's scores added in `column`. */
 export type Scorer = (table: Table) => Promise<Table>;
 
+/** A scorer and a digest of what its scores depend on (the ONNX graph and the model's columns). */
+export interface KeyedScorer {
+  score: Scorer;
+  /** SHA-256 (hex) of the graph's bytes and the model's column spec: equal digests score alike. */
+  digest: string;
+}
+
 /** Loads `model@version` and returns its scorer. */
 export async function championScorer(
   ctx: Pick<TaskEnv<unknown>, "db" | "artifacts">,
   o: ScorerOptions,
 ): Promise<Scorer> {
+  return (await keyedChampionScorer(ctx, o)).score;
+}
+
+/** {@link championScorer} with the digest of what its scores depend on (to key what they make). */
+export async function keyedChampionScorer(
+  ctx: Pick<TaskEnv<unknown>, "db" | "artifacts">,
+  o: ScorerOptions,
+): Promise<KeyedScorer> {
   const { model, onnx } = await loadModel(`${o.model}@${o.version}`, {
     registry: await ModelRegistry.open(ctx.db),
     artifacts: ctx.artifacts,
   });
-  return (t: Table) => scoreTable(onnx, model, t, o.positiveLabel, o.column);
+  const spec = new TextEncoder().encode(JSON.stringify(model.spec));
+  const bytes = new Uint8Array(onnx.length + spec.length);
+  bytes.set(onnx);
+  bytes.set(spec, onnx.length);
+  const digest = Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  return {
+    score: (t: Table) => scoreTable(onnx, model, t, o.positiveLabel, o.column),
+    digest,
+  };
 }

@@ -64,19 +64,18 @@ export async function loadTrainingWindow(
   const p = ctx.params;
   const time = p.timeColumn;
   const columns = [...p.features, p.target, ...(time === null ? [] : [time])];
-  const initial = sampleRows(
-    pick(await getTable(ctx, p.data), columns, p.data),
-    p.initialRows,
-    p.seed,
-  );
   const chosen = windowBatches(p);
   const parts: Table[] = [];
   for (const b of chosen) parts.push(pick(await getTable(ctx, b), columns, b));
-  // sliding: the window alone once it is big enough; cumulative: everything
+  // sliding: the window alone once it is big enough (the initial data, large, is then not read);
+  // cumulative: everything
   const windowRows = parts.reduce((s, t) => s + rowCount(t), 0);
   const all = p.window === "sliding" && windowRows >= p.initialRows / 2
     ? concatTables(parts)
-    : concatTables([initial, ...parts]);
+    : concatTables([
+      sampleRows(pick(await getTable(ctx, p.data), columns, p.data), p.initialRows, p.seed),
+      ...parts,
+    ]);
   const n = rowCount(all);
   // out of time: the latest part of the window is held out (never a random share of it)
   const split = outOfTimeSplit(all, {

@@ -3,7 +3,13 @@ import { readCsv, writeCsv } from "../../tasks/data/csv.ts";
 import { list, readBytes } from "../../tasks/data/location.ts";
 import { readParquet, writeParquet } from "../../tasks/data/parquet.ts";
 import { readTable, writeTable } from "../../tasks/data/read_table.ts";
-import { FileFormatError, MissingColumnError, TableSchema } from "../../tasks/data/schema.ts";
+import {
+  FileFormatError,
+  MissingColumnError,
+  TableBuilder,
+  TableSchema,
+  TypeTally,
+} from "../../tasks/data/schema.ts";
 import { startS3 } from "../runner/moto.ts";
 
 const schema = TableSchema.parse({
@@ -243,4 +249,27 @@ Deno.test("parquet: types from all rows, bad values quarantined, every row count
   const part = await readParquet(`${dir}/s.parquet`, { rowStart: 2400, rowEnd: 2600 });
   assert.equal(part.total, 200);
   assert.deepEqual(part.quarantined.map((q) => [q.row, q.index]), [[2501, 100]]);
+});
+
+Deno.test("TableBuilder.addColumns and TypeTally.observeColumn: what add and observe give row by row", () => {
+  const columns: Record<string, unknown[]> = {
+    when: ["2001-01-02", "", "not a date", new Date(0), "2001-01-03", null],
+    delay: [3, "NA", -200, 7, "x", 12n],
+    origin: ["SEA", "SFO", null, " ", "LAX", "PDX"],
+    cancelled: [true, "no", "maybe", false, "yes", undefined],
+  };
+  const header = [...Object.keys(columns), "note"]; // note: in the schema, absent from the rows
+  const n = 6;
+  const row = (i: number) =>
+    Object.fromEntries(Object.keys(columns).map((c) => [c, columns[c][i]]));
+  const byRow = new TableBuilder(schema, header), byColumn = new TableBuilder(schema, header);
+  for (let i = 0; i < n; i++) byRow.add(row(i), 10 + i);
+  byColumn.addColumns(n, (c) => columns[c], row, 10);
+  assert.deepEqual(byColumn.build(), byRow.build());
+  assert.deepEqual(byColumn.quarantined, byRow.quarantined);
+  assert.ok(byRow.quarantined.length > 0 && byRow.rows > 0);
+  const tallyRows = new TypeTally(header), tallyColumns = new TypeTally(header);
+  for (let i = 0; i < n; i++) tallyRows.observe(row(i));
+  for (const c of header) tallyColumns.observeColumn(c, columns[c], n);
+  assert.deepEqual(tallyColumns.schema(), tallyRows.schema());
 });

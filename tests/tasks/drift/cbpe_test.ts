@@ -5,9 +5,12 @@ import { applyCalibrator, fitIsotonic } from "../../../tasks/drift/calibration.t
 import {
   CBPE_ASSUMPTION,
   compareEstimate,
+  estimateAuc,
+  estimateAucOfDraws,
   estimatePerformance,
   fitCbpe,
   normalUpper,
+  scorePool,
 } from "../../../tasks/drift/cbpe.ts";
 
 function assertEquals(actual: unknown, expected: unknown) {
@@ -242,4 +245,28 @@ Deno.test("cbpe: a reference with one class and a batch without scores fail with
   const model = fitCbpe([0.1, 0.2, 0.8, 0.9], [0, 1, 0, 1]);
   assertThrows(() => estimatePerformance(model, [NaN]), RangeError, "at least 2");
   assertAlmostEquals(normalUpper(0.025), 1.959964, 1e-5);
+});
+
+Deno.test("cbpe: a resample's AUC estimate from draw counts is estimateAuc of the drawn scores, exactly", () => {
+  const rng = new Random(11);
+  for (const levels of [0, 25]) {
+    // with levels: scores rounded, so the pool and every resample have many ties
+    const pool = Float64Array.from({ length: 3000 }, () => {
+      const v = rng.next();
+      return levels ? Math.round(v * levels) / levels : v;
+    });
+    const y = Float64Array.from(pool, (v) => (rng.next() < v ? 1 : 0));
+    const model = fitCbpe(pool, y, { bootstrapRounds: 5, shiftBlocks: 0 });
+    const ranked = scorePool(model, pool)!;
+    for (const n of [1, 2, 500, 3000]) {
+      const counts = new Uint32Array(pool.length), sample = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const k = rng.int(pool.length);
+        counts[k]++;
+        sample[i] = pool[k];
+      }
+      assert.ok(Object.is(estimateAucOfDraws(ranked, counts), estimateAuc(model, sample)));
+    }
+  }
+  assert.equal(scorePool(fitCbpe([0.2, 0.7], [0, 1], { bootstrapRounds: 2 }), [0.2, -0]), null);
 });
