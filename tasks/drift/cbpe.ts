@@ -262,17 +262,26 @@ function ranking(score: ArrayLike<number>): Ranking {
   return { groups: Uint32Array.from(groups), order };
 }
 
-/** Expected AUC over distinct pairs for probabilities `p` ranked by the raw scores. */
-function expectedAuc(r: Ranking, p: ArrayLike<number>): number {
+/**
+ * Expected AUC over distinct pairs for probabilities `p` ranked by the raw scores; with `counts`,
+ * of the resample that drew row i `counts[i]` times (each draw added once, in the same order as the
+ * drawn rows would be, so the sums are the same term for term).
+ */
+function expectedAuc(r: Ranking, p: ArrayLike<number>, counts?: ArrayLike<number>): number {
+  const { groups, order } = r;
   let negBelow = 0, num = 0, pos = 0, neg = 0, self = 0;
-  for (let g = 0; g + 1 < r.groups.length; g++) {
-    let gp = 0, gn = 0;
-    for (let k = r.groups[g]; k < r.groups[g + 1]; k++) {
-      const q = p[r.order[k]];
-      gp += q;
-      gn += 1 - q;
-      self += q * (1 - q);
+  for (let g = 0; g + 1 < groups.length; g++) {
+    let gp = 0, gn = 0, drawn = 0;
+    for (let k = groups[g]; k < groups[g + 1]; k++) {
+      const i = order[k], c = counts ? counts[i] : 1, q = p[i];
+      drawn += c;
+      for (let t = 0; t < c; t++) {
+        gp += q;
+        gn += 1 - q;
+        self += q * (1 - q);
+      }
     }
+    if (drawn === 0) continue;
     num += gp * negBelow + 0.5 * gp * gn;
     negBelow += gn;
     pos += gp;
@@ -358,27 +367,7 @@ export function scorePool(model: CbpeModel, pool: ArrayLike<number>): ScorePool 
  * estimateAuc's sums term for term.
  */
 export function estimateAucOfDraws(pool: ScorePool, counts: ArrayLike<number>): number {
-  const { groups, order } = pool.ranking, p = pool.calibrated;
-  let negBelow = 0, num = 0, pos = 0, neg = 0, self = 0;
-  for (let g = 0; g + 1 < groups.length; g++) {
-    let gp = 0, gn = 0, drawn = 0;
-    for (let k = groups[g]; k < groups[g + 1]; k++) {
-      const i = order[k], c = counts[i], q = p[i];
-      drawn += c;
-      for (let t = 0; t < c; t++) {
-        gp += q;
-        gn += 1 - q;
-        self += q * (1 - q);
-      }
-    }
-    if (drawn === 0) continue;
-    num += gp * negBelow + 0.5 * gp * gn;
-    negBelow += gn;
-    pos += gp;
-    neg += gn;
-  }
-  const den = pos * neg - self;
-  return den > 0 ? (num - 0.5 * self) / den : NaN;
+  return expectedAuc(pool.ranking, pool.calibrated, counts);
 }
 
 /** Estimates ROC AUC, accuracy and F1 of a batch's raw scores without labels. */

@@ -41,7 +41,18 @@ async function setup() {
     }
     return runs;
   };
-  return { dir, data, hook, alerts, trainingParams, monitor };
+  /** A named stream of the small flights data, in batches of `batchSize`, alerting the receiver. */
+  const stream = (name: string, batchSize: number) => ({
+    stream: data.stream,
+    streamName: name,
+    batchSize,
+    batchDir: `${dir}/batches-${name}`,
+    alerts,
+  });
+  /** The first champion, from `training`. */
+  const train = (store: Store) =>
+    runDag(store, training, trainingParams, { artifactsDir: `${dir}/a` });
+  return { dir, data, hook, alerts, trainingParams, monitor, stream, train };
 }
 
 storeTest(
@@ -83,7 +94,7 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       const params = {
         stream: s.data.stream,
         batchSize: 2000,
@@ -148,13 +159,9 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       const params = {
-        stream: s.data.stream,
-        streamName: "held",
-        batchSize: 2000,
-        batchDir: `${s.dir}/batches-held`,
-        alerts: s.alerts,
+        ...s.stream("held", 2000),
         events: [{ atBatch: 1, drift: { kind: "mean_shift", column: "distance", k: 2 } }],
       };
       const runs = await s.monitor(store, params, { month: 5 }, 2);
@@ -175,15 +182,11 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       for (const seed of [1, 2, 3]) {
         const control = {
-          stream: s.data.stream,
-          streamName: `control-${seed}`,
-          batchSize: 2000,
+          ...s.stream(`control-${seed}`, 2000),
           seed,
-          batchDir: `${s.dir}/batches-${seed}`,
-          alerts: s.alerts,
         };
         for (
           const [b, r] of (await s.monitor(store, control, { month: 0, day: seed }, 3)).entries()
@@ -203,13 +206,9 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       const params = {
-        stream: s.data.stream,
-        streamName: "prior",
-        batchSize: 3000,
-        batchDir: `${s.dir}/batches-prior`,
-        alerts: s.alerts,
+        ...s.stream("prior", 3000),
         events: [{
           atBatch: 1,
           drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
@@ -252,14 +251,10 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       const params = {
-        stream: s.data.stream,
-        streamName: "late",
-        batchSize: 2000,
+        ...s.stream("late", 2000),
         labelsDelay: 2,
-        batchDir: `${s.dir}/batches-late`,
-        alerts: s.alerts,
       };
       const table = await MonitoringTable.open(store.db);
       const runBatch = async (b: number) => {
@@ -338,14 +333,10 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       const params = {
-        stream: s.data.stream,
-        streamName: "late-concept",
-        batchSize: 2000,
+        ...s.stream("late-concept", 2000),
         labelsDelay: 1,
-        batchDir: `${s.dir}/batches-late-concept`,
-        alerts: s.alerts,
         training: { data: s.data.reference, initialRows: 7000, trials: 1, rounds: 20 },
         events: [{
           atBatch: 1,
@@ -387,14 +378,10 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       const params = {
-        stream: s.data.stream,
-        streamName: "late-prior",
-        batchSize: 3000,
+        ...s.stream("late-prior", 3000),
         labelsDelay: 1,
-        batchDir: `${s.dir}/batches-late-prior`,
-        alerts: s.alerts,
         events: [{
           atBatch: 1,
           drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
@@ -423,18 +410,14 @@ storeTest(
   async (store) => {
     const s = await setup();
     try {
-      await runDag(store, training, s.trainingParams, { artifactsDir: `${s.dir}/a` });
+      await s.train(store);
       // an older version: only its training rows are recorded
       await store.db.query(
         `update model_versions set params = params - 'reference' - 'holdoutData'
          where params ? 'trainingData'`,
       );
       const params = {
-        stream: s.data.stream,
-        streamName: "legacy",
-        batchSize: 3000,
-        batchDir: `${s.dir}/batches-legacy`,
-        alerts: s.alerts,
+        ...s.stream("legacy", 3000),
         events: [{
           atBatch: 0,
           drift: { kind: "prior_shift", target: "late", positiveShare: 0.6 },
