@@ -19,10 +19,9 @@ import { dataHome } from "../../runner/store/open.ts";
 import { dataDir, dataPaths, prepareAll } from "../../tasks/data/prepare.ts";
 import { parquetRowCount } from "../../tasks/data/parquet.ts";
 import { monitoringDocument, monitoringTableRows } from "../../tasks/monitoring/document.ts";
+import { WEEK_OF_FLIGHTS } from "../../tasks/monitoring/flights.ts";
 import { MonitoringTable } from "../../tasks/monitoring/metrics_table.ts";
 import { Timings } from "./timings.ts";
-
-const WEEK_OF_FLIGHTS = 116_000; // ≈ 3M flights / 181 days × 7
 
 function say(text: string) {
   Deno.stderr.writeSync(new TextEncoder().encode(text));

@@ -1,6 +1,7 @@
 /**
  * The batches `drift_monitoring` reads from a stream file: batch k starts at k·stride rows and is
- * drawn (seeded) from a window of rows, with the scheduled drift events injected and recorded.
+ * drawn (seeded) from a window of rows (stride defaults to the window), with the scheduled drift
+ * events injected and recorded.
  *
  * @example
  * ```ts
@@ -39,9 +40,9 @@ export interface StreamBatchOptions {
   stream: string;
   index: number;
   batchSize: number;
-  /** Rows between batch starts (default batchSize: contiguous batches). */
+  /** Rows between batch starts (default: the window — batches do not overlap). */
   stride?: number;
-  /** Rows a batch is drawn from (default batchSize). */
+  /** Rows a batch is drawn from, sampled down to batchSize (default and at least batchSize). */
   window?: number;
   events?: DriftEvent[];
   seed?: number;
@@ -61,9 +62,10 @@ export interface StreamBatch {
 /** Batch `index` of the stream, or null when the stream has no rows there. */
 export async function streamBatch(o: StreamBatchOptions): Promise<StreamBatch | null> {
   const total = await parquetRowCount(o.stream);
-  const start = o.index * (o.stride ?? o.batchSize);
+  const window = Math.max(o.window ?? o.batchSize, o.batchSize);
+  const start = o.index * (o.stride ?? window);
   if (start >= total) return null;
-  const end = Math.min(total, start + (o.window ?? o.batchSize));
+  const end = Math.min(total, start + window);
   const slice = (await readParquet(o.stream, { rowStart: start, rowEnd: end })).table;
   const seed = o.seed ?? 0;
   const raw = sampleRows(slice, o.batchSize, seed * 7919 + o.index);

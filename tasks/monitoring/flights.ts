@@ -23,3 +23,5 @@
 export const FLIGHT_FEATURES = ["day_of_week", "hour", "distance", "origin", "destination"];
 export const FLIGHT_TARGET = "late";
 export const FLIGHT_MODEL = "flights_delay";
+/** Rows of the flights stream in a week (≈ 3M flights / 181 days × 7): a default batch window. */
+export const WEEK_OF_FLIGHTS = 116_000;

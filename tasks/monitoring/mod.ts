@@ -18,7 +18,7 @@
  */
 export { AlertConfig } from "../alert/types.ts";
 export type { TaskEnv } from "./task_env.ts";
-export { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET } from "./flights.ts";
+export { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET, WEEK_OF_FLIGHTS } from "./flights.ts";
 export { ActionOverrides, JudgePolicy } from "./judge.ts";
 export { getTable, pick, putTable } from "./tables.ts";
 

@@ -41,11 +41,15 @@ async function setup() {
     }
     return runs;
   };
-  /** A named stream of the small flights data, in batches of `batchSize`, alerting the receiver. */
+  /**
+   * A named stream of the small flights data in contiguous batches of `batchSize` (this data is
+   * far shorter than the default window of a week of flights), alerting the receiver.
+   */
   const stream = (name: string, batchSize: number) => ({
     stream: data.stream,
     streamName: name,
     batchSize,
+    window: batchSize,
     batchDir: `${dir}/batches-${name}`,
     alerts,
   });
@@ -98,6 +102,7 @@ storeTest(
       const params = {
         stream: s.data.stream,
         batchSize: 2000,
+        window: 2000,
         batchDir: `${s.dir}/batches`,
         alerts: s.alerts,
         training: { data: s.data.reference, initialRows: 7000, trials: 1, rounds: 20 },
