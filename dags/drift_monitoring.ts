@@ -37,9 +37,12 @@ import {
   nextStreamState,
   recalibrateOnBatch,
   recordRetrainOutcome,
+  type SavedStreams,
+  savedStreams,
   savedStreamState,
   sendDriftAlert,
   type StreamState,
+  streamStateOf,
   WEEK_OF_FLIGHTS,
   writeStreamBatch,
 } from "../tasks/monitoring/mod.ts";
@@ -103,7 +106,10 @@ export default dag({
   .task("get_iteration_state", {
     run: async (ctx) =>
       nextStreamState(
-        ctx.params.restart ? undefined : await ctx.priorXcom<StreamState>("save_state"),
+        ctx.params.restart ? undefined : streamStateOf(
+          await ctx.priorXcom<SavedStreams | StreamState>("save_state"),
+          ctx.params.streamName,
+        ),
         ctx,
       ),
   })
@@ -201,5 +207,10 @@ export default dag({
   .task("save_state", {
     deps: ["log_only", "warn", "record_outcome", "recalibrate", "end_pipeline"],
     triggerRule: "none_failed_min_one_success",
-    run: (ctx) => savedStreamState(ctx.xcom("get_iteration_state"), ctx.xcom("simulate_batch")),
+    run: async (ctx) =>
+      savedStreams(
+        await ctx.priorXcom<SavedStreams | StreamState>("save_state"),
+        ctx.params.streamName,
+        savedStreamState(ctx.xcom("get_iteration_state"), ctx.xcom("simulate_batch")),
+      ),
   });

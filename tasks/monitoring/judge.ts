@@ -35,12 +35,15 @@
  * };
  * const clean = judgeBatch({ ...input, reference, current: rows(300, 0) });
  * assert.equal(actionFor(clean.severity), "log"); // "log" on a clean batch
- * // distance moved by 1 σ
+ * // distance moved by 1 σ; the labels show the champion's ROC AUC held: warned, not retrained
  * const moved = judgeBatch({ ...input, reference, current: rows(300, 1) });
  * assert.deepEqual(moved.driftedColumns, ["distance"]);
- * assert.equal(moved.severity, "major");
- * assert.equal(actionFor(moved.severity), "retrain");
- * assert.equal(actionFor(moved.severity, { major: "warn" }), "warn"); // a DAG may override actions
+ * assert.equal(moved.severity, "moderate");
+ * // judged before its labels land, nothing shows the champion copes: major, retrain
+ * const early = judgeBatch({ ...input, target: undefined, reference, current: rows(300, 1) });
+ * assert.equal(early.severity, "major");
+ * assert.equal(actionFor(early.severity), "retrain");
+ * assert.equal(actionFor(early.severity, { major: "warn" }), "warn"); // a DAG may override actions
  * ```
  */
 import { z } from "zod";

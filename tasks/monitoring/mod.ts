@@ -28,8 +28,11 @@ export {
   batchPath,
   labelledBatches,
   nextStreamState,
+  type SavedStreams,
+  savedStreams,
   savedStreamState,
   type StreamState,
+  streamStateOf,
 } from "./stream_state.ts";
 export { type SimulatedBatch, writeStreamBatch } from "./stream_batch_file.ts";
 export { championOrSkip, currentChampion, noChampionReason } from "./current_champion.ts";

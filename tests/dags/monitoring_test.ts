@@ -183,6 +183,31 @@ storeTest(
 );
 
 storeTest(
+  "drift_monitoring: streams monitored from one home each go on from their own batch",
+  async (store) => {
+    const s = await setup();
+    try {
+      await s.train(store);
+      await s.monitor(store, s.stream("alpha", 2000), { month: 6, day: 1 }, 2);
+      const [beta] = await s.monitor(store, s.stream("beta", 2000), { month: 6, day: 2 }, 1);
+      const [alpha] = await s.monitor(store, s.stream("alpha", 2000), { month: 6, day: 3 }, 1);
+      const table = await MonitoringTable.open(store.db);
+      assert.deepEqual((await table.list("alpha")).map((r) => r.batch), [0, 1, 2]);
+      assert.deepEqual((await table.list("beta")).map((r) => r.batch), [0], "beta starts at 0");
+      const [record] = await store.xcoms(alpha.run.id, ["save_state"]);
+      const state = record.value as { streams: Record<string, unknown> };
+      assert.deepEqual(Object.keys(state.streams).sort(), ["alpha", "beta"]);
+      const saved = state.streams.alpha as { index: number; batches: string[] };
+      assert.equal(saved.index, 2);
+      assert.ok(saved.batches.every((b) => b.includes("/alpha-batch-")), saved.batches.join());
+      assert.equal(beta.stateOf("save_state"), "success");
+    } finally {
+      await s.hook.close();
+    }
+  },
+);
+
+storeTest(
   "drift_monitoring: no retraining on clean control batches over several seeds",
   async (store) => {
     const s = await setup();
