@@ -33,19 +33,21 @@ import {
   FLIGHT_MODEL,
   FLIGHT_TARGET,
   JudgePolicy,
+  keyedState,
+  type KeyedStates,
   labelledBatches,
   nextStreamState,
   recalibrateOnBatch,
   recordRetrainOutcome,
-  type SavedStreams,
-  savedStreams,
   savedStreamState,
   sendDriftAlert,
   type StreamState,
-  streamStateOf,
   WEEK_OF_FLIGHTS,
+  withKeyedState,
   writeStreamBatch,
 } from "../tasks/monitoring/mod.ts";
+
+type Saved = KeyedStates<StreamState> | StreamState;
 
 const params = z.object({
   stream: z.string().default(dataPaths().flightsStream),
@@ -106,8 +108,9 @@ export default dag({
   .task("get_iteration_state", {
     run: async (ctx) =>
       nextStreamState(
-        ctx.params.restart ? undefined : streamStateOf(
-          await ctx.priorXcom<SavedStreams | StreamState>("save_state"),
+        // each stream's state is its own (streams by name from one home)
+        ctx.params.restart ? undefined : keyedState(
+          await ctx.priorXcom<Saved>("save_state"),
           ctx.params.streamName,
         ),
         ctx,
@@ -208,8 +211,8 @@ export default dag({
     deps: ["log_only", "warn", "record_outcome", "recalibrate", "end_pipeline"],
     triggerRule: "none_failed_min_one_success",
     run: async (ctx) =>
-      savedStreams(
-        await ctx.priorXcom<SavedStreams | StreamState>("save_state"),
+      withKeyedState(
+        await ctx.priorXcom<Saved>("save_state"),
         ctx.params.streamName,
         savedStreamState(ctx.xcom("get_iteration_state"), ctx.xcom("simulate_batch")),
       ),

@@ -20,11 +20,17 @@ import {
   collectFeedback,
   evaluateFeedback,
   type FeedbackEvaluation,
+  feedbackKey,
   feedbackState,
   FLIGHT_MODEL,
   FLIGHT_TARGET,
+  keyedState,
+  type KeyedStates,
   notifyFeedbackOutcome,
+  withKeyedState,
 } from "../tasks/monitoring/mod.ts";
+
+type Saved = KeyedStates<FeedbackEvaluation> | FeedbackEvaluation;
 
 const params = z.object({
   feedback: z.string().default(`${dataDir()}/feedback/flights.csv`),
@@ -59,7 +65,11 @@ export default dag({
   defaults: { retries: 1, retryDelay: "10s", timeout: "30m" },
 })
   .task("collect", {
-    run: async (ctx) => collectFeedback(ctx, await ctx.priorXcom<FeedbackEvaluation>("save_state")),
+    run: async (ctx) =>
+      collectFeedback(
+        ctx,
+        keyedState(await ctx.priorXcom<Saved>("save_state"), feedbackKey(ctx.params)),
+      ),
   })
   .branch("enough_feedback", {
     deps: ["collect"],
@@ -99,5 +109,10 @@ export default dag({
   .task("save_state", {
     deps: ["wait_for_more", "healthy", "notify"],
     triggerRule: "none_failed_min_one_success",
-    run: (ctx) => feedbackState(ctx.xcom("collect"), ctx.maybeXcom("evaluate")),
+    run: async (ctx) =>
+      withKeyedState(
+        await ctx.priorXcom<Saved>("save_state"),
+        feedbackKey(ctx.params),
+        feedbackState(ctx.xcom("collect"), ctx.maybeXcom("evaluate")),
+      ),
   });

@@ -33,3 +33,11 @@ export interface FeedbackParams {
 export function feedbackStream(p: Pick<FeedbackParams, "feedback" | "model" | "stream">): string {
   return p.stream ?? (p.feedback.startsWith("served:") ? p.feedback : `feedback:${p.model}`);
 }
+
+/**
+ * What the loop's saved state is kept under: the model and the feedback it reads, so a run for
+ * another model or another feedback file starts from its own first row, not another's offset.
+ */
+export function feedbackKey(p: Pick<FeedbackParams, "feedback" | "model">): string {
+  return `${p.model} ← ${p.feedback}`;
+}

@@ -22,17 +22,16 @@ export { FLIGHT_FEATURES, FLIGHT_MODEL, FLIGHT_TARGET, WEEK_OF_FLIGHTS } from ".
 export { ActionOverrides, JudgePolicy } from "./judge.ts";
 export { getTable, pick, putTable } from "./tables.ts";
 
+// state kept between runs, by stream or feedback source
+export { keyedState, type KeyedStates, withKeyedState } from "./keyed_state.ts";
 // drift_monitoring: one stream batch per run
 export type { StreamMonitorParams } from "./stream_params.ts";
 export {
   batchPath,
   labelledBatches,
   nextStreamState,
-  type SavedStreams,
-  savedStreams,
   savedStreamState,
   type StreamState,
-  streamStateOf,
 } from "./stream_state.ts";
 export { type SimulatedBatch, writeStreamBatch } from "./stream_batch_file.ts";
 export { championOrSkip, currentChampion, noChampionReason } from "./current_champion.ts";
@@ -45,7 +44,7 @@ export { recordRetrainOutcome, type RetrainOutcome } from "./retrain_outcome.ts"
 export { labelledPathOf, recalibrateOnBatch } from "./recalibrate_batch.ts";
 
 // feedback_loop: the champion against collected feedback labels
-export { type FeedbackParams, feedbackStream } from "./feedback_params.ts";
+export { feedbackKey, type FeedbackParams, feedbackStream } from "./feedback_params.ts";
 export {
   type CollectedFeedback,
   collectFeedback,

@@ -5,23 +5,12 @@
  *
  * @example
  * ```ts
- * import {
- *   batchPath,
- *   labelledBatches,
- *   nextStreamState,
- *   savedStreams,
- *   savedStreamState,
- *   streamStateOf,
- * } from "./stream_state.ts";
+ * import { batchPath, labelledBatches, nextStreamState, savedStreamState } from "./stream_state.ts";
  * const state = nextStreamState({ index: 2, batches: ["b0", "b1", "b2"] }, { log: () => {} });
  * const path = batchPath({ batchDir: "data/batches", streamName: "flights" }, state.index);
  * if (path !== "data/batches/flights-batch-0003.parquet") throw new Error(path);
  * const saved = savedStreamState(state, { done: false, path });
  * if (labelledBatches(saved.batches, 1).length !== 3) throw new Error("one batch awaits labels");
- * // streams from one home keep their own state
- * const both = savedStreams(savedStreams(undefined, "flights", saved), "mail", { index: 0, batches: [] });
- * if (streamStateOf(both, "flights")?.index !== 3) throw new Error("flights goes on at batch 3");
- * if (streamStateOf(both, "other") !== undefined) throw new Error("a new stream starts at batch 0");
  * ```
  */
 
@@ -29,38 +18,6 @@
 export interface StreamState {
   index: number;
   batches: string[];
-}
-
-/**
- * What `save_state` leaves for the next run: each stream's state by its name, so streams monitored
- * from one home (other `streamName`s) each go on from their own batch and retrain on their own
- * batches only. Runs before this kept one bare {@link StreamState}.
- */
-export interface SavedStreams {
-  streams: Record<string, StreamState>;
-}
-
-/**
- * The state `streamName` left, from what the previous run saved (undefined: its first batch). A
- * bare state from an older run is taken as this stream's, as those runs did.
- */
-export function streamStateOf(
-  saved: SavedStreams | StreamState | undefined,
-  streamName: string,
-): StreamState | undefined {
-  if (saved === undefined) return undefined;
-  return "streams" in saved ? saved.streams[streamName] : saved;
-}
-
-/** What `save_state` leaves: this stream's new state beside every other stream's. */
-export function savedStreams(
-  previous: SavedStreams | StreamState | undefined,
-  streamName: string,
-  state: StreamState,
-): SavedStreams {
-  const streams = previous !== undefined && "streams" in previous ? { ...previous.streams } : {};
-  streams[streamName] = state;
-  return { streams };
 }
 
 /**

@@ -195,9 +195,9 @@ storeTest(
       assert.deepEqual((await table.list("alpha")).map((r) => r.batch), [0, 1, 2]);
       assert.deepEqual((await table.list("beta")).map((r) => r.batch), [0], "beta starts at 0");
       const [record] = await store.xcoms(alpha.run.id, ["save_state"]);
-      const state = record.value as { streams: Record<string, unknown> };
-      assert.deepEqual(Object.keys(state.streams).sort(), ["alpha", "beta"]);
-      const saved = state.streams.alpha as { index: number; batches: string[] };
+      const state = record.value as { byKey: Record<string, unknown> };
+      assert.deepEqual(Object.keys(state.byKey).sort(), ["alpha", "beta"]);
+      const saved = state.byKey.alpha as { index: number; batches: string[] };
       assert.equal(saved.index, 2);
       assert.ok(saved.batches.every((b) => b.includes("/alpha-batch-")), saved.batches.join());
       assert.equal(beta.stateOf("save_state"), "success");

@@ -144,6 +144,22 @@ storeTest(
         hook.received.some((a) => /feedback accuracy 0\.[0-4]/.test(a.title)),
         JSON.stringify(hook.received.map((a) => a.title)),
       );
+      // another feedback file is read from its own first row, not from the first file's offset
+      const other = `${dir}/other.parquet`;
+      await writeParquet(other, fakeFlights(500, 79));
+      const second = await runDag(store, feedbackLoop, { ...params, feedback: other }, {
+        dags,
+        artifactsDir: `${dir}/a`,
+        logicalDate: new Date(Date.UTC(2026, 1, 4)),
+      });
+      assert.equal(second.stateOf("evaluate"), "success", "500 new rows of its own");
+      // and the first file goes on where it was: nothing new there
+      const again = await runDag(store, feedbackLoop, params, {
+        dags,
+        artifactsDir: `${dir}/a`,
+        logicalDate: new Date(Date.UTC(2026, 1, 5)),
+      });
+      assert.equal(again.stateOf("wait_for_more"), "success");
     } finally {
       await hook.close();
     }
