@@ -317,7 +317,7 @@ function compareEach(
         col: opts.columns[p.name] ?? {},
       })),
       others,
-      (t) => compareColumn(t.name, "numeric", t.ref, t.cur, t.col, nRef, opts),
+      (t) => compareColumnEach(t.name, "numeric", t.ref, t.cur, t.col, nRef, [opts])[0],
       (t, r, c) =>
         compareSamples(
           t.name,
@@ -402,14 +402,14 @@ function finishReport(
       throw new RangeError(`detectDrift: prediction column "${p}" must be in both tables`);
     }
     const type = isNumericColumn(reference[p]) ? "numeric" : "categorical";
-    const verdict = compareColumn(
+    const [verdict] = compareColumnEach(
       p,
       type,
       reference[p],
       current[p],
       opts.columns[p] ?? {},
       nRef,
-      { ...opts, quality: false },
+      [{ ...opts, quality: false }],
     );
     if (!("reason" in verdict)) report.prediction = verdict.column;
     if (opts.target && opts.target in reference && opts.target in current) {
@@ -526,18 +526,6 @@ function correct(report: DriftReport, opts: Opts): NonNullable<DriftReport["poli
     controls: ERROR_RATE[opts.correction],
     tests: members.length,
   };
-}
-
-function compareColumn(
-  name: string,
-  type: "numeric" | "categorical" | "text",
-  ref: Column,
-  cur: Column,
-  col: ColumnOptions,
-  nRef: number,
-  opts: Opts,
-): Compared | { reason: string } {
-  return compareColumnEach(name, type, ref, cur, col, nRef, [opts])[0];
 }
 
 /** A column compared under each option set (preset), from one preparation of its samples. */
