@@ -36,6 +36,9 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
   let sql: postgres.Sql | null = null;
   let held = false;
   let lastError: Error | null = null;
+  // this process's sessions are named so a lock still held by one it lost can be told apart
+  // from another scheduler's
+  const name = `driftflow-leader-${Deno.pid}`;
   const reset = async () => {
     held = false;
     const old = sql;
@@ -49,7 +52,7 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
           max: 1,
           idle_timeout: 0,
           onnotice: () => {},
-          connection: { application_name: "driftflow-leader" },
+          connection: { application_name: name },
           backoff: reconnectBackoff,
         });
         if (held) {
@@ -57,14 +60,29 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
           const [{ ok }] = await sql`select exists(
             select 1 from pg_locks where locktype = 'advisory' and objid = ${LOCK_KEY} and pid = pg_backend_pid()
           ) as ok`;
-          lastError = null;
-          if (ok) return true;
+          if (ok) {
+            lastError = null;
+            return true;
+          }
+          // the connection dropped and came back as a new session: the lock went with the old one
+          lastError = new Error("the session that held the lock was cut off (connection lost)");
           await reset();
           return false;
         }
         const [{ got }] = await sql`select pg_try_advisory_lock(${LOCK_KEY}) as got`;
         held = Boolean(got);
         lastError = null;
+        if (!held) {
+          // a session of this process that was cut off can hold the lock until the server notices
+          const holders = await sql`select a.application_name as app from pg_locks l
+            join pg_stat_activity a on a.pid = l.pid
+            where l.locktype = 'advisory' and l.objid = ${LOCK_KEY} and l.granted`;
+          if (holders.some((h) => h.app === name)) {
+            lastError = new Error(
+              "this scheduler's earlier session, cut off, still holds the lock until the server notices",
+            );
+          }
+        }
         return held;
       } catch (e) {
         lastError = e as Error;
