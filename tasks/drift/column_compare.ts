@@ -1,9 +1,7 @@
 /**
  * One column's comparison from its prepared samples: the test (the preset's rule or the column's
  * own), its verdict, the extra statistics, the histogram, the effect size and the data-quality
- * checks. detect.ts calls it for every numeric and categorical column; the worker of parallel.ts
- * (column_worker.ts) calls it for numeric columns of large tables — so this module imports only the
- * statistics, which keeps the worker quick to start.
+ * checks. detect.ts calls it for every numeric and categorical column.
  *
  * @example
  * ```ts
@@ -194,8 +192,7 @@ export function missingQuality(
 
 /**
  * Compares one numeric or categorical column from its prepared samples (`length`: the columns'
- * lengths, missing values included). Exported for the worker that compares numeric columns of
- * large tables in parallel (column_worker.ts); the numeric samples are disposed.
+ * lengths, missing values included); the numeric samples are disposed.
  */
 export function compareSamples(
   name: string,

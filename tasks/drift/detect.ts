@@ -49,7 +49,6 @@ import { aucDropTest, aucWithSe } from "./auc_delong.ts";
 import { type DriftColumnType, inferColumnType } from "./column_types.ts";
 import {
   type Compared,
-  compareSamples,
   compareSamplesEach,
   DEFAULT_THRESHOLDS,
   missingQuality,
@@ -59,7 +58,6 @@ import { domainClassifier, type FeatureColumn } from "./domain_classifier.ts";
 import { performanceDrift } from "./performance.ts";
 import { twoProportionTest } from "./policy_stats.ts";
 import { type Samples, STAT_TESTS } from "./registry.ts";
-import { type ColumnOutcome, compareInParallel } from "./parallel.ts";
 import { CategoricalSample, NumericSample, SampleScratch } from "./sample.ts";
 import {
   type ColumnDrift,
@@ -121,16 +119,6 @@ export const DriftOptions = z.object({
   seed: z.number().int().default(0),
   bootstrapRounds: z.number().int().positive().default(200),
   histograms: z.boolean().default(true),
-  /**
-   * Compare the numeric columns of a large table on a second thread (a worker) while this one
-   * compares the rest (parallel.ts); the report is the same either way. Off by default: it pays
-   * off only when a second core is idle — on a shared, busy machine the worker's start-up and its
-   * memory (+60–120 MB for a million rows) made `deno task bench drift` slower, not faster.
-   * Used by detectDrift (one preset a call), not by detectDriftPresets.
-   */
-  parallel: z.boolean().default(false),
-  /** With `parallel`, the worker is used from this many numeric values (rows of both tables × numeric columns). */
-  parallelMinValues: z.number().int().nonnegative().default(4_000_000),
   /** More statistics to compute per column beside its verdict's test (reported in `extra`); numeric-only tests are skipped for labels. */
   extraTests: z.array(TestName.exclude(["domain_classifier"])).default([]),
 }).strict();
@@ -279,10 +267,14 @@ function compareEach(
     skipped: [] as { column: string; reason: string }[],
     features: [] as FeatureColumn[],
   }));
-  const compare = (p: Plan): ColumnOutcome[] =>
-    compareColumnEach(
+  let done = 0;
+  for (const p of plans) {
+    progress?.(done++, names.length, p.name);
+    if (p.skip) { for (const part of parts) part.skipped.push({ column: p.name, reason: p.skip }); }
+    if (!p.type) continue;
+    const verdicts = compareColumnEach(
       p.name,
-      p.type!,
+      p.type,
       reference[p.name],
       current[p.name],
       opts.columns[p.name] ?? {},
@@ -290,59 +282,7 @@ function compareEach(
       optsList,
       scratch,
     );
-  const outcomes = new Map<Plan, ColumnOutcome[]>();
-  const numeric = plans.filter((p) =>
-    p.type === "numeric" && isNumericColumn(reference[p.name]) && isNumericColumn(current[p.name])
-  );
-  if (
-    optsList.length === 1 && opts.parallel && numeric.length >= 2 &&
-    (nRef + nCur) * numeric.length >= opts.parallelMinValues &&
-    (globalThis.navigator?.hardwareConcurrency ?? 1) >= 2
-  ) {
-    const guard = (p: Plan): ColumnOutcome[] => {
-      try {
-        return compare(p);
-      } catch (e) {
-        return [{ error: e instanceof Error ? e : new Error(String(e)) }];
-      }
-    };
-    const others = plans.filter((p) => p.type && !numeric.includes(p)).map((p) => () => {
-      outcomes.set(p, guard(p));
-    });
-    const results = compareInParallel(
-      numeric.map((p) => ({
-        name: p.name,
-        ref: reference[p.name] as Float64Array,
-        cur: current[p.name] as Float64Array,
-        col: opts.columns[p.name] ?? {},
-      })),
-      others,
-      (t) => compareColumnEach(t.name, "numeric", t.ref, t.cur, t.col, nRef, [opts])[0],
-      (t, r, c) =>
-        compareSamples(
-          t.name,
-          {
-            kind: "numeric",
-            ref: NumericSample.ofFinite(r.values, r.missing),
-            cur: NumericSample.ofFinite(c.values, c.missing),
-          },
-          { ref: t.ref.length, cur: t.cur.length },
-          t.col,
-          nRef,
-          opts,
-        ),
-      { nRef, opts },
-    );
-    if (results) numeric.forEach((p, i) => outcomes.set(p, [results[i]]));
-  }
-  let done = 0;
-  for (const p of plans) {
-    progress?.(done++, names.length, p.name);
-    if (p.skip) { for (const part of parts) part.skipped.push({ column: p.name, reason: p.skip }); }
-    if (!p.type) continue;
-    const verdicts = outcomes.get(p) ?? compare(p);
     verdicts.forEach((verdict, i) => {
-      if ("error" in verdict) throw verdict.error;
       const part = parts[i];
       if ("reason" in verdict) part.skipped.push({ column: p.name, reason: verdict.reason });
       else {

@@ -77,15 +77,6 @@ export class NumericSample {
     return new NumericSample(sorted, values.length - k);
   }
 
-  /**
-   * A sample of values already known finite (see {@link compactFinite}), sorted in place — `values`
-   * becomes the sample's storage; `missing` counts the values left out.
-   */
-  static ofFinite(values: Float64Array, missing: number): NumericSample {
-    if (!sortFinite(values)) throw new RangeError("NumericSample.ofFinite: a value is not finite");
-    return new NumericSample(values, missing);
-  }
-
   /** Number of non-missing values. */
   get n(): number {
     return this.sorted.length;

@@ -23,7 +23,7 @@
  *
  * @example
  * ```sh
- * deno task bench drift [--ref 100000] [--cur 1000000] [--repeat 3] [--peer false] [--parallel true]
+ * deno task bench drift [--ref 100000] [--cur 1000000] [--repeat 3] [--peer false]
  * ```
  */
 import { parseArgs } from "node:util";
@@ -206,12 +206,10 @@ export async function main(args: string[]): Promise<void> {
       ref: { type: "string", default: "100000" },
       cur: { type: "string", default: "1000000" },
       peer: { type: "string", default: "true" },
-      parallel: { type: "string", default: "false" },
       repeat: { type: "string", default: "3" },
     },
   });
   const nRef = Number(values.ref), nCur = Number(values.cur);
-  const parallel = values.parallel === "true";
   const repeat = Math.max(1, Number(values.repeat));
   console.error(
     `generating ${nRef} reference and ${nCur} current rows, 20 numeric + 5 categorical columns…`,
@@ -236,7 +234,7 @@ export async function main(args: string[]): Promise<void> {
       ref.table,
       cur.table,
       ["default", "evidently"],
-      { parallel },
+      {},
       (done, total) => progress("both presets", done, total),
     );
     for (const report of both) report.severity = evaluateSeverity(report);
@@ -244,7 +242,7 @@ export async function main(args: string[]): Promise<void> {
     def = detectDrift(
       ref.table,
       cur.table,
-      { parallel },
+      {},
       (done, total) => progress("default preset", done, total),
     );
     def.severity = evaluateSeverity(def);
@@ -252,7 +250,7 @@ export async function main(args: string[]): Promise<void> {
     evi = detectDrift(
       ref.table,
       cur.table,
-      { preset: "evidently", parallel },
+      { preset: "evidently" },
       (done, total) => progress("evidently preset", done, total),
     );
     evi.severity = evaluateSeverity(evi);
