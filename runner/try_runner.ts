@@ -100,7 +100,14 @@ export async function runTry(
   // A worker keeps each outcome in the outbox (on disk) until it is written, so it survives this
   // process dying before the database takes it.
   let kept: HeldOutcome | null = null;
-  const holder = (h: Omit<HeldOutcome, "owner">) => async () => {
+  const holder = (
+    end: HeldOutcome["end"],
+    more: Pick<HeldOutcome, "skips" | "events"> = { skips: [] },
+  ) => {
+    const h: Omit<HeldOutcome, "owner"> = { key, tryNumber, end, ...more };
+    return () => keepHeld(h);
+  };
+  const keepHeld = async (h: Omit<HeldOutcome, "owner">) => {
     if (!opts.outbox || kept) return;
     kept = { ...h, owner: { pid: Deno.pid, start: null } };
     await opts.outbox.keep(h).catch((e) =>
@@ -221,17 +228,12 @@ export async function runTry(
       await write("a sensor's extra try", () => store.extendTries(key));
       // held from here (the extra try is written): a worker dying now leaves it for the next one
       const hold = holder({
-        key,
-        tryNumber,
-        end: {
-          state: "up_for_reschedule",
-          at: new Date(endedAt).toISOString(),
-          durationMs,
-          nextRetryAt: new Date(next).toISOString(),
-        },
-        skips: [],
+        state: "up_for_reschedule",
+        at: new Date(endedAt).toISOString(),
+        durationMs,
+        nextRetryAt: new Date(next).toISOString(),
       });
-      if (opts.outbox) await hold();
+      await hold(); // a no-op without an outbox (in-process runs)
       const recorded = await write("the reschedule", () =>
         store.finishTry(key, tryNumber, {
           state: "up_for_reschedule",
@@ -255,17 +257,12 @@ export async function runTry(
   if (skipped !== null) {
     // The task skipped itself (SkipTask / ctx.skip): final, no retry, no callback (as Airflow).
     const hold = holder({
-      key,
-      tryNumber,
-      end: {
-        state: "skipped",
-        at: new Date(endedAt).toISOString(),
-        durationMs,
-        error: `skipped: ${skipped}`,
-      },
-      skips: [],
+      state: "skipped",
+      at: new Date(endedAt).toISOString(),
+      durationMs,
+      error: `skipped: ${skipped}`,
     });
-    if (opts.outbox) await hold();
+    await hold(); // a no-op without an outbox (in-process runs)
     await log.close();
     const recorded = await write("the skip", () =>
       store.finishTry(key, tryNumber, {
@@ -291,15 +288,17 @@ export async function runTry(
       const skips = task.kind === "branch" ? decisions.notFollowed(task.id, value as string[]) : [];
       let recorded = false;
       const hold = holder({
-        key,
-        tryNumber,
-        end: { state: "success", at: new Date(endedAt).toISOString(), durationMs, xcom },
+        state: "success",
+        at: new Date(endedAt).toISOString(),
+        durationMs,
+        xcom,
+      }, {
         skips: skips.map((s) => ({ runId: t.run.id, taskId: s.taskId, mapIndex: -1 })),
         events,
       });
       // In a worker the outcome goes to the outbox before anything else is written: if the worker
       // dies from here on, the next worker here records it instead of running the task again.
-      if (opts.outbox) await hold();
+      await hold(); // a no-op without an outbox (in-process runs)
       // The last log lines are written beside the outcome, not before it: while the database is
       // down the outcome is what must be held first (and said so), the log follows it.
       const logClosed = log.close();
@@ -366,18 +365,13 @@ export async function runTry(
     : null;
   const state = retry ? "up_for_retry" : "failed";
   const hold = holder({
-    key,
-    tryNumber,
-    end: {
-      state,
-      at: new Date(endedAt).toISOString(),
-      durationMs,
-      error,
-      nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt).toISOString(),
-    },
-    skips: [],
+    state,
+    at: new Date(endedAt).toISOString(),
+    durationMs,
+    error,
+    nextRetryAt: nextRetryAt === null ? null : new Date(nextRetryAt).toISOString(),
   });
-  if (opts.outbox) await hold();
+  await hold(); // a no-op without an outbox (in-process runs)
   await log.close();
   if (released) await write("a released try", () => new TaskQueue(store.db).grantTry(key));
   const recorded = await write(
