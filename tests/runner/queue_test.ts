@@ -43,3 +43,44 @@ storeTest("a mapped task's items are all finished only when none is left to run"
   assert.equal(await queue.anyItemsFinished(run.id, ["other", "each"]), true, "one of them");
   assert.equal(await queue.anyItemsFinished(run.id, ["other"]), false);
 });
+
+storeTest("a claim of a few among thousands ready reads only what it takes", async (store) => {
+  // On a table that grew faster than its statistics, the planner read (and sorted) every ready
+  // instance for each claim, and scanned the whole table to queue the chosen (migration 6 fixes
+  // both): counted by the table's statistics of this transaction alone.
+  const t = { kind: "function" as const, deps: [], triggerRule: "all_success" as const };
+  const at = new Date("2026-01-01T00:00:00Z");
+  const run = await store.createRun({
+    dagId: "wide",
+    logicalDate: at,
+    dataIntervalStart: at,
+    dataIntervalEnd: at,
+    runType: "manual",
+    conf: {},
+    params: {},
+    structure: { dagId: "wide", schedule: null, tasks: [{ ...t, id: "each", mapped: true }] },
+    structureHash: "w1",
+    tasks: [{ taskId: "each", maxTries: 1, pool: "default_pool", poolSlots: 1 }],
+  });
+  await store.setRunState(run.id, "running", at);
+  const items = Array.from({ length: 5000 }, (_, i) => i);
+  await store.expandMapped({ runId: run.id, taskId: "each", mapIndex: -1 }, items);
+  const read = await store.db.transaction(async (tx) => {
+    const claimed = await new TaskQueue(tx).claim({
+      workerId: "w1",
+      hostname: "box",
+      limit: 5,
+      pools: null,
+      now: at,
+      maxActiveTasks: new Map([["wide", 10_000]]),
+    });
+    assert.deepEqual(claimed.map((c) => c.mapIndex), [0, 1, 2, 3, 4]);
+    const [r] = await tx.query<{ seq: number; fetched: number }>(
+      `select coalesce(seq_tup_read, 0)::int as seq, coalesce(idx_tup_fetch, 0)::int as fetched
+       from pg_stat_xact_user_tables where relname = 'task_instances'`,
+    );
+    return r;
+  });
+  assert.equal(read.seq, 0, "no sequential scan of task_instances");
+  assert.ok(read.fetched < 100, `${read.fetched} rows fetched by index for a claim of 5`);
+});

@@ -115,3 +115,23 @@ storeTest(
     );
   },
 );
+
+Deno.test("migrations: a shipped migration's SQL is never edited (new ones are appended)", async () => {
+  // The SQL of each version as it shipped (first 16 hex digits of its SHA-256): a database that
+  // applied a version never runs it again, so an edit would reach new databases only.
+  const shipped: Record<number, string> = {
+    1: "2d0f9c2829637925",
+    2: "1f5fcb52882bb8e2",
+    3: "5cd976d0b2ab4b67",
+    4: "eb67ea089ba52149",
+    5: "357507e7121068dd",
+    6: "e96b4c8fa2c5c9a3",
+  };
+  for (const m of MIGRATIONS) {
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(m.sql)),
+    );
+    const hex = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    assert.equal(hex, shipped[m.version], `migration ${m.version} (${m.name}) changed`);
+  }
+});
