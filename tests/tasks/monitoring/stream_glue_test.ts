@@ -233,3 +233,54 @@ Deno.test("drift_monitoring's functions: a batch judged, graded, alerted, retrai
     await t.close();
   }
 });
+
+Deno.test("detectBatchDrift: the scored reference kept from the last batch gives the report a fresh one gives, and any setting it depends on makes a fresh one", async () => {
+  const t = await openTestEnv();
+  try {
+    const c = await trainChampion(t);
+    const base: StreamMonitorParams = {
+      stream: c.stream,
+      streamName: "x1",
+      batchSize: 1000,
+      batchDir: `${t.dir}/batches`,
+      features: ["day_of_week", "hour", "distance", "origin", "destination"],
+      target: "late",
+      positiveLabel: "yes",
+      model: "flights_delay",
+      referenceRows: 2000,
+      columns: {},
+      events: [],
+      restart: false,
+      seed: 0,
+      policy: JudgePolicy.parse({ bootstrapRounds: 20 }),
+      actions: {},
+      alerts: { channels: [{ type: "log" }] },
+      labelsDelay: 0,
+      sequential: { arl0: 200, detector: "cusum" },
+      training: {},
+    };
+    // The same batch judged on streams of their own (one monitoring row each, no sequential state
+    // carried between them); the JSON report as written, but for when it was made.
+    const judge = async (streamName: string, over: Partial<StreamMonitorParams> = {}) => {
+      const ctx = t.env({ ...base, ...over, streamName }, 11);
+      const batch = await writeStreamBatch(ctx, 0);
+      const d = await detectBatchDrift(ctx, batch, await currentChampion(ctx));
+      const { createdAt: _, ...report } = JSON.parse(
+        new TextDecoder().decode(await ctx.getArtifact(d.report)),
+      );
+      return JSON.stringify(report);
+    };
+    const smaller = { referenceRows: 500 };
+    const other = { seed: 1 };
+    const cold = await judge("a1");
+    assert.equal(await judge("a2"), cold, "the kept reference: the same report");
+    const coldSmaller = await judge("b1", smaller);
+    assert.notEqual(coldSmaller, cold, "another reference sample size: a reference of its own");
+    assert.equal(await judge("b2", smaller), coldSmaller);
+    const coldOther = await judge("c1", other);
+    assert.notEqual(coldOther, cold, "another seed: sampled again");
+    assert.equal(await judge("a3"), cold, "back to the first settings: made again, the same");
+  } finally {
+    await t.close();
+  }
+});
