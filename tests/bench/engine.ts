@@ -5,7 +5,8 @@
  * nothing. Airflow's gap between two sequential tasks (~1.1 s) is a published figure, not measured
  * here: Airflow cannot be installed on this machine. Then big DAGs (engine_big_dags.ts): the
  * per-task cost at 1,000 and at 50,000 task instances and the `dags validate` time of the latter.
- * `--distributed-only [--workers=1,2,4] [--tasks=N]` runs only the distributed part (engine_distributed.ts).
+ * `--distributed-only [--workers=1,2,4] [--tasks=N]` runs only the distributed part (engine_distributed.ts):
+ * workers, the bare SQL loop and one claim alone (`engine.claim_p50_ms`).
  */
 import { renderTable } from "../../runner/cli/common.ts";
 import { Dag, type DagDefinition, type TaskDef } from "../../runner/dag.ts";
@@ -15,7 +16,7 @@ import { openPostgres } from "../../runner/store/postgres.ts";
 import { Store } from "../../runner/store/store.ts";
 import { freshDatabase } from "../runner/helpers.ts";
 import { measureBigDags } from "./engine_big_dags.ts";
-import { measureSqlLoop, measureWorkers } from "./engine_distributed.ts";
+import { measureClaim, measureSqlLoop, measureWorkers } from "./engine_distributed.ts";
 import { measureIsolation } from "./engine_isolation.ts";
 import { countingExecutor, type Figure, printFigures, round } from "./report.ts";
 
@@ -70,6 +71,7 @@ async function measureDistributed(
   for (const workers of counts) dist.push(await measureWorkers(workers, distributedTasks));
   const four = dist.find((d) => d.workers === 4);
   const sqlLoop = await measureSqlLoop(distributedTasks);
+  const claimMs = await measureClaim(distributedTasks);
   console.log(
     `\n${distributedTasks} no-op tasks over worker processes on PostgreSQL (scheduler in its own process):`,
   );
@@ -97,6 +99,11 @@ async function measureDistributed(
   console.log(
     "(targets: >= 70% of the SQL loop with 4 workers, pickup p50 <= 2 ms; graphile-worker reports ~4 ms average pickup)",
   );
+  console.log(
+    `a claim of 5 among ${distributedTasks} ready, alone on one connection: p50 ${
+      round(claimMs)
+    } ms`,
+  );
   const figures: Figure[] = [
     ...dist.map((d) => ({
       metric: `engine.tasks_per_s.workers${d.workers}`,
@@ -104,6 +111,7 @@ async function measureDistributed(
       unit: "tasks/s",
     })),
     { metric: "engine.sql_loop_tasks_per_s", value: sqlLoop, unit: "tasks/s" },
+    { metric: "engine.claim_p50_ms", value: claimMs, unit: "ms" },
   ];
   if (four) {
     figures.push(

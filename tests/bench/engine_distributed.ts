@@ -104,19 +104,63 @@ export async function measureWorkers(workers: number, tasks: number): Promise<Di
   }
 }
 
+/** A running run of `bench_many` whose `tasks` items are all ready (expanded at once, as the scheduler does). */
+async function readyItems(store: Store, tasks: number): Promise<void> {
+  Deno.env.set("BENCH_TASKS", String(tasks));
+  const { dags } = await loadDags(DAGS);
+  const run = await createDagRun(store, dags.get("bench_many")!, { executor: "distributed" });
+  await store.setRunState(run.id, "running", new Date());
+  await store.expandMapped(
+    { runId: run.id, taskId: "noop", mapIndex: -1 },
+    Array.from({ length: tasks }, (_, i) => i),
+  );
+}
+
+/**
+ * One claim alone: `claims` claims of 5 in turn on one connection among `ready` instances expanded
+ * at once (each claimed try then started and ended, as a worker would); the median round trip.
+ */
+export async function measureClaim(ready = 5000, claims = 100): Promise<number> {
+  const c = await cluster(DAGS);
+  try {
+    const store = new Store(await openPostgres(c.url, 2));
+    await readyItems(store, ready);
+    const queue = new TaskQueue(store.db);
+    const ms: number[] = [];
+    for (let i = 0; i < claims; i++) {
+      const t0 = performance.now();
+      const claimed = await queue.claim({
+        workerId: "alone",
+        hostname: "bench",
+        limit: 5,
+        pools: null,
+        now: new Date(),
+        maxActiveTasks: new Map([["bench_many", 10_000]]),
+      });
+      ms.push(performance.now() - t0);
+      await Promise.all(claimed.map(async (t) => {
+        const got = await store.startTryAndRead(t, new Date(), "bench", "alone", [], []);
+        await store.finishTry(t, got!.tryNumber, {
+          state: "success",
+          at: new Date(),
+          durationMs: 0,
+        });
+      }));
+      progress("claims alone", i + 1, claims);
+    }
+    await store.close();
+    return ms.sort((a, b) => a - b)[Math.floor(claims / 2)];
+  } finally {
+    await c.close();
+  }
+}
+
 /** The bare loop: `loops` connections claim and complete `tasks` rows with the engine's statements. */
 export async function measureSqlLoop(tasks: number, loops = 4): Promise<number> {
   const c = await cluster(DAGS);
   try {
     const store = new Store(await openPostgres(c.url, loops * 2));
-    Deno.env.set("BENCH_TASKS", String(tasks));
-    const { dags } = await loadDags(DAGS);
-    const run = await createDagRun(store, dags.get("bench_many")!, { executor: "distributed" });
-    await store.setRunState(run.id, "running", new Date());
-    await store.expandMapped(
-      { runId: run.id, taskId: "noop", mapIndex: -1 },
-      Array.from({ length: tasks }, (_, i) => i),
-    );
+    await readyItems(store, tasks);
     const queue = new TaskQueue(store.db);
     const t0 = performance.now();
     let done = 0;
