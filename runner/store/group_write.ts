@@ -40,7 +40,8 @@ export interface GroupWriterOptions<I, O> {
   /**
    * Writes made in one synchronous run go out together: the first waits for the end of that run
    * (a microtask, no timer) instead of going alone. For writes a caller makes in a loop (a
-   * worker's starts of the tries of one claim).
+   * worker's starts of the tries of one claim) or that come at once (the ends of tries started
+   * together).
    */
   gather?: boolean;
 }

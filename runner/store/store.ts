@@ -209,6 +209,9 @@ export class Store {
       many: (es) => this.#finishMany(es),
       key: (e) => keyOf(e.key),
       maxInFlight: perTry,
+      // tries started by one statement end together (a no-op's, a short task's): their ends go
+      // out in one statement too, not the first two alone and the rest after them
+      gather: true,
     });
   }
 
