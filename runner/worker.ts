@@ -96,11 +96,11 @@ export class Worker implements TryHost {
   /** Runs seen lately (their conf, params and dates do not change). */
   readonly #runs = new Map<number, DagRun>();
   /**
-   * Runs whose scheduler notification is due (sent in batches, every 20 ms at most), with the
-   * mapped tasks whose items ended ("any": something else ended too).
+   * Runs whose scheduler notification is due (sent together when the timer fires: see
+   * `#notifyScheduler`), with the mapped tasks whose items ended ("any": something else ended too).
    */
   readonly #toNotify = new Map<number, Set<string> | "any">();
-  #notifyTimer: ReturnType<typeof setTimeout> | undefined;
+  #notifyTimer: { timer: ReturnType<typeof setTimeout>; delay: number } | undefined;
 
   constructor(readonly options: WorkerOptions, embedded = false) {
     if (options.store.db.kind !== "postgres" && !embedded) {
@@ -239,7 +239,7 @@ export class Worker implements TryHost {
       clearInterval(replayer);
       await alive.stop();
       if (this.#notifyTimer !== undefined) {
-        clearTimeout(this.#notifyTimer);
+        clearTimeout(this.#notifyTimer.timer);
         for (const id of this.#toNotify.keys()) {
           await this.queue.notify(CHANNEL_SCHEDULER, String(id)).catch(() => {});
         }
@@ -370,10 +370,12 @@ export class Worker implements TryHost {
   }
 
   /**
-   * Tells the scheduler a run changed; notifications within 20 ms go out together. A mapped item's
-   * end changes nothing the scheduler decides until the task's last item ends (its retries are
-   * claimed straight from the queue), so for those the run is woken only when no item of that task
-   * is left unfinished — the scheduler's pass reads the whole run, and a pass per item of a
+   * Tells the scheduler a run changed. A task's end goes out at the next turn of the event loop
+   * (ends of the same moment together): the next task of a chain waits for it, and the scheduler
+   * folds notifications that come while it passes into one more pass. A mapped item's end changes
+   * nothing the scheduler decides until the task's last item ends (its retries are claimed straight
+   * from the queue), so for those the run is woken only when no item of that task is left
+   * unfinished, checked every 20 ms at most — a pass reads the whole run, and a pass per item of a
    * 10,000-item task would keep it busy for nothing. (Its periodic sweep still sees every run.)
    */
   #notifyScheduler(runId: number, mappedTaskId: string | null): void {
@@ -381,7 +383,12 @@ export class Worker implements TryHost {
     if (mappedTaskId === null) this.#toNotify.set(runId, "any");
     else if (tasks === undefined) this.#toNotify.set(runId, new Set([mappedTaskId]));
     else if (tasks !== "any") tasks.add(mappedTaskId);
-    this.#notifyTimer ??= setTimeout(async () => {
+    const delay = mappedTaskId === null ? 0 : 20;
+    if (this.#notifyTimer !== undefined) {
+      if (this.#notifyTimer.delay <= delay) return;
+      clearTimeout(this.#notifyTimer.timer);
+    }
+    const timer = setTimeout(async () => {
       this.#notifyTimer = undefined;
       const due = [...this.#toNotify];
       this.#toNotify.clear();
@@ -394,7 +401,8 @@ export class Worker implements TryHost {
           this.#log(`notify failed: ${(e as Error).message}`);
         }
       }
-    }, 20);
+    }, delay);
+    this.#notifyTimer = { timer, delay };
   }
 
   /** A trigger task on a worker: the new run is left to the scheduler; with `wait`, polled to its end. */

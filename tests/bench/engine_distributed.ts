@@ -1,7 +1,8 @@
 /**
  * The distributed part of the engine benchmark: 5,000 no-op tasks over 1, 2 and 4 worker processes
- * on the PostgreSQL server, with a scheduler process; tasks/s and the latency from ready
- * (scheduled) to started (p50, p99). Beside it, the bare claim-and-complete SQL loop — the same
+ * on the PostgreSQL server, with a scheduler process; tasks/s, and on a chain of 30 sequential
+ * tasks the latency from ready (scheduled) to started (p50, p99) and the time per task (the
+ * scheduler's turn between one task's end and the next one's start included). Beside it, the bare claim-and-complete SQL loop — the same
  * statements, no engine — as PostgreSQL's own limit on this machine.
  */
 import { loadDags } from "../../runner/loader.ts";
@@ -23,6 +24,8 @@ export interface DistributedResult {
   /** Ready to started in a chain: the pickup latency of an idle worker. */
   p50: number;
   p99: number;
+  /** A chain's time per task: from the first task scheduled to the last one ended, ÷ its tasks. */
+  chainMsPerTask: number;
 }
 
 async function latencies(
@@ -92,12 +95,18 @@ export async function measureWorkers(workers: number, tasks: number): Promise<Di
       "the chain to finish",
       async () => ((await c.store.getRun(chain.id))?.state === "success" ? true : undefined),
     );
+    const [span] = await c.store.db.query<{ ms: number }>(
+      `select extract(epoch from max(end_date) - min(scheduled_at)) * 1000 / count(*) as ms
+       from task_instances where run_id = $1`,
+      [chain.id],
+    );
     return {
       workers,
       seconds,
       tasksPerS: tasks / seconds,
       burstP50: burst.p50,
       ...await latencies(c.store, chain.id, false),
+      chainMsPerTask: Number(span.ms),
     };
   } finally {
     await c.close();
