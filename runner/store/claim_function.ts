@@ -4,7 +4,7 @@
  * LOCKED), then the pools; then, in statements of their own whose snapshots see every slot the
  * claims before this one took, the slots and run slots in use are counted, the claimable chosen in
  * order and queued under the worker. Only the candidate query differs between the migrations; the
- * SQL of a shipped migration stays byte for byte what it was (tests/runner/migrations_test.ts).
+ * SQL of a shipped migration stays byte for byte what it was (tests/runner/store_migrations_test.ts).
  *
  * @example
  * ```ts
