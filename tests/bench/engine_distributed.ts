@@ -149,7 +149,8 @@ export async function measureClaim(ready = 5000, claims = 100): Promise<number> 
       ms.push(performance.now() - t0);
       await Promise.all(claimed.map(async (t) => {
         const got = await store.startTryAndRead(t, new Date(), "bench", "alone", [], []);
-        await store.finishTry(t, got!.tryNumber, {
+        if (!got) throw new Error(`the claim of ${t.taskId}[${t.mapIndex}] was lost`);
+        await store.finishTry(t, got.tryNumber, {
           state: "success",
           at: new Date(),
           durationMs: 0,

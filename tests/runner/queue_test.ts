@@ -1,31 +1,28 @@
 import assert from "node:assert/strict";
 import { TaskQueue } from "../../runner/store/queue.ts";
+import type { Store } from "../../runner/store/store.ts";
 import { storeTest } from "./helpers.ts";
 
-storeTest("a mapped task's items are all finished only when none is left to run", async (store) => {
+/** A manual run of a DAG whose tasks are all mapped, independent function tasks. */
+function mappedRun(store: Store, dagId: string, taskIds: string[]) {
   const t = { kind: "function" as const, deps: [], triggerRule: "all_success" as const };
   const at = new Date("2026-01-01T00:00:00Z");
-  const run = await store.createRun({
-    dagId: "m",
+  return store.createRun({
+    dagId,
     logicalDate: at,
     dataIntervalStart: at,
     dataIntervalEnd: at,
     runType: "manual",
     conf: {},
     params: {},
-    structure: {
-      dagId: "m",
-      schedule: null,
-      tasks: [{ ...t, id: "each", mapped: true }, { ...t, id: "other", mapped: true }],
-    },
-    structureHash: "m1",
-    tasks: ["each", "other"].map((taskId) => ({
-      taskId,
-      maxTries: 1,
-      pool: "default_pool",
-      poolSlots: 1,
-    })),
+    structure: { dagId, schedule: null, tasks: taskIds.map((id) => ({ ...t, id, mapped: true })) },
+    structureHash: `${dagId}1`,
+    tasks: taskIds.map((taskId) => ({ taskId, maxTries: 1, pool: "default_pool", poolSlots: 1 })),
   });
+}
+
+storeTest("a mapped task's items are all finished only when none is left to run", async (store) => {
+  const run = await mappedRun(store, "m", ["each", "other"]);
   const queue = new TaskQueue(store.db);
   const each = { runId: run.id, taskId: "each", mapIndex: -1 };
   await store.expandMapped(each, ["a", "b", "c"]);
@@ -48,20 +45,8 @@ storeTest("a claim of a few among thousands ready reads only what it takes", asy
   // On a table that grew faster than its statistics, the planner read (and sorted) every ready
   // instance for each claim, and scanned the whole table to queue the chosen (migration 6 fixes
   // both): counted by the table's statistics of this transaction alone.
-  const t = { kind: "function" as const, deps: [], triggerRule: "all_success" as const };
+  const run = await mappedRun(store, "wide", ["each"]);
   const at = new Date("2026-01-01T00:00:00Z");
-  const run = await store.createRun({
-    dagId: "wide",
-    logicalDate: at,
-    dataIntervalStart: at,
-    dataIntervalEnd: at,
-    runType: "manual",
-    conf: {},
-    params: {},
-    structure: { dagId: "wide", schedule: null, tasks: [{ ...t, id: "each", mapped: true }] },
-    structureHash: "w1",
-    tasks: [{ taskId: "each", maxTries: 1, pool: "default_pool", poolSlots: 1 }],
-  });
   await store.setRunState(run.id, "running", at);
   const items = Array.from({ length: 5000 }, (_, i) => i);
   await store.expandMapped({ runId: run.id, taskId: "each", mapIndex: -1 }, items);

@@ -31,6 +31,31 @@ import { MonitoringTable } from "../../../tasks/monitoring/metrics_table.ts";
 import { verdictsOf } from "../../../tasks/monitoring/late_labels.ts";
 import { openTestEnv, trainChampion } from "./task_env.ts";
 
+/** drift_monitoring's params for the test stream (`stream`), batch files under `dir`. */
+function streamParams(stream: string, dir: string, streamName: string): StreamMonitorParams {
+  return {
+    stream,
+    streamName,
+    batchSize: 1000,
+    batchDir: `${dir}/batches`,
+    features: ["day_of_week", "hour", "distance", "origin", "destination"],
+    target: "late",
+    positiveLabel: "yes",
+    model: "flights_delay",
+    referenceRows: 2000,
+    columns: {},
+    events: [],
+    restart: false,
+    seed: 0,
+    policy: JudgePolicy.parse({ bootstrapRounds: 20 }),
+    actions: {},
+    alerts: { channels: [{ type: "log" }] },
+    labelsDelay: 0,
+    sequential: { arl0: 200, detector: "cusum" },
+    training: {},
+  };
+}
+
 Deno.test("stream state: batch 0 first, one past the previous run's next, batches saved in order", () => {
   const lines: string[] = [];
   const log = { log: (...a: unknown[]) => lines.push(a.join(" ")) };
@@ -111,27 +136,7 @@ Deno.test("drift_monitoring's functions: a batch judged, graded, alerted, retrai
   const t = await openTestEnv();
   try {
     const c = await trainChampion(t);
-    const params: StreamMonitorParams = {
-      stream: c.stream,
-      streamName: "flights",
-      batchSize: 1000,
-      batchDir: `${t.dir}/batches`,
-      features: ["day_of_week", "hour", "distance", "origin", "destination"],
-      target: "late",
-      positiveLabel: "yes",
-      model: "flights_delay",
-      referenceRows: 2000,
-      columns: {},
-      events: [],
-      restart: false,
-      seed: 0,
-      policy: JudgePolicy.parse({ bootstrapRounds: 20 }),
-      actions: {},
-      alerts: { channels: [{ type: "log" }] },
-      labelsDelay: 0,
-      sequential: { arl0: 200, detector: "cusum" },
-      training: {},
-    };
+    const params = streamParams(c.stream, t.dir, "flights");
     const ctx = t.env(params, 7);
 
     // the batch file, and the stream's end
@@ -238,27 +243,7 @@ Deno.test("detectBatchDrift: the scored reference kept from the last batch gives
   const t = await openTestEnv();
   try {
     const c = await trainChampion(t);
-    const base: StreamMonitorParams = {
-      stream: c.stream,
-      streamName: "x1",
-      batchSize: 1000,
-      batchDir: `${t.dir}/batches`,
-      features: ["day_of_week", "hour", "distance", "origin", "destination"],
-      target: "late",
-      positiveLabel: "yes",
-      model: "flights_delay",
-      referenceRows: 2000,
-      columns: {},
-      events: [],
-      restart: false,
-      seed: 0,
-      policy: JudgePolicy.parse({ bootstrapRounds: 20 }),
-      actions: {},
-      alerts: { channels: [{ type: "log" }] },
-      labelsDelay: 0,
-      sequential: { arl0: 200, detector: "cusum" },
-      training: {},
-    };
+    const base = streamParams(c.stream, t.dir, "x1");
     // The same batch judged on streams of their own (one monitoring row each, no sequential state
     // carried between them); the JSON report as written, but for when it was made.
     const judge = async (streamName: string, over: Partial<StreamMonitorParams> = {}) => {
