@@ -12,6 +12,7 @@ import { openPostgres } from "../../runner/store/postgres.ts";
 import { Store } from "../../runner/store/store.ts";
 import { cluster, eventually } from "../runner/processes.ts";
 import { progress } from "./report.ts";
+import { cpuNow, cpuSince, transactionsNow } from "./server_cost.ts";
 
 const DAGS = "tests/fixtures/dags_bench";
 
@@ -26,6 +27,19 @@ export interface DistributedResult {
   p99: number;
   /** A chain's time per task: from the first task scheduled to the last one ended, ÷ its tasks. */
   chainMsPerTask: number;
+  /** What the burst cost per try: see {@link Cost}. */
+  cost: Cost;
+}
+
+/**
+ * What a stretch cost per try: transactions committed in the database (each autocommit statement is
+ * one; the bench's own polling and, for workers, the chain and their idle polling until they stop
+ * included), and CPU ms of the server's backends plus the processes under test (workers and
+ * scheduler, or the loop's process) over the burst.
+ */
+export interface Cost {
+  transactionsPerTry: number;
+  cpuMsPerTry: number;
 }
 
 async function latencies(
@@ -47,7 +61,7 @@ export async function measureWorkers(workers: number, tasks: number): Promise<Di
   const c = await cluster(DAGS);
   const env = { BENCH_TASKS: String(tasks) };
   try {
-    c.spawn("scheduler", ["scheduler", "--tick-ms", "200"], env);
+    const scheduler = c.spawn("scheduler", ["scheduler", "--tick-ms", "200"], env);
     const procs = Array.from(
       { length: workers },
       (_, i) =>
@@ -69,6 +83,9 @@ export async function measureWorkers(workers: number, tasks: number): Promise<Di
     }
     Deno.env.set("BENCH_TASKS", String(tasks));
     const { dags } = await loadDags(DAGS);
+    const pids = [scheduler, ...procs].map((p) => p.child.pid);
+    const transactions0 = await transactionsNow(c.store);
+    const cpu0 = await cpuNow(c.store, pids);
     const t0 = performance.now();
     const run = await createDagRun(c.store, dags.get("bench_many")!, { executor: "distributed" });
     await new TaskQueue(c.store.db).notify(CHANNEL_SCHEDULER, String(run.id));
@@ -86,6 +103,7 @@ export async function measureWorkers(workers: number, tasks: number): Promise<Di
         : undefined;
     }, 600_000);
     const seconds = (performance.now() - t0) / 1000;
+    const cpuMs = cpuSince(cpu0, await cpuNow(c.store, pids));
     const burst = await latencies(c.store, run.id, true);
     const chain = await createDagRun(c.store, dags.get("bench_chain")!, {
       executor: "distributed",
@@ -100,6 +118,10 @@ export async function measureWorkers(workers: number, tasks: number): Promise<Di
        from task_instances where run_id = $1`,
       [chain.id],
     );
+    // the processes' backends exit with them, and their statistics show
+    for (const p of [scheduler, ...procs]) await p.kill();
+    const transactions = await transactionsNow(c.store) - transactions0;
+    const chainTasks = dags.get("bench_chain")!.tasks.length;
     return {
       workers,
       seconds,
@@ -107,6 +129,7 @@ export async function measureWorkers(workers: number, tasks: number): Promise<Di
       burstP50: burst.p50,
       ...await latencies(c.store, chain.id, false),
       chainMsPerTask: Number(span.ms),
+      cost: { transactionsPerTry: transactions / (tasks + chainTasks), cpuMsPerTry: cpuMs / tasks },
     };
   } finally {
     await c.close();
@@ -166,12 +189,17 @@ export async function measureClaim(ready = 5000, claims = 100): Promise<number> 
 }
 
 /** The bare loop: `loops` connections claim and complete `tasks` rows with the engine's statements. */
-export async function measureSqlLoop(tasks: number, loops = 4): Promise<number> {
+export async function measureSqlLoop(
+  tasks: number,
+  loops = 4,
+): Promise<{ tasksPerS: number; cost: Cost }> {
   const c = await cluster(DAGS);
   try {
     const store = new Store(await openPostgres(c.url, loops * 2));
     await readyItems(store, tasks);
     const queue = new TaskQueue(store.db);
+    const transactions0 = await transactionsNow(c.store);
+    const cpu0 = await cpuNow(c.store, [Deno.pid]);
     const t0 = performance.now();
     let done = 0;
     await Promise.all(Array.from({ length: loops }, async (_, i) => {
@@ -198,9 +226,14 @@ export async function measureSqlLoop(tasks: number, loops = 4): Promise<number> 
         }));
       }
     }));
-    const rate = tasks / ((performance.now() - t0) / 1000);
+    const tasksPerS = tasks / ((performance.now() - t0) / 1000);
+    const cpuMs = cpuSince(cpu0, await cpuNow(c.store, [Deno.pid]));
     await store.close();
-    return rate;
+    const transactions = await transactionsNow(c.store) - transactions0;
+    return {
+      tasksPerS,
+      cost: { transactionsPerTry: transactions / tasks, cpuMsPerTry: cpuMs / tasks },
+    };
   } finally {
     await c.close();
   }
