@@ -102,8 +102,11 @@ function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
 
 export class Outbox {
   #made = false;
-  /** This process's journal, opened on the first keep, with the outcomes it holds. */
-  #journal: { file: Deno.FsFile; held: Set<string>; bytes: number } | null = null;
+  /**
+   * This process's journal, opened on the first keep, with the outcomes it holds, its length, and
+   * whether a failed append may have left part of a line at its end.
+   */
+  #journal: { file: Deno.FsFile; held: Set<string>; bytes: number; torn: boolean } | null = null;
   readonly #encoder = new TextEncoder();
 
   constructor(readonly dir: string) {}
@@ -125,11 +128,26 @@ export class Outbox {
     return this.#journal?.held.size ?? 0;
   }
 
+  /**
+   * Appends one line. A write that fails part-way (a full disk) is cut off again, so the next line
+   * is not glued to a torn one (replay would skip both); if even that fails, the next line starts
+   * on a line of its own.
+   */
   #append(line: unknown): void {
     const j = this.#journal!;
-    const bytes = this.#encoder.encode(`${JSON.stringify(line)}\n`);
-    writeAllSync(j.file, bytes);
+    const bytes = this.#encoder.encode(`${j.torn ? "\n" : ""}${JSON.stringify(line)}\n`);
+    try {
+      writeAllSync(j.file, bytes);
+    } catch (e) {
+      try {
+        j.file.truncateSync(j.bytes);
+      } catch {
+        j.torn = true;
+      }
+      throw e;
+    }
     j.bytes += bytes.length;
+    j.torn = false;
   }
 
   /**
@@ -147,6 +165,7 @@ export class Outbox {
         }),
         held: new Set(),
         bytes: 0,
+        torn: false,
       };
       this.#append({ keep: { ...h, owner: SELF } });
       this.#journal.held.add(heldId(h));
@@ -186,7 +205,11 @@ export class Outbox {
     }
   }
 
-  /** Forgets `h` (it was written). */
+  /**
+   * Forgets `h` (it was written). Rejects when that cannot be noted on disk: the copy then stays in
+   * the journal, and replayed after this process is gone it finds the try closed and records
+   * nothing (saying so).
+   */
   drop(h: Pick<HeldOutcome, "key" | "tryNumber">): Promise<void> {
     const j = this.#journal;
     const id = heldId(h);
@@ -195,11 +218,12 @@ export class Outbox {
       if (j.held.size === 0 && j.bytes > JOURNAL_MAX_BYTES) {
         j.file.truncateSync(0); // appends go to the new end
         j.bytes = 0;
+        j.torn = false;
       } else this.#append({ drop: id });
-    } catch {
-      // Not noted: replayed after this process is gone, it finds the try moved on and says so.
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return Promise.resolve();
   }
 
   /** Closes this process's journal (what it still holds stays on disk for a replay). */

@@ -99,7 +99,7 @@ export async function runTry(
     untilWritten(`${what} of ${name}`, op, { log: log0, giveUp: opts.giveUp, onHold });
   // A worker keeps each outcome in the outbox (on disk) until it is written, so it survives this
   // process dying before the database takes it.
-  let kept: HeldOutcome | null = null;
+  let kept = false;
   const holder = (
     end: HeldOutcome["end"],
     more: Pick<HeldOutcome, "skips" | "events"> = { skips: [] },
@@ -109,7 +109,7 @@ export async function runTry(
   };
   const keepHeld = async (h: Omit<HeldOutcome, "owner">) => {
     if (!opts.outbox || kept) return;
-    kept = { ...h, owner: { pid: Deno.pid, start: null } };
+    kept = true;
     await opts.outbox.keep(h).catch((e) =>
       log0(`${name}: cannot keep the outcome in the outbox: ${(e as Error).message}`)
     );
@@ -118,9 +118,9 @@ export async function runTry(
   // be dropped is said and left: replaying it later finds the try closed and records nothing.
   const release = async () => {
     const held = kept;
-    kept = null;
+    kept = false;
     if (held) {
-      await opts.outbox?.drop(held).catch((e) =>
+      await opts.outbox?.drop({ key, tryNumber }).catch((e) =>
         log0(`${name}: cannot drop the held outcome from the outbox: ${(e as Error).message}`)
       );
     }
