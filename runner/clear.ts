@@ -16,6 +16,7 @@
  * assert.deepEqual(tasksToClear(dagStructure(etl), ["transform"], false), ["transform"]);
  * ```
  */
+import { childrenOf } from "./core/children.ts";
 import type { DagStructure } from "./structure.ts";
 
 /** A clear named a task the run does not have. */
@@ -41,10 +42,7 @@ export function tasksToClear(
   for (const id of ids) if (!known.has(id)) throw new UnknownTaskError(id, all);
   const set = new Set(ids);
   if (downstream) {
-    const children = new Map<string, string[]>();
-    for (const t of structure.tasks) {
-      for (const d of t.deps) children.set(d, [...(children.get(d) ?? []), t.id]);
-    }
+    const children = childrenOf(structure.tasks);
     const queue = [...set];
     for (let i = 0; i < queue.length; i++) {
       for (const c of children.get(queue[i]) ?? []) {

@@ -23,6 +23,7 @@
  * ```
  */
 import type { DagDefinition, TaskDef, TaskSettings } from "./dag.ts";
+import { childrenOf } from "./core/children.ts";
 import { isFinished } from "./core/states.ts";
 import { countUpstream, evaluateTriggerRule } from "./core/trigger_rules.ts";
 import type { TaskInstance } from "./store/types.ts";
@@ -82,7 +83,7 @@ export interface RunOutcome {
 export class RunDecisions {
   readonly #dag: DagDefinition;
   readonly #tasks: ReadonlyMap<string, TaskDef>;
-  readonly #downstream = new Map<string, string[]>();
+  readonly #downstream: Map<string, string[]>;
   readonly #defaults: TaskSettings;
   readonly #tis = new Map<string, Ti>();
   /** Each task's place in the DAG (decisions are taken in this order). */
@@ -105,13 +106,7 @@ export class RunDecisions {
     this.#dag = dag;
     this.#tasks = new Map(dag.tasks.map((t) => [t.id, t]));
     dag.tasks.forEach((t, i) => this.#order.set(t.id, i));
-    for (const t of dag.tasks) {
-      for (const d of t.deps) {
-        const list = this.#downstream.get(d);
-        if (list) list.push(t.id);
-        else this.#downstream.set(d, [t.id]);
-      }
-    }
+    this.#downstream = childrenOf(dag.tasks);
     this.#defaults = dag.options.defaults ?? {};
   }
 
