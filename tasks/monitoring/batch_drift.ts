@@ -125,6 +125,11 @@ export async function detectBatchDrift(
     ])
     : null;
   const again = key !== null && lastReference?.key === key ? lastReference : null;
+  if (again) {
+    ctx.log(
+      `reference: v${champion.version}'s scored sample and CBPE fit kept from the last batch`,
+    );
+  }
   const reference = again?.reference ?? await score(referenceAtPrior(
     sampleRows(
       pick(await getTable(ctx, champion.reference), columns, "reference"),

@@ -245,26 +245,34 @@ Deno.test("detectBatchDrift: the scored reference kept from the last batch gives
     const c = await trainChampion(t);
     const base = streamParams(c.stream, t.dir, "x1");
     // The same batch judged on streams of their own (one monitoring row each, no sequential state
-    // carried between them); the JSON report as written, but for when it was made.
+    // carried between them): the JSON report as written, but for when it was made, and whether the
+    // last batch's reference was kept.
     const judge = async (streamName: string, over: Partial<StreamMonitorParams> = {}) => {
       const ctx = t.env({ ...base, ...over, streamName }, 11);
       const batch = await writeStreamBatch(ctx, 0);
+      const from = t.lines.length;
       const d = await detectBatchDrift(ctx, batch, await currentChampion(ctx));
       const { createdAt: _, ...report } = JSON.parse(
         new TextDecoder().decode(await ctx.getArtifact(d.report)),
       );
-      return JSON.stringify(report);
+      const kept = t.lines.slice(from).some((l) => l.includes("kept from the last batch"));
+      return { report: JSON.stringify(report), kept };
     };
     const smaller = { referenceRows: 500 };
     const other = { seed: 1 };
+    // (the kept reference is the process's: an earlier test may have left one for these settings)
+    const first = await judge("c1", other);
     const cold = await judge("a1");
-    assert.equal(await judge("a2"), cold, "the kept reference: the same report");
+    assert.equal(cold.kept, false, "other settings than the last batch's: a reference of its own");
+    assert.deepEqual(await judge("a2"), { ...cold, kept: true }, "kept: the same report");
     const coldSmaller = await judge("b1", smaller);
-    assert.notEqual(coldSmaller, cold, "another reference sample size: a reference of its own");
-    assert.equal(await judge("b2", smaller), coldSmaller);
-    const coldOther = await judge("c1", other);
-    assert.notEqual(coldOther, cold, "another seed: sampled again");
-    assert.equal(await judge("a3"), cold, "back to the first settings: made again, the same");
+    assert.equal(coldSmaller.kept, false, "another reference sample size: a reference of its own");
+    assert.notEqual(coldSmaller.report, cold.report);
+    assert.deepEqual(await judge("b2", smaller), { ...coldSmaller, kept: true });
+    const again = await judge("c2", other);
+    assert.equal(again.kept, false, "another seed: sampled again");
+    assert.equal(again.report, first.report);
+    assert.deepEqual(await judge("a3"), cold, "back to the first settings: made again, the same");
   } finally {
     await t.close();
   }
