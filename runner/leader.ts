@@ -36,9 +36,11 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
   let sql: postgres.Sql | null = null;
   let held = false;
   let lastError: Error | null = null;
-  // this process's sessions are named so a lock still held by one it lost can be told apart
-  // from another scheduler's
-  const name = `driftflow-leader-${Deno.pid}`;
+  // this process's sessions are named (pid and a random part: pids repeat across hosts and
+  // containers) so a lock still held by one it lost can be told apart from another scheduler's
+  const name = `driftflow-leader-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // whether a session of this process may still hold the lock (it held it, and lost the session)
+  let mayHoldOld = false;
   const reset = async () => {
     held = false;
     const old = sql;
@@ -67,17 +69,20 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
           // the connection dropped and came back as a new session: the lock went with the old one
           lastError = new Error("the session that held the lock was cut off (connection lost)");
           await reset();
+          mayHoldOld = true;
           return false;
         }
         const [{ got }] = await sql`select pg_try_advisory_lock(${LOCK_KEY}) as got`;
         held = Boolean(got);
         lastError = null;
-        if (!held) {
+        if (held) mayHoldOld = false;
+        else if (mayHoldOld) {
           // a session of this process that was cut off can hold the lock until the server notices
           const holders = await sql`select a.application_name as app from pg_locks l
             join pg_stat_activity a on a.pid = l.pid
             where l.locktype = 'advisory' and l.objid = ${LOCK_KEY} and l.granted`;
-          if (holders.some((h) => h.app === name)) {
+          mayHoldOld = holders.some((h) => h.app === name);
+          if (mayHoldOld) {
             lastError = new Error(
               "this scheduler's earlier session, cut off, still holds the lock until the server notices",
             );
@@ -86,6 +91,8 @@ export function openLeaderLock(url: string | undefined): LeaderLock {
         return held;
       } catch (e) {
         lastError = e as Error;
+        // a session that held the lock may outlive this error on the server
+        mayHoldOld ||= held;
         await reset();
         return false;
       }

@@ -15,20 +15,22 @@ Deno.test("leader lock: another holder is another scheduler; a lost session or o
     assert.equal(await lock.acquire(), true);
     assert.equal(lock.lastError?.(), null);
     assert.equal(await lock.acquire(), true, "still held on the same session");
+    // the leader's session is named for this process (pid and a random part)
+    const [{ name }] = await other`select application_name as name from pg_stat_activity
+      where application_name like ${`driftflow-leader-${Deno.pid}-%`}`;
     // the server ends the leader's session (as when its connection is cut)
     await other`select pg_terminate_backend(pid) from pg_stat_activity
-      where application_name = ${`driftflow-leader-${Deno.pid}`}`;
+      where application_name = ${name}`;
     // once the client has seen its connection close, the next check runs on a new session
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await lock.acquire(), false);
     assert.match(lock.lastError?.()?.message ?? "", /cut off \(connection lost\)/);
-    assert.equal(await lock.acquire(), true, "taken again on a new session");
-    await lock.release();
-    // a session named as this process's leader holds it: our own earlier session, not another's
+    // meanwhile a session named as this process's leader holds it (the cut-off one, which the
+    // server has not noticed yet): our own earlier session, not another scheduler's
     const stale = postgres(db.url, {
       max: 1,
       onnotice: () => {},
-      connection: { application_name: `driftflow-leader-${Deno.pid}` },
+      connection: { application_name: name },
     });
     try {
       await stale`select pg_advisory_lock(${LOCK_KEY})`;
@@ -37,6 +39,8 @@ Deno.test("leader lock: another holder is another scheduler; a lost session or o
     } finally {
       await stale.end();
     }
+    assert.equal(await lock.acquire(), true, "taken again on a new session once it is gone");
+    await lock.release();
     // another scheduler's session: no error, just not the leader
     await other`select pg_advisory_lock(${LOCK_KEY})`;
     assert.equal(await lock.acquire(), false);
