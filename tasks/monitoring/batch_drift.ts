@@ -113,7 +113,7 @@ export async function detectBatchDrift(
   };
   // the reference and its CBPE fit depend on nothing else: a content-addressed reference (an
   // artifact key) with the same graph and settings as the last batch's is that batch's again
-  const key = champion.reference.startsWith("sha256:")
+  const key = digest !== null && champion.reference.startsWith("sha256:")
     ? JSON.stringify([
       digest,
       champion.reference,

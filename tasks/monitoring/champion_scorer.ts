@@ -39,8 +39,11 @@ export type Scorer = (table: Table) => Promise<Table>;
 /** A scorer and a digest of what its scores depend on (the ONNX graph and the model's columns). */
 export interface KeyedScorer {
   score: Scorer;
-  /** SHA-256 (hex) of the graph's bytes and the model's column spec: equal digests score alike. */
-  digest: string;
+  /**
+   * The content keys of the ONNX graph and of the meta holding the column spec (equal digests score
+   * alike); null for a model read from a directory.
+   */
+  digest: string | null;
 }
 
 /** Loads `model@version` and returns its scorer. */
@@ -56,18 +59,13 @@ export async function keyedChampionScorer(
   ctx: Pick<TaskEnv<unknown>, "db" | "artifacts">,
   o: ScorerOptions,
 ): Promise<KeyedScorer> {
-  const { model, onnx } = await loadModel(`${o.model}@${o.version}`, {
+  const { model, onnx, version } = await loadModel(`${o.model}@${o.version}`, {
     registry: await ModelRegistry.open(ctx.db),
     artifacts: ctx.artifacts,
   });
-  const spec = new TextEncoder().encode(JSON.stringify(model.spec));
-  const bytes = new Uint8Array(onnx.length + spec.length);
-  bytes.set(onnx);
-  bytes.set(spec, onnx.length);
-  const digest = Array.from(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
+  // the artifacts' keys are the hashes of their bytes: the graph and the meta (the column spec);
+  // a model read from a directory has none
+  const digest = version ? `${version.artifacts.onnx} ${version.artifacts.meta}` : null;
   return {
     score: (t: Table) => scoreTable(onnx, model, t, o.positiveLabel, o.column),
     digest,
