@@ -64,11 +64,12 @@ import { rowCount, type Table } from "./core/table.ts";
 import { Random } from "./core/random.ts";
 import { classIndex } from "./core/columns.ts";
 import {
+  drawResample,
   higherIsBetter,
-  logLossTerms,
   type MetricName,
   METRICS,
   normalQuantile,
+  onResamples,
 } from "./metrics.ts";
 import { fingerprintTable, loadModel } from "./package.ts";
 import { runOnnx } from "./onnx/runtime.ts";
@@ -151,44 +152,6 @@ export interface Decision {
   rounds: number;
 }
 
-/** Row indices sorted by score, and where each run of tied scores starts (plus n at the end). */
-export interface TiedOrder {
-  order: Uint32Array;
-  starts: Uint32Array;
-}
-
-/** Sorts rows by score once, grouping ties. */
-export function tiedOrder(score: ArrayLike<number>): TiedOrder {
-  const order = Uint32Array.from({ length: score.length }, (_, i) => i)
-    .sort((i, j) => score[i] - score[j]);
-  const starts: number[] = [];
-  for (let k = 0; k < order.length; k++) {
-    if (k === 0 || score[order[k]] !== score[order[k - 1]]) starts.push(k);
-  }
-  starts.push(order.length);
-  return { order, starts: Uint32Array.from(starts) };
-}
-
-/**
- * ROC AUC with row weights (a bootstrap resample's counts): the Mann–Whitney statistic with ties
- * counted half, walking the rows in score order; equals rocAuc on the materialized resample.
- */
-export function weightedAuc(t: TiedOrder, y: ArrayLike<number>, w: ArrayLike<number>): number {
-  let below = 0, u = 0, pos = 0;
-  for (let g = 0; g + 1 < t.starts.length; g++) {
-    let wp = 0, wn = 0;
-    for (let k = t.starts[g]; k < t.starts[g + 1]; k++) {
-      const i = t.order[k];
-      if (y[i] === 1) wp += w[i];
-      else wn += w[i];
-    }
-    u += wp * (below + 0.5 * wn);
-    below += wn;
-    pos += wp;
-  }
-  return pos === 0 || below === 0 ? NaN : u / (pos * below);
-}
-
 const quantile = (sorted: number[], q: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
 
@@ -211,44 +174,15 @@ export function gateDecision(
   const n = y.length;
   if (n === 0) throw new RangeError("gate: the test set has no labelled rows");
   const rng = new Random(opts.seed ?? 0);
-  const ys = new Float64Array(n), a = new Float64Array(n), b = new Float64Array(n);
   const chaVals: number[] = [], chVals: number[] = [], diffs: number[] = [];
-  // ROC AUC of a resample from its row counts over the rows sorted once: O(n) a round, not a sort
-  const auc = opts.metric === "roc_auc";
-  const sortedCha = auc ? tiedOrder(challenger) : null;
-  const sortedCh = auc && champion ? tiedOrder(champion) : null;
-  const counts = new Float64Array(auc ? n : 0);
-  // log loss of a resample: each row's term computed once, subtracted in the order drawn (as
-  // logLoss does on the resampled rows: the same numbers), not a logarithm per draw
-  const terms = opts.metric === "log_loss";
-  const termCha = terms ? logLossTerms(y, challenger) : null;
-  const termCh = terms && champion ? logLossTerms(y, champion) : null;
+  // each model's metric on a resample, paired: the same rows drawn for both
+  const onCha = onResamples(fn, y, challenger);
+  const onCh = champion ? onResamples(fn, y, champion) : null;
+  const drawn = new Uint32Array(n), counts = new Uint32Array(n);
   for (let r = 0; r < rounds; r++) {
-    let va: number, vb = NaN;
-    if (auc) {
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[rng.int(n)]++;
-      va = weightedAuc(sortedCha!, y, counts);
-      if (sortedCh) vb = weightedAuc(sortedCh, y, counts);
-    } else if (termCha) {
-      let sa = 0, sb = 0;
-      for (let i = 0; i < n; i++) {
-        const k = rng.int(n);
-        sa -= termCha[k];
-        if (termCh) sb -= termCh[k];
-      }
-      va = sa / n;
-      if (termCh) vb = sb / n;
-    } else {
-      for (let i = 0; i < n; i++) {
-        const k = rng.int(n);
-        ys[i] = y[k];
-        a[i] = challenger[k];
-        if (champion) b[i] = champion[k];
-      }
-      va = fn(ys, a);
-      if (champion) vb = fn(ys, b);
-    }
+    drawResample(rng, drawn, counts);
+    const va = onCha(drawn, counts);
+    const vb = onCh ? onCh(drawn, counts) : NaN;
     if (Number.isFinite(va)) chaVals.push(va);
     if (champion) {
       if (Number.isFinite(vb)) chVals.push(vb);

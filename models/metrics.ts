@@ -210,31 +210,12 @@ export function bootstrapMetrics(
   const values = metrics.map((m) => m(y, score));
   const rng = new Random(seed);
   const drawn = new Uint32Array(n), counts = new Uint32Array(n);
-  const ys = new Float64Array(n), ps = new Float64Array(n);
-  const onResample = metrics.map((m) => resampledMetric(m, y, score));
+  const onResample = metrics.map((m) => onResamples(m, y, score));
   const stats: number[][] = metrics.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const k = rng.int(n);
-      drawn[i] = k;
-      counts[k]++;
-    }
-    let filled = false;
+    drawResample(rng, drawn, counts);
     for (let m = 0; m < metrics.length; m++) {
-      let v: number;
-      const fast = onResample[m];
-      if (fast) v = fast(drawn, counts);
-      else {
-        if (!filled) {
-          for (let i = 0; i < n; i++) {
-            ys[i] = y[drawn[i]];
-            ps[i] = score[drawn[i]];
-          }
-          filled = true;
-        }
-        v = metrics[m](ys, ps);
-      }
+      const v = onResample[m](drawn, counts);
       if (Number.isFinite(v)) stats[m].push(v);
     }
   }
@@ -243,6 +224,44 @@ export function bootstrapMetrics(
     const at = (q: number) => s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
     return { value, ciLow: at(alpha / 2), ciHigh: at(1 - alpha / 2) };
   });
+}
+
+/** Row indices sorted by score, and where each run of tied scores starts (plus n at the end). */
+export interface TiedOrder {
+  order: Uint32Array;
+  starts: Uint32Array;
+}
+
+/** Sorts rows by score once, grouping ties. */
+export function tiedOrder(score: ArrayLike<number>): TiedOrder {
+  const order = Uint32Array.from({ length: score.length }, (_, i) => i)
+    .sort((i, j) => score[i] - score[j]);
+  const starts: number[] = [];
+  for (let k = 0; k < order.length; k++) {
+    if (k === 0 || score[order[k]] !== score[order[k - 1]]) starts.push(k);
+  }
+  starts.push(order.length);
+  return { order, starts: Uint32Array.from(starts) };
+}
+
+/**
+ * ROC AUC with row weights (a bootstrap resample's counts): the Mann–Whitney statistic with ties
+ * counted half, walking the rows in score order; equals rocAuc on the materialized resample.
+ */
+export function weightedAuc(t: TiedOrder, y: ArrayLike<number>, w: ArrayLike<number>): number {
+  let below = 0, u = 0, pos = 0;
+  for (let g = 0; g + 1 < t.starts.length; g++) {
+    let wp = 0, wn = 0;
+    for (let k = t.starts[g]; k < t.starts[g + 1]; k++) {
+      const i = t.order[k];
+      if (y[i] === 1) wp += w[i];
+      else wn += w[i];
+    }
+    u += wp * (below + 0.5 * wn);
+    below += wn;
+    pos += wp;
+  }
+  return pos === 0 || below === 0 ? NaN : u / (pos * below);
 }
 
 /**
@@ -258,34 +277,8 @@ function resampledMetric(
   if (metric === rocAuc) {
     // NaN and infinite scores have no reliable order: left to the sort on the resampled rows
     for (let i = 0; i < n; i++) if (!Number.isFinite(score[i])) return undefined;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a] - score[b]);
-    // runs of equal scores in that order: [starts[g], starts[g + 1])
-    const starts: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (i === 0 || score[order[i]] !== score[order[i - 1]]) starts.push(i);
-    }
-    starts.push(n);
-    const positive = new Uint8Array(n);
-    for (let i = 0; i < n; i++) positive[i] = y[i] === 1 ? 1 : 0;
-    return (_drawn, counts) => {
-      // midranks of the resample: a run of c drawn rows after `below` rows ranks below + (c + 1) / 2
-      let below = 0, nPos = 0, rankSumPos = 0;
-      for (let g = 0; g + 1 < starts.length; g++) {
-        let c = 0, cPos = 0;
-        for (let j = starts[g]; j < starts[g + 1]; j++) {
-          const k = order[j], times = counts[k];
-          c += times;
-          if (positive[k]) cPos += times;
-        }
-        if (c === 0) continue;
-        rankSumPos += cPos * (below + (c + 1) / 2);
-        nPos += cPos;
-        below += c;
-      }
-      const nNeg = n - nPos;
-      if (nPos === 0 || nNeg === 0) return NaN;
-      return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
-    };
+    const sorted = tiedOrder(score);
+    return (_drawn, counts) => weightedAuc(sorted, y, counts);
   }
   if (metric === accuracy || metric === f1) {
     // each row's outcome at the 0.5 threshold: 0 right negative, 1 true positive, 2 false positive, 3 false negative
@@ -311,4 +304,37 @@ function resampledMetric(
     };
   }
   return undefined;
+}
+
+/** Draws a bootstrap resample of `drawn.length` rows: the rows in the order drawn, and each row's count. */
+export function drawResample(rng: Random, drawn: Uint32Array, counts: Uint32Array): void {
+  const n = drawn.length;
+  counts.fill(0);
+  for (let i = 0; i < n; i++) {
+    const k = rng.int(n);
+    drawn[i] = k;
+    counts[k]++;
+  }
+}
+
+/**
+ * `metric` of one model's scores on a resample ({@link drawResample}): from the draw's counts where
+ * that gives the value on the resampled rows exactly (see {@link bootstrapMetrics}), else computed
+ * on the resampled rows.
+ */
+export function onResamples(
+  metric: Metric,
+  y: ArrayLike<number>,
+  score: ArrayLike<number>,
+): (drawn: Uint32Array, counts: Uint32Array) => number {
+  const fast = resampledMetric(metric, y, score);
+  if (fast) return fast;
+  const ys = new Float64Array(y.length), ps = new Float64Array(y.length);
+  return (drawn) => {
+    for (let i = 0; i < drawn.length; i++) {
+      ys[i] = y[drawn[i]];
+      ps[i] = score[drawn[i]];
+    }
+    return metric(ys, ps);
+  };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { compareChallenger, gateDecision, tiedOrder, weightedAuc } from "../../models/gate.ts";
-import { rocAuc } from "../../models/metrics.ts";
+import { compareChallenger, gateDecision } from "../../models/gate.ts";
+import { rocAuc, tiedOrder, weightedAuc } from "../../models/metrics.ts";
 import { predictModel, trainModel } from "../../models/model.ts";
 import { refitMetrics, sampleSd } from "../../models/retrain_noise.ts";
 import { fingerprintTable, loadModel, registerModel } from "../../models/package.ts";
