@@ -7,11 +7,11 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { NumericSample } from "./sample.ts";
- * import { compareSamples } from "./column_compare.ts";
+ * import { compareSamplesEach } from "./column_compare.ts";
  * const ref = NumericSample.from([1, 2, 3, 4, 5, 6, 7, 8]);
  * const cur = NumericSample.from([11, 12, 13, 14, 15, 16, 17, 18]);
  * const opts = { preset: "default" as const, alpha: 0.05, quality: true, histograms: false, extraTests: [] };
- * const out = compareSamples("x", { kind: "numeric", ref, cur }, { ref: 8, cur: 8 }, {}, 8, opts);
+ * const [out] = compareSamplesEach("x", { kind: "numeric", ref, cur }, { ref: 8, cur: 8 }, {}, 8, [opts]);
  * assert.ok("column" in out && out.column.test === "ks" && out.column.drifted);
  * ```
  */
@@ -192,22 +192,8 @@ export function missingQuality(
 
 /**
  * Compares one numeric or categorical column from its prepared samples (`length`: the columns'
- * lengths, missing values included); the numeric samples are disposed.
- */
-export function compareSamples(
-  name: string,
-  samples: Samples,
-  length: { ref: number; cur: number },
-  col: ColumnSettings,
-  nRef: number,
-  opts: CompareOptions,
-): Compared | { reason: string } {
-  return compareSamplesEach(name, samples, length, col, nRef, [opts])[0];
-}
-
-/**
- * {@link compareSamples} under several option sets (presets) from the same samples — one sort of
- * each numeric column serves every preset; the numeric samples are disposed at the end.
+ * lengths, missing values included) under each option set (preset): one sort of each numeric
+ * column serves every preset; the numeric samples are disposed at the end.
  */
 export function compareSamplesEach(
   name: string,

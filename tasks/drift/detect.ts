@@ -68,14 +68,7 @@ import {
   TestName,
 } from "./schema.ts";
 
-export {
-  type Compared,
-  compareSamples,
-  DEFAULT_THRESHOLDS,
-  defaultTest,
-  driftVerdict,
-  policyTest,
-} from "./column_compare.ts";
+export { DEFAULT_THRESHOLDS, defaultTest, driftVerdict, policyTest } from "./column_compare.ts";
 
 /** Per-column settings. */
 export const ColumnOptions = z.object({
@@ -124,8 +117,6 @@ export const DriftOptions = z.object({
 }).strict();
 export type DriftOptions = z.input<typeof DriftOptions>;
 type Opts = z.infer<typeof DriftOptions>;
-/** Options after parsing (defaults filled), as a worker receives them. */
-export type ParsedDriftOptions = Opts;
 
 function samplesOf(
   type: "numeric" | "categorical",
