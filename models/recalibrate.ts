@@ -523,6 +523,15 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
   const batchKey = o.labelledBatchKey;
   const shiftedModel = recalibratedModel(parent.model, shift, {});
   const keepRows = o.referenceTable !== undefined && reference !== null;
+  // checked before the table is scored: a table of another length is not the reference's
+  if (keepRows && rowCount(o.referenceTable!) !== reference!.rows) {
+    throw new Error(
+      `recalibration: referenceTable has ${rowCount(o.referenceTable!)} rows; ${o.model} ` +
+        `v${pv.version}'s reference has ${reference!.rows}: pass the table stored at ${
+          reference!.data
+        }`,
+    );
+  }
   const measured = await measureReference(
     shiftedModel,
     keepRows ? o.referenceTable! : o.labelledBatch,
@@ -532,12 +541,6 @@ export async function recalibrateChampion(o: RecalibrateOptions): Promise<Recali
       trainingShare: newShare,
     },
   );
-  if (keepRows && measured.rows !== reference!.rows) {
-    throw new Error(
-      `recalibration: referenceTable has ${measured.rows} rows; ${o.model} v${pv.version}'s ` +
-        `reference has ${reference!.rows}: pass the table stored at ${reference!.data}`,
-    );
-  }
   const newReference = keepRows
     ? {
       // the same rows (their key, identity and time range), monitored at the new prior
