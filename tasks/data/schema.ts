@@ -189,7 +189,7 @@ export class TypeTally {
 
   /** Counts one row's values. */
   observe(row: Record<string, unknown>): void {
-    for (const name of this.header) this.#count(name, row[name]);
+    for (const name of this.header) this.observeColumn(name, [row[name]], 1);
   }
 
   /**
@@ -211,15 +211,6 @@ export class TypeTally {
     this.#numbers.set(name, this.#numbers.get(name)! + numbers);
     this.#others.set(name, this.#others.get(name)! + others);
     this.#dates.set(name, this.#dates.get(name)! + dates);
-  }
-
-  #count(name: string, v: unknown): void {
-    if (isMissingValue(v)) return;
-    if (isNumber(v)) this.#numbers.set(name, this.#numbers.get(name)! + 1);
-    else {
-      this.#others.set(name, this.#others.get(name)! + 1);
-      if (v instanceof Date) this.#dates.set(name, this.#dates.get(name)! + 1);
-    }
   }
 
   /**
