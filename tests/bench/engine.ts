@@ -120,6 +120,13 @@ async function measureDistributed(
   console.log(
     "(transactions: committed in the bench's database, polling included; CPU: the server's backends plus the workers and scheduler, or the loop's process)",
   );
+  for (const d of dist) {
+    console.log(
+      `pickup with ${d.workers} idle worker(s), p50 of its parts: ready → claimed ${
+        round(d.wakeP50)
+      } ms, claimed → started ${round(d.claimP50)} ms`,
+    );
+  }
   console.log(
     `a claim of 5 among ${distributedTasks} ready, alone on one connection: p50 ${
       round(claimMs)
